@@ -1,0 +1,44 @@
+# Two commands on a fresh machine with only Python 3.11 and pip: `make demo`, `make test`.
+# .venv is bootstrapped from nothing: a venv, uv inside it, then `uv sync --frozen` from uv.lock.
+PYTHON ?= python3
+VENV := .venv
+UV_VERSION := 0.13.8
+export UV_PROJECT_ENVIRONMENT := $(abspath $(VENV))
+export DAGSTER_HOME ?= $(abspath data/dagster_home)
+
+.PHONY: demo test bench lint fmt dev render-report clean setup
+
+$(VENV)/.synced: pyproject.toml uv.lock
+	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+	$(VENV)/bin/uv sync --frozen --quiet
+	touch $@
+
+setup: $(VENV)/.synced
+
+demo: setup
+	$(VENV)/bin/ratedeck demo
+
+test: setup
+	$(VENV)/bin/python -m pytest -n 2 --dist loadfile -q
+
+bench: setup
+	$(VENV)/bin/python -m benchmarks
+
+lint: setup
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+fmt: setup
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+dev: setup
+	mkdir -p $(DAGSTER_HOME)
+	$(VENV)/bin/dagster dev -w dagster_workspace.yaml
+
+render-report: setup
+	$(VENV)/bin/python -m pipeline.reports.render_png
+
+clean:
+	rm -rf $(VENV) data/raw data/outbox data/reports data/dagster_home data/state data/*.duckdb*

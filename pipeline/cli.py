@@ -1,0 +1,81 @@
+"""The ``ratedeck`` command. Each subcommand lives in ``pipeline/commands/<name>.py`` with
+``add_arguments(parser)`` and ``run(args, settings) -> int``.
+
+Exit codes: 0 success, 1 failed run, 2 bad usage or bad input. Errors are one line on stderr
+(no traceback unless ``--debug``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import sys
+from collections.abc import Sequence
+
+from pipeline.errors import RatedeckError
+
+COMMANDS = {
+    "demo": "run the whole pipeline on the built-in emulator for two market days",
+    "run": "one full pipeline run against the configured API",
+    "lookup": "longest-prefix-match rate and cost of one call",
+    "cost": "cost a CSV/Parquet file of calls",
+    "diff": "price changes between snapshots",
+    "report": "build (and with --send, mail) the price-change report",
+    "sql": "run SQL against a read-only connection to the published warehouse",
+    "emulator": "serve the built-in CommPeak emulator in the foreground",
+}
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # one line, exit 2
+        self.exit(2, f"ratedeck: error: {message}\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--config",
+        metavar="FILE",
+        help="settings file (default: "
+        "$RATEDECK_CONFIG, else ./ratedeck.toml, else built-in demo settings)",
+    )
+    common.add_argument("--debug", action="store_true", help="show tracebacks")
+    common.add_argument("--json", action="store_true", help="print one JSON document on stdout")
+    parser = _Parser(prog="ratedeck", description=__doc__.split("\n\n")[0], parents=[common])
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    sub.required = True
+    for name, help_text in COMMANDS.items():
+        sp = sub.add_parser(name, help=help_text, description=help_text, parents=[common])
+        _command_module(name).add_arguments(sp)
+    return parser
+
+
+def _command_module(name: str):
+    return importlib.import_module(f"pipeline.commands.{name}")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.debug else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    try:
+        from pipeline.settings import load_settings
+
+        settings = load_settings(args.config)
+        return int(_command_module(args.command).run(args, settings) or 0)
+    except RatedeckError as exc:
+        if args.debug:
+            raise
+        print(f"ratedeck: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("ratedeck: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,45 @@
+"""Applies ``sql/`` to a DuckDB connection: numbered schema migrations once each, in order,
+then macros and views re-created every time (they hold no data)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+
+SQL_DIR = Path(__file__).resolve().parents[2] / "sql"
+
+
+def sql_files(folder: str) -> list[Path]:
+    return sorted((SQL_DIR / folder).glob("*.sql"))
+
+
+def read_sql(relative: str) -> str:
+    """The text of one file under sql/, e.g. ``read_sql('queries/voice_merge.sql')``."""
+    return (SQL_DIR / relative).read_text(encoding="utf-8")
+
+
+def apply_migrations(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Bring the schema up to date; returns the names of the migrations applied now."""
+    con.execute(
+        "CREATE TABLE IF NOT EXISTS schema_migration ("
+        " name VARCHAR PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT current_timestamp)"
+    )
+    done = {row[0] for row in con.execute("SELECT name FROM schema_migration").fetchall()}
+    applied = []
+    for path in sql_files("schema"):
+        if path.name in done:
+            continue
+        con.execute("BEGIN TRANSACTION")
+        try:
+            con.execute(path.read_text(encoding="utf-8"))
+            con.execute("INSERT INTO schema_migration (name) VALUES (?)", [path.name])
+            con.execute("COMMIT")
+        except Exception:
+            con.execute("ROLLBACK")
+            raise
+        applied.append(path.name)
+    for folder in ("macros", "views"):
+        for path in sql_files(folder):
+            con.execute(path.read_text(encoding="utf-8"))
+    return applied

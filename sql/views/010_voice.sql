@@ -1,0 +1,113 @@
+-- Voice views and table macros. Re-created on every migration run (CREATE OR REPLACE).
+
+-- The rows valid now. A scheduled version becomes current at its date by the clock alone.
+CREATE OR REPLACE VIEW voice_rate_current AS
+SELECT tech_prefix, prefix, destination, price, initial_seconds, increment_seconds,
+       currency, effective_at, valid_from, valid_to, first_seen_at
+FROM voice_rate
+WHERE valid_from <= current_timestamp
+  AND (valid_to IS NULL OR current_timestamp < valid_to);
+
+-- The deck as it stood (or is scheduled to stand) at any moment:
+--   SELECT * FROM voice_rate_at(TIMESTAMPTZ '2026-11-05 12:00:00+00') WHERE tech_prefix = 'current';
+CREATE OR REPLACE MACRO voice_rate_at(at_ts) AS TABLE
+SELECT tech_prefix, prefix, destination, price, initial_seconds, increment_seconds,
+       currency, effective_at, valid_from, valid_to, first_seen_at
+FROM voice_rate
+WHERE valid_from <= at_ts::TIMESTAMPTZ
+  AND (valid_to IS NULL OR at_ts::TIMESTAMPTZ < valid_to);
+
+-- One row per change between consecutive versions of a (tech_prefix, prefix).
+-- The first snapshot of a tech prefix is the baseline: it yields no rows.
+-- change_type: new | removed | increase | decrease | increment_change | renamed | withdrawn
+--   (withdrawn: a scheduled change the carrier took back before it took effect).
+-- changed_at: when the change takes (or took) effect; announced_at: when ratedeck first saw it.
+CREATE OR REPLACE VIEW voice_rate_change AS
+WITH baseline AS (
+    SELECT tech_prefix, min(snapshot_id) AS baseline_snapshot_id
+    FROM voice_snapshot GROUP BY tech_prefix
+),
+versions AS (
+    SELECT r.*,
+           lag(destination)       OVER w AS prev_destination,
+           lag(price)             OVER w AS prev_price,
+           lag(initial_seconds)   OVER w AS prev_initial_seconds,
+           lag(increment_seconds) OVER w AS prev_increment_seconds,
+           lag(valid_to)          OVER w AS prev_valid_to,
+           lag(first_snapshot_id) OVER w AS prev_first_snapshot_id,
+           lead(valid_from)       OVER w AS next_valid_from
+    FROM voice_rate r
+    WHERE withdrawn_at IS NULL
+    WINDOW w AS (PARTITION BY tech_prefix, prefix ORDER BY valid_from)
+),
+transitions AS (
+    SELECT v.tech_prefix, v.prefix,
+           CASE WHEN v.price > v.prev_price THEN 'increase'
+                WHEN v.price < v.prev_price THEN 'decrease'
+                WHEN v.initial_seconds <> v.prev_initial_seconds
+                  OR v.increment_seconds <> v.prev_increment_seconds THEN 'increment_change'
+                WHEN v.destination <> v.prev_destination THEN 'renamed'
+           END AS change_type,
+           v.prev_destination AS old_destination, v.destination AS new_destination,
+           v.prev_price AS old_price, v.price AS new_price,
+           v.prev_initial_seconds AS old_initial_seconds,
+           v.prev_increment_seconds AS old_increment_seconds,
+           v.initial_seconds AS new_initial_seconds, v.increment_seconds AS new_increment_seconds,
+           v.valid_from AS changed_at, v.first_seen_at AS announced_at,
+           v.first_snapshot_id AS snapshot_id
+    FROM versions v JOIN baseline b USING (tech_prefix)
+    WHERE v.prev_valid_to IS NOT NULL AND v.prev_valid_to = v.valid_from
+      AND NOT (v.first_snapshot_id = b.baseline_snapshot_id
+               AND v.prev_first_snapshot_id = b.baseline_snapshot_id)
+),
+added AS (
+    SELECT v.tech_prefix, v.prefix, 'new' AS change_type,
+           NULL AS old_destination, v.destination AS new_destination,
+           NULL AS old_price, v.price AS new_price,
+           NULL AS old_initial_seconds, NULL AS old_increment_seconds,
+           v.initial_seconds, v.increment_seconds,
+           v.valid_from, v.first_seen_at, v.first_snapshot_id
+    FROM versions v JOIN baseline b USING (tech_prefix)
+    WHERE (v.prev_valid_to IS NULL OR v.prev_valid_to <> v.valid_from)
+      AND v.first_snapshot_id <> b.baseline_snapshot_id
+),
+removed AS (
+    SELECT v.tech_prefix, v.prefix, 'removed' AS change_type,
+           v.destination, NULL, v.price, NULL,
+           v.initial_seconds, v.increment_seconds, NULL, NULL,
+           v.valid_to, s.fetched_at, v.closed_snapshot_id
+    FROM versions v JOIN voice_snapshot s ON s.snapshot_id = v.closed_snapshot_id
+    WHERE v.valid_to IS NOT NULL
+      AND (v.next_valid_from IS NULL OR v.next_valid_from <> v.valid_to)
+),
+withdrawn AS (
+    SELECT r.tech_prefix, r.prefix, 'withdrawn' AS change_type,
+           r.destination, NULL, r.price, NULL,
+           r.initial_seconds, r.increment_seconds, NULL, NULL,
+           r.valid_from, r.withdrawn_at, r.closed_snapshot_id
+    FROM voice_rate r
+    WHERE r.withdrawn_at IS NOT NULL
+),
+all_changes AS (
+    SELECT * FROM transitions WHERE change_type IS NOT NULL
+    UNION ALL SELECT * FROM added
+    UNION ALL SELECT * FROM removed
+    UNION ALL SELECT * FROM withdrawn
+)
+SELECT md5(concat_ws('|', tech_prefix, prefix, change_type,
+                     strftime(changed_at AT TIME ZONE 'UTC', '%Y-%m-%dT%H:%M:%S.%f'),
+                     snapshot_id)) AS change_id,
+       tech_prefix, prefix, change_type,
+       old_destination, new_destination,
+       old_price, new_price,
+       new_price - old_price AS price_change,
+       CAST(exact_pct_change(old_price, new_price) AS DECIMAL(12, 4)) AS price_change_pct,
+       old_initial_seconds, old_increment_seconds,
+       new_initial_seconds, new_increment_seconds,
+       changed_at,
+       changed_at AS effective_at,
+       announced_at,
+       round((epoch(changed_at) - epoch(announced_at)) / 86400.0, 2)::DECIMAL(10, 2)
+           AS notice_days,
+       snapshot_id
+FROM all_changes;
