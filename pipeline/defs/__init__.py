@@ -1,0 +1,95 @@
+"""Dagster definitions, built from settings (partitions come from the configured tech prefixes
+and SMS channels). Assets are thin wiring over ``pipeline.stages``."""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from pipeline.settings import Settings
+
+
+def build_definitions(settings: Settings) -> dg.Definitions:
+    from pipeline.defs.balance import build_balance_defs
+    from pipeline.defs.report import build_report_defs
+    from pipeline.defs.sms import build_sms_defs
+    from pipeline.defs.voice import build_voice_defs
+
+    voice_assets, voice_checks = build_voice_defs(settings)
+    sms_assets, sms_checks = build_sms_defs(settings)
+    balance_assets = build_balance_defs(settings)
+    report_assets = build_report_defs(settings)
+
+    voice_job = dg.define_asset_job(
+        "voice_daily",
+        selection=dg.AssetSelection.groups("voice"),
+        partitions_def=voice_assets[0].partitions_def,
+        description="Download, normalise and load every tech prefix's voice deck.",
+    )
+    sms_job = dg.define_asset_job(
+        "sms_daily",
+        selection=dg.AssetSelection.groups("sms"),
+        partitions_def=sms_assets[0].partitions_def if sms_assets else None,
+        description="Download, normalise and load every SMS channel's rates.",
+    )
+    balance_job = dg.define_asset_job(
+        "balance_hourly",
+        selection=dg.AssetSelection.groups("balance"),
+        description="Snapshot the balance; alert finance once per low-balance crossing.",
+    )
+    report_job = dg.define_asset_job(
+        "price_change_report",
+        selection=dg.AssetSelection.groups("report"),
+        description="Email finance the price changes not yet reported.",
+    )
+
+    schedules = [
+        _partitioned_schedule(
+            "voice_daily_schedule",
+            voice_job,
+            settings.voice.schedule,
+            list(settings.voice.tech_prefixes),
+        ),
+        dg.ScheduleDefinition(
+            name="balance_hourly_schedule",
+            job=balance_job,
+            cron_schedule=settings.balance.schedule,
+            execution_timezone="UTC",
+        ),
+    ]
+    if settings.sms.channels:
+        schedules.append(
+            _partitioned_schedule(
+                "sms_daily_schedule",
+                sms_job,
+                settings.sms.schedule,
+                [c.key for c in settings.sms.channels],
+            )
+        )
+
+    @dg.run_status_sensor(
+        run_status=dg.DagsterRunStatus.SUCCESS,
+        monitored_jobs=[voice_job, sms_job],
+        request_job=report_job,
+        name="report_after_loads",
+        description="After a successful voice or SMS load, report any new price changes.",
+    )
+    def report_after_loads(context: dg.RunStatusSensorContext):
+        return dg.RunRequest(run_key=context.dagster_run.run_id)
+
+    return dg.Definitions(
+        assets=[*voice_assets, *sms_assets, *balance_assets, *report_assets],
+        asset_checks=[*voice_checks, *sms_checks],
+        jobs=[voice_job, sms_job, balance_job, report_job],
+        schedules=schedules,
+        sensors=[report_after_loads],
+    )
+
+
+def _partitioned_schedule(name: str, job, cron: str, partition_keys: list[str]):
+    @dg.schedule(name=name, job=job, cron_schedule=cron, execution_timezone="UTC")
+    def _schedule(context: dg.ScheduleEvaluationContext):
+        stamp = context.scheduled_execution_time.strftime("%Y%m%dT%H%M")
+        for key in partition_keys:
+            yield dg.RunRequest(run_key=f"{key}@{stamp}", partition_key=key)
+
+    return _schedule

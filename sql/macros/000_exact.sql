@@ -10,6 +10,6 @@ CREATE OR REPLACE MACRO div_round_half_up(a, b) AS
 CREATE OR REPLACE MACRO exact_pct_change(old_value, new_value) AS
     CASE WHEN old_value IS NULL OR new_value IS NULL OR old_value = 0 THEN NULL
          ELSE CAST(div_round_half_up(
-                  CAST((new_value - old_value) * 100000000 AS HUGEINT) * 1000000,
-                  CAST(old_value * 100000000 AS HUGEINT)) AS DECIMAL(18, 0))
+                  CAST(CAST(new_value - old_value AS DECIMAL(38, 8)) * 100000000 AS HUGEINT) * 1000000,
+                  CAST(CAST(old_value AS DECIMAL(38, 8)) * 100000000 AS HUGEINT)) AS DECIMAL(18, 0))
               * CAST(0.0001 AS DECIMAL(5, 4)) END;

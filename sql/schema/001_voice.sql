@@ -14,7 +14,9 @@ CREATE TABLE IF NOT EXISTS voice_snapshot (
     row_count        INTEGER NOT NULL,          -- canonical rows in the deck
     reject_count     INTEGER NOT NULL,          -- rows refused (see ingest_reject)
     rates_opened     INTEGER NOT NULL,          -- voice_rate rows this snapshot added
-    rates_closed     INTEGER NOT NULL,          -- voice_rate rows this snapshot ended or withdrew
+    rates_closed     INTEGER NOT NULL,          -- in-force voice_rate rows it ended (changed or gone)
+    rates_withdrawn  INTEGER NOT NULL DEFAULT 0, -- scheduled rows it withdrew before their date
+    rates_unchanged  INTEGER NOT NULL DEFAULT 0, -- stored rows the deck confirmed as they were
     has_effective_dates BOOLEAN NOT NULL DEFAULT false,
     UNIQUE (tech_prefix, fetched_at, content_sha256)   -- replaying a raw file is a no-op
 );

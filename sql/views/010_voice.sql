@@ -18,10 +18,15 @@ WHERE valid_from <= at_ts::TIMESTAMPTZ
   AND (valid_to IS NULL OR at_ts::TIMESTAMPTZ < valid_to);
 
 -- One row per change between consecutive versions of a (tech_prefix, prefix).
--- The first snapshot of a tech prefix is the baseline: it yields no rows.
+-- The first snapshot of a tech prefix is the baseline: it yields no rows (nor do changes it
+-- already announced, when they take effect or are withdrawn).
 -- change_type: new | removed | increase | decrease | increment_change | renamed | withdrawn
 --   (withdrawn: a scheduled change the carrier took back before it took effect).
--- changed_at: when the change takes (or took) effect; announced_at: when ratedeck first saw it.
+-- changed_at (= effective_at): when the change takes (or took) effect in the history: a
+--   scheduled version's effective date, else the fetch that saw the change (history before a
+--   fetch is never rewritten); announced_at: when ratedeck first saw it (withdrawn: when it saw
+--   the withdrawal); notice_days = changed_at - announced_at (0 for a change seen only once in
+--   force); stated_effective_at: the carrier's own effective date for the new version, if any.
 CREATE OR REPLACE VIEW voice_rate_change AS
 WITH baseline AS (
     SELECT tech_prefix, min(snapshot_id) AS baseline_snapshot_id
@@ -54,7 +59,7 @@ transitions AS (
            v.prev_increment_seconds AS old_increment_seconds,
            v.initial_seconds AS new_initial_seconds, v.increment_seconds AS new_increment_seconds,
            v.valid_from AS changed_at, v.first_seen_at AS announced_at,
-           v.first_snapshot_id AS snapshot_id
+           v.first_snapshot_id AS snapshot_id, v.effective_at AS stated_effective_at
     FROM versions v JOIN baseline b USING (tech_prefix)
     WHERE v.prev_valid_to IS NOT NULL AND v.prev_valid_to = v.valid_from
       AND NOT (v.first_snapshot_id = b.baseline_snapshot_id
@@ -66,7 +71,7 @@ added AS (
            NULL AS old_price, v.price AS new_price,
            NULL AS old_initial_seconds, NULL AS old_increment_seconds,
            v.initial_seconds, v.increment_seconds,
-           v.valid_from, v.first_seen_at, v.first_snapshot_id
+           v.valid_from, v.first_seen_at, v.first_snapshot_id, v.effective_at
     FROM versions v JOIN baseline b USING (tech_prefix)
     WHERE (v.prev_valid_to IS NULL OR v.prev_valid_to <> v.valid_from)
       AND v.first_snapshot_id <> b.baseline_snapshot_id
@@ -75,7 +80,7 @@ removed AS (
     SELECT v.tech_prefix, v.prefix, 'removed' AS change_type,
            v.destination, NULL, v.price, NULL,
            v.initial_seconds, v.increment_seconds, NULL, NULL,
-           v.valid_to, s.fetched_at, v.closed_snapshot_id
+           v.valid_to, s.fetched_at, v.closed_snapshot_id, NULL
     FROM versions v JOIN voice_snapshot s ON s.snapshot_id = v.closed_snapshot_id
     WHERE v.valid_to IS NOT NULL
       AND (v.next_valid_from IS NULL OR v.next_valid_from <> v.valid_to)
@@ -84,9 +89,11 @@ withdrawn AS (
     SELECT r.tech_prefix, r.prefix, 'withdrawn' AS change_type,
            r.destination, NULL, r.price, NULL,
            r.initial_seconds, r.increment_seconds, NULL, NULL,
-           r.valid_from, r.withdrawn_at, r.closed_snapshot_id
-    FROM voice_rate r
+           r.valid_from, r.withdrawn_at, r.closed_snapshot_id, r.effective_at
+    FROM voice_rate r JOIN baseline b USING (tech_prefix)
     WHERE r.withdrawn_at IS NOT NULL
+      -- announced in the baseline: never reported as a change, so its withdrawal is not one
+      AND r.first_snapshot_id <> b.baseline_snapshot_id
 ),
 all_changes AS (
     SELECT * FROM transitions WHERE change_type IS NOT NULL
@@ -109,5 +116,6 @@ SELECT md5(concat_ws('|', tech_prefix, prefix, change_type,
        announced_at,
        round((epoch(changed_at) - epoch(announced_at)) / 86400.0, 2)::DECIMAL(10, 2)
            AS notice_days,
-       snapshot_id
+       snapshot_id,
+       stated_effective_at
 FROM all_changes;

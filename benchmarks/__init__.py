@@ -1,0 +1,1 @@
+"""Reproducible performance scripts: ``python -m benchmarks.<name>``."""

@@ -1,0 +1,173 @@
+"""Price changes between snapshots, with what they mean for the bill.
+
+``voice_changes`` returns the rows of the ``voice_rate_change`` view plus:
+
+* the longest-prefix effect: a removed prefix's numbers fall back to its parent (the longest
+  shorter prefix valid right after the change); a new prefix re-prices part of its parent's
+  range (the parent valid just before). ``effective_old_price``/``effective_new_price`` and
+  ``effective_change_pct`` describe the range of numbers under ``prefix``;
+* the cost of a reference call before and after (``old_call_cost``/``new_call_cost``), so a
+  billing-increment change (1/1 -> 60/60) shows the increase it is for calls that are not
+  whole minutes;
+* with a traffic profile, the minutes routed through each changed range per month and the
+  monthly cost impact (minutes x effective price delta, exact).
+
+All money stays exact (DuckDB DECIMAL -> polars Decimal -> Python Decimal).
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+from pipeline.errors import InputError
+from pipeline.warehouse.migrate import read_sql
+
+MINUTES_DTYPE = pl.Decimal(18, 6)
+TRAFFIC_SCHEMA: dict[str, pl.DataType] = {
+    "line": pl.Int64,  # line in the CSV file (the header is line 1)
+    "tech_prefix": pl.String,  # null: the traffic runs on every tech prefix
+    "key": pl.String,  # a normalised number or prefix, digits only
+    "minutes": MINUTES_DTYPE,
+}
+_NUMBER_NOISE = re.compile(r"[\s\-()+]")
+
+
+def voice_changes(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    tech_prefix: str | None = None,
+    since: datetime | None = None,
+    reference_call_seconds: int = 180,
+    cost_decimals: int = 6,
+    unreported_only: bool = False,
+    traffic: pl.DataFrame | None = None,
+) -> pl.DataFrame:
+    """Voice price changes, oldest first, with LPM effect, reference-call cost and (given a
+    ``traffic`` frame from :func:`read_traffic_profile`) ``monthly_minutes``/``monthly_impact``.
+    """
+    if reference_call_seconds <= 0:
+        raise InputError(f"reference call of {reference_call_seconds} s: must be > 0")
+    if not 0 <= cost_decimals <= 8:
+        raise InputError(f"cost_decimals {cost_decimals}: must be 0..8")
+    params = {
+        "tech_prefix": tech_prefix,
+        "since": since,
+        "unreported_only": unreported_only,
+        "reference_seconds": reference_call_seconds,
+        "cost_scale": 10**cost_decimals,
+        "to_scale8": 10 ** (8 - cost_decimals),
+    }
+    sql = read_sql("queries/report_voice_changes.sql")
+    changes = _utc(con.sql(sql, params=params).pl())
+    if traffic is not None:
+        changes = with_traffic_impact(con, changes, traffic)
+    return changes
+
+
+def with_traffic_impact(
+    con: duckdb.DuckDBPyConnection, changes: pl.DataFrame, traffic: pl.DataFrame
+) -> pl.DataFrame:
+    """``changes`` plus ``monthly_minutes`` (routed through each changed range, LPM) and
+    ``monthly_impact`` (minutes x effective price delta; null when a side has no price)."""
+    if changes.is_empty():
+        return changes.with_columns(
+            pl.lit(None, MINUTES_DTYPE).alias("monthly_minutes"),
+            pl.lit(None, pl.Decimal(38, 14)).alias("monthly_impact"),
+        )
+    inputs = changes.select(
+        "change_id",
+        "tech_prefix",
+        "prefix",
+        "change_type",
+        "changed_at",
+        "effective_old_price",
+        "effective_new_price",
+    )
+    con.register("report_changes", inputs)
+    con.register("report_traffic", traffic.select(list(TRAFFIC_SCHEMA)))
+    try:
+        impact = con.sql(read_sql("queries/report_traffic_impact.sql")).pl()
+    finally:
+        con.unregister("report_changes")
+        con.unregister("report_traffic")
+    return changes.join(impact, on="change_id", how="left", maintain_order="left")
+
+
+def read_traffic_profile(path: str | Path) -> pl.DataFrame:
+    """Read a traffic profile CSV: ``number`` or ``prefix``, ``minutes_per_month``, optional
+    ``tech_prefix``. Raises InputError naming the file and line for anything malformed."""
+    path = Path(path)
+    try:
+        with path.open(encoding="utf-8-sig", newline="") as handle:
+            reader = csv.DictReader(handle)
+            columns = {c.strip().lower(): c for c in reader.fieldnames or []}
+            key_columns = [columns[c] for c in ("number", "prefix") if c in columns]
+            if not key_columns or "minutes_per_month" not in columns:
+                raise InputError(
+                    f"{path}: traffic profile needs a 'number' or 'prefix' column and "
+                    "'minutes_per_month'"
+                )
+            rows = [
+                _traffic_row(path, line, raw, key_columns, columns)
+                for line, raw in enumerate(reader, start=2)
+                if any((v or "").strip() for v in raw.values() if isinstance(v, str))
+            ]
+    except FileNotFoundError:
+        raise InputError(f"{path}: traffic profile not found") from None
+    except UnicodeDecodeError:
+        raise InputError(f"{path}: traffic profile is not UTF-8 text") from None
+    except csv.Error as exc:
+        raise InputError(f"{path}: not a readable CSV file: {exc}") from None
+    return pl.DataFrame(rows, schema=TRAFFIC_SCHEMA, orient="row")
+
+
+def _traffic_row(
+    path: Path, line: int, raw: dict, key_columns: list[str], columns: dict[str, str]
+) -> tuple[int, str | None, str, Decimal]:
+    where = f"{path}: line {line}"
+    if None in raw:
+        raise InputError(f"{where}: more fields than the header")
+    key_text = next((raw[c].strip() for c in key_columns if (raw[c] or "").strip()), "")
+    key = normalise_number(key_text)
+    if not key:
+        raise InputError(f"{where}: number/prefix {key_text!r}: expected digits")
+    minutes_text = (raw[columns["minutes_per_month"]] or "").strip()
+    try:
+        minutes = Decimal(minutes_text)
+    except InvalidOperation:
+        raise InputError(f"{where}: minutes_per_month {minutes_text!r}: not a number") from None
+    if not minutes.is_finite() or minutes < 0:
+        raise InputError(f"{where}: minutes_per_month {minutes_text!r}: must be >= 0")
+    if minutes.as_tuple().exponent < -6 or minutes >= Decimal(10) ** 12:
+        raise InputError(
+            f"{where}: minutes_per_month {minutes_text!r}: at most 6 decimals and < 10^12"
+        )
+    tech_prefix = None
+    if "tech_prefix" in columns:
+        tech_prefix = (raw[columns["tech_prefix"]] or "").strip() or None
+    return line, tech_prefix, key, minutes
+
+
+def normalise_number(text: str) -> str | None:
+    """Digits of a phone number or prefix: ``+``, ``00``, spaces, dashes and brackets
+    removed (DESIGN.md "Canonical data"); None when anything else is left."""
+    digits = _NUMBER_NOISE.sub("", text)
+    if digits.startswith("00"):
+        digits = digits[2:]
+    return digits if digits.isdigit() and digits.isascii() else None
+
+
+def _utc(frame: pl.DataFrame) -> pl.DataFrame:
+    """DuckDB hands TIMESTAMPTZ over in the session time zone; the contract is UTC."""
+    return frame.with_columns(
+        pl.col(name).dt.convert_time_zone("UTC")
+        for name, dtype in frame.schema.items()
+        if isinstance(dtype, pl.Datetime) and dtype.time_zone is not None
+    )

@@ -1,0 +1,440 @@
+"""Longest-prefix-match rate lookup and call costing against the warehouse, as of any moment.
+
+* ``lookup_number(con, number, ...)``: one number, per tech prefix: the matched prefix, its
+  destination, price, increments, billed seconds and cost; ``cheapest(results)``.
+* ``cost_calls(con, calls, ...)``: a frame of calls (``number``, ``duration``, optional
+  ``started_at``) costed for every tech prefix, set-based (``lpm.LpmEngine``). A call with a
+  ``started_at`` is rated at the prices valid at that moment - one engine per tech prefix
+  holds every version in force during the calls' time span - and one without at ``now``.
+
+The warehouse is read through the ``lpm_versions`` table macro (sql/macros/100_lpm.sql), so
+a read-only connection is enough. Money stays exact: DECIMAL in, integers inside, Decimal out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+import duckdb
+import numpy as np
+import polars as pl
+
+from pipeline.analytics.lpm import NO_MATCH, RATE_COLUMNS, LpmEngine, epoch_us
+from pipeline.analytics.numbers import normalise_number, parse_numbers
+from pipeline.errors import InputError
+
+OUTPUT_COLUMNS = ("tech_prefix", *RATE_COLUMNS)
+CALL_COLUMNS = ("number", "duration")
+_TIMESTAMP_FORMATS = (
+    "%Y-%m-%dT%H:%M:%S%.f%z",
+    "%Y-%m-%d %H:%M:%S%.f%z",
+    "%Y-%m-%dT%H:%M:%S%.f",
+    "%Y-%m-%d %H:%M:%S%.f",
+    "%Y-%m-%dT%H:%M",
+    "%Y-%m-%d %H:%M",
+    "%Y-%m-%d",
+)
+
+
+class UnknownTechPrefixError(InputError):
+    """A tech prefix with no rates in the warehouse."""
+
+
+class CallsInputError(InputError):
+    """A calls frame/file the costing cannot use at all (missing column, clashing names)."""
+
+
+# -- reading the warehouse ------------------------------------------------------------------
+def known_tech_prefixes(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Tech prefixes with rates in the warehouse: ``current`` first, then in order."""
+    rows = con.execute("SELECT DISTINCT tech_prefix FROM voice_rate").fetchall()
+    return sorted((r[0] for r in rows), key=lambda tp: (tp != "current", tp))
+
+
+def resolve_tech_prefixes(
+    con: duckdb.DuckDBPyConnection, requested: Sequence[str] | None
+) -> list[str]:
+    """The requested tech prefixes (checked against the warehouse), or all it has."""
+    known = known_tech_prefixes(con)
+    if not known:
+        raise UnknownTechPrefixError("the warehouse has no voice rates yet: run `ratedeck run`")
+    if not requested:
+        return known
+    unknown = [tp for tp in requested if tp not in known]
+    if unknown:
+        raise UnknownTechPrefixError(
+            f"no rates for tech prefix {unknown[0]!r} in the warehouse (it has: {', '.join(known)})"
+        )
+    return list(dict.fromkeys(requested))
+
+
+def load_versions(
+    con: duckdb.DuckDBPyConnection,
+    tech_prefix: str,
+    start: datetime,
+    end: datetime,
+    prefixes: Sequence[str] | None = None,
+) -> pl.DataFrame:
+    """The versions of a tech prefix's deck in force at some moment of ``[start, end]``
+    (optionally only the given prefixes): an engine built on them rates any call made then."""
+    query = "SELECT * FROM lpm_versions(?, ?, ?)"
+    params: list[object] = [tech_prefix, start, end]
+    if prefixes is not None:
+        query += " WHERE list_contains(?, prefix)"
+        params.append(list(prefixes))
+    return con.sql(query, params=params).pl()
+
+
+# -- one number -----------------------------------------------------------------------------
+@dataclass(frozen=True)
+class LookupResult:
+    """The rate of one number under one tech prefix (``matched`` False: no prefix fits)."""
+
+    tech_prefix: str
+    number: str  # normalised digits
+    duration_s: int
+    at: datetime
+    matched: bool
+    matched_prefix: str | None = None
+    destination: str | None = None
+    price: Decimal | None = None  # per minute
+    initial_seconds: int | None = None
+    increment_seconds: int | None = None
+    billed_seconds: int | None = None
+    cost: Decimal | None = None
+    currency: str | None = None
+    valid_from: datetime | None = None
+    valid_to: datetime | None = None
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def lookup_number(
+    con: duckdb.DuckDBPyConnection,
+    number: str,
+    *,
+    tech_prefixes: Sequence[str] | None = None,
+    duration_s: int,
+    at: datetime | None = None,
+    cost_decimals: int = 6,
+) -> list[LookupResult]:
+    """Rate and cost of one call of ``duration_s`` seconds to ``number``, per tech prefix,
+    at ``at`` (default now). ``BadNumberError`` for a number with letters etc."""
+    digits = normalise_number(number)
+    if duration_s < 0:
+        raise InputError(f"duration must be >= 0 seconds, got {duration_s}")
+    at = _utc(at or datetime.now(UTC))
+    candidates = [digits[:size] for size in range(len(digits) + 1)]
+    results = []
+    for tech_prefix in resolve_tech_prefixes(con, tech_prefixes):
+        deck = load_versions(con, tech_prefix, at, at, candidates)
+        engine = LpmEngine(deck)
+        numbers = parse_numbers(pl.Series("number", [digits]))
+        rows = engine.match(numbers, at)
+        rated = engine.rate_rows(rows, np.array([duration_s]), cost_decimals).row(0, named=True)
+        base = {"tech_prefix": tech_prefix, "number": digits, "duration_s": duration_s, "at": at}
+        if rows[0] == NO_MATCH:
+            results.append(LookupResult(**base, matched=False))
+            continue
+        version = deck.row(int(rows[0]), named=True)
+        results.append(
+            LookupResult(
+                **base,
+                matched=True,
+                matched_prefix=rated["matched_prefix"],
+                destination=rated["destination"],
+                price=rated["price"],
+                initial_seconds=version["initial_seconds"],
+                increment_seconds=version["increment_seconds"],
+                billed_seconds=rated["billed_seconds"],
+                cost=rated["cost"],
+                currency=version.get("currency"),
+                valid_from=version["valid_from"],
+                valid_to=version["valid_to"],
+            )
+        )
+    return results
+
+
+def cheapest(results: Sequence[LookupResult]) -> LookupResult | None:
+    """The matched result with the lowest cost (then the lowest price; first on a tie)."""
+    matched = [r for r in results if r.matched]
+    return min(matched, key=lambda r: (r.cost, r.price)) if matched else None
+
+
+# -- many calls -----------------------------------------------------------------------------
+@dataclass(frozen=True)
+class TechPrefixTotal:
+    tech_prefix: str
+    calls: int
+    matched: int
+    unmatched: int
+    billed_seconds: int
+    cost: Decimal
+
+
+@dataclass(frozen=True)
+class CheapestMix:
+    """Every call routed to its cheapest tech prefix (among those that match it)."""
+
+    calls: int
+    matched: int
+    unmatched: int  # no tech prefix matches the number
+    cost: Decimal
+    chosen: dict[str, int]  # calls per tech prefix
+
+
+@dataclass(frozen=True)
+class CostSummary:
+    calls: int  # good calls costed
+    bad_rows: int
+    cost_decimals: int
+    per_tech_prefix: list[TechPrefixTotal]
+    cheapest: CheapestMix
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class CostResult:
+    """``frame``: every input column plus ``tech_prefix, matched_prefix, destination, price,
+    billed_seconds, cost``, one row per good call per tech prefix (calls in input order, tech
+    prefixes in the order asked); unmatched: null match columns and cost. ``bad_rows``:
+    ``row`` (1-based position in the input), the input columns as text, ``reason``."""
+
+    frame: pl.DataFrame
+    summary: CostSummary
+    bad_rows: pl.DataFrame = field(repr=False)
+
+
+def cost_calls(
+    con: duckdb.DuckDBPyConnection,
+    calls: pl.DataFrame,
+    *,
+    tech_prefixes: Sequence[str] | None = None,
+    cost_decimals: int = 6,
+    now: datetime | None = None,
+    threads: int | None = None,
+    on_step: Callable[[str], None] | None = None,
+) -> CostResult:
+    """Cost every call for every tech prefix (see ``CostResult``); bad rows are set aside,
+    never dropped silently. ``on_step`` is told each step (progress display)."""
+    step = on_step or (lambda _text: None)
+    _check_columns(calls)
+    tech_prefixes = resolve_tech_prefixes(con, tech_prefixes)
+    now_us = epoch_us(_utc(now or datetime.now(UTC)))
+
+    step("checking calls")
+    numbers = parse_numbers(calls["number"])
+    durations, duration_problem = parse_durations(calls["duration"])
+    if "started_at" in calls.columns:
+        times, time_problem = parse_start_times(calls["started_at"])
+    else:
+        times, time_problem = None, None
+    reasons = _combine_reasons(numbers.problems, duration_problem, time_problem)
+    bad = reasons.is_not_null().to_numpy()
+    bad_rows = _bad_rows(calls, bad, reasons)
+    good = ~bad
+    good_calls = calls.filter(pl.Series(good)) if bad.any() else calls
+    good_numbers = numbers.select(good) if bad.any() else numbers
+    durations = durations[good]
+    at = np.where(times.mask[good], now_us, times.values[good]) if times is not None else now_us
+    span = (int(np.min(at)), int(np.max(at))) if np.ndim(at) and len(at) else (now_us, now_us)
+
+    rated: list[pl.DataFrame] = []
+    for tech_prefix in tech_prefixes:
+        step(f"costing {tech_prefix}")
+        deck = load_versions(con, tech_prefix, _from_us(span[0]), _from_us(span[1]))
+        engine = LpmEngine(deck)
+        rated.append(
+            engine.rate(
+                good_numbers, durations, at=at, decimals=cost_decimals, threads=threads
+            ).with_columns(pl.lit(tech_prefix).alias("tech_prefix"))
+        )
+    step("summing up")
+    summary = _summarise(tech_prefixes, rated, len(good_calls), len(bad_rows), cost_decimals)
+    frame = _interleave(good_calls, rated)
+    return CostResult(frame, summary, bad_rows)
+
+
+def _check_columns(calls: pl.DataFrame) -> None:
+    missing = [c for c in CALL_COLUMNS if c not in calls.columns]
+    if missing:
+        raise CallsInputError(
+            f"calls need columns {', '.join(CALL_COLUMNS)} (and optionally started_at); "
+            f"missing: {', '.join(missing)}"
+        )
+    clash = [c for c in OUTPUT_COLUMNS if c in calls.columns]
+    if clash:
+        raise CallsInputError(
+            f"input column {clash[0]!r} clashes with an output column: rename it first"
+        )
+
+
+def _interleave(calls: pl.DataFrame, rated: list[pl.DataFrame]) -> pl.DataFrame:
+    """Input columns + rate columns; rows call by call, tech prefixes in order within."""
+    per_tech_prefix = [
+        pl.concat([calls, r.select(OUTPUT_COLUMNS)], how="horizontal") for r in rated
+    ]
+    if len(per_tech_prefix) == 1:
+        return per_tech_prefix[0]
+    stacked = pl.concat(per_tech_prefix, rechunk=False)
+    n, k = len(calls), len(rated)
+    order = (np.arange(n)[:, None] + np.arange(k)[None, :] * n).ravel()
+    return stacked[order]
+
+
+def _summarise(tech_prefixes, rated, calls: int, bad: int, decimals: int) -> CostSummary:
+    scale = Decimal(1).scaleb(-decimals)
+    totals = []
+    missing = np.iinfo(np.int64).max
+    costs = np.full((len(rated), calls), missing, dtype=np.int64)
+    for i, (tech_prefix, frame) in enumerate(zip(tech_prefixes, rated, strict=True)):
+        units = frame["cost"].to_physical().cast(pl.Int64)
+        matched = units.is_not_null()
+        costs[i] = units.fill_null(missing).to_numpy()
+        totals.append(
+            TechPrefixTotal(
+                tech_prefix=tech_prefix,
+                calls=calls,
+                matched=int(matched.sum()),
+                unmatched=calls - int(matched.sum()),
+                billed_seconds=int(frame["billed_seconds"].sum() or 0),
+                cost=(Decimal(int(units.sum() or 0)) * scale).quantize(scale),
+            )
+        )
+    if calls and len(rated):
+        best = np.argmin(costs, axis=0)  # first tech prefix on a tie
+        best_cost = costs[best, np.arange(calls)]
+        matched = best_cost != missing
+        chosen = np.bincount(best[matched], minlength=len(rated))
+        total = int(best_cost[matched].sum(dtype=object)) if matched.any() else 0
+    else:
+        matched, chosen, total = np.zeros(0, bool), np.zeros(len(rated), int), 0
+    mix = CheapestMix(
+        calls=calls,
+        matched=int(matched.sum()),
+        unmatched=calls - int(matched.sum()),
+        cost=(Decimal(total) * scale).quantize(scale),
+        chosen={tp: int(c) for tp, c in zip(tech_prefixes, chosen, strict=True)},
+    )
+    return CostSummary(calls, bad, decimals, totals, mix)
+
+
+# -- validating call columns ----------------------------------------------------------------
+@dataclass(frozen=True)
+class StartTimes:
+    values: np.ndarray  # int64 epoch microseconds (UTC); meaningless where mask
+    mask: np.ndarray  # True where there is no start time (cost at now)
+
+
+def parse_durations(column: pl.Series) -> tuple[np.ndarray, pl.Series]:
+    """Whole seconds >= 0 as int64 (0 where bad), and a reason per bad value (else null)."""
+    name = "duration"
+    if column.dtype.is_integer():
+        values = column.cast(pl.Int64)
+        reason = (
+            pl.select(
+                pl.when(values.is_null())
+                .then(pl.lit("no duration"))
+                .when(values < 0)
+                .then(pl.format("negative duration {}", values))
+            )
+            .to_series()
+            .alias(name)
+        )
+        return values.fill_null(0).clip(lower_bound=0).to_numpy(), reason
+    if column.dtype.is_float():
+        values = column.cast(pl.Float64)  # float input: only whole values are accepted
+        whole_value = values.is_finite() & (values == values.floor()) & (values.abs() < 1e15)
+        reason = (
+            pl.select(
+                pl.when(values.is_null() | values.is_nan())
+                .then(pl.lit("no duration"))
+                .when(values < 0)
+                .then(pl.format("negative duration {}", values))
+                .when(~whole_value)
+                .then(pl.format("duration {} is not a whole number of seconds", values))
+            )
+            .to_series()
+            .alias(name)
+        )
+        good = reason.is_null()
+        return np.where(good.to_numpy(), values.fill_nan(0).fill_null(0).to_numpy(), 0).astype(
+            np.int64
+        ), reason
+    text = column.cast(pl.String).str.strip_chars()
+    whole = text.str.extract(r"^\+?([0-9]{1,15})(?:\.0*)?$", 1)
+    number = text.cast(pl.Float64, strict=False)  # only to word the reason, never for money
+    reason = (
+        pl.select(
+            pl.when(whole.is_not_null())
+            .then(None)
+            .when(text.is_null() | (text == ""))
+            .then(pl.lit("no duration"))
+            .when(number < 0)
+            .then(pl.format("negative duration {}", text))
+            .when(number.is_not_null() & number.is_finite())
+            .then(pl.format("duration {} is not a whole number of seconds", text))
+            .otherwise(pl.format("bad duration {}", text))
+        )
+        .to_series()
+        .alias(name)
+    )
+    return whole.cast(pl.Int64).fill_null(0).to_numpy(), reason
+
+
+def parse_start_times(column: pl.Series) -> tuple[StartTimes, pl.Series]:
+    """Epoch microseconds (UTC; a time without zone is UTC), the missing ones, and a reason
+    per unreadable value. Text: ISO 8601 dates and times (``2026-11-05 12:00``,
+    ``2026-11-05T12:00:00.5+01:00``, ``...Z``)."""
+    if column.dtype == pl.Date or isinstance(column.dtype, pl.Datetime):
+        parsed = column.cast(pl.Datetime("us")) if column.dtype == pl.Date else column
+        reason = pl.Series("started_at", [None] * len(column), pl.String)
+    else:
+        text = column.cast(pl.String).str.strip_chars()
+        text = text.str.replace(r"[Zz]$", "+00:00")
+        parsed = pl.Series("started_at", [None] * len(text), pl.Datetime("us", "UTC"))
+        for form in _TIMESTAMP_FORMATS:
+            todo = parsed.is_null() & text.is_not_null() & (text != "")
+            if not todo.any():
+                break
+            attempt = text.str.to_datetime(form, time_zone="UTC", strict=False, time_unit="us")
+            parsed = parsed.fill_null(attempt)
+        unreadable = parsed.is_null() & text.is_not_null() & (text != "")
+        reason = (
+            pl.select(pl.when(unreadable).then(pl.format("bad started_at {}", text)))
+            .to_series()
+            .alias("started_at")
+        )
+    if isinstance(parsed.dtype, pl.Datetime) and parsed.dtype.time_zone is not None:
+        parsed = parsed.dt.convert_time_zone("UTC").dt.replace_time_zone(None)
+    micros = parsed.dt.cast_time_unit("us").cast(pl.Int64)
+    return StartTimes(micros.fill_null(0).to_numpy(), micros.is_null().to_numpy()), reason
+
+
+def _combine_reasons(*reasons: pl.Series | None) -> pl.Series:
+    present = [r.alias(f"r{i}") for i, r in enumerate(reasons) if r is not None]
+    joined = pl.concat_str(present, separator="; ", ignore_nulls=True)
+    return pl.select(pl.when(joined != "").then(joined).alias("reason")).to_series()
+
+
+def _bad_rows(calls: pl.DataFrame, bad: np.ndarray, reasons: pl.Series) -> pl.DataFrame:
+    index = np.flatnonzero(bad)
+    rows = calls[index].select(pl.all().cast(pl.String))
+    return rows.select(
+        pl.Series("row", index + 1, dtype=pl.Int64), pl.all(), reasons.gather(index).alias("reason")
+    )
+
+
+def _utc(moment: datetime) -> datetime:
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def _from_us(micros: int) -> datetime:
+    return datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=micros)

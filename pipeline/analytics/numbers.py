@@ -1,0 +1,234 @@
+"""Phone numbers: normalising them and turning them into the keys the LPM engine matches.
+
+Normalising (DESIGN.md "Canonical data"): whitespace, ``+``, ``-``, ``.`` and brackets
+``()[]`` are removed, then one leading ``00`` (the international call prefix). What is left
+must be ASCII digits: a number with letters, any other character, or no digits at all is
+refused with an ``InputError`` naming it (``BadNumberError``).
+
+Keys: a number is read as its first ``KEY_DIGITS`` (19) digits right-padded with zeros, an
+unsigned 64-bit integer, plus its length (see ``lpm.py`` for why).
+
+``parse_numbers`` does both for millions of numbers at once. The common case (the text is
+already plain digits) costs one polars string-to-integer cast per block; only numbers that
+look different (a leading ``0`` or ``+``, a non-digit) go through the regex normaliser.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+import polars as pl
+
+from pipeline.errors import InputError
+
+KEY_DIGITS = 19  # 10**19 - 1 < 2**64: a 19-digit key fits an unsigned 64-bit integer
+POW10_U64 = np.array([10**i for i in range(KEY_DIGITS + 1)], dtype=np.uint64)
+_NOISE = r"[\s+\-.()\[\]]"
+_NOISE_RE = re.compile(_NOISE)
+_DIGITS_RE = re.compile(r"[0-9]+")
+_LETTER_RE = re.compile(r"[^\W\d_]")  # any alphabetic character, in any script
+_BLOCK = 1 << 18
+
+
+class BadNumberError(InputError):
+    """A phone number that is not one (letters, stray characters, no digits)."""
+
+
+def number_problem(raw: str | None) -> tuple[str | None, str | None]:
+    """``(digits, None)`` for a good number, ``(None, reason)`` for a bad one."""
+    if raw is None:
+        return None, "no number"
+    digits = _NOISE_RE.sub("", raw)
+    if digits.startswith("00"):
+        digits = digits[2:]
+    if _DIGITS_RE.fullmatch(digits):
+        return digits, None
+    if not digits:
+        return None, "no digits"
+    if _LETTER_RE.search(digits):
+        return None, "letters are not allowed"
+    stray = next(ch for ch in digits if not ("0" <= ch <= "9"))
+    return None, f"unexpected character {stray!r}"
+
+
+def normalise_number(raw: str, *, where: str | None = None) -> str:
+    """Digits of one phone number, or ``BadNumberError`` naming it (and ``where``, e.g. a row)."""
+    digits, reason = number_problem(raw)
+    if reason is not None:
+        prefix = f"{where}: " if where else ""
+        raise BadNumberError(f"{prefix}bad number {raw!r}: {reason}")
+    return digits
+
+
+@dataclass(frozen=True)
+class ParsedNumbers:
+    """Numbers ready for matching. ``keys``/``lengths`` are 0 where the number is bad."""
+
+    raw: pl.Series
+    keys: np.ndarray  # uint64
+    lengths: np.ndarray  # int64 digits (may exceed 19)
+    fixed_index: np.ndarray  # positions whose digits differ from ``raw`` (or are bad)
+    fixed_digits: pl.Series  # their digits (null where bad)
+    fixed_problems: pl.Series  # their reason (null where good)
+
+    def __len__(self) -> int:
+        return len(self.keys)
+
+    def select(self, keep: np.ndarray) -> ParsedNumbers:
+        """The numbers where the boolean mask ``keep`` is true, in order."""
+        position = np.cumsum(keep) - 1
+        fixed_keep = keep[self.fixed_index]
+        return ParsedNumbers(
+            self.raw.filter(pl.Series(keep)),
+            self.keys[keep],
+            self.lengths[keep],
+            position[self.fixed_index[fixed_keep]],
+            self.fixed_digits.filter(pl.Series(fixed_keep)),
+            self.fixed_problems.filter(pl.Series(fixed_keep)),
+        )
+
+    @property
+    def bad(self) -> np.ndarray:
+        """Boolean mask of the numbers refused."""
+        mask = np.zeros(len(self), dtype=bool)
+        mask[self.fixed_index[self.fixed_problems.is_not_null().to_numpy()]] = True
+        return mask
+
+    @property
+    def problems(self) -> pl.Series:
+        """Reason per number (null when good)."""
+        return _scatter(
+            pl.Series("problem", [None] * len(self), pl.String),
+            self.fixed_index,
+            self.fixed_problems,
+        )
+
+    @property
+    def digits(self) -> pl.Series:
+        """Normalised digits per number (null when bad)."""
+        base = self.raw.cast(pl.String).alias("digits")
+        return _scatter(base, self.fixed_index, self.fixed_digits)
+
+
+def _scatter(base: pl.Series, index: np.ndarray, values: pl.Series) -> pl.Series:
+    if not len(index):
+        return base
+    return base.scatter(index, values)
+
+
+def parse_numbers(raw: pl.Series | list[str | None]) -> ParsedNumbers:
+    """Normalise and key numbers in bulk (see module doc). Never raises for a bad number:
+    ``bad``/``problems`` say which and why."""
+    raw = raw if isinstance(raw, pl.Series) else pl.Series("number", raw, dtype=pl.String)
+    text = raw if raw.dtype == pl.String else raw.cast(pl.String)
+    n = len(text)
+    keys = np.empty(n, np.uint64)
+    lengths = np.empty(n, np.int64)
+    fixes: list[tuple[np.ndarray, pl.Series, pl.Series]] = []
+    for start in range(0, n, _BLOCK):
+        block = text.slice(start, _BLOCK)
+        stop = start + len(block)
+        keys[start:stop], lengths[start:stop], odd, uncast = _plain_digit_keys(block)
+        if odd.size:
+            odd_raw = block.gather(odd)
+            digits, problems = _normalise_odd(odd_raw)
+            # a leading single 0 leaves the digits as they were: the fast key is right
+            changed = np.flatnonzero(digits.ne_missing(odd_raw).to_numpy() | uncast)
+            if changed.size:
+                digits, problems = digits.gather(changed), problems.gather(changed)
+                at = start + odd[changed]
+                keys[at], lengths[at] = digit_keys(digits)
+                fixes.append((at, digits, problems))
+    if fixes:
+        index = np.concatenate([f[0] for f in fixes])
+        digits = pl.concat([f[1] for f in fixes])
+        problems = pl.concat([f[2] for f in fixes])
+    else:
+        index = np.zeros(0, np.int64)
+        digits = pl.Series("digits", [], pl.String)
+        problems = pl.Series("problem", [], pl.String)
+    return ParsedNumbers(raw, keys, lengths, index, digits, problems)
+
+
+def _plain_digit_keys(block: pl.Series):
+    """Keys assuming every string is plain digits, the positions to look at again, and
+    which of those did not cast at all.
+
+    A string that casts to an integer is digits, or ``+`` and digits. When the value has
+    fewer digits than the text, the text starts with ``0`` or ``+``, or did not cast: those
+    are "odd" (a leading single ``0`` is fine, and its key here is already right).
+    """
+    lengths = block.str.len_bytes().to_numpy()
+    parsed = block.cast(pl.UInt64, strict=False)
+    if parsed.null_count():
+        nulls = parsed.is_null().to_numpy()
+        values = parsed.fill_null(0).to_numpy()
+        lengths = np.where(nulls, 0, lengths).astype(np.int64)
+    else:
+        nulls, values = None, parsed.to_numpy()
+        lengths = lengths.astype(np.int64)
+    clipped = np.clip(lengths, 1, KEY_DIGITS + 1)
+    odd = values < POW10_U64[clipped - 1]
+    if nulls is not None:
+        odd |= nulls
+    keys = values * POW10_U64[KEY_DIGITS - np.minimum(clipped, KEY_DIGITS)]
+    if lengths.max(initial=0) > KEY_DIGITS:  # only 20 digits cast: drop the last one
+        keys = np.where(lengths > KEY_DIGITS, values // np.uint64(10), keys)
+    odd = np.flatnonzero(odd)
+    uncast = nulls[odd] if nulls is not None else np.zeros(len(odd), dtype=bool)
+    return keys, lengths, odd, uncast
+
+
+def _normalise_odd(raw: pl.Series) -> tuple[pl.Series, pl.Series]:
+    """Like ``_normalise_slow``, with cheap paths for ``+digits``, ``00digits``, ``0digits``."""
+    plus = raw.str.starts_with("+").fill_null(False)
+    if plus.any():
+        raw_tail = raw.str.strip_prefix("+")
+    else:
+        raw_tail = raw
+    simple = raw_tail.str.contains(r"^[0-9]+$").fill_null(False)
+    if not simple.all():
+        return _normalise_slow(raw)
+    return raw_tail.str.strip_prefix("00").alias("digits"), pl.Series(
+        "problem", [None] * len(raw), pl.String
+    )
+
+
+def _normalise_slow(raw: pl.Series) -> tuple[pl.Series, pl.Series]:
+    """Digits (null when bad) and reason (null when good): the regex normaliser, vectorised."""
+    cleaned = raw.str.replace_all(_NOISE, "").str.replace(r"^00", "")
+    good = cleaned.str.contains(r"^[0-9]+$").fill_null(False)
+    if good.all():
+        return cleaned.alias("digits"), pl.Series("problem", [None] * len(raw), pl.String)
+    frame = pl.DataFrame({"raw": raw, "cleaned": cleaned, "good": good})
+    problems = frame.select(
+        pl.when(pl.col("good"))
+        .then(None)
+        .when(pl.col("raw").is_null())
+        .then(pl.lit("no number"))
+        .when(pl.col("cleaned") == "")
+        .then(pl.lit("no digits"))
+        .when(pl.col("cleaned").str.contains(r"[^\W\d_]"))
+        .then(pl.lit("letters are not allowed"))
+        .otherwise(
+            pl.format("unexpected character '{}'", pl.col("cleaned").str.extract(r"([^0-9])", 1))
+        )
+        .alias("problem")
+    ).to_series()
+    digits = frame.select(pl.when(pl.col("good")).then(pl.col("cleaned")).alias("digits"))
+    return digits.to_series(), problems
+
+
+def digit_keys(digits: pl.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Keys and lengths of digit-only strings (null or non-digit -> key 0, length 0)."""
+    digits = digits.fill_null("")
+    lengths = digits.str.len_bytes().to_numpy().astype(np.int64)
+    head = digits.str.slice(0, KEY_DIGITS) if lengths.max(initial=0) > KEY_DIGITS else digits
+    parsed = head.cast(pl.UInt64, strict=False)
+    valid = parsed.is_not_null().to_numpy()
+    values = parsed.fill_null(0).to_numpy()
+    lengths = np.where(valid, lengths, 0)
+    shift = KEY_DIGITS - np.minimum(lengths, KEY_DIGITS)
+    return values * POW10_U64[shift], lengths

@@ -1,0 +1,34 @@
+"""Shared Dagster wiring: pools, metadata helpers. Assets stay thin: logic lives in stages/."""
+
+from __future__ import annotations
+
+import dagster as dg
+import polars as pl
+
+from pipeline.stages.checks import CheckOutcome
+
+# Every DuckDB writer runs in this pool: runs never collide on the warehouse file.
+WAREHOUSE_POOL = "duckdb_warehouse"
+API_POOL = "commpeak_api"
+
+
+def check_result(outcome: CheckOutcome) -> dg.AssetCheckResult:
+    return dg.AssetCheckResult(
+        passed=outcome.passed,
+        description=outcome.description,
+        metadata=outcome.metadata,
+        severity=dg.AssetCheckSeverity.ERROR,
+    )
+
+
+def markdown_preview(frame: pl.DataFrame, limit: int = 10) -> dg.MetadataValue:
+    """A small markdown table for the Dagster UI (values as text: Decimals stay exact)."""
+    head = frame.head(limit)
+    if head.is_empty():
+        return dg.MetadataValue.md("_no rows_")
+    columns = head.columns
+    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+    for row in head.iter_rows():
+        cells = ["" if v is None else str(v).replace("|", "\\|") for v in row]
+        lines.append("| " + " | ".join(cells) + " |")
+    return dg.MetadataValue.md("\n".join(lines))

@@ -1,0 +1,99 @@
+"""SMS assets, partitioned by channel (username:id): raw rates -> normalised -> history."""
+
+from __future__ import annotations
+
+import dagster as dg
+import polars as pl
+
+from pipeline.commpeak.client import CommPeakClient
+from pipeline.defs.common import API_POOL, WAREHOUSE_POOL, check_result, markdown_preview
+from pipeline.landing import LandedFile
+from pipeline.settings import Settings
+from pipeline.stages import sms as stages
+
+
+def build_sms_defs(settings: Settings) -> tuple[list, list]:
+    if not settings.sms.channels:
+        return [], []
+    partitions = dg.StaticPartitionsDefinition([c.key for c in settings.sms.channels])
+
+    @dg.asset(
+        partitions_def=partitions,
+        group_name="sms",
+        kinds={"http"},
+        pool=API_POOL,
+        description="The SMS rates of one channel as fetched, kept in data/raw/sms/.",
+    )
+    def sms_rates_raw(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+        channel = stages.channel_by_key(settings, context.partition_key)
+        with CommPeakClient.from_settings(settings) as client:
+            landed = stages.fetch_sms_rates(settings, client, channel)
+        return dg.MaterializeResult(
+            value=landed,
+            metadata={
+                "path": landed.relative_path,
+                "bytes": landed.size_bytes,
+                "sha256": landed.sha256,
+            },
+        )
+
+    @dg.asset(
+        partitions_def=partitions,
+        group_name="sms",
+        kinds={"polars"},
+        description="SMS rates normalised: exact rates per MCC/MNC, refused rows with reasons.",
+    )
+    def sms_rates(sms_rates_raw: LandedFile) -> dg.MaterializeResult:
+        rates = stages.normalise_sms_rates(settings, sms_rates_raw)
+        return dg.MaterializeResult(
+            value=rates,
+            metadata={
+                "rows": rates.row_count,
+                "rejects": rates.reject_count,
+                "notes": "; ".join(rates.notes) or "none",
+                "preview": markdown_preview(pl.read_parquet(rates.rows_path)),
+            },
+        )
+
+    def _check(name: str, description: str):
+        @dg.asset_check(
+            asset=sms_rates,
+            name=name,
+            blocking=True,
+            description=description,
+            partitions_def=partitions,
+        )
+        def _run(sms_rates: stages.NormalisedSmsRates) -> dg.AssetCheckResult:
+            outcome = {o.name: o for o in stages.check_sms_rates(sms_rates)}[name]
+            return check_result(outcome)
+
+        return _run
+
+    checks = [
+        _check("no_duplicate_prefix", "No MCC/MNC pair appears twice."),
+        _check("prices_not_negative", "No negative rate."),
+    ]
+
+    @dg.asset(
+        partitions_def=partitions,
+        group_name="sms",
+        kinds={"duckdb"},
+        pool=WAREHOUSE_POOL,
+        description="sms_snapshot + sms_rate history in the warehouse (one transaction).",
+    )
+    def sms_rate_history(sms_rates: stages.NormalisedSmsRates) -> dg.MaterializeResult:
+        outcome = stages.load_sms_rates(settings, sms_rates)
+        return dg.MaterializeResult(
+            value=outcome.snapshot_id,
+            metadata={
+                "snapshot_id": outcome.snapshot_id,
+                "replayed": outcome.replayed,
+                "rows": outcome.row_count,
+                "rejects": outcome.reject_count,
+                "unknown_networks": outcome.unknown_count,
+                "rates_opened": outcome.opened,
+                "rates_closed": outcome.closed,
+            },
+        )
+
+    return [sms_rates_raw, sms_rates, sms_rate_history], checks

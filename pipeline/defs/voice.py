@@ -1,0 +1,120 @@
+"""Voice assets, partitioned by tech prefix: raw deck -> normalised deck -> history."""
+
+from __future__ import annotations
+
+import dagster as dg
+import polars as pl
+
+from pipeline.commpeak.client import CommPeakClient
+from pipeline.defs.common import API_POOL, WAREHOUSE_POOL, check_result, markdown_preview
+from pipeline.landing import LandedFile
+from pipeline.settings import Settings
+from pipeline.stages import checks as deck_checks
+from pipeline.stages import voice as stages
+
+
+def build_voice_defs(settings: Settings) -> tuple[list, list]:
+    partitions = dg.StaticPartitionsDefinition(list(settings.voice.tech_prefixes))
+
+    @dg.asset(
+        partitions_def=partitions,
+        group_name="voice",
+        kinds={"http"},
+        pool=API_POOL,
+        description="The voice rate deck as downloaded, kept byte for byte in data/raw/voice/.",
+    )
+    def voice_deck_raw(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+        with CommPeakClient.from_settings(settings) as client:
+            landed = stages.fetch_voice_deck(settings, client, context.partition_key)
+        return dg.MaterializeResult(
+            value=landed,
+            metadata={
+                "path": landed.relative_path,
+                "bytes": landed.size_bytes,
+                "sha256": landed.sha256,
+                "fetched_at": landed.fetched_at.isoformat(),
+            },
+        )
+
+    @dg.asset(
+        partitions_def=partitions,
+        group_name="voice",
+        kinds={"polars"},
+        description="The deck normalised with polars: digits-only prefixes, exact prices, "
+        "parsed increments; refused rows kept with reasons.",
+    )
+    def voice_deck(voice_deck_raw: LandedFile) -> dg.MaterializeResult:
+        deck = stages.normalise_voice_deck(settings, voice_deck_raw)
+        rows = pl.read_parquet(deck.rows_path)
+        return dg.MaterializeResult(
+            value=deck,
+            metadata={
+                "rows": deck.row_count,
+                "rejects": deck.reject_count,
+                "format": deck.source_format,
+                "notes": "; ".join(deck.notes) or "none",
+                "preview": markdown_preview(rows),
+                "rejects_preview": markdown_preview(pl.read_parquet(deck.rejects_path)),
+            },
+        )
+
+    def _deck_check(name: str, description: str):
+        @dg.asset_check(
+            asset=voice_deck,
+            name=name,
+            blocking=True,
+            description=description,
+            partitions_def=partitions,
+        )
+        def _check(voice_deck: stages.NormalisedDeck) -> dg.AssetCheckResult:
+            rows = pl.read_parquet(voice_deck.rows_path)
+            outcome = {
+                "non_empty": lambda: deck_checks.non_empty(rows),
+                "no_duplicate_prefix": lambda: deck_checks.no_duplicate_keys(
+                    rows, stages.DECK_KEYS
+                ),
+                "prices_not_negative": lambda: deck_checks.prices_not_negative(rows),
+                "row_count_not_collapsed": lambda: deck_checks.row_count_not_collapsed(
+                    rows.height,
+                    stages.published_previous_row_count(settings, voice_deck.landed.source),
+                    settings.voice.max_row_drop_fraction,
+                ),
+            }[name]()
+            return check_result(outcome)
+
+        return _check
+
+    checks = [
+        _deck_check("non_empty", "The deck has at least one valid row."),
+        _deck_check("no_duplicate_prefix", "No prefix appears twice for one effective date."),
+        _deck_check("prices_not_negative", "No negative price."),
+        _deck_check(
+            "row_count_not_collapsed",
+            "Row count did not fall more than voice.max_row_drop_fraction against the last "
+            "snapshot (what a truncated download looks like).",
+        ),
+    ]
+
+    @dg.asset(
+        partitions_def=partitions,
+        group_name="voice",
+        kinds={"duckdb"},
+        pool=WAREHOUSE_POOL,
+        description="voice_snapshot + voice_rate history in the warehouse (one transaction).",
+    )
+    def voice_rate_history(voice_deck: stages.NormalisedDeck) -> dg.MaterializeResult:
+        outcome = stages.load_voice_deck(settings, voice_deck)
+        return dg.MaterializeResult(
+            value=outcome.snapshot_id,
+            metadata={
+                "snapshot_id": outcome.snapshot_id,
+                "replayed": outcome.replayed,
+                "rates_opened": outcome.opened,
+                "rates_closed": outcome.closed,
+                "rates_withdrawn": outcome.withdrawn,
+                "rows": voice_deck.row_count,
+                "rejects": voice_deck.reject_count,
+            },
+        )
+
+    return [voice_deck_raw, voice_deck, voice_rate_history], checks

@@ -1,0 +1,41 @@
+"""Ingest failures: a deck that cannot be read, or read but not trusted.
+
+All are ``InputError`` (exit code 2: bad input), so the CLI prints one line naming the
+source. None of them carries a secret: messages hold the source name, counts and reasons.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from pipeline.errors import InputError
+
+if TYPE_CHECKING:
+    from pipeline.ingest.frames import IngestResult
+
+
+class IngestError(InputError):
+    """Base class for a deck that cannot be turned into canonical rows."""
+
+
+class UnrecognisedFormatError(IngestError):
+    """The bytes are not a CSV, XLS or XLSX rate deck (an HTML page, a PDF, empty...)."""
+
+
+class NoHeaderError(IngestError):
+    """No row maps to the required columns (destination, prefix, price)."""
+
+
+class NoValidRowsError(IngestError):
+    """The deck has a header but not one usable rate row.
+
+    ``result`` holds what was read (every row a reject) so the caller can still record why.
+    """
+
+    def __init__(self, message: str, result: IngestResult | None = None) -> None:
+        super().__init__(message)
+        self.result = result
+
+
+class TooManyRejectsError(IngestError):
+    """More rows were refused than the configured fraction allows."""

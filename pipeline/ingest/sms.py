@@ -1,0 +1,195 @@
+"""SMS rate lists: the JSON of ``GET /rates/sms`` -> canonical rows + rejects (pure).
+
+The API answers a JSON list ``[{"rate": 0.05, "mcc": 10, "mnc": 210}, ...]``. Rates are parsed
+as ``Decimal`` straight from the JSON text (never float) and refused, not rounded, when they
+carry more than 8 decimal places. An empty list is a valid answer (no rates on the channel).
+"""
+
+from __future__ import annotations
+
+import json
+from decimal import ROUND_DOWN, Decimal
+from typing import Any
+
+import polars as pl
+
+from pipeline.ingest.errors import NoValidRowsError, UnrecognisedFormatError
+from pipeline.ingest.frames import REJECT_SCHEMA, SMS_RATE_SCHEMA, IngestResult
+
+MAX_CODE = 999  # MCC and MNC are at most 3 digits
+PRICE_PLACES = Decimal("0.00000001")  # DECIMAL(18, 8)
+PRICE_LIMIT = Decimal("10000000000")  # 10 digits before the point
+_HTML_STARTS = (b"<!doctype", b"<html", b"<?xml", b"<head", b"<body")
+
+
+def normalize_sms_rates(data: bytes, *, source: str) -> IngestResult:
+    """Parse one SMS rate list. Raises an ingest error when the body is not a JSON list."""
+    doc = decode_json(data, source=source)
+    if not isinstance(doc, list):
+        raise UnrecognisedFormatError(
+            f"{source}: expected a JSON list of SMS rates, got a JSON {type(doc).__name__}"
+        )
+    rows: list[dict[str, Any]] = []
+    rejects: list[dict[str, Any]] = []
+    for row_number, item in enumerate(doc, start=1):
+        try:
+            rows.append({"row_number": row_number, **_parse_item(item)})
+        except BadValue as exc:
+            rejects.append(_reject(row_number, item, str(exc)))
+    rows, duplicate_rejects, dropped = _resolve_duplicates(rows, doc)
+    rejects = sorted(rejects + duplicate_rejects, key=lambda r: r["row_number"])
+    notes = []
+    if not doc:
+        notes.append("empty SMS rate list: the channel has no rates")
+    if dropped:
+        notes.append(f"{dropped} exact duplicate row(s) dropped")
+    result = IngestResult(
+        rows=_frame(rows, SMS_RATE_SCHEMA),
+        rejects=_frame(rejects, REJECT_SCHEMA),
+        source_format="json",
+        total_rows=len(doc),
+        notes=notes,
+    )
+    if doc and not rows:
+        # loading it would close every rate of the channel: refuse, keep the reasons
+        first = rejects[0]
+        raise NoValidRowsError(
+            f"{source}: not one usable SMS rate in {len(doc)} row(s) "
+            f"(row {first['row_number']}: {first['reason']})",
+            result,
+        )
+    return result
+
+
+def _frame(records: list[dict[str, Any]], schema: dict[str, pl.DataType]) -> pl.DataFrame:
+    # column lists, not row dicts: polars builds Decimal columns from dicts very slowly
+    return pl.DataFrame({name: [r[name] for r in records] for name in schema}, schema=schema)
+
+
+def _parse_item(item: object) -> dict[str, Any]:
+    if not isinstance(item, dict):
+        raise BadValue(f"expected a JSON object, got {type(item).__name__}")
+    rate = exact_amount(item, "rate")
+    if rate < 0:
+        raise BadValue(f"rate: negative ({item['rate']})")
+    return {
+        "mcc": whole_number(item, "mcc", maximum=MAX_CODE),
+        "mnc": whole_number(item, "mnc", maximum=MAX_CODE),
+        "rate": rate,
+    }
+
+
+def _resolve_duplicates(
+    rows: list[dict[str, Any]], doc: list
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]], int]:
+    """Same (mcc, mnc) twice: identical rates keep the first row; differing rates reject all."""
+    by_pair: dict[tuple[int, int], list[dict[str, Any]]] = {}
+    for row in rows:
+        by_pair.setdefault((row["mcc"], row["mnc"]), []).append(row)
+    kept, rejects, dropped = [], [], 0
+    for (mcc, mnc), group in by_pair.items():
+        rates = {row["rate"] for row in group}
+        if len(rates) == 1:
+            kept.append(group[0])
+            dropped += len(group) - 1
+            continue
+        listed = ", ".join(str(row["row_number"]) for row in group)
+        shown = ", ".join(_plain(rate) for rate in sorted(rates))
+        for row in group:
+            reason = f"conflicting duplicate: mcc {mcc} mnc {mnc} has rates {shown} (rows {listed})"
+            rejects.append(_reject(row["row_number"], doc[row["row_number"] - 1], reason))
+    kept.sort(key=lambda r: r["row_number"])
+    return kept, rejects, dropped
+
+
+def _plain(amount: Decimal) -> str:
+    """0.20000000 -> 0.2 (for messages)."""
+    return format(amount.normalize(), "f")
+
+
+def _reject(row_number: int, item: object, reason: str) -> dict[str, Any]:
+    return {"row_number": row_number, "sheet": None, "raw": raw_text(item), "reason": reason}
+
+
+# -- JSON value helpers (shared with pipeline/ingest/balance.py) ------------------------------
+
+
+class BadValue(ValueError):
+    """One field of one JSON record is unusable; the message names the field and the value."""
+
+
+class NonFinite:
+    """``NaN``/``Infinity`` in the JSON text: kept as a marker so only its row is refused."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __str__(self) -> str:
+        return self.name
+
+
+def decode_json(data: bytes, *, source: str) -> Any:
+    """Bytes -> JSON document with every number exact (``int`` or ``Decimal``, never float)."""
+    head = data.lstrip(b"\xef\xbb\xbf \t\r\n")[:64].lower()
+    if not head:
+        raise UnrecognisedFormatError(f"{source}: empty body, expected JSON")
+    if head.startswith(_HTML_STARTS):
+        raise UnrecognisedFormatError(f"{source}: an HTML page, not JSON")
+    try:
+        text = data.decode("utf-8-sig")
+        return json.loads(text, parse_float=Decimal, parse_constant=NonFinite)
+    except UnicodeDecodeError as exc:
+        raise UnrecognisedFormatError(
+            f"{source}: not UTF-8 text (byte {exc.start}), expected JSON"
+        ) from None
+    except json.JSONDecodeError as exc:
+        raise UnrecognisedFormatError(
+            f"{source}: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})"
+        ) from None
+
+
+def exact_amount(record: dict, field: str) -> Decimal:
+    """A money value: a JSON number with at most 8 decimal places, refused rather than rounded."""
+    if field not in record:
+        raise BadValue(f"{field}: missing")
+    value = record[field]
+    if value is None:
+        raise BadValue(f"{field}: null")
+    if isinstance(value, bool) or not isinstance(value, int | Decimal):
+        raise BadValue(f"{field}: expected a JSON number, got {_json_text(value)}")
+    amount = Decimal(value)
+    if not amount.is_finite():
+        raise BadValue(f"{field}: {value} is not a number")
+    if abs(amount) >= PRICE_LIMIT:
+        raise BadValue(f"{field}: {value} is out of range")
+    if amount != amount.quantize(PRICE_PLACES, rounding=ROUND_DOWN):
+        raise BadValue(f"{field}: {value} has more than 8 decimal places (refused, not rounded)")
+    return amount.quantize(PRICE_PLACES)
+
+
+def whole_number(record: dict, field: str, *, maximum: int) -> int:
+    """A code such as MCC or MNC: a JSON integer in 0..maximum."""
+    if field not in record:
+        raise BadValue(f"{field}: missing")
+    value = record[field]
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise BadValue(f"{field}: expected a JSON integer, got {_json_text(value)}")
+    if not 0 <= value <= maximum:
+        raise BadValue(f"{field}: {value} is out of range 0-{maximum}")
+    return value
+
+
+def raw_text(item: object) -> str:
+    """The record's raw values as a JSON object ``{field: text}`` (for ingest_reject.raw)."""
+    if isinstance(item, dict):
+        values = {str(k): v if isinstance(v, str) else _json_text(v) for k, v in item.items()}
+        return json.dumps(values, ensure_ascii=False)
+    return json.dumps({"value": _json_text(item)}, ensure_ascii=False)
+
+
+def _json_text(value: object) -> str:
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, Decimal | NonFinite):
+        return str(value)
+    return json.dumps(value, default=str, ensure_ascii=False)

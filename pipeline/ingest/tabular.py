@@ -1,0 +1,308 @@
+"""Reading a deck's bytes into raw tables: every cell as text, header found, columns mapped.
+
+CSV goes through polars (all columns as strings, so prefixes keep leading zeros). XLS goes
+through xlrd and XLSX through openpyxl, every sheet; spreadsheet numbers are turned back into
+decimal text by the double's shortest repr (0.1617 reads "0.1617", 353.0 reads "353"), so no
+float travels downstream and nothing is rounded.
+
+Row numbers are what a person sees: the line number in a CSV file (exact unless a quoted field
+spans lines), the row number in a sheet.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from decimal import Decimal
+from typing import Any
+
+import polars as pl
+
+from pipeline.ingest.errors import NoHeaderError, UnrecognisedFormatError
+from pipeline.ingest.headers import (
+    HEADER_SCAN_ROWS,
+    ColumnMapping,
+    describe_expected,
+    find_header,
+    positional_mapping,
+)
+from pipeline.ingest.sniff import DELIMITERS, UTF8_BOM, DeckFormat, decode_text
+
+EXCEL_1900_EPOCH = datetime(1899, 12, 30)  # serial 1 = 1900-01-01 (Lotus leap-year bug kept)
+EXCEL_1904_EPOCH = datetime(1904, 1, 1)
+_HEADER_SCAN_LINES = HEADER_SCAN_ROWS * 2
+
+
+@dataclass(frozen=True)
+class RawTable:
+    """The data rows under one header: String columns named ``mapping.names``."""
+
+    frame: pl.DataFrame
+    first_row_number: int  # row/line number of frame row 0 (rows are consecutive)
+    mapping: ColumnMapping
+    sheet: str | None = None
+
+
+@dataclass(frozen=True)
+class RawDeck:
+    tables: list[RawTable]
+    source_format: DeckFormat
+    excel_epoch: datetime | None = None  # set for spreadsheets: serial dates are allowed
+    notes: list[str] = field(default_factory=list)
+
+
+def read_deck(data: bytes, fmt: DeckFormat, *, source: str) -> RawDeck:
+    if fmt == "csv":
+        return _read_csv(data, source)
+    if fmt == "xls":
+        sheets, epoch = _xls_sheets(data, source)
+    else:
+        sheets, epoch = _xlsx_sheets(data, source)
+    return _deck_from_sheets(sheets, fmt, epoch, source)
+
+
+def _no_header(source: str, where: str = "") -> NoHeaderError:
+    return NoHeaderError(
+        f"{source}: no header row found{where} in the first {HEADER_SCAN_ROWS} rows; "
+        f"looked for {describe_expected()}"
+    )
+
+
+# --- CSV -------------------------------------------------------------------------------
+
+
+def _read_csv(data: bytes, source: str) -> RawDeck:
+    text, encoding = decode_text(data)
+    notes = [] if encoding == "utf-8" else [f"decoded as {encoding} (not valid UTF-8)"]
+    as_is = encoding == "utf-8" and not data.startswith(UTF8_BOM)
+    if "\n" not in text and "\r" in text:  # classic Mac line ends: CR only
+        text, as_is = text.replace("\r", "\n"), False
+    head_lines = text.split("\n", _HEADER_SCAN_LINES)[:_HEADER_SCAN_LINES]
+    found = _find_csv_header([line.rstrip("\r") for line in head_lines])
+    if found is None:
+        raise _no_header(source)
+    delimiter, header_line, mapping = found
+    payload = data if as_is else text.encode()
+    # With a header, polars reads it too, so the header (not the first data line) fixes the
+    # width; the names come from our own parse (unique, blanks named).
+    frame = pl.read_csv(
+        payload,
+        has_header=not mapping.positional,
+        separator=delimiter,
+        skip_lines=header_line,
+        infer_schema=False,
+        truncate_ragged_lines=True,
+        raise_if_empty=False,
+    )
+    frame = _fit_width(frame, mapping.names)
+    first_data_line = header_line if mapping.positional else header_line + 1
+    if frame.height and _line_count(payload) - first_data_line > frame.height:
+        notes.append("a quoted field spans lines: row numbers count records after it")
+    return RawDeck(
+        tables=[RawTable(frame=frame, first_row_number=first_data_line + 1, mapping=mapping)],
+        source_format="csv",
+        notes=notes + mapping.notes,
+    )
+
+
+def _find_csv_header(lines: list[str]) -> tuple[str, int, ColumnMapping] | None:
+    """(delimiter, 0-based line of the header or first data line, mapping)."""
+    parsed = {delimiter: _parse_lines(lines, delimiter) for delimiter in DELIMITERS}
+    for delimiter, records in parsed.items():
+        found = find_header([cells for _, cells in records])
+        if found is not None:
+            index, mapping = found
+            return delimiter, records[index][0], mapping
+    for delimiter, records in parsed.items():
+        nonblank = [(line, cells) for line, cells in records if any(c.strip() for c in cells)]
+        mapping = positional_mapping([cells for _, cells in nonblank])
+        if mapping is not None:
+            return delimiter, nonblank[0][0], mapping
+    return None
+
+
+def _parse_lines(lines: list[str], delimiter: str) -> list[tuple[int, list[str]]]:
+    """Records with the 0-based line each starts on (the csv module tracks quoted newlines)."""
+    reader = csv.reader(lines, delimiter=delimiter)
+    records: list[tuple[int, list[str]]] = []
+    start = 0
+    try:
+        for cells in reader:
+            records.append((start, cells))
+            start = reader.line_num
+    except csv.Error:
+        pass  # a broken quote deep in the sample: what was read before it still counts
+    return records
+
+
+def _line_count(payload: bytes) -> int:
+    """Lines in the file (a final newline ends the last line, it does not start one)."""
+    return payload.count(b"\n") + (0 if payload.endswith(b"\n") or not payload else 1)
+
+
+def _fit_width(frame: pl.DataFrame, names: list[str]) -> pl.DataFrame:
+    """Names the columns after the header; pads with nulls or drops extra unnamed columns."""
+    width = len(names)
+    columns = frame.columns[:width]
+    frame = frame.select(
+        [pl.col(old).alias(new) for old, new in zip(columns, names, strict=False)]
+        + [pl.lit(None, dtype=pl.String).alias(name) for name in names[len(columns) :]]
+    )
+    return frame
+
+
+# --- spreadsheets ------------------------------------------------------------------------
+
+Grid = list[list[str | None]]
+
+
+def excel_number_text(value: float | int) -> str:
+    """The decimal text of a number cell: the shortest text that reads back as the same double.
+
+    A price typed as 0.1617 is stored as the nearest double, whose shortest repr is "0.1617"
+    again; never more digits than were written, and never fewer (no rounding). Float noise
+    from a formula (0.30000000000000004) stays visible, so the price check refuses it.
+    """
+    if isinstance(value, int):
+        return str(value)
+    if value.is_integer() and abs(value) < 2**53:
+        return str(int(value))
+    return format(Decimal(repr(value)), "f")
+
+
+def _cell_text(value: Any) -> str | None:
+    """openpyxl cell value -> text."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, int | float):
+        return excel_number_text(value)
+    if isinstance(value, datetime | date | time):
+        return value.isoformat(sep=" ") if isinstance(value, datetime) else value.isoformat()
+    return str(value)
+
+
+def _xls_sheets(data: bytes, source: str) -> tuple[list[tuple[str, Grid]], datetime]:
+    import xlrd
+
+    try:
+        book = xlrd.open_workbook(file_contents=data, on_demand=True)
+    except Exception as exc:  # xlrd raises bare XLRDError/CompDocError/struct errors
+        raise UnrecognisedFormatError(
+            f"{source}: not a rate deck: an OLE2 file but not a readable XLS workbook ({exc})"
+        ) from None
+    epoch = EXCEL_1904_EPOCH if book.datemode else EXCEL_1900_EPOCH
+    sheets = []
+    for sheet_index in range(book.nsheets):
+        sheet = book.sheet_by_index(sheet_index)
+        grid = [
+            _xls_row(sheet.row_types(r), sheet.row_values(r), book.datemode)
+            for r in range(sheet.nrows)
+        ]
+        sheets.append((sheet.name, grid))
+        book.unload_sheet(sheet_index)
+    return sheets, epoch
+
+
+def _xls_row(types: Sequence[int], values: Sequence[Any], datemode: int) -> list[str | None]:
+    import xlrd
+
+    row: list[str | None] = []
+    for kind, value in zip(types, values, strict=True):
+        if kind == xlrd.XL_CELL_TEXT:
+            row.append(value)
+        elif kind == xlrd.XL_CELL_NUMBER:
+            row.append(excel_number_text(value))
+        elif kind == xlrd.XL_CELL_DATE:
+            try:
+                row.append(xlrd.xldate.xldate_as_datetime(value, datemode).isoformat(sep=" "))
+            except (ValueError, OverflowError, xlrd.xldate.XLDateError):
+                row.append(excel_number_text(value))
+        elif kind == xlrd.XL_CELL_BOOLEAN:
+            row.append("TRUE" if value else "FALSE")
+        elif kind == xlrd.XL_CELL_ERROR:
+            row.append(xlrd.error_text_from_code.get(value, "#ERROR"))
+        else:
+            row.append(None)
+    return row
+
+
+def _xlsx_sheets(data: bytes, source: str) -> tuple[list[tuple[str, Grid]], datetime]:
+    import openpyxl
+
+    try:
+        book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises many types for a damaged workbook
+        raise UnrecognisedFormatError(
+            f"{source}: not a rate deck: not a readable XLSX workbook ({exc})"
+        ) from None
+    try:
+        epoch = EXCEL_1904_EPOCH if book.epoch.year == 1904 else EXCEL_1900_EPOCH
+        sheets = []
+        for sheet in book.worksheets:
+            grid = [
+                [_cell_text(value) for value in row] for row in sheet.iter_rows(values_only=True)
+            ]
+            sheets.append((sheet.title, grid))
+    finally:
+        book.close()
+    return sheets, epoch
+
+
+def _deck_from_sheets(
+    sheets: list[tuple[str, Grid]], fmt: DeckFormat, epoch: datetime, source: str
+) -> RawDeck:
+    tables: list[RawTable] = []
+    notes: list[str] = []
+    previous: ColumnMapping | None = None
+    for name, grid in sheets:
+        if not any(any(cell is not None and cell.strip() for cell in row) for row in grid):
+            continue
+        found = find_header(grid)
+        if found is not None:
+            header_index, mapping = found
+            start = header_index + 1
+            notes.extend(f"sheet {name!r}: {note}" for note in mapping.notes)
+        elif previous is not None and _continues(grid, previous):
+            mapping, start = previous, 0
+            notes.append(f"sheet {name!r}: no header row; read with the previous sheet's columns")
+        elif not tables and (positional := positional_mapping(grid)) is not None:
+            mapping, start = positional, _first_nonblank(grid)
+        else:
+            notes.append(f"sheet {name!r}: no header row; skipped")
+            continue
+        tables.append(_table_from_grid(grid[start:], start + 1, mapping, name))
+        previous = mapping
+    if not tables:
+        raise _no_header(source, " in any sheet")
+    return RawDeck(tables=tables, source_format=fmt, excel_epoch=epoch, notes=notes)
+
+
+def _first_nonblank(grid: Grid) -> int:
+    return next(i for i, row in enumerate(grid) if any(c and c.strip() for c in row))
+
+
+def _continues(grid: Grid, mapping: ColumnMapping) -> bool:
+    """A header-less sheet whose first row has a digits-only prefix where the last one had."""
+    row = grid[_first_nonblank(grid)]
+    index = mapping.columns["prefix"]
+    cell = row[index] if index < len(row) else None
+    return bool(cell and re.fullmatch(r"\+?[0-9 ]+", cell.strip()))
+
+
+def _table_from_grid(rows: Grid, first_row_number: int, mapping: ColumnMapping, sheet: str):
+    width = len(mapping.names)
+    columns: list[list[str | None]] = [[] for _ in range(width)]
+    for row in rows:
+        for index in range(width):
+            columns[index].append(row[index] if index < len(row) else None)
+    frame = pl.DataFrame(
+        {name: values for name, values in zip(mapping.names, columns, strict=True)},
+        schema=dict.fromkeys(mapping.names, pl.String),
+    )
+    return RawTable(frame=frame, first_row_number=first_row_number, mapping=mapping, sheet=sheet)

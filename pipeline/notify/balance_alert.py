@@ -1,0 +1,226 @@
+"""Low-balance alert: one email per downward crossing of ``balance.low_balance_threshold``.
+
+A crossing is the first snapshot of a run of snapshots below the threshold (the balance went
+from >= threshold, or from no earlier snapshot, to < threshold). Its email is sent once: the
+``balance_alert_log`` table remembers each crossing and whether its email went out, so hourly
+runs while the balance stays low send nothing more, a recovery followed by a new dip sends a
+new email, and a failed send is retried on the next run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal
+from email.message import EmailMessage
+from email.utils import format_datetime, make_msgid
+from typing import Literal
+
+import duckdb
+
+from pipeline.notify import deliver
+from pipeline.settings import Settings
+from pipeline.warehouse.balance import Runway, runway
+from pipeline.warehouse.migrate import read_sql
+
+# send(message, name) delivers one email; name is a file-system-safe id for an outbox file.
+# Its return value describes the delivery (pipeline.notify.Sent, or any text).
+Send = Callable[[EmailMessage, str], object]
+
+Status = Literal["no_data", "above_threshold", "already_sent", "sent", "failed"]
+
+
+@dataclass(frozen=True)
+class AlertOutcome:
+    status: Status
+    threshold: Decimal
+    email: str | None = None
+    balance: Decimal | None = None  # latest balance
+    crossing_snapshot_id: int | None = None
+    crossed_at: datetime | None = None
+    attempts: int = 0  # send attempts for this crossing so far
+    delivery: str | None = None  # where it went ('smtp smtp://host:port', 'outbox <path>')
+    error: str | None = None  # one line, when status == 'failed'
+
+    @property
+    def failed(self) -> bool:
+        return self.status == "failed"
+
+
+@dataclass(frozen=True)
+class LowBalanceState:
+    """The latest snapshot and, when it is below the threshold, the crossing that led there."""
+
+    email: str
+    snapshot_id: int
+    fetched_at: datetime
+    balance: Decimal
+    sms_balance: Decimal
+    temporary_credit: Decimal
+    low: bool
+    crossing_snapshot_id: int | None
+    crossed_at: datetime | None
+    crossing_balance: Decimal | None
+
+
+def deliver_with(settings: Settings) -> Send:
+    """The default sender: SMTP when ``smtp.host`` is set, else an .eml in the outbox."""
+
+    def send(message: EmailMessage, name: str) -> object:
+        return deliver(message, settings, name=name)
+
+    return send
+
+
+def check_low_balance(
+    con: duckdb.DuckDBPyConnection,
+    settings: Settings,
+    send: Send | None = None,
+    *,
+    now: datetime | None = None,
+) -> AlertOutcome:
+    """Send the low-balance email if the current crossing has not had one yet.
+
+    ``con`` is a writable warehouse connection (the log is written there). A failed send is
+    recorded (attempts, last_error) and reported as status 'failed'; it is never raised.
+    """
+    threshold = settings.balance.low_balance_threshold
+    state = _current_state(con, threshold)
+    if state is None:
+        return AlertOutcome("no_data", threshold)
+    base = {"threshold": threshold, "email": state.email, "balance": state.balance}
+    if not state.low:
+        return AlertOutcome("above_threshold", **base)
+    base |= {"crossing_snapshot_id": state.crossing_snapshot_id, "crossed_at": state.crossed_at}
+    logged = con.execute(
+        "SELECT sent_at, attempts, delivery FROM balance_alert_log "
+        "WHERE email = ? AND crossing_snapshot_id = ?",
+        [state.email, state.crossing_snapshot_id],
+    ).fetchall()
+    if logged and logged[0][0] is not None:
+        return AlertOutcome("already_sent", attempts=logged[0][1], delivery=logged[0][2], **base)
+    moment = now or datetime.now(UTC)
+    attempts = (logged[0][1] if logged else 0) + 1
+    if not logged:
+        _record_detection(con, state, threshold, moment)
+    message = build_alert_message(state, settings, runway(con, state.email))
+    try:
+        result = (send or deliver_with(settings))(
+            message, f"low-balance-{state.crossing_snapshot_id}"
+        )
+    except Exception as exc:  # any failure: record it, retry next run
+        error = _one_line(exc)
+        con.execute(
+            "UPDATE balance_alert_log SET attempts = ?, last_error = ? "
+            "WHERE email = ? AND crossing_snapshot_id = ?",
+            [attempts, error, state.email, state.crossing_snapshot_id],
+        )
+        return AlertOutcome("failed", attempts=attempts, error=error, **base)
+    delivery = _describe_delivery(result)
+    con.execute(
+        "UPDATE balance_alert_log SET attempts = ?, sent_at = ?, delivery = ?, last_error = NULL "
+        "WHERE email = ? AND crossing_snapshot_id = ?",
+        [
+            attempts,
+            now or _sent_at(result, moment),
+            delivery,
+            state.email,
+            state.crossing_snapshot_id,
+        ],
+    )
+    return AlertOutcome("sent", attempts=attempts, delivery=delivery, **base)
+
+
+def build_alert_message(
+    state: LowBalanceState, settings: Settings, run: Runway | None
+) -> EmailMessage:
+    currency = settings.report.currency
+    threshold = settings.balance.low_balance_threshold
+    message = EmailMessage()
+    message["Subject"] = (
+        f"Low CommPeak balance: {money(state.balance)} {currency} is below "
+        f"{money(threshold)} {currency}, account {state.email}"
+    )
+    message["From"] = settings.smtp.sender
+    message["To"] = ", ".join(settings.report.recipients)
+    message["Date"] = format_datetime(datetime.now(UTC))
+    message["Message-ID"] = make_msgid(domain=settings.smtp.sender.rpartition("@")[2] or None)
+    message["X-Ratedeck-Alert"] = f"low-balance; crossing={state.crossing_snapshot_id}"
+    message.set_content(_body(state, currency, threshold, run))
+    return message
+
+
+def money(amount: Decimal) -> str:
+    """At least 2 decimals, no trailing zeros beyond: 42.50000000 -> 42.50, 1.23456 -> 1.23456."""
+    text = format(amount.normalize(), "f")
+    whole, _, frac = text.partition(".")
+    return f"{whole}.{frac.ljust(2, '0')}"
+
+
+def _body(state: LowBalanceState, currency: str, threshold: Decimal, run: Runway | None) -> str:
+    lines = [
+        f"The CommPeak account {state.email} is below the low-balance threshold.",
+        "",
+        f"Balance:           {money(state.balance)} {currency} "
+        f"(threshold {money(threshold)} {currency})",
+        f"SMS balance:       {money(state.sms_balance)} {currency}",
+        f"Temporary credit:  {money(state.temporary_credit)} {currency}",
+        f"Fell below at:     {_utc(state.crossed_at)} "
+        f"(balance then {money(state.crossing_balance)} {currency})",
+        f"Latest snapshot:   {_utc(state.fetched_at)}",
+    ]
+    if run is not None and run.avg_daily_spend is not None:
+        lines.append(
+            f"Average spend:     {money(run.avg_daily_spend)} {currency}/day "
+            f"over the last {run.window_days.normalize():f} day(s)"
+        )
+    if run is not None and run.days_left is not None:
+        lines.append(f"Runway:            about {run.days_left} day(s) at that rate")
+    lines += ["", "You get this email once per crossing; top up to clear it.", "-- ratedeck"]
+    return "\n".join(lines) + "\n"
+
+
+def _current_state(con: duckdb.DuckDBPyConnection, threshold: Decimal) -> LowBalanceState | None:
+    rows = con.execute(
+        read_sql("queries/balance_low_crossing.sql"), {"threshold": threshold}
+    ).fetchall()
+    return LowBalanceState(*rows[0]) if rows else None
+
+
+def _record_detection(
+    con: duckdb.DuckDBPyConnection, state: LowBalanceState, threshold: Decimal, moment: datetime
+) -> None:
+    con.execute(
+        "INSERT INTO balance_alert_log (email, crossing_snapshot_id, crossed_at, balance, "
+        "threshold, detected_at, attempts) VALUES (?, ?, ?, ?, ?, ?, 0)",
+        [
+            state.email,
+            state.crossing_snapshot_id,
+            state.crossed_at,
+            state.crossing_balance,
+            threshold,
+            moment,
+        ],
+    )
+
+
+def _describe_delivery(result: object) -> str:
+    transport, target = getattr(result, "transport", None), getattr(result, "target", None)
+    if transport and target:
+        return f"{transport} {target}"
+    return str(result) if result is not None else "sent"
+
+
+def _sent_at(result: object, moment: datetime) -> datetime:
+    sent_at = getattr(result, "sent_at", None)
+    return sent_at if isinstance(sent_at, datetime) else moment
+
+
+def _utc(moment: datetime | None) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC") if moment else "-"
+
+
+def _one_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split())
+    return text or type(exc).__name__

@@ -1,0 +1,1 @@
+"""Committed reference tables (data/reference/) and the scripts that rebuild them."""

@@ -1,0 +1,117 @@
+"""The full change list as CSV and XLSX attachments, one of each per section.
+
+Exact values: Decimals go into the CSV as their digits and into the XLSX as numbers written
+from the Decimal (never parsed from a float). Text that a spreadsheet could run as a formula
+(= + - @ tab CR) gets a leading single quote in both files.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from decimal import Decimal
+
+from pipeline.reports.formatting import neutralise
+from pipeline.reports.model import Attachment, ChangeSection, Column
+
+XLSX_TYPE = ("application", "vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+NUMBER_FORMATS = {
+    "price": "0.0000####",  # 4 to 8 decimals: the exact digits of a price
+    "pct": "+0.00%;-0.00%;0.00%",
+    "cost": "0.0000####",
+    "money": "#,##0.00;[Red]-#,##0.00",
+    "minutes": "#,##0.00",
+    "days": "0.00",
+    "int": "0",
+    "datetime": "yyyy-mm-dd hh:mm",
+}
+COLUMN_WIDTHS = {"text": 18, "datetime": 17, "bool": 12}
+HEADER_COLOUR = "1F3B57"
+
+
+def section_attachments(section: ChangeSection, stamp: str) -> list[Attachment]:
+    base = f"ratedeck-{section.kind}-changes-{stamp}"
+    return [
+        Attachment(f"{base}.csv", "text", "csv", changes_csv(section.columns, section.records)),
+        Attachment(f"{base}.xlsx", *XLSX_TYPE, changes_xlsx(section)),
+    ]
+
+
+def changes_csv(columns: Iterable[Column], records: Iterable[dict]) -> bytes:
+    columns = list(columns)
+    out = io.StringIO(newline="")
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow([c.field for c in columns])
+    for record in records:
+        writer.writerow([_csv_value(record.get(c.field), c) for c in columns])
+    return out.getvalue().encode("utf-8")
+
+
+def _csv_value(value: object, column: Column) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    if isinstance(value, int):
+        return str(value)
+    return neutralise(str(value))
+
+
+def changes_xlsx(section: ChangeSection) -> bytes:
+    from openpyxl import Workbook  # heavy: only when a workbook is written
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Alignment, Font, PatternFill
+    from openpyxl.utils import get_column_letter
+
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet(f"{section.title} changes"[:31])
+    for index, column in enumerate(section.columns, start=1):
+        width = COLUMN_WIDTHS.get(column.kind, 14)
+        sheet.column_dimensions[get_column_letter(index)].width = max(width, len(column.header))
+    sheet.freeze_panes = "A2"
+    header_font = Font(bold=True, color="FFFFFF")
+    header = []
+    for column in section.columns:
+        cell = WriteOnlyCell(sheet, value=column.header)
+        cell.font, cell.fill = header_font, PatternFill("solid", fgColor=HEADER_COLOUR)
+        cell.alignment = Alignment(wrap_text=True, vertical="top")
+        header.append(cell)
+    sheet.append(header)
+    for record in section.records:
+        sheet.append([_cell(sheet, record.get(c.field), c) for c in section.columns])
+    last = get_column_letter(len(section.columns))
+    sheet.auto_filter.ref = f"A1:{last}{len(section.records) + 1}"
+    out = io.BytesIO()
+    workbook.save(out)
+    return out.getvalue()
+
+
+def _cell(sheet, value: object, column: Column):
+    from openpyxl.cell import WriteOnlyCell
+
+    value, number_format = _xlsx_value(value, column)
+    cell = WriteOnlyCell(sheet, value=value)
+    if isinstance(value, str):
+        cell.data_type = "s"  # never a formula, whatever the text
+    elif number_format:
+        cell.number_format = number_format
+    return cell
+
+
+def _xlsx_value(value: object, column: Column) -> tuple[object, str | None]:
+    """The cell value and its number format."""
+    if isinstance(value, datetime):
+        value = value.astimezone(UTC).replace(tzinfo=None)  # xlsx has no time zones: UTC
+    elif column.kind == "pct" and isinstance(value, Decimal):
+        value = value / 100  # exact: a percent format shows 0.022 as +2.20%
+    elif isinstance(value, bool):
+        value = "yes" if value else ""
+    elif isinstance(value, str):
+        return neutralise(value), None
+    return value, NUMBER_FORMATS.get(column.kind) if value is not None else None

@@ -1,0 +1,67 @@
+"""``build_report``: the unreported changes of every section, rendered into one email."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+import duckdb
+
+from pipeline.reports.attachments import section_attachments
+from pipeline.reports.chart import change_chart
+from pipeline.reports.model import ChangeSection, Report
+from pipeline.reports.render import render_html, render_text, subject, template_context
+from pipeline.reports.voice import voice_section
+from pipeline.settings import Settings
+
+SectionBuilder = Callable[..., ChangeSection | None]
+# One builder per kind of change; an SMS section is one more entry here (same ChangeSection
+# shape, kind "sms", its own attachment columns).
+SECTION_BUILDERS: tuple[SectionBuilder, ...] = (voice_section,)
+CHART_CID = "ratedeck-chart"
+
+
+def build_report(
+    con: duckdb.DuckDBPyConnection, settings: Settings, *, now: datetime | None = None
+) -> Report | None:
+    """The report of every change not yet reported, or None when there is none (no email).
+
+    Read-only: nothing is marked as reported until :func:`send_report` delivered it.
+    """
+    now = now or datetime.now(UTC)
+    sections = [
+        section
+        for build in SECTION_BUILDERS
+        if (section := build(con, settings, now=now)) is not None
+    ]
+    if not sections:
+        return None
+    report_settings = settings.report
+    stamp = now.astimezone(UTC).strftime("%Y%m%d-%H%M")
+    attachments = [a for s in sections for a in section_attachments(s, stamp)]
+    all_rows = [row for s in sections for row in s.rows]
+    chart = change_chart(all_rows, currency=report_settings.currency, top_n=10)
+    title = subject(sections)
+    context = template_context(
+        sections,
+        created_at=now,
+        top_n=report_settings.top_n,
+        currency=report_settings.currency,
+        notice_days=report_settings.notice_days,
+        reference_call_seconds=report_settings.reference_call_seconds,
+        chart_cid=CHART_CID if chart else None,
+        attachments=[a.filename for a in attachments],
+    )
+    context["subject"] = title
+    return Report(
+        created_at=now,
+        subject=title,
+        sender=settings.smtp.sender,
+        recipients=tuple(report_settings.recipients),
+        text=render_text(context),
+        html=render_html(context),
+        chart_png=chart,
+        chart_cid=CHART_CID,
+        attachments=tuple(attachments),
+        sections=tuple(sections),
+    )

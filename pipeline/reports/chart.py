@@ -1,0 +1,119 @@
+"""The report's chart, a PNG drawn with matplotlib's Agg canvas (no display, no pyplot state,
+safe inside Dagster's worker threads).
+
+With a traffic profile: the largest monthly impacts. Without: how the price changes are
+distributed (how many changes moved prices by how much). Values go to matplotlib as floats:
+this is a picture only; every number in tables and attachments stays exact.
+"""
+
+from __future__ import annotations
+
+import bisect
+import io
+from collections.abc import Sequence
+from decimal import Decimal
+
+from pipeline.reports import formatting as fmt
+from pipeline.reports.model import ChangeRow
+
+UP = "#c0392b"  # a price going up costs the customer: red
+DOWN = "#1e8449"
+GRID = "#d5dbe1"
+TEXT = "#2c3e50"
+
+
+def change_chart(rows: Sequence[ChangeRow], *, currency: str, top_n: int = 10) -> bytes | None:
+    impacts = [r for r in rows if r.monthly_impact]
+    if impacts:
+        return _impact_chart(impacts, currency=currency, top_n=top_n)
+    moves = [r.rank_pct for r in rows if r.category in ("up", "down") and r.rank_pct]
+    if moves:
+        return _distribution_chart(moves)
+    return None
+
+
+def _impact_chart(rows: Sequence[ChangeRow], *, currency: str, top_n: int) -> bytes:
+    top = sorted(rows, key=lambda r: abs(r.monthly_impact), reverse=True)[:top_n]
+    top.reverse()  # barh draws bottom-up: largest at the top
+    labels = [f"{r.group} · {r.key} {r.name}"[:42] for r in top]
+    values = [_plot(r.monthly_impact) for r in top]
+    figure, axes = _figure(height=0.9 + 0.32 * len(top))
+    bars = axes.barh(labels, values, color=[UP if v > 0 else DOWN for v in values], height=0.6)
+    for bar, row in zip(bars, top, strict=True):
+        axes.annotate(
+            fmt.money(row.monthly_impact, signed=True),
+            (bar.get_width(), bar.get_y() + bar.get_height() / 2),
+            xytext=(4 if row.monthly_impact > 0 else -4, 0),
+            textcoords="offset points",
+            ha="left" if row.monthly_impact > 0 else "right",
+            va="center",
+            fontsize=8,
+            color=TEXT,
+        )
+    axes.axvline(0, color=TEXT, linewidth=0.8)
+    axes.set_title(f"Largest estimated monthly impacts ({currency})", loc="left", fontsize=11)
+    axes.margins(x=0.18)
+    return _png(figure)
+
+
+# bucket edges in %: (-inf, -50], (-50, -20], ... (20, 50], (50, inf); 0 splits down from up
+EDGES = (-50, -20, -10, -5, -2, 0, 2, 5, 10, 20, 50)
+
+
+def _distribution_chart(pcts: Sequence[Decimal]) -> bytes:
+    counts = [0] * (len(EDGES) + 1)
+    for p in pcts:
+        counts[bisect.bisect_left(EDGES, p)] += 1
+    labels = [_bucket_label(i) for i in range(len(counts))]
+    colours = [UP if i >= EDGES.index(0) + 1 else DOWN for i in range(len(counts))]
+    figure, axes = _figure(height=2.6)
+    bars = axes.bar(labels, counts, color=colours, width=0.75)
+    for bar, count in zip(bars, counts, strict=True):
+        if count:
+            axes.annotate(
+                str(count),
+                (bar.get_x() + bar.get_width() / 2, bar.get_height()),
+                xytext=(0, 2),
+                textcoords="offset points",
+                ha="center",
+                fontsize=8,
+                color=TEXT,
+            )
+    axes.set_title("Price changes by size (reference call, % change)", loc="left", fontsize=11)
+    axes.set_ylabel("changes", fontsize=9)
+    axes.yaxis.get_major_locator().set_params(integer=True)
+    axes.margins(y=0.15)
+    return _png(figure)
+
+
+def _bucket_label(index: int) -> str:
+    if index == 0:
+        return f"≤ {EDGES[0]}%"
+    if index == len(EDGES):
+        return f"> +{EDGES[-1]}%"
+    low, high = (f"{e:+d}" if e else "0" for e in EDGES[index - 1 : index + 1])
+    return f"{low}…{high}%"
+
+
+def _figure(*, height: float):
+    from matplotlib.figure import Figure  # heavy: only when a chart is drawn
+
+    figure = Figure(figsize=(8.6, height), dpi=110)
+    axes = figure.add_subplot()
+    for side in ("top", "right"):
+        axes.spines[side].set_visible(False)
+    axes.grid(axis="both", color=GRID, linewidth=0.6)
+    axes.set_axisbelow(True)
+    axes.tick_params(labelsize=8, colors=TEXT)
+    return figure, axes
+
+
+def _png(figure) -> bytes:
+    out = io.BytesIO()
+    figure.tight_layout()
+    figure.savefig(out, format="png", facecolor="white")
+    return out.getvalue()
+
+
+def _plot(value: Decimal) -> float:
+    return float(value)  # drawing only

@@ -1,0 +1,97 @@
+"""How numbers, dates and untrusted text look in the report (body and attachments).
+
+Prices keep their exact digits (at least 4 decimals, trailing zeros beyond that dropped);
+percentages and money estimates are rounded half-up for display only.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import ROUND_HALF_UP, Decimal
+
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise(text: str) -> str:
+    """Text a spreadsheet could run as a formula gets a leading single quote."""
+    return "'" + text if text.startswith(FORMULA_TRIGGERS) else text
+
+
+def price(value: Decimal | None, min_decimals: int = 4) -> str:
+    """Exact digits, at least ``min_decimals`` decimals: 0.16170000 -> 0.1617, 1 -> 1.0000."""
+    if value is None:
+        return ""
+    text = format(value.normalize(), "f")
+    whole, _, decimals = text.partition(".")
+    return f"{whole}.{decimals.ljust(min_decimals, '0')}"
+
+
+def decimals_needed(values, minimum: int = 4, maximum: int = 8) -> int:
+    """The decimals that show every value exactly: one width for a whole column aligns the
+    decimal points (padding with zeros never changes a value)."""
+    needed = minimum
+    for value in values:
+        if value is not None:
+            needed = max(needed, -value.normalize().as_tuple().exponent)
+    return min(needed, maximum)
+
+
+def signed_price(value: Decimal | None) -> str:
+    if value is None:
+        return ""
+    return ("+" if value > 0 else "") + price(value)
+
+
+def pct(value: Decimal | None, decimals: int = 2) -> str:
+    """+2.20%, -0.50%, 0.00%."""
+    if value is None:
+        return ""
+    rounded = value.quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP)
+    sign = "+" if rounded > 0 else ""
+    return f"{sign}{rounded:,f}%"
+
+
+def money(value: Decimal | None, decimals: int = 2, *, signed: bool = False) -> str:
+    """1,234.57 (half-up); ``signed`` adds a + for positive amounts."""
+    if value is None:
+        return ""
+    rounded = value.quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP)
+    sign = "+" if signed and rounded > 0 else ""
+    return f"{sign}{rounded:,f}"
+
+
+def minutes(value: Decimal | None) -> str:
+    if value is None:
+        return ""
+    return money(value, 0) if value == value.to_integral_value() else money(value, 2)
+
+
+def when(value: datetime | None) -> str:
+    """2026-11-05 06:00 UTC."""
+    if value is None:
+        return ""
+    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def day(value: datetime | None) -> str:
+    if value is None:
+        return ""
+    return value.astimezone(UTC).strftime("%Y-%m-%d")
+
+
+def days(value: Decimal | None) -> str:
+    """Days of notice, one decimal: 3.5 d."""
+    if value is None:
+        return ""
+    return f"{value.quantize(Decimal('0.1'), rounding=ROUND_HALF_UP)} d"
+
+
+def billing(initial: int | None, increment: int | None) -> str:
+    """Billing increments as the deck writes them: 60/60."""
+    if initial is None or increment is None:
+        return ""
+    return f"{initial}/{increment}"
+
+
+def plural(count: int, word: str, words: str | None = None) -> str:
+    return f"{count} {word if count == 1 else (words or word + 's')}"

@@ -1,0 +1,147 @@
+"""Render a report's HTML to a PNG in headless Chromium (to look at it, or for the docs).
+
+    python -m pipeline.reports.render_png [--eml FILE | --html FILE] [--out PNG]
+
+Without --eml/--html: the newest .eml in the outbox, else the newest report.html under the
+reports folder (``ratedeck report``). Inline images (cid:) of an .eml are written beside a
+temporary copy of its HTML. The screenshot is cropped below the last content row and stored
+with a palette, to stay small. Needs ``chromium`` (Debian: ``apt-get install -y chromium``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import email
+import shutil
+import subprocess
+import sys
+import tempfile
+from email import policy
+from email.message import EmailMessage
+from pathlib import Path
+
+from pipeline.errors import ConfigError, InputError, RatedeckError
+from pipeline.settings import Settings, load_settings
+
+BROWSERS = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
+WIDTH = 1200
+TIMEOUT_S = 90
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m pipeline.reports.render_png")
+    source = parser.add_mutually_exclusive_group()
+    source.add_argument("--eml", type=Path, help="a report email (.eml)")
+    source.add_argument("--html", type=Path, help="a report.html written by `ratedeck report`")
+    parser.add_argument("--out", type=Path, help="PNG to write (default: beside the input)")
+    parser.add_argument(
+        "--height", type=int, default=6000, help="window height in pixels (cropped after)"
+    )
+    parser.add_argument("--config", help="settings file (to find the outbox/reports folders)")
+    args = parser.parse_args(argv)
+    try:
+        settings = load_settings(args.config)
+        source, default_out = _input(args, settings)
+        out = args.out or default_out
+        with tempfile.TemporaryDirectory(prefix="ratedeck-render-") as tmp:
+            page = _prepare(source, Path(tmp)) if source.suffix == ".eml" else source
+            render(page, out, height=args.height, work_dir=Path(tmp))
+    except RatedeckError as exc:
+        print(f"render_png: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    print(out)
+    return 0
+
+
+def render(html_path: Path, out: Path, *, height: int = 6000, work_dir: Path) -> Path:
+    """Screenshot ``html_path`` at 1200 px wide; crop and palette-compress it into ``out``."""
+    browser = next((shutil.which(name) for name in BROWSERS if shutil.which(name)), None)
+    if browser is None:
+        raise ConfigError("no chromium found: install it (apt-get install -y chromium)")
+    shot = work_dir / "screenshot.png"
+    command = [
+        browser,
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--hide-scrollbars",
+        f"--user-data-dir={work_dir / 'profile'}",
+        f"--screenshot={shot}",
+        f"--window-size={WIDTH},{height}",
+        html_path.resolve().as_uri(),
+    ]
+    try:
+        subprocess.run(command, capture_output=True, timeout=TIMEOUT_S, check=True)
+    except subprocess.TimeoutExpired:
+        raise RatedeckError(
+            f"chromium took more than {TIMEOUT_S} s to render {html_path}"
+        ) from None
+    except subprocess.CalledProcessError as exc:
+        last = (exc.stderr or b"").decode("utf-8", "replace").strip().splitlines()[-1:]
+        raise RatedeckError(f"chromium failed on {html_path}: {' '.join(last)}") from None
+    if not shot.exists():
+        raise RatedeckError(f"chromium wrote no screenshot for {html_path}")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    _compact(shot, out)
+    return out
+
+
+def _input(args: argparse.Namespace, settings: Settings) -> tuple[Path, Path]:
+    if args.eml or args.html:
+        path = args.eml or args.html
+        if not path.is_file():
+            raise InputError(f"{path}: no such file")
+        return path, path.with_suffix(".png")
+    emls = sorted(settings.outbox_dir.glob("*.eml"), key=lambda p: p.stat().st_mtime)
+    if emls:
+        return emls[-1], settings.reports_dir / f"{emls[-1].stem}.png"
+    pages = sorted(settings.reports_dir.glob("*/report.html"), key=lambda p: p.stat().st_mtime)
+    if pages:
+        return pages[-1], pages[-1].with_suffix(".png")
+    raise InputError(
+        f"no report found in {settings.outbox_dir} or {settings.reports_dir}: "
+        "run `ratedeck report` (or --send) first, or pass --eml/--html"
+    )
+
+
+def _prepare(eml_path: Path, work_dir: Path) -> Path:
+    """The .eml's HTML as a file, its inline images beside it (cid: -> file name)."""
+    message = email.message_from_bytes(eml_path.read_bytes(), policy=policy.default)
+    if not isinstance(message, EmailMessage):
+        raise InputError(f"{eml_path}: not an email message")
+    body = message.get_body(preferencelist=("html",))
+    if body is None:
+        raise InputError(f"{eml_path}: no HTML part")
+    html = body.get_content()
+    for index, part in enumerate(message.walk()):
+        cid = (part.get("Content-ID") or "").strip("<> ")
+        if not cid or part.get_content_maintype() != "image":
+            continue
+        name = f"inline-{index}.{part.get_content_subtype()}"
+        (work_dir / name).write_bytes(part.get_payload(decode=True))
+        html = html.replace(f"cid:{cid}", name)
+    page = work_dir / "report.html"
+    page.write_text(html, encoding="utf-8")
+    return page
+
+
+def _compact(shot: Path, out: Path) -> None:
+    """Crop the empty bottom of the window and store with a 256-colour palette."""
+    from PIL import Image, ImageChops  # Pillow comes with matplotlib
+
+    with Image.open(shot) as image:
+        rgb = image.convert("RGB")
+    background = Image.new("RGB", rgb.size, rgb.getpixel((rgb.width - 1, rgb.height - 1)))
+    box = ImageChops.difference(rgb, background).getbbox()
+    if box:
+        rgb = rgb.crop((0, 0, rgb.width, min(rgb.height, box[3] + 24)))
+    rgb.quantize(colors=256, method=Image.Quantize.MEDIANCUT).save(out, optimize=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

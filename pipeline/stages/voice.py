@@ -1,0 +1,128 @@
+"""Voice stages: download -> land -> normalise -> check -> load. No Dagster here."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import polars as pl
+
+from pipeline.commpeak.client import CommPeakClient
+from pipeline.errors import RunFailed
+from pipeline.ingest.frames import IngestResult
+from pipeline.ingest.voice import check_rejects, normalize_voice_deck
+from pipeline.landing import LandedFile, LandingZone
+from pipeline.settings import Settings
+from pipeline.stages.checks import CheckOutcome, deck_checks
+from pipeline.warehouse.db import Warehouse
+from pipeline.warehouse.voice import SnapshotLoad, load_voice_snapshot, previous_row_count
+
+DECK_KEYS = ["prefix", "effective_at"]
+
+
+@dataclass(frozen=True)
+class NormalisedDeck:
+    """The normalised deck as staged for the load: parquet files beside a landed raw file."""
+
+    landed: LandedFile
+    rows_path: Path
+    rejects_path: Path
+    source_format: str
+    row_count: int
+    reject_count: int
+    total_rows: int
+    notes: tuple[str, ...]
+
+    def result(self) -> IngestResult:
+        return IngestResult(
+            rows=pl.read_parquet(self.rows_path),
+            rejects=pl.read_parquet(self.rejects_path),
+            source_format=self.source_format,
+            total_rows=self.total_rows,
+            notes=list(self.notes),
+        )
+
+
+def fetch_voice_deck(
+    settings: Settings, client: CommPeakClient, tech_prefix: str, *, now: datetime | None = None
+) -> LandedFile:
+    zone = LandingZone(settings.data_dir)
+    fetched_at = now or datetime.now(UTC)
+    staged = zone.staging_file("voice", tech_prefix)
+    try:
+        download = client.download_rates(tech_prefix, staged, fmt=settings.voice.format)
+    except BaseException:
+        staged.unlink(missing_ok=True)
+        raise
+    return zone.store_file(
+        "voice",
+        tech_prefix,
+        staged,
+        ext=settings.voice.format,
+        fetched_at=fetched_at,
+        sha256=download.sha256,
+    )
+
+
+def normalise_voice_deck(settings: Settings, landed: LandedFile) -> NormalisedDeck:
+    result = normalize_voice_deck(
+        landed.read_bytes(),
+        source=landed.relative_path,
+        default_increments=settings.voice.default_increments,
+        fetched_at=landed.fetched_at,
+    )
+    check_rejects(result, settings.voice.max_reject_fraction, landed.relative_path)
+    staging = settings.data_dir / "staging" / "voice" / landed.source
+    staging.mkdir(parents=True, exist_ok=True)
+    stem = landed.path.stem
+    rows_path, rejects_path = staging / f"{stem}.rows.parquet", staging / f"{stem}.rejects.parquet"
+    result.rows.write_parquet(rows_path)
+    result.rejects.write_parquet(rejects_path)
+    return NormalisedDeck(
+        landed=landed,
+        rows_path=rows_path,
+        rejects_path=rejects_path,
+        source_format=result.source_format,
+        row_count=result.rows.height,
+        reject_count=result.rejects.height,
+        total_rows=result.total_rows,
+        notes=tuple(result.notes),
+    )
+
+
+def published_previous_row_count(settings: Settings, tech_prefix: str) -> int | None:
+    wh = Warehouse(settings)
+    if not wh.published_path.exists():
+        return None
+    with wh.reader() as con:
+        return previous_row_count(con, tech_prefix)
+
+
+def check_voice_deck(settings: Settings, deck: NormalisedDeck) -> list[CheckOutcome]:
+    rows = pl.read_parquet(deck.rows_path)
+    return deck_checks(
+        rows,
+        previous_rows=published_previous_row_count(settings, deck.landed.source),
+        max_drop_fraction=settings.voice.max_row_drop_fraction,
+        keys=DECK_KEYS,
+    )
+
+
+def assert_checks_pass(source: str, outcomes: list[CheckOutcome]) -> None:
+    failed = [o for o in outcomes if not o.passed]
+    if failed:
+        reasons = "; ".join(f"{o.name}: {o.description}" for o in failed)
+        raise RunFailed(f"{source}: deck refused by checks: {reasons}")
+
+
+def load_voice_deck(settings: Settings, deck: NormalisedDeck) -> SnapshotLoad:
+    with Warehouse(settings).writer() as con:
+        return load_voice_snapshot(
+            con,
+            tech_prefix=deck.landed.source,
+            fetched_at=deck.landed.fetched_at,
+            content_sha256=deck.landed.sha256,
+            raw_path=deck.landed.relative_path,
+            result=deck.result(),
+        )

@@ -1,0 +1,249 @@
+"""Warehouse files: a private working copy that only the pipeline writes, and a published copy
+that analysts open read-only.
+
+Why two files: while any process holds a read-only DuckDB connection on a file, no process can
+open that file for writing ("Could not set lock on file"). So writers never touch the published
+file: they write the working copy under ``state_dir`` (serialised by an inter-process
+``flock``), and publishing copies it to a temporary file beside the published one and renames
+it over (``os.replace``). Open readers keep the snapshot they opened (their inode lives on);
+readers that connect afterwards see the new data.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import shutil
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import duckdb
+
+from pipeline.warehouse.errors import WarehouseError, WarehouseLockedError, WarehouseMissingError
+from pipeline.warehouse.migrate import apply_migrations
+
+if TYPE_CHECKING:
+    from pipeline.settings import Settings
+
+DEFAULT_LOCK_TIMEOUT_S = 300.0
+_LOCK_POLL_S = 0.05
+
+# lock file -> thread holding it in this process: a nested writer()/working_reader() on the same
+# thread would otherwise wait for itself until the timeout.
+_held_locks: dict[Path, int] = {}
+_held_guard = threading.Lock()
+
+
+class Warehouse:
+    """The warehouse of one settings file.
+
+    ``Warehouse(settings)`` or ``Warehouse(published_path, state_dir)``::
+
+        with wh.writer() as con:       # exclusive lock, working copy, migrations applied
+            load_voice_snapshot(con, ...)
+        # clean exit: checkpointed and published atomically; on an exception nothing is published
+
+        with wh.reader() as con:       # read-only, the published file
+            con.execute("SELECT count(*) FROM voice_rate_current").fetchall()
+    """
+
+    def __init__(
+        self,
+        settings_or_path: Settings | str | os.PathLike[str],
+        state_dir: str | os.PathLike[str] | None = None,
+        *,
+        lock_timeout_s: float = DEFAULT_LOCK_TIMEOUT_S,
+    ) -> None:
+        if isinstance(settings_or_path, str | os.PathLike):
+            if state_dir is None:
+                raise TypeError("Warehouse(published_path, state_dir): state_dir is required")
+            self.published_path = Path(settings_or_path)
+            self.state_dir = Path(state_dir)
+        else:
+            self.published_path = Path(settings_or_path.warehouse_path)
+            self.state_dir = Path(state_dir or settings_or_path.state_dir)
+        self.lock_timeout_s = lock_timeout_s
+
+    def __repr__(self) -> str:
+        return f"Warehouse(published={self.published_path}, state_dir={self.state_dir})"
+
+    @property
+    def working_path(self) -> Path:
+        return self.state_dir / "warehouse.duckdb"
+
+    @property
+    def lock_path(self) -> Path:
+        return self.state_dir / "warehouse.lock"
+
+    # -- writing ---------------------------------------------------------------------------
+
+    @contextmanager
+    def writer(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """The working database, migrated, for one writer at a time (across processes).
+
+        Clean exit: CHECKPOINT, close, publish. Exception: close (uncommitted work rolls back),
+        publish nothing, release the lock, re-raise.
+        """
+        with self._lock(exclusive=True):
+            self._ensure_working_copy()
+            con = self._connect(self.working_path, read_only=False)
+            try:
+                apply_migrations(con)
+                yield con
+                con.execute("CHECKPOINT")
+            finally:
+                con.close()
+            self._publish_locked()
+
+    def publish(self) -> Path:
+        """Copy the working database over the published one atomically; returns its path."""
+        with self._lock(exclusive=True):
+            if not self.working_path.exists():
+                if self.published_path.exists():
+                    return self.published_path
+                raise self._missing()
+            self._publish_locked()
+        return self.published_path
+
+    # -- reading ---------------------------------------------------------------------------
+
+    def reader(self) -> duckdb.DuckDBPyConnection:
+        """A read-only connection to the published warehouse (use it as a context manager).
+
+        Never blocks and never blocks the pipeline: writers write elsewhere. It keeps the data
+        as published when it was opened; open a new one to see a later publish.
+        """
+        if not self.published_path.exists():
+            raise self._missing()
+        return self._connect(self.published_path, read_only=True)
+
+    @contextmanager
+    def working_reader(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """Read-only connection to the working copy, for pipeline steps that read what they
+        (or an earlier step) wrote. Holds a shared lock: writers wait, readers don't."""
+        with self._lock(exclusive=False):
+            path = self.working_path if self.working_path.exists() else self.published_path
+            if not path.exists():
+                raise self._missing()
+            con = self._connect(path, read_only=True)
+            try:
+                yield con
+            finally:
+                con.close()
+
+    # -- internals -------------------------------------------------------------------------
+
+    def _missing(self) -> WarehouseMissingError:
+        return WarehouseMissingError(
+            f"no warehouse yet at {self.published_path}: run `ratedeck run` or `ratedeck demo`"
+        )
+
+    @staticmethod
+    def _connect(path: Path, *, read_only: bool) -> duckdb.DuckDBPyConnection:
+        """Read-only: the file is ATTACHed to a fresh in-memory database rather than opened with
+        ``duckdb.connect(path, read_only=True)``, which would hand back DuckDB's cached instance
+        of an earlier connection in this process (the file as it was before a publish)."""
+        try:
+            if not read_only:
+                return duckdb.connect(str(path))
+            con = duckdb.connect()
+            try:
+                con.execute("ATTACH ? AS warehouse (READ_ONLY)", [str(path)])
+                con.execute("USE warehouse")
+            except BaseException:
+                con.close()
+                raise
+            return con
+        except duckdb.Error as exc:
+            first_line = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            mode = "read-only" if read_only else "for writing"
+            raise WarehouseError(f"cannot open {path} {mode}: {first_line}") from exc
+
+    def _ensure_working_copy(self) -> None:
+        """First write on this machine: start from the published file (if any)."""
+        if self.working_path.exists() or not self.published_path.exists():
+            return
+        tmp = self.state_dir / f".{self.working_path.name}.{uuid.uuid4().hex}.tmp"
+        try:
+            shutil.copyfile(self.published_path, tmp)
+            os.replace(tmp, self.working_path)
+        finally:
+            tmp.unlink(missing_ok=True)
+
+    def _publish_locked(self) -> None:
+        """Copy + fsync + rename: a reader sees the old file or the new one, never a mix."""
+        wal = self.working_path.with_name(self.working_path.name + ".wal")
+        if wal.exists():  # a writer died after committing: fold its WAL in before copying
+            con = self._connect(self.working_path, read_only=False)
+            try:
+                con.execute("CHECKPOINT")
+            finally:
+                con.close()
+        target_dir = self.published_path.parent
+        target_dir.mkdir(parents=True, exist_ok=True)
+        tmp = target_dir / f".{self.published_path.name}.{uuid.uuid4().hex}.tmp"
+        try:
+            shutil.copyfile(self.working_path, tmp)
+            with open(tmp, "rb+") as handle:
+                os.fsync(handle.fileno())
+            os.replace(tmp, self.published_path)
+        except OSError as exc:
+            raise WarehouseError(f"cannot publish {self.published_path}: {exc}") from exc
+        finally:
+            tmp.unlink(missing_ok=True)
+        _fsync_dir(target_dir)
+
+    @contextmanager
+    def _lock(self, *, exclusive: bool) -> Iterator[None]:
+        self.state_dir.mkdir(parents=True, exist_ok=True)
+        key = self.lock_path.resolve()
+        me = threading.get_ident()
+        with _held_guard:
+            if _held_locks.get(key) == me:
+                raise WarehouseError(
+                    f"nested warehouse access on one thread ({self.lock_path}): "
+                    "finish the writer before opening another writer or working reader"
+                )
+        with open(self.lock_path, "a+") as handle:
+            self._acquire(handle, exclusive)
+            with _held_guard:
+                _held_locks[key] = me
+            try:
+                yield
+            finally:
+                with _held_guard:
+                    _held_locks.pop(key, None)
+                fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+
+    def _acquire(self, handle, exclusive: bool) -> None:
+        mode = (fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH) | fcntl.LOCK_NB
+        deadline = time.monotonic() + self.lock_timeout_s
+        while True:
+            try:
+                fcntl.flock(handle.fileno(), mode)
+                return
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise WarehouseLockedError(
+                        f"warehouse is busy: another process held {self.lock_path} for more "
+                        f"than {self.lock_timeout_s:g} s (a long load or a stuck run?)"
+                    ) from None
+                time.sleep(_LOCK_POLL_S)
+
+
+def _fsync_dir(directory: Path) -> None:
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)

@@ -1,0 +1,29 @@
+"""Warehouse failures: each one is a single line for the CLI (see pipeline/errors.py)."""
+
+from __future__ import annotations
+
+from pipeline.errors import RatedeckError
+
+
+class WarehouseError(RatedeckError):
+    """Something went wrong opening, writing or publishing the DuckDB warehouse."""
+
+
+class WarehouseLockedError(WarehouseError):
+    """Another writer held the warehouse lock for longer than the timeout."""
+
+
+class WarehouseMissingError(WarehouseError):
+    """No published warehouse file yet (nothing has been loaded)."""
+
+    exit_code = 2
+
+
+class SnapshotLoadError(WarehouseError):
+    """A snapshot could not be loaded; the transaction was rolled back, nothing changed."""
+
+
+class QueryError(WarehouseError):
+    """An analyst's SQL failed (syntax, unknown column, write on the read-only warehouse)."""
+
+    exit_code = 2

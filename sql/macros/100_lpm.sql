@@ -1,0 +1,95 @@
+-- Longest-prefix-match rate and exact call cost (DESIGN.md "Warehouse": lpm_rate, call_cost).
+-- Same rules as the Python engine (pipeline/analytics/lpm.py); tests hold them equal.
+--
+--   SELECT * FROM lpm_rate('35389941234', 'current');                  -- valid now
+--   SELECT * FROM lpm_rate('+353 89 941 234', '021001', TIMESTAMPTZ '2026-11-05 12:00:00+00');
+--   SELECT call_cost('35389941234', 125, 'current');                   -- DECIMAL(18, 6)
+--   SELECT number, seconds, call_cost(number, seconds, 'current', started_at) FROM my_calls;
+--
+-- The number is normalised first (lpm_digits): whitespace, + - . ( ) [ ] removed, then one
+-- leading 00; anything left that is not a digit raises an error naming the number.
+-- lpm_rate returns one row (or none when no prefix matches): the longest prefix with a
+-- version valid at the moment, as voice_rate_at() sees it ([valid_from, valid_to)); a NULL
+-- moment means now (like a call without started_at in `ratedeck cost`).
+-- call_cost: NULL when unmatched; 0 for a 0-second call; else billed = a when d <= a, else
+-- a + ceil((d - a) / b) * b, cost = price * billed / 60 rounded once, half up, to 6 places
+-- (the default of settings.report.cost_decimals), in integers - never through a DOUBLE.
+-- Should a prefix have overlapping versions (a data error), the latest valid_from wins, then
+-- the later valid_to, the higher price, the larger increments, the first destination.
+
+CREATE OR REPLACE MACRO lpm_clean_number(number) AS
+    regexp_replace(regexp_replace(number, '[\s+\-.()\[\]]', '', 'g'), '^00', '');
+
+CREATE OR REPLACE MACRO lpm_digits(number) AS
+    CASE WHEN number IS NULL THEN NULL
+         WHEN regexp_full_match(lpm_clean_number(number), '[0-9]+') THEN lpm_clean_number(number)
+         ELSE error('bad number ''' || number || ''': ' ||
+                    CASE WHEN lpm_clean_number(number) = '' THEN 'no digits'
+                         WHEN regexp_matches(lpm_clean_number(number), '\pL')
+                             THEN 'letters are not allowed'
+                         ELSE 'unexpected character ''' ||
+                              regexp_extract(lpm_clean_number(number), '[^0-9]') || ''''
+                    END)
+    END;
+
+CREATE OR REPLACE MACRO lpm_rate_at(number, tech_prefix, at_ts) AS TABLE
+WITH digits AS (SELECT lpm_digits(number) AS digits),
+candidates AS (
+    -- every prefix of the number, longest first: an equi-join, so a whole table of calls
+    -- (call_cost per row) becomes one hash join instead of a scan per call
+    SELECT left(d.digits, size.n) AS prefix
+    FROM digits d, range(0, length(d.digits) + 1) AS size(n)
+)
+SELECT r.tech_prefix, (SELECT digits FROM digits) AS number, r.prefix AS matched_prefix,
+       r.destination, r.price, r.initial_seconds, r.increment_seconds, r.currency,
+       r.valid_from, r.valid_to
+FROM candidates c
+JOIN voice_rate r ON r.prefix = c.prefix
+WHERE r.tech_prefix = tech_prefix
+  AND r.valid_from <= coalesce(at_ts::TIMESTAMPTZ, current_timestamp)
+  AND (r.valid_to IS NULL OR coalesce(at_ts::TIMESTAMPTZ, current_timestamp) < r.valid_to)
+ORDER BY length(r.prefix) DESC, r.valid_from DESC, r.valid_to DESC NULLS FIRST,
+         r.price DESC, r.initial_seconds DESC, r.increment_seconds DESC, r.destination
+LIMIT 1;
+
+CREATE OR REPLACE MACRO lpm_rate(number, tech_prefix) AS TABLE
+    (SELECT * FROM lpm_rate_at(number, tech_prefix, current_timestamp)),
+(number, tech_prefix, at_ts) AS TABLE
+    (SELECT * FROM lpm_rate_at(number, tech_prefix, at_ts));
+
+-- Billed seconds of a d-second call with increments a/b (d must be a whole number >= 0).
+CREATE OR REPLACE MACRO lpm_billed_seconds(d, a, b) AS
+    CASE WHEN d IS NULL THEN NULL
+         WHEN d < 0 OR d <> trunc(d)
+             THEN error('call seconds must be a whole number >= 0, got ' || d)
+         WHEN d = 0 THEN 0
+         WHEN d <= a THEN a
+         ELSE a + ((CAST(d AS BIGINT) - a + b - 1) // b) * b
+    END;
+
+-- price per minute (DECIMAL(18, 8)) x billed seconds / 60, half up to 6 places, exact.
+CREATE OR REPLACE MACRO lpm_cost(price, billed) AS
+    CAST(CAST(div_round_half_up(
+            CAST(CAST(price AS DECIMAL(38, 8)) * 100000000 AS HUGEINT) * billed, 6000)
+        AS DECIMAL(18, 0)) * CAST(0.000001 AS DECIMAL(7, 6)) AS DECIMAL(18, 6));
+
+CREATE OR REPLACE MACRO call_cost(number, seconds, tech_prefix) AS (
+    SELECT lpm_cost(r.price, lpm_billed_seconds(seconds, r.initial_seconds, r.increment_seconds))
+    FROM lpm_rate_at(number, tech_prefix, current_timestamp) r
+),
+(number, seconds, tech_prefix, at_ts) AS (
+    SELECT lpm_cost(r.price, lpm_billed_seconds(seconds, r.initial_seconds, r.increment_seconds))
+    FROM lpm_rate_at(number, tech_prefix, at_ts) r
+);
+
+-- The versions of one tech prefix's deck in force at some moment of [from_ts, to_ts]: what
+-- costing calls made in that window can use (the Python engine loads its deck with this).
+-- Withdrawn versions (valid_to = valid_from) are left out: no moment falls inside them.
+CREATE OR REPLACE MACRO lpm_versions(tech_prefix, from_ts, to_ts) AS TABLE
+SELECT r.prefix, r.destination, r.price, r.initial_seconds, r.increment_seconds, r.currency,
+       r.valid_from, r.valid_to
+FROM voice_rate r
+WHERE r.tech_prefix = tech_prefix
+  AND (r.valid_to IS NULL OR r.valid_to > r.valid_from)
+  AND r.valid_from <= to_ts::TIMESTAMPTZ
+  AND (r.valid_to IS NULL OR r.valid_to > from_ts::TIMESTAMPTZ);

@@ -1,0 +1,79 @@
+-- Plan of one history (SCD2) snapshot: what happens to the stored open versions and the deck
+-- rows of one scope. A template filled by pipeline/warehouse/history.py from a HistorySpec:
+-- names in braces are validated identifiers or column lists; values are bound ($fetched_at,
+-- $scope_N). The deck frame is registered (via Arrow) as the relation history_incoming.
+--
+-- Slots pair stored versions with deck rows in ONE full outer join on (key, slot):
+--   * the version in force at fetched_at: slot -infinity on both sides (the deck's in-force
+--     row is its latest effective date <= fetched_at, or the row without a date);
+--   * a scheduled (future-dated) version: slot = its effective date (= its valid_from).
+-- Outcome per pair: keep (same values), close (in force, changed or gone), withdraw (scheduled,
+-- changed or gone), open (deck row with no identical stored version). Kept and opened versions
+-- of a key form a chain (valid_to = next valid_from), so a scheduled version takes over by the
+-- clock alone. Only rows with something to do are written (unchanged rows are the bulk of a
+-- deck and cost nothing): every open/close/withdraw, and kept versions whose end moves.
+CREATE OR REPLACE TEMP TABLE history_plan AS
+WITH stored AS NOT MATERIALIZED (
+    SELECT rowid AS row_id, {key_cols}, {value_cols},
+           valid_from, valid_to,
+           CASE WHEN valid_from <= $fetched_at THEN '-infinity'::TIMESTAMPTZ
+                ELSE valid_from END AS slot
+    FROM {table}
+    WHERE {scope_pred}
+      AND withdrawn_at IS NULL
+      AND (valid_to IS NULL OR valid_to > $fetched_at)
+),
+deck AS NOT MATERIALIZED (
+    SELECT {key_cols}, {value_cols}, eff,
+           CASE WHEN eff IS NULL OR eff <= $fetched_at THEN '-infinity'::TIMESTAMPTZ
+                ELSE eff END AS slot
+    FROM (SELECT {key_cols}, {value_cols}, {incoming_eff} AS eff FROM history_incoming)
+    {deck_dedupe}
+),
+-- keys with a scheduled version (stored or announced): the only ones with chains to rebuild
+scheduled_keys AS (
+    SELECT {key_cols} FROM stored WHERE slot <> '-infinity'
+    UNION
+    SELECT {key_cols} FROM deck WHERE slot <> '-infinity'
+),
+paired AS (
+    SELECT s.row_id, s.valid_from AS stored_valid_from, s.valid_to AS stored_valid_to,
+           s.row_id IS NOT NULL AS in_store, d.slot IS NOT NULL AS in_deck,
+           coalesce(s.slot, d.slot) AS slot, d.eff AS deck_eff,
+           {key_coalesce}, {deck_values},
+           ({values_same}) AS same
+    FROM stored s FULL OUTER JOIN deck d ON {key_join} AND s.slot = d.slot
+),
+-- pairs with something to do, plus every pair of a key with a schedule (its chain is rebuilt).
+-- Without any schedule (stored or in the deck) history.py leaves out the join with
+-- scheduled_keys and sets new_valid_to to NULL: there are no chains to rebuild.
+touched AS (
+    SELECT p.*
+    FROM {touched_from}
+    WHERE NOT (p.in_store AND p.in_deck AND p.same) {touched_also}
+),
+actions AS (
+    SELECT *, unnest(CASE
+        WHEN in_store AND in_deck AND same THEN ['keep']
+        WHEN in_store AND in_deck THEN [CASE WHEN slot = '-infinity' THEN 'close' ELSE 'withdraw' END, 'open']
+        WHEN in_store THEN [CASE WHEN slot = '-infinity' THEN 'close' ELSE 'withdraw' END]
+        ELSE ['open'] END) AS action
+    FROM touched
+),
+planned AS (
+    SELECT action,
+           CASE WHEN action = 'open' THEN NULL ELSE row_id END AS row_id,
+           {key_cols}, {value_cols}, deck_eff AS eff,
+           CASE WHEN action <> 'open' THEN stored_valid_from
+                WHEN slot = '-infinity' THEN $fetched_at
+                ELSE slot END AS valid_from,
+           stored_valid_to,
+           action IN ('keep', 'open') AS active
+    FROM actions
+),
+chained AS (
+    SELECT *, {new_valid_to} AS new_valid_to
+    FROM planned
+)
+SELECT * FROM chained
+WHERE action <> 'keep' OR stored_valid_to IS DISTINCT FROM new_valid_to;

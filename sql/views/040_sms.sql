@@ -1,0 +1,81 @@
+-- SMS views and table macros. Re-created on every migration run (CREATE OR REPLACE).
+
+-- The rates valid now, per channel and (mcc, mnc).
+CREATE OR REPLACE VIEW sms_rate_current AS
+SELECT channel, mcc, mnc, rate, country, network, known, valid_from, valid_to, first_seen_at
+FROM sms_rate
+WHERE withdrawn_at IS NULL
+  AND valid_from <= current_timestamp
+  AND (valid_to IS NULL OR current_timestamp < valid_to);
+
+-- The rates as they stood at any moment:
+--   SELECT * FROM sms_rate_at(TIMESTAMPTZ '2026-11-05 12:00:00+00') WHERE channel = 'acme:1';
+CREATE OR REPLACE MACRO sms_rate_at(at_ts) AS TABLE
+SELECT channel, mcc, mnc, rate, country, network, known, valid_from, valid_to, first_seen_at
+FROM sms_rate
+WHERE withdrawn_at IS NULL
+  AND valid_from <= at_ts::TIMESTAMPTZ
+  AND (valid_to IS NULL OR at_ts::TIMESTAMPTZ < valid_to);
+
+-- One row per rate change between consecutive snapshots of a channel.
+-- change_type: new | removed | increase | decrease. A new version whose rate did not change
+-- (only the reference name of the network moved) is not a change.
+-- The baseline is the channel's first snapshot that carried rows (an empty list is not a
+-- price list to compare against): it yields no rows.
+CREATE OR REPLACE VIEW sms_rate_change AS
+WITH baseline AS (
+    SELECT channel, min(snapshot_id) AS baseline_snapshot_id
+    FROM sms_snapshot WHERE row_count > 0 GROUP BY channel
+),
+versions AS (
+    SELECT r.*,
+           lag(rate)              OVER w AS prev_rate,
+           lag(valid_to)          OVER w AS prev_valid_to,
+           lead(valid_from)       OVER w AS next_valid_from
+    FROM sms_rate r
+    WHERE withdrawn_at IS NULL
+    WINDOW w AS (PARTITION BY channel, mcc, mnc ORDER BY valid_from)
+),
+transitions AS (
+    SELECT v.channel, v.mcc, v.mnc, v.country, v.network,
+           CASE WHEN v.rate > v.prev_rate THEN 'increase'
+                WHEN v.rate < v.prev_rate THEN 'decrease' END AS change_type,
+           v.prev_rate AS old_rate, v.rate AS new_rate,
+           v.valid_from AS changed_at, v.first_snapshot_id AS snapshot_id
+    FROM versions v JOIN baseline b USING (channel)
+    WHERE v.prev_valid_to IS NOT NULL AND v.prev_valid_to = v.valid_from
+      AND v.first_snapshot_id <> b.baseline_snapshot_id
+),
+added AS (
+    SELECT v.channel, v.mcc, v.mnc, v.country, v.network, 'new' AS change_type,
+           NULL AS old_rate, v.rate AS new_rate,
+           v.valid_from AS changed_at, v.first_snapshot_id AS snapshot_id
+    FROM versions v JOIN baseline b USING (channel)
+    WHERE (v.prev_valid_to IS NULL OR v.prev_valid_to <> v.valid_from)
+      AND v.first_snapshot_id <> b.baseline_snapshot_id
+),
+removed AS (
+    SELECT v.channel, v.mcc, v.mnc, v.country, v.network, 'removed' AS change_type,
+           v.rate AS old_rate, NULL AS new_rate,
+           v.valid_to AS changed_at, v.closed_snapshot_id AS snapshot_id
+    FROM versions v
+    WHERE v.valid_to IS NOT NULL
+      AND (v.next_valid_from IS NULL OR v.next_valid_from <> v.valid_to)
+),
+all_changes AS (
+    SELECT * FROM transitions WHERE change_type IS NOT NULL
+    UNION ALL SELECT * FROM added
+    UNION ALL SELECT * FROM removed
+)
+SELECT md5(concat_ws('|', channel, mcc, mnc, change_type,
+                     strftime(changed_at AT TIME ZONE 'UTC', '%Y-%m-%dT%H:%M:%S.%f'),
+                     snapshot_id)) AS change_id,
+       channel, mcc, mnc, country, network, change_type,
+       CAST(old_rate AS DECIMAL(18, 8)) AS old_rate,
+       CAST(new_rate AS DECIMAL(18, 8)) AS new_rate,
+       CAST(new_rate - old_rate AS DECIMAL(18, 8)) AS rate_change,
+       CAST(exact_pct_change(CAST(old_rate AS DECIMAL(38, 8)), CAST(new_rate AS DECIMAL(38, 8)))
+            AS DECIMAL(12, 4)) AS rate_change_pct,
+       changed_at,
+       snapshot_id
+FROM all_changes;

@@ -1,0 +1,164 @@
+"""Simulated CommPeak days for the SMS / balance integration tests, and a real SMTP server.
+
+Every simulated answer goes the production way: raw bytes into the landing zone, the pure
+ingest function, then one warehouse writer transaction (private copy, published atomically).
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from email import message_from_bytes, policy
+from email.message import EmailMessage
+from pathlib import Path
+
+import duckdb
+import pytest
+from aiosmtpd.controller import Controller
+
+from pipeline.ingest.balance import normalize_customer
+from pipeline.ingest.sms import normalize_sms_rates
+from pipeline.landing import LandedFile, LandingZone
+from pipeline.settings import Settings
+from pipeline.warehouse.balance import BalanceLoad, load_balance_snapshot
+from pipeline.warehouse.db import Warehouse
+from pipeline.warehouse.sms import SmsSnapshotLoad, load_sms_snapshot
+
+START = datetime(2026, 11, 1, tzinfo=UTC)
+
+
+def at(day: int, hour: int = 6) -> datetime:
+    """Simulated clock: day 1 is 2026-11-01 (UTC)."""
+    return START + timedelta(days=day - 1, hours=hour)
+
+
+def sms_body(rates: dict[tuple[int, int], Decimal]) -> bytes:
+    """An SMS answer as the API writes it: rates as JSON numbers (exact text)."""
+    items = [
+        f'{{"rate": {rate}, "mcc": {mcc}, "mnc": {mnc}}}' for (mcc, mnc), rate in rates.items()
+    ]
+    return ("[" + ",\n ".join(items) + "]").encode()
+
+
+def customer_body(balance: Decimal, sms_balance: Decimal, credit: Decimal = Decimal(0)) -> bytes:
+    return (
+        f'{{"customer": {{"email": "customer@email.com", "balance": {balance}, '
+        f'"sms_balance": {sms_balance}, "temporary_credit": {credit}}}}}'
+    ).encode()
+
+
+@pytest.fixture
+def settings(tmp_path) -> Settings:
+    return Settings().with_overrides(
+        paths={"data_dir": str(tmp_path / "data")},
+        balance={"low_balance_threshold": "50"},
+        report={"recipients": ["finance@example.com", "ops@example.com"]},
+    )
+
+
+class Pipeline:
+    """The layers below Dagster, driven one simulated fetch at a time."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.zone = LandingZone(settings.data_dir)
+        self.warehouse = Warehouse(settings)
+        self._open: duckdb.DuckDBPyConnection | None = None
+
+    @contextmanager
+    def run(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """One pipeline run: loads inside share one writer session (published at the end)."""
+        with self.warehouse.writer() as con:
+            self._open = con
+            try:
+                yield con
+            finally:
+                self._open = None
+
+    @contextmanager
+    def _writer(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        if self._open is not None:
+            yield self._open
+        else:
+            with self.run() as con:
+                yield con
+
+    def land(self, kind: str, source: str, body: bytes, fetched_at: datetime) -> LandedFile:
+        return self.zone.store_bytes(kind, source, body, ext="json", fetched_at=fetched_at)
+
+    def load_sms(self, landed: LandedFile) -> SmsSnapshotLoad:
+        result = normalize_sms_rates(landed.read_bytes(), source=landed.relative_path)
+        with self._writer() as con:
+            return load_sms_snapshot(
+                con,
+                channel=landed.source,
+                fetched_at=landed.fetched_at,
+                content_sha256=landed.sha256,
+                raw_path=landed.relative_path,
+                result=result,
+            )
+
+    def fetch_sms(self, channel: str, body: bytes, fetched_at: datetime) -> SmsSnapshotLoad:
+        return self.load_sms(self.land("sms", channel, body, fetched_at))
+
+    def load_customer(self, landed: LandedFile) -> BalanceLoad:
+        record = normalize_customer(landed.read_bytes(), source=landed.relative_path)
+        with self._writer() as con:
+            return load_balance_snapshot(
+                con,
+                fetched_at=landed.fetched_at,
+                content_sha256=landed.sha256,
+                raw_path=landed.relative_path,
+                record=record,
+            )
+
+    def fetch_customer(self, body: bytes, fetched_at: datetime) -> BalanceLoad:
+        return self.load_customer(self.land("customer", "customer", body, fetched_at))
+
+    def query(self, sql: str, params: list | None = None) -> list[tuple]:
+        with self.warehouse.reader() as con:
+            return con.execute(sql, params or []).fetchall()
+
+
+@pytest.fixture
+def pipeline(settings) -> Pipeline:
+    return Pipeline(settings)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Inbox:
+    """aiosmtpd handler keeping every message it accepts."""
+
+    def __init__(self) -> None:
+        self.messages: list[EmailMessage] = []
+        self.envelopes: list[tuple[str, list[str]]] = []
+
+    async def handle_DATA(self, server, session, envelope) -> str:  # aiosmtpd hook name
+        self.messages.append(message_from_bytes(envelope.content, policy=policy.default))
+        self.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))
+        return "250 OK"
+
+
+@pytest.fixture
+def smtp_server() -> Iterator[tuple[Inbox, int]]:
+    inbox = Inbox()
+    port = free_port()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield inbox, port
+    finally:
+        controller.stop()
+
+
+def read_json(path: Path) -> object:
+    return json.loads(path.read_text(encoding="utf-8"))

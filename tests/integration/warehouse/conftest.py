@@ -1,0 +1,110 @@
+"""Fixtures for warehouse integration tests: real warehouse files in tmp_path."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from pipeline.ingest.frames import REJECT_SCHEMA, VOICE_RATE_SCHEMA, IngestResult
+from pipeline.warehouse.db import Warehouse
+from pipeline.warehouse.voice import load_voice_snapshot
+
+REPO_ROOT = Path(__file__).resolve().parents[3]
+
+
+def deck(*rows: tuple) -> IngestResult:
+    """rows: (prefix, destination, price, "a/b", effective_at or None)."""
+    records = []
+    for i, (prefix, destination, price, increments, effective_at) in enumerate(rows, 1):
+        initial, increment = (int(x) for x in increments.split("/"))
+        records.append(
+            {
+                "row_number": i,
+                "prefix": prefix,
+                "destination": destination,
+                "price": Decimal(price),
+                "initial_seconds": initial,
+                "increment_seconds": increment,
+                "effective_at": effective_at,
+                "currency": "USD",
+            }
+        )
+    frame = pl.DataFrame(records, schema=VOICE_RATE_SCHEMA)
+    return IngestResult(
+        rows=frame,
+        rejects=pl.DataFrame(schema=REJECT_SCHEMA),
+        source_format="csv",
+        total_rows=frame.height,
+    )
+
+
+def load(warehouse: Warehouse, tech_prefix: str, fetched_at: datetime, result: IngestResult):
+    with warehouse.writer() as con:
+        return load_voice_snapshot(
+            con,
+            tech_prefix=tech_prefix,
+            fetched_at=fetched_at,
+            content_sha256=f"{tech_prefix}-{fetched_at.timestamp()}",
+            raw_path=f"raw/voice/{tech_prefix}/{fetched_at:%Y%m%dT%H%M%S}.csv",
+            result=result,
+        )
+
+
+@pytest.fixture
+def make_deck():
+    """make_deck(*(prefix, destination, price, "a/b", effective_at)) -> IngestResult."""
+    return deck
+
+
+@pytest.fixture
+def load_deck():
+    """load_deck(warehouse, tech_prefix, fetched_at, ingest_result): one writer session."""
+    return load
+
+
+@pytest.fixture
+def warehouse(tmp_path) -> Warehouse:
+    return Warehouse(tmp_path / "data" / "warehouse.duckdb", tmp_path / "data" / "state")
+
+
+@pytest.fixture(scope="module")
+def now() -> datetime:
+    return datetime.now(UTC).replace(microsecond=0)
+
+
+@pytest.fixture(scope="module")
+def populated(tmp_path_factory, now) -> Warehouse:
+    """Two tech prefixes, dates relative to now:
+    current  now-10d  44 UK 0.10 1/1, 4420 UK Mobile 0.20 60/60, 49 Germany 0.05, 1 USA 0.01 60/1
+             now-3d   44 -> 0.12 (+20%), 49 -> 0.04, new 33 France 0.03,
+                      USA 0.02 announced for now+5d
+             now-1d   4420 -> 0.30 (+50%)
+    021001   now-2d   44 UK 0.50
+    """
+    root = tmp_path_factory.mktemp("populated")
+    warehouse = Warehouse(root / "warehouse.duckdb", root / "state")
+    past = now - timedelta(days=400)
+    base = [
+        ("44", "UK", "0.10", "1/1", past),
+        ("4420", "UK Mobile", "0.20", "60/60", past),
+        ("49", "Germany", "0.05", "1/1", past),
+        ("1", "USA", "0.01", "60/1", past),
+    ]
+    day3 = [
+        ("44", "UK", "0.12", "1/1", past),
+        ("4420", "UK Mobile", "0.20", "60/60", past),
+        ("49", "Germany", "0.04", "1/1", past),
+        ("1", "USA", "0.01", "60/1", past),
+        ("1", "USA", "0.02", "60/1", now + timedelta(days=5)),
+        ("33", "France", "0.03", "1/1", past),
+    ]
+    day1 = [r if r[0] != "4420" else ("4420", "UK Mobile", "0.30", "60/60", past) for r in day3]
+    load(warehouse, "current", now - timedelta(days=10), deck(*base))
+    load(warehouse, "021001", now - timedelta(days=2), deck(("44", "UK", "0.50", "1/1", past)))
+    load(warehouse, "current", now - timedelta(days=3), deck(*day3))
+    load(warehouse, "current", now - timedelta(days=1), deck(*day1))
+    return warehouse

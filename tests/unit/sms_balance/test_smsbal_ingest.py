@@ -1,0 +1,189 @@
+"""Pure ingest of the SMS rate list and the /customer balance (bytes in, exact values out)."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+
+import pytest
+
+from pipeline.ingest.balance import BalanceRecord, normalize_customer
+from pipeline.ingest.errors import IngestError, NoValidRowsError, UnrecognisedFormatError
+from pipeline.ingest.frames import REJECT_SCHEMA, SMS_RATE_SCHEMA
+from pipeline.ingest.sms import normalize_sms_rates
+
+POSTMAN_SMS = (
+    b'[\n    {\n        "rate": 0.05,\n        "mcc": 10,\n        "mnc": 210\n    },\n'
+    b'    {\n        "rate": 0.05,\n        "mcc": 9,\n        "mnc": 210\n    }\n]'
+)
+POSTMAN_CUSTOMER = (
+    b'{\n    "customer": {\n        "email": "customer@email.com",\n'
+    b'        "balance": 69.64622,\n        "sms_balance": 99.63218,\n'
+    b'        "temporary_credit": 0\n    }\n}'
+)
+
+
+def sms(rows: list) -> bytes:
+    return json.dumps(rows).encode()
+
+
+def reasons(result) -> dict[int, str]:
+    return dict(zip(result.rejects["row_number"], result.rejects["reason"], strict=True))
+
+
+def test_postman_example_parses_exactly():
+    result = normalize_sms_rates(POSTMAN_SMS, source="sms/test:1")
+    assert result.rows.schema == SMS_RATE_SCHEMA
+    assert result.rows.to_dicts() == [
+        {"row_number": 1, "mcc": 10, "mnc": 210, "rate": Decimal("0.05")},
+        {"row_number": 2, "mcc": 9, "mnc": 210, "rate": Decimal("0.05")},
+    ]
+    assert result.rejects.is_empty() and result.rejects.schema == REJECT_SCHEMA
+    assert (result.source_format, result.total_rows) == ("json", 2)
+
+
+def test_rates_are_decimal_from_the_json_text_never_float():
+    # 0.1 + 0.2 style values and 8 decimals survive exactly
+    body = b'[{"rate": 0.12345678, "mcc": 262, "mnc": 1}, {"rate": 1E-8, "mcc": 262, "mnc": 2}]'
+    result = normalize_sms_rates(body, source="s")
+    assert result.rows["rate"].to_list() == [Decimal("0.12345678"), Decimal("0.00000001")]
+
+
+def test_empty_list_is_valid_with_a_note():
+    result = normalize_sms_rates(b"[]", source="s")
+    assert result.rows.is_empty() and result.rejects.is_empty()
+    assert result.total_rows == 0
+    assert result.notes == ["empty SMS rate list: the channel has no rates"]
+
+
+def test_bad_rows_are_rejected_with_reasons():
+    body = (
+        b'[{"rate": 0.05, "mcc": 262, "mnc": 1},'
+        b' {"mcc": 262, "mnc": 2},'
+        b' {"rate": null, "mcc": 262, "mnc": 3},'
+        b' {"rate": -0.01, "mcc": 262, "mnc": 4},'
+        b' {"rate": 0.05, "mcc": 262.5, "mnc": 5},'
+        b' {"rate": 0.05, "mcc": "262", "mnc": 6},'
+        b' {"rate": 0.05, "mcc": 262, "mnc": 1000},'
+        b' {"rate": 0.123456789, "mcc": 262, "mnc": 8},'
+        b' {"rate": "0.05", "mcc": 262, "mnc": 9},'
+        b' {"rate": true, "mcc": 262, "mnc": 10},'
+        b' {"rate": NaN, "mcc": 262, "mnc": 11},'
+        b' "junk"]'
+    )
+    result = normalize_sms_rates(body, source="s")
+    assert result.rows["row_number"].to_list() == [1]
+    assert reasons(result) == {
+        2: "rate: missing",
+        3: "rate: null",
+        4: "rate: negative (-0.01)",
+        5: "mcc: expected a JSON integer, got 262.5",
+        6: 'mcc: expected a JSON integer, got "262"',
+        7: "mnc: 1000 is out of range 0-999",
+        8: "rate: 0.123456789 has more than 8 decimal places (refused, not rounded)",
+        9: 'rate: expected a JSON number, got "0.05"',
+        10: "rate: expected a JSON number, got true",
+        11: "rate: expected a JSON number, got NaN",
+        12: "expected a JSON object, got str",
+    }
+    raw = dict(zip(result.rejects["row_number"], result.rejects["raw"], strict=True))
+    assert json.loads(raw[4]) == {"rate": "-0.01", "mcc": "262", "mnc": "4"}
+    assert json.loads(raw[12]) == {"value": '"junk"'}
+    assert result.total_rows == 12
+
+
+def test_zero_rate_is_a_rate():
+    result = normalize_sms_rates(sms([{"rate": 0, "mcc": 262, "mnc": 1}]), source="s")
+    assert result.rows["rate"].to_list() == [Decimal("0")]
+
+
+def test_duplicates_identical_kept_once_conflicting_rejected():
+    body = sms(
+        [
+            {"rate": 0.05, "mcc": 262, "mnc": 1},
+            {"rate": 0.05, "mcc": 262, "mnc": 1},
+            {"rate": 0.02, "mcc": 262, "mnc": 2},
+            {"rate": 0.03, "mcc": 262, "mnc": 2},
+            {"rate": 0.04, "mcc": 262, "mnc": 3},
+        ]
+    )
+    result = normalize_sms_rates(body, source="s")
+    assert result.rows.select("row_number", "mnc").rows() == [(1, 1), (5, 3)]
+    expected = "conflicting duplicate: mcc 262 mnc 2 has rates 0.02, 0.03 (rows 3, 4)"
+    assert reasons(result) == {3: expected, 4: expected}
+    assert result.notes == ["1 exact duplicate row(s) dropped"]
+
+
+def test_a_list_with_no_usable_row_is_refused_keeping_the_reasons():
+    with pytest.raises(NoValidRowsError, match=r"^s: not one usable SMS rate in 2 row") as info:
+        normalize_sms_rates(sms([{"rate": -1, "mcc": 1, "mnc": 1}, {"mcc": 1}]), source="s")
+    assert info.value.result.rejects.height == 2
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        (b"<!DOCTYPE html><html><body>Maintenance</body></html>", "an HTML page, not JSON"),
+        (b"", "empty body"),
+        (b'{"error": "nope"}', "expected a JSON list of SMS rates, got a JSON dict"),
+        (b'[{"rate": 0.05,', "not valid JSON (line 1"),
+        (b"\xff\xfe[]", "not UTF-8 text"),
+        (b"HTTP Token: Access denied.", "not valid JSON"),
+    ],
+)
+def test_unusable_bodies_raise_the_ingest_format_error(body, message):
+    with pytest.raises(UnrecognisedFormatError) as info:
+        normalize_sms_rates(body, source="raw/sms/acme_1/x.json")
+    assert str(info.value).startswith("raw/sms/acme_1/x.json: ")
+    assert message in str(info.value)
+    assert "\n" not in str(info.value)
+
+
+def test_customer_postman_example():
+    record = normalize_customer(POSTMAN_CUSTOMER, source="c")
+    assert record == BalanceRecord(
+        email="customer@email.com",
+        balance=Decimal("69.64622"),
+        sms_balance=Decimal("99.63218"),
+        temporary_credit=Decimal("0"),
+    )
+    assert all(
+        isinstance(v, Decimal)
+        for v in (record.balance, record.sms_balance, record.temporary_credit)
+    )
+
+
+def test_customer_negative_and_zero_balances_are_kept():
+    body = b'{"customer": {"email": "a@b.c", "balance": -3.5, "sms_balance": 0, "temporary_credit": 10}}'
+    record = normalize_customer(body, source="c")
+    assert (record.balance, record.sms_balance) == (Decimal("-3.5"), Decimal("0"))
+
+
+@pytest.mark.parametrize(
+    ("body", "error", "message"),
+    [
+        (b"<html></html>", UnrecognisedFormatError, "c: an HTML page, not JSON"),
+        (b"[]", UnrecognisedFormatError, 'expected a JSON object {"customer"'),
+        (b'{"balance": 1}', UnrecognisedFormatError, "got an object with balance"),
+        (
+            b'{"customer": {"balance": 1, "sms_balance": 1, "temporary_credit": 0}}',
+            IngestError,
+            "c: customer.email: missing or not text",
+        ),
+        (
+            b'{"customer": {"email": "a@b", "balance": 1.123456789, "sms_balance": 1, '
+            b'"temporary_credit": 0}}',
+            IngestError,
+            "c: customer.balance: 1.123456789 has more than 8 decimal places",
+        ),
+        (
+            b'{"customer": {"email": "a@b", "balance": 1, "temporary_credit": 0}}',
+            IngestError,
+            "c: customer.sms_balance: missing",
+        ),
+    ],
+)
+def test_customer_bad_bodies(body, error, message):
+    with pytest.raises(error, match=None) as info:
+        normalize_customer(body, source="c")
+    assert message in str(info.value)
