@@ -19,6 +19,9 @@ from pipeline.errors import ConfigError
 from pipeline.settings import Settings
 
 AREAS = ("voice", "sms", "balance")
+# Dagster's console logger prints every event at DEBUG; the CLI shows its own progress and
+# summary, and the full event log stays in the Dagster instance (visible in `make dev`).
+QUIET_CONSOLE = {"loggers": {"console": {"config": {"log_level": "ERROR"}}}}
 INSTANCE_CONFIG = """\
 # Written by ratedeck: every DuckDB writer step runs alone (pool duckdb_warehouse).
 concurrency:
@@ -106,6 +109,7 @@ def run_pipeline(
             instance=instance,
             raise_on_error=False,
             tags={"ratedeck/area": area},
+            run_config=QUIET_CONSOLE,
         )
         summary.steps.append(_outcome(area, partition, result))
 

@@ -150,7 +150,8 @@ class WarehouseSettings(_Section):
 
 class ReportSettings(_Section):
     recipients: list[str] = Field(default_factory=lambda: ["finance@example.com"])
-    reference_call_seconds: int = Field(180, gt=0)
+    # 150 s, not 180: a whole-minute call bills the same under 1/1 and 60/60, hiding that change
+    reference_call_seconds: int = Field(150, gt=0)
     traffic_profile: Path | None = None
     notice_days: int = Field(7, ge=0)
     top_n: int = Field(15, ge=1)

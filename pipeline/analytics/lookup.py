@@ -236,7 +236,9 @@ def cost_calls(
         times, time_problem = parse_start_times(calls["started_at"])
     else:
         times, time_problem = None, None
-    reasons = _combine_reasons(numbers.problems, duration_problem, time_problem)
+    reasons = _combine_reasons(
+        _number_reasons(calls["number"], numbers.problems), duration_problem, time_problem
+    )
     bad = reasons.is_not_null().to_numpy()
     bad_rows = _bad_rows(calls, bad, reasons)
     good = ~bad
@@ -416,6 +418,17 @@ def parse_start_times(column: pl.Series) -> tuple[StartTimes, pl.Series]:
         parsed = parsed.dt.convert_time_zone("UTC").dt.replace_time_zone(None)
     micros = parsed.dt.cast_time_unit("us").cast(pl.Int64)
     return StartTimes(micros.fill_null(0).to_numpy(), micros.is_null().to_numpy()), reason
+
+
+def _number_reasons(raw: pl.Series, problems: pl.Series) -> pl.Series:
+    text = raw.cast(pl.String)
+    return pl.select(
+        pl.when(problems.is_null())
+        .then(None)
+        .when(text.is_null())
+        .then(pl.lit("no number"))
+        .otherwise(pl.format("bad number '{}': {}", text, problems))
+    ).to_series()
 
 
 def _combine_reasons(*reasons: pl.Series | None) -> pl.Series:

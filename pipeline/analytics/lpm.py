@@ -35,12 +35,14 @@ import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from decimal import Decimal
 
 import numpy as np
 import polars as pl
 import pyarrow as pa
 
 from pipeline.analytics.numbers import KEY_DIGITS, POW10_U64, ParsedNumbers, parse_numbers
+from pipeline.errors import InputError, RatedeckError
 
 KEY_END = np.uint64(10**KEY_DIGITS)
 PRICE_SCALE = 8  # prices are DECIMAL(18, 8): integer units of 1e-8
@@ -55,8 +57,12 @@ DECK_COLUMNS = ("prefix", "destination", "price", "initial_seconds", "increment_
 RATE_COLUMNS = ("matched_prefix", "destination", "price", "billed_seconds", "cost")
 
 
-class DeckError(ValueError):
+class DeckError(RatedeckError, ValueError):
     """A deck the engine cannot use (bad prefix, bad increments, wrong column type)."""
+
+
+class CostOverflowError(InputError):
+    """A call whose cost does not fit DECIMAL(18, decimals) (absurd duration or price)."""
 
 
 def epoch_us(moment: datetime) -> int:
@@ -218,7 +224,7 @@ def cost_units(
         top_price = int(np.abs(price_units).max()) if len(price_units) else 0
     top_billed = int(billed.max()) if len(billed) else 0
     if top_price * top_billed >= _INT64_HEADROOM:  # beyond int64: Python ints, still exact
-        return _cost_units_bigint(price_units, billed, divisor)
+        return _cost_units_bigint(price_units, billed, divisor, decimals)
     numerator = price_units * billed
     half = np.int64(divisor // 2)
     if negative is None:
@@ -231,14 +237,17 @@ def cost_units(
     return numerator
 
 
-def _cost_units_bigint(price_units, billed, divisor: int) -> np.ndarray:
+def _cost_units_bigint(price_units, billed, divisor: int, decimals: int) -> np.ndarray:
     out = []
     for price, seconds in zip(price_units.tolist(), billed.tolist(), strict=True):
         numerator = price * seconds
         magnitude = (2 * abs(numerator) + divisor) // (2 * divisor)
+        if magnitude >= 10**18:  # DECIMAL(18, decimals) holds 18 digits
+            raise CostOverflowError(
+                f"a call of {seconds} billed seconds at {Decimal(price).scaleb(-PRICE_SCALE)} "
+                f"per minute costs more than DECIMAL(18, {decimals}) can hold"
+            )
         out.append(-magnitude if numerator < 0 else magnitude)
-    if any(abs(c) >= 2**63 for c in out):
-        raise OverflowError("call cost out of range")
     return np.array(out, dtype=np.int64)
 
 

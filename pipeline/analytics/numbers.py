@@ -182,18 +182,15 @@ def _plain_digit_keys(block: pl.Series):
 
 
 def _normalise_odd(raw: pl.Series) -> tuple[pl.Series, pl.Series]:
-    """Like ``_normalise_slow``, with cheap paths for ``+digits``, ``00digits``, ``0digits``."""
-    plus = raw.str.starts_with("+").fill_null(False)
-    if plus.any():
-        raw_tail = raw.str.strip_prefix("+")
-    else:
-        raw_tail = raw
-    simple = raw_tail.str.contains(r"^[0-9]+$").fill_null(False)
-    if not simple.all():
+    """Like ``_normalise_slow``, with a cheap path for ``+digits``, ``00digits``, ``0digits``."""
+    tail = raw.str.strip_prefix("+") if raw.str.starts_with("+").any() else raw
+    if not tail.str.contains(r"^[0-9]+$").fill_null(False).all():
         return _normalise_slow(raw)
-    return raw_tail.str.strip_prefix("00").alias("digits"), pl.Series(
-        "problem", [None] * len(raw), pl.String
-    )
+    digits = tail.str.strip_prefix("00")
+    empty = digits == ""  # "00" alone
+    problems = pl.select(pl.when(empty).then(pl.lit("no digits"))).to_series().alias("problem")
+    digits = pl.select(pl.when(~empty).then(digits)).to_series().alias("digits")
+    return digits, problems
 
 
 def _normalise_slow(raw: pl.Series) -> tuple[pl.Series, pl.Series]:

@@ -35,6 +35,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     # heavy imports (Dagster) only when the command runs: keeps `ratedeck --help` fast
     from pydantic import SecretStr
 
+    from pipeline.commands.run import print_summary
     from pipeline.commpeak.emulator.market import Market
     from pipeline.commpeak.emulator.server import EmulatorServer
     from pipeline.orchestrate import persistent_instance, run_pipeline
@@ -71,6 +72,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
                     instance=instance,
                     on_step=lambda name, bar=bar: bar.advance(1, description=name),
                 )
+            print_summary(summary)
             _fail_on_errors(label, summary)
             days.append(summary)
     print_locations(settings, days)
@@ -124,4 +126,4 @@ def print_locations(settings: Settings, days: list[RunSummary]) -> None:
         '  .venv/bin/ratedeck sql "SELECT tech_prefix, count(*) FROM voice_rate_current GROUP BY 1"'
     )
     print("  .venv/bin/ratedeck diff")
-    print("  .venv/bin/ratedeck lookup +353 89 412 3456 --duration 185")
+    print('  .venv/bin/ratedeck lookup "+353 89 412 3456" --duration 185')

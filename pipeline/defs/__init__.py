@@ -1,8 +1,6 @@
 """Dagster definitions, built from settings (partitions come from the configured tech prefixes
 and SMS channels). Assets are thin wiring over ``pipeline.stages``."""
 
-from __future__ import annotations
-
 import dagster as dg
 
 from pipeline.settings import Settings
@@ -37,7 +35,7 @@ def build_definitions(settings: Settings) -> dg.Definitions:
         description="Snapshot the balance; alert finance once per low-balance crossing.",
     )
     report_job = dg.define_asset_job(
-        "price_change_report",
+        "price_change_report_job",
         selection=dg.AssetSelection.groups("report"),
         description="Email finance the price changes not yet reported.",
     )

@@ -1,7 +1,5 @@
 """Balance assets: an hourly /customer snapshot and the low-balance alert after it."""
 
-from __future__ import annotations
-
 import dagster as dg
 
 from pipeline.commpeak.client import CommPeakClient

@@ -12,8 +12,17 @@ WAREHOUSE_POOL = "duckdb_warehouse"
 API_POOL = "commpeak_api"
 
 
+def deck_check_specs(asset: str, checks: dict[str, str]) -> list[dg.AssetCheckSpec]:
+    """Blocking checks evaluated inside the asset: a failure stops the downstream load."""
+    return [
+        dg.AssetCheckSpec(name=name, asset=asset, description=text, blocking=True)
+        for name, text in checks.items()
+    ]
+
+
 def check_result(outcome: CheckOutcome) -> dg.AssetCheckResult:
     return dg.AssetCheckResult(
+        check_name=outcome.name,
         passed=outcome.passed,
         description=outcome.description,
         metadata=outcome.metadata,

@@ -1,15 +1,25 @@
 """SMS assets, partitioned by channel (username:id): raw rates -> normalised -> history."""
-
-from __future__ import annotations
+# No "from __future__ import annotations" here: Dagster inspects annotations at definition time.
 
 import dagster as dg
 import polars as pl
 
 from pipeline.commpeak.client import CommPeakClient
-from pipeline.defs.common import API_POOL, WAREHOUSE_POOL, check_result, markdown_preview
+from pipeline.defs.common import (
+    API_POOL,
+    WAREHOUSE_POOL,
+    check_result,
+    deck_check_specs,
+    markdown_preview,
+)
 from pipeline.landing import LandedFile
 from pipeline.settings import Settings
 from pipeline.stages import sms as stages
+
+SMS_CHECKS = {
+    "no_duplicate_prefix": "No MCC/MNC pair appears twice.",
+    "prices_not_negative": "No negative rate.",
+}
 
 
 def build_sms_defs(settings: Settings) -> tuple[list, list]:
@@ -41,6 +51,7 @@ def build_sms_defs(settings: Settings) -> tuple[list, list]:
         partitions_def=partitions,
         group_name="sms",
         kinds={"polars"},
+        check_specs=deck_check_specs("sms_rates", SMS_CHECKS),
         description="SMS rates normalised: exact rates per MCC/MNC, refused rows with reasons.",
     )
     def sms_rates(sms_rates_raw: LandedFile) -> dg.MaterializeResult:
@@ -53,26 +64,8 @@ def build_sms_defs(settings: Settings) -> tuple[list, list]:
                 "notes": "; ".join(rates.notes) or "none",
                 "preview": markdown_preview(pl.read_parquet(rates.rows_path)),
             },
+            check_results=[check_result(o) for o in stages.check_sms_rates(rates)],
         )
-
-    def _check(name: str, description: str):
-        @dg.asset_check(
-            asset=sms_rates,
-            name=name,
-            blocking=True,
-            description=description,
-            partitions_def=partitions,
-        )
-        def _run(sms_rates: stages.NormalisedSmsRates) -> dg.AssetCheckResult:
-            outcome = {o.name: o for o in stages.check_sms_rates(sms_rates)}[name]
-            return check_result(outcome)
-
-        return _run
-
-    checks = [
-        _check("no_duplicate_prefix", "No MCC/MNC pair appears twice."),
-        _check("prices_not_negative", "No negative rate."),
-    ]
 
     @dg.asset(
         partitions_def=partitions,
@@ -96,4 +89,4 @@ def build_sms_defs(settings: Settings) -> tuple[list, list]:
             },
         )
 
-    return [sms_rates_raw, sms_rates, sms_rate_history], checks
+    return [sms_rates_raw, sms_rates, sms_rate_history], []

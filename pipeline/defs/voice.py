@@ -1,16 +1,28 @@
 """Voice assets, partitioned by tech prefix: raw deck -> normalised deck -> history."""
-
-from __future__ import annotations
+# No "from __future__ import annotations" here: Dagster inspects annotations at definition time.
 
 import dagster as dg
 import polars as pl
 
 from pipeline.commpeak.client import CommPeakClient
-from pipeline.defs.common import API_POOL, WAREHOUSE_POOL, check_result, markdown_preview
+from pipeline.defs.common import (
+    API_POOL,
+    WAREHOUSE_POOL,
+    check_result,
+    deck_check_specs,
+    markdown_preview,
+)
 from pipeline.landing import LandedFile
 from pipeline.settings import Settings
-from pipeline.stages import checks as deck_checks
 from pipeline.stages import voice as stages
+
+VOICE_CHECKS = {
+    "non_empty": "The deck has at least one valid row.",
+    "no_duplicate_prefix": "No prefix appears twice for one effective date.",
+    "prices_not_negative": "No negative price.",
+    "row_count_not_collapsed": "Row count did not fall more than voice.max_row_drop_fraction "
+    "against the last snapshot (what a truncated download looks like).",
+}
 
 
 def build_voice_defs(settings: Settings) -> tuple[list, list]:
@@ -40,12 +52,12 @@ def build_voice_defs(settings: Settings) -> tuple[list, list]:
         partitions_def=partitions,
         group_name="voice",
         kinds={"polars"},
+        check_specs=deck_check_specs("voice_deck", VOICE_CHECKS),
         description="The deck normalised with polars: digits-only prefixes, exact prices, "
-        "parsed increments; refused rows kept with reasons.",
+        "parsed increments; refused rows kept with reasons. Blocking checks stop the load.",
     )
     def voice_deck(voice_deck_raw: LandedFile) -> dg.MaterializeResult:
         deck = stages.normalise_voice_deck(settings, voice_deck_raw)
-        rows = pl.read_parquet(deck.rows_path)
         return dg.MaterializeResult(
             value=deck,
             metadata={
@@ -53,47 +65,11 @@ def build_voice_defs(settings: Settings) -> tuple[list, list]:
                 "rejects": deck.reject_count,
                 "format": deck.source_format,
                 "notes": "; ".join(deck.notes) or "none",
-                "preview": markdown_preview(rows),
+                "preview": markdown_preview(pl.read_parquet(deck.rows_path)),
                 "rejects_preview": markdown_preview(pl.read_parquet(deck.rejects_path)),
             },
+            check_results=[check_result(o) for o in stages.check_voice_deck(settings, deck)],
         )
-
-    def _deck_check(name: str, description: str):
-        @dg.asset_check(
-            asset=voice_deck,
-            name=name,
-            blocking=True,
-            description=description,
-            partitions_def=partitions,
-        )
-        def _check(voice_deck: stages.NormalisedDeck) -> dg.AssetCheckResult:
-            rows = pl.read_parquet(voice_deck.rows_path)
-            outcome = {
-                "non_empty": lambda: deck_checks.non_empty(rows),
-                "no_duplicate_prefix": lambda: deck_checks.no_duplicate_keys(
-                    rows, stages.DECK_KEYS
-                ),
-                "prices_not_negative": lambda: deck_checks.prices_not_negative(rows),
-                "row_count_not_collapsed": lambda: deck_checks.row_count_not_collapsed(
-                    rows.height,
-                    stages.published_previous_row_count(settings, voice_deck.landed.source),
-                    settings.voice.max_row_drop_fraction,
-                ),
-            }[name]()
-            return check_result(outcome)
-
-        return _check
-
-    checks = [
-        _deck_check("non_empty", "The deck has at least one valid row."),
-        _deck_check("no_duplicate_prefix", "No prefix appears twice for one effective date."),
-        _deck_check("prices_not_negative", "No negative price."),
-        _deck_check(
-            "row_count_not_collapsed",
-            "Row count did not fall more than voice.max_row_drop_fraction against the last "
-            "snapshot (what a truncated download looks like).",
-        ),
-    ]
 
     @dg.asset(
         partitions_def=partitions,
@@ -117,4 +93,4 @@ def build_voice_defs(settings: Settings) -> tuple[list, list]:
             },
         )
 
-    return [voice_deck_raw, voice_deck, voice_rate_history], checks
+    return [voice_deck_raw, voice_deck, voice_rate_history], []

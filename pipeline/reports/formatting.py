@@ -36,12 +36,6 @@ def decimals_needed(values, minimum: int = 4, maximum: int = 8) -> int:
     return min(needed, maximum)
 
 
-def signed_price(value: Decimal | None) -> str:
-    if value is None:
-        return ""
-    return ("+" if value > 0 else "") + price(value)
-
-
 def pct(value: Decimal | None, decimals: int = 2) -> str:
     """+2.20%, -0.50%, 0.00%."""
     if value is None:
@@ -71,12 +65,6 @@ def when(value: datetime | None) -> str:
     if value is None:
         return ""
     return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
-
-
-def day(value: datetime | None) -> str:
-    if value is None:
-        return ""
-    return value.astimezone(UTC).strftime("%Y-%m-%d")
 
 
 def days(value: Decimal | None) -> str:

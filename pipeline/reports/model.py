@@ -60,7 +60,6 @@ class ChangeRow:
     monthly_impact: Decimal | None = None
     effect: str = ""  # longest-prefix effect or other explanation, plain text
     parent: str = ""  # new/removed: the prefix that billed / will bill these numbers
-    old_name: str = ""  # renamed: the previous name
 
     @property
     def rank_pct(self) -> Decimal:

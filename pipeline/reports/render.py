@@ -173,12 +173,10 @@ def _environment() -> Environment:
     )
     env.filters.update(
         price=fmt.price,
-        signed_price=fmt.signed_price,
         pct=fmt.pct,
         money=fmt.money,
         minutes=fmt.minutes,
         when=fmt.when,
-        day=fmt.day,
         days=fmt.days,
         plural=fmt.plural,
     )

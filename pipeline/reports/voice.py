@@ -130,7 +130,6 @@ def _row(r: dict, *, now: datetime, notice_days: int, reference_call_seconds: in
         group=r["tech_prefix"],
         key=r["prefix"],
         name=r["new_destination"] or r["old_destination"] or "",
-        old_name=(r["old_destination"] or "") if r["change_type"] == "renamed" else "",
         change_type=r["change_type"],
         category=category,
         old_price=r["old_price"] if withdrawn else r["effective_old_price"],

@@ -1,76 +1,18 @@
-"""Fixtures for the report tests: a real DuckDB warehouse in tmp_path filled with deck
-snapshots, a real aiosmtpd server on loopback, and report settings pointing at tmp_path."""
+"""Fixtures for the report tests: a real DuckDB warehouse in tmp_path, a real aiosmtpd server
+on loopback, and report settings pointing at tmp_path (helpers in reports_fixtures.py)."""
 
 from __future__ import annotations
 
-import hashlib
-import socket
 from collections.abc import Iterator
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from decimal import Decimal
 from pathlib import Path
 
 import duckdb
-import polars as pl
 import pytest
 from aiosmtpd.controller import Controller
+from reports_fixtures import DeckHistory, RecordingHandler, start_smtp
 
-from pipeline.ingest.frames import VOICE_RATE_SCHEMA, IngestResult, empty_rejects
 from pipeline.settings import Settings, load_settings
 from pipeline.warehouse.migrate import apply_migrations
-from pipeline.warehouse.voice import load_voice_snapshot
-
-T0 = datetime(2026, 11, 1, 6, 0, tzinfo=UTC)  # baseline snapshot
-T1 = T0 + timedelta(days=1)  # second snapshot: the changes
-
-
-@dataclass(frozen=True)
-class Rate:
-    prefix: str
-    destination: str
-    price: str
-    initial: int = 1
-    increment: int = 1
-    effective_at: datetime | None = None  # future: a scheduled change
-
-
-class DeckHistory:
-    """Loads deck snapshots through the real loader (``load_voice_snapshot``), from canonical
-    frames: what ingest would hand over for a downloaded deck."""
-
-    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
-        self.con = con
-
-    def snapshot(self, tech_prefix: str, fetched_at: datetime, rates: list[Rate]) -> int:
-        rows = pl.DataFrame(
-            [
-                (
-                    n,
-                    r.prefix,
-                    r.destination,
-                    Decimal(r.price),
-                    r.initial,
-                    r.increment,
-                    r.effective_at,
-                    "USD",
-                )
-                for n, r in enumerate(rates, start=1)
-            ],
-            schema=VOICE_RATE_SCHEMA,
-            orient="row",
-        )
-        digest = hashlib.sha256(repr((tech_prefix, fetched_at, rates)).encode()).hexdigest()
-        result = IngestResult(rows, empty_rejects(), "csv", rows.height)
-        load = load_voice_snapshot(
-            self.con,
-            tech_prefix=tech_prefix,
-            fetched_at=fetched_at,
-            content_sha256=digest,
-            raw_path=f"raw/{tech_prefix}/{digest[:8]}.csv",
-            result=result,
-        )
-        return load.snapshot_id
 
 
 @pytest.fixture
@@ -103,115 +45,9 @@ def settings(tmp_path: Path) -> Settings:
     )
 
 
-class RecordingHandler:
-    def __init__(self) -> None:
-        self.messages: list[tuple[str, list[str], bytes]] = []
-
-    async def handle_DATA(self, server, session, envelope) -> str:
-        self.messages.append((envelope.mail_from, list(envelope.rcpt_tos), envelope.content))
-        return "250 OK"
-
-
-def free_port() -> int:
-    """aiosmtpd's Controller cannot start on port 0 (it connects to itself to check)."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def start_smtp(handler: RecordingHandler, **kwargs) -> Controller:
-    for _ in range(5):  # another process may grab the free port in between: try again
-        controller = Controller(handler, hostname="127.0.0.1", port=free_port(), **kwargs)
-        try:
-            controller.start()
-        except (OSError, RuntimeError):
-            continue
-        return controller
-    raise RuntimeError("could not start the test SMTP server")
-
-
 @pytest.fixture
 def smtp_server() -> Iterator[tuple[Controller, RecordingHandler]]:
     handler = RecordingHandler()
     controller = start_smtp(handler)
     yield controller, handler
     controller.stop()
-
-
-# A small but realistic history: two tech prefixes, a baseline and a day of changes of every
-# kind (used by the end-to-end report tests and to render docs/sample-report.png).
-SAMPLE_BASE = [
-    Rate("1", "USA", "0.0060"),
-    Rate("33", "France", "0.0120"),
-    Rate("336", "France Mobile", "0.0380"),
-    Rate("34", "Spain", "0.0110"),
-    Rate("346", "Spain Mobile", "0.0350"),
-    Rate("39", "Italy", "0.0150"),
-    Rate("387", "Bosnia & Herzegovina", "0.0850"),
-    Rate("44", "United Kingdom", "0.0100"),
-    Rate("447", "UK Mobile", "0.0310"),
-    Rate("4477", "UK Mobile - Vodafone", "0.0330"),
-    Rate("49", "Germany", "0.0120"),
-    Rate("4915", "Germany Mobile", "0.0450"),
-    Rate("55", "Brazil", "0.0210"),
-    Rate("63", "Philippines", "0.1200"),
-    Rate("639", "Philippines Mobile", "0.1650"),
-    Rate("7", "Russia", "0.0290"),
-    Rate("91", "India", "0.0095"),
-    Rate("234", "Nigeria", "0.0900"),
-    Rate("2348", "Nigeria Mobile", "0.1102"),
-    Rate("353", "Ireland", "0.0500"),
-    Rate("35389", "Ireland Mobile", "0.1582"),
-    Rate("3538994", "Ireland Mobile - Premium", "0.2100"),
-]
-SAMPLE_CHANGED = {
-    "1": Rate("1", "USA", "0.0052"),
-    "33": Rate("33", "France", "0.0135"),
-    "346": Rate("346", "Spain Mobile", "0.0310"),
-    "39": Rate("39", "Italy", "0.0139"),
-    "4477": Rate("4477", "UK Mobile - Vodafone", "0.0342"),
-    "4915": Rate("4915", "Germany Mobile", "0.0480"),
-    "639": Rate("639", "Philippines Mobile", "0.1650", 60, 60),
-    "7": Rate("7", "Russian Federation", "0.0290"),
-    "91": Rate("91", "India", "0.0118"),
-    "2348": Rate("2348", "Nigeria Mobile", "0.1240"),
-    "35389": Rate("35389", "Ireland Mobile", "0.1617"),
-}
-SAMPLE_TRAFFIC = """number,minutes_per_month
-+1 212 555 0100,42000
-33 1 4020 5000,5200
-+34 612 345 678,8300
-0039 06 1234 5678,3100
-+44 7700 900123,2500
-+44 7789 123456,12400
-+49 151 2345 6789,6100
-+63 917 123 4567,1800
-+91 98200 12345,23000
-+234 803 123 4567,2600
-+353 89 123 4567,900
-+353 89 941 2345,400
-"""
-
-
-def populate_sample(decks: DeckHistory) -> None:
-    decks.snapshot("current", T0, SAMPLE_BASE)
-    day_two = [SAMPLE_CHANGED.get(r.prefix, r) for r in SAMPLE_BASE if r.prefix != "3538994"]
-    day_two += [
-        Rate("447911", "UK Mobile - Jersey", "0.2500"),
-        Rate("49", "Germany", "0.0150", effective_at=T1 + timedelta(days=3)),
-        Rate("55", "Brazil", "0.0240", effective_at=T1 + timedelta(days=10)),
-    ]
-    decks.snapshot("current", T1, day_two)
-    wholesale = [Rate(r.prefix, r.destination, _scaled(r.price, "0.9")) for r in SAMPLE_BASE[:12]]
-    decks.snapshot("021001", T0, wholesale)
-    changed = [
-        Rate(r.prefix, r.destination, _scaled(r.price, "1.05"))
-        if r.prefix in ("33", "44", "447")
-        else r
-        for r in wholesale
-    ]
-    decks.snapshot("021001", T1, changed)
-
-
-def _scaled(price: str, factor: str) -> str:
-    return str((Decimal(price) * Decimal(factor)).quantize(Decimal("0.0001")))

@@ -6,7 +6,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from conftest import T1, DeckHistory, populate_sample
+from reports_fixtures import T1, DeckHistory, populate_sample
 
 from pipeline import cli
 from pipeline.warehouse.db import Warehouse

@@ -4,8 +4,8 @@ import shutil
 from datetime import timedelta
 
 import pytest
-from conftest import T1, populate_sample
 from PIL import Image
+from reports_fixtures import T1, populate_sample
 
 from pipeline.reports import report_and_send
 from pipeline.reports.render_png import BROWSERS, main

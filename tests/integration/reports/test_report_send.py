@@ -10,7 +10,15 @@ import openpyxl
 import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult
-from conftest import SAMPLE_TRAFFIC, T0, T1, Rate, RecordingHandler, populate_sample, start_smtp
+from reports_fixtures import (
+    SAMPLE_TRAFFIC,
+    T0,
+    T1,
+    Rate,
+    RecordingHandler,
+    populate_sample,
+    start_smtp,
+)
 
 from pipeline.notify.errors import (
     DeliveryError,
@@ -70,8 +78,8 @@ def test_sends_one_email_with_every_part_and_numbers_from_the_warehouse(
     assert rcpt_tos == ["finance@example.com", "cfo@example.com"]
     message = parse(raw)
     assert message["Subject"] == (
-        "ratedeck: 18 price changes (11 up, 3 down, 1 new, 1 removed, 1 billing only, "
-        "1 renamed) on current, 021001"
+        # the default 150 s reference call makes 1/1 -> 60/60 the increase it is
+        "ratedeck: 18 price changes (12 up, 3 down, 1 new, 1 removed, 1 renamed) on current, 021001"
     )
     assert message["Message-ID"] == delivery.message_id
     text = message.get_body(("plain",)).get_content()

@@ -1,0 +1,132 @@
+"""``ratedeck lookup NUMBER [--tech-prefix P] [--duration S] [--at TS]``: the longest-prefix
+rate and the cost of one call, per tech prefix (every one in the warehouse unless
+``--tech-prefix``, which may repeat), at now or at a past (or scheduled) moment, then the
+cheapest. ``--duration`` defaults to ``report.reference_call_seconds``. Reads the published
+warehouse read-only. A number with letters is refused (exit 2).
+"""
+
+from __future__ import annotations
+
+import argparse
+from datetime import UTC, datetime
+
+from pipeline import console
+from pipeline.settings import Settings, validate_tech_prefix
+
+TABLE_COLUMNS = (
+    "tech_prefix",
+    "prefix",
+    "destination",
+    "price/min",
+    "increments",
+    "billed_s",
+    "cost",
+)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("number", metavar="NUMBER", help="phone number (+, 00, spaces allowed)")
+    parser.add_argument(
+        "--tech-prefix",
+        metavar="P",
+        action="append",
+        type=tech_prefix_arg,
+        help="only this tech prefix (repeatable; default: every one in the warehouse)",
+    )
+    parser.add_argument(
+        "--duration",
+        metavar="S",
+        type=seconds_arg,
+        help="call length in seconds (default: report.reference_call_seconds)",
+    )
+    parser.add_argument(
+        "--at",
+        metavar="TS",
+        type=timestamp_arg,
+        help="rate as of this moment (ISO date or date-time, UTC unless it has an offset; "
+        "default: now)",
+    )
+
+
+def run(args: argparse.Namespace, settings: Settings) -> int:
+    from pipeline.analytics.lookup import cheapest, lookup_number
+    from pipeline.warehouse.db import Warehouse
+
+    duration = settings.report.reference_call_seconds if args.duration is None else args.duration
+    at = args.at or datetime.now(UTC)
+    with Warehouse(settings).reader() as con:
+        results = lookup_number(
+            con,
+            args.number,
+            tech_prefixes=args.tech_prefix,
+            duration_s=duration,
+            at=at,
+            cost_decimals=settings.report.cost_decimals,
+        )
+    best = cheapest(results)
+    if args.json:
+        console.print_json(
+            {
+                "number": results[0].number if results else args.number,
+                "duration_s": duration,
+                "at": at,
+                "results": [r.to_dict() for r in results],
+                "cheapest": best.to_dict() if best else None,
+            }
+        )
+        return 0
+    number = results[0].number if results else args.number
+    print(f"number {number}, {duration} s call, at {at:%Y-%m-%d %H:%M:%S} UTC")
+    console.print_table(TABLE_COLUMNS, [_row(r) for r in results])
+    if best is None:
+        print(f"cheapest: none - no tech prefix has a rate for {number}")
+    else:
+        print(
+            f"cheapest: {best.tech_prefix} ({best.matched_prefix} {best.destination}) "
+            f"{best.cost} for {best.billed_seconds} billed seconds"
+        )
+    return 0
+
+
+def _row(result) -> tuple:
+    if not result.matched:
+        return (result.tech_prefix, "", "(no match)", "", "", "", "")
+    return (
+        result.tech_prefix,
+        result.matched_prefix,
+        result.destination,
+        result.price,
+        f"{result.initial_seconds}/{result.increment_seconds}",
+        result.billed_seconds,
+        result.cost,
+    )
+
+
+def tech_prefix_arg(value: str) -> str:
+    try:
+        return validate_tech_prefix(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def seconds_arg(value: str) -> int:
+    text = value.strip()
+    if not text.isdigit():
+        raise argparse.ArgumentTypeError(f"{value!r}: expected whole seconds >= 0")
+    return int(text)
+
+
+def timestamp_arg(value: str) -> datetime:
+    """2026-11-05, 2026-11-05T06:00, 2026-11-05 06:00:00+01:00, ...Z -> aware UTC datetime."""
+    text = value.strip()
+    if text[-1:] in ("Z", "z"):
+        text = text[:-1] + "+00:00"
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{value!r}: expected an ISO date or date-time, e.g. 2026-11-05 or 2026-11-05T06:00:00Z"
+        ) from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)

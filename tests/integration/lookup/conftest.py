@@ -1,0 +1,42 @@
+"""Fixtures for the lookup integration tests: a real warehouse file in tmp_path."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import pytest
+from lookup_warehouse import STANDARD_HISTORY, insert_versions
+
+from pipeline.warehouse.migrate import apply_migrations
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path) -> Path:
+    """A data dir whose published warehouse holds STANDARD_HISTORY (file closed)."""
+    path = tmp_path / "data"
+    path.mkdir()
+    con = duckdb.connect(str(path / "warehouse.duckdb"))
+    try:
+        apply_migrations(con)
+        insert_versions(con, STANDARD_HISTORY)
+    finally:
+        con.close()
+    return path
+
+
+@pytest.fixture
+def con(data_dir: Path):
+    """A read-only connection to that warehouse, as analysts and the commands get it."""
+    connection = duckdb.connect(str(data_dir / "warehouse.duckdb"), read_only=True)
+    yield connection
+    connection.close()
+
+
+@pytest.fixture
+def scratch(tmp_path: Path):
+    """A writable migrated warehouse with no rates, for tests that fill it themselves."""
+    connection = duckdb.connect(str(tmp_path / "scratch.duckdb"))
+    apply_migrations(connection)
+    yield connection
+    connection.close()

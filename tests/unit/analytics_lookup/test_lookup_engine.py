@@ -1,0 +1,238 @@
+"""The LPM engine against a brute-force reference: matches, as-of versions, billing, cost."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+import numpy as np
+import polars as pl
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from lookup_reference import (
+    INCREMENTS,
+    T0,
+    Version,
+    deck_frame,
+    number_text,
+    reference_billed,
+    reference_cost,
+    reference_match,
+    versions,
+)
+
+from pipeline.analytics.lpm import CostOverflowError, DeckError, LpmEngine, epoch_us
+from pipeline.analytics.numbers import number_problem, parse_numbers
+
+FAST = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+def _rate(deck: list[Version], numbers, durations, at, *, decimals=6, **engine_options):
+    engine = LpmEngine(deck_frame(deck), **engine_options)
+    at_us = np.array([epoch_us(t) for t in at], dtype=np.int64)
+    return engine.rate(
+        parse_numbers(pl.Series(numbers, dtype=pl.String)),
+        np.array(durations, dtype=np.int64),
+        at=at_us,
+        decimals=decimals,
+        block=3,  # several blocks, on two threads
+        threads=2,
+    )
+
+
+def _expected(deck, number, seconds, at, decimals=6):
+    digits, problem = number_problem(number)  # "00" -> "", a bad number: left unmatched
+    match = None if problem else reference_match(deck, digits, at)
+    if match is None:
+        return {
+            k: None for k in ("matched_prefix", "destination", "price", "billed_seconds", "cost")
+        }
+    billed = reference_billed(seconds, match.initial, match.increment)
+    return {
+        "matched_prefix": match.prefix,
+        "destination": match.destination,
+        "price": match.price,
+        "billed_seconds": billed,
+        "cost": reference_cost(match.price, billed, decimals),
+    }
+
+
+@FAST
+@given(
+    deck=versions(),
+    calls=st.lists(
+        st.tuples(number_text, st.integers(0, 5000), st.integers(0, 7 * 24)),
+        min_size=1,
+        max_size=25,
+    ),
+    decimals=st.integers(0, 8),
+)
+def test_engine_equals_brute_force(deck, calls, decimals):
+    numbers = [c[0] for c in calls]
+    durations = [c[1] for c in calls]
+    at = [T0 + timedelta(hours=c[2]) for c in calls]
+    got = _rate(deck, numbers, durations, at, decimals=decimals).to_dicts()
+    for row, number, seconds, moment in zip(got, numbers, durations, at, strict=True):
+        assert row == _expected(deck, number, seconds, moment, decimals), (number, seconds, moment)
+
+
+@settings(max_examples=50, deadline=None)
+@given(deck=versions(history=False, max_size=30), numbers=st.lists(number_text, max_size=30))
+@pytest.mark.parametrize(
+    "shape", [{"first_digits": 1, "stride": 1}, {"first_digits": 3, "stride": 3}, {}]
+)
+def test_trie_shape_does_not_change_matches(shape, deck, numbers):
+    engine = LpmEngine(deck_frame(deck), **shape)
+    rows = engine.match(parse_numbers(pl.Series(numbers, dtype=pl.String)))
+    for number, row in zip(numbers, rows.tolist(), strict=True):
+        digits, problem = number_problem(number)
+        expected = None if problem else reference_match(deck, digits, T0)
+        assert (None if row < 0 else deck[row].prefix) == (expected and expected.prefix)
+
+
+def test_nested_prefixes_and_short_numbers():
+    deck = [Version(p, p, Decimal("1"), 1, 1) for p in ("4", "44", "4420", "442079")]
+    numbers = ["4420791234", "44207", "442", "44", "4", "", "5", "4420"]
+    got = _rate(deck, numbers, [60] * len(numbers), [T0] * len(numbers))["matched_prefix"]
+    assert got.to_list() == ["442079", "4420", "44", "44", "4", None, None, "4420"]
+
+
+def test_numbers_longer_than_the_key_match_on_their_digits():
+    deck = [
+        Version("12345678901234567890"[:19], "long", Decimal("1"), 1, 1),
+        Version("1", "one", Decimal("2"), 1, 1),
+    ]
+    got = _rate(deck, ["1234567890123456789012345", "12345678901234567800"], [1, 1], [T0, T0])
+    assert got["destination"].to_list() == ["long", "one"]
+
+
+@pytest.mark.parametrize(
+    ("increments", "seconds", "billed"),
+    [
+        ((1, 1), 0, 0),
+        ((1, 1), 1, 1),
+        ((1, 1), 61, 61),
+        ((60, 60), 1, 60),
+        ((60, 60), 10, 60),
+        ((60, 60), 60, 60),
+        ((60, 60), 61, 120),
+        ((30, 6), 1, 30),
+        ((30, 6), 31, 36),
+        ((30, 6), 36, 36),
+        ((30, 6), 37, 42),
+        ((60, 1), 59, 60),
+        ((60, 1), 61, 61),
+        ((0, 60), 1, 60),
+    ],
+)
+def test_billing_increments(increments, seconds, billed):
+    deck = [Version("44", "UK", Decimal("0.6"), *increments)]
+    row = _rate(deck, ["441"], [seconds], [T0]).row(0, named=True)
+    assert row["billed_seconds"] == billed
+    assert row["cost"] == (Decimal("0.6") * billed / 60).quantize(Decimal("0.000001"))
+
+
+def test_cost_rounds_half_up_once():
+    # 0.00003 per minute x 1 s = 0.0000005 -> 0.000001 (half up), never 0 or a float artefact
+    deck = [
+        Version("1", "x", Decimal("0.00003"), 1, 1),
+        Version("2", "y", Decimal("0.00002999"), 1, 1),
+    ]
+    got = _rate(deck, ["1", "2"], [1, 1], [T0, T0])["cost"].to_list()
+    assert got == [Decimal("0.000001"), Decimal("0.000000")]
+
+
+def test_as_of_across_price_changes():
+    jan, jun = datetime(2026, 1, 1, tzinfo=UTC), datetime(2026, 6, 1, tzinfo=UTC)
+    deck = [
+        Version("44", "UK", Decimal("0.1"), 1, 1, jan, None),
+        Version("4420", "London", Decimal("0.2"), 60, 60, jan, jun),
+        Version("4420", "London", Decimal("0.25"), 60, 60, jun, None),
+        Version(
+            "447", "UK mobile", Decimal("0.5"), 1, 1, jun + timedelta(days=30), None
+        ),  # scheduled
+        Version("449", "gone", Decimal("0.9"), 1, 1, jan, jun),  # removed in June
+        Version("448", "withdrawn", Decimal("0.9"), 1, 1, jun, jun),  # empty interval
+    ]
+    cases = [
+        ("44201", datetime(2026, 3, 1, tzinfo=UTC), "4420", Decimal("0.2")),
+        ("44201", jun - timedelta(microseconds=1), "4420", Decimal("0.2")),
+        ("44201", jun, "4420", Decimal("0.25")),
+        ("4471", jun, "44", Decimal("0.1")),
+        ("4471", jun + timedelta(days=30), "447", Decimal("0.5")),
+        ("4491", jun - timedelta(days=1), "449", Decimal("0.9")),
+        ("4491", jun, "44", Decimal("0.1")),
+        ("4481", jun, "44", Decimal("0.1")),
+        ("44201", datetime(2025, 12, 31, tzinfo=UTC), None, None),
+    ]
+    got = _rate(deck, [c[0] for c in cases], [60] * len(cases), [c[1] for c in cases])
+    assert got["matched_prefix"].to_list() == [c[2] for c in cases]
+    assert got["price"].to_list() == [c[3] for c in cases]
+
+
+def test_one_moment_for_all_numbers_and_default_now():
+    deck = [
+        Version("44", "old", Decimal("1"), 1, 1, T0, T0 + timedelta(days=1)),
+        Version("44", "new", Decimal("2"), 1, 1, T0 + timedelta(days=1), None),
+    ]
+    engine = LpmEngine(deck_frame(deck))
+    numbers = parse_numbers(pl.Series(["441", "442"]))
+    assert engine.match(numbers, T0).tolist() == [0, 0]
+    assert engine.rate(numbers, np.array([1, 1]))["destination"].to_list() == ["new", "new"]
+
+
+def test_overlapping_versions_latest_valid_from_wins():
+    deck = [
+        Version("44", "long", Decimal("1"), 1, 1, T0, None),
+        Version("44", "short", Decimal("2"), 1, 1, T0 + timedelta(days=2), T0 + timedelta(days=4)),
+    ]
+    at = [T0 + timedelta(days=d) for d in (1, 2, 3, 4, 5)]
+    got = _rate(deck, ["44"] * 5, [60] * 5, at)["destination"].to_list()
+    assert got == ["long", "short", "short", "long", "long"]
+
+
+def test_bad_numbers_are_unmatched_in_the_engine():
+    deck = [Version("", "anything", Decimal("1"), 1, 1)]
+    got = _rate(deck, ["44x", "", "+44"], [1, 1, 1], [T0] * 3)["destination"].to_list()
+    assert got == [None, None, "anything"]
+
+
+def test_empty_deck_matches_nothing():
+    got = _rate([], ["44", ""], [5, 0], [T0, T0])
+    assert got["matched_prefix"].to_list() == [None, None]
+    assert got["cost"].to_list() == [None, None]
+
+
+def test_negative_price_rounds_half_away_from_zero():
+    deck = [Version("1", "credit", Decimal("-0.00003"), 1, 1)]
+    assert _rate(deck, ["1"], [1], [T0])["cost"].to_list() == [Decimal("-0.000001")]
+
+
+def test_huge_prices_fall_back_to_exact_python_integers():
+    top = Decimal("9999999999.99999999")  # DECIMAL(18, 8) at its largest: beyond int64 x 10 s
+    deck = [Version("1", "x", top, 1, 1), Version("2", "y", Decimal("0.1"), 1, 1)]
+    got = _rate(deck, ["1", "2"], [10, 10], [T0, T0])["cost"].to_list()
+    assert got == [reference_cost(top, 10, 6), Decimal("0.016667")]
+
+
+def test_a_cost_beyond_decimal_18_is_an_error_not_a_wrong_number():
+    deck = [Version("1", "x", Decimal("9999999999.99999999"), 1, 1)]
+    with pytest.raises(CostOverflowError, match="more than DECIMAL"):
+        _rate(deck, ["1"], [10**9], [T0])
+
+
+@pytest.mark.parametrize(
+    ("column", "value", "message"),
+    [
+        ("prefix", "44a", "bad prefix"),
+        ("increment_seconds", 0, "increments"),
+        ("initial_seconds", -1, "increments"),
+    ],
+)
+def test_bad_decks_are_refused(column, value, message):
+    frame = deck_frame([Version("44", "UK", Decimal("1"), *INCREMENTS[0])]).with_columns(
+        pl.lit(value).alias(column)
+    )
+    with pytest.raises(DeckError, match=message):
+        LpmEngine(frame)

@@ -1,0 +1,101 @@
+"""Phone-number normalising: one at a time, in bulk (fast and slow paths), and keys."""
+
+from __future__ import annotations
+
+import numpy as np
+import polars as pl
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from pipeline.analytics import numbers as numbers_module
+from pipeline.analytics.numbers import (
+    KEY_DIGITS,
+    BadNumberError,
+    normalise_number,
+    number_problem,
+    parse_numbers,
+)
+from pipeline.errors import InputError
+
+
+@pytest.mark.parametrize(
+    ("raw", "digits"),
+    [
+        ("+44 20 7946 0000", "442079460000"),
+        ("0044 (20) 7946-0000", "442079460000"),
+        ("00 44.20", "4420"),
+        ("[44] 20", "4420"),
+        ("+0044 20", "4420"),
+        ("\t353 89\u00a0941 234 ", "35389941234"),
+        ("0201234", "0201234"),  # one leading zero is a national number: kept
+        ("000123", "0123"),  # only one 00 is an international prefix
+        ("4", "4"),
+    ],
+)
+def test_normalise_number(raw, digits):
+    assert normalise_number(raw) == digits
+
+
+@pytest.mark.parametrize(
+    ("raw", "reason"),
+    [
+        ("44ABC", "letters are not allowed"),
+        ("1-800-FLOWERS", "letters are not allowed"),
+        ("44#1", "unexpected character '#'"),
+        ("4/4", "unexpected character '/'"),
+        ("４４", "unexpected character '４'"),
+        ("", "no digits"),
+        ("+ ( )", "no digits"),
+        ("00", "no digits"),
+    ],
+)
+def test_bad_numbers_are_refused_naming_them(raw, reason):
+    with pytest.raises(BadNumberError) as caught:
+        normalise_number(raw, where="row 7")
+    assert str(caught.value) == f"row 7: bad number {raw!r}: {reason}"
+    assert isinstance(caught.value, InputError) and caught.value.exit_code == 2
+
+
+def _key(digits: str) -> int:
+    return int(digits[:KEY_DIGITS].ljust(KEY_DIGITS, "0"))
+
+
+messy = st.lists(
+    st.one_of(
+        st.none(),
+        st.text(alphabet="0123456789", max_size=25),
+        st.text(alphabet="00000+123 -.()[]", max_size=12),
+        st.text(alphabet="0123456789+ -.()[]aZé#/\t", max_size=14),
+    ),
+    max_size=40,
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(raw=messy, block=st.sampled_from([1, 3, 1 << 18]))
+def test_bulk_parsing_agrees_with_one_at_a_time(raw, block):
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(numbers_module, "_BLOCK", block)
+        parsed = parse_numbers(pl.Series("number", raw, dtype=pl.String))
+    expected = [number_problem(r) for r in raw]
+    assert parsed.digits.to_list() == [d for d, _ in expected]
+    assert parsed.problems.to_list() == [p for _, p in expected]
+    assert parsed.bad.tolist() == [p is not None for _, p in expected]
+    good = [(d or "") for d, _ in expected]
+    assert parsed.keys.tolist() == [_key(d) if d else 0 for d in good]
+    assert parsed.lengths.tolist() == [len(d) for d in good]
+
+
+def test_select_keeps_fixes_aligned():
+    parsed = parse_numbers(pl.Series(["+441", "442", "x", "0044 3", "445"]))
+    kept = parsed.select(np.array([False, True, True, True, False]))
+    assert kept.digits.to_list() == ["442", None, "443"]
+    assert kept.problems.to_list() == [None, "letters are not allowed", None]
+    assert kept.keys.tolist() == [_key("442"), 0, _key("443")]
+
+
+def test_numbers_not_text_are_read_as_text():
+    parsed = parse_numbers(pl.Series([442079, None], dtype=pl.Int64))
+    assert parsed.digits.to_list() == ["442079", None]
+    assert parsed.problems.to_list() == [None, "no number"]
