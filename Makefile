@@ -4,7 +4,6 @@ PYTHON ?= python3
 VENV := .venv
 UV_VERSION := 0.13.8
 export UV_PROJECT_ENVIRONMENT := $(abspath $(VENV))
-export DAGSTER_HOME ?= $(abspath data/dagster_home)
 
 .PHONY: demo test bench lint fmt dev render-report clean setup
 
@@ -34,8 +33,8 @@ fmt: setup
 	$(VENV)/bin/ruff check --fix .
 
 dev: setup
-	mkdir -p $(DAGSTER_HOME)
-	$(VENV)/bin/dagster dev -w dagster_workspace.yaml
+	$(VENV)/bin/python -c "from pipeline.orchestrate import prepare_dagster_home; from pipeline.settings import load_settings; prepare_dagster_home(load_settings())"
+	DAGSTER_HOME=$${DAGSTER_HOME:-$(abspath data/dagster_home)} $(VENV)/bin/dagster dev -w dagster_workspace.yaml
 
 render-report: setup
 	$(VENV)/bin/python -m pipeline.reports.render_png

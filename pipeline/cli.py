@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
+import os
 import sys
 from collections.abc import Sequence
 
@@ -32,7 +33,9 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"ratedeck: error: {message}\n")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    """The parser; only the command named in ``argv`` is imported (keeps start-up fast)."""
+    chosen = next((a for a in (argv or []) if a in COMMANDS), None)
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument(
         "--config",
@@ -42,12 +45,19 @@ def build_parser() -> argparse.ArgumentParser:
     )
     common.add_argument("--debug", action="store_true", help="show tracebacks")
     common.add_argument("--json", action="store_true", help="print one JSON document on stdout")
-    parser = _Parser(prog="ratedeck", description=__doc__.split("\n\n")[0], parents=[common])
+    parser = _Parser(
+        prog="ratedeck",
+        description="Rate-deck ETL and analytics for CommPeak customers: voice and SMS rate "
+        "history in DuckDB, longest-prefix cost lookup, price-change reports for finance.",
+        epilog="Exit codes: 0 success, 1 failed run, 2 bad usage or bad input.",
+        parents=[common],
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True
     for name, help_text in COMMANDS.items():
         sp = sub.add_parser(name, help=help_text, description=help_text, parents=[common])
-        _command_module(name).add_arguments(sp)
+        if name == chosen or argv is None:
+            _command_module(name).add_arguments(sp)
     return parser
 
 
@@ -56,7 +66,8 @@ def _command_module(name: str):
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(argv)
     args = parser.parse_args(argv)
     logging.basicConfig(
         level=logging.DEBUG if args.debug else logging.WARNING,
@@ -75,6 +86,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("ratedeck: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # `ratedeck diff | head`: the reader went away; not an error worth a traceback
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
 
 
 if __name__ == "__main__":

@@ -44,7 +44,8 @@ class LandedFile:
 def source_dir_name(source: str) -> str:
     """A file-system-safe folder name for a source; refuses anything that could escape."""
     name = source.replace(":", "_")
-    if not _SOURCE_RE.match(name) or ".." in name:
+    # fullmatch: with match, "$" would also accept a trailing newline
+    if not _SOURCE_RE.fullmatch(name) or ".." in name:
         raise LandingError(f"refusing unsafe landing-zone name {source!r}")
     return name
 
@@ -120,7 +121,7 @@ class LandingZone:
     def open_landed(self, kind: str, source: str, relative_path: str) -> LandedFile:
         """Re-open a landed file by its recorded relative path (replays, re-runs)."""
         path = inside(self.root, self.data_dir / relative_path)
-        match = _NAME_RE.match(path.name)
+        match = _NAME_RE.fullmatch(path.name)
         if not match or not path.is_file():
             raise LandingError(f"{relative_path}: not a landed raw file")
         fetched_at = datetime.strptime(match["ts"], "%Y%m%dT%H%M%S.%fZ").replace(tzinfo=UTC)

@@ -7,8 +7,11 @@ a whole fails (exit 1) and says which step failed and why, in one line each.
 
 from __future__ import annotations
 
+import fcntl
 import os
-from collections.abc import Callable
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -19,14 +22,24 @@ from pipeline.errors import ConfigError
 from pipeline.settings import Settings
 
 AREAS = ("voice", "sms", "balance")
-# Dagster's console logger prints every event at DEBUG; the CLI shows its own progress and
-# summary, and the full event log stays in the Dagster instance (visible in `make dev`).
-QUIET_CONSOLE = {"loggers": {"console": {"config": {"log_level": "ERROR"}}}}
-INSTANCE_CONFIG = """\
-# Written by ratedeck: every DuckDB writer step runs alone (pool duckdb_warehouse).
+# Dagster's console logger prints every event at DEBUG, and a failed step as a multi-line
+# traceback at ERROR; the CLI shows its own progress, summary and one-line error, and the full
+# event log stays in the Dagster instance (visible in `make dev`).
+QUIET_CONSOLE = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
+# Runs started here carry the id of a session lock held for as long as this process runs them.
+SESSION_TAG = "ratedeck/session"
+_UNFINISHED = (dg.DagsterRunStatus.STARTING, dg.DagsterRunStatus.STARTED)
+INSTANCE_CONFIG_MARK = "# Written by ratedeck"
+# Pools are enforced per run (the daemon's queue), not per step: in-process runs
+# (`ratedeck run`, the demo) serialise their warehouse writes with file locks that die with
+# their process, whereas a step slot of a killed process stays claimed for ever, and slots
+# handed between two processes on SQLite storage were seen never to be granted.
+INSTANCE_CONFIG = f"""\
+{INSTANCE_CONFIG_MARK}: runs that write the DuckDB warehouse are queued (pool duckdb_warehouse).
 concurrency:
   pools:
     default_limit: 1
+    granularity: run
 telemetry:
   enabled: false
 """
@@ -74,7 +87,10 @@ def prepare_dagster_home(settings: Settings) -> Path:
     home = settings.dagster_home.resolve()
     home.mkdir(parents=True, exist_ok=True)
     config = home / "dagster.yaml"
-    if not config.exists():
+    ours = not config.exists() or config.read_text(encoding="utf-8").startswith(
+        INSTANCE_CONFIG_MARK
+    )
+    if ours and (not config.exists() or config.read_text(encoding="utf-8") != INSTANCE_CONFIG):
         config.write_text(INSTANCE_CONFIG, encoding="utf-8")
     return home
 
@@ -98,21 +114,37 @@ def run_pipeline(
     defs = build_definitions(settings)
     assets = list(defs.assets or []) + list(defs.asset_checks or [])
     summary = RunSummary()
+    with _session(settings) as session:
+        if instance is not None:
+            reclaim_dead_runs(instance, settings)
 
-    def step(area: str, group: str, partition: str | None) -> None:
-        if on_step:
-            on_step(f"{area} {partition or ''}".strip())
-        result = dg.materialize(
-            assets,
-            selection=dg.AssetSelection.groups(group),
-            partition_key=partition,
-            instance=instance,
-            raise_on_error=False,
-            tags={"ratedeck/area": area},
-            run_config=QUIET_CONSOLE,
-        )
-        summary.steps.append(_outcome(area, partition, result))
+        def step(area: str, group: str, partition: str | None) -> None:
+            if on_step:
+                on_step(f"{area} {partition or ''}".strip())
+            # one run of a partition at a time: two runs at once could otherwise load their
+            # snapshots out of fetch order (the older one is then refused)
+            with _file_lock(settings.state_dir / "partitions" / _lock_name(area, partition)):
+                result = dg.materialize(
+                    assets,
+                    selection=dg.AssetSelection.groups(group),
+                    partition_key=partition,
+                    instance=instance,
+                    raise_on_error=False,
+                    tags={"ratedeck/area": area, SESSION_TAG: session},
+                    run_config=QUIET_CONSOLE,
+                )
+            summary.steps.append(_outcome(area, partition, result))
 
+        _run_steps(settings, areas, report, step)
+    return summary
+
+
+def _run_steps(
+    settings: Settings,
+    areas: list[str],
+    report: bool,
+    step: Callable[[str, str, str | None], None],
+) -> None:
     if "voice" in areas:
         for tech_prefix in settings.voice.tech_prefixes:
             step("voice", "voice", tech_prefix)
@@ -123,7 +155,79 @@ def run_pipeline(
         step("balance", "balance", None)
     if report and ("voice" in areas or "sms" in areas):
         step("report", "report", None)
-    return summary
+
+
+@contextmanager
+def _file_lock(path: Path) -> Iterator[None]:
+    """An exclusive inter-process lock; the kernel releases it if the process dies."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a+") as handle:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+
+
+def _lock_name(area: str, partition: str | None) -> str:
+    # partition keys are validated settings (digits, 'current', user:id of [A-Za-z0-9_.@-])
+    return f"{area}-{(partition or 'all').replace(':', '_').replace('/', '_')}.lock"
+
+
+def _sessions_dir(settings: Settings) -> Path:
+    return settings.state_dir / "sessions"
+
+
+@contextmanager
+def _session(settings: Settings) -> Iterator[str]:
+    """A lock held while this process runs the pipeline: a run whose session lock can be taken
+    belongs to a process that died (SIGKILL, power loss) without finishing it."""
+    folder = _sessions_dir(settings)
+    folder.mkdir(parents=True, exist_ok=True)
+    session = uuid.uuid4().hex
+    path = folder / f"{session}.lock"
+    with open(path, "a+") as handle:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+        try:
+            yield session
+        finally:
+            path.unlink(missing_ok=True)
+
+
+def _session_alive(settings: Settings, session: str) -> bool:
+    path = _sessions_dir(settings) / f"{session}.lock"
+    if not session.isalnum() or not path.exists():
+        return False
+    with open(path, "a+") as handle:
+        try:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+    path.unlink(missing_ok=True)
+    return False
+
+
+def reclaim_dead_runs(instance: dg.DagsterInstance, settings: Settings) -> list[str]:
+    """Mark failed the runs of ratedeck processes that died mid-run and free their pool slots.
+
+    A process killed inside a step keeps its Dagster pool slot (duckdb_warehouse, limit 1)
+    claimed forever, and every later run would wait for it. Returns the run ids reclaimed.
+    """
+    reclaimed = []
+    for run in instance.get_runs(filters=dg.RunsFilter(statuses=list(_UNFINISHED))):
+        session = run.tags.get(SESSION_TAG)
+        if session is None or _session_alive(settings, session):
+            continue
+        current = instance.get_run_by_id(run.run_id)
+        if current is None or current.status not in _UNFINISHED:
+            continue  # it finished while we looked
+        instance.report_run_failed(
+            current, message="the ratedeck process running this step died; marked failed"
+        )
+        instance.event_log_storage.free_concurrency_slots_for_run(run.run_id)
+        reclaimed.append(run.run_id)
+    return reclaimed
 
 
 def _outcome(area: str, partition: str | None, result: dg.ExecuteInProcessResult) -> StepOutcome:

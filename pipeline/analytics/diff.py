@@ -1,5 +1,9 @@
 """Price changes between snapshots, with what they mean for the bill.
 
+``sms_changes`` returns the rows of the ``sms_rate_change`` view plus ``known`` (was the
+(mcc, mnc) pair in the MCC/MNC reference), ``mcc_country`` (an unknown pair's country, from its
+MCC) and ``network_code`` ("272-01").
+
 ``voice_changes`` returns the rows of the ``voice_rate_change`` view plus:
 
 * the longest-prefix effect: a removed prefix's numbers fall back to its parent (the longest
@@ -69,6 +73,18 @@ def voice_changes(
     if traffic is not None:
         changes = with_traffic_impact(con, changes, traffic)
     return changes
+
+
+def sms_changes(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    channel: str | None = None,
+    since: datetime | None = None,
+    unreported_only: bool = False,
+) -> pl.DataFrame:
+    """SMS rate changes, by channel and time, rates exact (Decimal(18, 8))."""
+    params = {"channel": channel, "since": since, "unreported_only": unreported_only}
+    return _utc(con.sql(read_sql("queries/report_sms_changes.sql"), params=params).pl())
 
 
 def with_traffic_impact(

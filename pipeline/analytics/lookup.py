@@ -22,7 +22,7 @@ import duckdb
 import numpy as np
 import polars as pl
 
-from pipeline.analytics.lpm import NO_MATCH, RATE_COLUMNS, LpmEngine, epoch_us
+from pipeline.analytics.lpm import NO_MATCH, RATE_COLUMNS, TEXT_DTYPE, LpmEngine, epoch_us
 from pipeline.analytics.numbers import normalise_number, parse_numbers
 from pipeline.errors import InputError
 
@@ -204,8 +204,10 @@ class CostSummary:
 class CostResult:
     """``frame``: every input column plus ``tech_prefix, matched_prefix, destination, price,
     billed_seconds, cost``, one row per good call per tech prefix (calls in input order, tech
-    prefixes in the order asked); unmatched: null match columns and cost. ``bad_rows``:
-    ``row`` (1-based position in the input), the input columns as text, ``reason``."""
+    prefixes in the order asked); unmatched: null match columns and cost. ``tech_prefix``,
+    ``matched_prefix`` and ``destination`` are Categorical (text, cheap to gather and to
+    write). ``bad_rows``: ``row`` (1-based position in the input), the input columns as text,
+    ``reason``."""
 
     frame: pl.DataFrame
     summary: CostSummary
@@ -230,7 +232,7 @@ def cost_calls(
     now_us = epoch_us(_utc(now or datetime.now(UTC)))
 
     step("checking calls")
-    numbers = parse_numbers(calls["number"])
+    numbers = parse_numbers(calls["number"], threads=threads)
     durations, duration_problem = parse_durations(calls["duration"])
     if "started_at" in calls.columns:
         times, time_problem = parse_start_times(calls["started_at"])
@@ -256,7 +258,7 @@ def cost_calls(
         rated.append(
             engine.rate(
                 good_numbers, durations, at=at, decimals=cost_decimals, threads=threads
-            ).with_columns(pl.lit(tech_prefix).alias("tech_prefix"))
+            ).with_columns(pl.lit(tech_prefix, dtype=TEXT_DTYPE).alias("tech_prefix"))
         )
     step("summing up")
     summary = _summarise(tech_prefixes, rated, len(good_calls), len(bad_rows), cost_decimals)

@@ -31,8 +31,6 @@ Money is integers: prices in units of 1e-8 (``int64``), ``price_units × billed`
 
 from __future__ import annotations
 
-import os
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -41,12 +39,19 @@ import numpy as np
 import polars as pl
 import pyarrow as pa
 
-from pipeline.analytics.numbers import KEY_DIGITS, POW10_U64, ParsedNumbers, parse_numbers
+from pipeline.analytics.numbers import (
+    KEY_DIGITS,
+    POW10_U64,
+    ParsedNumbers,
+    parse_numbers,
+    run_blocks,
+)
 from pipeline.errors import InputError, RatedeckError
 
 KEY_END = np.uint64(10**KEY_DIGITS)
 PRICE_SCALE = 8  # prices are DECIMAL(18, 8): integer units of 1e-8
 PRICE_DTYPE = pl.Decimal(18, PRICE_SCALE)
+TEXT_DTYPE = pl.Categorical  # matched_prefix, destination (and tech_prefix in lookup.py)
 NO_MATCH = -1
 _CHILD = -2  # table entries <= -2 point to a child block: child = _CHILD - entry
 _T_MIN = np.iinfo(np.int64).min  # valid_from null: since always
@@ -130,18 +135,22 @@ class _Trie:
     offsets: list[np.ndarray]  # int64 per child block; offsets[0] is unused
 
     def lookup(self, keys: np.ndarray) -> np.ndarray:
-        """Label (prefix id or -1) of the elementary interval holding each key."""
-        entry = self.tables[0][keys // self.units[0]]
+        """Label (prefix id or -1, int64) of the elementary interval holding each key.
+
+        (Indices are int64 throughout: numpy converts any other index type first.)
+        """
+        entry = np.take(self.tables[0], (keys // self.units[0]).view(np.int64))
         pending = np.flatnonzero(entry <= _CHILD)
         for level in range(1, len(self.tables)):
             if not pending.size:
                 break
             position = (keys[pending] // self.units[level]).view(np.int64)
-            position += self.offsets[level][_CHILD - entry[pending]]
-            found = self.tables[level][position]
+            child = (_CHILD - entry[pending]).astype(np.int64)
+            position += np.take(self.offsets[level], child)
+            found = np.take(self.tables[level], position)
             entry[pending] = found
             pending = pending[found <= _CHILD]
-        return entry
+        return entry.astype(np.int64)
 
 
 def _build_trie(bounds: np.ndarray, labels: np.ndarray, first: int, stride: int, depth: int):
@@ -187,21 +196,25 @@ def _with_nulls(values: np.ndarray, bitmap, arrow_type: pa.DataType, name: str) 
 
 
 def decimal_series(name: str, units: np.ndarray, scale: int, valid: np.ndarray) -> pl.Series:
-    """int64 units of 10^-scale -> polars ``Decimal(18, scale)``: no float, no string.
-
-    An Arrow decimal128 array over the integers (low word = value, high word = its sign).
-    """
-    words = np.empty((len(units), 2), dtype=np.int64)
-    words[:, 0] = units
-    words[:, 1] = units >> 63
+    """int64 units of 10^-scale -> polars ``Decimal(18, scale)``: no float, no string (an
+    Arrow decimal64 array over the integers)."""
     bitmap = None if valid.all() else pa.py_buffer(np.packbits(valid, bitorder="little"))
-    return _with_nulls(words, bitmap, pa.decimal128(18, scale), name)
+    return _with_nulls(
+        np.ascontiguousarray(units, dtype=np.int64), bitmap, pa.decimal64(18, scale), name
+    )
 
 
 def billed_seconds(durations: np.ndarray, initial: np.ndarray, increment: np.ndarray):
-    """d = 0 -> 0; d <= a -> a; else a + ceil((d - a)/b)·b (all int64)."""
-    steps = (np.maximum(durations - initial, 0) + increment - 1) // increment
-    return np.where(durations == 0, 0, initial + steps * increment)
+    """d = 0 -> 0; d <= a -> a; else a + ceil((d - a)/b)·b (int64; in place, few temporaries)."""
+    billed = durations - initial
+    np.maximum(billed, 0, out=billed)
+    billed += increment
+    billed -= 1
+    billed //= increment
+    billed *= increment
+    billed += initial
+    billed[durations == 0] = 0
+    return billed
 
 
 def cost_units(
@@ -278,6 +291,8 @@ class LpmEngine:
         self._has_negative_price = bool(self._price_units.min() < 0)
         self._top_price = int(np.abs(self._price_units).max())
         # text columns of the output, plus a trailing all-null row for "no match"
+        # output columns per deck row, plus a trailing all-null row for "no match". Text is
+        # Categorical: gathering 10M of them costs a third of gathering strings
         self._text = pl.concat(
             [
                 deck.select(
@@ -295,7 +310,7 @@ class LpmEngine:
                 ),
             ],
             rechunk=True,
-        )
+        ).with_columns(pl.col("matched_prefix", "destination").cast(TEXT_DTYPE))
         self._index_dtype = np.uint32 if len(deck) < 2**32 - 1 else np.uint64
         self._build_prefixes(deck["prefix"])
         self._build_segments(deck)
@@ -376,6 +391,8 @@ class LpmEngine:
         self._multi_index = multi
         # one version per prefix (the common case): prefix id -> deck row, sentinel -> -1
         self._pid_row = np.where(self._seg_count == 1, self._seg_row[self._seg_first], NO_MATCH)
+        sentinel = len(self._seg_row) - 1
+        self._seg_any = np.where(self._seg_count > 0, self._seg_first, sentinel)
 
     def _resolve_overlaps(self, rows, pid, start, end, overlap):
         """Disjoint segments for the prefixes whose versions overlap (an upstream data error).
@@ -483,22 +500,23 @@ class LpmEngine:
         return np.searchsorted(self._time_bounds, at, side="right")
 
     def _segment_at(self, pid: np.ndarray, ranks: np.ndarray | None):
-        """For prefix ids (>= 0), the segment valid at each rank, and whether there is one."""
-        seg = self._seg_first[pid]
-        count = self._seg_count[pid]
+        """For prefix ids (>= 0), the segment valid at each rank, and whether there is one.
+
+        ``_seg_any`` is the prefix's only segment, its first, or the sentinel (which no rank
+        falls in) when it has none; only prefixes with several segments need a search.
+        """
+        seg = np.take(self._seg_any, pid)
         if ranks is None:
-            return seg, count > 0
-        multi = np.flatnonzero(count > 1)
+            return seg, seg != len(self._seg_row) - 1
+        multi = np.flatnonzero(np.take(self._seg_count, pid) > 1)
         if multi.size:  # the latest segment of the prefix starting at or before the time
-            key = pid[multi] * self._multi_stride + ranks[multi]
-            at = np.searchsorted(self._multi_keys, key, side="right") - 1
-            seg[multi] = np.where(at >= 0, self._multi_index[np.maximum(at, 0)], -1)
-        ok = (
-            (count > 0)
-            & (self._seg_pid[seg] == pid)
-            & (self._seg_start_rank[seg] <= ranks)
-            & (ranks < self._seg_end_rank[seg])
-        )
+            p = pid[multi]
+            at = np.searchsorted(self._multi_keys, p * self._multi_stride + ranks[multi], "right")
+            found = np.take(self._multi_index, np.maximum(at - 1, 0))
+            mine = (at > 0) & (np.take(self._seg_pid, found) == p)
+            seg[multi] = np.where(mine, found, len(self._seg_row) - 1)
+        ok = np.take(self._seg_start_rank, seg) <= ranks
+        ok &= ranks < np.take(self._seg_end_rank, seg)
         return seg, ok
 
     # -- rate -------------------------------------------------------------------------------
@@ -509,10 +527,12 @@ class LpmEngine:
         ``rows >= 0``.
         """
         billed = billed_seconds(
-            np.asarray(durations, dtype=np.int64), self._initial[rows], self._increment[rows]
+            np.asarray(durations, dtype=np.int64),
+            np.take(self._initial, rows),
+            np.take(self._increment, rows),
         )
         cost = cost_units(
-            self._price_units[rows],
+            np.take(self._price_units, rows),
             billed,
             decimals,
             top_price=self._top_price,
@@ -534,7 +554,8 @@ class LpmEngine:
 
         ``numbers``: from ``parse_numbers`` (or raw text, parsed here); bad numbers come out
         unmatched. ``durations``: integer seconds >= 0. ``at`` as in ``match``. Unmatched
-        numbers get nulls in every column.
+        numbers get nulls in every column. ``matched_prefix``/``destination`` are Categorical,
+        ``price`` Decimal(18, 8), ``billed_seconds`` Int64, ``cost`` Decimal(18, decimals).
         """
         if not isinstance(numbers, ParsedNumbers):
             numbers = parse_numbers(numbers)
@@ -551,7 +572,7 @@ class LpmEngine:
         unmatched = len(self.deck)  # index of the trailing null row of ``self._text``
         index = np.empty(n, self._index_dtype)
         billed = np.empty(n, np.int64)
-        cost_words = np.empty((n, 2), np.int64)  # decimal128: low word, high (sign) word
+        cost = np.empty(n, np.int64)
 
         def rate_block(start: int) -> None:
             stop = min(start + block, n)
@@ -565,36 +586,26 @@ class LpmEngine:
             block_billed, block_cost = self.billed_and_cost(rows, durations[start:stop], decimals)
             index[start:stop] = np.where(rows < 0, unmatched, rows) if rows.min() < 0 else rows
             billed[start:stop] = block_billed
-            cost_words[start:stop, 0] = block_cost
-            cost_words[start:stop, 1] = block_cost >> 63
+            cost[start:stop] = block_cost
 
-        starts = range(0, n, block)
-        threads = threads or min(2, os.cpu_count() or 1)
-        if threads > 1 and len(starts) > 1:
-            with ThreadPoolExecutor(threads) as pool:
-                list(pool.map(rate_block, starts))
-        else:
-            for start in starts:
-                rate_block(start)
+        run_blocks(rate_block, n, block, threads)
         index[bad] = unmatched
-        return self._frame(index, billed, cost_words, decimals)
+        return self._frame(index, billed, cost, decimals)
 
-    def _frame(self, index: np.ndarray, billed: np.ndarray, cost_words: np.ndarray, decimals):
-        """The rate columns; one gather per text column over all numbers (per-call overhead
-        of polars makes block-wise gathers several times slower)."""
+    def _frame(self, index: np.ndarray, billed: np.ndarray, cost: np.ndarray, decimals: int):
+        """The rate columns. One gather per text column over all numbers: polars' per-call
+        overhead makes block-wise gathers several times slower."""
         matched = index != len(self.deck)
         bitmap = None if matched.all() else pa.py_buffer(np.packbits(matched, bitorder="little"))
         return self._text[index].with_columns(
             _with_nulls(billed, bitmap, pa.int64(), "billed_seconds"),
-            _with_nulls(cost_words, bitmap, pa.decimal128(18, decimals), "cost"),
+            _with_nulls(cost, bitmap, pa.decimal64(18, decimals), "cost"),
         )
 
     def rate_rows(self, rows: np.ndarray, durations: np.ndarray, decimals: int) -> pl.DataFrame:
         """The rate columns for rows found by ``match`` (small inputs, e.g. one lookup)."""
         billed, cost = self.billed_and_cost(rows, durations, decimals)
-        words = np.empty((len(rows), 2), np.int64)
-        words[:, 0], words[:, 1] = cost, cost >> 63
-        return self._frame(np.where(rows < 0, len(self.deck), rows), billed, words, decimals)
+        return self._frame(np.where(rows < 0, len(self.deck), rows), billed, cost, decimals)
 
 
 class _Descending:

@@ -15,7 +15,10 @@ look different (a leading ``0`` or ``+``, a non-digit) go through the regex norm
 
 from __future__ import annotations
 
+import os
 import re
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -29,7 +32,7 @@ _NOISE = r"[\s+\-.()\[\]]"
 _NOISE_RE = re.compile(_NOISE)
 _DIGITS_RE = re.compile(r"[0-9]+")
 _LETTER_RE = re.compile(r"[^\W\d_]")  # any alphabetic character, in any script
-_BLOCK = 1 << 18
+_BLOCK = 1 << 17
 
 
 class BadNumberError(InputError):
@@ -118,7 +121,20 @@ def _scatter(base: pl.Series, index: np.ndarray, values: pl.Series) -> pl.Series
     return base.scatter(index, values)
 
 
-def parse_numbers(raw: pl.Series | list[str | None]) -> ParsedNumbers:
+def run_blocks(work: Callable[[int], object], n: int, block: int, threads: int | None) -> list:
+    """``work(start)`` for every block start in ``range(0, n, block)``, on a few threads
+    (numpy and polars release the GIL); results in block order."""
+    starts = range(0, n, block)
+    threads = threads or min(2, os.cpu_count() or 1)
+    if threads > 1 and len(starts) > 1:
+        with ThreadPoolExecutor(threads) as pool:
+            return list(pool.map(work, starts))
+    return [work(start) for start in starts]
+
+
+def parse_numbers(
+    raw: pl.Series | list[str | None], *, threads: int | None = None
+) -> ParsedNumbers:
     """Normalise and key numbers in bulk (see module doc). Never raises for a bad number:
     ``bad``/``problems`` say which and why."""
     raw = raw if isinstance(raw, pl.Series) else pl.Series("number", raw, dtype=pl.String)
@@ -126,21 +142,28 @@ def parse_numbers(raw: pl.Series | list[str | None]) -> ParsedNumbers:
     n = len(text)
     keys = np.empty(n, np.uint64)
     lengths = np.empty(n, np.int64)
-    fixes: list[tuple[np.ndarray, pl.Series, pl.Series]] = []
-    for start in range(0, n, _BLOCK):
+
+    def parse_block(start: int):
         block = text.slice(start, _BLOCK)
         stop = start + len(block)
         keys[start:stop], lengths[start:stop], odd, uncast = _plain_digit_keys(block)
-        if odd.size:
-            odd_raw = block.gather(odd)
-            digits, problems = _normalise_odd(odd_raw)
-            # a leading single 0 leaves the digits as they were: the fast key is right
-            changed = np.flatnonzero(digits.ne_missing(odd_raw).to_numpy() | uncast)
-            if changed.size:
-                digits, problems = digits.gather(changed), problems.gather(changed)
-                at = start + odd[changed]
-                keys[at], lengths[at] = digit_keys(digits)
-                fixes.append((at, digits, problems))
+        if not odd.size:
+            return None
+        odd_raw = block.gather(odd)
+        digits, problems = _normalise_odd(odd_raw)
+        # a leading single 0 leaves the digits as they were, and the fast key is right
+        # unless the number is longer than the key (it was cut by value, not by digit)
+        changed = np.flatnonzero(
+            digits.ne_missing(odd_raw).to_numpy() | uncast | (lengths[start + odd] > KEY_DIGITS)
+        )
+        if not changed.size:
+            return None
+        digits, problems = digits.gather(changed), problems.gather(changed)
+        at = start + odd[changed]
+        keys[at], lengths[at] = digit_keys(digits)
+        return at, digits, problems
+
+    fixes = [f for f in run_blocks(parse_block, n, _BLOCK, threads) if f is not None]
     if fixes:
         index = np.concatenate([f[0] for f in fixes])
         digits = pl.concat([f[1] for f in fixes])
@@ -162,6 +185,12 @@ def _plain_digit_keys(block: pl.Series):
     """
     lengths = block.str.len_bytes().to_numpy()
     parsed = block.cast(pl.UInt64, strict=False)
+    if not parsed.null_count() and len(lengths) and lengths.max() <= KEY_DIGITS:
+        # the common case, in four passes: digits only, 1 to 19 of them
+        values = parsed.to_numpy()
+        odd = np.flatnonzero(values < np.take(POW10_U64, lengths - 1))
+        keys = values * np.take(POW10_U64, KEY_DIGITS - lengths)
+        return keys, lengths, odd, np.zeros(len(odd), dtype=bool)
     if parsed.null_count():
         nulls = parsed.is_null().to_numpy()
         values = parsed.fill_null(0).to_numpy()
@@ -171,6 +200,7 @@ def _plain_digit_keys(block: pl.Series):
         lengths = lengths.astype(np.int64)
     clipped = np.clip(lengths, 1, KEY_DIGITS + 1)
     odd = values < POW10_U64[clipped - 1]
+    odd |= lengths > KEY_DIGITS + 1  # casts only with leading zeros (u64 has 20 digits)
     if nulls is not None:
         odd |= nulls
     keys = values * POW10_U64[KEY_DIGITS - np.minimum(clipped, KEY_DIGITS)]

@@ -2,89 +2,153 @@
 
 Day 1 (yesterday's market) is the baseline; day 2 (today's) brings price changes, announced
 (future-dated) changes and a short-notice increase, so the finance email has something to say.
+The market is a pure function of (seed, dates), and its daily events depend on the date: unless
+``--seed`` is given, the demo takes the first seed from ``emulator.seed`` on whose day 2 the
+market announces a change and an increase at short notice (checked on the decks, before any
+download), so every run shows both.
 """
 
 from __future__ import annotations
 
 import argparse
 import shutil
-from datetime import UTC, datetime, timedelta
+import sys
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from pydantic import SecretStr
+
 from pipeline import console
-from pipeline.errors import ConfigError, RunFailed
+from pipeline.commands.run import execute, print_summary, raise_if_failed, summary_document
+from pipeline.errors import ConfigError, InputError
 from pipeline.settings import Settings
 
 if TYPE_CHECKING:
-    from pipeline.orchestrate import RunSummary
+    from pipeline.commpeak.emulator.market import Market
 
 DEMO_MARKER = ".ratedeck-demo"
 DEMO_OUTPUTS = ("raw", "staging", "state", "outbox", "reports", "dagster_home", "rejects")
 DEMO_EMULATOR_KEY = "demo-emulator-key"
+SEED_TRIES = 100  # seeds tried from the default before settling for it
+MIN_DECK_SIZE, MAX_DECK_SIZE = 10, 2_000_000  # as emulator.deck_size
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--deck-size", type=int, help="prefixes per tech prefix (default: settings)"
     )
-    parser.add_argument("--seed", type=int, help="market seed (default: settings)")
+    parser.add_argument(
+        "--seed",
+        type=int,
+        help="market seed, used as given (default: the first seed from emulator.seed whose "
+        "second day shows an announced change and a short-notice increase)",
+    )
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
+    deck_size = demo_deck_size(args, settings)
+    prepare_data_dir(settings)  # before the heavy imports: a refusal is instant
     # heavy imports (Dagster) only when the command runs: keeps `ratedeck --help` fast
-    from pydantic import SecretStr
-
-    from pipeline.commands.run import print_summary
     from pipeline.commpeak.emulator.market import Market
     from pipeline.commpeak.emulator.server import EmulatorServer
-    from pipeline.orchestrate import persistent_instance, run_pipeline
+    from pipeline.orchestrate import persistent_instance
 
-    prepare_data_dir(settings)
-    market_today = datetime.now(UTC).date()
-    market = Market(
-        seed=args.seed if args.seed is not None else settings.emulator.seed,
-        start_date=market_today - timedelta(days=1),
-        deck_size=args.deck_size or settings.emulator.deck_size,
-        tech_prefixes=tuple(settings.voice.tech_prefixes),
-        effective_dates=True,
-    )
+    today = datetime.now(UTC).date()
+    days = (today - timedelta(days=1), today)
+    tech_prefixes = tuple(settings.voice.tech_prefixes)
+    seed = args.seed
+    if seed is None:
+        seed = showcase_seed(
+            settings.emulator.seed,
+            days,
+            deck_size=deck_size,
+            tech_prefixes=tech_prefixes,
+            notice_days=settings.report.notice_days,
+        )
+    market = Market(seed, days[0], deck_size, tech_prefixes, effective_dates=True)
     api_key = (
         settings.secrets.api_key.get_secret_value()
         if settings.secrets.api_key
         else DEMO_EMULATOR_KEY
     )
-    instance = persistent_instance(settings)
+    document: dict = {"ok": False, "seed": seed, "deck_size": deck_size, "days": []}
+    instance = persistent_instance(settings)  # one for both days: opening it takes seconds
     with EmulatorServer(market, api_key=api_key) as server:
-        demo_settings = settings.with_overrides(api={"base_url": server.url}).model_copy(
-            update={"secrets": settings.secrets.model_copy(update={"api_key": SecretStr(api_key)})}
-        )
-        days = []
-        for offset, label in ((1, "day 1 (baseline)"), (0, "day 2")):
-            server.set_market_date(market_today - timedelta(days=offset))
-            print(
-                f"ratedeck demo: {label}: market of {market_today - timedelta(days=offset)}",
-                flush=True,
-            )
-            with console.progress(label) as bar:
-                summary = run_pipeline(
-                    demo_settings,
-                    instance=instance,
-                    on_step=lambda name, bar=bar: bar.advance(1, description=name),
-                )
-            print_summary(summary)
-            _fail_on_errors(label, summary)
-            days.append(summary)
-    print_locations(settings, days)
+        demo_settings = _emulator_settings(settings, server.url, api_key)
+        for market_day, label in zip(days, ("day 1 (baseline)", "day 2"), strict=True):
+            server.set_market_date(market_day)
+            _say(args, f"ratedeck demo: {label}: market of {market_day} (seed {seed})")
+            _run_day(args, demo_settings, instance, label, market_day, document)
+    document.update(
+        ok=True,
+        what_changed=what_changed(demo_settings),
+        locations=demo_locations(demo_settings),
+    )
+    if args.json:
+        console.print_json(document)
+    else:
+        print_what_changed(document["what_changed"])
+        print_locations(document["locations"])
     return 0
+
+
+def demo_deck_size(args: argparse.Namespace, settings: Settings) -> int:
+    if args.deck_size is None:
+        return settings.emulator.deck_size
+    if not MIN_DECK_SIZE <= args.deck_size <= MAX_DECK_SIZE:
+        raise InputError(
+            f"--deck-size: {args.deck_size} is not in {MIN_DECK_SIZE}..{MAX_DECK_SIZE}"
+        )
+    return args.deck_size
+
+
+def _emulator_settings(settings: Settings, url: str, api_key: str) -> Settings:
+    """The settings, pointed at the emulator; no SMTP host: the demo never mails anyone, its
+    email goes to the outbox."""
+    secrets = settings.secrets.model_copy(update={"api_key": SecretStr(api_key)})
+    overridden = settings.with_overrides(api={"base_url": url}, smtp={"host": None})
+    return overridden.model_copy(update={"secrets": secrets})
+
+
+def _run_day(args, settings: Settings, instance, label: str, market_day: date, document: dict):
+    from pipeline.orchestrate import AREAS
+
+    summary = execute(settings, list(AREAS), label=f"demo {label}", instance=instance)
+    document["days"].append(
+        {"label": label, "market_date": market_day, **summary_document(summary)}
+    )
+    if not args.json:
+        print_summary(summary)
+    if not summary.ok:
+        if args.json:
+            console.print_json(document)
+        raise_if_failed(summary, context=f"demo {label}: ")
+
+
+def _say(args: argparse.Namespace, line: str) -> None:
+    """Progress lines: stdout for people; with --json, stderr and only on a terminal."""
+    if not args.json:
+        print(line, flush=True)
+    elif console.is_terminal():
+        print(line, file=sys.stderr, flush=True)
+
+
+# --- the data dir -----------------------------------------------------------------------------
 
 
 def prepare_data_dir(settings: Settings) -> None:
     """Start from a clean slate, but never wipe a data dir that holds real (non-demo) data."""
     data_dir = settings.data_dir
+    warehouse = settings.warehouse_path
+    if warehouse.resolve().parent != data_dir.resolve():
+        raise ConfigError(
+            f"the demo keeps its warehouse in its data dir, not at {warehouse}: unset "
+            "RATEDECK_WAREHOUSE (or warehouse.path) for the demo"
+        )
     marker = data_dir / DEMO_MARKER
     holds_data = data_dir.exists() and any(
-        (data_dir / name).exists() for name in (*DEMO_OUTPUTS, settings.warehouse_path.name)
+        (data_dir / name).exists() for name in (*DEMO_OUTPUTS, warehouse.name)
     )
     if holds_data and not marker.exists():
         raise ConfigError(
@@ -93,31 +157,155 @@ def prepare_data_dir(settings: Settings) -> None:
         )
     for name in DEMO_OUTPUTS:
         shutil.rmtree(data_dir / name, ignore_errors=True)
-    for path in (settings.warehouse_path, Path(f"{settings.warehouse_path}.wal")):
+    for path in (warehouse, Path(f"{warehouse}.wal")):
         path.unlink(missing_ok=True)
     data_dir.mkdir(parents=True, exist_ok=True)
     marker.write_text("this data dir was written by `ratedeck demo` and is rewritten by it\n")
 
 
-def _fail_on_errors(label: str, summary: RunSummary) -> None:
-    if not summary.ok:
-        first = summary.failures[0]
-        raise RunFailed(f"demo {label}: {first.area} {first.partition or ''}: {first.error}")
+# --- choosing a market that shows notice ------------------------------------------------------
 
 
-def print_locations(settings: Settings, days: list[RunSummary]) -> None:
-    outbox = sorted(settings.outbox_dir.glob("*.eml")) if settings.outbox_dir.exists() else []
-    reports = sorted(settings.reports_dir.glob("*")) if settings.reports_dir.exists() else []
+def showcase_seed(
+    first_seed: int,
+    days: tuple[date, date],
+    *,
+    deck_size: int,
+    tech_prefixes: tuple[str, ...],
+    notice_days: int,
+) -> int:
+    """The first seed from ``first_seed`` whose market, on ``days[1]``, announces a change and
+    (when the notice setting allows one) an increase at short notice; else ``first_seed``."""
+    from pipeline.commpeak.emulator.market import Market
+
+    for seed in range(first_seed, first_seed + SEED_TRIES):
+        market = Market(seed, days[0], deck_size, tech_prefixes, effective_dates=True)
+        announced, short_notice = notice_outlook(market, *days, notice_days=notice_days)
+        # under 2 days of notice setting, no announced increase can be short of it
+        if announced and (short_notice or notice_days < 2):
+            return seed
+    return first_seed
+
+
+def notice_outlook(market: Market, day1: date, day2: date, *, notice_days: int) -> tuple[int, int]:
+    """(announced, short_notice): future-dated rows first served on ``day2``, and those among
+    them that raise the price in force with fewer than ``notice_days`` whole days to go (fetched
+    during ``day2``, so the pipeline sees less notice still)."""
+    announced = short_notice = 0
+    for tech_prefix in market.tech_prefixes:
+        seen = {
+            (r.prefix, r.effective_date, r.price) for r in market.day(day1).voice_deck(tech_prefix)
+        }
+        in_force = {r.prefix: r.price for r in market.day(day2).current_rates(tech_prefix)}
+        for row in market.day(day2).voice_deck(tech_prefix):
+            future = row.effective_date is not None and row.effective_date > day2
+            if not future or (row.prefix, row.effective_date, row.price) in seen:
+                continue
+            announced += 1
+            old_price = in_force.get(row.prefix)
+            if (
+                old_price is not None
+                and row.price > old_price
+                and (row.effective_date - day2).days < notice_days
+            ):
+                short_notice += 1
+    return announced, short_notice
+
+
+# --- what changed, where everything is --------------------------------------------------------
+
+
+def what_changed(settings: Settings) -> dict:
+    """Day 2's changes as the published warehouse holds them (read-only), and the email."""
+    from pipeline.warehouse.db import Warehouse
+    from pipeline.warehouse.migrate import read_sql
+
+    with Warehouse(settings).reader() as con:
+        voice = dict(con.execute(read_sql("queries/demo_voice_changes.sql")).fetchall())
+        sms = dict(con.execute(read_sql("queries/demo_sms_changes.sql")).fetchall())
+        announced, earliest, short_notice, least_notice = con.execute(
+            read_sql("queries/demo_notice.sql"), {"notice_days": settings.report.notice_days}
+        ).fetchall()[0]
+    eml = latest_file(settings.outbox_dir, "*.eml")
+    return {
+        "voice_changes": voice,
+        "voice_total": sum(voice.values()),
+        "sms_changes": sms,
+        "sms_total": sum(sms.values()),
+        "announced": announced,
+        "earliest_effective_at": earliest,
+        "short_notice_increases": short_notice,
+        "least_notice_days": least_notice,
+        "notice_days": settings.report.notice_days,
+        "email": eml,
+        "email_subject": email_subject(eml) if eml else None,
+    }
+
+
+def email_subject(path: Path) -> str | None:
+    from email import policy
+    from email.parser import BytesParser
+
+    with path.open("rb") as fp:
+        return BytesParser(policy=policy.default).parse(fp, headersonly=True)["subject"]
+
+
+def latest_file(folder: Path, pattern: str) -> Path | None:
+    files = sorted(folder.glob(pattern)) if folder.exists() else []
+    return max(files, key=lambda p: p.stat().st_mtime) if files else None
+
+
+def demo_locations(settings: Settings) -> dict[str, Path | None]:
+    return {
+        "warehouse": settings.warehouse_path,
+        "raw": settings.raw_dir,
+        "email": latest_file(settings.outbox_dir, "*.eml"),
+        "report_files": settings.reports_dir if settings.reports_dir.exists() else None,
+        "dagster_home": settings.dagster_home,
+    }
+
+
+def _by_type(counts: dict[str, int]) -> str:
+    return ", ".join(f"{n} {kind}" for kind, n in counts.items()) or "none"
+
+
+def print_what_changed(changed: dict) -> None:
+    earliest = changed["earliest_effective_at"]
+    print()
+    print("ratedeck demo: what changed on day 2")
+    console.print_table(
+        ["what", "count", "detail"],
+        [
+            ["voice changes", changed["voice_total"], _by_type(changed["voice_changes"])],
+            ["SMS changes", changed["sms_total"], _by_type(changed["sms_changes"])],
+            [
+                "announced (future-dated)",
+                changed["announced"],
+                f"earliest effective {earliest:%Y-%m-%d}" if earliest else "",
+            ],
+            [
+                "short-notice increases",
+                changed["short_notice_increases"],
+                f"announced < {changed['notice_days']} days ahead",
+            ],
+        ],
+    )
+    print(f"finance email: {changed['email'] or '(none: no changes)'}")
+    if changed["email_subject"]:
+        print(f"subject:       {changed['email_subject']}")
+
+
+def print_locations(locations: dict[str, Path | None]) -> None:
     print()
     print("ratedeck demo: done. Where everything is:")
     console.print_table(
         ["what", "where"],
         [
-            ["warehouse (open read-only)", settings.warehouse_path],
-            ["raw downloads", settings.raw_dir],
-            ["finance email (.eml)", outbox[-1] if outbox else "(none: no changes)"],
-            ["report files", reports[-1] if reports else "(none)"],
-            ["Dagster home (make dev)", settings.dagster_home],
+            ["warehouse (open read-only)", locations["warehouse"]],
+            ["raw downloads", locations["raw"]],
+            ["finance email (.eml)", locations["email"] or "(none: no changes)"],
+            ["report files", locations["report_files"] or "(none)"],
+            ["Dagster home (make dev)", locations["dagster_home"]],
         ],
     )
     print()

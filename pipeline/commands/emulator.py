@@ -8,7 +8,7 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
-import threading
+import time
 from datetime import date
 
 from pipeline import console
@@ -107,12 +107,20 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         _announce(
             args, server, market, from_env=(bool(secrets.api_key), bool(secrets.recognition_token))
         )
-        threading.Event().wait()  # until Ctrl-C
+        _wait_for_ctrl_c()
     except KeyboardInterrupt:
         print("ratedeck emulator: stopped", file=sys.stderr)
     finally:
         server.stop()
     return 0
+
+
+def _wait_for_ctrl_c() -> None:
+    """Sleep in short slices until KeyboardInterrupt. Not ``Event().wait()``: once polars (or
+    another native library) has started threads, the kernel may hand SIGINT to one of them,
+    and Python only raises KeyboardInterrupt when the main thread next wakes up."""
+    while True:
+        time.sleep(0.2)
 
 
 def _announce(args: argparse.Namespace, server, market, from_env: tuple[bool, bool]) -> None:

@@ -1,9 +1,12 @@
-"""``ratedeck run [--select voice,sms,balance]``: one full in-process pipeline run."""
+"""``ratedeck run [--select voice,sms,balance]``: one full in-process pipeline run.
+
+A progress bar on a terminal (stderr), then a table with one line per step and a totals line:
+decks loaded, rows, rejects, price changes detected, what the report did.
+"""
 
 from __future__ import annotations
 
 import argparse
-import sys
 from typing import TYPE_CHECKING
 
 from pipeline import console
@@ -11,7 +14,13 @@ from pipeline.errors import RunFailed
 from pipeline.settings import Settings
 
 if TYPE_CHECKING:
-    from pipeline.orchestrate import RunSummary
+    import dagster as dg
+
+    from pipeline.orchestrate import RunSummary, StepOutcome
+
+# asset -> metadata keys left out of the CLI's summaries (markdown meant for the Dagster UI)
+UI_ONLY_METADATA = {"preview", "rejects_preview"}
+HISTORY_ASSETS = {"voice": "voice_rate_history", "sms": "sms_rate_history"}
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -33,45 +42,87 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         console.print_json(summary_document(summary))
     else:
         print_summary(summary)
-    if not summary.ok:
-        first = summary.failures[0]
-        raise RunFailed(
-            f"{len(summary.failures)} step(s) failed; first: {first.area} "
-            f"{first.partition or ''}: {first.error}".replace("  ", " ")
-        )
+    raise_if_failed(summary)
     return 0
 
 
-def execute(settings: Settings, areas: list[str], *, report: bool = True) -> RunSummary:
-    steps = (
-        len(settings.voice.tech_prefixes) * ("voice" in areas)
-        + len(settings.sms.channels) * ("sms" in areas)
-        + ("balance" in areas)
-        + (report and bool({"voice", "sms"} & set(areas)))
-    )
+def execute(
+    settings: Settings,
+    areas: list[str],
+    *,
+    report: bool = True,
+    label: str = "ratedeck run",
+    instance: dg.DagsterInstance | None = None,
+) -> RunSummary:
+    """Run the selected areas in-process, recording into the persistent Dagster home (or
+    ``instance``: the demo opens it once for both its days)."""
     from pipeline.orchestrate import persistent_instance, run_pipeline
 
-    instance = persistent_instance(settings)
-    with console.progress("ratedeck run", total=steps) as bar:
+    instance = instance or persistent_instance(settings)
+    with console.progress(label, total=count_steps(settings, areas, report=report)) as bar:
         return run_pipeline(
             settings,
             areas,
             instance=instance,
             report=report,
-            on_step=lambda name: bar.advance(1, description=name),
+            on_step=lambda name: bar.advance(1, description=f"{label}: {name}"),
         )
+
+
+def count_steps(settings: Settings, areas: list[str], *, report: bool) -> int:
+    return (
+        len(settings.voice.tech_prefixes) * ("voice" in areas)
+        + len(settings.sms.channels) * ("sms" in areas)
+        + ("balance" in areas)
+        + (report and bool({"voice", "sms"} & set(areas)))
+    )
+
+
+def raise_if_failed(summary: RunSummary, context: str = "") -> None:
+    if summary.ok:
+        return
+    first = summary.failures[0]
+    where = " ".join(p for p in (first.area, first.partition) if p)
+    raise RunFailed(
+        f"{context}{len(summary.failures)} step(s) failed; first: {where}: {first.error}"
+    )
+
+
+def totals(summary: RunSummary) -> dict[str, int | str | None]:
+    """What the run did, added up over its steps (the summary line and ``--json``)."""
+    report = next((s for s in summary.steps if s.area == "report"), None)
+    report_meta = report.metadata.get("price_change_report", {}) if report else {}
+    return {
+        "voice_decks": _count_loaded(summary, "voice"),
+        "sms_lists": _count_loaded(summary, "sms"),
+        # what was loaded: a deck a check refused is in its step's line, not in the totals
+        "rows": sum(summary.total(asset, "rows") for asset in HISTORY_ASSETS.values()),
+        "rejects": sum(summary.total(asset, "rejects") for asset in HISTORY_ASSETS.values()),
+        "voice_changes": summary.total(HISTORY_ASSETS["voice"], "changes"),
+        "sms_changes": summary.total(HISTORY_ASSETS["sms"], "changes"),
+        "report": (report.error or report_meta.get("summary")) if report else None,
+        "failed_steps": len(summary.failures),
+    }
+
+
+def _count_loaded(summary: RunSummary, area: str) -> int:
+    return sum(1 for s in summary.steps if s.area == area and HISTORY_ASSETS[area] in s.metadata)
 
 
 def summary_document(summary: RunSummary) -> dict:
     return {
         "ok": summary.ok,
+        "totals": totals(summary),
         "steps": [
             {
                 "area": s.area,
                 "partition": s.partition,
                 "ok": s.ok,
                 "error": s.error,
-                "metadata": s.metadata,
+                "metadata": {
+                    asset: {k: v for k, v in values.items() if k not in UI_ONLY_METADATA}
+                    for asset, values in s.metadata.items()
+                },
             }
             for s in summary.steps
         ],
@@ -79,32 +130,41 @@ def summary_document(summary: RunSummary) -> dict:
 
 
 def print_summary(summary: RunSummary) -> None:
-    rows = []
-    for s in summary.steps:
-        meta = s.metadata
-        rows.append(
-            [
-                s.area,
-                s.partition or "",
-                "ok" if s.ok else "FAILED",
-                _first(meta, "rows"),
-                _first(meta, "rejects"),
-                _first(meta, "rates_opened"),
-                _first(meta, "rates_closed"),
-                s.error or _first(meta, "summary") or "",
-            ]
-        )
     console.print_table(
-        ["area", "partition", "status", "rows", "rejects", "opened", "closed", "notes"], rows
+        ["area", "partition", "status", "rows", "rejects", "changes", "notes"],
+        [_step_row(s) for s in summary.steps],
     )
-    decks = sum(1 for s in summary.steps if s.area == "voice" and s.ok)
-    print(
-        f"\n{decks} voice deck(s) loaded, {summary.total('voice_deck', 'rows')} rows, "
-        f"{summary.total('voice_deck', 'rejects')} rejects, "
-        f"{summary.total('voice_rate_history', 'rates_opened')} rate versions opened, "
-        f"{summary.total('voice_rate_history', 'rates_closed')} closed",
-        file=sys.stdout,
+    print()
+    print(summary_line(totals(summary)))
+
+
+def summary_line(t: dict) -> str:
+    changes = t["voice_changes"] + t["sms_changes"]
+    line = (
+        f"{t['voice_decks']} voice deck(s) and {t['sms_lists']} SMS rate list(s) loaded: "
+        f"{t['rows']} rows, {t['rejects']} rejects, {changes} price change(s) detected "
+        f"({t['voice_changes']} voice, {t['sms_changes']} SMS)"
     )
+    if t["report"]:
+        line += f"; report: {t['report']}"
+    if t["failed_steps"]:
+        line += f"; {t['failed_steps']} step(s) FAILED"
+    return line
+
+
+def _step_row(step: StepOutcome) -> list:
+    meta = step.metadata
+    history = meta.get(HISTORY_ASSETS.get(step.area, ""), {})
+    notes = step.error or history.get("change_types") or _first(meta, "summary") or ""
+    return [
+        step.area,
+        step.partition or "",
+        "ok" if step.ok else "FAILED",
+        _first(meta, "rows"),
+        _first(meta, "rejects"),
+        history.get("changes"),
+        "" if notes == "none" else notes,
+    ]
 
 
 def _first(metadata: dict[str, dict], key: str):

@@ -65,7 +65,7 @@ from pipeline.commpeak.models import (
     parse_speech_result,
     parse_task_id,
 )
-from pipeline.settings import validate_base_url, validate_tech_prefix
+from pipeline.settings import TECH_PREFIX_RE, validate_base_url, validate_tech_prefix
 
 if TYPE_CHECKING:
     from pipeline.settings import Settings
@@ -86,6 +86,7 @@ _SERVER_TEXT_BYTES = 4096
 _SERVER_TEXT_CHARS = 200
 _PHONE_PREFIX_RE = re.compile(r"[0-9]{1,20}")
 _LANGUAGE_RE = re.compile(r"[A-Za-z]{2,3}")
+_DELTA_SECONDS_RE = re.compile(r"[0-9]+(?:\.[0-9]+)?")
 # Content types that can never be a rate deck (a login page, an error document...)
 _NOT_A_DECK = ("text/html", "application/xhtml+xml", "application/json")
 # a TransportError that is neither (a malformed header, say) is local: retrying cannot help
@@ -533,7 +534,11 @@ def _checked_base_url(base_url: str) -> str:
 
 def _tech_prefix(method: str, template: str, value: str) -> str:
     try:
-        return validate_tech_prefix(value)
+        validate_tech_prefix(value)
+        # the settings pattern ends in "$", which also lets "021001\n" through: be exact here
+        if not TECH_PREFIX_RE.fullmatch(value):
+            raise ValueError(f"bad tech prefix {value!r}: must be 'current' or digits")
+        return value
     except ValueError as exc:
         raise InvalidRequestError(
             f"{method} {template}: {exc}", method=method, path=template
@@ -710,11 +715,15 @@ def _server_text(head: bytes, content_type: str | None) -> str:
 
 
 def parse_retry_after(value: str | None, now: Callable[[], float] = time.time) -> float | None:
-    """``Retry-After`` in seconds: delta-seconds or an HTTP-date (past dates give 0)."""
+    """``Retry-After`` in seconds: delta-seconds or an HTTP-date (past dates give 0).
+
+    Fractional seconds (``0.01``) are accepted too: RFC 9110 says digits only, but servers
+    (and the built-in emulator's ``429@0.01``) send them, and a jittered guess would be worse.
+    """
     if value is None or not value.strip():
         return None
     value = value.strip()
-    if value.isdigit():
+    if _DELTA_SECONDS_RE.fullmatch(value):
         return float(value)
     try:
         when = email.utils.parsedate_to_datetime(value)

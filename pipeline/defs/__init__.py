@@ -20,14 +20,7 @@ def build_definitions(settings: Settings) -> dg.Definitions:
     voice_job = dg.define_asset_job(
         "voice_daily",
         selection=dg.AssetSelection.groups("voice"),
-        partitions_def=voice_assets[0].partitions_def,
         description="Download, normalise and load every tech prefix's voice deck.",
-    )
-    sms_job = dg.define_asset_job(
-        "sms_daily",
-        selection=dg.AssetSelection.groups("sms"),
-        partitions_def=sms_assets[0].partitions_def if sms_assets else None,
-        description="Download, normalise and load every SMS channel's rates.",
     )
     balance_job = dg.define_asset_job(
         "balance_hourly",
@@ -39,7 +32,7 @@ def build_definitions(settings: Settings) -> dg.Definitions:
         selection=dg.AssetSelection.groups("report"),
         description="Email finance the price changes not yet reported.",
     )
-
+    load_jobs = [voice_job]
     schedules = [
         _partitioned_schedule(
             "voice_daily_schedule",
@@ -54,7 +47,14 @@ def build_definitions(settings: Settings) -> dg.Definitions:
             execution_timezone="UTC",
         ),
     ]
+    # no SMS channel configured: no SMS assets, so no (empty) SMS job or schedule either
     if settings.sms.channels:
+        sms_job = dg.define_asset_job(
+            "sms_daily",
+            selection=dg.AssetSelection.groups("sms"),
+            description="Download, normalise and load every SMS channel's rates.",
+        )
+        load_jobs.append(sms_job)
         schedules.append(
             _partitioned_schedule(
                 "sms_daily_schedule",
@@ -64,9 +64,11 @@ def build_definitions(settings: Settings) -> dg.Definitions:
             )
         )
 
+    # One report run per successful load run (run_key: the load's run id, so a sensor tick
+    # that is evaluated twice does not mail twice); report_log makes the email exactly-once.
     @dg.run_status_sensor(
         run_status=dg.DagsterRunStatus.SUCCESS,
-        monitored_jobs=[voice_job, sms_job],
+        monitored_jobs=load_jobs,
         request_job=report_job,
         name="report_after_loads",
         description="After a successful voice or SMS load, report any new price changes.",
@@ -77,13 +79,18 @@ def build_definitions(settings: Settings) -> dg.Definitions:
     return dg.Definitions(
         assets=[*voice_assets, *sms_assets, *balance_assets, *report_assets],
         asset_checks=[*voice_checks, *sms_checks],
-        jobs=[voice_job, sms_job, balance_job, report_job],
+        jobs=[*load_jobs, balance_job, report_job],
         schedules=schedules,
         sensors=[report_after_loads],
     )
 
 
-def _partitioned_schedule(name: str, job, cron: str, partition_keys: list[str]):
+def _partitioned_schedule(
+    name: str, job, cron: str, partition_keys: list[str]
+) -> dg.ScheduleDefinition:
+    """One run per partition at each tick; the run key (partition@tick) makes a re-evaluated
+    tick ask for the same runs, which the daemon does not launch twice."""
+
     @dg.schedule(name=name, job=job, cron_schedule=cron, execution_timezone="UTC")
     def _schedule(context: dg.ScheduleEvaluationContext):
         stamp = context.scheduled_execution_time.strftime("%Y%m%dT%H%M")

@@ -31,7 +31,7 @@ def build_balance_defs(settings: Settings) -> list:
 
     @dg.asset(
         group_name="balance",
-        kinds={"email"},
+        kinds={"email", "duckdb"},
         pool=WAREHOUSE_POOL,
         deps=[balance_snapshot],
         description="Emails finance once per crossing of balance.low_balance_threshold.",

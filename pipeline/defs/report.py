@@ -13,7 +13,7 @@ def build_report_defs(settings: Settings) -> list:
 
     @dg.asset(
         group_name="report",
-        kinds={"email"},
+        kinds={"email", "duckdb"},
         pool=WAREHOUSE_POOL,
         deps=upstream,
         description="Price-change report of every change not yet reported: SMTP, or an .eml "

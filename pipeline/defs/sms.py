@@ -1,5 +1,7 @@
 """SMS assets, partitioned by channel (username:id): raw rates -> normalised -> history."""
 # No "from __future__ import annotations" here: Dagster inspects annotations at definition time.
+# An asset with check_specs has several outputs; annotated "-> MaterializeResult" Dagster then
+# types its value output as Nothing and refuses the value. So those assets carry no annotation.
 
 import dagster as dg
 import polars as pl
@@ -8,9 +10,11 @@ from pipeline.commpeak.client import CommPeakClient
 from pipeline.defs.common import (
     API_POOL,
     WAREHOUSE_POOL,
+    changes_metadata,
     check_result,
     deck_check_specs,
     markdown_preview,
+    snapshot_changes,
 )
 from pipeline.landing import LandedFile
 from pipeline.settings import Settings
@@ -54,7 +58,7 @@ def build_sms_defs(settings: Settings) -> tuple[list, list]:
         check_specs=deck_check_specs("sms_rates", SMS_CHECKS),
         description="SMS rates normalised: exact rates per MCC/MNC, refused rows with reasons.",
     )
-    def sms_rates(sms_rates_raw: LandedFile) -> dg.MaterializeResult:
+    def sms_rates(sms_rates_raw: LandedFile):  # no return annotation: see module note
         rates = stages.normalise_sms_rates(settings, sms_rates_raw)
         return dg.MaterializeResult(
             value=rates,
@@ -76,6 +80,9 @@ def build_sms_defs(settings: Settings) -> tuple[list, list]:
     )
     def sms_rate_history(sms_rates: stages.NormalisedSmsRates) -> dg.MaterializeResult:
         outcome = stages.load_sms_rates(settings, sms_rates)
+        changes = snapshot_changes(
+            settings, "sms", outcome.channel, outcome.snapshot_id, replayed=outcome.replayed
+        )
         return dg.MaterializeResult(
             value=outcome.snapshot_id,
             metadata={
@@ -86,6 +93,7 @@ def build_sms_defs(settings: Settings) -> tuple[list, list]:
                 "unknown_networks": outcome.unknown_count,
                 "rates_opened": outcome.opened,
                 "rates_closed": outcome.closed,
+                **changes_metadata(changes),
             },
         )
 

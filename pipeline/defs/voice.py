@@ -1,5 +1,7 @@
 """Voice assets, partitioned by tech prefix: raw deck -> normalised deck -> history."""
 # No "from __future__ import annotations" here: Dagster inspects annotations at definition time.
+# An asset with check_specs has several outputs; annotated "-> MaterializeResult" Dagster then
+# types its value output as Nothing and refuses the value. So those assets carry no annotation.
 
 import dagster as dg
 import polars as pl
@@ -8,9 +10,11 @@ from pipeline.commpeak.client import CommPeakClient
 from pipeline.defs.common import (
     API_POOL,
     WAREHOUSE_POOL,
+    changes_metadata,
     check_result,
     deck_check_specs,
     markdown_preview,
+    snapshot_changes,
 )
 from pipeline.landing import LandedFile
 from pipeline.settings import Settings
@@ -56,7 +60,7 @@ def build_voice_defs(settings: Settings) -> tuple[list, list]:
         description="The deck normalised with polars: digits-only prefixes, exact prices, "
         "parsed increments; refused rows kept with reasons. Blocking checks stop the load.",
     )
-    def voice_deck(voice_deck_raw: LandedFile) -> dg.MaterializeResult:
+    def voice_deck(voice_deck_raw: LandedFile):  # no return annotation: see module note
         deck = stages.normalise_voice_deck(settings, voice_deck_raw)
         return dg.MaterializeResult(
             value=deck,
@@ -80,6 +84,9 @@ def build_voice_defs(settings: Settings) -> tuple[list, list]:
     )
     def voice_rate_history(voice_deck: stages.NormalisedDeck) -> dg.MaterializeResult:
         outcome = stages.load_voice_deck(settings, voice_deck)
+        changes = snapshot_changes(
+            settings, "voice", outcome.tech_prefix, outcome.snapshot_id, replayed=outcome.replayed
+        )
         return dg.MaterializeResult(
             value=outcome.snapshot_id,
             metadata={
@@ -90,6 +97,7 @@ def build_voice_defs(settings: Settings) -> tuple[list, list]:
                 "rates_withdrawn": outcome.withdrawn,
                 "rows": voice_deck.row_count,
                 "rejects": voice_deck.reject_count,
+                **changes_metadata(changes),
             },
         )
 

@@ -1,4 +1,6 @@
-"""The full change list as CSV and XLSX attachments, one of each per section.
+"""The full change list as attachments: a CSV per section (``ratedeck-voice-changes-*.csv``,
+``ratedeck-sms-changes-*.csv``) and one XLSX with a sheet per section ("Voice changes",
+"SMS changes").
 
 Exact values: Decimals go into the CSV as their digits and into the XLSX as numbers written
 from the Decimal (never parsed from a float). Text that a spreadsheet could run as a formula
@@ -9,7 +11,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -31,12 +33,21 @@ COLUMN_WIDTHS = {"text": 18, "datetime": 17, "bool": 12}
 HEADER_COLOUR = "1F3B57"
 
 
-def section_attachments(section: ChangeSection, stamp: str) -> list[Attachment]:
-    base = f"ratedeck-{section.kind}-changes-{stamp}"
-    return [
-        Attachment(f"{base}.csv", "text", "csv", changes_csv(section.columns, section.records)),
-        Attachment(f"{base}.xlsx", *XLSX_TYPE, changes_xlsx(section)),
+def report_attachments(sections: Sequence[ChangeSection], stamp: str) -> list[Attachment]:
+    """One CSV per section, then the workbook of all sections."""
+    files = [
+        Attachment(
+            f"ratedeck-{s.kind}-changes-{stamp}.csv",
+            "text",
+            "csv",
+            changes_csv(s.columns, s.records),
+        )
+        for s in sections
     ]
+    files.append(
+        Attachment(f"ratedeck-price-changes-{stamp}.xlsx", *XLSX_TYPE, changes_xlsx(sections))
+    )
+    return files
 
 
 def changes_csv(columns: Iterable[Column], records: Iterable[dict]) -> bytes:
@@ -63,13 +74,23 @@ def _csv_value(value: object, column: Column) -> str:
     return neutralise(str(value))
 
 
-def changes_xlsx(section: ChangeSection) -> bytes:
+def changes_xlsx(sections: Sequence[ChangeSection]) -> bytes:
+    """A workbook with one sheet per section, named "<title> changes"."""
     from openpyxl import Workbook  # heavy: only when a workbook is written
+
+    workbook = Workbook(write_only=True)
+    for section in sections:
+        _write_sheet(workbook, section)
+    out = io.BytesIO()
+    workbook.save(out)
+    return out.getvalue()
+
+
+def _write_sheet(workbook, section: ChangeSection) -> None:
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Alignment, Font, PatternFill
     from openpyxl.utils import get_column_letter
 
-    workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(f"{section.title} changes"[:31])
     for index, column in enumerate(section.columns, start=1):
         width = COLUMN_WIDTHS.get(column.kind, 14)
@@ -87,9 +108,6 @@ def changes_xlsx(section: ChangeSection) -> bytes:
         sheet.append([_cell(sheet, record.get(c.field), c) for c in section.columns])
     last = get_column_letter(len(section.columns))
     sheet.auto_filter.ref = f"A1:{last}{len(section.records) + 1}"
-    out = io.BytesIO()
-    workbook.save(out)
-    return out.getvalue()
 
 
 def _cell(sheet, value: object, column: Column):

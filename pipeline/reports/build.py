@@ -7,17 +7,17 @@ from datetime import UTC, datetime
 
 import duckdb
 
-from pipeline.reports.attachments import section_attachments
+from pipeline.reports.attachments import report_attachments
 from pipeline.reports.chart import change_chart
 from pipeline.reports.model import ChangeSection, Report
 from pipeline.reports.render import render_html, render_text, subject, template_context
+from pipeline.reports.sms import sms_section
 from pipeline.reports.voice import voice_section
 from pipeline.settings import Settings
 
 SectionBuilder = Callable[..., ChangeSection | None]
-# One builder per kind of change; an SMS section is one more entry here (same ChangeSection
-# shape, kind "sms", its own attachment columns).
-SECTION_BUILDERS: tuple[SectionBuilder, ...] = (voice_section,)
+# One builder per kind of change (report_change.kind), in the order the email shows them.
+SECTION_BUILDERS: tuple[SectionBuilder, ...] = (voice_section, sms_section)
 CHART_CID = "ratedeck-chart"
 
 
@@ -38,7 +38,7 @@ def build_report(
         return None
     report_settings = settings.report
     stamp = now.astimezone(UTC).strftime("%Y%m%d-%H%M")
-    attachments = [a for s in sections for a in section_attachments(s, stamp)]
+    attachments = report_attachments(sections, stamp)
     all_rows = [row for s in sections for row in s.rows]
     chart = change_chart(all_rows, currency=report_settings.currency, top_n=10)
     title = subject(sections)

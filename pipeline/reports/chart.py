@@ -1,9 +1,10 @@
 """The report's chart, a PNG drawn with matplotlib's Agg canvas (no display, no pyplot state,
 safe inside Dagster's worker threads).
 
-With a traffic profile: the largest monthly impacts. Without: how the price changes are
-distributed (how many changes moved prices by how much). Values go to matplotlib as floats:
-this is a picture only; every number in tables and attachments stays exact.
+With a traffic profile: the largest monthly impacts (voice). Without: how the price changes are
+distributed (how many changes moved prices by how much), voice and SMS stacked apart. Values go
+to matplotlib as floats: this is a picture only; every number in tables and attachments stays
+exact. Names are external text: ``$`` is escaped so matplotlib never reads them as mathtext.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ from pipeline.reports.model import ChangeRow
 
 UP = "#c0392b"  # a price going up costs the customer: red
 DOWN = "#1e8449"
+UP_LIGHT = "#e8a49c"  # the second kind (SMS) in a stacked chart
+DOWN_LIGHT = "#92c9a4"
 GRID = "#d5dbe1"
 TEXT = "#2c3e50"
 
@@ -25,17 +28,24 @@ TEXT = "#2c3e50"
 def change_chart(rows: Sequence[ChangeRow], *, currency: str, top_n: int = 10) -> bytes | None:
     impacts = [r for r in rows if r.monthly_impact]
     if impacts:
-        return _impact_chart(impacts, currency=currency, top_n=top_n)
-    moves = [r.rank_pct for r in rows if r.category in ("up", "down") and r.rank_pct]
+        # only voice has a traffic profile: say so when other kinds are in the report
+        scope = "" if all(r.kind == "voice" for r in rows) else " of voice changes"
+        return _impact_chart(impacts, currency=currency, top_n=top_n, scope=scope)
+    moves: dict[str, list[Decimal]] = {}
+    for r in rows:
+        if r.category in ("up", "down") and r.rank_pct:
+            moves.setdefault(r.kind, []).append(r.rank_pct)
     if moves:
         return _distribution_chart(moves)
     return None
 
 
-def _impact_chart(rows: Sequence[ChangeRow], *, currency: str, top_n: int) -> bytes:
+def _impact_chart(
+    rows: Sequence[ChangeRow], *, currency: str, top_n: int, scope: str = ""
+) -> bytes:
     top = sorted(rows, key=lambda r: abs(r.monthly_impact), reverse=True)[:top_n]
     top.reverse()  # barh draws bottom-up: largest at the top
-    labels = [f"{r.group} · {r.key} {r.name}"[:42] for r in top]
+    labels = [_text(f"{r.group} · {r.key} {r.name}"[:42]) for r in top]
     values = [_plot(r.monthly_impact) for r in top]
     figure, axes = _figure(height=0.9 + 0.32 * len(top))
     bars = axes.barh(labels, values, color=[UP if v > 0 else DOWN for v in values], height=0.6)
@@ -51,7 +61,9 @@ def _impact_chart(rows: Sequence[ChangeRow], *, currency: str, top_n: int) -> by
             color=TEXT,
         )
     axes.axvline(0, color=TEXT, linewidth=0.8)
-    axes.set_title(f"Largest estimated monthly impacts ({currency})", loc="left", fontsize=11)
+    axes.set_title(
+        f"Largest estimated monthly impacts{scope} ({currency})", loc="left", fontsize=11
+    )
     axes.margins(x=0.18)
     return _png(figure)
 
@@ -60,30 +72,72 @@ def _impact_chart(rows: Sequence[ChangeRow], *, currency: str, top_n: int) -> by
 EDGES = (-50, -20, -10, -5, -2, 0, 2, 5, 10, 20, 50)
 
 
-def _distribution_chart(pcts: Sequence[Decimal]) -> bytes:
-    counts = [0] * (len(EDGES) + 1)
-    for p in pcts:
-        counts[bisect.bisect_left(EDGES, p)] += 1
-    labels = [_bucket_label(i) for i in range(len(counts))]
-    colours = [UP if i >= EDGES.index(0) + 1 else DOWN for i in range(len(counts))]
+KIND_LABELS = {"voice": "voice (reference call)", "sms": "SMS (per message)"}
+
+
+def _distribution_chart(pcts_by_kind: dict[str, Sequence[Decimal]]) -> bytes:
+    """Bars of how many changes fell in each % bucket; a second kind stacks on top in a
+    lighter shade."""
+    size = len(EDGES) + 1
+    labels = [_bucket_label(i) for i in range(size)]
+    first_up = EDGES.index(0) + 1
     figure, axes = _figure(height=2.6)
-    bars = axes.bar(labels, counts, color=colours, width=0.75)
-    for bar, count in zip(bars, counts, strict=True):
-        if count:
+    bottom = [0] * size
+    kinds = sorted(pcts_by_kind, key=lambda k: (k != "voice", k))
+    for index, kind in enumerate(kinds):
+        counts = [0] * size
+        for p in pcts_by_kind[kind]:
+            counts[bisect.bisect_left(EDGES, p)] += 1
+        up, down = (UP, DOWN) if index == 0 else (UP_LIGHT, DOWN_LIGHT)
+        colours = [up if i >= first_up else down for i in range(size)]
+        axes.bar(
+            labels,
+            counts,
+            bottom=bottom,
+            color=colours,
+            width=0.75,
+            edgecolor="white",
+            linewidth=0.6,
+        )
+        bottom = [b + c for b, c in zip(bottom, counts, strict=True)]
+    for x, total in enumerate(bottom):
+        if total:
             axes.annotate(
-                str(count),
-                (bar.get_x() + bar.get_width() / 2, bar.get_height()),
+                str(total),
+                (x, total),
                 xytext=(0, 2),
                 textcoords="offset points",
                 ha="center",
                 fontsize=8,
                 color=TEXT,
             )
-    axes.set_title("Price changes by size (reference call, % change)", loc="left", fontsize=11)
+    if len(kinds) > 1:
+        _legend(axes, kinds)
+    title = "Price changes by size (% change"
+    title += "; voice by the reference call)" if "voice" in kinds else ")"
+    axes.set_title(title, loc="left", fontsize=11)
     axes.set_ylabel("changes", fontsize=9)
+    axes.tick_params(axis="x", labelsize=7.5)  # 12 bucket labels side by side
     axes.yaxis.get_major_locator().set_params(integer=True)
     axes.margins(y=0.15)
     return _png(figure)
+
+
+def _legend(axes, kinds: list[str]) -> None:
+    """One entry per kind, each showing its down and up shade."""
+    from matplotlib.legend_handler import HandlerTuple
+    from matplotlib.patches import Patch
+
+    shades = [(DOWN, UP), (DOWN_LIGHT, UP_LIGHT)]
+    handles = [tuple(Patch(color=c) for c in shades[min(i, 1)]) for i in range(len(kinds))]
+    axes.legend(
+        handles,
+        [KIND_LABELS.get(k, k) for k in kinds],
+        handler_map={tuple: HandlerTuple(ndivide=None, pad=0)},
+        fontsize=8,
+        frameon=False,
+        loc="upper left",
+    )
 
 
 def _bucket_label(index: int) -> str:
@@ -113,6 +167,11 @@ def _png(figure) -> bytes:
     figure.tight_layout()
     figure.savefig(out, format="png", facecolor="white")
     return out.getvalue()
+
+
+def _text(label: str) -> str:
+    """Literal text for matplotlib: an unescaped ``$`` pair would start mathtext."""
+    return label.replace("$", r"\$")
 
 
 def _plot(value: Decimal) -> float:

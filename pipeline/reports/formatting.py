@@ -68,10 +68,10 @@ def when(value: datetime | None) -> str:
 
 
 def days(value: Decimal | None) -> str:
-    """Days of notice, one decimal: 3.5 d."""
+    """Days of notice (whole calendar days): 3 d."""
     if value is None:
         return ""
-    return f"{value.quantize(Decimal('0.1'), rounding=ROUND_HALF_UP)} d"
+    return f"{int(value)} d"
 
 
 def billing(initial: int | None, increment: int | None) -> str:

@@ -1,8 +1,9 @@
 """What a price-change report is made of.
 
-A report is a list of :class:`ChangeSection` (voice today; an SMS section has the same shape:
-its own ``kind``, rows and attachment columns), rendered once into subject, HTML, text, chart
-and attachments. Sending is :mod:`pipeline.reports.send`.
+A report is a list of :class:`ChangeSection` (voice, SMS: the same shape, each with its own
+``kind``, rows and attachment columns), rendered once into subject, HTML, text, chart and
+attachments (a CSV per section, one XLSX with a sheet per section). Sending is
+:mod:`pipeline.reports.send`.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ CATEGORY_LABELS = {
 
 @dataclass(frozen=True)
 class ChangeRow:
-    """One change as the report shows it, whatever the kind (voice now, SMS later)."""
+    """One change as the report shows it, whatever the kind (voice or SMS)."""
 
     kind: str  # report_change.kind: voice | sms
     change_id: str
@@ -60,6 +61,7 @@ class ChangeRow:
     monthly_impact: Decimal | None = None
     effect: str = ""  # longest-prefix effect or other explanation, plain text
     parent: str = ""  # new/removed: the prefix that billed / will bill these numbers
+    unknown_network: bool = False  # SMS: (mcc, mnc) not in the MCC/MNC reference
 
     @property
     def rank_pct(self) -> Decimal:
@@ -89,6 +91,9 @@ class ChangeSection:
     records: tuple[dict, ...]  # full detail per change, for the attachments
     has_traffic: bool = False
     notes: tuple[str, ...] = ()  # footnotes: reference call, traffic profile...
+    subject_prefix: str = ""  # how a group is named beside others in the subject: "SMS "
+    count_label: str = ""  # how counts name the kind: "12 voice and 5 SMS price changes"
+    price_unit: str = "per minute"  # what a price is for: "per minute", "per message"
 
     @property
     def groups(self) -> list[str]:

@@ -22,11 +22,13 @@ class GroupSummary:
     total: int = 0
     impact: Decimal | None = None
     short_notice: int = 0
+    unknown_networks: int = 0
 
     def add(self, row: ChangeRow) -> None:
         self.counts[row.category] += 1
         self.total += 1
         self.short_notice += row.short_notice
+        self.unknown_networks += row.unknown_network
         if row.monthly_impact is not None:
             self.impact = (self.impact or Decimal(0)) + row.monthly_impact
 
@@ -42,6 +44,7 @@ class Listing:
 @dataclass
 class SectionView:
     section: ChangeSection
+    price_decimals: int  # one width per section: SMS and voice prices differ in scale
     summaries: list[GroupSummary]
     total: GroupSummary
     up: Listing
@@ -53,10 +56,20 @@ class SectionView:
 
 
 @dataclass
+class Highlight:
+    """One "Largest increase: ..." line of the headline."""
+
+    label: str  # "Largest increase", or "Largest SMS increase" beside another section
+    direction: str  # up | down
+    row: ChangeRow
+    view: SectionView
+
+
+@dataclass
 class Headline:
     total: GroupSummary
-    largest_up: ChangeRow | None
-    largest_down: ChangeRow | None
+    count_phrase: str  # "18 price changes", "12 voice and 5 SMS price changes"
+    highlights: list[Highlight]
     has_traffic: bool
 
 
@@ -81,6 +94,7 @@ def section_view(section: ChangeSection, top_n: int) -> SectionView:
     other = [r for r in rows if r.category in ("billing", "renamed")]
     return SectionView(
         section=section,
+        price_decimals=fmt.decimals_needed(v for r in rows for v in (r.old_price, r.new_price)),
         summaries=list(summaries.values()),
         total=total,
         up=_top(ups, top_n),
@@ -97,23 +111,46 @@ def headline(views: list[SectionView]) -> Headline:
     for view in views:
         for row in view.section.rows:
             total.add(row)
-    ups = [r for v in views for r in v.up.rows]
-    downs = [r for v in views for r in v.down.rows]
+    several = len(views) > 1
+    highlights = []
+    for view in views:
+        kind = f" {view.section.count_label}" if several else ""
+        # the listings are sorted largest first
+        for direction, listing, word in (
+            ("up", view.up, "increase"),
+            ("down", view.down, "decrease"),
+        ):
+            if listing.rows:
+                label = f"Largest{kind} {word}"
+                highlights.append(Highlight(label, direction, listing.rows[0], view))
     return Headline(
         total=total,
-        largest_up=max(ups, key=lambda r: r.rank_pct, default=None),
-        largest_down=min(downs, key=lambda r: r.rank_pct, default=None),
+        count_phrase=count_phrase([v.section for v in views]),
+        highlights=highlights,
         has_traffic=any(v.section.has_traffic for v in views),
     )
 
 
+def count_phrase(sections: list[ChangeSection]) -> str:
+    """``18 price changes`` (voice only), ``5 SMS price changes``,
+    ``12 voice and 5 SMS price changes``."""
+    present = [s for s in sections if s.rows]
+    total = sum(len(s.rows) for s in present)
+    noun = "price change" if total == 1 else "price changes"
+    if len(present) == 1 and present[0].kind == "voice":
+        return f"{total} {noun}"
+    counted = [f"{len(s.rows)} {s.count_label}".rstrip() for s in present]
+    listed = ", ".join(counted[:-1]) + " and " + counted[-1] if len(counted) > 1 else counted[0]
+    return f"{listed} {noun}"
+
+
 def subject(sections: list[ChangeSection]) -> str:
-    """``ratedeck: 12 price changes (5 up, 4 down, 3 new) on current, 021001``."""
+    """``ratedeck: 12 voice and 5 SMS price changes (9 up, 6 down, 2 new) on current, 021001,
+    SMS demo:1``; voice alone: ``ratedeck: 12 price changes (...) on current, 021001``."""
     counts = Counter(row.category for s in sections for row in s.rows)
-    total = sum(counts.values())
     parts = ", ".join(f"{counts[c]} {CATEGORY_LABELS[c]}" for c in CATEGORIES if counts[c])
-    groups = ", ".join(g for s in sections for g in s.groups)
-    return f"ratedeck: {fmt.plural(total, 'price change')} ({parts}) on {groups}"
+    groups = ", ".join(f"{s.subject_prefix}{g}" for s in sections for g in s.groups)
+    return f"ratedeck: {count_phrase(sections)} ({parts}) on {groups}"
 
 
 def render_html(context: dict) -> str:
@@ -138,13 +175,11 @@ def template_context(
     views = [section_view(s, top_n) for s in sections]
     rows = [row for s in sections for row in s.rows]
     return {
-        "price_decimals": fmt.decimals_needed(
-            v for row in rows for v in (row.old_price, row.new_price)
-        ),
         "cost_decimals": fmt.decimals_needed(
             v for row in rows for v in (row.old_call_cost, row.new_call_cost)
         ),
         "views": views,
+        "price_units": price_units(sections, currency),
         "headline": headline(views),
         "created_at": created_at,
         "currency": currency,
@@ -155,6 +190,14 @@ def template_context(
         "categories": CATEGORIES,
         "category_labels": CATEGORY_LABELS,
     }
+
+
+def price_units(sections: list[ChangeSection], currency: str) -> str:
+    """``USD per minute``; with SMS: ``USD (voice per minute, SMS per message)``."""
+    if len(sections) == 1:
+        return f"{currency} {sections[0].price_unit}"
+    units = ", ".join(f"{s.count_label} {s.price_unit}" for s in sections)
+    return f"{currency} ({units})"
 
 
 def _top(rows: list[ChangeRow], top_n: int) -> Listing:

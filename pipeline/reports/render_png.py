@@ -4,8 +4,9 @@
 
 Without --eml/--html: the newest .eml in the outbox, else the newest report.html under the
 reports folder (``ratedeck report``). Inline images (cid:) of an .eml are written beside a
-temporary copy of its HTML. The screenshot is cropped below the last content row and stored
-with a palette, to stay small. Needs ``chromium`` (Debian: ``apt-get install -y chromium``).
+temporary copy of its HTML. Chromium cannot size the window to the page, so a page taller
+than the window is shot again in a window twice as tall (up to MAX_HEIGHT). The screenshot is
+cropped below the last content row and stored with a palette, to stay small. Needs ``chromium`` (Debian: ``apt-get install -y chromium``).
 """
 
 from __future__ import annotations
@@ -20,12 +21,15 @@ from email import policy
 from email.message import EmailMessage
 from pathlib import Path
 
+from PIL import Image, ImageChops  # Pillow comes with matplotlib
+
 from pipeline.errors import ConfigError, InputError, RatedeckError
 from pipeline.settings import Settings, load_settings
 
 BROWSERS = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 WIDTH = 1200
 TIMEOUT_S = 90
+MAX_HEIGHT = 24000
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -35,7 +39,10 @@ def main(argv: list[str] | None = None) -> int:
     source.add_argument("--html", type=Path, help="a report.html written by `ratedeck report`")
     parser.add_argument("--out", type=Path, help="PNG to write (default: beside the input)")
     parser.add_argument(
-        "--height", type=int, default=6000, help="window height in pixels (cropped after)"
+        "--height",
+        type=int,
+        default=6000,
+        help="first window height in pixels (grown while the page is taller; cropped after)",
     )
     parser.add_argument("--config", help="settings file (to find the outbox/reports folders)")
     args = parser.parse_args(argv)
@@ -55,6 +62,16 @@ def main(argv: list[str] | None = None) -> int:
 
 def render(html_path: Path, out: Path, *, height: int = 6000, work_dir: Path) -> Path:
     """Screenshot ``html_path`` at 1200 px wide; crop and palette-compress it into ``out``."""
+    shot = _screenshot(html_path, height=height, work_dir=work_dir)
+    while _reaches_bottom(shot) and height < MAX_HEIGHT:
+        height = min(height * 2, MAX_HEIGHT)
+        shot = _screenshot(html_path, height=height, work_dir=work_dir)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    _compact(shot, out)
+    return out
+
+
+def _screenshot(html_path: Path, *, height: int, work_dir: Path) -> Path:
     browser = next((shutil.which(name) for name in BROWSERS if shutil.which(name)), None)
     if browser is None:
         raise ConfigError("no chromium found: install it (apt-get install -y chromium)")
@@ -86,9 +103,7 @@ def render(html_path: Path, out: Path, *, height: int = 6000, work_dir: Path) ->
         raise RatedeckError(f"chromium failed on {html_path}: {' '.join(last)}") from None
     if not shot.exists():
         raise RatedeckError(f"chromium wrote no screenshot for {html_path}")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    _compact(shot, out)
-    return out
+    return shot
 
 
 def _input(args: argparse.Namespace, settings: Settings) -> tuple[Path, Path]:
@@ -130,16 +145,28 @@ def _prepare(eml_path: Path, work_dir: Path) -> Path:
     return page
 
 
-def _compact(shot: Path, out: Path) -> None:
-    """Crop the empty bottom of the window and store with a 256-colour palette."""
-    from PIL import Image, ImageChops  # Pillow comes with matplotlib
-
+def _reaches_bottom(shot: Path) -> bool:
+    """Content in the last rows of the window: the page goes on below it. The page itself
+    ends in 40 px of background (footer and page padding); the gap between cards is 16 px."""
     with Image.open(shot) as image:
         rgb = image.convert("RGB")
+    return _content_box(rgb)[3] >= rgb.height - 32
+
+
+def _content_box(rgb) -> tuple[int, int, int, int]:
+    """The box around everything that differs from the page background (bottom-right pixel
+    of the body, outside the centred column)."""
     background = Image.new("RGB", rgb.size, rgb.getpixel((rgb.width - 1, rgb.height - 1)))
-    box = ImageChops.difference(rgb, background).getbbox()
-    if box:
-        rgb = rgb.crop((0, 0, rgb.width, min(rgb.height, box[3] + 24)))
+    return ImageChops.difference(rgb, background).getbbox() or (0, 0, rgb.width, 0)
+
+
+def _compact(shot: Path, out: Path) -> None:
+    """Crop the empty bottom of the window and store with a 256-colour palette."""
+    with Image.open(shot) as image:
+        rgb = image.convert("RGB")
+    bottom = _content_box(rgb)[3]
+    if bottom:
+        rgb = rgb.crop((0, 0, rgb.width, min(rgb.height, bottom + 24)))
     rgb.quantize(colors=256, method=Image.Quantize.MEDIANCUT).save(out, optimize=True)
 
 

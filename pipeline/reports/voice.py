@@ -108,6 +108,7 @@ def voice_section(
         records=tuple(records),
         has_traffic=traffic is not None,
         notes=tuple(notes),
+        count_label="voice",
     )
 
 

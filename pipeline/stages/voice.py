@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -9,11 +11,12 @@ from pathlib import Path
 import polars as pl
 
 from pipeline.commpeak.client import CommPeakClient
+from pipeline.commpeak.errors import InvalidRequestError
 from pipeline.errors import RunFailed
 from pipeline.ingest.frames import IngestResult
 from pipeline.ingest.voice import check_rejects, normalize_voice_deck
 from pipeline.landing import LandedFile, LandingZone
-from pipeline.settings import Settings
+from pipeline.settings import TECH_PREFIX_RE, Settings
 from pipeline.stages.checks import CheckOutcome, deck_checks
 from pipeline.warehouse.db import Warehouse
 from pipeline.warehouse.voice import SnapshotLoad, load_voice_snapshot, previous_row_count
@@ -63,6 +66,35 @@ def fetch_voice_deck(
         fetched_at=fetched_at,
         sha256=download.sha256,
     )
+
+
+def fetch_voice_decks(
+    settings: Settings,
+    client_factory: Callable[[], CommPeakClient],
+    tech_prefixes: Sequence[str] | None = None,
+    concurrency: int | None = None,
+) -> dict[str, LandedFile]:
+    """Download and land several decks at once, at most ``concurrency`` (default
+    ``settings.api.concurrency``) in flight; one client per download (a requests session is
+    not shared between threads). Raises the first failure once every download has ended."""
+    tech_prefixes = list(settings.voice.tech_prefixes if tech_prefixes is None else tech_prefixes)
+    for tech_prefix in tech_prefixes:  # all checked before any request is made
+        if not isinstance(tech_prefix, str) or not TECH_PREFIX_RE.fullmatch(tech_prefix):
+            raise InvalidRequestError(
+                f"voice decks: bad tech prefix {tech_prefix!r}: must be 'current' or digits"
+            )
+    workers = max(1, min(concurrency or settings.api.concurrency, len(tech_prefixes) or 1))
+
+    def fetch(tech_prefix: str) -> LandedFile:
+        with client_factory() as client:
+            return fetch_voice_deck(settings, client, tech_prefix)
+
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="voice-fetch") as pool:
+        futures = {tp: pool.submit(fetch, tp) for tp in tech_prefixes}
+    errors = [f.exception() for f in futures.values() if f.exception() is not None]
+    if errors:
+        raise errors[0]
+    return {tp: future.result() for tp, future in futures.items()}
 
 
 def normalise_voice_deck(settings: Settings, landed: LandedFile) -> NormalisedDeck:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+import re
 import shutil
 import threading
 import time
@@ -32,6 +33,7 @@ if TYPE_CHECKING:
 
 DEFAULT_LOCK_TIMEOUT_S = 300.0
 _LOCK_POLL_S = 0.05
+_COPY_SUFFIX = re.compile(r"[0-9a-f]{32}\.tmp")
 
 # lock file -> thread holding it in this process: a nested writer()/working_reader() on the same
 # thread would otherwise wait for itself until the timeout.
@@ -168,6 +170,7 @@ class Warehouse:
         """First write on this machine: start from the published file (if any)."""
         if self.working_path.exists() or not self.published_path.exists():
             return
+        _remove_stale_copies(self.working_path)
         tmp = self.state_dir / f".{self.working_path.name}.{uuid.uuid4().hex}.tmp"
         try:
             shutil.copyfile(self.published_path, tmp)
@@ -186,6 +189,7 @@ class Warehouse:
                 con.close()
         target_dir = self.published_path.parent
         target_dir.mkdir(parents=True, exist_ok=True)
+        _remove_stale_copies(self.published_path)
         tmp = target_dir / f".{self.published_path.name}.{uuid.uuid4().hex}.tmp"
         try:
             shutil.copyfile(self.working_path, tmp)
@@ -234,6 +238,14 @@ class Warehouse:
                         f"than {self.lock_timeout_s:g} s (a long load or a stuck run?)"
                     ) from None
                 time.sleep(_LOCK_POLL_S)
+
+
+def _remove_stale_copies(path: Path) -> None:
+    """Half-written copies of ``path`` left by a writer killed while copying (SIGKILL, power
+    loss): only the lock holder copies, so under the lock any such file is garbage."""
+    for stale in path.parent.glob(f".{path.name}.*.tmp"):
+        if _COPY_SUFFIX.fullmatch(stale.name[len(path.name) + 2 :]):
+            stale.unlink(missing_ok=True)
 
 
 def _fsync_dir(directory: Path) -> None:

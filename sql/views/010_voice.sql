@@ -25,8 +25,8 @@ WHERE valid_from <= at_ts::TIMESTAMPTZ
 -- changed_at (= effective_at): when the change takes (or took) effect in the history: a
 --   scheduled version's effective date, else the fetch that saw the change (history before a
 --   fetch is never rewritten); announced_at: when ratedeck first saw it (withdrawn: when it saw
---   the withdrawal); notice_days = changed_at - announced_at (0 for a change seen only once in
---   force); stated_effective_at: the carrier's own effective date for the new version, if any.
+--   the withdrawal); notice_days = whole UTC calendar days from announced_at to changed_at (0 for a
+--   change seen only once in force); stated_effective_at: the carrier's own effective date for the new version, if any.
 CREATE OR REPLACE VIEW voice_rate_change AS
 WITH baseline AS (
     SELECT tech_prefix, min(snapshot_id) AS baseline_snapshot_id
@@ -114,8 +114,10 @@ SELECT md5(concat_ws('|', tech_prefix, prefix, change_type,
        changed_at,
        changed_at AS effective_at,
        announced_at,
-       round((epoch(changed_at) - epoch(announced_at)) / 86400.0, 2)::DECIMAL(10, 2)
-           AS notice_days,
+       -- calendar days (UTC) from the day ratedeck first saw the change to the day it takes
+       -- effect: "announced 7 days ahead" is 7, whatever the hour of the download
+       date_diff('day', CAST(timezone('UTC', announced_at) AS DATE),
+                 CAST(timezone('UTC', changed_at) AS DATE)) AS notice_days,
        snapshot_id,
        stated_effective_at
 FROM all_changes;

@@ -283,12 +283,15 @@ class EmulatorApp:
             return _json(
                 422, {"errors": {"task_type": ["is not included in the list"]}}, JSON_PLAIN
             )
+        channel = form.fields.get("parse_channel", "0").strip()
         task = self.speech.create(
             form.fields.get("languages", "en"),
             task_type,
             form.fields.get("remote_identifier", ""),
             form.files["recording"][1],
             self._day.date,
+            webhook_url=form.fields.get("webhook_url") or None,
+            parse_channel=int(channel) if channel in ("0", "1", "2") else 0,
         )
         return _json(201, {"task": {"id": task.id}}, JSON_PLAIN)
 

@@ -26,6 +26,8 @@ class SpeechTask:
     remote_identifier: str
     duration: int
     created_on: date
+    webhook_url: str | None = None  # recorded (not called): tests check what the client sent
+    parse_channel: int = 0
 
 
 class SpeechTasks:
@@ -35,7 +37,15 @@ class SpeechTasks:
         self._next_id = FIRST_TASK_ID
 
     def create(
-        self, languages: str, task_type: str, remote_identifier: str, audio: bytes, on: date
+        self,
+        languages: str,
+        task_type: str,
+        remote_identifier: str,
+        audio: bytes,
+        on: date,
+        *,
+        webhook_url: str | None = None,
+        parse_channel: int = 0,
     ) -> SpeechTask:
         langs = tuple(code.strip().lower() for code in languages.split(",") if code.strip())
         with self._lock:
@@ -46,6 +56,8 @@ class SpeechTasks:
                 remote_identifier,
                 max(1, len(audio) // BYTES_PER_SECOND),
                 on,
+                webhook_url,
+                parse_channel,
             )
             self._tasks[task.id] = task
             self._next_id += 1

@@ -29,6 +29,7 @@ from pipeline.commpeak.emulator.reference import (
 
 UNITS_PER_CURRENCY = 100_000
 MIN_UNITS = 100  # 0.001 per minute: no price goes below it
+SHOWCASE_PREFIX = "35389"  # GET /rates/{tp}/search?prefix=35389 in the Postman collection
 INCREMENTS = ((1, 1), (60, 60), (60, 1), (30, 6), (6, 6), (30, 30))
 INCREMENT_WEIGHTS = (45, 15, 15, 15, 5, 5)
 SPECIAL_FIXED_BANDS = {  # units per minute
@@ -110,7 +111,13 @@ def _priority_order(seed: int, plan: tuple[NumberingEntry, ...]) -> list[Numberi
     rest = sorted((e for e in plan if e.kind in (OPERATOR, AREA)), key=lambda e: e.prefix)
     rng.shuffle(groups)
     rng.shuffle(rest)
-    return roots + groups + rest
+    # the collection's search example (35389: Ireland - Mobile and its operator ranges) opens
+    # every deck of a few hundred prefixes or more; the others keep their seeded order
+    showcase = sorted(
+        (e for e in groups + rest if e.prefix.startswith(SHOWCASE_PREFIX)), key=lambda e: e.prefix
+    )
+    others = [e for e in groups + rest if not e.prefix.startswith(SHOWCASE_PREFIX)]
+    return roots + showcase + others
 
 
 def _number_blocks(

@@ -11,10 +11,11 @@ from lookup_warehouse import STANDARD_HISTORY, insert_versions
 from pipeline.warehouse.migrate import apply_migrations
 
 
-@pytest.fixture
-def data_dir(tmp_path: Path) -> Path:
-    """A data dir whose published warehouse holds STANDARD_HISTORY (file closed)."""
-    path = tmp_path / "data"
+@pytest.fixture(scope="session")
+def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A data dir whose published warehouse holds STANDARD_HISTORY (file closed). Shared by
+    the session: everything here only reads it (outputs go to each test's tmp_path)."""
+    path = tmp_path_factory.mktemp("lookup") / "data"
     path.mkdir()
     con = duckdb.connect(str(path / "warehouse.duckdb"))
     try:

@@ -9,7 +9,7 @@ from pathlib import Path
 import duckdb
 import pytest
 from aiosmtpd.controller import Controller
-from reports_fixtures import DeckHistory, RecordingHandler, start_smtp
+from reports_fixtures import DeckHistory, RecordingHandler, SmsHistory, start_smtp
 
 from pipeline.settings import Settings, load_settings
 from pipeline.warehouse.migrate import apply_migrations
@@ -31,6 +31,11 @@ def con(warehouse_path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
 @pytest.fixture
 def decks(con: duckdb.DuckDBPyConnection) -> DeckHistory:
     return DeckHistory(con)
+
+
+@pytest.fixture
+def sms(con: duckdb.DuckDBPyConnection) -> SmsHistory:
+    return SmsHistory(con)
 
 
 @pytest.fixture

@@ -14,6 +14,8 @@ import polars as pl
 from aiosmtpd.controller import Controller
 
 from pipeline.ingest.frames import VOICE_RATE_SCHEMA, IngestResult, empty_rejects
+from pipeline.ingest.sms import normalize_sms_rates
+from pipeline.warehouse.sms import ensure_reference, load_sms_snapshot
 from pipeline.warehouse.voice import load_voice_snapshot
 
 T0 = datetime(2026, 11, 1, 6, 0, tzinfo=UTC)  # baseline snapshot
@@ -66,6 +68,46 @@ class DeckHistory:
             result=result,
         )
         return load.snapshot_id
+
+
+class SmsHistory:
+    """Loads SMS rate lists the production way: JSON text as the API writes it, parsed by
+    ``normalize_sms_rates``, loaded by ``load_sms_snapshot`` (names from ``mcc_mnc``)."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
+        self.con = con
+
+    def snapshot(
+        self, channel: str, fetched_at: datetime, rates: dict[tuple[int, int], str]
+    ) -> int:
+        """``rates``: {(mcc, mnc): "0.0450"}, written into the JSON as number literals."""
+        items = [
+            f'{{"rate": {rate}, "mcc": {mcc}, "mnc": {mnc}}}' for (mcc, mnc), rate in rates.items()
+        ]
+        body = ("[" + ",\n ".join(items) + "]").encode()
+        digest = hashlib.sha256(
+            body + channel.encode() + fetched_at.isoformat().encode()
+        ).hexdigest()
+        result = normalize_sms_rates(body, source=f"sms/{channel}.json")
+        load = load_sms_snapshot(
+            self.con,
+            channel=channel,
+            fetched_at=fetched_at,
+            content_sha256=digest,
+            raw_path=f"raw/sms/{digest[:8]}.json",
+            result=result,
+        )
+        return load.snapshot_id
+
+    def add_network(self, mcc: int, mnc: int, country: str, network: str) -> None:
+        """A row of the external MCC/MNC reference (as a rebuilt reference file would bring it):
+        names in the warehouse come from data nobody here controls."""
+        ensure_reference(self.con)
+        self.con.execute(
+            "INSERT INTO mcc_mnc VALUES (?, ?, ?, ?, 'XX', ?, ?, ?, ?, 'Operational', "
+            "'wikipedia', true, false)",
+            [f"{mcc:03d}", f"{mnc:02d}", mcc, mnc, country, network, network, network],
+        )
 
 
 class RecordingHandler:
@@ -168,6 +210,44 @@ def populate_sample(decks: DeckHistory) -> None:
         for r in wholesale
     ]
     decks.snapshot("021001", T1, changed)
+
+
+# SMS: two channels of the demo account; a baseline and a day of changes (names from the real
+# MCC/MNC reference; 272-99 and 100-01 are in no reference: "unknown network").
+SMS_BASE = {
+    "demo:1": {
+        (272, 1): "0.0420",  # Ireland, Vodafone
+        (272, 2): "0.0395",  # Ireland, 3
+        (234, 15): "0.0310",  # United Kingdom, Vodafone UK
+        (234, 10): "0.0305",  # United Kingdom, O2 (UK)
+        (262, 1): "0.0650",  # Germany, Telekom
+        (208, 1): "0.0480",  # France, Orange
+        (208, 10): "0.0470",  # France, SFR
+        (272, 99): "0.0400",  # Ireland, unknown MNC
+    },
+    "demo:2": {(234, 15): "0.0290", (262, 2): "0.0610"},
+}
+SMS_CHANGED = {
+    "demo:1": {
+        (272, 1): "0.0462",  # +10%
+        (272, 2): "0.0395",
+        (234, 15): "0.0279",  # -10%
+        (234, 10): "0.0305",
+        (262, 1): "0.0715",  # +10%
+        (208, 10): "0.0470",  # 208-01 removed
+        (272, 99): "0.0520",  # +30%, unknown network
+        (100, 1): "0.1000",  # new, unknown network (MCC 100 is not assigned)
+        (262, 3): "0.0590",  # new: Germany, O2
+    },
+    "demo:2": {(234, 15): "0.0290", (262, 2): "0.0580"},  # -4.92%
+}
+
+
+def populate_sms_sample(sms: SmsHistory) -> None:
+    for channel, rates in SMS_BASE.items():
+        sms.snapshot(channel, T0, rates)
+    for channel, rates in SMS_CHANGED.items():
+        sms.snapshot(channel, T1, rates)
 
 
 def _scaled(price: str, factor: str) -> str:

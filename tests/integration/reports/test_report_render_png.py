@@ -27,6 +27,15 @@ def test_renders_the_outboxed_email_to_png(con, decks, settings, tmp_path, monke
     assert len(colours) > 20  # the page and its inline chart were drawn, not a blank window
 
 
+def test_a_page_taller_than_the_window_is_shot_whole(con, decks, settings, tmp_path):
+    populate_sample(decks)
+    delivery = report_and_send(con, settings, now=T1 + timedelta(hours=1))
+    out = tmp_path / "report.png"
+    assert main(["--eml", delivery.target, "--out", str(out), "--height", "1200"]) == 0
+    with Image.open(out) as image:
+        assert image.height > 1500  # the window grew to the page, not cut at 1200 px
+
+
 def test_missing_input_is_one_line_error(tmp_path, capsys):
     assert main(["--html", str(tmp_path / "nope.html")]) == 2
     assert "no such file" in capsys.readouterr().err

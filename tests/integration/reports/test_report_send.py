@@ -90,12 +90,16 @@ def test_sends_one_email_with_every_part_and_numbers_from_the_warehouse(
     assert chart.get_content().startswith(b"\x89PNG")
     assert f'src="cid:{chart["Content-ID"].strip("<>")}"' in html
     files = attachments(message)
-    assert sorted(files) == [
+    assert list(files) == [
         "ratedeck-voice-changes-20261102-0700.csv",
-        "ratedeck-voice-changes-20261102-0700.xlsx",
+        "ratedeck-price-changes-20261102-0700.xlsx",
     ]
 
-    sheet = openpyxl.load_workbook(io.BytesIO(files[sorted(files)[1]]))["Voice changes"]
+    workbook = openpyxl.load_workbook(
+        io.BytesIO(files["ratedeck-price-changes-20261102-0700.xlsx"])
+    )
+    assert workbook.sheetnames == ["Voice changes"]  # no SMS changes: no SMS sheet
+    sheet = workbook["Voice changes"]
     header = [c.value for c in sheet[1]]
     cells = [dict(zip(header, (c.value for c in row), strict=True)) for row in sheet.iter_rows(2)]
     expected = con.execute(
@@ -311,7 +315,7 @@ def test_short_notice_increase_is_flagged_in_the_announced_section(con, settings
     announced = report.html.split("Announced changes")[1].split("</table>")[0]
     assert announced.count("short notice</span>") == 1
     assert announced.index("Germany") < announced.index("Brazil")  # by effective date
-    assert "2026-11-05 06:00 UTC (3.0 d notice) current 49 Germany" in report.text
+    assert "2026-11-05 06:00 UTC (3 d notice) current 49 Germany" in report.text
     assert "[SHORT NOTICE]" in report.text
 
 

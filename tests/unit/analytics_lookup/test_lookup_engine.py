@@ -25,7 +25,7 @@ from lookup_reference import (
 from pipeline.analytics.lpm import CostOverflowError, DeckError, LpmEngine, epoch_us
 from pipeline.analytics.numbers import number_problem, parse_numbers
 
-FAST = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+FAST = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 def _rate(deck: list[Version], numbers, durations, at, *, decimals=6, **engine_options):

@@ -65,6 +65,7 @@ messy = st.lists(
     st.one_of(
         st.none(),
         st.text(alphabet="0123456789", max_size=25),
+        st.text(alphabet="0000000001", min_size=18, max_size=24),  # long, leading zeros
         st.text(alphabet="00000+123 -.()[]", max_size=12),
         st.text(alphabet="0123456789+ -.()[]aZé#/\t", max_size=14),
     ),
@@ -72,7 +73,7 @@ messy = st.lists(
 )
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(raw=messy, block=st.sampled_from([1, 3, 1 << 18]))
 def test_bulk_parsing_agrees_with_one_at_a_time(raw, block):
     with pytest.MonkeyPatch.context() as patch:
@@ -85,6 +86,20 @@ def test_bulk_parsing_agrees_with_one_at_a_time(raw, block):
     good = [(d or "") for d, _ in expected]
     assert parsed.keys.tolist() == [_key(d) if d else 0 for d in good]
     assert parsed.lengths.tolist() == [len(d) for d in good]
+
+
+@pytest.mark.parametrize(
+    "digits",
+    [
+        "010000000000000000000",
+        "01000000000000000000",
+        "0100000000000000000",
+        "99999999999999999999",
+    ],
+)
+def test_long_numbers_key_on_their_first_19_digits(digits):
+    parsed = parse_numbers(pl.Series([digits]))
+    assert (parsed.keys.tolist(), parsed.lengths.tolist()) == ([_key(digits)], [len(digits)])
 
 
 def test_select_keeps_fixes_aligned():

@@ -85,7 +85,8 @@ def test_retry_after_seconds_and_dates():
     assert parse_retry_after(" 0 ") == 0.0
     assert parse_retry_after("Tue, 14 Nov 2023 22:14:20 GMT", now=lambda: now) == 60.0
     assert parse_retry_after("Tue, 14 Nov 2023 22:00:00 GMT", now=lambda: now) == 0.0
-    for garbage in (None, "", "soon", "-5", "1.5"):
+    assert parse_retry_after("0.01") == 0.01  # the emulator's fractional form
+    for garbage in (None, "", "soon", "-5"):
         assert parse_retry_after(garbage) is None
 
 

@@ -66,7 +66,7 @@ def test_csv_leaves_negative_numbers_as_numbers():
 
 
 def test_xlsx_numbers_dates_and_formats():
-    data = changes_xlsx(section([record("Ireland"), record("UK", new_price=None)]))
+    data = changes_xlsx([section([record("Ireland"), record("UK", new_price=None)])])
     sheet = openpyxl.load_workbook(io.BytesIO(data))["Voice changes"]
     header = [c.value for c in sheet[1]]
     assert header == [c.header for c in COLUMNS]
@@ -84,7 +84,7 @@ def test_xlsx_numbers_dates_and_formats():
 
 @pytest.mark.parametrize("hostile", HOSTILE)
 def test_xlsx_never_stores_a_formula(hostile):
-    data = changes_xlsx(section([record(hostile)]))
+    data = changes_xlsx([section([record(hostile)])])
     cell = openpyxl.load_workbook(io.BytesIO(data))["Voice changes"]["B2"]
     assert cell.data_type == "s"
     # XML has no bare CR: it reads back as a line feed, still behind the quote

@@ -1,0 +1,137 @@
+"""``ratedeck demo`` end to end, as a subprocess on a tmp data dir, twice."""
+
+from __future__ import annotations
+
+import json
+import re
+from email import message_from_bytes, policy
+from pathlib import Path
+
+from pipeline.settings import load_settings
+from pipeline.warehouse.db import Warehouse
+
+DEMO_TECH_PREFIXES = ("current", "021001", "021002")
+DEMO_SMS_FOLDERS = ("demo_1", "demo_2")  # channel demo:1 / demo:2 in the landing zone
+NOTICE_DAYS = 7
+# "12 price changes" (voice only), "5 SMS price changes", "12 voice and 5 SMS price changes"
+SUBJECT_COUNTS = re.compile(
+    r"^ratedeck: (?:(?P<voice>\d+) voice and (?P<sms>\d+) SMS"
+    r"|(?P<sms_only>\d+) SMS|(?P<voice_only>\d+)) price changes?\b"
+)
+SMALL_DEMO_TOML = """\
+[voice]
+tech_prefixes = ["021001"]
+
+[sms]
+channels = []
+"""
+
+
+def query(data_dir: Path, sql: str, params: list | None = None) -> list[tuple]:
+    settings = load_settings(env={"RATEDECK_DATA_DIR": str(data_dir)})
+    with Warehouse(settings).reader() as con:
+        return con.execute(sql, params or []).fetchall()
+
+
+def subject_counts(subject: str) -> tuple[int, int]:
+    match = SUBJECT_COUNTS.match(subject)
+    assert match, subject
+    voice = match["voice"] or match["voice_only"] or 0
+    sms = match["sms"] or match["sms_only"] or 0
+    return int(voice), int(sms)
+
+
+def notice_counts(data_dir: Path) -> tuple[int, int]:
+    """(announced, short-notice increases) as the finance report counts them: announced is
+    dated after the fetch that first saw it; a short-notice increase is an increase in a dated
+    deck (or announced ahead) with less than report.notice_days of notice, zero included."""
+    [(announced, short_notice)] = query(
+        data_dir,
+        "SELECT count(*) FILTER (WHERE changed_at > announced_at AND change_type <> 'withdrawn'),"
+        " count(*) FILTER (WHERE change_type = 'increase' AND notice_days < ?"
+        " AND (changed_at > announced_at OR stated_effective_at IS NOT NULL))"
+        " FROM voice_rate_change",
+        [NOTICE_DAYS],
+    )
+    return announced, short_notice
+
+
+def test_demo_end_to_end(first_demo, demo_dir):
+    result = first_demo.result()
+    assert result.returncode == 0, result.stderr[-3000:]
+
+    # one finance email, whose subject counts what the published warehouse holds
+    [eml] = sorted((demo_dir / "outbox").glob("*.eml"))
+    message = message_from_bytes(eml.read_bytes(), policy=policy.default)
+    [(voice_changes, sms_changes)] = query(
+        demo_dir,
+        "SELECT (SELECT count(*) FROM voice_rate_change), (SELECT count(*) FROM sms_rate_change)",
+    )
+    assert subject_counts(message["subject"]) == (voice_changes, sms_changes)
+    assert voice_changes > 0 and sms_changes > 0
+
+    # raw downloads: one per tech prefix (and SMS channel) per market day
+    for tech_prefix in DEMO_TECH_PREFIXES:
+        assert len(list((demo_dir / "raw" / "voice" / tech_prefix).iterdir())) == 2
+    for channel in DEMO_SMS_FOLDERS:
+        assert len(list((demo_dir / "raw" / "sms" / channel).iterdir())) == 2
+    snapshots = query(demo_dir, "SELECT tech_prefix, count(*) FROM voice_snapshot GROUP BY 1")
+    assert dict(snapshots) == dict.fromkeys(DEMO_TECH_PREFIXES, 2)
+
+    # issue 8: at least one announced change and one short-notice increase
+    announced, short_notice = notice_counts(demo_dir)
+    assert announced >= 1 and short_notice >= 1
+    assert "[SHORT NOTICE]" in message.get_body(("plain",)).get_content()
+
+    # day 2's run summary counts the changes it detected; the "what changed" block agrees
+    out = result.stdout
+    total = voice_changes + sms_changes
+    detected = f"{total} price change(s) detected ({voice_changes} voice, {sms_changes} SMS)"
+    assert detected in out, out
+    assert "what changed on day 2" in out
+    assert re.search(rf"^voice changes\s+{voice_changes}\b", out, re.M), out
+    assert re.search(rf"^SMS changes\s+{sms_changes}\b", out, re.M), out
+    assert re.search(rf"^announced \(future-dated\)\s+{announced}\s+earliest effective", out, re.M)
+    assert re.search(rf"^short-notice increases\s+{short_notice}\b", out, re.M), out
+    assert f"finance email: {eml}" in out
+    assert f"subject:       {message['subject']}" in out
+    assert "Traceback" not in result.stderr
+
+
+def test_demo_again_wipes_its_own_data(ratedeck, first_demo, demo_dir):
+    assert first_demo.result().returncode == 0
+    config = demo_dir.parent / "small-demo.toml"
+    config.write_text(SMALL_DEMO_TOML)
+
+    result = ratedeck(
+        "demo",
+        "--json",
+        "--deck-size",
+        "400",
+        "--config",
+        str(config),
+        cwd=demo_dir.parent,
+        RATEDECK_DATA_DIR=str(demo_dir),
+    )
+
+    assert result.returncode == 0, result.stderr[-3000:]
+    doc = json.loads(result.stdout)  # one JSON document and nothing else on stdout
+    assert doc["ok"] is True
+    assert [day["label"] for day in doc["days"]] == ["day 1 (baseline)", "day 2"]
+    assert all(day["ok"] for day in doc["days"])
+    changed = doc["what_changed"]
+    assert changed["voice_total"] == doc["days"][1]["totals"]["voice_changes"] > 0
+    assert changed["sms_total"] == 0
+    assert changed["announced"] >= 1 and changed["short_notice_increases"] >= 1
+    # the first run's data is gone: one tech prefix, two snapshots, one email
+    assert query(demo_dir, "SELECT tech_prefix, count(*) FROM voice_snapshot GROUP BY 1") == [
+        ("021001", 2)
+    ]
+    assert sorted(p.name for p in (demo_dir / "raw" / "voice").iterdir()) == ["021001"]
+    assert not (demo_dir / "raw" / "sms").exists()
+    [eml] = (demo_dir / "outbox").glob("*.eml")
+    assert doc["locations"]["email"] == str(eml)
+    assert doc["locations"]["warehouse"] == str(demo_dir / "warehouse.duckdb")
+    message = message_from_bytes(eml.read_bytes(), policy=policy.default)
+    assert changed["email_subject"] == message["subject"]
+    assert subject_counts(message["subject"]) == (changed["voice_total"], 0)

@@ -1,0 +1,68 @@
+"""``ratedeck run`` against an emulator the test starts, and the demo's refusal to wipe a data
+dir it did not write: subprocesses on tmp data dirs."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from pathlib import Path
+
+from pipeline.commpeak.emulator import EmulatorServer, Market
+from pipeline.settings import load_settings
+from pipeline.warehouse.db import Warehouse
+
+
+def query(data_dir: Path, sql: str) -> list[tuple]:
+    settings = load_settings(env={"RATEDECK_DATA_DIR": str(data_dir)})
+    with Warehouse(settings).reader() as con:
+        return con.execute(sql).fetchall()
+
+
+def test_demo_refuses_a_data_dir_it_did_not_write(ratedeck, tmp_path):
+    data_dir = tmp_path / "data"
+    (data_dir / "raw").mkdir(parents=True)
+    keep = data_dir / "raw" / "precious.csv"
+    keep.write_text("prefix,price\n44,0.01\n")
+
+    result = ratedeck("demo", cwd=tmp_path, RATEDECK_DATA_DIR=str(data_dir))
+
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert result.stderr.startswith("ratedeck: error: ")
+    assert "holds data that the demo did not write" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert keep.read_text() == "prefix,price\n44,0.01\n"
+
+
+def test_run_select_balance_against_an_emulator(ratedeck, tmp_path):
+    market = Market(seed=11, start_date=date(2026, 11, 1), deck_size=50)
+    data_dir = tmp_path / "data"
+    with EmulatorServer(market, api_key="e2e-key", market_date=date(2026, 11, 1)) as server:
+        result = ratedeck(
+            "run",
+            "--select",
+            "balance",
+            cwd=tmp_path,
+            RATEDECK_DATA_DIR=str(data_dir),
+            COMMPEAK_BASE_URL=server.url,
+            COMMPEAK_API_KEY="e2e-key",
+        )
+        paths = [r.path for r in server.request_log]
+
+    assert result.returncode == 0, result.stderr
+    assert paths == ["/customer"]
+    assert re.search(r"^balance\s+ok\b", result.stdout, re.M), result.stdout
+    assert "0 voice deck(s) and 0 SMS rate list(s) loaded" in result.stdout
+    assert "Traceback" not in result.stderr
+    balance = market.day(date(2026, 11, 1)).customer()["balance"]
+    assert query(data_dir, "SELECT balance FROM balance_snapshot") == [(balance,)]
+
+
+def test_run_select_bogus_is_a_usage_error(ratedeck, tmp_path):
+    result = ratedeck("run", "--select", "bogus", cwd=tmp_path, RATEDECK_DATA_DIR=str(tmp_path))
+
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert result.stderr.strip().splitlines() == [
+        "ratedeck: error: --select: unknown area bogus (choose from voice, sms, balance)"
+    ]

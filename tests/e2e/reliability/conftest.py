@@ -1,0 +1,34 @@
+"""Fixtures for the end-to-end reliability tests: the real ``ratedeck`` CLI in child processes
+against the emulator on loopback, with a ratedeck.toml and a data dir in tmp_path."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+# the shared helpers live with the integration reliability tests
+sys.path.append(str(Path(__file__).resolve().parents[2] / "integration" / "reliability"))
+
+from reliability_e2e_support import Cli, cli_env, write_config
+from reliability_support import API_KEY, MARKET_START, TECH_PREFIX
+
+from pipeline.commpeak.emulator import EmulatorServer, Market
+
+
+@pytest.fixture
+def emulator() -> Iterator[EmulatorServer]:
+    market = Market(
+        seed=11, start_date=MARKET_START, deck_size=300, tech_prefixes=(TECH_PREFIX, "021002")
+    )
+    with EmulatorServer(market, api_key=API_KEY) as server:
+        yield server
+
+
+@pytest.fixture
+def cli(tmp_path, emulator) -> Cli:
+    data_dir = tmp_path / "data"
+    config = write_config(tmp_path / "ratedeck.toml", [TECH_PREFIX])
+    return Cli(config, cli_env(emulator.url, data_dir), data_dir)

@@ -1,0 +1,121 @@
+"""The benchmarks still run: bench_ingest at tiny sizes prints its tables, and the runner
+(``python -m benchmarks``) finds a ``main`` in every ``benchmarks/bench_*.py``.
+
+No timing is asserted: figures depend on the machine; only the report's shape and the
+non-timing facts in it (row counts, rejects, formats agreeing, a verdict per goal).
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import re
+
+import pytest
+
+from benchmarks import bench_ingest
+from benchmarks.__main__ import arguments_for, discover, resolve
+from benchmarks.__main__ import main as run_benchmarks
+
+ROWS = 1000
+
+
+@pytest.fixture(scope="module")
+def ingest_report() -> str:
+    import contextlib
+    import io
+
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        code = bench_ingest.main(
+            ["--rows", str(ROWS), "--repeat", "1", "--history-rows", "200", "--days", "3"]
+        )
+    assert code == 0
+    return out.getvalue()
+
+
+def _table_row(report: str, label: str) -> list[str]:
+    rows = [line.split() for line in report.splitlines() if line.split()[:1] == [label]]
+    assert len(rows) == 1, f"expected one table row {label!r} in:\n{report}"
+    return rows[0]
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xls", "xlsx"])
+def test_bench_ingest_has_a_row_per_format(ingest_report, fmt):
+    # format, MB, sheets, rows, rejects, normalise, load, total, normalise/raw, total/raw, same
+    cells = _table_row(ingest_report, fmt)
+    assert len(cells) == 11
+    assert cells[2:5] == ["1", str(ROWS), "0"]
+    assert cells[8].endswith("x") and cells[9].endswith("x")
+    assert cells[10] == "yes"  # every format normalises to the CSV's rows
+
+
+def test_bench_ingest_prints_baseline_and_header(ingest_report):
+    lines = ingest_report.splitlines()
+    assert lines[0].startswith(f"bench_ingest: {ROWS}-prefix emulator deck")
+    assert "load average" in lines[0]
+    header = next(line for line in lines if line.startswith("format"))
+    for column in ("normalise ms", "load ms", "normalise/raw", "total/raw"):
+        assert column in header
+    baseline = next(line for line in lines if line.startswith("raw polars.read_csv"))
+    assert "1.0x" in baseline
+    assert lines[-1].startswith("after: load average")
+
+
+def test_bench_ingest_gives_a_verdict_per_goal(ingest_report):
+    goals = {
+        r"CSV ingest \(normalise\) vs raw parse": r"\d+\.\dx",
+        r"changed \d+-row deck, CSV bytes -> history": r"\d+\.\d{3} s",
+        r"3 days: stored / \(deck \+ changes\)": r"\d+\.\d\dx",
+    }
+    for label, measured in goals.items():
+        pattern = rf"^{label}\s+{measured}\s+<=? [0-9.]+ ?[sx]\s+(PASS|MISS)(\s+{measured})?$"
+        assert re.search(pattern, ingest_report, re.MULTILINE), f"{label}\n{ingest_report}"
+    assert f"the goals are set for a 100000-prefix deck; this one has {ROWS}" in ingest_report
+
+
+def test_bench_ingest_history_counts_add_up(ingest_report):
+    found = re.search(
+        r"history: 3 market days of a (\d+)-prefix emulator deck: (\d+) changes .* -> "
+        r"(\d+) rows stored vs deck \+ changes = (\d+)",
+        ingest_report,
+    )
+    assert found, ingest_report
+    deck, changes, stored, total = map(int, found.groups())
+    assert deck == 200 and total == deck + changes
+    assert deck <= stored <= total  # removals close a version, they add none
+
+
+def test_bench_ingest_refuses_bad_options(capsys):
+    with pytest.raises(SystemExit) as exited:
+        bench_ingest.main(["--formats", "csv,pdf"])
+    assert exited.value.code == 2
+    assert "unknown format(s) pdf" in capsys.readouterr().err
+
+
+def test_every_benchmark_module_has_a_main():
+    names = discover()
+    assert "bench_ingest" in names and "bench_history" in names
+    for name in names:
+        module = importlib.import_module(f"benchmarks.{name}")
+        entry = getattr(module, "main", None)
+        assert callable(entry), f"benchmarks/{name}.py has no main(argv)"
+        assert list(inspect.signature(entry).parameters)[:1] == ["argv"], name
+
+
+def test_runner_picks_modules_and_quick_flags():
+    available = discover()
+    assert resolve([], available) == available
+    assert resolve(["ingest", "bench_ingest"], available) == ["bench_ingest"]
+    with pytest.raises(ValueError, match="unknown benchmark"):
+        resolve(["nope"], available)
+    assert arguments_for(bench_ingest, quick=True) == ["--quick"]
+    assert arguments_for(bench_ingest, quick=False) == []
+
+
+def test_runner_lists_and_refuses_unknown_names(capsys):
+    assert run_benchmarks(["--list"]) == 0
+    assert capsys.readouterr().out.split() == discover()
+    with pytest.raises(SystemExit) as exited:
+        run_benchmarks(["no_such_bench"])
+    assert exited.value.code == 2

@@ -1,0 +1,81 @@
+"""Test-only driver, run as a child process: loads a big voice deck through the stage functions
+and stalls at a chosen point so the test can SIGKILL it there. Nothing in product code knows
+about it: the stall is monkeypatched in here.
+
+    python reliability_crash_driver.py MODE DATA_DIR READY_FILE ROWS
+
+MODE ``transaction``: stalls inside the load transaction, after the rate history and the
+snapshot row were written but before COMMIT. ``publish``: the load has committed, and the
+publish copy (working copy -> published file) stalls halfway through.
+Writes READY_FILE when it has reached the point, then sleeps until killed.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pipeline.warehouse.db as db
+import pipeline.warehouse.voice as warehouse_voice
+from pipeline.landing import LandingZone
+from pipeline.settings import Settings
+from pipeline.stages.voice import load_voice_deck, normalise_voice_deck
+
+
+def synthetic_deck(rows: int, price: str) -> bytes:
+    lines = ["Destination,Prefix,Price,Billing Increments"]
+    lines += [f"Destination {i},{1_000_000 + i},{price},60/1" for i in range(rows)]
+    return ("\n".join(lines) + "\n").encode()
+
+
+def stall(ready: Path) -> None:
+    ready.write_text("ready", encoding="utf-8")
+    while True:
+        time.sleep(60)
+
+
+def main(mode: str, data_dir: str, ready_file: str, rows: str) -> int:
+    settings = Settings().with_overrides(paths={"data_dir": data_dir})
+    ready = Path(ready_file)
+    landed = LandingZone(settings.data_dir).store_bytes(
+        "voice",
+        "021001",
+        synthetic_deck(int(rows), "0.0200"),
+        ext="csv",
+        fetched_at=datetime.now(UTC),
+    )
+    deck = normalise_voice_deck(settings, landed)
+    print(landed.relative_path, flush=True)  # the test replays this file afterwards
+
+    if mode == "transaction":
+        insert_snapshot = warehouse_voice._insert_snapshot
+
+        def insert_then_stall(*args, **kwargs):
+            insert_snapshot(*args, **kwargs)
+            stall(ready)
+
+        warehouse_voice._insert_snapshot = insert_then_stall
+    elif mode == "publish":
+        published_dir = settings.warehouse_path.resolve().parent
+        copyfile = shutil.copyfile
+
+        def half_copy_then_stall(src, dst, *args, **kwargs):
+            if Path(dst).resolve().parent != published_dir:
+                return copyfile(src, dst, *args, **kwargs)
+            data = Path(src).read_bytes()
+            with open(dst, "wb") as handle:
+                handle.write(data[: len(data) // 2])
+            stall(ready)
+
+        db.shutil.copyfile = half_copy_then_stall  # delegates for every other destination
+    else:
+        raise SystemExit(f"unknown mode {mode!r}")
+    load_voice_deck(settings, deck)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(*sys.argv[1:]))
