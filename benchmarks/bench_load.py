@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import json
 import multiprocessing
+import os
 import resource
 import sys
 import tempfile
@@ -57,6 +58,7 @@ class LoadReport:
     rows_loaded: int = 0
     bytes_fetched: int = 0
     snapshots: int = 0
+    warehouse_mb: float = 0.0  # the published file each load copies (publishes) in full
 
     def seconds(self, name: str) -> float:
         return next(p.seconds for p in self.phases if p.name == name)
@@ -199,6 +201,7 @@ def run(
                 "SELECT count(*), sum(row_count) FROM voice_snapshot"
             ).fetchall()[0]
             current = con.execute("SELECT count(*) FROM voice_rate_current").fetchall()[0][0]
+        report.warehouse_mb = settings.warehouse_path.stat().st_size / 1e6
         if report.snapshots != tech_prefixes or current != report.rows_loaded:
             raise RuntimeError(
                 f"loaded {report.snapshots} snapshots / {current} current rates, expected "
@@ -208,9 +211,11 @@ def run(
 
 
 def render(report: LoadReport) -> str:
+    one, five, _ = os.getloadavg()
     lines = [
         f"bench_load: {report.tech_prefixes} tech prefixes x {report.deck_size:,} prefixes, "
-        f"concurrency {report.concurrency}, latency {report.latency_s:g} s",
+        f"concurrency {report.concurrency}, latency {report.latency_s:g} s; "
+        f"load average {one:.2f} {five:.2f} on {os.cpu_count()} CPUs",
         f"{'phase':<18} {'wall s':>8} {'peak RSS MB':>12}  detail",
     ]
     for phase in report.phases:
@@ -221,7 +226,7 @@ def render(report: LoadReport) -> str:
     lines.append(
         f"fetch speed-up, concurrency {report.concurrency} vs 1: {report.fetch_speedup:.2f}x; "
         f"fetch+normalise+load {pipeline_s:.1f} s for {report.rows_loaded:,} rows "
-        f"in {report.snapshots} snapshots"
+        f"in {report.snapshots} snapshots; warehouse {report.warehouse_mb:.0f} MB"
     )
     return "\n".join(lines)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dagster as dg
 import polars as pl
 
+from pipeline.landing import LandedFile
 from pipeline.settings import Settings
 from pipeline.stages.checks import CheckOutcome
 from pipeline.warehouse.db import Warehouse
@@ -51,6 +52,16 @@ def markdown_preview(frame: pl.DataFrame, limit: int = 10) -> dg.MetadataValue:
         cells = ["" if v is None else str(v).replace("|", "\\|") for v in row]
         lines.append("| " + " | ".join(cells) + " |")
     return dg.MetadataValue.md("\n".join(lines))
+
+
+def landed_metadata(landed: LandedFile) -> dict[str, object]:
+    """Where a fetched answer was kept in the landing zone, for the Dagster UI."""
+    return {
+        "path": landed.relative_path,
+        "bytes": landed.size_bytes,
+        "sha256": landed.sha256,
+        "fetched_at": landed.fetched_at.isoformat(),
+    }
 
 
 def snapshot_changes(

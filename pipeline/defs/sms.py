@@ -13,6 +13,7 @@ from pipeline.defs.common import (
     changes_metadata,
     check_result,
     deck_check_specs,
+    landed_metadata,
     markdown_preview,
     snapshot_changes,
 )
@@ -44,11 +45,7 @@ def build_sms_defs(settings: Settings) -> tuple[list, list]:
             landed = stages.fetch_sms_rates(settings, client, channel)
         return dg.MaterializeResult(
             value=landed,
-            metadata={
-                "path": landed.relative_path,
-                "bytes": landed.size_bytes,
-                "sha256": landed.sha256,
-            },
+            metadata=landed_metadata(landed),
         )
 
     @dg.asset(

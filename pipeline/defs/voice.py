@@ -13,6 +13,7 @@ from pipeline.defs.common import (
     changes_metadata,
     check_result,
     deck_check_specs,
+    landed_metadata,
     markdown_preview,
     snapshot_changes,
 )
@@ -44,12 +45,7 @@ def build_voice_defs(settings: Settings) -> tuple[list, list]:
             landed = stages.fetch_voice_deck(settings, client, context.partition_key)
         return dg.MaterializeResult(
             value=landed,
-            metadata={
-                "path": landed.relative_path,
-                "bytes": landed.size_bytes,
-                "sha256": landed.sha256,
-                "fetched_at": landed.fetched_at.isoformat(),
-            },
+            metadata=landed_metadata(landed),
         )
 
     @dg.asset(

@@ -45,6 +45,8 @@ def split_duplicates(
     """
     multi_sheet = len(sheets) > 1
     key = list(KEY)
+    if valid["prefix"].n_unique() == valid.height:
+        return valid, valid.clear()  # the common case: no prefix repeats, so no key does
     repeated = valid.select(key).is_duplicated()
     if not repeated.any():
         return valid, valid.clear()

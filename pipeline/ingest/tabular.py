@@ -30,7 +30,7 @@ from pipeline.ingest.headers import (
     find_header,
     positional_mapping,
 )
-from pipeline.ingest.sniff import DELIMITERS, UTF8_BOM, DeckFormat, decode_text
+from pipeline.ingest.sniff import DELIMITERS, UTF8_BOM, UTF16_BOMS, DeckFormat, decode_text
 
 EXCEL_1900_EPOCH = datetime(1899, 12, 30)  # serial 1 = 1900-01-01 (Lotus leap-year bug kept)
 EXCEL_1904_EPOCH = datetime(1904, 1, 1)
@@ -76,6 +76,9 @@ def _no_header(source: str, where: str = "") -> NoHeaderError:
 
 
 def _read_csv(data: bytes, source: str) -> RawDeck:
+    fast = _read_utf8_csv(data)
+    if fast is not None:
+        return fast
     text, encoding = decode_text(data)
     notes = [] if encoding == "utf-8" else [f"decoded as {encoding} (not valid UTF-8)"]
     as_is = encoding == "utf-8" and not data.startswith(UTF8_BOM)
@@ -85,8 +88,48 @@ def _read_csv(data: bytes, source: str) -> RawDeck:
     found = _find_csv_header([line.rstrip("\r") for line in head_lines])
     if found is None:
         raise _no_header(source)
+    return _csv_deck(data if as_is else text.encode(), found, notes)
+
+
+def _read_utf8_csv(data: bytes) -> RawDeck | None:
+    """The common case without decoding the whole file: UTF-8 (BOM or not) with LF or CRLF
+    line ends. Only the head is decoded (to find the header); polars reads the bytes and
+    validates the UTF-8 itself. None when the file needs the general path (other encodings,
+    CR-only line ends, UTF-16), which then decides everything from scratch.
+    """
+    if data.startswith(UTF16_BOMS):
+        return None
+    payload = data[len(UTF8_BOM) :] if data.startswith(UTF8_BOM) else data
+    head_end = _end_of_line(payload, _HEADER_SCAN_LINES)
+    if head_end < 0:  # the whole file is the head: the general path costs nothing more
+        return None
+    try:
+        head = payload[:head_end].decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    found = _find_csv_header([line.rstrip("\r") for line in head.split("\n")])
+    if found is None:
+        return None  # the general path decides (and words) the error
+    try:
+        return _csv_deck(payload, found, [])
+    except pl.exceptions.ComputeError as exc:
+        if "utf-8" in str(exc).lower():
+            return None  # invalid UTF-8 past the head: decode as the general path does
+        raise
+
+
+def _end_of_line(payload: bytes, lines: int) -> int:
+    """Offset of the newline ending line ``lines`` (1-based), or -1 if the file is shorter."""
+    position = -1
+    for _ in range(lines):
+        position = payload.find(b"\n", position + 1)
+        if position < 0:
+            return -1
+    return position
+
+
+def _csv_deck(payload: bytes, found: tuple[str, int, ColumnMapping], notes: list[str]) -> RawDeck:
     delimiter, header_line, mapping = found
-    payload = data if as_is else text.encode()
     # With a header, polars reads it too, so the header (not the first data line) fixes the
     # width; the names come from our own parse (unique, blanks named).
     frame = pl.read_csv(

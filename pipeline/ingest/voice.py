@@ -288,21 +288,22 @@ def _parse_distinct(frame: pl.DataFrame, column: str, *parsed: pl.Expr) -> pl.Da
 
 
 def _attach(frame: pl.DataFrame, column: str, parsed: pl.DataFrame) -> pl.DataFrame:
-    """Joins the per-value results back onto the rows (a broadcast when there is one value)."""
+    """Puts the per-value results back on the rows (a broadcast when there is one value).
+
+    Each row's value is mapped to its position among the few distinct values (null maps like
+    any value), and every parsed column is gathered by it: cheaper than a join.
+    """
+    results = [name for name in parsed.columns if name != "_key"]
     if parsed.height == 1:
         return frame.with_columns(
-            pl.lit(parsed[name][0], dtype=parsed[name].dtype).alias(name)
-            for name in parsed.columns
-            if name != "_key"
+            pl.lit(parsed[name][0], dtype=parsed[name].dtype).alias(name) for name in results
         )
-    return frame.join(
-        parsed,
-        left_on=column,
-        right_on="_key",
-        how="left",
-        nulls_equal=True,
-        maintain_order="left",
+    if frame.height == 0:
+        return frame.with_columns(parsed[name].clear() for name in results)
+    positions = frame[column].replace_strict(
+        parsed["_key"], pl.int_range(parsed.height, dtype=pl.UInt32, eager=True)
     )
+    return frame.with_columns(parsed[name].gather(positions).alias(name) for name in results)
 
 
 def _rows_frame(valid: pl.DataFrame) -> pl.DataFrame:

@@ -9,6 +9,7 @@ import uuid
 from email.message import EmailMessage
 from pathlib import Path
 
+from pipeline.durable import fsync_dir
 from pipeline.notify.errors import OutboxError
 
 _SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,150}")
@@ -37,18 +38,5 @@ def write_eml(message: EmailMessage, outbox_dir: Path, name: str) -> Path:
     finally:
         with contextlib.suppress(OSError):  # nothing to clean up if the folder is unusable
             tmp.unlink(missing_ok=True)
-    _fsync_dir(path.parent)
+    fsync_dir(path.parent)
     return path
-
-
-def _fsync_dir(directory: Path) -> None:
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)

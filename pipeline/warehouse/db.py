@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING
 
 import duckdb
 
+from pipeline.durable import fsync_dir
 from pipeline.warehouse.errors import WarehouseError, WarehouseLockedError, WarehouseMissingError
 from pipeline.warehouse.migrate import apply_migrations
 
@@ -200,7 +201,7 @@ class Warehouse:
             raise WarehouseError(f"cannot publish {self.published_path}: {exc}") from exc
         finally:
             tmp.unlink(missing_ok=True)
-        _fsync_dir(target_dir)
+        fsync_dir(target_dir)
 
     @contextmanager
     def _lock(self, *, exclusive: bool) -> Iterator[None]:
@@ -246,16 +247,3 @@ def _remove_stale_copies(path: Path) -> None:
     for stale in path.parent.glob(f".{path.name}.*.tmp"):
         if _COPY_SUFFIX.fullmatch(stale.name[len(path.name) + 2 :]):
             stale.unlink(missing_ok=True)
-
-
-def _fsync_dir(directory: Path) -> None:
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)

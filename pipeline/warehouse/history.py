@@ -250,6 +250,8 @@ def _template(name: str, spec: HistorySpec, *, dedupe: bool = False, schedules: 
         "value_cols": cols("{c}", values),
         "key_coalesce": cols("coalesce(s.{c}, d.{c}) AS {c}", keys),
         "key_join": cols("s.{c} = d.{c}", keys, " AND "),
+        # without schedules every slot is -infinity: joining on it would only cost time
+        "slot_join": " AND s.slot = d.slot" if schedules else "",
         "deck_values": cols("d.{c} AS {c}", values),
         "values_same": cols("s.{c} IS NOT DISTINCT FROM d.{c}", values, " AND "),
         "incoming_eff": _q(eff) if eff else "CAST(NULL AS TIMESTAMPTZ)",

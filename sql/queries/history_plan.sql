@@ -3,7 +3,8 @@
 -- names in braces are validated identifiers or column lists; values are bound ($fetched_at,
 -- $scope_N). The deck frame is registered (via Arrow) as the relation history_incoming.
 --
--- Slots pair stored versions with deck rows in ONE full outer join on (key, slot):
+-- Slots pair stored versions with deck rows in ONE full outer join on (key, slot) (on the key
+-- alone when neither side has a schedule: every slot is then -infinity, one per key):
 --   * the version in force at fetched_at: slot -infinity on both sides (the deck's in-force
 --     row is its latest effective date <= fetched_at, or the row without a date);
 --   * a scheduled (future-dated) version: slot = its effective date (= its valid_from).
@@ -42,7 +43,7 @@ paired AS (
            coalesce(s.slot, d.slot) AS slot, d.eff AS deck_eff,
            {key_coalesce}, {deck_values},
            ({values_same}) AS same
-    FROM stored s FULL OUTER JOIN deck d ON {key_join} AND s.slot = d.slot
+    FROM stored s FULL OUTER JOIN deck d ON {key_join}{slot_join}
 ),
 -- pairs with something to do, plus every pair of a key with a schedule (its chain is rebuilt).
 -- Without any schedule (stored or in the deck) history.py leaves out the join with

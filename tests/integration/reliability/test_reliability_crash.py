@@ -23,7 +23,7 @@ from pipeline.warehouse.db import Warehouse
 
 DRIVER = Path(__file__).with_name("reliability_crash_driver.py")
 REPO = Path(__file__).resolve().parents[3]
-BIG_DECK_ROWS = 60_000
+BIG_DECK_ROWS = 30_000
 BASELINE_ROWS = 500
 
 

@@ -25,14 +25,15 @@ from pipeline.orchestrate import run_pipeline
 FAILING = [
     ("401", "401", {}, ["401 Unauthorized", "Access denied"]),
     ("404", "404", {}, ["404 Not Found"]),
-    ("truncated-body", "truncate", {}, ["download"]),
+    ("truncated-body", "truncate", {}, ["closed before the body was complete"]),
     ("html-with-200", "html", {}, ["expected a rate deck", "text/html"]),
-    ("empty-deck", "empty", {}, []),
-    ("malformed-xls", "bad-xls", {"voice": {"format": "xls"}}, []),
+    ("empty-deck", "empty", {}, ["raw/voice/021001/", "no data rows"]),
+    ("malformed-xls", "bad-xls", {"voice": {"format": "xls"}}, [".xls: not a rate deck"]),
     ("row-count-collapse", "collapse", {}, ["row_count_not_collapsed", "rows against"]),
-    ("429-never-ends", "429@0.01", {}, ["429"]),
-    ("503-never-ends", "503", {}, ["503"]),
-    ("reset-never-ends", "reset", {}, ["connection"]),
+    ("429-never-ends", "429@0.01", {}, ["429 Too Many Requests"]),
+    ("503-never-ends", "503", {}, ["503 Service Unavailable"]),
+    ("reset-never-ends", "reset", {}, ["connection failed"]),
+    ("slow-beyond-timeout-always", "slow:0.5", {"api": {"timeout_s": 0.2}}, ["timed out"]),
     ("too-large", None, {"api": {"max_download_bytes": 2000}}, ["exceeds the limit"]),
 ]
 

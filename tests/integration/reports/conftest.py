@@ -9,7 +9,8 @@ from pathlib import Path
 import duckdb
 import pytest
 from aiosmtpd.controller import Controller
-from reports_fixtures import DeckHistory, RecordingHandler, SmsHistory, start_smtp
+from reports_fixtures import DeckHistory, SmsHistory
+from support.smtp import RecordingHandler, start_smtp
 
 from pipeline.settings import Settings, load_settings
 from pipeline.warehouse.migrate import apply_migrations

@@ -1,19 +1,17 @@
 """Helpers of the report tests (imported by name: a unique module name, unlike conftest):
-deck snapshots loaded through the real loader, a sample history, a loopback SMTP server."""
+deck snapshots loaded through the real loader and a sample history (the loopback SMTP server
+is support.smtp)."""
 
 from __future__ import annotations
 
 import hashlib
-import socket
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import duckdb
-import polars as pl
-from aiosmtpd.controller import Controller
+from support.bodies import ingest_result, sms_rates_json, voice_rate_frame
 
-from pipeline.ingest.frames import VOICE_RATE_SCHEMA, IngestResult, empty_rejects
 from pipeline.ingest.sms import normalize_sms_rates
 from pipeline.warehouse.sms import ensure_reference, load_sms_snapshot
 from pipeline.warehouse.voice import load_voice_snapshot
@@ -40,25 +38,12 @@ class DeckHistory:
         self.con = con
 
     def snapshot(self, tech_prefix: str, fetched_at: datetime, rates: list[Rate]) -> int:
-        rows = pl.DataFrame(
-            [
-                (
-                    n,
-                    r.prefix,
-                    r.destination,
-                    Decimal(r.price),
-                    r.initial,
-                    r.increment,
-                    r.effective_at,
-                    "USD",
-                )
-                for n, r in enumerate(rates, start=1)
-            ],
-            schema=VOICE_RATE_SCHEMA,
-            orient="row",
+        rows = voice_rate_frame(
+            (r.prefix, r.destination, r.price, r.initial, r.increment, r.effective_at)
+            for r in rates
         )
         digest = hashlib.sha256(repr((tech_prefix, fetched_at, rates)).encode()).hexdigest()
-        result = IngestResult(rows, empty_rejects(), "csv", rows.height)
+        result = ingest_result(rows)
         load = load_voice_snapshot(
             self.con,
             tech_prefix=tech_prefix,
@@ -81,10 +66,7 @@ class SmsHistory:
         self, channel: str, fetched_at: datetime, rates: dict[tuple[int, int], str]
     ) -> int:
         """``rates``: {(mcc, mnc): "0.0450"}, written into the JSON as number literals."""
-        items = [
-            f'{{"rate": {rate}, "mcc": {mcc}, "mnc": {mnc}}}' for (mcc, mnc), rate in rates.items()
-        ]
-        body = ("[" + ",\n ".join(items) + "]").encode()
+        body = sms_rates_json(rates)
         digest = hashlib.sha256(
             body + channel.encode() + fetched_at.isoformat().encode()
         ).hexdigest()
@@ -108,33 +90,6 @@ class SmsHistory:
             "'wikipedia', true, false)",
             [f"{mcc:03d}", f"{mnc:02d}", mcc, mnc, country, network, network, network],
         )
-
-
-class RecordingHandler:
-    def __init__(self) -> None:
-        self.messages: list[tuple[str, list[str], bytes]] = []
-
-    async def handle_DATA(self, server, session, envelope) -> str:
-        self.messages.append((envelope.mail_from, list(envelope.rcpt_tos), envelope.content))
-        return "250 OK"
-
-
-def free_port() -> int:
-    """aiosmtpd's Controller cannot start on port 0 (it connects to itself to check)."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def start_smtp(handler: RecordingHandler, **kwargs) -> Controller:
-    for _ in range(5):  # another process may grab the free port in between: try again
-        controller = Controller(handler, hostname="127.0.0.1", port=free_port(), **kwargs)
-        try:
-            controller.start()
-        except (OSError, RuntimeError):
-            continue
-        return controller
-    raise RuntimeError("could not start the test SMTP server")
 
 
 # A small but realistic history: two tech prefixes, a baseline and a day of changes of every

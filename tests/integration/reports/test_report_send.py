@@ -15,10 +15,9 @@ from reports_fixtures import (
     T0,
     T1,
     Rate,
-    RecordingHandler,
     populate_sample,
-    start_smtp,
 )
+from support.smtp import RecordingHandler, start_smtp
 
 from pipeline.notify.errors import (
     DeliveryError,

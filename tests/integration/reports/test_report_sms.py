@@ -13,11 +13,10 @@ import pytest
 from reports_fixtures import (
     T0,
     T1,
-    RecordingHandler,
     populate_sample,
     populate_sms_sample,
-    start_smtp,
 )
+from support.smtp import RecordingHandler, start_smtp
 
 from pipeline.notify.errors import SmtpConnectError
 from pipeline.reports import build_report, report_and_send

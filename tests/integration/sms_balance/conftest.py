@@ -6,19 +6,13 @@ ingest function, then one warehouse writer transaction (private copy, published 
 
 from __future__ import annotations
 
-import json
-import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime, timedelta
-from decimal import Decimal
-from email import message_from_bytes, policy
-from email.message import EmailMessage
-from pathlib import Path
+from datetime import datetime
 
 import duckdb
 import pytest
-from aiosmtpd.controller import Controller
+from support.smtp import RecordingHandler, running_smtp
 
 from pipeline.ingest.balance import normalize_customer
 from pipeline.ingest.sms import normalize_sms_rates
@@ -27,28 +21,6 @@ from pipeline.settings import Settings
 from pipeline.warehouse.balance import BalanceLoad, load_balance_snapshot
 from pipeline.warehouse.db import Warehouse
 from pipeline.warehouse.sms import SmsSnapshotLoad, load_sms_snapshot
-
-START = datetime(2026, 11, 1, tzinfo=UTC)
-
-
-def at(day: int, hour: int = 6) -> datetime:
-    """Simulated clock: day 1 is 2026-11-01 (UTC)."""
-    return START + timedelta(days=day - 1, hours=hour)
-
-
-def sms_body(rates: dict[tuple[int, int], Decimal]) -> bytes:
-    """An SMS answer as the API writes it: rates as JSON numbers (exact text)."""
-    items = [
-        f'{{"rate": {rate}, "mcc": {mcc}, "mnc": {mnc}}}' for (mcc, mnc), rate in rates.items()
-    ]
-    return ("[" + ",\n ".join(items) + "]").encode()
-
-
-def customer_body(balance: Decimal, sms_balance: Decimal, credit: Decimal = Decimal(0)) -> bytes:
-    return (
-        f'{{"customer": {{"email": "customer@email.com", "balance": {balance}, '
-        f'"sms_balance": {sms_balance}, "temporary_credit": {credit}}}}}'
-    ).encode()
 
 
 @pytest.fixture
@@ -129,36 +101,9 @@ def pipeline(settings) -> Pipeline:
     return Pipeline(settings)
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-class Inbox:
-    """aiosmtpd handler keeping every message it accepts."""
-
-    def __init__(self) -> None:
-        self.messages: list[EmailMessage] = []
-        self.envelopes: list[tuple[str, list[str]]] = []
-
-    async def handle_DATA(self, server, session, envelope) -> str:  # aiosmtpd hook name
-        self.messages.append(message_from_bytes(envelope.content, policy=policy.default))
-        self.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))
-        return "250 OK"
-
-
 @pytest.fixture
-def smtp_server() -> Iterator[tuple[Inbox, int]]:
-    inbox = Inbox()
-    port = free_port()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        yield inbox, port
-    finally:
-        controller.stop()
-
-
-def read_json(path: Path) -> object:
-    return json.loads(path.read_text(encoding="utf-8"))
+def smtp_server() -> Iterator[tuple[RecordingHandler, int]]:
+    """A real SMTP server on loopback: (handler, port); handler.emails / .envelopes."""
+    handler = RecordingHandler()
+    with running_smtp(handler) as controller:
+        yield handler, controller.port

@@ -7,7 +7,7 @@ import csv
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
-from conftest import at
+from smsbal_helpers import at
 
 from pipeline.commpeak.emulator.market import UNKNOWN_NETWORKS, Market
 from pipeline.warehouse.balance import runway

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from conftest import at, customer_body, free_port
+from smsbal_helpers import at, customer_body
+from support.smtp import free_port
 
 from pipeline.notify.balance_alert import check_low_balance
 
@@ -47,7 +48,7 @@ def test_one_email_per_crossing_over_smtp(pipeline, settings, smtp_server):
     assert outcomes[11].attempts == 2 and outcomes[3].attempts == 1
 
     assert len(inbox.messages) == 2
-    first, second = inbox.messages
+    first, second = inbox.emails
     assert first["Subject"] == (
         "Low CommPeak balance: 49.00 USD is below 50.00 USD, account customer@email.com"
     )

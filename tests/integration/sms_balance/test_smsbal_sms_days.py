@@ -6,7 +6,7 @@ import csv
 from decimal import Decimal
 
 import pytest
-from conftest import at, sms_body
+from smsbal_helpers import at, sms_body
 
 from pipeline.ingest.errors import NoValidRowsError
 from pipeline.warehouse.errors import SnapshotLoadError

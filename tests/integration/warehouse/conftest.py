@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal
 from pathlib import Path
 
-import polars as pl
 import pytest
+from support.bodies import increments, ingest_result, voice_rate_frame
 
-from pipeline.ingest.frames import REJECT_SCHEMA, VOICE_RATE_SCHEMA, IngestResult
+from pipeline.ingest.frames import IngestResult
 from pipeline.warehouse.db import Warehouse
 from pipeline.warehouse.voice import load_voice_snapshot
 
@@ -18,27 +17,11 @@ REPO_ROOT = Path(__file__).resolve().parents[3]
 
 def deck(*rows: tuple) -> IngestResult:
     """rows: (prefix, destination, price, "a/b", effective_at or None)."""
-    records = []
-    for i, (prefix, destination, price, increments, effective_at) in enumerate(rows, 1):
-        initial, increment = (int(x) for x in increments.split("/"))
-        records.append(
-            {
-                "row_number": i,
-                "prefix": prefix,
-                "destination": destination,
-                "price": Decimal(price),
-                "initial_seconds": initial,
-                "increment_seconds": increment,
-                "effective_at": effective_at,
-                "currency": "USD",
-            }
+    return ingest_result(
+        voice_rate_frame(
+            (prefix, destination, price, *increments(a_b), effective_at)
+            for prefix, destination, price, a_b, effective_at in rows
         )
-    frame = pl.DataFrame(records, schema=VOICE_RATE_SCHEMA)
-    return IngestResult(
-        rows=frame,
-        rejects=pl.DataFrame(schema=REJECT_SCHEMA),
-        source_format="csv",
-        total_rows=frame.height,
     )
 
 

@@ -329,3 +329,20 @@ def test_row_numbers_are_file_lines_and_a_multiline_field_is_noted() -> None:
     assert result.rows["destination"].to_list() == ["Ireland\nFixed"]
     assert reasons(result) == {3: "price: not a number 'x'"}  # line 4 in an editor
     assert "a quoted field spans lines: row numbers count records after it" in result.notes
+
+
+def test_utf8_head_with_cp1252_tail_falls_back_to_the_full_decode() -> None:
+    """The fast path decodes only the head: a non-UTF-8 byte further down must still be read
+    right (as cp1252), not dropped or mangled."""
+    head = "Destination,Prefix,Price,Billing Increments\n" + "".join(
+        f"Land {i},{1000 + i},0.0{i % 10}5,1/1\n" for i in range(200)
+    )
+    tail = "Curaçao - Mobile,5999,0.2500,60/60\n".encode("cp1252")
+    result = normalize_voice_deck(head.encode("utf-8") + tail, source="mixed.csv")
+    assert result.rejects.height == 0
+    assert result.rows.height == 201
+    last = result.rows.filter(pl.col("prefix") == "5999").row(0, named=True)
+    assert last["destination"] == "Curaçao - Mobile"
+    assert str(last["price"]) == "0.25000000"
+    assert (last["initial_seconds"], last["increment_seconds"]) == (60, 60)
+    assert any("cp1252" in note for note in result.notes)

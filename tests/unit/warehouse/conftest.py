@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from decimal import Decimal
 from pathlib import Path
 
 import duckdb
 import polars as pl
 import pytest
+from support.bodies import increments, ingest_result, voice_rate_frame
 
-from pipeline.ingest.frames import REJECT_SCHEMA, VOICE_RATE_SCHEMA, IngestResult
 from pipeline.warehouse.migrate import apply_migrations
 from pipeline.warehouse.voice import SnapshotLoad, load_voice_snapshot
 
@@ -20,32 +19,16 @@ Row = tuple
 
 
 def build_deck(rows: list[Row], *, currency: str | None = "USD") -> pl.DataFrame:
-    records = []
-    for i, row in enumerate(rows, start=1):
-        prefix, price, *rest = row
-        destination = rest[0] if len(rest) > 0 and rest[0] else f"Dest {prefix}"
-        effective_at = rest[1] if len(rest) > 1 else None
-        initial, increment = (int(x) for x in (rest[2] if len(rest) > 2 else "1/1").split("/"))
-        records.append(
-            {
-                "row_number": i,
-                "prefix": prefix,
-                "destination": destination,
-                "price": Decimal(price),
-                "initial_seconds": initial,
-                "increment_seconds": increment,
-                "effective_at": effective_at,
-                "currency": currency,
-            }
-        )
-    return pl.DataFrame(records, schema=VOICE_RATE_SCHEMA)
+    return voice_rate_frame((_full_row(row) for row in rows), currency=currency)
 
 
-def ingest_result(deck: pl.DataFrame, rejects: pl.DataFrame | None = None) -> IngestResult:
-    rejects = pl.DataFrame(schema=REJECT_SCHEMA) if rejects is None else rejects
-    return IngestResult(
-        rows=deck, rejects=rejects, source_format="csv", total_rows=deck.height + rejects.height
-    )
+def _full_row(row: Row) -> tuple:
+    """(prefix, price[, destination[, effective_at[, "a/b"]]]) -> a support.bodies VoiceRow."""
+    prefix, price, *rest = row
+    destination = rest[0] if len(rest) > 0 and rest[0] else f"Dest {prefix}"
+    effective_at = rest[1] if len(rest) > 1 else None
+    initial, increment = increments(rest[2] if len(rest) > 2 else "1/1")
+    return prefix, destination, price, initial, increment, effective_at
 
 
 @pytest.fixture

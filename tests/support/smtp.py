@@ -1,0 +1,61 @@
+"""A real SMTP server (aiosmtpd) on loopback that records what it accepts."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Iterator
+from contextlib import contextmanager
+from email import message_from_bytes, policy
+from email.message import EmailMessage
+
+from aiosmtpd.controller import Controller
+
+
+class RecordingHandler:
+    """aiosmtpd handler keeping every message as (mail_from, rcpt_tos, raw bytes)."""
+
+    def __init__(self) -> None:
+        self.messages: list[tuple[str, list[str], bytes]] = []
+
+    async def handle_DATA(self, server, session, envelope) -> str:  # aiosmtpd hook name
+        self.messages.append((envelope.mail_from, list(envelope.rcpt_tos), envelope.content))
+        return "250 OK"
+
+    @property
+    def emails(self) -> list[EmailMessage]:
+        """The accepted messages, parsed."""
+        return [message_from_bytes(raw, policy=policy.default) for _, _, raw in self.messages]
+
+    @property
+    def envelopes(self) -> list[tuple[str, list[str]]]:
+        return [(mail_from, rcpt_tos) for mail_from, rcpt_tos, _ in self.messages]
+
+
+def free_port() -> int:
+    """A loopback port nobody listens on right now (aiosmtpd's Controller cannot start on
+    port 0: it connects to itself to check)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_smtp(handler: object, **kwargs) -> Controller:
+    """A started Controller on a free loopback port; ``kwargs`` go to Controller."""
+    for _ in range(5):  # another process may grab the free port in between: try again
+        controller = Controller(handler, hostname="127.0.0.1", port=free_port(), **kwargs)
+        try:
+            controller.start()
+        except (OSError, RuntimeError):
+            continue
+        return controller
+    raise RuntimeError("could not start the test SMTP server")
+
+
+@contextmanager
+def running_smtp(handler: object, **kwargs) -> Iterator[Controller]:
+    """start_smtp as a context manager: the server stops on exit."""
+    controller = start_smtp(handler, **kwargs)
+    try:
+        yield controller
+    finally:
+        controller.stop()
