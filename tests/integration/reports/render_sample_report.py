@@ -13,6 +13,9 @@ import tempfile
 from datetime import timedelta
 from pathlib import Path
 
+# run as a script: make tests/ (the shared `support` package) importable, as pytest does
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
 from reports_fixtures import (
     SAMPLE_TRAFFIC,
     T1,
