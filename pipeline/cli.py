@@ -36,15 +36,10 @@ class _Parser(argparse.ArgumentParser):
 def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     """The parser; only the command named in ``argv`` is imported (keeps start-up fast)."""
     chosen = next((a for a in (argv or []) if a in COMMANDS), None)
-    common = argparse.ArgumentParser(add_help=False)
-    common.add_argument(
-        "--config",
-        metavar="FILE",
-        help="settings file (default: "
-        "$RATEDECK_CONFIG, else ./ratedeck.toml, else built-in demo settings)",
-    )
-    common.add_argument("--debug", action="store_true", help="show tracebacks")
-    common.add_argument("--json", action="store_true", help="print one JSON document on stdout")
+    common = _common_options(argparse.ArgumentParser(add_help=False), defaults=True)
+    # on the subcommands the same options must not reset what was given before the command
+    # (`ratedeck --config F run`): their defaults are suppressed
+    common_sub = _common_options(argparse.ArgumentParser(add_help=False), defaults=False)
     parser = _Parser(
         prog="ratedeck",
         description="Rate-deck ETL and analytics for CommPeak customers: voice and SMS rate "
@@ -55,9 +50,25 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True
     for name, help_text in COMMANDS.items():
-        sp = sub.add_parser(name, help=help_text, description=help_text, parents=[common])
+        sp = sub.add_parser(name, help=help_text, description=help_text, parents=[common_sub])
         if name == chosen or argv is None:
             _command_module(name).add_arguments(sp)
+    return parser
+
+
+def _common_options(parser: argparse.ArgumentParser, *, defaults: bool) -> argparse.ArgumentParser:
+    suppress = {} if defaults else {"default": argparse.SUPPRESS}
+    parser.add_argument(
+        "--config",
+        metavar="FILE",
+        **suppress,
+        help="settings file (default: $RATEDECK_CONFIG, else ./ratedeck.toml, else built-in "
+        "demo settings)",
+    )
+    parser.add_argument("--debug", action="store_true", help="show tracebacks", **suppress)
+    parser.add_argument(
+        "--json", action="store_true", help="print one JSON document on stdout", **suppress
+    )
     return parser
 
 

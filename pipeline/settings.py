@@ -32,7 +32,7 @@ from pydantic import (
 
 from pipeline.errors import ConfigError
 
-TECH_PREFIX_RE = re.compile(r"^(current|[0-9]{1,16})$")
+TECH_PREFIX_RE = re.compile(r"current|[0-9]{1,16}")  # always fullmatch: "$" admits "\n"
 SECRET_ENV = {
     "api_key": "COMMPEAK_API_KEY",
     "recognition_token": "COMMPEAK_RECOGNITION_TOKEN",
@@ -44,7 +44,7 @@ DEMO_TECH_PREFIXES = ["current", "021001", "021002"]
 
 def validate_tech_prefix(value: str) -> str:
     """A tech prefix is ``current`` or digits: anything else could escape the URL path."""
-    if not isinstance(value, str) or not TECH_PREFIX_RE.match(value):
+    if not isinstance(value, str) or not TECH_PREFIX_RE.fullmatch(value):
         raise ValueError(f"bad tech prefix {value!r}: must be 'current' or digits")
     return value
 

@@ -109,3 +109,21 @@ def test_cli_exits_2_with_one_line_on_bad_settings(tmp_path, capsys):
     assert code == 2
     assert err.startswith("ratedeck: error: ") and "bad tech prefix 'abc'" in err
     assert len(err.splitlines()) == 1
+
+
+def test_tech_prefix_with_trailing_newline_is_refused(tmp_path):
+    path = write(tmp_path, '[voice]\ntech_prefixes = ["021001\\n"]\n')
+    with pytest.raises(ConfigError, match="bad tech prefix"):
+        load_settings(path, env={})
+
+
+@pytest.mark.parametrize("where", ["before", "after"])
+def test_common_options_work_before_or_after_the_command(tmp_path, capsys, where):
+    from pipeline.cli import main
+
+    path = write(tmp_path, "[voice]\ntech_prefixes = ['x1']\n")
+    argv = ["--config", str(path), "sql", "SELECT 1"]
+    if where == "after":
+        argv = ["sql", "SELECT 1", "--config", str(path)]
+    assert main(argv) == 2
+    assert "bad tech prefix 'x1'" in capsys.readouterr().err
