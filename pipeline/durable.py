@@ -16,6 +16,6 @@ def fsync_dir(directory: Path) -> None:
     try:
         os.fsync(fd)
     except OSError:
-        pass
+        pass  # some file systems cannot fsync a directory; the rename is still atomic
     finally:
         os.close(fd)

@@ -108,7 +108,7 @@ def decode_text(data: bytes) -> tuple[str, str]:
     try:
         return data.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:
-        pass
+        pass  # not UTF-8: try the usual Windows code page next
     try:
         return data.decode("cp1252"), "cp1252"
     except UnicodeDecodeError:

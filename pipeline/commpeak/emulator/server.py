@@ -267,4 +267,4 @@ class _Handler(BaseHTTPRequestHandler):
             self.rfile.close()
             self.connection.close()
         except OSError:
-            pass
+            pass  # the peer is already gone: the reset it should see has happened
