@@ -4,7 +4,6 @@
 # types its value output as Nothing and refuses the value. So those assets carry no annotation.
 
 import dagster as dg
-import polars as pl
 
 from pipeline.commpeak.client import CommPeakClient
 from pipeline.defs.common import (
@@ -63,7 +62,7 @@ def build_sms_defs(settings: Settings) -> tuple[list, list]:
                 "rows": rates.row_count,
                 "rejects": rates.reject_count,
                 "notes": "; ".join(rates.notes) or "none",
-                "preview": markdown_preview(pl.read_parquet(rates.rows_path)),
+                "preview": markdown_preview(rates.rows()),
             },
             check_results=[check_result(o) for o in stages.check_sms_rates(rates)],
         )

@@ -4,7 +4,6 @@
 # types its value output as Nothing and refuses the value. So those assets carry no annotation.
 
 import dagster as dg
-import polars as pl
 
 from pipeline.commpeak.client import CommPeakClient
 from pipeline.defs.common import (
@@ -65,8 +64,8 @@ def build_voice_defs(settings: Settings) -> tuple[list, list]:
                 "rejects": deck.reject_count,
                 "format": deck.source_format,
                 "notes": "; ".join(deck.notes) or "none",
-                "preview": markdown_preview(pl.read_parquet(deck.rows_path)),
-                "rejects_preview": markdown_preview(pl.read_parquet(deck.rejects_path)),
+                "preview": markdown_preview(deck.rows()),
+                "rejects_preview": markdown_preview(deck.rejects()),
             },
             check_results=[check_result(o) for o in stages.check_voice_deck(settings, deck)],
         )

@@ -4,47 +4,24 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
-
-import polars as pl
 
 from pipeline.commpeak.client import CommPeakClient
 from pipeline.commpeak.errors import InvalidRequestError
 from pipeline.errors import RunFailed
-from pipeline.ingest.frames import IngestResult
-from pipeline.ingest.voice import check_rejects, normalize_voice_deck
+from pipeline.ingest.voice import normalize_voice_deck
 from pipeline.landing import LandedFile, LandingZone
 from pipeline.settings import TECH_PREFIX_RE, Settings
 from pipeline.stages.checks import CheckOutcome, deck_checks
+from pipeline.stages.staging import StagedIngest, stage_ingest
 from pipeline.warehouse.db import Warehouse
 from pipeline.warehouse.voice import SnapshotLoad, load_voice_snapshot, previous_row_count
 
 DECK_KEYS = ["prefix", "effective_at"]
 
 
-@dataclass(frozen=True)
-class NormalisedDeck:
-    """The normalised deck as staged for the load: parquet files beside a landed raw file."""
-
-    landed: LandedFile
-    rows_path: Path
-    rejects_path: Path
-    source_format: str
-    row_count: int
-    reject_count: int
-    total_rows: int
-    notes: tuple[str, ...]
-
-    def result(self) -> IngestResult:
-        return IngestResult(
-            rows=pl.read_parquet(self.rows_path),
-            rejects=pl.read_parquet(self.rejects_path),
-            source_format=self.source_format,
-            total_rows=self.total_rows,
-            notes=list(self.notes),
-        )
+# What the voice_deck asset hands to voice_rate_history.
+NormalisedDeck = StagedIngest
 
 
 def fetch_voice_deck(
@@ -104,23 +81,7 @@ def normalise_voice_deck(settings: Settings, landed: LandedFile) -> NormalisedDe
         default_increments=settings.voice.default_increments,
         fetched_at=landed.fetched_at,
     )
-    check_rejects(result, settings.voice.max_reject_fraction, landed.relative_path)
-    staging = settings.data_dir / "staging" / "voice" / landed.source
-    staging.mkdir(parents=True, exist_ok=True)
-    stem = landed.path.stem
-    rows_path, rejects_path = staging / f"{stem}.rows.parquet", staging / f"{stem}.rejects.parquet"
-    result.rows.write_parquet(rows_path)
-    result.rejects.write_parquet(rejects_path)
-    return NormalisedDeck(
-        landed=landed,
-        rows_path=rows_path,
-        rejects_path=rejects_path,
-        source_format=result.source_format,
-        row_count=result.rows.height,
-        reject_count=result.rejects.height,
-        total_rows=result.total_rows,
-        notes=tuple(result.notes),
-    )
+    return stage_ingest(settings, landed, result)
 
 
 def published_previous_row_count(settings: Settings, tech_prefix: str) -> int | None:
@@ -132,7 +93,7 @@ def published_previous_row_count(settings: Settings, tech_prefix: str) -> int | 
 
 
 def check_voice_deck(settings: Settings, deck: NormalisedDeck) -> list[CheckOutcome]:
-    rows = pl.read_parquet(deck.rows_path)
+    rows = deck.rows()
     return deck_checks(
         rows,
         previous_rows=published_previous_row_count(settings, deck.landed.source),
