@@ -11,6 +11,7 @@ import hashlib
 import os
 import re
 import tempfile
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -20,6 +21,7 @@ from pipeline.errors import RatedeckError
 _NAME_RE = re.compile(
     r"^(?P<ts>\d{8}T\d{6}\.\d{6}Z)-(?P<sha>[0-9a-f]{16})\.(?P<ext>csv|xls|xlsx|json)$"
 )
+STALE_PARTIAL_S = 3600.0  # a partial download untouched this long belongs to a dead process
 _SOURCE_RE = re.compile(r"^[A-Za-z0-9@_-][A-Za-z0-9@._-]{0,127}$")
 
 
@@ -75,7 +77,9 @@ class LandingZone:
 
     def staging_file(self, kind: str, source: str) -> Path:
         """A fresh temporary path in the destination folder (same file system: atomic rename)."""
-        fd, name = tempfile.mkstemp(prefix=".incoming-", dir=self.folder(kind, source))
+        folder = self.folder(kind, source)
+        remove_stale_partials(folder)
+        fd, name = tempfile.mkstemp(prefix=".incoming-", dir=folder)
         os.close(fd)
         return Path(name)
 
@@ -139,6 +143,25 @@ class LandingZone:
             size_bytes=path.stat().st_size,
             fetched_at=fetched_at,
         )
+
+
+def remove_stale_partials(folder: Path, *, older_than_s: float = STALE_PARTIAL_S) -> list[Path]:
+    """Delete downloads a killed process left half-written (``.incoming-*``, ``*.part``).
+
+    Only files untouched for ``older_than_s``: a download in flight writes continuously, and
+    runs of one partition are serialised, so nothing live is that old.
+    """
+    cutoff = time.time() - older_than_s
+    removed = []
+    for pattern in (".incoming-*", ".*.part"):
+        for path in folder.glob(pattern):
+            try:
+                if path.is_file() and path.stat().st_mtime < cutoff:
+                    path.unlink()
+                    removed.append(path)
+            except FileNotFoundError:
+                continue  # another process cleaned it first
+    return removed
 
 
 def _sha256_file(path: Path) -> str:

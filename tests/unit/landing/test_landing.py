@@ -47,3 +47,22 @@ def test_sms_channel_keys_become_safe_folder_names(tmp_path):
         "sms", "acme:1", b"[]", ext="json", fetched_at=datetime(2026, 1, 1, tzinfo=UTC)
     )
     assert landed.relative_path.startswith("raw/sms/acme_1/")
+
+
+def test_partials_left_by_a_killed_download_are_cleaned_only_when_stale(tmp_path):
+    import os
+    import time
+
+    zone = LandingZone(tmp_path)
+    folder = zone.folder("voice", "current")
+    stale = [folder / ".incoming-abc", folder / ".incoming-abc.part"]
+    fresh = folder / ".incoming-live"
+    kept = folder / "20261126T060000.000000Z-0123456789abcdef.csv"
+    for path in (*stale, fresh, kept):
+        path.write_bytes(b"x")
+    old = time.time() - 2 * 3600
+    for path in (*stale, kept):
+        os.utime(path, (old, old))
+    new = zone.staging_file("voice", "current")
+    assert not any(p.exists() for p in stale)
+    assert fresh.exists() and kept.exists() and new.exists()
