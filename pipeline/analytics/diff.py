@@ -22,7 +22,6 @@ All money stays exact (DuckDB DECIMAL -> polars Decimal -> Python Decimal).
 from __future__ import annotations
 
 import csv
-import re
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -30,6 +29,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
+from pipeline.analytics.numbers import number_problem
 from pipeline.errors import InputError
 from pipeline.warehouse.migrate import read_sql
 
@@ -40,7 +40,6 @@ TRAFFIC_SCHEMA: dict[str, pl.DataType] = {
     "key": pl.String,  # a normalised number or prefix, digits only
     "minutes": MINUTES_DTYPE,
 }
-_NUMBER_NOISE = re.compile(r"[\s\-()+]")
 
 
 def voice_changes(
@@ -151,9 +150,9 @@ def _traffic_row(
     if None in raw:
         raise InputError(f"{where}: more fields than the header")
     key_text = next((raw[c].strip() for c in key_columns if (raw[c] or "").strip()), "")
-    key = normalise_number(key_text)
-    if not key:
-        raise InputError(f"{where}: number/prefix {key_text!r}: expected digits")
+    key, problem = number_problem(key_text)
+    if problem:
+        raise InputError(f"{where}: number/prefix {key_text!r}: {problem}")
     minutes_text = (raw[columns["minutes_per_month"]] or "").strip()
     try:
         minutes = Decimal(minutes_text)
@@ -169,15 +168,6 @@ def _traffic_row(
     if "tech_prefix" in columns:
         tech_prefix = (raw[columns["tech_prefix"]] or "").strip() or None
     return line, tech_prefix, key, minutes
-
-
-def normalise_number(text: str) -> str | None:
-    """Digits of a phone number or prefix: ``+``, ``00``, spaces, dashes and brackets
-    removed (DESIGN.md "Canonical data"); None when anything else is left."""
-    digits = _NUMBER_NOISE.sub("", text)
-    if digits.startswith("00"):
-        digits = digits[2:]
-    return digits if digits.isdigit() and digits.isascii() else None
 
 
 def _utc(frame: pl.DataFrame) -> pl.DataFrame:

@@ -30,6 +30,11 @@ KEY_DIGITS = 19  # 10**19 - 1 < 2**64: a 19-digit key fits an unsigned 64-bit in
 POW10_U64 = np.array([10**i for i in range(KEY_DIGITS + 1)], dtype=np.uint64)
 _NOISE = r"[\s+\-.()\[\]]"
 _NOISE_RE = re.compile(_NOISE)
+# "353.0": a number that went through a spreadsheet as a float. Dots are separators in phone
+# numbers ("353.89.123"), but stripping this one would silently read 3530.
+_FLOAT_ARTEFACT = r"^\s*\+?[0-9]+\.0+\s*$"
+_FLOAT_ARTEFACT_RE = re.compile(_FLOAT_ARTEFACT)
+FLOAT_ARTEFACT_PROBLEM = "looks like a spreadsheet float (trailing .0)"
 _DIGITS_RE = re.compile(r"[0-9]+")
 _LETTER_RE = re.compile(r"[^\W\d_]")  # any alphabetic character, in any script
 _BLOCK = 1 << 17
@@ -43,6 +48,8 @@ def number_problem(raw: str | None) -> tuple[str | None, str | None]:
     """``(digits, None)`` for a good number, ``(None, reason)`` for a bad one."""
     if raw is None:
         return None, "no number"
+    if _FLOAT_ARTEFACT_RE.match(raw):
+        return None, FLOAT_ARTEFACT_PROBLEM
     digits = _NOISE_RE.sub("", raw)
     if digits.startswith("00"):
         digits = digits[2:]
@@ -226,15 +233,18 @@ def _normalise_odd(raw: pl.Series) -> tuple[pl.Series, pl.Series]:
 def _normalise_slow(raw: pl.Series) -> tuple[pl.Series, pl.Series]:
     """Digits (null when bad) and reason (null when good): the regex normaliser, vectorised."""
     cleaned = raw.str.replace_all(_NOISE, "").str.replace(r"^00", "")
-    good = cleaned.str.contains(r"^[0-9]+$").fill_null(False)
+    float_like = raw.str.contains(_FLOAT_ARTEFACT).fill_null(False)
+    good = cleaned.str.contains(r"^[0-9]+$").fill_null(False) & ~float_like
     if good.all():
         return cleaned.alias("digits"), pl.Series("problem", [None] * len(raw), pl.String)
-    frame = pl.DataFrame({"raw": raw, "cleaned": cleaned, "good": good})
+    frame = pl.DataFrame({"raw": raw, "cleaned": cleaned, "good": good, "float": float_like})
     problems = frame.select(
         pl.when(pl.col("good"))
         .then(None)
         .when(pl.col("raw").is_null())
         .then(pl.lit("no number"))
+        .when(pl.col("float"))
+        .then(pl.lit(FLOAT_ARTEFACT_PROBLEM))
         .when(pl.col("cleaned") == "")
         .then(pl.lit("no digits"))
         .when(pl.col("cleaned").str.contains(r"[^\W\d_]"))

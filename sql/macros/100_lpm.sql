@@ -22,9 +22,14 @@ CREATE OR REPLACE MACRO lpm_clean_number(number) AS
 
 CREATE OR REPLACE MACRO lpm_digits(number) AS
     CASE WHEN number IS NULL THEN NULL
-         WHEN regexp_full_match(lpm_clean_number(number), '[0-9]+') THEN lpm_clean_number(number)
+         WHEN regexp_full_match(lpm_clean_number(number), '[0-9]+')
+              AND NOT regexp_matches(number, '^\s*\+?[0-9]+\.0+\s*$')
+             THEN lpm_clean_number(number)
          ELSE error('bad number ''' || number || ''': ' ||
-                    CASE WHEN lpm_clean_number(number) = '' THEN 'no digits'
+                    -- "353.0" went through a spreadsheet as a float: not the number 3530
+                    CASE WHEN regexp_matches(number, '^\s*\+?[0-9]+\.0+\s*$')
+                             THEN 'looks like a spreadsheet float (trailing .0)'
+                         WHEN lpm_clean_number(number) = '' THEN 'no digits'
                          WHEN regexp_matches(lpm_clean_number(number), '\pL')
                              THEN 'letters are not allowed'
                          ELSE 'unexpected character ''' ||

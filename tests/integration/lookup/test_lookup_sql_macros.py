@@ -121,7 +121,7 @@ def test_call_cost_over_a_table_equals_cost_calls(con):
     assert sql == list(python.select("number", "tech_prefix", "cost").iter_rows())
 
 
-@pytest.mark.parametrize("raw", ["44x", "4#4", "", "00", " + "])
+@pytest.mark.parametrize("raw", ["44x", "4#4", "", "00", " + ", "353.0"])
 def test_bad_numbers_fail_in_sql_with_the_python_message(con, raw):
     with pytest.raises(BadNumberError) as python:
         normalise_number(raw)

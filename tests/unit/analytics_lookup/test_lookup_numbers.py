@@ -25,6 +25,7 @@ from pipeline.errors import InputError
         ("+44 20 7946 0000", "442079460000"),
         ("0044 (20) 7946-0000", "442079460000"),
         ("00 44.20", "4420"),
+        ("353.89.10", "3538910"),  # dots as separators are fine; only a float tail is not
         ("[44] 20", "4420"),
         ("+0044 20", "4420"),
         ("\t353 89\u00a0941 234 ", "35389941234"),
@@ -48,6 +49,8 @@ def test_normalise_number(raw, digits):
         ("", "no digits"),
         ("+ ( )", "no digits"),
         ("00", "no digits"),
+        ("353.0", "looks like a spreadsheet float (trailing .0)"),  # not 3530
+        (" +4420.00 ", "looks like a spreadsheet float (trailing .0)"),
     ],
 )
 def test_bad_numbers_are_refused_naming_them(raw, reason):
