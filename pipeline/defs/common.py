@@ -6,21 +6,13 @@ import dagster as dg
 import polars as pl
 
 from pipeline.landing import LandedFile
-from pipeline.settings import Settings
 from pipeline.stages.checks import CheckOutcome
-from pipeline.warehouse.db import Warehouse
 
 # Every DuckDB writer runs in this pool: runs never collide on the warehouse file.
 WAREHOUSE_POOL = "duckdb_warehouse"
 API_POOL = "commpeak_api"
 
 # The change views, by the column that names a snapshot's scope (tech prefix, SMS channel).
-_CHANGE_QUERIES = {
-    "voice": "SELECT change_type, count(*) FROM voice_rate_change "
-    "WHERE tech_prefix = ? AND snapshot_id = ? GROUP BY 1 ORDER BY 1",
-    "sms": "SELECT change_type, count(*) FROM sms_rate_change "
-    "WHERE channel = ? AND snapshot_id = ? GROUP BY 1 ORDER BY 1",
-}
 
 
 def deck_check_specs(asset: str, checks: dict[str, str]) -> list[dg.AssetCheckSpec]:
@@ -64,19 +56,7 @@ def landed_metadata(landed: LandedFile) -> dict[str, object]:
     }
 
 
-def snapshot_changes(
-    settings: Settings, kind: str, scope: str, snapshot_id: int, *, replayed: bool
-) -> dict[str, int]:
-    """Price changes this snapshot brought (change type -> count), read from the published
-    warehouse the load has just published. A replayed file brought nothing new."""
-    if replayed:
-        return {}
-    with Warehouse(settings).reader() as con:
-        rows = con.execute(_CHANGE_QUERIES[kind], [scope, snapshot_id]).fetchall()
-    return {change_type: int(count) for change_type, count in rows}
-
-
-def changes_metadata(changes: dict[str, int]) -> dict[str, object]:
+def changes_metadata(changes: tuple[tuple[str, int], ...]) -> dict[str, object]:
     """``changes`` (a number the CLI adds up) and ``change_types`` (text for the UI)."""
-    detail = ", ".join(f"{count} {change_type}" for change_type, count in changes.items())
-    return {"changes": sum(changes.values()), "change_types": detail or "none"}
+    detail = ", ".join(f"{count} {change_type}" for change_type, count in changes)
+    return {"changes": sum(count for _, count in changes), "change_types": detail or "none"}

@@ -14,7 +14,6 @@ from pipeline.defs.common import (
     deck_check_specs,
     landed_metadata,
     markdown_preview,
-    snapshot_changes,
 )
 from pipeline.landing import LandedFile
 from pipeline.settings import Settings
@@ -56,15 +55,16 @@ def build_sms_defs(settings: Settings) -> tuple[list, list]:
     )
     def sms_rates(sms_rates_raw: LandedFile):  # no return annotation: see module note
         rates = stages.normalise_sms_rates(settings, sms_rates_raw)
+        rows = rates.rows()  # read once: for the preview and the checks
         return dg.MaterializeResult(
             value=rates,
             metadata={
                 "rows": rates.row_count,
                 "rejects": rates.reject_count,
                 "notes": "; ".join(rates.notes) or "none",
-                "preview": markdown_preview(rates.rows()),
+                "preview": markdown_preview(rows),
             },
-            check_results=[check_result(o) for o in stages.check_sms_rates(rates)],
+            check_results=[check_result(o) for o in stages.check_sms_rates(rows)],
         )
 
     @dg.asset(
@@ -76,9 +76,6 @@ def build_sms_defs(settings: Settings) -> tuple[list, list]:
     )
     def sms_rate_history(sms_rates: stages.NormalisedSmsRates) -> dg.MaterializeResult:
         outcome = stages.load_sms_rates(settings, sms_rates)
-        changes = snapshot_changes(
-            settings, "sms", outcome.channel, outcome.snapshot_id, replayed=outcome.replayed
-        )
         return dg.MaterializeResult(
             value=outcome.snapshot_id,
             metadata={
@@ -89,7 +86,7 @@ def build_sms_defs(settings: Settings) -> tuple[list, list]:
                 "unknown_networks": outcome.unknown_count,
                 "rates_opened": outcome.opened,
                 "rates_closed": outcome.closed,
-                **changes_metadata(changes),
+                **changes_metadata(outcome.changes),
             },
         )
 

@@ -14,7 +14,6 @@ from pipeline.defs.common import (
     deck_check_specs,
     landed_metadata,
     markdown_preview,
-    snapshot_changes,
 )
 from pipeline.landing import LandedFile
 from pipeline.settings import Settings
@@ -57,6 +56,7 @@ def build_voice_defs(settings: Settings) -> tuple[list, list]:
     )
     def voice_deck(voice_deck_raw: LandedFile):  # no return annotation: see module note
         deck = stages.normalise_voice_deck(settings, voice_deck_raw)
+        rows = deck.rows()  # read once: for the preview and the checks
         return dg.MaterializeResult(
             value=deck,
             metadata={
@@ -64,10 +64,12 @@ def build_voice_defs(settings: Settings) -> tuple[list, list]:
                 "rejects": deck.reject_count,
                 "format": deck.source_format,
                 "notes": "; ".join(deck.notes) or "none",
-                "preview": markdown_preview(deck.rows()),
+                "preview": markdown_preview(rows),
                 "rejects_preview": markdown_preview(deck.rejects()),
             },
-            check_results=[check_result(o) for o in stages.check_voice_deck(settings, deck)],
+            check_results=[
+                check_result(o) for o in stages.check_voice_deck(settings, deck.landed.source, rows)
+            ],
         )
 
     @dg.asset(
@@ -79,9 +81,6 @@ def build_voice_defs(settings: Settings) -> tuple[list, list]:
     )
     def voice_rate_history(voice_deck: stages.NormalisedDeck) -> dg.MaterializeResult:
         outcome = stages.load_voice_deck(settings, voice_deck)
-        changes = snapshot_changes(
-            settings, "voice", outcome.tech_prefix, outcome.snapshot_id, replayed=outcome.replayed
-        )
         return dg.MaterializeResult(
             value=outcome.snapshot_id,
             metadata={
@@ -92,7 +91,7 @@ def build_voice_defs(settings: Settings) -> tuple[list, list]:
                 "rates_withdrawn": outcome.withdrawn,
                 "rows": voice_deck.row_count,
                 "rejects": voice_deck.reject_count,
-                **changes_metadata(changes),
+                **changes_metadata(outcome.changes),
             },
         )
 

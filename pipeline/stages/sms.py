@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
+
+import polars as pl
 
 from pipeline.commpeak.client import CommPeakClient
 from pipeline.ingest.sms import normalize_sms_rates
@@ -10,6 +13,7 @@ from pipeline.landing import LandedFile, LandingZone
 from pipeline.settings import Settings, SmsChannel
 from pipeline.stages.checks import CheckOutcome, no_duplicate_keys, prices_not_negative
 from pipeline.stages.staging import StagedIngest, stage_ingest
+from pipeline.warehouse.changes import snapshot_change_counts
 from pipeline.warehouse.db import Warehouse
 from pipeline.warehouse.sms import SmsSnapshotLoad, load_sms_snapshot
 
@@ -43,15 +47,15 @@ def normalise_sms_rates(settings: Settings, landed: LandedFile) -> NormalisedSms
     return stage_ingest(settings, landed, result)
 
 
-def check_sms_rates(rates: NormalisedSmsRates) -> list[CheckOutcome]:
-    rows = rates.rows()
+def check_sms_rates(rows: pl.DataFrame) -> list[CheckOutcome]:
     # an empty SMS list is legitimate (a channel without rates): no non-empty check here
     return [no_duplicate_keys(rows, SMS_KEYS), prices_not_negative(rows, "rate")]
 
 
 def load_sms_rates(settings: Settings, rates: NormalisedSmsRates) -> SmsSnapshotLoad:
+    """Load the rates in one transaction; the outcome also counts the price changes."""
     with Warehouse(settings).writer() as con:
-        return load_sms_snapshot(
+        loaded = load_sms_snapshot(
             con,
             channel=rates.landed.source,
             fetched_at=rates.landed.fetched_at,
@@ -59,3 +63,7 @@ def load_sms_rates(settings: Settings, rates: NormalisedSmsRates) -> SmsSnapshot
             raw_path=rates.landed.relative_path,
             result=rates.result(),
         )
+        if loaded.replayed:
+            return loaded
+        counts = snapshot_change_counts(con, "sms", loaded.channel, loaded.snapshot_id)
+        return replace(loaded, changes=counts)

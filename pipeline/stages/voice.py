@@ -4,16 +4,19 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from datetime import UTC, datetime
+
+import polars as pl
 
 from pipeline.commpeak.client import CommPeakClient
 from pipeline.commpeak.errors import InvalidRequestError
-from pipeline.errors import RunFailed
 from pipeline.ingest.voice import normalize_voice_deck
 from pipeline.landing import LandedFile, LandingZone
-from pipeline.settings import TECH_PREFIX_RE, Settings
+from pipeline.settings import Settings, validate_tech_prefix
 from pipeline.stages.checks import CheckOutcome, deck_checks
 from pipeline.stages.staging import StagedIngest, stage_ingest
+from pipeline.warehouse.changes import snapshot_change_counts
 from pipeline.warehouse.db import Warehouse
 from pipeline.warehouse.voice import SnapshotLoad, load_voice_snapshot, previous_row_count
 
@@ -56,10 +59,10 @@ def fetch_voice_decks(
     not shared between threads). Raises the first failure once every download has ended."""
     tech_prefixes = list(settings.voice.tech_prefixes if tech_prefixes is None else tech_prefixes)
     for tech_prefix in tech_prefixes:  # all checked before any request is made
-        if not isinstance(tech_prefix, str) or not TECH_PREFIX_RE.fullmatch(tech_prefix):
-            raise InvalidRequestError(
-                f"voice decks: bad tech prefix {tech_prefix!r}: must be 'current' or digits"
-            )
+        try:
+            validate_tech_prefix(tech_prefix)
+        except ValueError as exc:
+            raise InvalidRequestError(f"voice decks: {exc}") from None
     workers = max(1, min(concurrency or settings.api.concurrency, len(tech_prefixes) or 1))
 
     def fetch(tech_prefix: str) -> LandedFile:
@@ -92,26 +95,22 @@ def published_previous_row_count(settings: Settings, tech_prefix: str) -> int | 
         return previous_row_count(con, tech_prefix)
 
 
-def check_voice_deck(settings: Settings, deck: NormalisedDeck) -> list[CheckOutcome]:
-    rows = deck.rows()
+def check_voice_deck(
+    settings: Settings, tech_prefix: str, rows: pl.DataFrame
+) -> list[CheckOutcome]:
+    """The blocking checks on a normalised deck (the rows as staged)."""
     return deck_checks(
         rows,
-        previous_rows=published_previous_row_count(settings, deck.landed.source),
+        previous_rows=published_previous_row_count(settings, tech_prefix),
         max_drop_fraction=settings.voice.max_row_drop_fraction,
         keys=DECK_KEYS,
     )
 
 
-def assert_checks_pass(source: str, outcomes: list[CheckOutcome]) -> None:
-    failed = [o for o in outcomes if not o.passed]
-    if failed:
-        reasons = "; ".join(f"{o.name}: {o.description}" for o in failed)
-        raise RunFailed(f"{source}: deck refused by checks: {reasons}")
-
-
 def load_voice_deck(settings: Settings, deck: NormalisedDeck) -> SnapshotLoad:
+    """Load the deck in one transaction; the outcome also counts the price changes it brought."""
     with Warehouse(settings).writer() as con:
-        return load_voice_snapshot(
+        loaded = load_voice_snapshot(
             con,
             tech_prefix=deck.landed.source,
             fetched_at=deck.landed.fetched_at,
@@ -119,3 +118,7 @@ def load_voice_deck(settings: Settings, deck: NormalisedDeck) -> SnapshotLoad:
             raw_path=deck.landed.relative_path,
             result=deck.result(),
         )
+        if loaded.replayed:
+            return loaded
+        counts = snapshot_change_counts(con, "voice", loaded.tech_prefix, loaded.snapshot_id)
+        return replace(loaded, changes=counts)

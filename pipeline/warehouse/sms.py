@@ -45,6 +45,8 @@ class SmsSnapshotLoad:
     opened: int
     closed: int
     replayed: bool  # True: this raw file was already loaded; nothing changed
+    # price changes it brought, (change_type, count): filled in by the stage that loads it
+    changes: tuple[tuple[str, int], ...] = ()
 
 
 def ensure_reference(con: duckdb.DuckDBPyConnection, csv_path: Path = MCC_MNC_CSV) -> bool:

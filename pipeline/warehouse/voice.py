@@ -50,6 +50,8 @@ class SnapshotLoad:
     withdrawn: int
     unchanged: int
     replayed: bool = False
+    # price changes it brought, (change_type, count): filled in by the stage that loads it
+    changes: tuple[tuple[str, int], ...] = ()
 
 
 def load_voice_snapshot(

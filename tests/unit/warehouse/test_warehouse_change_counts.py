@@ -1,0 +1,44 @@
+"""snapshot_change_counts: what a snapshot brought, as the change view counts it."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import duckdb
+
+from pipeline.ingest.voice import normalize_voice_deck
+from pipeline.warehouse.changes import snapshot_change_counts
+from pipeline.warehouse.migrate import apply_migrations
+from pipeline.warehouse.voice import load_voice_snapshot
+
+HEADER = "Destination,Prefix,Price,Billing Increments\n"
+
+
+def load(con, day: int, body: str, sha: str):
+    fetched_at = datetime(2026, 11, day, 6, tzinfo=UTC)
+    result = normalize_voice_deck((HEADER + body).encode(), source="d.csv", fetched_at=fetched_at)
+    return load_voice_snapshot(
+        con,
+        tech_prefix="current",
+        fetched_at=fetched_at,
+        content_sha256=sha * 64,
+        raw_path=f"raw/voice/current/{day}.csv",
+        result=result,
+    )
+
+
+def test_counts_by_type_for_one_snapshot_and_none_for_the_baseline(tmp_path):
+    con = duckdb.connect(str(tmp_path / "wh.duckdb"))
+    apply_migrations(con)
+    first = load(
+        con, 1, "Ireland,353,0.0200,1/1\nIreland Mobile,35389,0.1617,1/1\nUK,44,0.01,1/1\n", "a"
+    )
+    second = load(con, 2, "Ireland,353,0.0250,1/1\nUK,44,0.009,1/1\nFrance,33,0.02,1/1\n", "b")
+    assert snapshot_change_counts(con, "voice", "current", first.snapshot_id) == ()
+    assert snapshot_change_counts(con, "voice", "current", second.snapshot_id) == (
+        ("decrease", 1),
+        ("increase", 1),
+        ("new", 1),
+        ("removed", 1),
+    )
+    assert snapshot_change_counts(con, "voice", "021001", second.snapshot_id) == ()
