@@ -7,11 +7,17 @@ file: they write the working copy under ``state_dir`` (serialised by an inter-pr
 ``flock``), and publishing copies it to a temporary file beside the published one and renames
 it over (``os.replace``). Open readers keep the snapshot they opened (their inode lives on);
 readers that connect afterwards see the new data.
+
+Because ratedeck never writes the published file in place, nothing beside it is ratedeck's: a
+``.wal`` there was left by someone who opened it read-write and did not close (a killed
+notebook). Publishing removes it with the file it belongs to, and a reader that DuckDB refuses
+because of such a WAL removes it and opens again; both say so in one warning line.
 """
 
 from __future__ import annotations
 
 import fcntl
+import logging
 import os
 import re
 import shutil
@@ -35,6 +41,8 @@ if TYPE_CHECKING:
 DEFAULT_LOCK_TIMEOUT_S = 300.0
 _LOCK_POLL_S = 0.05
 _COPY_SUFFIX = re.compile(r"[0-9a-f]{32}\.tmp")
+
+log = logging.getLogger(__name__)
 
 # lock file -> thread holding it in this process: a nested writer()/working_reader() on the same
 # thread would otherwise wait for itself until the timeout.
@@ -123,6 +131,13 @@ class Warehouse:
         """
         if not self.published_path.exists():
             raise self._missing()
+        try:
+            return self._connect(self.published_path, read_only=True)
+        except WarehouseError as exc:
+            # DuckDB refuses the WAL of an older version of the file (a read-write session that
+            # died before a publish replaced the file): it cannot belong to this file
+            if "WAL" not in str(exc.__cause__) or not _remove_foreign_wal(self.published_path):
+                raise
         return self._connect(self.published_path, read_only=True)
 
     @contextmanager
@@ -196,6 +211,8 @@ class Warehouse:
             shutil.copyfile(self.working_path, tmp)
             with open(tmp, "rb+") as handle:
                 os.fsync(handle.fileno())
+            # before the rename: a reader in between sees the old file as ratedeck published it
+            _remove_foreign_wal(self.published_path)
             os.replace(tmp, self.published_path)
         except OSError as exc:
             raise WarehouseError(f"cannot publish {self.published_path}: {exc}") from exc
@@ -247,3 +264,18 @@ def _remove_stale_copies(path: Path) -> None:
     for stale in path.parent.glob(f".{path.name}.*.tmp"):
         if _COPY_SUFFIX.fullmatch(stale.name[len(path.name) + 2 :]):
             stale.unlink(missing_ok=True)
+
+
+def _remove_foreign_wal(published: Path) -> bool:
+    """Remove the WAL beside the published file (see the module docstring); True if there was one."""
+    wal = published.with_name(published.name + ".wal")
+    try:
+        wal.unlink()
+    except FileNotFoundError:
+        return False
+    log.warning(
+        "removed %s: left by a read-write session on the published warehouse that did not close; "
+        "ratedeck replaces that file on every publish, so open it read-only",
+        wal,
+    )
+    return True
