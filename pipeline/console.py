@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import sys
 from collections.abc import Iterable, Sequence
@@ -13,7 +14,7 @@ from typing import Any
 
 def _json_default(value: Any) -> Any:
     if isinstance(value, Decimal):
-        return str(value)  # exact: never a float
+        return decimal_text(value)  # exact: never a float
     if isinstance(value, datetime | date):
         return value.isoformat()
     if isinstance(value, Path):
@@ -21,47 +22,69 @@ def _json_default(value: Any) -> Any:
     raise TypeError(f"not JSON serialisable: {type(value).__name__}")
 
 
+def format_json(document: Any) -> str:
+    return json.dumps(document, default=_json_default, indent=2, ensure_ascii=False)
+
+
 def print_json(document: Any) -> None:
-    json.dump(document, sys.stdout, default=_json_default, indent=2, ensure_ascii=False)
-    sys.stdout.write("\n")
+    sys.stdout.write(format_json(document) + "\n")
 
 
-def _cell(value: Any) -> str:
+def decimal_text(value: Decimal) -> str:
+    """Plain decimal text keeping the value's scale: 0E-8 -> 0.00000000, never exponent form."""
+    return format(value, "f")
+
+
+def cell_text(value: Any) -> str:
+    """How a value reads in a table or CSV cell."""
     if value is None:
         return ""
+    if isinstance(value, Decimal):
+        return decimal_text(value)
     if isinstance(value, datetime):
-        return value.isoformat(sep=" ", timespec="seconds")
+        return value.isoformat(sep=" ")
     return str(value)
 
 
+# box lines (top, head, head rule, ...): only a rule of dashes under each header, plain text
+# that works in pipes and logs
+_HEADER_RULE = "    \n    \n -  \n    \n    \n    \n    \n    \n"
+_UNLIMITED = 1_000_000  # columns never wrap or get cut; the terminal scrolls sideways
+
+
 def format_table(columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
-    """A plain aligned text table (works in pipes and logs, unlike box drawing)."""
-    text_rows = [[_cell(v) for v in row] for row in rows]
-    widths = [len(c) for c in columns]
-    for row in text_rows:
-        widths = [max(w, len(v)) for w, v in zip(widths, row, strict=True)]
-    numeric = [
-        all(_looks_numeric(r[i]) for r in text_rows if r[i]) and any(r[i] for r in text_rows)
-        for i in range(len(columns))
-    ]
+    """An aligned text table (rendered by rich): numbers right-aligned, text (prefixes such as
+    021001 included) left-aligned; widths measured in terminal cells, so wide characters line up."""
+    from rich.box import Box  # imported here: rich is slow to import, most commands print no table
+    from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
 
-    def fmt(row: Sequence[str]) -> str:
-        return "  ".join(
-            v.rjust(w) if num else v.ljust(w)
-            for v, w, num in zip(row, widths, numeric, strict=True)
-        ).rstrip()
+    rows = [list(r) for r in rows]
+    table = Table(
+        box=Box(_HEADER_RULE, ascii=True),
+        show_edge=False,
+        pad_edge=False,
+        collapse_padding=True,
+        highlight=False,
+    )
+    for i, name in enumerate(columns):
+        numeric = _is_numeric_column([r[i] for r in rows])
+        table.add_column(Text(str(name)), justify="right" if numeric else "left", no_wrap=True)
+    for row in rows:
+        table.add_row(*(Text(cell_text(v)) for v in row))
+    buffer = io.StringIO()
+    Console(
+        file=buffer, width=_UNLIMITED, color_system=None, markup=False, emoji=False, highlight=False
+    ).print(table)
+    return "\n".join(line.rstrip() for line in buffer.getvalue().splitlines())
 
-    lines = [fmt(columns), "  ".join("-" * w for w in widths)]
-    lines += [fmt(r) for r in text_rows]
-    return "\n".join(lines)
 
-
-def _looks_numeric(text: str) -> bool:
-    try:
-        Decimal(text)
-    except Exception:
-        return False
-    return True
+def _is_numeric_column(values: list[Any]) -> bool:
+    present = [v for v in values if v is not None]
+    return bool(present) and all(
+        isinstance(v, int | float | Decimal) and not isinstance(v, bool) for v in present
+    )
 
 
 def print_table(columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:

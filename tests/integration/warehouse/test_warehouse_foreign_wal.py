@@ -6,7 +6,6 @@ killed without closing DuckDB (``os._exit``)."""
 from __future__ import annotations
 
 import logging
-import os
 import shutil
 import subprocess
 import sys
