@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import io
 import json
+from decimal import Decimal
 
+import pyarrow.parquet as pq
 import pytest
 
 from pipeline import cli as ratedeck_cli
@@ -78,3 +81,125 @@ def test_no_warehouse_yet(cli, monkeypatch, tmp_path):
     code, out, err = cli("SELECT 1")
     assert code == 2 and out == ""
     assert "no warehouse yet" in err and "ratedeck demo" in err
+
+
+# -- output formats, input from files ---------------------------------------------------------
+
+
+def test_zero_decimals_are_plain_text_in_table_and_json(cli):
+    query = "SELECT 0::DECIMAL(18, 8) AS z, price - price AS d FROM voice_rate_current LIMIT 1"
+    code, out, _ = cli(query)
+    assert code == 0 and out.splitlines()[2].split() == ["0.00000000", "0.00000000"]
+    code, out, _ = cli(query, "--json")
+    assert json.loads(out)["rows"] == [{"z": "0.00000000", "d": "0.00000000"}]
+
+
+def test_text_columns_left_numbers_right(cli):
+    """Prefixes are text (leading zeros matter) even when every one looks like a number."""
+    code, out, _ = cli(
+        "SELECT prefix, initial_seconds FROM voice_rate_current "
+        "WHERE tech_prefix = 'current' AND prefix IN ('1', '4420') ORDER BY 1"
+    )
+    assert code == 0
+    width = len("initial_seconds")
+    assert out.splitlines()[2:] == [
+        "1".ljust(6) + "  " + "60".rjust(width),
+        "4420".ljust(6) + "  " + "60".rjust(width),
+    ]
+
+
+@pytest.mark.parametrize("query", ["", "   ", "-- only a comment", "/* c */ ;"])
+def test_no_statement_is_a_one_line_error(cli, query):
+    code, out, err = cli(query)
+    assert (code, out) == (2, "")
+    assert err.startswith("ratedeck: error: QUERY: no SQL statement") and err.count("\n") == 1
+
+
+def test_neither_query_nor_file(cli):
+    code, _, err = cli()
+    assert code == 2 and "-f FILE" in err and err.count("\n") == 1
+
+
+def test_sql_from_a_file_after_the_query(cli, tmp_path):
+    (tmp_path / "q.sql").write_text(
+        "-- the price of one prefix\nSELECT price FROM voice_rate_current\n"
+        "WHERE tech_prefix = 'current' AND prefix = getvariable('p');\n"
+    )
+    code, out, _ = cli("SET VARIABLE p = '4420'", "-f", str(tmp_path / "q.sql"), "--json")
+    assert code == 0 and json.loads(out)["rows"] == [{"price": "0.30000000"}]
+
+
+def test_sql_from_stdin(cli, monkeypatch):
+    monkeypatch.setattr("sys.stdin", io.StringIO("SELECT 42 AS answer"))
+    code, out, _ = cli("-f", "-", "--json")
+    assert code == 0 and json.loads(out)["rows"] == [{"answer": 42}]
+
+
+def test_unreadable_sql_file(cli, tmp_path):
+    code, _, err = cli("-f", str(tmp_path / "missing.sql"))
+    assert code == 2 and "missing.sql: cannot read" in err and err.count("\n") == 1
+
+
+PRICES = "SELECT prefix, price FROM voice_rate_current WHERE tech_prefix = 'current' ORDER BY 1"
+
+
+def test_csv_on_stdout_is_exact(cli):
+    code, out, _ = cli(PRICES, "--format", "csv")
+    assert code == 0
+    assert out.splitlines()[:3] == ["prefix,price", "1,0.01000000", "33,0.03000000"]
+
+
+def test_out_file_format_from_its_suffix(cli, tmp_path):
+    code, out, _ = cli(PRICES, "--out", str(tmp_path / "prices.csv"))
+    assert (code, out) == (0, "")
+    assert (tmp_path / "prices.csv").read_text().splitlines()[1] == "1,0.01000000"
+    assert cli(PRICES, "--out", str(tmp_path / "prices.json"))[0] == 0
+    assert json.loads((tmp_path / "prices.json").read_text())["rows"][0]["price"] == "0.01000000"
+
+
+def test_parquet_keeps_exact_decimals(cli, tmp_path):
+    code, _, err = cli(PRICES, "--format", "parquet", "--out", str(tmp_path / "p.parquet"))
+    assert code == 0, err
+    table = pq.read_table(tmp_path / "p.parquet")
+    assert str(table.schema.field("price").type) == "decimal128(18, 8)"
+    assert table.column("price").to_pylist()[:2] == [Decimal("0.01000000"), Decimal("0.03")]
+    assert table.column("prefix").to_pylist()[:2] == ["1", "33"]
+
+
+def test_parquet_needs_an_out_file(cli):
+    code, out, err = cli(PRICES, "--format", "parquet")
+    assert (code, out) == (2, "") and "--out FILE" in err
+
+
+def test_unknown_out_suffix_asks_for_a_format(cli, tmp_path):
+    code, _, err = cli(PRICES, "--out", str(tmp_path / "prices.xyz"))
+    assert code == 2 and "--format" in err and not (tmp_path / "prices.xyz").exists()
+
+
+def test_out_refuses_ratedeck_files_and_the_input(cli, populated, tmp_path):
+    query_file = tmp_path / "q.sql"
+    query_file.write_text(PRICES)
+    published = populated.published_path
+    data = tmp_path / "data"  # RATEDECK_DATA_DIR
+    data.mkdir(exist_ok=True)
+    targets = {
+        published: "the warehouse",
+        published.with_name(published.name + ".wal"): "the warehouse",
+        data / "mine.csv": "data directory",
+        data / "state" / "warehouse.duckdb": "data directory",
+        query_file: "SQL file being run",
+    }
+    for target, reason in targets.items():
+        before = target.read_bytes() if target.exists() else None
+        code, out, err = cli("-f", str(query_file), "--format", "csv", "--out", str(target))
+        assert (code, out) == (2, ""), target
+        assert f"--out {target}: refused" in err and reason in err and err.count("\n") == 1
+        assert (target.read_bytes() if target.exists() else None) == before
+
+
+def test_a_failing_query_leaves_the_out_file_alone(cli, tmp_path):
+    out_file = tmp_path / "mine.csv"
+    out_file.write_text("keep me\n")
+    code, _, _ = cli("SELECT nope FROM voice_rate", "--out", str(out_file))
+    assert code == 2 and out_file.read_text() == "keep me\n"
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".mine")] == []
