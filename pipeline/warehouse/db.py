@@ -50,6 +50,22 @@ _held_locks: dict[Path, int] = {}
 _held_guard = threading.Lock()
 
 
+def connect(settings: Settings | None = None) -> duckdb.DuckDBPyConnection:
+    """The way to open the published warehouse from Python (notebooks, apps): read-only, and
+    the newest publish every time it is called, even in a process that already holds a
+    connection to an older one. ``duckdb.connect(path, read_only=True)`` would not be: DuckDB
+    hands back its cached instance of the path, i.e. the file as it was before the publish.
+
+    Settings default to what the ``ratedeck`` command loads ($RATEDECK_CONFIG, ./ratedeck.toml,
+    $RATEDECK_WAREHOUSE...). Use it as a context manager; connect again to see a later publish.
+    """
+    if settings is None:
+        from pipeline.settings import load_settings
+
+        settings = load_settings()
+    return Warehouse(settings).reader()
+
+
 class Warehouse:
     """The warehouse of one settings file.
 

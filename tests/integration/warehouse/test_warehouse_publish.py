@@ -192,3 +192,34 @@ def test_a_reader_in_this_process_does_not_pin_the_old_file(warehouse):
         assert old.execute("SELECT count(*) FROM t").fetchall() == [(1,)]
     finally:
         old.close()
+
+
+def test_the_documented_python_connection_sees_every_publish_in_one_process(
+    warehouse, monkeypatch, tmp_path
+):
+    """A notebook: a connection (ratedeck's or a plain DuckDB one, which DuckDB caches per path)
+    is still open when a run publishes; the documented helper then sees the new data."""
+    from pipeline.warehouse.db import connect
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("RATEDECK_DATA_DIR", str(warehouse.published_path.parent))
+    monkeypatch.setenv("RATEDECK_WAREHOUSE", str(warehouse.published_path))
+    with warehouse.writer() as con:
+        con.execute("CREATE TABLE t AS SELECT 1 AS x")
+    count = "SELECT count(*) FROM t"
+    before = connect()
+    plain = duckdb.connect(str(warehouse.published_path), read_only=True)
+    try:
+        assert before.execute(count).fetchall() == plain.execute(count).fetchall() == [(1,)]
+        with warehouse.writer() as con:
+            con.execute("INSERT INTO t VALUES (2)")
+        with connect() as after:
+            assert after.execute(count).fetchall() == [(2,)]
+        with warehouse.writer() as con:
+            con.execute("INSERT INTO t VALUES (3)")
+        with connect() as latest:
+            assert latest.execute(count).fetchall() == [(3,)]
+        assert before.execute(count).fetchall() == [(1,)]  # an open connection keeps its snapshot
+    finally:
+        before.close()
+        plain.close()
