@@ -22,6 +22,11 @@ class UnrecognisedFormatError(IngestError):
     """The bytes are not a CSV, XLS or XLSX rate deck (an HTML page, a PDF, empty...)."""
 
 
+class MalformedCsvError(IngestError):
+    """The CSV's structure cannot be trusted: a quote that swallows lines, or every row wider
+    than the header. Refused whole: reading on would load misaligned or merged rows."""
+
+
 class NoHeaderError(IngestError):
     """No row maps to the required columns (destination, prefix, price)."""
 
