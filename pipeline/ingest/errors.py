@@ -44,3 +44,11 @@ class NoValidRowsError(IngestError):
 
 class TooManyRejectsError(IngestError):
     """More rows were refused than the configured fraction allows."""
+
+
+class SpreadsheetTooLargeError(IngestError):
+    """An XLSX would inflate past ``[voice] max_inflated_bytes`` (or like a zip bomb)."""
+
+
+class IngestTimeoutError(IngestError):
+    """Reading the deck took longer than ``[voice] ingest_timeout_s``."""

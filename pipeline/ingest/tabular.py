@@ -30,11 +30,13 @@ from pipeline.ingest.headers import (
     find_header,
     positional_mapping,
 )
+from pipeline.ingest.limits import Deadline, IngestLimits, check_inflation
 from pipeline.ingest.sniff import DELIMITERS, UTF8_BOM, UTF16_BOMS, DeckFormat, decode_text
 
 EXCEL_1900_EPOCH = datetime(1899, 12, 30)  # serial 1 = 1900-01-01 (Lotus leap-year bug kept)
 EXCEL_1904_EPOCH = datetime(1904, 1, 1)
 _HEADER_SCAN_LINES = HEADER_SCAN_ROWS * 2
+_DEADLINE_ROWS = 2000  # spreadsheet rows read between two deadline checks
 
 
 @dataclass(frozen=True)
@@ -57,13 +59,25 @@ class RawDeck:
     notes: list[str] = field(default_factory=list)
 
 
-def read_deck(data: bytes, fmt: DeckFormat, *, source: str) -> RawDeck:
+def read_deck(
+    data: bytes,
+    fmt: DeckFormat,
+    *,
+    source: str,
+    limits: IngestLimits | None = None,
+    deadline: Deadline | None = None,
+) -> RawDeck:
+    """The deck's tables. ``limits`` bound how far an XLSX may inflate and how long the
+    spreadsheet rows may take to read (CSV is read by polars, in time bound by its size)."""
+    limits = limits or IngestLimits()
     if fmt == "csv":
         return _read_csv(data, source)
+    deadline = deadline or limits.deadline(source)
     if fmt == "xls":
-        sheets, epoch = _xls_sheets(data, source)
+        sheets, epoch = _xls_sheets(data, source, deadline)
     else:
-        sheets, epoch = _xlsx_sheets(data, source)
+        check_inflation(data, source, limits.max_inflated_bytes)
+        sheets, epoch = _xlsx_sheets(data, source, deadline)
     return _deck_from_sheets(sheets, fmt, epoch, source)
 
 
@@ -449,7 +463,9 @@ def _cell_text(value: Any) -> str | None:
     return str(value)
 
 
-def _xls_sheets(data: bytes, source: str) -> tuple[list[tuple[str, Grid]], datetime]:
+def _xls_sheets(
+    data: bytes, source: str, deadline: Deadline
+) -> tuple[list[tuple[str, Grid]], datetime]:
     import xlrd
 
     try:
@@ -462,10 +478,11 @@ def _xls_sheets(data: bytes, source: str) -> tuple[list[tuple[str, Grid]], datet
     sheets = []
     for sheet_index in range(book.nsheets):
         sheet = book.sheet_by_index(sheet_index)
-        grid = [
-            _xls_row(sheet.row_types(r), sheet.row_values(r), book.datemode)
-            for r in range(sheet.nrows)
-        ]
+        grid = []
+        for r in range(sheet.nrows):
+            if r % _DEADLINE_ROWS == 0:
+                deadline.check(f"sheet {sheet.name!r} row {r + 1}")
+            grid.append(_xls_row(sheet.row_types(r), sheet.row_values(r), book.datemode))
         sheets.append((sheet.name, grid))
         book.unload_sheet(sheet_index)
     return sheets, epoch
@@ -494,7 +511,9 @@ def _xls_row(types: Sequence[int], values: Sequence[Any], datemode: int) -> list
     return row
 
 
-def _xlsx_sheets(data: bytes, source: str) -> tuple[list[tuple[str, Grid]], datetime]:
+def _xlsx_sheets(
+    data: bytes, source: str, deadline: Deadline
+) -> tuple[list[tuple[str, Grid]], datetime]:
     import openpyxl
 
     try:
@@ -507,9 +526,11 @@ def _xlsx_sheets(data: bytes, source: str) -> tuple[list[tuple[str, Grid]], date
         epoch = EXCEL_1904_EPOCH if book.epoch.year == 1904 else EXCEL_1900_EPOCH
         sheets = []
         for sheet in book.worksheets:
-            grid = [
-                [_cell_text(value) for value in row] for row in sheet.iter_rows(values_only=True)
-            ]
+            grid = []
+            for r, row in enumerate(sheet.iter_rows(values_only=True)):
+                if r % _DEADLINE_ROWS == 0:
+                    deadline.check(f"sheet {sheet.title!r} row {r + 1}")
+                grid.append([_cell_text(value) for value in row])
             sheets.append((sheet.title, grid))
     finally:
         book.close()

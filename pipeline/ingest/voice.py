@@ -23,6 +23,7 @@ from pipeline.ingest.dates import parse_effective_dates
 from pipeline.ingest.duplicates import sheet_name, split_duplicates
 from pipeline.ingest.errors import NoValidRowsError, TooManyRejectsError
 from pipeline.ingest.frames import REJECT_SCHEMA, VOICE_RATE_SCHEMA, IngestResult
+from pipeline.ingest.limits import IngestLimits
 from pipeline.ingest.sniff import sniff_format
 from pipeline.ingest.tabular import RawDeck, RawTable, read_deck
 
@@ -35,17 +36,24 @@ def normalize_voice_deck(
     source: str,
     default_increments: str = "1/1",
     fetched_at: datetime | None = None,
+    limits: IngestLimits | None = None,
 ) -> IngestResult:
     """Reads a CSV/XLS/XLSX voice deck into canonical rows and rejects.
 
     ``source`` names the deck in messages (e.g. the raw file path). ``default_increments``
     applies when the deck has no increments column (a note says so). ``fetched_at`` only
-    serves the note counting rows that take effect later (scheduled changes).
-    Raises UnrecognisedFormatError, NoHeaderError, or NoValidRowsError (with ``.result``);
-    ConfigError for a malformed ``default_increments``.
+    serves the note counting rows that take effect later (scheduled changes). ``limits``
+    bound how far a spreadsheet may inflate and how long ingest may take (defaults apply).
+    Raises UnrecognisedFormatError, NoHeaderError, MalformedCsvError, SpreadsheetTooLargeError,
+    IngestTimeoutError, or NoValidRowsError (with ``.result``); ConfigError for a malformed
+    ``default_increments``.
     """
     fields.check_default_increments(default_increments)
-    deck = read_deck(data, sniff_format(data, source=source), source=source)
+    limits = limits or IngestLimits()
+    deadline = limits.deadline(source)
+    fmt = sniff_format(data, source=source)
+    deck = read_deck(data, fmt, source=source, limits=limits, deadline=deadline)
+    deadline.check("the rows read")
     notes = list(deck.notes) + _mapping_notes(deck, default_increments)
     raw = pl.concat(
         [
@@ -56,6 +64,7 @@ def normalize_voice_deck(
     ).with_row_index("_order")
 
     checked, blank = _check_row_fields(raw)
+    deadline.check("the rows checked")
     if blank:
         notes.append(f"skipped {blank} blank row{'s' if blank != 1 else ''}")
     checked, date_notes = _check_value_fields(checked, deck.excel_epoch)
