@@ -5,8 +5,11 @@ through xlrd and XLSX through openpyxl, every sheet; spreadsheet numbers are tur
 decimal text by the double's shortest repr (0.1617 reads "0.1617", 353.0 reads "353"), so no
 float travels downstream and nothing is rounded.
 
-Row numbers are what a person sees: the line number in a CSV file (exact unless a quoted field
-spans lines), the row number in a sheet.
+Row numbers are what a person sees: the line number in a CSV file (always exact: a quoted
+field spanning lines refuses the file), the row number in a sheet. A CSV row's field count is
+checked against the header (``RawTable.shape_reasons``). A sheet has no separators to misread:
+its grid is as wide as its widest row, so a cell right of the header's columns is read into an
+unnamed column (``column_N``), listed among the ignored columns.
 """
 
 from __future__ import annotations
