@@ -96,6 +96,9 @@ class VoiceSettings(_Section):
     default_increments: str = "1/1"
     max_reject_fraction: float = Field(0.05, ge=0, le=1)
     max_row_drop_fraction: float = Field(0.2, ge=0, le=1)
+    # ingest bounds (pipeline/ingest/limits.py): an XLSX inflating past this is refused
+    max_inflated_bytes: int = Field(512 * 1024 * 1024, gt=0)
+    ingest_timeout_s: float = Field(300, gt=0)
     schedule: str = "0 6 * * *"
 
     @field_validator("tech_prefixes")

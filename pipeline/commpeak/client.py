@@ -31,7 +31,6 @@ import tempfile
 import time
 import urllib.parse
 from collections.abc import Callable, Iterator, Sequence
-from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
@@ -40,6 +39,7 @@ import requests.adapters
 import urllib3.exceptions
 from pydantic import SecretStr
 
+from pipeline import exactjson
 from pipeline.commpeak.errors import (
     CommPeakError,
     ConnectError,
@@ -605,7 +605,9 @@ def _refuse_constant(name: str) -> Any:
 def _decode_json(method: str, path: str, raw: bytes) -> Any:
     _refuse_html(raw[:_SNIFF_BYTES], method, path)
     try:
-        return json.loads(raw, parse_float=Decimal, parse_constant=_refuse_constant)
+        return exactjson.loads(raw, parse_constant=_refuse_constant)
+    except exactjson.DuplicateKeyError as exc:
+        raise UnexpectedContentError(f"{method} {path}: {exc}", method=method, path=path) from None
     except (ValueError, RecursionError):
         raise UnexpectedContentError(
             f"{method} {path}: body is not JSON ({len(raw)} bytes)", method=method, path=path

@@ -22,6 +22,11 @@ class UnrecognisedFormatError(IngestError):
     """The bytes are not a CSV, XLS or XLSX rate deck (an HTML page, a PDF, empty...)."""
 
 
+class MalformedCsvError(IngestError):
+    """The CSV's structure cannot be trusted: a quote that swallows lines, or every row wider
+    than the header. Refused whole: reading on would load misaligned or merged rows."""
+
+
 class NoHeaderError(IngestError):
     """No row maps to the required columns (destination, prefix, price)."""
 
@@ -39,3 +44,11 @@ class NoValidRowsError(IngestError):
 
 class TooManyRejectsError(IngestError):
     """More rows were refused than the configured fraction allows."""
+
+
+class SpreadsheetTooLargeError(IngestError):
+    """An XLSX would inflate past ``[voice] max_inflated_bytes`` (or like a zip bomb)."""
+
+
+class IngestTimeoutError(IngestError):
+    """Reading the deck took longer than ``[voice] ingest_timeout_s``."""

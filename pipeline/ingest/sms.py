@@ -13,6 +13,7 @@ from typing import Any
 
 import polars as pl
 
+from pipeline import exactjson
 from pipeline.ingest.errors import NoValidRowsError, UnrecognisedFormatError
 from pipeline.ingest.frames import REJECT_SCHEMA, SMS_RATE_SCHEMA, IngestResult
 
@@ -137,7 +138,7 @@ def decode_json(data: bytes, *, source: str) -> Any:
         raise UnrecognisedFormatError(f"{source}: an HTML page, not JSON")
     try:
         text = data.decode("utf-8-sig")
-        return json.loads(text, parse_float=Decimal, parse_constant=NonFinite)
+        return exactjson.loads(text, parse_constant=NonFinite)
     except UnicodeDecodeError as exc:
         raise UnrecognisedFormatError(
             f"{source}: not UTF-8 text (byte {exc.start}), expected JSON"
@@ -146,6 +147,10 @@ def decode_json(data: bytes, *, source: str) -> Any:
         raise UnrecognisedFormatError(
             f"{source}: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})"
         ) from None
+    except exactjson.DuplicateKeyError as exc:
+        raise UnrecognisedFormatError(f"{source}: {exc}") from None
+    except RecursionError:
+        raise UnrecognisedFormatError(f"{source}: not valid JSON (nested too deeply)") from None
 
 
 def exact_amount(record: dict, field: str) -> Decimal:
@@ -160,7 +165,8 @@ def exact_amount(record: dict, field: str) -> Decimal:
     amount = Decimal(value)
     if not amount.is_finite():
         raise BadValue(f"{field}: {value} is not a number")
-    if abs(amount) >= PRICE_LIMIT:
+    # copy_abs, not abs(): abs() rounds to the context and raises Overflow on 1e999999999
+    if amount.copy_abs() >= PRICE_LIMIT:
         raise BadValue(f"{field}: {value} is out of range")
     if amount != amount.quantize(PRICE_PLACES, rounding=ROUND_DOWN):
         raise BadValue(f"{field}: {value} has more than 8 decimal places (refused, not rounded)")

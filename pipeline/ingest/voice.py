@@ -23,6 +23,7 @@ from pipeline.ingest.dates import parse_effective_dates
 from pipeline.ingest.duplicates import sheet_name, split_duplicates
 from pipeline.ingest.errors import NoValidRowsError, TooManyRejectsError
 from pipeline.ingest.frames import REJECT_SCHEMA, VOICE_RATE_SCHEMA, IngestResult
+from pipeline.ingest.limits import IngestLimits
 from pipeline.ingest.sniff import sniff_format
 from pipeline.ingest.tabular import RawDeck, RawTable, read_deck
 
@@ -35,17 +36,24 @@ def normalize_voice_deck(
     source: str,
     default_increments: str = "1/1",
     fetched_at: datetime | None = None,
+    limits: IngestLimits | None = None,
 ) -> IngestResult:
     """Reads a CSV/XLS/XLSX voice deck into canonical rows and rejects.
 
     ``source`` names the deck in messages (e.g. the raw file path). ``default_increments``
     applies when the deck has no increments column (a note says so). ``fetched_at`` only
-    serves the note counting rows that take effect later (scheduled changes).
-    Raises UnrecognisedFormatError, NoHeaderError, or NoValidRowsError (with ``.result``);
-    ConfigError for a malformed ``default_increments``.
+    serves the note counting rows that take effect later (scheduled changes). ``limits``
+    bound how far a spreadsheet may inflate and how long ingest may take (defaults apply).
+    Raises UnrecognisedFormatError, NoHeaderError, MalformedCsvError, SpreadsheetTooLargeError,
+    IngestTimeoutError, or NoValidRowsError (with ``.result``); ConfigError for a malformed
+    ``default_increments``.
     """
     fields.check_default_increments(default_increments)
-    deck = read_deck(data, sniff_format(data, source=source), source=source)
+    limits = limits or IngestLimits()
+    deadline = limits.deadline(source)
+    fmt = sniff_format(data, source=source)
+    deck = read_deck(data, fmt, source=source, limits=limits, deadline=deadline)
+    deadline.check("the rows read")
     notes = list(deck.notes) + _mapping_notes(deck, default_increments)
     raw = pl.concat(
         [
@@ -56,6 +64,7 @@ def normalize_voice_deck(
     ).with_row_index("_order")
 
     checked, blank = _check_row_fields(raw)
+    deadline.check("the rows checked")
     if blank:
         notes.append(f"skipped {blank} blank row{'s' if blank != 1 else ''}")
     checked, date_notes = _check_value_fields(checked, deck.excel_epoch)
@@ -161,6 +170,10 @@ def _canonical_text(table: RawTable, index: int, default_increments: str) -> pl.
         currency = cell("currency")
     else:
         currency = pl.lit(mapping.header_currency, dtype=pl.String)
+    if table.shape_reasons is None:
+        shape = pl.lit(None, dtype=pl.String)
+    else:
+        shape = pl.lit(table.shape_reasons)
     return table.frame.select(
         cell("destination").alias("destination"),
         cell("prefix").alias("prefix"),
@@ -168,6 +181,7 @@ def _canonical_text(table: RawTable, index: int, default_increments: str) -> pl.
         increments.cast(pl.String).alias("increments"),
         cell("effective").alias("effective"),
         currency.alias("currency"),
+        shape.alias("_shape"),
         (pl.int_range(pl.len(), dtype=pl.Int64) + table.first_row_number).alias("_row"),
         pl.lit(index, dtype=pl.Int32).alias("_table"),
         pl.int_range(pl.len(), dtype=pl.Int64).alias("_idx"),
@@ -178,9 +192,11 @@ def _check_row_fields(raw: pl.DataFrame) -> tuple[pl.DataFrame, int]:
     """Destination, prefix, price: values and reasons; blank rows dropped (and counted).
 
     These differ on every row, so clean rows (the bulk) are proven clean by regex and kept
-    as they are; only the other rows are rewritten, then written back in place.
+    as they are; only the other rows are rewritten, then written back in place. A row whose
+    field count is wrong (``_shape``) gets that reason alone: its fields may be shifted, so
+    judging them would only mislead.
     """
-    clean = raw.select(fields.clean_row_mask()).to_series()
+    clean = raw.select(fields.clean_row_mask() & pl.col("_shape").is_null()).to_series()
     if clean.all():
         return raw.with_columns(
             fields.to_price(pl.col("price")).alias("price"),
@@ -190,8 +206,11 @@ def _check_row_fields(raw: pl.DataFrame) -> tuple[pl.DataFrame, int]:
     destination, destination_reason = fields.destination_rule()
     prefix, prefix_reason = fields.prefix_rule()
     price, price_reason = fields.price_rule()
-    reason = pl.concat_str(
-        destination_reason, prefix_reason, price_reason, separator="; ", ignore_nulls=True
+    reason = pl.coalesce(
+        pl.col("_shape"),
+        pl.concat_str(
+            destination_reason, prefix_reason, price_reason, separator="; ", ignore_nulls=True
+        ),
     )
     fixed = (
         raw[positions]
@@ -201,9 +220,10 @@ def _check_row_fields(raw: pl.DataFrame) -> tuple[pl.DataFrame, int]:
             prefix,
             pl.when(reason == "").then(price).alias("price"),
             pl.when(reason != "").then(reason).alias("_row_reason"),
-            pl.all_horizontal(fields.is_empty(pl.col(name)) for name in _ROW_FIELDS).alias(
-                "_blank"
-            ),
+            (
+                pl.all_horizontal(fields.is_empty(pl.col(name)) for name in _ROW_FIELDS)
+                & pl.col("_shape").is_null()
+            ).alias("_blank"),
         )
     )
     patched = raw.with_columns(
@@ -258,7 +278,8 @@ def _check_value_fields(
     reason = pl.lit(None, dtype=pl.String)
     if reasons:
         joined_reasons = pl.concat_str(reasons, separator="; ", ignore_nulls=True)
-        reason = pl.when(joined_reasons != "").then(joined_reasons)
+        # a row with the wrong field count keeps that reason alone (see _check_row_fields)
+        reason = pl.coalesce(pl.col("_shape"), pl.when(joined_reasons != "").then(joined_reasons))
     result = joined.select(
         "_order",
         "_row",

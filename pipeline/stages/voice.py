@@ -11,6 +11,7 @@ import polars as pl
 
 from pipeline.commpeak.client import CommPeakClient
 from pipeline.commpeak.errors import InvalidRequestError
+from pipeline.ingest.limits import IngestLimits
 from pipeline.ingest.voice import normalize_voice_deck
 from pipeline.landing import LandedFile, LandingZone
 from pipeline.settings import Settings, validate_tech_prefix
@@ -83,6 +84,10 @@ def normalise_voice_deck(settings: Settings, landed: LandedFile) -> NormalisedDe
         source=landed.relative_path,
         default_increments=settings.voice.default_increments,
         fetched_at=landed.fetched_at,
+        limits=IngestLimits(
+            max_inflated_bytes=settings.voice.max_inflated_bytes,
+            timeout_s=settings.voice.ingest_timeout_s,
+        ),
     )
     return stage_ingest(settings, landed, result)
 

@@ -426,3 +426,24 @@ def test_missing_credentials_make_no_request(fault_server, make_client):
         client.speech_result(1)
 
     assert fault_server.requests == []
+
+
+@pytest.mark.parametrize(
+    ("call", "path", "body"),
+    [
+        ("sms", "/rates/sms", b'[{"rate": 0.05, "rate": 9.99, "mcc": 1, "mnc": 2}]'),
+        ("customer", "/customer", b'{"customer": {"email": "a@b", "balance": 1, "balance": 2}}'),
+    ],
+)
+def test_duplicate_json_key_is_refused_naming_the_key_and_endpoint(
+    fault_server, make_client, call, path, body
+):
+    """A repeated key would silently keep the last value (9.99 instead of 0.05)."""
+    fault_server.script(fault_server.respond(200, body, {"Content-Type": "application/json"}))
+    client = make_client(fault_server.base_url)
+
+    with pytest.raises(UnexpectedContentError) as caught:
+        client.sms_rates_raw("acme", "1") if call == "sms" else client.customer_raw()
+
+    key = "rate" if call == "sms" else "balance"
+    assert str(caught.value) == f"GET {path}: duplicate key {key!r} in a JSON object"

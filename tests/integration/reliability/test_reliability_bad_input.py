@@ -6,9 +6,11 @@ inside the landing zone, SQL is only ever parameterised, oversized or endless bo
 from __future__ import annotations
 
 import ast
+import io
 import itertools
 import json
 import logging
+import re
 import subprocess
 import sys
 from datetime import UTC, datetime
@@ -320,3 +322,68 @@ def test_ten_thousand_rejects_are_counted_not_flooded(
         assert query(settings.warehouse_path, "SELECT row_count FROM wh.voice_snapshot") == [
             (2000,)
         ]
+
+
+# -- a stray quote ------------------------------------------------------------------------------
+
+
+def test_a_stray_quote_fails_the_deck_and_leaves_the_warehouse_as_it_was(static_server, tmp_path):
+    """One '"' opening a field and another closing it 35 lines later would merge those rows
+    into one destination (and report their prefixes to finance as removed)."""
+    rows = ["Destination,Prefix,Price,Billing Increments"]
+    rows += [f"Land {i},{1000 + i},0.0{i % 9 + 1},1/1" for i in range(62)]
+    body = {"deck": ("\n".join(rows) + "\n").encode()}
+    server = static_server(lambda path: body["deck"])
+    settings = make_settings(tmp_path / "data", server.url)
+    assert run_pipeline(settings, ["voice"]).ok
+    before = dump_both(settings)
+
+    rows[10] = '"' + rows[10]
+    rows[45] = rows[45].replace(",", '",', 1)
+    body["deck"] = ("\n".join(rows) + "\n").encode()
+    summary = run_pipeline(settings, ["voice"])
+
+    (failure,) = summary.failures
+    assert is_one_line(failure.error)
+    assert re.search(
+        rf"raw/voice/{TECH_PREFIX}/[^ ]+\.csv: line 11: "
+        "a quoted field runs over line ends to line 46",
+        failure.error,
+    ), failure.error
+    assert dump_both(settings) == before
+
+
+# -- spreadsheet inflation ----------------------------------------------------------------------
+
+
+def xlsx_deck(rows: int) -> bytes:
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["Destination", "Prefix", "Price", "Billing Increments"])
+    for i in range(rows):
+        sheet.append([f"Land {i}", 1000 + i, 0.01, "1/1"])
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def test_a_workbook_inflating_past_the_setting_fails_the_deck(static_server, tmp_path):
+    """A download sniffed as XLSX is bounded by [voice] max_inflated_bytes before parsing."""
+    body = xlsx_deck(300)
+    server = static_server(lambda path: body)
+    settings = make_settings(
+        tmp_path / "data", server.url, voice={"format": "xls", "max_inflated_bytes": 4096}
+    )
+    summary = run_pipeline(settings, ["voice"])
+    (failure,) = summary.failures
+    assert is_one_line(failure.error)
+    assert re.search(
+        r"\.xls: the workbook would inflate to [0-9,]+ bytes, over the limit of 4,096 "
+        r"\(\[voice\] max_inflated_bytes\); refused$",
+        failure.error,
+    ), failure.error
+    assert not settings.warehouse_path.exists() or query(
+        settings.warehouse_path, "SELECT count(*) FROM wh.voice_snapshot"
+    ) == [(0,)]

@@ -10,7 +10,7 @@ import polars as pl
 import pytest
 
 from pipeline.errors import ConfigError
-from pipeline.ingest.errors import NoValidRowsError, TooManyRejectsError
+from pipeline.ingest.errors import MalformedCsvError, NoValidRowsError, TooManyRejectsError
 from pipeline.ingest.frames import REJECT_SCHEMA, VOICE_RATE_SCHEMA
 from pipeline.ingest.voice import check_rejects, normalize_voice_deck
 
@@ -275,11 +275,14 @@ def test_quoted_names_with_commas(decks) -> None:
     assert result.rows["destination"].to_list() == ["ANGUILLA, MOBILE"]
 
 
-def test_ragged_rows_pad_or_truncate(decks) -> None:
-    data = b"Destination,Prefix,Price\nIreland,353\nUK,44,0.1,extra\n"
+def test_ragged_rows_are_rejects_not_padded_or_truncated(decks) -> None:
+    data = b"Destination,Prefix,Price\nIreland,353\nUK,44,0.1,extra\nFR,33,0.2\n"
     result = normalize_voice_deck(data, source="x")
-    assert reasons(result) == {2: "price: empty"}
-    assert result.rows["prefix"].to_list() == ["44"]
+    assert reasons(result) == {
+        2: "row: 2 fields but the header has 3 (missing Price)",
+        3: "row: 4 fields but the header has 3 (extra 'extra')",
+    }
+    assert result.rows["prefix"].to_list() == ["33"]
 
 
 def test_scheduled_changes_note(decks) -> None:
@@ -323,12 +326,10 @@ def test_check_rejects_threshold(decks) -> None:
     assert caught.value.exit_code == 2
 
 
-def test_row_numbers_are_file_lines_and_a_multiline_field_is_noted() -> None:
+def test_a_multiline_field_is_refused_so_row_numbers_are_always_file_lines() -> None:
     data = b'Destination,Prefix,Price\n"Ireland\nFixed",353,0.1\nUK,44,x\n'
-    result = normalize_voice_deck(data, source="x")
-    assert result.rows["destination"].to_list() == ["Ireland\nFixed"]
-    assert reasons(result) == {3: "price: not a number 'x'"}  # line 4 in an editor
-    assert "a quoted field spans lines: row numbers count records after it" in result.notes
+    with pytest.raises(MalformedCsvError, match=r"^x: line 2: a quoted field runs over line"):
+        normalize_voice_deck(data, source="x")
 
 
 def test_utf8_head_with_cp1252_tail_falls_back_to_the_full_decode() -> None:

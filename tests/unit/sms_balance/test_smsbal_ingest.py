@@ -187,3 +187,44 @@ def test_customer_bad_bodies(body, error, message):
     with pytest.raises(error, match=None) as info:
         normalize_customer(body, source="c")
     assert message in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("normalize", "body", "key"),
+    [
+        (normalize_sms_rates, b'[{"rate": 0.05, "rate": 9.99, "mcc": 1, "mnc": 2}]', "rate"),
+        (normalize_customer, b'{"customer": {"email": "a@b"}, "customer": {}}', "customer"),
+    ],
+)
+def test_a_duplicate_json_key_is_refused_not_last_one_wins(normalize, body, key):
+    with pytest.raises(UnrecognisedFormatError) as info:
+        normalize(body, source="raw/sms/acme_1/x.json")
+    assert str(info.value) == f"raw/sms/acme_1/x.json: duplicate key {key!r} in a JSON object"
+
+
+@pytest.mark.parametrize(
+    ("rate", "reason"),
+    [
+        ("1e999999999", "rate: 1E+999999999 is out of range"),
+        ("-1e999999999", "rate: -1E+999999999 is out of range"),
+        (
+            "1e-999999999",
+            "rate: 1E-999999999 has more than 8 decimal places (refused, not rounded)",
+        ),
+        ("9" * 5000, "rate: " + "9" * 5000 + " is out of range"),
+        ("Infinity", "rate: expected a JSON number, got Infinity"),
+        ("-Infinity", "rate: expected a JSON number, got -Infinity"),
+    ],
+)
+def test_extreme_numbers_are_rejects_with_a_reason(rate, reason):
+    body = f'[{{"rate": {rate}, "mcc": 1, "mnc": 1}}, {{"rate": 0.1, "mcc": 1, "mnc": 2}}]'
+    result = normalize_sms_rates(body.encode(), source="s")
+    assert reasons(result) == {1: reason}
+    assert result.rows["mnc"].to_list() == [2]
+
+
+def test_customer_balance_overflow_is_a_one_line_error():
+    body = b'{"customer": {"email": "a@b", "balance": 1e999999999, "sms_balance": 0, "temporary_credit": 0}}'
+    with pytest.raises(IngestError) as info:
+        normalize_customer(body, source="c.json")
+    assert str(info.value) == "c.json: customer.balance: 1E+999999999 is out of range"
