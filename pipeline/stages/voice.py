@@ -117,6 +117,7 @@ def load_voice_deck(settings: Settings, deck: NormalisedDeck) -> SnapshotLoad:
             content_sha256=deck.landed.sha256,
             raw_path=deck.landed.relative_path,
             result=deck.result(),
+            default_currency=settings.report.currency,
         )
         if loaded.replayed:
             return loaded
