@@ -78,7 +78,9 @@ def test_twenty_emulated_days(pipeline):
     assert len(expected) > 40
     assert found == expected
 
-    unknown = pipeline.query("SELECT mcc_int, mnc_int FROM sms_rate_current WHERE NOT known ORDER BY 1, 2")
+    unknown = pipeline.query(
+        "SELECT mcc_int, mnc_int FROM sms_rate_current WHERE NOT known ORDER BY 1, 2"
+    )
     with MCC_MNC_CSV.open(encoding="utf-8", newline="") as fh:
         reference = {(int(r["mcc_int"]), int(r["mnc_int"])) for r in csv.DictReader(fh)}
     assert set(unknown) == set(lists[-1]) - reference
