@@ -64,8 +64,7 @@ def voice_changes(
         "since": since,
         "unreported_only": unreported_only,
         "reference_seconds": reference_call_seconds,
-        "cost_scale": 10**cost_decimals,
-        "to_scale8": 10 ** (8 - cost_decimals),
+        "cost_decimals": cost_decimals,
     }
     sql = read_sql("queries/report_voice_changes.sql")
     changes = _utc(con.sql(sql, params=params).pl())

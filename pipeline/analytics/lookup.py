@@ -14,7 +14,7 @@ a read-only connection is enough. Money stays exact: DECIMAL in, integers inside
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
@@ -25,6 +25,7 @@ import polars as pl
 from pipeline.analytics.lpm import NO_MATCH, RATE_COLUMNS, TEXT_DTYPE, LpmEngine, epoch_us
 from pipeline.analytics.numbers import normalise_number, parse_numbers
 from pipeline.errors import InputError
+from pipeline.warehouse.migrate import read_sql
 
 OUTPUT_COLUMNS = ("tech_prefix", *RATE_COLUMNS)
 CALL_COLUMNS = ("number", "duration")
@@ -88,6 +89,19 @@ def load_versions(
     return con.sql(query, params=params).pl()
 
 
+def history_starts(
+    con: duckdb.DuckDBPyConnection, tech_prefixes: Sequence[str]
+) -> dict[str, datetime]:
+    """When the rate history of each tech prefix starts (its first version's valid_from)."""
+    rows = con.execute(read_sql("queries/voice_history_start.sql"), [list(tech_prefixes)])
+    return {tp: _utc(starts) for tp, starts in rows.fetchall()}
+
+
+def before_history_hint(tech_prefix: str, starts: datetime) -> str:
+    """Why a moment before all history has no price, and when prices start."""
+    return f"no price: history for tech prefix {tech_prefix} starts {starts:%Y-%m-%d %H:%M} UTC"
+
+
 # -- one number -----------------------------------------------------------------------------
 @dataclass(frozen=True)
 class LookupResult:
@@ -108,6 +122,8 @@ class LookupResult:
     currency: str | None = None
     valid_from: datetime | None = None
     valid_to: datetime | None = None
+    # unmatched because ``at`` is before the tech prefix's history (None: no prefix fits)
+    no_match_reason: str | None = None
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -130,7 +146,9 @@ def lookup_number(
     at = _utc(at or datetime.now(UTC))
     candidates = [digits[:size] for size in range(len(digits) + 1)]
     results = []
-    for tech_prefix in resolve_tech_prefixes(con, tech_prefixes):
+    tech_prefixes = resolve_tech_prefixes(con, tech_prefixes)
+    starts = history_starts(con, tech_prefixes)
+    for tech_prefix in tech_prefixes:
         deck = load_versions(con, tech_prefix, at, at, candidates)
         engine = LpmEngine(deck)
         numbers = parse_numbers(pl.Series("number", [digits]))
@@ -138,7 +156,9 @@ def lookup_number(
         rated = engine.rate_rows(rows, np.array([duration_s]), cost_decimals).row(0, named=True)
         base = {"tech_prefix": tech_prefix, "number": digits, "duration_s": duration_s, "at": at}
         if rows[0] == NO_MATCH:
-            results.append(LookupResult(**base, matched=False))
+            start = starts.get(tech_prefix)
+            reason = before_history_hint(tech_prefix, start) if start and at < start else None
+            results.append(LookupResult(**base, matched=False, no_match_reason=reason))
             continue
         version = deck.row(int(rows[0]), named=True)
         results.append(
@@ -175,6 +195,8 @@ class TechPrefixTotal:
     unmatched: int
     billed_seconds: int
     cost: Decimal
+    before_history: int = 0  # unmatched calls made before the tech prefix's history starts
+    history_starts: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -195,6 +217,9 @@ class CostSummary:
     cost_decimals: int
     per_tech_prefix: list[TechPrefixTotal]
     cheapest: CheapestMix
+    # one line per tech prefix with calls before its history, e.g. "2 call(s) before
+    # history: no price: history for tech prefix current starts 2026-12-02 10:00 UTC"
+    notes: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -262,8 +287,27 @@ def cost_calls(
         )
     step("summing up")
     summary = _summarise(tech_prefixes, rated, len(good_calls), len(bad_rows), cost_decimals)
+    summary = _with_history_starts(summary, history_starts(con, tech_prefixes), rated, at)
     frame = _interleave(good_calls, rated)
     return CostResult(frame, summary, bad_rows)
+
+
+def _with_history_starts(
+    summary: CostSummary, starts: dict[str, datetime], rated: list[pl.DataFrame], at
+) -> CostSummary:
+    """Count, per tech prefix, the unmatched calls made before its history starts."""
+    totals, notes = [], []
+    for total, frame in zip(summary.per_tech_prefix, rated, strict=True):
+        start = starts.get(total.tech_prefix)
+        early = 0
+        if start is not None and total.unmatched:
+            unmatched = frame["cost"].is_null().to_numpy()
+            early = int(np.sum(unmatched & (np.asarray(at) < epoch_us(start))))
+        if early:
+            hint = before_history_hint(total.tech_prefix, start)
+            notes.append(f"{early:,} call(s) before history: {hint}")
+        totals.append(replace(total, before_history=early, history_starts=start))
+    return replace(summary, per_tech_prefix=totals, notes=notes)
 
 
 def _check_columns(calls: pl.DataFrame) -> None:

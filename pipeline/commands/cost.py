@@ -173,3 +173,5 @@ def _print_summary(summary) -> None:
     print(f"cheapest mix: {mix.cost} ({chosen or 'no call matched'})")
     if mix.unmatched:
         print(f"{mix.unmatched:,} call(s) match no tech prefix")
+    for note in summary.notes:  # calls made before a tech prefix's history starts
+        print(note)

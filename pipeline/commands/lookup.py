@@ -21,6 +21,7 @@ TABLE_COLUMNS = (
     "increments",
     "billed_s",
     "cost",
+    "currency",
 )
 
 
@@ -78,6 +79,8 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     number = results[0].number if results else args.number
     print(f"number {number}, {duration} s call, at {at:%Y-%m-%d %H:%M:%S} UTC")
     console.print_table(TABLE_COLUMNS, [_row(r) for r in results])
+    for reason in dict.fromkeys(r.no_match_reason for r in results if r.no_match_reason):
+        print(reason)
     if best is None:
         print(f"cheapest: none - no tech prefix has a rate for {number}")
     else:
@@ -90,7 +93,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
 
 def _row(result) -> tuple:
     if not result.matched:
-        return (result.tech_prefix, "", "(no match)", "", "", "", "")
+        return (result.tech_prefix, "", "(no match)", "", "", "", "", "")
     return (
         result.tech_prefix,
         result.matched_prefix,
@@ -99,6 +102,7 @@ def _row(result) -> tuple:
         f"{result.initial_seconds}/{result.increment_seconds}",
         result.billed_seconds,
         result.cost,
+        result.currency or "",
     )
 
 

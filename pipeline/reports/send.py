@@ -30,6 +30,7 @@ from pipeline.reports.model import Report
 from pipeline.settings import Settings
 from pipeline.warehouse.db import Warehouse
 from pipeline.warehouse.migrate import read_sql
+from pipeline.warehouse.report_setting import record_report_setting
 
 log = logging.getLogger(__name__)
 STATUS = {"smtp": "sent", "outbox": "outboxed"}
@@ -89,6 +90,7 @@ def report_and_send(
     if isinstance(wh_or_con, Warehouse):
         with wh_or_con.writer() as con:
             return report_and_send(con, settings, now=now)
+    record_report_setting(wh_or_con, settings.report)  # the view judges up/down like the email
     report = build_report(wh_or_con, settings, now=now)
     if report is None:
         return None

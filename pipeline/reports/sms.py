@@ -22,8 +22,8 @@ CATEGORY = {"increase": "up", "decrease": "down", "new": "new", "removed": "remo
 
 SMS_COLUMNS = (
     Column("Channel", "channel"),
-    Column("MCC", "mcc", "int"),
-    Column("MNC", "mnc", "int"),
+    Column("MCC", "mcc"),  # text: '02' and '002' are different MNCs
+    Column("MNC", "mnc"),
     Column("MCC-MNC", "network_code"),
     Column("Country", "country"),
     Column("Network", "network"),

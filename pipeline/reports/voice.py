@@ -113,7 +113,7 @@ def voice_section(
 
 
 def _row(r: dict, *, now: datetime, notice_days: int, reference_call_seconds: int) -> ChangeRow:
-    category = _category(r["change_type"], r["call_cost_direction"])
+    category = r["direction"]  # the reference call's verdict, as voice_rate_change has it
     upcoming = r["changed_at"] > now
     # Notice is a promise about dated decks: a change announced ahead, or a deck that states
     # effective dates at all. An undated deck's change is in force when seen: not flagged.
@@ -155,16 +155,6 @@ def _row(r: dict, *, now: datetime, notice_days: int, reference_call_seconds: in
         effect=_effect(r, reference_call_seconds),
         parent=f"{r['parent_prefix']} {r['parent_destination']}" if r["parent_prefix"] else "",
     )
-
-
-def _category(change_type: str, call_direction: str | None) -> str:
-    """up/down follow the reference call (so 1/1 -> 60/60 is up); a price change too small to
-    move a rounded call cost still follows the price."""
-    if change_type in ("increase", "decrease", "increment_change"):
-        if call_direction in ("up", "down"):
-            return call_direction
-        return {"increase": "up", "decrease": "down"}.get(change_type, "billing")
-    return change_type
 
 
 def _effect(r: dict, reference_call_seconds: int) -> str:

@@ -19,6 +19,7 @@ from pipeline.stages.checks import CheckOutcome, deck_checks
 from pipeline.stages.staging import StagedIngest, stage_ingest
 from pipeline.warehouse.changes import snapshot_change_counts
 from pipeline.warehouse.db import Warehouse
+from pipeline.warehouse.report_setting import record_report_setting
 from pipeline.warehouse.voice import SnapshotLoad, load_voice_snapshot, previous_row_count
 
 DECK_KEYS = ["prefix", "effective_at"]
@@ -122,7 +123,9 @@ def load_voice_deck(settings: Settings, deck: NormalisedDeck) -> SnapshotLoad:
             content_sha256=deck.landed.sha256,
             raw_path=deck.landed.relative_path,
             result=deck.result(),
+            default_currency=settings.report.currency,
         )
+        record_report_setting(con, settings.report)  # voice_rate_change judges like the email
         if loaded.replayed:
             return loaded
         counts = snapshot_change_counts(con, "voice", loaded.tech_prefix, loaded.snapshot_id)

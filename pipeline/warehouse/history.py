@@ -11,6 +11,11 @@ scope, set-based in DuckDB (``sql/queries/history_*.sql``). Rules:
 
 * Unchanged content adds nothing. A changed row closes its version at ``fetched_at`` and opens
   a new one from ``fetched_at``; a missing key closes; a new key opens.
+* A key whose in-force row is missing but which has a future-dated row in the deck does NOT
+  close at ``fetched_at``: the carrier lists only what it considers current (its deck day can
+  roll over before UTC midnight), so the version in force continues until that row's date
+  (the chain ends it there). A snapshot never unprices a key that it re-prices later, and a
+  change already reported is not rewritten into ``removed`` + ``new``.
 * With an effective column, a row is identified by (key, effective date). Per key the deck
   states the version in force at ``fetched_at`` (its latest effective date <= fetched_at, or
   the row without a date) and scheduled versions (effective date > fetched_at). The in-force
@@ -263,6 +268,7 @@ def _template(name: str, spec: HistorySpec, *, dedupe: bool = False, schedules: 
             else "paired p"
         ),
         "touched_also": f"OR k.{_q(keys[0])} IS NOT NULL" if schedules else "",
+        "deck_announces": "coalesce(k.in_deck, false)" if schedules else "false",
         "new_valid_to": (
             "CASE WHEN active THEN lead(valid_from) OVER ("
             f"PARTITION BY {cols('{c}', keys)}, active ORDER BY valid_from) END"

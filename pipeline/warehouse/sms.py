@@ -27,9 +27,10 @@ MCC_MNC = "mcc_mnc"
 SMS_RATE_SPEC = HistorySpec(
     table="sms_rate",
     scope_columns=("channel",),
-    key_columns=("mcc", "mnc"),
-    # country/network/known are history too: the name a rate carried when it was seen
-    value_columns=("rate", "country", "network", "known"),
+    # the API's integers identify a pair; mcc/mnc text (published digits) is how it is shown
+    key_columns=("mcc_int", "mnc_int"),
+    # mcc/mnc text, country/network/known are history too: the name a rate carried when seen
+    value_columns=("rate", "country", "network", "known", "mcc", "mnc"),
 )
 
 
@@ -142,7 +143,8 @@ def load_sms_snapshot(
 
 
 def name_pairs(con: duckdb.DuckDBPyConnection, rows: pl.DataFrame) -> pl.DataFrame:
-    """SMS rows (SMS_RATE_SCHEMA) with country, network and known from ``mcc_mnc``."""
+    """SMS rows (SMS_RATE_SCHEMA) keyed by ``mcc_int, mnc_int``, with ``mcc``/``mnc`` as
+    published text and country, network and known from ``mcc_mnc``."""
     con.register("sms_rows_incoming", rows.select("mcc", "mnc", "rate").to_arrow())
     try:
         return con.sql(read_sql("queries/sms_enrich.sql")).pl()

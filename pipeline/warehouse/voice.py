@@ -62,9 +62,16 @@ def load_voice_snapshot(
     content_sha256: str,
     raw_path: str,
     result: IngestResult,
+    default_currency: str | None = None,
 ) -> SnapshotLoad:
-    """Record one downloaded deck; all or nothing. Raises SnapshotLoadError (rolled back)."""
+    """Record one downloaded deck; all or nothing. Raises SnapshotLoadError (rolled back).
+
+    ``default_currency`` (the account's, ``report.currency``) is the currency of every row
+    whose deck names none; stored versions of the tech prefix without a currency get it too
+    (see ``_fill_currency``).
+    """
     fetched_at = as_utc(fetched_at)
+    rows = _with_currency(result.rows, default_currency)
     key = [tech_prefix, fetched_at, content_sha256]
     try:
         with transaction(con):
@@ -79,11 +86,12 @@ def load_voice_snapshot(
                     f"a snapshot already loaded ({found[0][9]}): load snapshots in time order"
                 )
             snapshot_id = con.execute("SELECT nextval('snapshot_id_seq')").fetchall()[0][0]
+            _fill_currency(con, tech_prefix, default_currency)
             stats = apply_snapshot(
                 con,
                 VOICE_RATE_SPEC,
                 {"tech_prefix": tech_prefix},
-                result.rows,
+                rows,
                 snapshot_id=snapshot_id,
                 fetched_at=fetched_at,
             )
@@ -128,6 +136,26 @@ def deck_at(con: duckdb.DuckDBPyConnection, tech_prefix: str, at: datetime) -> p
     effective_at, valid_from, valid_to; sorted by prefix.
     """
     return con.sql(read_sql("queries/voice_deck_at.sql"), params=[as_utc(at), tech_prefix]).pl()
+
+
+def _with_currency(rows: pl.DataFrame, default_currency: str | None) -> pl.DataFrame:
+    if default_currency is None:
+        return rows
+    return rows.with_columns(pl.col("currency").fill_null(default_currency))
+
+
+def _fill_currency(
+    con: duckdb.DuckDBPyConnection, tech_prefix: str, default_currency: str | None
+) -> None:
+    """Give the tech prefix's stored versions without a currency the account's currency.
+
+    They were loaded before the loader filled it in: their decks named no currency, so they
+    were priced in the account's currency all along (the email always labelled them with it).
+    Only NULL is filled, no price or date moves; without it every row would look changed
+    (NULL -> USD) and be re-versioned by the first load after the upgrade.
+    """
+    if default_currency is not None:
+        con.execute(read_sql("queries/voice_currency_fill.sql"), [default_currency, tech_prefix])
 
 
 def _replayed(row: tuple, tech_prefix: str, fetched_at: datetime, sha: str) -> SnapshotLoad:

@@ -9,7 +9,9 @@
 --     row is its latest effective date <= fetched_at, or the row without a date);
 --   * a scheduled (future-dated) version: slot = its effective date (= its valid_from).
 -- Outcome per pair: keep (same values), close (in force, changed or gone), withdraw (scheduled,
--- changed or gone), open (deck row with no identical stored version). Kept and opened versions
+-- changed or gone), open (deck row with no identical stored version). An in-force version the
+-- deck leaves out is kept, not closed, when the deck has a future-dated row for its key: it
+-- ends at that row's date, so a snapshot never unprices a prefix before its next version. Kept and opened versions
 -- of a key form a chain (valid_to = next valid_from), so a scheduled version takes over by the
 -- clock alone. Only rows with something to do are written (unchanged rows are the bulk of a
 -- deck and cost nothing): every open/close/withdraw, and kept versions whose end moves.
@@ -31,11 +33,14 @@ deck AS NOT MATERIALIZED (
     FROM (SELECT {key_cols}, {value_cols}, {incoming_eff} AS eff FROM history_incoming)
     {deck_dedupe}
 ),
--- keys with a scheduled version (stored or announced): the only ones with chains to rebuild
+-- keys with a scheduled version (stored or announced): the only ones with chains to rebuild.
+-- in_deck: this deck announces one for the key.
 scheduled_keys AS (
-    SELECT {key_cols} FROM stored WHERE slot <> '-infinity'
-    UNION
-    SELECT {key_cols} FROM deck WHERE slot <> '-infinity'
+    SELECT {key_cols}, bool_or(in_deck) AS in_deck
+    FROM (SELECT {key_cols}, false AS in_deck FROM stored WHERE slot <> '-infinity'
+          UNION ALL
+          SELECT {key_cols}, true FROM deck WHERE slot <> '-infinity')
+    GROUP BY ALL
 ),
 paired AS (
     SELECT s.row_id, s.valid_from AS stored_valid_from, s.valid_to AS stored_valid_to,
@@ -49,13 +54,17 @@ paired AS (
 -- Without any schedule (stored or in the deck) history.py leaves out the join with
 -- scheduled_keys and sets new_valid_to to NULL: there are no chains to rebuild.
 touched AS (
-    SELECT p.*
+    SELECT p.*, {deck_announces} AS deck_announces
     FROM {touched_from}
     WHERE NOT (p.in_store AND p.in_deck AND p.same) {touched_also}
 ),
 actions AS (
     SELECT *, unnest(CASE
         WHEN in_store AND in_deck AND same THEN ['keep']
+        -- the in-force version is missing but the deck announces the key's next version: the
+        -- carrier lists only what it already considers current (its deck day rolled over
+        -- before ours). The price in force continues until that date (the chain ends it).
+        WHEN in_store AND NOT in_deck AND slot = '-infinity' AND deck_announces THEN ['keep']
         WHEN in_store AND in_deck THEN [CASE WHEN slot = '-infinity' THEN 'close' ELSE 'withdraw' END, 'open']
         WHEN in_store THEN [CASE WHEN slot = '-infinity' THEN 'close' ELSE 'withdraw' END]
         ELSE ['open'] END) AS action

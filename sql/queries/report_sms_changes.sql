@@ -6,7 +6,7 @@
 --                 not in mcc_mnc when the rate was loaded (no country/network: flag, don't drop);
 --   mcc_country   for an unknown pair, the country its MCC belongs to (the most common country
 --                 of that MCC in mcc_mnc), so finance still sees where the messages go;
---   network_code  "272-01": 3-digit MCC and the MNC as the reference publishes it (2 or 3
+--   network_code  "272-01": mcc-mnc, both text as sms_rate stores them (the reference's
 --                 digits; an unknown pair's MNC at least 2 digits).
 --
 -- Parameters: $channel (NULL = all), $since (NULL = all; changed_at >= since),
@@ -25,7 +25,7 @@ version AS (
     SELECT c.change_id, bool_and(r.known) AS known
     FROM changes c
     JOIN sms_rate r
-      ON r.channel = c.channel AND r.mcc = c.mcc AND r.mnc = c.mnc
+      ON r.channel = c.channel AND r.mcc_int = c.mcc_int AND r.mnc_int = c.mnc_int
      AND r.withdrawn_at IS NULL
      AND CASE WHEN c.change_type = 'removed' THEN r.valid_to = c.changed_at
               ELSE r.valid_from = c.changed_at END
@@ -38,8 +38,7 @@ mcc_country AS (
     QUALIFY row_number() OVER (PARTITION BY mcc_int ORDER BY networks DESC, country) = 1
 )
 SELECT c.change_id, c.channel, c.mcc, c.mnc,
-       lpad(CAST(c.mcc AS VARCHAR), 3, '0') || '-'
-           || coalesce(m.mnc, lpad(CAST(c.mnc AS VARCHAR), 2, '0')) AS network_code,
+       c.mcc || '-' || c.mnc AS network_code,
        c.country, c.network,
        coalesce(v.known, c.country IS NOT NULL) AS known,
        CASE WHEN NOT coalesce(v.known, c.country IS NOT NULL) THEN mc.country END AS mcc_country,
@@ -47,6 +46,5 @@ SELECT c.change_id, c.channel, c.mcc, c.mnc,
        c.changed_at, c.snapshot_id
 FROM changes c
 LEFT JOIN version v USING (change_id)
-LEFT JOIN mcc_mnc m ON m.mcc_int = c.mcc AND m.mnc_int = c.mnc AND m.preferred
-LEFT JOIN mcc_country mc ON mc.mcc_int = c.mcc
-ORDER BY c.channel, c.changed_at, c.mcc, c.mnc, c.change_type
+LEFT JOIN mcc_country mc ON mc.mcc_int = c.mcc_int
+ORDER BY c.channel, c.changed_at, c.mcc_int, c.mnc_int, c.change_type

@@ -10,13 +10,16 @@
 --
 -- Reference call cost (DESIGN.md "Canonical data"): billed = a if d <= a, else
 -- a + ceil((d - a) / b) * b; cost = price * billed / 60, rounded once, half-up, to
--- cost_decimals places, in integer arithmetic (prices are DECIMAL(18, 8) = integer / 10^8).
+-- cost_decimals places, in integer arithmetic: the macros of sql/macros/200_reference_call.sql,
+-- shared with voice_rate_change (direction = the email's up/down/... category).
 --
 -- Parameters: $tech_prefix (NULL = all), $since (NULL = all; changed_at >= since),
 -- $unreported_only (skip changes already in report_change), $reference_seconds (> 0),
--- $cost_scale (10^cost_decimals), $to_scale8 (10^(8 - cost_decimals)).
+-- $cost_decimals (0..8).
 WITH changes AS (
-    SELECT c.*
+    -- the view's reference call uses the stored settings; this query is given them
+    SELECT c.* EXCLUDE (reference_call_seconds, call_cost_decimals, old_call_cost,
+                        new_call_cost, call_cost_direction, direction)
     FROM voice_rate_change c
     WHERE ($tech_prefix IS NULL OR c.tech_prefix = $tech_prefix)
       AND ($since IS NULL OR c.changed_at >= $since)
@@ -74,30 +77,21 @@ effective AS (
 ),
 billed AS (
     SELECT *,
-           CASE WHEN $reference_seconds <= effective_old_initial THEN effective_old_initial
-                ELSE effective_old_initial
-                     + (($reference_seconds - effective_old_initial + effective_old_increment - 1)
-                        // effective_old_increment) * effective_old_increment
-           END AS old_billed_seconds,
-           CASE WHEN $reference_seconds <= effective_new_initial THEN effective_new_initial
-                ELSE effective_new_initial
-                     + (($reference_seconds - effective_new_initial + effective_new_increment - 1)
-                        // effective_new_increment) * effective_new_increment
-           END AS new_billed_seconds
+           lpm_billed_seconds($reference_seconds, effective_old_initial, effective_old_increment)
+               AS old_billed_seconds,
+           lpm_billed_seconds($reference_seconds, effective_new_initial, effective_new_increment)
+               AS new_billed_seconds
     FROM effective
 ),
 costed AS (
+    -- the reference call: one definition with voice_rate_change (sql/macros/200_reference_call.sql)
     SELECT *,
-           CAST(div_round_half_up(
-                    CAST(effective_old_price * 100000000 AS HUGEINT) * old_billed_seconds
-                        * CAST($cost_scale AS HUGEINT),
-                    CAST(6000000000 AS HUGEINT)) * CAST($to_scale8 AS HUGEINT) AS DECIMAL(38, 0))
-               * CAST(0.00000001 AS DECIMAL(9, 8)) AS old_call_cost,
-           CAST(div_round_half_up(
-                    CAST(effective_new_price * 100000000 AS HUGEINT) * new_billed_seconds
-                        * CAST($cost_scale AS HUGEINT),
-                    CAST(6000000000 AS HUGEINT)) * CAST($to_scale8 AS HUGEINT) AS DECIMAL(38, 0))
-               * CAST(0.00000001 AS DECIMAL(9, 8)) AS new_call_cost
+           reference_call_cost(effective_old_price, effective_old_initial,
+                               effective_old_increment, $reference_seconds, $cost_decimals)
+               AS old_call_cost,
+           reference_call_cost(effective_new_price, effective_new_initial,
+                               effective_new_increment, $reference_seconds, $cost_decimals)
+               AS new_call_cost
     FROM billed
 )
 SELECT change_id, tech_prefix, prefix, change_type,
@@ -120,6 +114,7 @@ SELECT change_id, tech_prefix, prefix, change_type,
            AS call_cost_change_pct,
        CASE WHEN new_call_cost > old_call_cost THEN 'up'
             WHEN new_call_cost < old_call_cost THEN 'down'
-            WHEN new_call_cost = old_call_cost THEN 'same' END AS call_cost_direction
+            WHEN new_call_cost = old_call_cost THEN 'same' END AS call_cost_direction,
+       reference_call_direction(change_type, old_call_cost, new_call_cost) AS direction
 FROM costed
 ORDER BY tech_prefix, changed_at, prefix, change_type

@@ -27,6 +27,13 @@ WHERE valid_from <= at_ts::TIMESTAMPTZ
 --   fetch is never rewritten); announced_at: when ratedeck first saw it (withdrawn: when it saw
 --   the withdrawal); notice_days = whole UTC calendar days from announced_at to changed_at (0 for a
 --   change seen only once in force); stated_effective_at: the carrier's own effective date for the new version, if any.
+-- Reference call (as the finance email judges up/down; macros in sql/macros/200_reference_call.sql):
+--   reference_call_seconds, call_cost_decimals: from report_setting ([report] settings, recorded
+--   by ratedeck); old_call_cost/new_call_cost: that call at the old/new price and increments;
+--   call_cost_direction: up | down | same (NULL for new/removed/withdrawn); direction: the
+--   email's category: up | down | billing (increments only, the call costs the same) | new |
+--   removed | renamed | withdrawn. change_type stays per minute: count by direction to match
+--   the email.
 CREATE OR REPLACE VIEW voice_rate_change AS
 WITH baseline AS (
     SELECT tech_prefix, min(snapshot_id) AS baseline_snapshot_id
@@ -100,6 +107,14 @@ all_changes AS (
     UNION ALL SELECT * FROM added
     UNION ALL SELECT * FROM removed
     UNION ALL SELECT * FROM withdrawn
+),
+costed AS (
+    SELECT c.*, s.reference_call_seconds, s.cost_decimals AS call_cost_decimals,
+           reference_call_cost(c.old_price, c.old_initial_seconds, c.old_increment_seconds,
+                               s.reference_call_seconds, s.cost_decimals) AS old_call_cost,
+           reference_call_cost(c.new_price, c.new_initial_seconds, c.new_increment_seconds,
+                               s.reference_call_seconds, s.cost_decimals) AS new_call_cost
+    FROM all_changes c CROSS JOIN (SELECT * FROM report_setting LIMIT 1) s
 )
 SELECT md5(concat_ws('|', tech_prefix, prefix, change_type,
                      strftime(changed_at AT TIME ZONE 'UTC', '%Y-%m-%dT%H:%M:%S.%f'),
@@ -119,5 +134,13 @@ SELECT md5(concat_ws('|', tech_prefix, prefix, change_type,
        date_diff('day', CAST(timezone('UTC', announced_at) AS DATE),
                  CAST(timezone('UTC', changed_at) AS DATE)) AS notice_days,
        snapshot_id,
-       stated_effective_at
-FROM all_changes;
+       stated_effective_at,
+       reference_call_seconds,
+       call_cost_decimals,
+       old_call_cost,
+       new_call_cost,
+       CASE WHEN new_call_cost > old_call_cost THEN 'up'
+            WHEN new_call_cost < old_call_cost THEN 'down'
+            WHEN new_call_cost = old_call_cost THEN 'same' END AS call_cost_direction,
+       reference_call_direction(change_type, old_call_cost, new_call_cost) AS direction
+FROM costed;

@@ -2,7 +2,8 @@
 
 -- The rates valid now, per channel and (mcc, mnc).
 CREATE OR REPLACE VIEW sms_rate_current AS
-SELECT channel, mcc, mnc, rate, country, network, known, valid_from, valid_to, first_seen_at
+SELECT channel, mcc, mnc, rate, country, network, known, valid_from, valid_to, first_seen_at,
+       mcc_int, mnc_int
 FROM sms_rate
 WHERE withdrawn_at IS NULL
   AND valid_from <= current_timestamp
@@ -11,11 +12,15 @@ WHERE withdrawn_at IS NULL
 -- The rates as they stood at any moment:
 --   SELECT * FROM sms_rate_at(TIMESTAMPTZ '2026-11-05 12:00:00+00') WHERE channel = 'acme:1';
 CREATE OR REPLACE MACRO sms_rate_at(at_ts) AS TABLE
-SELECT channel, mcc, mnc, rate, country, network, known, valid_from, valid_to, first_seen_at
+SELECT channel, mcc, mnc, rate, country, network, known, valid_from, valid_to, first_seen_at,
+       mcc_int, mnc_int
 FROM sms_rate
 WHERE withdrawn_at IS NULL
   AND valid_from <= at_ts::TIMESTAMPTZ
   AND (valid_to IS NULL OR at_ts::TIMESTAMPTZ < valid_to);
+
+-- mcc, mnc: text as the networks publish them ('272', '02'); mcc_int, mnc_int: the API's
+-- integers (the key of the history).
 
 -- One row per rate change between consecutive snapshots of a channel.
 -- change_type: new | removed | increase | decrease. A new version whose rate did not change
@@ -34,10 +39,10 @@ versions AS (
            lead(valid_from)       OVER w AS next_valid_from
     FROM sms_rate r
     WHERE withdrawn_at IS NULL
-    WINDOW w AS (PARTITION BY channel, mcc, mnc ORDER BY valid_from)
+    WINDOW w AS (PARTITION BY channel, mcc_int, mnc_int ORDER BY valid_from)
 ),
 transitions AS (
-    SELECT v.channel, v.mcc, v.mnc, v.country, v.network,
+    SELECT v.channel, v.mcc_int, v.mnc_int, v.mcc, v.mnc, v.country, v.network,
            CASE WHEN v.rate > v.prev_rate THEN 'increase'
                 WHEN v.rate < v.prev_rate THEN 'decrease' END AS change_type,
            v.prev_rate AS old_rate, v.rate AS new_rate,
@@ -47,7 +52,7 @@ transitions AS (
       AND v.first_snapshot_id <> b.baseline_snapshot_id
 ),
 added AS (
-    SELECT v.channel, v.mcc, v.mnc, v.country, v.network, 'new' AS change_type,
+    SELECT v.channel, v.mcc_int, v.mnc_int, v.mcc, v.mnc, v.country, v.network, 'new' AS change_type,
            NULL AS old_rate, v.rate AS new_rate,
            v.valid_from AS changed_at, v.first_snapshot_id AS snapshot_id
     FROM versions v JOIN baseline b USING (channel)
@@ -55,7 +60,7 @@ added AS (
       AND v.first_snapshot_id <> b.baseline_snapshot_id
 ),
 removed AS (
-    SELECT v.channel, v.mcc, v.mnc, v.country, v.network, 'removed' AS change_type,
+    SELECT v.channel, v.mcc_int, v.mnc_int, v.mcc, v.mnc, v.country, v.network, 'removed' AS change_type,
            v.rate AS old_rate, NULL AS new_rate,
            v.valid_to AS changed_at, v.closed_snapshot_id AS snapshot_id
     FROM versions v
@@ -67,7 +72,8 @@ all_changes AS (
     UNION ALL SELECT * FROM added
     UNION ALL SELECT * FROM removed
 )
-SELECT md5(concat_ws('|', channel, mcc, mnc, change_type,
+-- change_id hashes the integers: the same id as before MCC/MNC became text
+SELECT md5(concat_ws('|', channel, mcc_int, mnc_int, change_type,
                      strftime(changed_at AT TIME ZONE 'UTC', '%Y-%m-%dT%H:%M:%S.%f'),
                      snapshot_id)) AS change_id,
        channel, mcc, mnc, country, network, change_type,
@@ -77,5 +83,6 @@ SELECT md5(concat_ws('|', channel, mcc, mnc, change_type,
        CAST(exact_pct_change(CAST(old_rate AS DECIMAL(38, 8)), CAST(new_rate AS DECIMAL(38, 8)))
             AS DECIMAL(12, 4)) AS rate_change_pct,
        changed_at,
-       snapshot_id
+       snapshot_id,
+       mcc_int, mnc_int
 FROM all_changes;

@@ -81,8 +81,10 @@ def test_voice_partition_materializes_with_metadata(
     with Warehouse(settings).reader() as con:
         snapshots = con.execute("SELECT tech_prefix, row_count FROM voice_snapshot").fetchall()
         rates = con.execute("SELECT count(*) FROM voice_rate_current").fetchall()[0][0]
+        currencies = con.execute("SELECT DISTINCT currency FROM voice_rate").fetchall()
     assert snapshots == [("current", len(deck))]
     assert rates == len(deck)
+    assert currencies == [(settings.report.currency,)]  # the deck names none: the account's
 
 
 def test_failing_blocking_check_stops_the_load(

@@ -105,12 +105,12 @@ def test_diff_kinds(ratedeck_sms, capsys):
         "old_rate", "new_rate", "change_pct", "changed_at",
     ]  # fmt: skip
     assert len(lines) == 2 + 8
-    vodafone = next(line for line in lines if " 272    1 " in line)
+    vodafone = next(line for line in lines if line.split()[1:3] == ["272", "01"])
     assert vodafone.split()[:8] == [
-        "demo:1", "272", "1", "increase", "Ireland", "Vodafone", "0.04200000", "0.04620000",
+        "demo:1", "272", "01", "increase", "Ireland", "Vodafone", "0.04200000", "0.04620000",
     ]  # fmt: skip
     assert "+10.00%" in vodafone
-    unknown = next(line for line in lines if " 272   99 " in line)
+    unknown = next(line for line in lines if line.split()[1:3] == ["272", "99"])
     assert unknown.split()[4:7] == ["Ireland", "unknown", "network"]
 
     assert ratedeck_sms("diff") == 0  # all: both tables

@@ -108,7 +108,7 @@ def test_sms_changes_go_into_the_email_and_attachments_exactly(
     assert {r["change_id"] for r in rows} == set(warehouse)
     for r in rows:
         _, channel, mcc, mnc, change_type, old, new, change, pct = warehouse[r["change_id"]]
-        assert (r["channel"], int(r["mcc"]), int(r["mnc"])) == (channel, mcc, mnc)
+        assert (r["channel"], r["mcc"], r["mnc"]) == (channel, mcc, mnc)  # text: "01"
         assert r["change_type"] == change_type
         assert r["old_rate"] == ("" if old is None else format(old, "f"))  # exact digits
         assert r["new_rate"] == ("" if new is None else format(new, "f"))

@@ -71,14 +71,16 @@ def test_twenty_emulated_days(pipeline):
         pipeline.query(
             "SELECT CAST(date_diff('day', DATE '2026-11-01', "
             "CAST(changed_at AT TIME ZONE 'UTC' AS DATE)) + 1 AS INTEGER), "
-            "mcc, mnc, change_type, old_rate, new_rate, rate_change_pct FROM sms_rate_change"
+            "mcc_int, mnc_int, change_type, old_rate, new_rate, rate_change_pct FROM sms_rate_change"
         )
     )
     expected = expected_changes(lists)
     assert len(expected) > 40
     assert found == expected
 
-    unknown = pipeline.query("SELECT mcc, mnc FROM sms_rate_current WHERE NOT known ORDER BY 1, 2")
+    unknown = pipeline.query(
+        "SELECT mcc_int, mnc_int FROM sms_rate_current WHERE NOT known ORDER BY 1, 2"
+    )
     with MCC_MNC_CSV.open(encoding="utf-8", newline="") as fh:
         reference = {(int(r["mcc_int"]), int(r["mnc_int"])) for r in csv.DictReader(fh)}
     assert set(unknown) == set(lists[-1]) - reference

@@ -35,9 +35,9 @@ def base_rates() -> dict[tuple[int, int], Decimal]:
 
 def changes(pipeline, channel=CHANNEL) -> list[tuple]:
     return pipeline.query(
-        "SELECT CAST(changed_at AT TIME ZONE 'UTC' AS DATE)::VARCHAR, mcc, mnc, change_type, "
+        "SELECT CAST(changed_at AT TIME ZONE 'UTC' AS DATE)::VARCHAR, mcc_int, mnc_int, change_type, "
         "old_rate, new_rate, rate_change, rate_change_pct, country, network "
-        "FROM sms_rate_change WHERE channel = ? ORDER BY changed_at, mcc, mnc, change_type",
+        "FROM sms_rate_change WHERE channel = ? ORDER BY changed_at, mcc_int, mnc_int, change_type",
         [channel],
     )
 
@@ -130,8 +130,8 @@ def test_three_weeks_of_sms_lists(pipeline):
 
     # unknown pairs are kept and flagged, never dropped
     unknown = pipeline.query(
-        "SELECT mcc, mnc, rate, country, network, known FROM sms_rate "
-        "WHERE channel = ? AND NOT known AND valid_to IS NULL ORDER BY mcc",
+        "SELECT mcc_int, mnc_int, rate, country, network, known FROM sms_rate "
+        "WHERE channel = ? AND NOT known AND valid_to IS NULL ORDER BY mcc_int",
         [CHANNEL],
     )
     assert unknown == [
@@ -139,11 +139,11 @@ def test_three_weeks_of_sms_lists(pipeline):
         (999, 98, Decimal("0.5"), None, None, False),
     ]
     current = pipeline.query(
-        "SELECT mcc, mnc, rate FROM sms_rate_at(?) WHERE channel = ?", [at(21, 12), CHANNEL]
+        "SELECT mcc_int, mnc_int, rate FROM sms_rate_at(?) WHERE channel = ?", [at(21, 12), CHANNEL]
     )
     assert {(m, n): r for m, n, r in current} == days[21]
     as_of_day_4 = pipeline.query(
-        "SELECT rate FROM sms_rate_at(?) WHERE channel = ? AND mcc = 262 AND mnc = 1",
+        "SELECT rate FROM sms_rate_at(?) WHERE channel = ? AND mcc_int = 262 AND mnc_int = 1",
         [at(4), CHANNEL],
     )
     assert as_of_day_4 == [(Decimal("0.0535"),)]
@@ -165,7 +165,7 @@ def test_replay_is_a_no_op_and_channels_are_separate(pipeline):
     assert [c[1:4] for c in changes(pipeline)] == [(262, 2, "increase")]
     assert changes(pipeline, OTHER) == []
     assert pipeline.query(
-        "SELECT channel, rate FROM sms_rate_current WHERE mcc = 262 AND mnc = 1 ORDER BY channel"
+        "SELECT channel, rate FROM sms_rate_current WHERE mcc = '262' AND mnc = '01' ORDER BY channel"
     ) == [(CHANNEL, Decimal("0.05")), (OTHER, Decimal("0.09"))]
 
     # an older file after a newer one is refused, and nothing changes

@@ -103,3 +103,47 @@ def test_frame_without_a_key_column_is_refused(sms_con):
 def test_spec_refuses_identifiers_that_are_not_plain():
     with pytest.raises(ValueError, match="identifier"):
         HistorySpec("rate; DROP TABLE x", ("channel",), ("mcc",), ("rate",))
+
+
+DATED_SPEC = HistorySpec(
+    table="demo_sms_rate_dated",
+    scope_columns=("channel",),
+    key_columns=("mcc", "mnc"),
+    value_columns=("rate",),
+    effective_column="effective_at",
+)
+
+
+def test_scheduled_only_row_keeps_the_composite_key_priced_until_its_date(sms_con):
+    sms_con.execute(
+        "CREATE TABLE demo_sms_rate_dated AS SELECT *, CAST(NULL AS TIMESTAMPTZ) AS effective_at "
+        "FROM demo_sms_rate"
+    )
+
+    def dated(*rows: tuple[int, int, str, datetime | None]) -> pl.DataFrame:
+        plain = frame(*(r[:3] for r in rows))
+        return plain.with_columns(
+            pl.Series("effective_at", [r[3] for r in rows], dtype=pl.Datetime("us", "UTC"))
+        )
+
+    def apply_dated(deck, snapshot_id, at):
+        with transaction(sms_con):
+            return apply_snapshot(
+                sms_con,
+                DATED_SPEC,
+                {"channel": "a:1"},
+                deck,
+                snapshot_id=snapshot_id,
+                fetched_at=at,
+            )
+
+    due = T0 + 2 * DAY
+    apply_dated(dated((272, 1, "0.05", None), (272, 2, "0.06", None)), 1, T0)
+    stats = apply_dated(dated((272, 1, "0.07", due), (272, 2, "0.06", None)), 2, T0 + DAY)
+
+    assert (stats.opened, stats.closed) == (1, 0)
+    rows = sms_con.execute(
+        "SELECT mcc, mnc, rate, valid_from, valid_to FROM demo_sms_rate_dated "
+        "WHERE mnc = 1 ORDER BY valid_from"
+    ).fetchall()
+    assert rows == [(272, 1, Decimal("0.05"), T0, due), (272, 1, Decimal("0.07"), due, None)]

@@ -8,6 +8,7 @@ from decimal import Decimal
 
 import polars as pl
 import pytest
+from support.bodies import ingest_result
 
 from pipeline.ingest.frames import REJECT_SCHEMA
 from pipeline.warehouse import voice
@@ -143,3 +144,45 @@ def test_deck_at(con, load):
 def test_naive_fetch_time_is_taken_as_utc(con, load):
     load([("44", "0.1")], datetime(2026, 11, 1, 6, 0))
     assert con.execute("SELECT fetched_at FROM voice_snapshot").fetchall() == [(T0,)]
+
+
+def load_with_currency(con, deck, fetched_at, currency):
+    return voice.load_voice_snapshot(
+        con,
+        tech_prefix="current",
+        fetched_at=fetched_at,
+        content_sha256=f"sha-{fetched_at.isoformat()}",
+        raw_path="raw/voice/current/x.csv",
+        result=ingest_result(deck),
+        default_currency=currency,
+    )
+
+
+def test_rows_without_a_currency_get_the_accounts(con, make_deck):
+    deck = make_deck([("44", "0.1"), ("49", "0.2")], currency=None)
+    named = make_deck([("33", "0.3")], currency="EUR")
+
+    load_with_currency(con, pl.concat([deck, named]), T0, "USD")
+
+    stored = con.execute("SELECT prefix, currency FROM voice_rate ORDER BY prefix").fetchall()
+    assert stored == [("33", "EUR"), ("44", "USD"), ("49", "USD")]
+
+
+def test_versions_stored_without_a_currency_are_filled_not_re_versioned(con, load, make_deck):
+    deck = make_deck([("44", "0.1"), ("49", "0.2")], currency=None)
+    load(deck, T0)  # as loaded before the loader filled in the currency
+    load(make_deck([("44", "0.1"), ("49", "0.3")], currency=None), T0 + DAY)
+
+    result = load_with_currency(
+        con, make_deck([("44", "0.1"), ("49", "0.3")], currency=None), T0 + 2 * DAY, "USD"
+    )
+
+    assert (result.opened, result.closed, result.unchanged) == (0, 0, 2)
+    stored = con.execute(
+        "SELECT prefix, price, currency, valid_from FROM voice_rate ORDER BY prefix, valid_from"
+    ).fetchall()
+    assert stored == [
+        ("44", Decimal("0.1"), "USD", T0),
+        ("49", Decimal("0.2"), "USD", T0),
+        ("49", Decimal("0.3"), "USD", T0 + DAY),
+    ]

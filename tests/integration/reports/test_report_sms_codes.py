@@ -1,0 +1,86 @@
+"""MCC and MNC are text as the networks publish them, end to end: sms_rate, sms_rate_change,
+`ratedeck diff`'s rows and the email's attachment show 272-02 as '272' and '02', never 2. The
+history stays keyed by the API's integers, so change ids do not move, and a warehouse made
+before (integer columns) is migrated with its rows back-filled the same way."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+from datetime import timedelta
+
+import duckdb
+from reports_fixtures import T0, T1
+
+from pipeline.analytics.diff import sms_changes
+from pipeline.reports import build_report
+from pipeline.warehouse.migrate import apply_migrations, sql_files
+
+KNOWN = (272, 2)  # Ireland, "3": published as 272-02
+UNKNOWN = (999, 5)  # in no reference
+
+
+def test_codes_are_published_text_everywhere(con, settings, sms):
+    sms.snapshot("acme:1", T0, {KNOWN: "0.0400", UNKNOWN: "0.0500"})
+    sms.snapshot("acme:1", T1, {KNOWN: "0.0450", UNKNOWN: "0.0550"})
+
+    stored = con.execute(
+        "SELECT DISTINCT mcc, mnc, mcc_int, mnc_int FROM sms_rate ORDER BY mcc_int"
+    ).fetchall()
+    assert stored == [("272", "02", 272, 2), ("999", "05", 999, 5)]
+    view = con.execute("SELECT mcc, mnc FROM sms_rate_change ORDER BY mcc_int").fetchall()
+    assert view == [("272", "02"), ("999", "05")]
+    diff = sms_changes(con)
+    assert diff.select("mcc", "mnc", "network_code").rows() == [
+        ("272", "02", "272-02"),
+        ("999", "05", "999-05"),
+    ]
+
+    report = build_report(con, settings, now=T1)
+    [attachment] = [a for a in report.attachments if a.filename.startswith("ratedeck-sms")]
+    rows = list(csv.DictReader(io.StringIO(attachment.data.decode("utf-8-sig"))))
+    assert [(r["mcc"], r["mnc"]) for r in rows] == [("272", "02"), ("999", "05")]
+
+
+def test_change_ids_hash_the_api_integers(con, sms):
+    sms.snapshot("acme:1", T0, {KNOWN: "0.0400"})
+    sms.snapshot("acme:1", T1, {KNOWN: "0.0450"})
+
+    [(change_id, snapshot_id)] = con.execute(
+        "SELECT change_id, snapshot_id FROM sms_rate_change"
+    ).fetchall()
+    stamp = T1.strftime("%Y-%m-%dT%H:%M:%S.%f")
+    expected = hashlib.md5(f"acme:1|272|2|increase|{stamp}|{snapshot_id}".encode()).hexdigest()
+    assert change_id == expected  # as before MNCs became text: reported ids stay reported
+
+
+def test_a_warehouse_with_integer_codes_is_migrated(tmp_path):
+    con = duckdb.connect(str(tmp_path / "old.duckdb"))
+    con.execute(
+        "CREATE TABLE schema_migration (name VARCHAR PRIMARY KEY,"
+        " applied_at TIMESTAMPTZ NOT NULL DEFAULT current_timestamp)"
+    )
+    for path in sql_files("schema"):  # the schema as it was before 070
+        if path.name < "070":
+            con.execute(path.read_text(encoding="utf-8"))
+            con.execute("INSERT INTO schema_migration (name) VALUES (?)", [path.name])
+    con.execute(
+        "INSERT INTO mcc_mnc VALUES ('272', '02', 272, 2, 'IE', 'Ireland', '3', '3', '3',"
+        " 'Operational', 'wikipedia', true, false)"
+    )
+    con.execute(
+        "INSERT INTO sms_rate (channel, mcc, mnc, rate, known, valid_from, valid_to,"
+        " first_seen_at, first_snapshot_id) VALUES"
+        " ('acme:1', 272, 2, 0.04, true, ?, NULL, ?, 1), ('acme:1', 999, 5, 0.05, false, ?, ?, ?, 1)",
+        [T0, T0, T0, T0 + timedelta(days=1), T0],
+    )
+
+    assert apply_migrations(con) == ["070_sms_code_text.sql"]
+
+    rows = con.execute(
+        "SELECT mcc, mnc, mcc_int, mnc_int, rate, valid_to FROM sms_rate ORDER BY mcc_int"
+    ).fetchall()
+    assert [r[:4] for r in rows] == [("272", "02", 272, 2), ("999", "05", 999, 5)]
+    assert [r[5] for r in rows] == [None, T0 + timedelta(days=1)]  # history untouched
+    con.close()
