@@ -65,6 +65,7 @@ from pipeline.commpeak.models import (
     parse_speech_result,
     parse_task_id,
 )
+from pipeline.redaction import redact, redact_exception, remember, remember_settings
 from pipeline.settings import TECH_PREFIX_RE, validate_base_url, validate_tech_prefix
 
 if TYPE_CHECKING:
@@ -102,9 +103,7 @@ def _scrubbed(endpoint: Callable[..., T]) -> Callable[..., T]:
         try:
             return endpoint(self, *args, **kwargs)
         except CommPeakError as exc:
-            exc.args = tuple(self._redact(a) if isinstance(a, str) else a for a in exc.args)
-            if isinstance(exc, HTTPStatusError):
-                exc.server_text = self._redact(exc.server_text)
+            redact_exception(exc, (self._api_key, self._recognition_token))
             raise
 
     return wrapper
@@ -131,6 +130,7 @@ class CommPeakClient:
         self._base_url = _checked_base_url(base_url)
         self._api_key = _secret(api_key, "API key")
         self._recognition_token = _secret(recognition_token, "recognition token")
+        remember(self._api_key, self._recognition_token)
         if timeout_s <= 0 or max_retries < 0 or backoff_s < 0 or max_backoff_s < 0:
             raise InvalidRequestError("client: timeouts must be > 0, retries and backoff >= 0")
         if max_download_bytes <= 0:
@@ -148,6 +148,7 @@ class CommPeakClient:
     @classmethod
     def from_settings(cls, settings: Settings, **overrides: Any) -> CommPeakClient:
         """A client for ``settings.api`` with the secrets from ``settings.secrets``."""
+        remember_settings(settings)  # a server may echo any configured secret
         api = settings.api
         kwargs: dict[str, Any] = {
             "recognition_token": settings.secrets.recognition_token,
@@ -493,10 +494,8 @@ class CommPeakClient:
         return count
 
     def _redact(self, text: str) -> str:
-        for secret in (self._api_key, self._recognition_token):
-            if secret is not None:
-                text = text.replace(secret.get_secret_value(), "***")
-        return text
+        """Every configured secret (SMTP's too, pipeline.redaction), not only this client's."""
+        return redact(text, (self._api_key, self._recognition_token))
 
 
 # --------------------------------------------------------------------- helpers
