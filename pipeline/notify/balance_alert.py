@@ -99,6 +99,8 @@ def check_low_balance(
     state = _current_state(con, threshold)
     if state is None:
         return AlertOutcome("no_data", threshold)
+    current = state.crossing_snapshot_id if state.low else None
+    resend_earlier_alerts(con, settings, send, current=current)
     base = {"threshold": threshold, "email": state.email, "balance": state.balance}
     if not state.low:
         return AlertOutcome("above_threshold", **base)
@@ -115,33 +117,76 @@ def check_low_balance(
     if not logged:
         _record_detection(con, state, threshold, moment)
     item = _pending_alert(con, state, settings)
+    attempts = max(attempts, item.attempts)  # a crashed attempt never got to count itself
+    outcome = _attempt(con, settings, send, item, state.crossing_snapshot_id, attempts, now)
+    if isinstance(outcome, Exception):
+        error = pending.one_line(redact(str(outcome)))
+        return AlertOutcome("failed", attempts=attempts, error=error, **base)
+    return AlertOutcome("sent", attempts=attempts, delivery=outcome, **base)
+
+
+def resend_earlier_alerts(
+    con: duckdb.DuckDBPyConnection,
+    settings: Settings,
+    send: Send | None = None,
+    *,
+    current: int | None = None,
+) -> None:
+    """Resend the pending alerts of crossings other than ``current`` (the balance recovered
+    before the retry): each went out at most once more, as the same message."""
+    for item in pending.pending(con, PURPOSE):
+        crossing = _crossing_of(item.name)
+        if crossing == current:
+            continue
+        logged = con.execute(
+            "SELECT attempts FROM balance_alert_log WHERE crossing_snapshot_id = ?", [crossing]
+        ).fetchall()
+        item = pending.retry(con, item)
+        attempts = max((logged[0][0] if logged else 0) + 1, item.attempts)
+        log.warning("low-balance alert %s: resending the pending message", item.name)
+        outcome = _attempt(con, settings, send, item, crossing, attempts, None)
+        if isinstance(outcome, Exception):
+            log.warning("low-balance alert %s: %s", item.name, redact(str(outcome)))
+
+
+def _attempt(
+    con: duckdb.DuckDBPyConnection,
+    settings: Settings,
+    send: Send | None,
+    item: pending.Pending,
+    crossing: int | None,
+    attempts: int,
+    now: datetime | None,
+) -> str | Exception:
+    """Send ``item`` and record the outcome in balance_alert_log; the delivery text, or the
+    exception of a failed send (recorded; retried next run)."""
+    moment = now or datetime.now(UTC)
     try:
         result = _send_pending(item, settings, send)
     except Exception as exc:  # any failure: record it, retry next run
-        error = pending.one_line(redact(str(exc)))
         with pending.transaction(con):
             pending.settle_failure(con, item, exc)
             con.execute(
                 "UPDATE balance_alert_log SET attempts = ?, last_error = ? "
-                "WHERE email = ? AND crossing_snapshot_id = ?",
-                [attempts, error, state.email, state.crossing_snapshot_id],
+                "WHERE crossing_snapshot_id = ?",
+                [attempts, pending.one_line(redact(str(exc))), crossing],
             )
-        return AlertOutcome("failed", attempts=attempts, error=error, **base)
+        return exc
     delivery = _describe_delivery(result)
     with pending.transaction(con):  # the alert is sent and no longer pending, together
         con.execute(
             "UPDATE balance_alert_log SET attempts = ?, sent_at = ?, delivery = ?, "
-            "last_error = NULL WHERE email = ? AND crossing_snapshot_id = ?",
-            [
-                attempts,
-                now or _sent_at(result, moment),
-                delivery,
-                state.email,
-                state.crossing_snapshot_id,
-            ],
+            "last_error = NULL WHERE crossing_snapshot_id = ?",
+            [attempts, now or _sent_at(result, moment), delivery, crossing],
         )
         pending.forget(con, item)
-    return AlertOutcome("sent", attempts=attempts, delivery=delivery, **base)
+    return delivery
+
+
+def _crossing_of(name: str) -> int | None:
+    """The crossing snapshot id in an alert's name ``low-balance-<id>``."""
+    tail = name.removeprefix("low-balance-")
+    return int(tail) if tail.isdigit() else None
 
 
 def _pending_alert(

@@ -136,31 +136,45 @@ def test_crash_after_the_server_accepted_a_report_resends_that_message_only(tmp_
     assert left == [(0,)]
 
 
-@pytest.mark.parametrize("balance", ["49"])
-def test_crash_after_the_server_accepted_a_low_balance_alert_resends_that_alert(tmp_path, balance):
-    data_dir = tmp_path / "data"
-    settings = driver_settings(str(data_dir), 25)
-    zone = LandingZone(settings.data_dir)
+def load_balance(settings, balance: str, fetched_at) -> None:
     body = (
         '{"customer": {"email": "customer@email.com", "balance": '
         f'{balance}, "sms_balance": 3, "temporary_credit": 0}}}}'
     ).encode()
-    load_customer(
-        settings, zone.store_bytes("customer", "customer", body, ext="json", fetched_at=T1)
+    landed = LandingZone(settings.data_dir).store_bytes(
+        "customer", "customer", body, ext="json", fetched_at=fetched_at
     )
+    load_customer(settings, landed)
+
+
+@pytest.mark.parametrize("recovered", [False, True], ids=["still-low", "recovered-before-retry"])
+def test_crash_after_the_server_accepted_a_low_balance_alert_resends_that_alert(
+    tmp_path, recovered
+):
+    data_dir = tmp_path / "data"
+    settings = driver_settings(str(data_dir), 25)
+    load_balance(settings, "49", T1)
 
     killer = KillingHandler()
     with running_smtp(killer) as controller:
         run_killed("alert", data_dir, killer, controller.port)
+    if recovered:  # topped up before the next run: the pending alert still goes out as it was
+        load_balance(settings, "200", T1 + timedelta(hours=1))
     inbox = RecordingHandler()
     with running_smtp(inbox) as controller:
         settings = driver_settings(str(data_dir), controller.port)
         outcome = alert_on_low_balance(settings)
         again = alert_on_low_balance(settings)
 
-    assert (outcome.status, again.status) == ("sent", "already_sent")
+    expected = ("above_threshold",) * 2 if recovered else ("sent", "already_sent")
+    assert (outcome.status, again.status) == expected
     [first] = killer.emails
     [resent] = inbox.emails
     assert resent["Message-ID"] == first["Message-ID"]
     assert inbox.messages[0][2] == killer.messages[0][2]
-    assert outcome.balance == Decimal(balance)
+    with Warehouse(settings).reader() as con:
+        logged = con.execute(
+            "SELECT balance, attempts, sent_at IS NOT NULL FROM balance_alert_log"
+        ).fetchall()
+        left = con.execute("SELECT count(*) FROM pending_delivery").fetchall()
+    assert logged == [(Decimal("49"), 2, True)] and left == [(0,)]
