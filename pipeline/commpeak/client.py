@@ -65,7 +65,7 @@ from pipeline.commpeak.models import (
     parse_speech_result,
     parse_task_id,
 )
-from pipeline.redaction import redact, redact_exception, remember, remember_settings
+from pipeline.redaction import configured_secrets, redact, redact_exception
 from pipeline.settings import TECH_PREFIX_RE, validate_base_url, validate_tech_prefix
 
 if TYPE_CHECKING:
@@ -103,7 +103,7 @@ def _scrubbed(endpoint: Callable[..., T]) -> Callable[..., T]:
         try:
             return endpoint(self, *args, **kwargs)
         except CommPeakError as exc:
-            redact_exception(exc, (self._api_key, self._recognition_token))
+            redact_exception(exc, self._secrets)
             raise
 
     return wrapper
@@ -126,11 +126,13 @@ class CommPeakClient:
         session: requests.Session | None = None,
         sleep: Callable[[float], None] = time.sleep,
         rng: random.Random | None = None,
+        secrets: tuple[str, ...] = (),
     ):
         self._base_url = _checked_base_url(base_url)
         self._api_key = _secret(api_key, "API key")
         self._recognition_token = _secret(recognition_token, "recognition token")
-        remember(self._api_key, self._recognition_token)
+        # what errors are scrubbed of: this client's secrets and every other configured one
+        self._secrets = (self._api_key, self._recognition_token, *secrets)
         if timeout_s <= 0 or max_retries < 0 or backoff_s < 0 or max_backoff_s < 0:
             raise InvalidRequestError("client: timeouts must be > 0, retries and backoff >= 0")
         if max_download_bytes <= 0:
@@ -148,9 +150,9 @@ class CommPeakClient:
     @classmethod
     def from_settings(cls, settings: Settings, **overrides: Any) -> CommPeakClient:
         """A client for ``settings.api`` with the secrets from ``settings.secrets``."""
-        remember_settings(settings)  # a server may echo any configured secret
         api = settings.api
         kwargs: dict[str, Any] = {
+            "secrets": configured_secrets(settings),  # a server may echo any of them
             "recognition_token": settings.secrets.recognition_token,
             "timeout_s": api.timeout_s,
             "max_retries": api.max_retries,
@@ -495,7 +497,7 @@ class CommPeakClient:
 
     def _redact(self, text: str) -> str:
         """Every configured secret (SMTP's too, pipeline.redaction), not only this client's."""
-        return redact(text, (self._api_key, self._recognition_token))
+        return redact(text, self._secrets)
 
 
 # --------------------------------------------------------------------- helpers

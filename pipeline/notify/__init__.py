@@ -15,7 +15,7 @@ from typing import Literal
 
 from pipeline.notify.outbox import write_eml, write_raw
 from pipeline.notify.smtp import envelope, send_raw, send_smtp
-from pipeline.redaction import remember_settings
+from pipeline.redaction import configured_secrets
 from pipeline.settings import Settings
 
 
@@ -36,7 +36,6 @@ def deliver_raw(
     raw: bytes, mail_from: str, rcpt_to: list[str], settings: Settings, *, name: str
 ) -> Sent:
     """``deliver`` for a message already serialised: the bytes go out unchanged."""
-    remember_settings(settings)  # every configured secret is scrubbed from server replies
     if settings.smtp.host:
         target = send_raw(
             raw,
@@ -45,6 +44,7 @@ def deliver_raw(
             settings.smtp,
             user=settings.secrets.smtp_user,
             password=settings.secrets.smtp_password,
+            secrets=configured_secrets(settings),  # a relay may echo any of them
         )
         return Sent("smtp", target, datetime.now(UTC))
     path = write_raw(raw, settings.outbox_dir, name)

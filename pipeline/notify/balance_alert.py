@@ -26,7 +26,7 @@ from typing import Literal
 import duckdb
 
 from pipeline.notify import deliver, pending
-from pipeline.redaction import redact
+from pipeline.redaction import configured_secrets, redact
 from pipeline.settings import Settings
 from pipeline.warehouse.balance import Runway, runway
 from pipeline.warehouse.migrate import read_sql
@@ -120,7 +120,7 @@ def check_low_balance(
     attempts = max(attempts, item.attempts)  # a crashed attempt never got to count itself
     outcome = _attempt(con, settings, send, item, state.crossing_snapshot_id, attempts, now)
     if isinstance(outcome, Exception):
-        error = pending.one_line(redact(str(outcome)))
+        error = pending.one_line(redact(str(outcome), configured_secrets(settings)))
         return AlertOutcome("failed", attempts=attempts, error=error, **base)
     return AlertOutcome("sent", attempts=attempts, delivery=outcome, **base)
 
@@ -146,7 +146,11 @@ def resend_earlier_alerts(
         log.warning("low-balance alert %s: resending the pending message", item.name)
         outcome = _attempt(con, settings, send, item, crossing, attempts, None)
         if isinstance(outcome, Exception):
-            log.warning("low-balance alert %s: %s", item.name, redact(str(outcome)))
+            log.warning(
+                "low-balance alert %s: %s",
+                item.name,
+                redact(str(outcome), configured_secrets(settings)),
+            )
 
 
 def _attempt(
@@ -169,7 +173,11 @@ def _attempt(
             con.execute(
                 "UPDATE balance_alert_log SET attempts = ?, last_error = ? "
                 "WHERE crossing_snapshot_id = ?",
-                [attempts, pending.one_line(redact(str(exc))), crossing],
+                [
+                    attempts,
+                    pending.one_line(redact(str(exc), configured_secrets(settings))),
+                    crossing,
+                ],
             )
         return exc
     delivery = _describe_delivery(result)

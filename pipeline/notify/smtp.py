@@ -22,7 +22,7 @@ from pipeline.notify.errors import (
     SmtpConnectError,
     SmtpRejectedError,
 )
-from pipeline.redaction import redact_exception, remember_login
+from pipeline.redaction import login_forms, redact_exception
 from pipeline.settings import SmtpSettings, is_loopback_host
 
 
@@ -46,6 +46,7 @@ def send_smtp(
     user: SecretStr | None = None,
     password: SecretStr | None = None,
     ssl_context: ssl.SSLContext | None = None,
+    secrets: tuple[str, ...] = (),
 ) -> str:
     """Hand ``message`` to the SMTP server; returns the target (``smtp://host:port``)."""
     mail_from, rcpt_to = envelope(message)
@@ -57,6 +58,7 @@ def send_smtp(
         user=user,
         password=password,
         ssl_context=ssl_context,
+        secrets=secrets,
     )
 
 
@@ -69,17 +71,18 @@ def send_raw(
     user: SecretStr | None = None,
     password: SecretStr | None = None,
     ssl_context: ssl.SSLContext | None = None,
+    secrets: tuple[str, ...] = (),
 ) -> str:
     """Send ``raw`` (an RFC 5322 message) as it is; returns the target.
 
     Every recipient must be accepted before DATA: one refusal sends nothing (RSET) and raises
-    SmtpRejectedError, so a report reaches all its readers or none.
+    SmtpRejectedError, so a report reaches all its readers or none. Error texts are scrubbed
+    of the login and of ``secrets`` (every other configured secret).
     """
-    remember_login(user, password)
     try:
         return _send(raw, mail_from, rcpt_to, smtp, user, password, ssl_context)
     except (DeliveryError, NotifyConfigError) as exc:
-        redact_exception(exc, (user, password))
+        redact_exception(exc, (*login_forms(user, password), *secrets))
         raise
 
 
