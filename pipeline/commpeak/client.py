@@ -65,6 +65,7 @@ from pipeline.commpeak.models import (
     parse_speech_result,
     parse_task_id,
 )
+from pipeline.redaction import configured_secrets, redact, redact_exception
 from pipeline.settings import TECH_PREFIX_RE, validate_base_url, validate_tech_prefix
 
 if TYPE_CHECKING:
@@ -102,9 +103,7 @@ def _scrubbed(endpoint: Callable[..., T]) -> Callable[..., T]:
         try:
             return endpoint(self, *args, **kwargs)
         except CommPeakError as exc:
-            exc.args = tuple(self._redact(a) if isinstance(a, str) else a for a in exc.args)
-            if isinstance(exc, HTTPStatusError):
-                exc.server_text = self._redact(exc.server_text)
+            redact_exception(exc, self._secrets)
             raise
 
     return wrapper
@@ -127,10 +126,13 @@ class CommPeakClient:
         session: requests.Session | None = None,
         sleep: Callable[[float], None] = time.sleep,
         rng: random.Random | None = None,
+        secrets: tuple[str, ...] = (),
     ):
         self._base_url = _checked_base_url(base_url)
         self._api_key = _secret(api_key, "API key")
         self._recognition_token = _secret(recognition_token, "recognition token")
+        # what errors are scrubbed of: this client's secrets and every other configured one
+        self._secrets = (self._api_key, self._recognition_token, *secrets)
         if timeout_s <= 0 or max_retries < 0 or backoff_s < 0 or max_backoff_s < 0:
             raise InvalidRequestError("client: timeouts must be > 0, retries and backoff >= 0")
         if max_download_bytes <= 0:
@@ -150,6 +152,7 @@ class CommPeakClient:
         """A client for ``settings.api`` with the secrets from ``settings.secrets``."""
         api = settings.api
         kwargs: dict[str, Any] = {
+            "secrets": configured_secrets(settings),  # a server may echo any of them
             "recognition_token": settings.secrets.recognition_token,
             "timeout_s": api.timeout_s,
             "max_retries": api.max_retries,
@@ -493,10 +496,8 @@ class CommPeakClient:
         return count
 
     def _redact(self, text: str) -> str:
-        for secret in (self._api_key, self._recognition_token):
-            if secret is not None:
-                text = text.replace(secret.get_secret_value(), "***")
-        return text
+        """Every configured secret (SMTP's too, pipeline.redaction), not only this client's."""
+        return redact(text, self._secrets)
 
 
 # --------------------------------------------------------------------- helpers

@@ -2,6 +2,8 @@
 
 ``deliver(message, settings, name=...)`` returns a :class:`Sent`; failures raise
 :class:`pipeline.notify.errors.DeliveryError` subclasses (never containing a secret).
+``deliver_raw`` sends exact bytes (a pending message resent after a crash, see
+:mod:`pipeline.notify.pending`).
 """
 
 from __future__ import annotations
@@ -11,8 +13,9 @@ from datetime import UTC, datetime
 from email.message import EmailMessage
 from typing import Literal
 
-from pipeline.notify.outbox import write_eml
-from pipeline.notify.smtp import send_smtp
+from pipeline.notify.outbox import write_eml, write_raw
+from pipeline.notify.smtp import envelope, send_raw, send_smtp
+from pipeline.redaction import configured_secrets
 from pipeline.settings import Settings
 
 
@@ -25,16 +28,27 @@ class Sent:
 
 def deliver(message: EmailMessage, settings: Settings, *, name: str) -> Sent:
     """Send over SMTP, or (no SMTP host) write ``<outbox_dir>/<name>.eml``."""
+    mail_from, rcpt_to = envelope(message)
+    return deliver_raw(message.as_bytes(), mail_from, rcpt_to, settings, name=name)
+
+
+def deliver_raw(
+    raw: bytes, mail_from: str, rcpt_to: list[str], settings: Settings, *, name: str
+) -> Sent:
+    """``deliver`` for a message already serialised: the bytes go out unchanged."""
     if settings.smtp.host:
-        target = send_smtp(
-            message,
+        target = send_raw(
+            raw,
+            mail_from,
+            list(rcpt_to),
             settings.smtp,
             user=settings.secrets.smtp_user,
             password=settings.secrets.smtp_password,
+            secrets=configured_secrets(settings),  # a relay may echo any of them
         )
         return Sent("smtp", target, datetime.now(UTC))
-    path = write_eml(message, settings.outbox_dir, name)
+    path = write_raw(raw, settings.outbox_dir, name)
     return Sent("outbox", str(path), datetime.now(UTC))
 
 
-__all__ = ["Sent", "deliver", "send_smtp", "write_eml"]
+__all__ = ["Sent", "deliver", "deliver_raw", "send_raw", "send_smtp", "write_eml", "write_raw"]

@@ -5,21 +5,28 @@ from >= threshold, or from no earlier snapshot, to < threshold). Its email is se
 ``balance_alert_log`` table remembers each crossing and whether its email went out, so hourly
 runs while the balance stays low send nothing more, a recovery followed by a new dip sends a
 new email, and a failed send is retried on the next run.
+
+The email is committed as pending (:mod:`pipeline.notify.pending`) before it is sent: if the
+process dies after the server accepted it but before ``balance_alert_log`` says so, the next
+run resends that same message (same bytes, same Message-ID) rather than a new one.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
+from email import message_from_bytes, policy
 from email.message import EmailMessage
-from email.utils import format_datetime, make_msgid
+from email.utils import format_datetime
 from typing import Literal
 
 import duckdb
 
-from pipeline.notify import deliver
+from pipeline.notify import deliver, pending
+from pipeline.redaction import configured_secrets, redact
 from pipeline.settings import Settings
 from pipeline.warehouse.balance import Runway, runway
 from pipeline.warehouse.migrate import read_sql
@@ -27,6 +34,9 @@ from pipeline.warehouse.migrate import read_sql
 # send(message, name) delivers one email; name is a file-system-safe id for an outbox file.
 # Its return value describes the delivery (pipeline.notify.Sent, or any text).
 Send = Callable[[EmailMessage, str], object]
+
+log = logging.getLogger(__name__)
+PURPOSE = "low-balance"
 
 Status = Literal["no_data", "above_threshold", "already_sent", "sent", "failed"]
 
@@ -89,6 +99,8 @@ def check_low_balance(
     state = _current_state(con, threshold)
     if state is None:
         return AlertOutcome("no_data", threshold)
+    current = state.crossing_snapshot_id if state.low else None
+    resend_earlier_alerts(con, settings, send, current=current)
     base = {"threshold": threshold, "email": state.email, "balance": state.balance}
     if not state.low:
         return AlertOutcome("above_threshold", **base)
@@ -104,32 +116,108 @@ def check_low_balance(
     attempts = (logged[0][1] if logged else 0) + 1
     if not logged:
         _record_detection(con, state, threshold, moment)
-    message = build_alert_message(state, settings, runway(con, state.email))
-    try:
-        result = (send or deliver_with(settings))(
-            message, f"low-balance-{state.crossing_snapshot_id}"
-        )
-    except Exception as exc:  # any failure: record it, retry next run
-        error = _one_line(exc)
-        con.execute(
-            "UPDATE balance_alert_log SET attempts = ?, last_error = ? "
-            "WHERE email = ? AND crossing_snapshot_id = ?",
-            [attempts, error, state.email, state.crossing_snapshot_id],
-        )
+    item = _pending_alert(con, state, settings)
+    attempts = max(attempts, item.attempts)  # a crashed attempt never got to count itself
+    outcome = _attempt(con, settings, send, item, state.crossing_snapshot_id, attempts, now)
+    if isinstance(outcome, Exception):
+        error = pending.one_line(redact(str(outcome), configured_secrets(settings)))
         return AlertOutcome("failed", attempts=attempts, error=error, **base)
+    return AlertOutcome("sent", attempts=attempts, delivery=outcome, **base)
+
+
+def resend_earlier_alerts(
+    con: duckdb.DuckDBPyConnection,
+    settings: Settings,
+    send: Send | None = None,
+    *,
+    current: int | None = None,
+) -> None:
+    """Resend the pending alerts of crossings other than ``current`` (the balance recovered
+    before the retry): each went out at most once more, as the same message."""
+    for item in pending.pending(con, PURPOSE):
+        crossing = _crossing_of(item.name)
+        if crossing == current:
+            continue
+        logged = con.execute(
+            "SELECT attempts FROM balance_alert_log WHERE crossing_snapshot_id = ?", [crossing]
+        ).fetchall()
+        item = pending.retry(con, item)
+        attempts = max((logged[0][0] if logged else 0) + 1, item.attempts)
+        log.warning("low-balance alert %s: resending the pending message", item.name)
+        outcome = _attempt(con, settings, send, item, crossing, attempts, None)
+        if isinstance(outcome, Exception):
+            log.warning(
+                "low-balance alert %s: %s",
+                item.name,
+                redact(str(outcome), configured_secrets(settings)),
+            )
+
+
+def _attempt(
+    con: duckdb.DuckDBPyConnection,
+    settings: Settings,
+    send: Send | None,
+    item: pending.Pending,
+    crossing: int | None,
+    attempts: int,
+    now: datetime | None,
+) -> str | Exception:
+    """Send ``item`` and record the outcome in balance_alert_log; the delivery text, or the
+    exception of a failed send (recorded; retried next run)."""
+    moment = now or datetime.now(UTC)
+    try:
+        result = _send_pending(item, settings, send)
+    except Exception as exc:  # any failure: record it, retry next run
+        with pending.transaction(con):
+            pending.settle_failure(con, item, exc)
+            con.execute(
+                "UPDATE balance_alert_log SET attempts = ?, last_error = ? "
+                "WHERE crossing_snapshot_id = ?",
+                [
+                    attempts,
+                    pending.one_line(redact(str(exc), configured_secrets(settings))),
+                    crossing,
+                ],
+            )
+        return exc
     delivery = _describe_delivery(result)
-    con.execute(
-        "UPDATE balance_alert_log SET attempts = ?, sent_at = ?, delivery = ?, last_error = NULL "
-        "WHERE email = ? AND crossing_snapshot_id = ?",
-        [
-            attempts,
-            now or _sent_at(result, moment),
-            delivery,
-            state.email,
-            state.crossing_snapshot_id,
-        ],
+    with pending.transaction(con):  # the alert is sent and no longer pending, together
+        con.execute(
+            "UPDATE balance_alert_log SET attempts = ?, sent_at = ?, delivery = ?, "
+            "last_error = NULL WHERE crossing_snapshot_id = ?",
+            [attempts, now or _sent_at(result, moment), delivery, crossing],
+        )
+        pending.forget(con, item)
+    return delivery
+
+
+def _crossing_of(name: str) -> int | None:
+    """The crossing snapshot id in an alert's name ``low-balance-<id>``."""
+    tail = name.removeprefix("low-balance-")
+    return int(tail) if tail.isdigit() else None
+
+
+def _pending_alert(
+    con: duckdb.DuckDBPyConnection, state: LowBalanceState, settings: Settings
+) -> pending.Pending:
+    """This crossing's email as recorded before an earlier, interrupted attempt (resent as it
+    was: same bytes, same Message-ID), or a new one committed as pending before sending."""
+    name = f"low-balance-{state.crossing_snapshot_id}"
+    earlier = [p for p in pending.pending(con, PURPOSE) if p.name == name]
+    if earlier:
+        log.warning("low-balance alert %s: resending the pending message", name)
+        return pending.retry(con, earlier[0])
+    message = build_alert_message(state, settings, runway(con, state.email))
+    return pending.begin(
+        con, name=name, purpose=PURPOSE, message=message, created_at=datetime.now(UTC)
     )
-    return AlertOutcome("sent", attempts=attempts, delivery=delivery, **base)
+
+
+def _send_pending(item: pending.Pending, settings: Settings, send: Send | None) -> object:
+    if send is None:
+        return pending.deliver_pending(item, settings)
+    # a custom sender takes a message: the recorded bytes, parsed back
+    return send(message_from_bytes(item.raw, policy=policy.default), item.name)
 
 
 def build_alert_message(
@@ -145,7 +233,9 @@ def build_alert_message(
     message["From"] = settings.smtp.sender
     message["To"] = ", ".join(settings.report.recipients)
     message["Date"] = format_datetime(datetime.now(UTC))
-    message["Message-ID"] = make_msgid(domain=settings.smtp.sender.rpartition("@")[2] or None)
+    # one id per crossing: a resend of this crossing's alert is recognisably the same email
+    domain = settings.smtp.sender.rpartition("@")[2].strip(" >") or "ratedeck.invalid"
+    message["Message-ID"] = f"<ratedeck-low-balance-{state.crossing_snapshot_id}@{domain}>"
     message["X-Ratedeck-Alert"] = f"low-balance; crossing={state.crossing_snapshot_id}"
     message.set_content(_body(state, currency, threshold, run))
     return message
@@ -219,8 +309,3 @@ def _sent_at(result: object, moment: datetime) -> datetime:
 
 def _utc(moment: datetime | None) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC") if moment else "-"
-
-
-def _one_line(exc: BaseException) -> str:
-    text = " ".join(str(exc).split())
-    return text or type(exc).__name__

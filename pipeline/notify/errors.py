@@ -12,8 +12,13 @@ Hierarchy::
             ├── SmtpRejectedError    the server refused the sender, recipients or message
             └── OutboxError          the .eml file could not be written
 
-Messages are one line and name the target (``smtp://host:port`` or a path), never the user
-name's password: server replies are included, but credentials are never part of a message.
+Messages are one line and name the target (``smtp://host:port`` or a path). Server replies
+are included, scrubbed by :func:`pipeline.redaction.redact` of every configured secret (a relay
+may echo the password it was sent).
+
+``possibly_delivered`` says whether the server may have accepted the message all the same (a
+timeout or a dropped connection after DATA began): such a message stays pending and is resent
+byte for byte; a definite refusal, or a failure before DATA, leaves nothing delivered.
 """
 
 from __future__ import annotations
@@ -34,9 +39,10 @@ class NotifyConfigError(NotifyError):
 class DeliveryError(NotifyError):
     """The message was not delivered; nothing may be marked as sent."""
 
-    def __init__(self, message: str, *, target: str) -> None:
+    def __init__(self, message: str, *, target: str, possibly_delivered: bool = False) -> None:
         super().__init__(message)
         self.target = target
+        self.possibly_delivered = possibly_delivered
 
 
 class SmtpConnectError(DeliveryError):

@@ -1,14 +1,19 @@
-"""Sending a report exactly once per change (at least once in one narrow crash window).
+"""Sending a report: each change reaches finance in exactly one message (one Message-ID).
 
 Order of events:
-  1. refuse a stale report (any of its changes already reported);
-  2. deliver it (SMTP, or an .eml in the outbox);
-  3. in ONE transaction: insert report_log + report_change rows (primary key (kind,
-     change_id): a change can never be recorded twice).
-A failed delivery records a ``failed`` report_log row (no report_change rows) and re-raises:
-its changes stay unreported and the next run retries them. A crash between 2 and 3 means the
-next run sends the same change set again: it carries the same Message-ID (derived from the
-change ids) and, for the outbox, overwrites the same file, so duplicates are recognisable.
+  1. resend every pending report (see below) before anything new;
+  2. refuse a stale report (any of its changes already reported or pending);
+  3. commit the message as pending: its exact bytes, Message-ID and change ids
+     (:mod:`pipeline.notify.pending`);
+  4. deliver it (SMTP, or an .eml in the outbox);
+  5. in ONE transaction: insert report_log + report_change rows (primary key (kind,
+     change_id): a change can never be recorded twice) and forget the pending row.
+A crash between 4 and 5 leaves the row pending: the next run's step 1 sends the identical
+message again (same bytes, same Message-ID: at least once, never under a second id) and
+marks its changes reported, so they are never part of a new report. A failed delivery
+records a ``failed`` report_log row and re-raises; its changes stay unreported and the
+message is dropped when the server certainly did not take it (a refusal, no connection),
+else kept pending for the next run.
 """
 
 from __future__ import annotations
@@ -22,8 +27,9 @@ from datetime import UTC, datetime
 import duckdb
 import polars as pl
 
-from pipeline.notify import Sent, deliver
+from pipeline.notify import Sent, pending
 from pipeline.notify.errors import DeliveryError
+from pipeline.notify.pending import Pending
 from pipeline.reports.build import build_report
 from pipeline.reports.errors import StaleReportError
 from pipeline.reports.model import Report
@@ -34,6 +40,7 @@ from pipeline.warehouse.report_setting import record_report_setting
 
 log = logging.getLogger(__name__)
 STATUS = {"smtp": "sent", "outbox": "outboxed"}
+PURPOSE = "report"
 
 
 @dataclass(frozen=True)
@@ -47,36 +54,42 @@ class Delivery:
     recipients: tuple[str, ...]
     change_count: int
     sent_at: datetime
+    resent: bool = False  # a pending message from an earlier, interrupted run
 
 
 def send_report(con: duckdb.DuckDBPyConnection, settings: Settings, report: Report) -> Delivery:
     """Deliver ``report`` and mark its changes reported; raises DeliveryError (changes stay
-    unreported) or StaleReportError. ``con`` must be writable and not inside a transaction."""
+    unreported) or StaleReportError. ``con`` must be writable and not inside a transaction.
+    Pending reports of earlier runs are resent first (:func:`resend_pending`)."""
+    resend_pending(con, settings)
     with _report_keys(con, report):
-        already = con.sql(read_sql("queries/report_already_reported.sql")).fetchall()[0][0]
-        if already:
+        reported = con.sql(read_sql("queries/report_already_reported.sql")).fetchall()[0][0]
+        in_pending = con.sql(read_sql("queries/delivery_pending_taken.sql")).fetchall()[0][0]
+        taken = reported + in_pending  # a pending message covers the latter
+        if taken:
             raise StaleReportError(
-                f"{already} of the report's {report.change_count} changes were reported "
+                f"{taken} of the report's {report.change_count} changes were reported "
                 "since it was built: build it again"
             )
-        try:
-            sent = deliver(report.to_message(), settings, name=report.digest)
-        except DeliveryError as exc:
-            _record_failure(con, report, exc)
-            raise
-        report_id = _record_delivery(con, report, sent)
-    log.info("report %s: %s to %s", report_id, STATUS[sent.transport], sent.target)
-    return Delivery(
-        report_id=report_id,
-        status=STATUS[sent.transport],
-        transport=sent.transport,
-        target=sent.target,
-        message_id=report.message_id,
-        subject=report.subject,
-        recipients=report.recipients,
-        change_count=report.change_count,
-        sent_at=sent.sent_at,
-    )
+        item = pending.begin(
+            con,
+            name=report.digest,
+            purpose=PURPOSE,
+            message=report.to_message(),
+            created_at=report.created_at.astimezone(UTC),
+            with_report_keys=True,
+        )
+    return _deliver(con, settings, item)
+
+
+def resend_pending(con: duckdb.DuckDBPyConnection, settings: Settings) -> list[Delivery]:
+    """Send again, byte for byte, every report an earlier run began but did not record as
+    delivered; raises DeliveryError (the message stays pending) on the first failure."""
+    delivered = []
+    for item in pending.pending(con, PURPOSE):
+        log.warning("report %s: resending the pending message %s", item.name, item.message_id)
+        delivered.append(_deliver(con, settings, pending.retry(con, item)))
+    return delivered
 
 
 def report_and_send(
@@ -85,16 +98,40 @@ def report_and_send(
     *,
     now: datetime | None = None,
 ) -> Delivery | None:
-    """Build the report of unreported changes and send it; None when there is nothing to
-    report. Given a Warehouse, works in its writer (locked, published on success)."""
+    """Resend pending reports, then build the report of unreported changes and send it;
+    None when there was nothing to send. Given a Warehouse, works in its writer (locked,
+    published on success). Returns the new report's delivery, else the last resent one."""
     if isinstance(wh_or_con, Warehouse):
         with wh_or_con.writer() as con:
             return report_and_send(con, settings, now=now)
     record_report_setting(wh_or_con, settings.report)  # the view judges up/down like the email
+    resent = resend_pending(wh_or_con, settings)
     report = build_report(wh_or_con, settings, now=now)
     if report is None:
-        return None
+        return resent[-1] if resent else None
     return send_report(wh_or_con, settings, report)
+
+
+def _deliver(con: duckdb.DuckDBPyConnection, settings: Settings, item: Pending) -> Delivery:
+    try:
+        sent = pending.deliver_pending(item, settings)
+    except DeliveryError as exc:
+        _record_failure(con, item, exc)
+        raise
+    report_id = _record_delivery(con, item, sent)
+    log.info("report %s: %s to %s", report_id, STATUS[sent.transport], sent.target)
+    return Delivery(
+        report_id=report_id,
+        status=STATUS[sent.transport],
+        transport=sent.transport,
+        target=sent.target,
+        message_id=item.message_id,
+        subject=item.subject,
+        recipients=item.rcpt_to,
+        change_count=item.change_count,
+        sent_at=sent.sent_at,
+        resent=item.resent,
+    )
 
 
 @contextmanager
@@ -107,38 +144,37 @@ def _report_keys(con: duckdb.DuckDBPyConnection, report: Report) -> Iterator[Non
         con.unregister("report_keys")
 
 
-def _record_delivery(con: duckdb.DuckDBPyConnection, report: Report, sent: Sent) -> int:
-    con.execute("BEGIN TRANSACTION")
-    try:
+def _record_delivery(con: duckdb.DuckDBPyConnection, item: Pending, sent: Sent) -> int:
+    with pending.transaction(con):
         report_id = _insert_log(
             con,
-            report,
+            item,
             sent.transport,
             sent.target,
             STATUS[sent.transport],
             sent_at=sent.sent_at,
             error=None,
         )
-        con.execute(read_sql("queries/report_change_insert.sql"), [report_id])
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
+        con.execute(read_sql("queries/report_change_from_pending.sql"), [report_id, item.name])
+        pending.forget(con, item)
     return report_id
 
 
-def _record_failure(con: duckdb.DuckDBPyConnection, report: Report, exc: DeliveryError) -> None:
-    """Best effort: the failure is history worth keeping, but must not hide the real error."""
+def _record_failure(con: duckdb.DuckDBPyConnection, item: Pending, exc: DeliveryError) -> None:
+    """Best effort: the failure is history worth keeping, but must not hide the real error.
+    Keeping or dropping the pending message is not best effort: a kept one must stay."""
     transport = "smtp" if exc.target.startswith("smtp") else "outbox"
     try:
-        _insert_log(con, report, transport, exc.target, "failed", sent_at=None, error=str(exc))
+        with pending.transaction(con):
+            pending.settle_failure(con, item, exc)
+            _insert_log(con, item, transport, exc.target, "failed", sent_at=None, error=str(exc))
     except duckdb.Error:
         log.warning("could not record the failed report delivery", exc_info=True)
 
 
 def _insert_log(
     con: duckdb.DuckDBPyConnection,
-    report: Report,
+    item: Pending,
     transport: str,
     target: str,
     status: str,
@@ -152,12 +188,12 @@ def _insert_log(
             status,
             transport,
             target,
-            report.message_id,
-            report.sender,
-            list(report.recipients),
-            report.subject,
-            report.change_count,
-            report.created_at.astimezone(UTC),
+            item.message_id,
+            item.mail_from,
+            list(item.rcpt_to),
+            item.subject,
+            item.change_count,
+            item.created_at,
             sent_at,
             error,
         ],

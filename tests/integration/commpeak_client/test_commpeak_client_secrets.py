@@ -114,3 +114,27 @@ def test_client_from_settings_hides_its_secrets(fault_server, api_key, recogniti
 
     request = fault_server.requests[0]
     assert request.header("X-Recognition-Token") == recognition_token
+
+
+def test_an_error_body_echoing_any_configured_secret_is_redacted(fault_server, api_key):
+    """Not only the client's own key: the SMTP credentials are configured secrets too, and
+    one redaction function knows them all."""
+    env = {
+        "COMMPEAK_BASE_URL": fault_server.base_url,
+        "COMMPEAK_API_KEY": api_key,
+        "RATEDECK_SMTP_USER": "relay-user-77",
+        "RATEDECK_SMTP_PASSWORD": "smtp-Pa55word-xyz",
+    }
+    echo = f"key {api_key}, and by the way smtp-Pa55word-xyz for relay-user-77"
+    fault_server.script(fault_server.respond(400, echo))
+    settings = load_settings(env=env)
+
+    with CommPeakClient.from_settings(settings, sleep=lambda s: None) as client:
+        with pytest.raises(errors.HTTPStatusError) as caught:
+            client.customer()
+
+    exc = caught.value
+    assert str(exc) == "GET /customer: 400 Bad Request: key ***, and by the way *** for ***"
+    assert exc.server_text == "key ***, and by the way *** for ***"
+    for text in (str(exc), repr(exc), repr(vars(exc)), "".join(traceback.format_exception(exc))):
+        assert "smtp-Pa55word-xyz" not in text and api_key not in text
