@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 
 from pydantic import SecretStr
 
-from pipeline import console
+from pipeline import console, demo_data
 from pipeline.commands.run import execute, print_summary, raise_if_failed, summary_document
 from pipeline.errors import ConfigError, InputError
 from pipeline.settings import Settings
@@ -27,7 +27,6 @@ from pipeline.settings import Settings
 if TYPE_CHECKING:
     from pipeline.commpeak.emulator.market import Market
 
-DEMO_MARKER = ".ratedeck-demo"
 DEMO_OUTPUTS = ("raw", "staging", "state", "outbox", "reports", "dagster_home", "rejects")
 DEMO_EMULATOR_KEY = "demo-emulator-key"
 SEED_TRIES = 100  # seeds tried from the default before settling for it
@@ -49,6 +48,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace, settings: Settings) -> int:
     deck_size = demo_deck_size(args, settings)
     prepare_data_dir(settings)  # before the heavy imports: a refusal is instant
+    try:
+        return _run_demo(args, settings, deck_size)
+    finally:
+        demo_data.release(settings.data_dir)  # later writes here are not the demo's
+
+
+def _run_demo(args: argparse.Namespace, settings: Settings, deck_size: int) -> int:
     # heavy imports (Dagster) only when the command runs: keeps `ratedeck --help` fast
     from pipeline.commpeak.emulator.market import Market
     from pipeline.commpeak.emulator.server import EmulatorServer
@@ -146,11 +152,11 @@ def prepare_data_dir(settings: Settings) -> None:
             f"the demo keeps its warehouse in its data dir, not at {warehouse}: unset "
             "RATEDECK_WAREHOUSE (or warehouse.path) for the demo"
         )
-    marker = data_dir / DEMO_MARKER
     holds_data = data_dir.exists() and any(
         (data_dir / name).exists() for name in (*DEMO_OUTPUTS, warehouse.name)
     )
-    if holds_data and not marker.exists():
+    # the marker is retired by any non-demo write (see pipeline.demo_data)
+    if holds_data and not demo_data.is_demo_dir(data_dir):
         raise ConfigError(
             f"{data_dir} holds data that the demo did not write; set RATEDECK_DATA_DIR to another "
             "folder for the demo"
@@ -160,7 +166,7 @@ def prepare_data_dir(settings: Settings) -> None:
     for path in (warehouse, Path(f"{warehouse}.wal")):
         path.unlink(missing_ok=True)
     data_dir.mkdir(parents=True, exist_ok=True)
-    marker.write_text("this data dir was written by `ratedeck demo` and is rewritten by it\n")
+    demo_data.claim(data_dir)
 
 
 # --- choosing a market that shows notice ------------------------------------------------------
