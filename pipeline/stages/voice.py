@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import datetime
 
 import polars as pl
 
+from pipeline import clock
 from pipeline.commpeak.client import CommPeakClient
 from pipeline.commpeak.errors import InvalidRequestError
 from pipeline.ingest.voice import normalize_voice_deck
@@ -32,7 +33,7 @@ def fetch_voice_deck(
     settings: Settings, client: CommPeakClient, tech_prefix: str, *, now: datetime | None = None
 ) -> LandedFile:
     zone = LandingZone(settings.data_dir)
-    fetched_at = now or datetime.now(UTC)
+    fetched_at = now or clock.utc_now()
     staged = zone.staging_file("voice", tech_prefix)
     try:
         download = client.download_rates(tech_prefix, staged, fmt=settings.voice.format)
