@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from pipeline.demo_data import retire_unless_demo
 from pipeline.errors import RatedeckError
 
 _NAME_RE = re.compile(
@@ -71,6 +72,8 @@ class LandingZone:
         self.root = self.data_dir / "raw"
 
     def folder(self, kind: str, source: str) -> Path:
+        """The folder new files of ``source`` land in (every landing-zone write starts here)."""
+        retire_unless_demo(self.data_dir)  # real data now: no demo may wipe this dir
         folder = inside(self.root, self.root / source_dir_name(kind) / source_dir_name(source))
         folder.mkdir(parents=True, exist_ok=True)
         return folder

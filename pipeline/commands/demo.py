@@ -6,6 +6,12 @@ The market is a pure function of (seed, dates), and its daily events depend on t
 ``--seed`` is given, the demo takes the first seed from ``emulator.seed`` on whose day 2 the
 market announces a change and an increase at short notice (checked on the decks, before any
 download), so every run shows both.
+
+Both days run within minutes, but the demo stamps each day's fetches with a demo clock that
+starts at the beginning of its market day (UTC) and says so: the history spans real days (a
+balance runway over a real day of spending, calls of yesterday that can be costed).
+The emulated account's default tech prefix is 021001, as in the API collection, so "current"
+serves 021001's deck: the pipeline loads it once and records the alias.
 """
 
 from __future__ import annotations
@@ -13,13 +19,13 @@ from __future__ import annotations
 import argparse
 import shutil
 import sys
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pydantic import SecretStr
 
-from pipeline import console
+from pipeline import clock, console, demo_data
 from pipeline.commands.run import execute, print_summary, raise_if_failed, summary_document
 from pipeline.errors import ConfigError, InputError
 from pipeline.settings import Settings
@@ -27,10 +33,11 @@ from pipeline.settings import Settings
 if TYPE_CHECKING:
     from pipeline.commpeak.emulator.market import Market
 
-DEMO_MARKER = ".ratedeck-demo"
 DEMO_OUTPUTS = ("raw", "staging", "state", "outbox", "reports", "dagster_home", "rejects")
 DEMO_EMULATOR_KEY = "demo-emulator-key"
 SEED_TRIES = 100  # seeds tried from the default before settling for it
+# the emulated account's default tech prefix, which "current" serves (the API collection's)
+DEFAULT_TECH_PREFIX = "021001"
 MIN_DECK_SIZE, MAX_DECK_SIZE = 10, 2_000_000  # as emulator.deck_size
 
 
@@ -49,8 +56,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace, settings: Settings) -> int:
     deck_size = demo_deck_size(args, settings)
     prepare_data_dir(settings)  # before the heavy imports: a refusal is instant
+    try:
+        return _run_demo(args, settings, deck_size)
+    finally:
+        demo_data.release(settings.data_dir)  # later writes here are not the demo's
+
+
+def _run_demo(args: argparse.Namespace, settings: Settings, deck_size: int) -> int:
     # heavy imports (Dagster) only when the command runs: keeps `ratedeck --help` fast
-    from pipeline.commpeak.emulator.market import Market
     from pipeline.commpeak.emulator.server import EmulatorServer
     from pipeline.orchestrate import persistent_instance
 
@@ -66,7 +79,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             tech_prefixes=tech_prefixes,
             notice_days=settings.report.notice_days,
         )
-    market = Market(seed, days[0], deck_size, tech_prefixes, effective_dates=True)
+    market = demo_market(seed, days[0], deck_size, tech_prefixes)
     api_key = (
         settings.secrets.api_key.get_secret_value()
         if settings.secrets.api_key
@@ -76,10 +89,20 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     instance = persistent_instance(settings)  # one for both days: opening it takes seconds
     with EmulatorServer(market, api_key=api_key) as server:
         demo_settings = _emulator_settings(settings, server.url, api_key)
+        started = datetime.now(UTC)
         for market_day, label in zip(days, ("day 1 (baseline)", "day 2"), strict=True):
             server.set_market_date(market_day)
-            _say(args, f"ratedeck demo: {label}: market of {market_day} (seed {seed})")
-            _run_day(args, demo_settings, instance, label, market_day, document)
+            # the clock runs on from the day's start: day 2's fetches come a day and a bit
+            # after day 1's, never less than a day (a runway window is a whole day)
+            stamp = demo_clock_start(market_day) + (datetime.now(UTC) - started)
+            _say(
+                args,
+                f"ratedeck demo: {label}: market of {market_day} (seed {seed}), "
+                f"fetched as of {stamp:%Y-%m-%d %H:%M:%S} UTC (demo clock)",
+            )
+            with clock.running_from(stamp):
+                _run_day(args, demo_settings, instance, label, market_day, document)
+            document["days"][-1]["demo_clock_start"] = stamp
     document.update(
         ok=True,
         what_changed=what_changed(demo_settings),
@@ -91,6 +114,27 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         print_what_changed(document["what_changed"])
         print_locations(document["locations"])
     return 0
+
+
+def demo_market(
+    seed: int, first_day: date, deck_size: int, tech_prefixes: tuple[str, ...]
+) -> Market:
+    from pipeline.commpeak.emulator.market import Market
+
+    return Market(
+        seed,
+        first_day,
+        deck_size,
+        tech_prefixes,
+        effective_dates=True,
+        default_tech_prefix=DEFAULT_TECH_PREFIX,
+    )
+
+
+def demo_clock_start(market_day: date) -> datetime:
+    """A market day's fetches are stamped from the start of that day (UTC): two market days
+    are a day apart, and the whole of yesterday lies within the history."""
+    return datetime.combine(market_day, time(0), UTC)
 
 
 def demo_deck_size(args: argparse.Namespace, settings: Settings) -> int:
@@ -146,11 +190,11 @@ def prepare_data_dir(settings: Settings) -> None:
             f"the demo keeps its warehouse in its data dir, not at {warehouse}: unset "
             "RATEDECK_WAREHOUSE (or warehouse.path) for the demo"
         )
-    marker = data_dir / DEMO_MARKER
     holds_data = data_dir.exists() and any(
         (data_dir / name).exists() for name in (*DEMO_OUTPUTS, warehouse.name)
     )
-    if holds_data and not marker.exists():
+    # the marker is retired by any non-demo write (see pipeline.demo_data)
+    if holds_data and not demo_data.is_demo_dir(data_dir):
         raise ConfigError(
             f"{data_dir} holds data that the demo did not write; set RATEDECK_DATA_DIR to another "
             "folder for the demo"
@@ -160,7 +204,7 @@ def prepare_data_dir(settings: Settings) -> None:
     for path in (warehouse, Path(f"{warehouse}.wal")):
         path.unlink(missing_ok=True)
     data_dir.mkdir(parents=True, exist_ok=True)
-    marker.write_text("this data dir was written by `ratedeck demo` and is rewritten by it\n")
+    demo_data.claim(data_dir)
 
 
 # --- choosing a market that shows notice ------------------------------------------------------
@@ -176,10 +220,8 @@ def showcase_seed(
 ) -> int:
     """The first seed from ``first_seed`` whose market, on ``days[1]``, announces a change and
     (when the notice setting allows one) an increase at short notice; else ``first_seed``."""
-    from pipeline.commpeak.emulator.market import Market
-
     for seed in range(first_seed, first_seed + SEED_TRIES):
-        market = Market(seed, days[0], deck_size, tech_prefixes, effective_dates=True)
+        market = demo_market(seed, days[0], deck_size, tech_prefixes)
         announced, short_notice = notice_outlook(market, *days, notice_days=notice_days)
         # under 2 days of notice setting, no announced increase can be short of it
         if announced and (short_notice or notice_days < 2):
@@ -192,7 +234,8 @@ def notice_outlook(market: Market, day1: date, day2: date, *, notice_days: int) 
     them that raise the price in force with fewer than ``notice_days`` whole days to go (fetched
     during ``day2``, so the pipeline sees less notice still)."""
     announced = short_notice = 0
-    for tech_prefix in market.tech_prefixes:
+    # one deck per plan: "current" and the default tech prefix are the same deck, loaded once
+    for tech_prefix in {market.plan(tp): tp for tp in market.tech_prefixes}.values():
         seen = {
             (r.prefix, r.effective_date, r.price) for r in market.day(day1).voice_deck(tech_prefix)
         }

@@ -79,8 +79,23 @@ def build_voice_defs(settings: Settings) -> tuple[list, list]:
         pool=WAREHOUSE_POOL,
         description="voice_snapshot + voice_rate history in the warehouse (one transaction).",
     )
-    def voice_rate_history(voice_deck: stages.NormalisedDeck) -> dg.MaterializeResult:
+    def voice_rate_history(
+        context: dg.AssetExecutionContext, voice_deck: stages.NormalisedDeck
+    ) -> dg.MaterializeResult:
         outcome = stages.load_voice_deck(settings, voice_deck)
+        if isinstance(outcome, stages.DeckAlias):  # the same deck as another tech prefix's
+            context.log.warning(f"{outcome.tech_prefix}: {outcome.note}")
+            return dg.MaterializeResult(
+                value=outcome.snapshot_id,
+                metadata={
+                    "snapshot_id": outcome.snapshot_id,
+                    "alias_of": outcome.same_as,
+                    "rows": 0,  # nothing loaded: its rows are same_as's
+                    "rejects": 0,
+                    "changes": 0,
+                    "change_types": outcome.note,
+                },
+            )
         return dg.MaterializeResult(
             value=outcome.snapshot_id,
             metadata={

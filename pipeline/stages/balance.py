@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
+from pipeline import clock
 from pipeline.commpeak.client import CommPeakClient
 from pipeline.ingest.balance import normalize_customer
 from pipeline.landing import LandedFile, LandingZone
@@ -16,7 +17,7 @@ from pipeline.warehouse.db import Warehouse
 def fetch_customer(
     settings: Settings, client: CommPeakClient, *, now: datetime | None = None
 ) -> LandedFile:
-    fetched_at = now or datetime.now(UTC)
+    fetched_at = now or clock.utc_now()
     data = client.customer_raw()
     return LandingZone(settings.data_dir).store_bytes(
         "customer", "customer", data, ext="json", fetched_at=fetched_at

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import datetime
 
 import polars as pl
 
+from pipeline import clock
 from pipeline.commpeak.client import CommPeakClient
 from pipeline.ingest.sms import normalize_sms_rates
 from pipeline.landing import LandedFile, LandingZone
@@ -34,7 +35,7 @@ def channel_by_key(settings: Settings, key: str) -> SmsChannel:
 def fetch_sms_rates(
     settings: Settings, client: CommPeakClient, channel: SmsChannel, *, now: datetime | None = None
 ) -> LandedFile:
-    fetched_at = now or datetime.now(UTC)
+    fetched_at = now or clock.utc_now()
     data = client.sms_rates_raw(channel.username, channel.id)
     return LandingZone(settings.data_dir).store_bytes(
         "sms", channel.key, data, ext="json", fetched_at=fetched_at

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import replace
-from datetime import UTC, datetime
+from dataclasses import dataclass, replace
+from datetime import datetime
 
 import polars as pl
 
+from pipeline import clock
 from pipeline.commpeak.client import CommPeakClient
 from pipeline.commpeak.errors import InvalidRequestError
 from pipeline.ingest.limits import IngestLimits
@@ -19,6 +20,7 @@ from pipeline.stages.checks import CheckOutcome, deck_checks
 from pipeline.stages.staging import StagedIngest, stage_ingest
 from pipeline.warehouse.changes import snapshot_change_counts
 from pipeline.warehouse.db import Warehouse
+from pipeline.warehouse.migrate import read_sql
 from pipeline.warehouse.report_setting import record_report_setting
 from pipeline.warehouse.voice import SnapshotLoad, load_voice_snapshot, previous_row_count
 
@@ -33,7 +35,7 @@ def fetch_voice_deck(
     settings: Settings, client: CommPeakClient, tech_prefix: str, *, now: datetime | None = None
 ) -> LandedFile:
     zone = LandingZone(settings.data_dir)
-    fetched_at = now or datetime.now(UTC)
+    fetched_at = now or clock.utc_now()
     staged = zone.staging_file("voice", tech_prefix)
     try:
         download = client.download_rates(tech_prefix, staged, fmt=settings.voice.format)
@@ -113,9 +115,33 @@ def check_voice_deck(
     )
 
 
-def load_voice_deck(settings: Settings, deck: NormalisedDeck) -> SnapshotLoad:
-    """Load the deck in one transaction; the outcome also counts the price changes it brought."""
+@dataclass(frozen=True)
+class DeckAlias:
+    """A download that served the very deck another tech prefix holds: recorded, not loaded."""
+
+    tech_prefix: str
+    same_as: str
+    snapshot_id: int  # same_as's snapshot of these bytes
+    fetched_at: datetime
+    content_sha256: str
+    raw_path: str
+
+    @property
+    def note(self) -> str:
+        return (
+            f"same deck as {self.same_as} (sha256 {self.content_sha256[:16]}): "
+            f"loaded once, as {self.same_as}"
+        )
+
+
+def load_voice_deck(settings: Settings, deck: NormalisedDeck) -> SnapshotLoad | DeckAlias:
+    """Load the deck in one transaction; the outcome also counts the price changes it brought.
+    A deck byte-identical to another tech prefix's latest one (``current`` and the default
+    tech prefix) is recorded as an alias instead of being loaded a second time."""
     with Warehouse(settings).writer() as con:
+        alias = record_alias(con, deck.landed)
+        if alias is not None:
+            return alias
         loaded = load_voice_snapshot(
             con,
             tech_prefix=deck.landed.source,
@@ -130,3 +156,30 @@ def load_voice_deck(settings: Settings, deck: NormalisedDeck) -> SnapshotLoad:
             return loaded
         counts = snapshot_change_counts(con, "voice", loaded.tech_prefix, loaded.snapshot_id)
         return replace(loaded, changes=counts)
+
+
+def record_alias(con, landed: LandedFile) -> DeckAlias | None:
+    """Same bytes as another tech prefix's latest snapshot, and no history of its own: the same
+    deck under two names. Recorded in ``voice_deck_alias``; None when it is a deck of its own."""
+    found = con.execute(
+        read_sql("queries/voice_deck_alias_find.sql"),
+        {"tech_prefix": landed.source, "content_sha256": landed.sha256},
+    ).fetchall()
+    if not found:
+        return None
+    [(same_as, snapshot_id)] = found
+    alias = DeckAlias(
+        landed.source, same_as, snapshot_id, landed.fetched_at, landed.sha256, landed.relative_path
+    )
+    con.execute(
+        read_sql("queries/voice_deck_alias_insert.sql"),
+        {
+            "tech_prefix": alias.tech_prefix,
+            "same_as": alias.same_as,
+            "snapshot_id": alias.snapshot_id,
+            "fetched_at": alias.fetched_at,
+            "content_sha256": alias.content_sha256,
+            "raw_path": alias.raw_path,
+        },
+    )
+    return alias

@@ -44,6 +44,7 @@ class Runway:
     sms_spend_in_window: Decimal | None
     sms_avg_daily_spend: Decimal | None
     sms_days_left: Decimal | None
+    runway_note: str | None  # 'not enough history': under a day of snapshots, no daily rate
 
 
 def load_balance_snapshot(

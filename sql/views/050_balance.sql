@@ -40,6 +40,8 @@ GROUP BY day, email;
 -- Exact: scaled integers and div_round_half_up, never DOUBLE. days_left = balance / average
 -- daily spend computed from the unrounded fraction, 2 decimals; 0 when the balance is <= 0,
 -- NULL when there was no spend in the window.
+-- A window shorter than a day says nothing about a daily rate (minutes of spend extrapolated
+-- to a day): average and days_left are then NULL and runway_note says 'not enough history'.
 CREATE OR REPLACE VIEW balance_runway AS
 WITH latest AS (
     SELECT email, max(fetched_at) AS as_of FROM balance_snapshot GROUP BY email
@@ -68,6 +70,8 @@ figures AS (
     SELECT l.email, l.as_of, b.balance, b.sms_balance, b.temporary_credit,
            t.window_start, t.spend, t.sms_spend,
            epoch_us(l.as_of) - epoch_us(t.window_start) AS covered_us,
+           coalesce(epoch_us(l.as_of) - epoch_us(t.window_start) >= 86400000000, false)
+               AS enough_history,
            CAST(CAST(b.balance AS DECIMAL(38, 8)) * 100000000 AS HUGEINT) AS balance_units,
            CAST(CAST(b.sms_balance AS DECIMAL(38, 8)) * 100000000 AS HUGEINT) AS sms_balance_units,
            CAST(CAST(t.spend AS DECIMAL(38, 8)) * 100000000 AS HUGEINT) AS spend_units,
@@ -81,22 +85,23 @@ SELECT email, as_of, balance, sms_balance, temporary_credit, window_start,
                  AS DECIMAL(18, 0)) * CAST(0.0001 AS DECIMAL(5, 4)) AS DECIMAL(12, 4))
            AS window_days,
        spend AS spend_in_window,
-       CASE WHEN covered_us > 0 THEN
+       CASE WHEN enough_history THEN
            CAST(CAST(div_round_half_up(spend_units * 86400000000, covered_us) AS DECIMAL(18, 0))
                 * CAST(0.00000001 AS DECIMAL(9, 8)) AS DECIMAL(18, 8)) END AS avg_daily_spend,
-       CASE WHEN spend_units IS NULL OR spend_units = 0 OR covered_us <= 0 THEN NULL
+       CASE WHEN NOT enough_history OR spend_units IS NULL OR spend_units = 0 THEN NULL
             WHEN balance_units <= 0 THEN CAST(0 AS DECIMAL(12, 2))
             ELSE CAST(CAST(div_round_half_up(balance_units * covered_us * 100,
                                              spend_units * 86400000000) AS DECIMAL(18, 0))
                       * CAST(0.01 AS DECIMAL(3, 2)) AS DECIMAL(12, 2)) END AS days_left,
        sms_spend AS sms_spend_in_window,
-       CASE WHEN covered_us > 0 THEN
+       CASE WHEN enough_history THEN
            CAST(CAST(div_round_half_up(sms_spend_units * 86400000000, covered_us)
                      AS DECIMAL(18, 0)) * CAST(0.00000001 AS DECIMAL(9, 8)) AS DECIMAL(18, 8))
            END AS sms_avg_daily_spend,
-       CASE WHEN sms_spend_units IS NULL OR sms_spend_units = 0 OR covered_us <= 0 THEN NULL
+       CASE WHEN NOT enough_history OR sms_spend_units IS NULL OR sms_spend_units = 0 THEN NULL
             WHEN sms_balance_units <= 0 THEN CAST(0 AS DECIMAL(12, 2))
             ELSE CAST(CAST(div_round_half_up(sms_balance_units * covered_us * 100,
                                              sms_spend_units * 86400000000) AS DECIMAL(18, 0))
-                      * CAST(0.01 AS DECIMAL(3, 2)) AS DECIMAL(12, 2)) END AS sms_days_left
+                      * CAST(0.01 AS DECIMAL(3, 2)) AS DECIMAL(12, 2)) END AS sms_days_left,
+       CASE WHEN NOT enough_history THEN 'not enough history' END AS runway_note
 FROM figures;

@@ -8,6 +8,11 @@ at once), prefixes are added and removed, now and then increments change, an ope
 rebranded, and an announced change is withdrawn before its date. ``effective_dates=True``
 shows announced changes as extra future-dated rows; without it a deck only shows rows in
 force, so a change appears on its effective date.
+
+Each tech prefix (pricing plan) is a market of its own: the same numbering and opening routes
+at its own price level, then its own seeded daily moves, so decks move independently as real
+ones do. ``current`` is not a plan: as in the API collection ("the rates of the default tech
+prefix") it is the account's default tech prefix (``default_tech_prefix``), the very same deck.
 """
 
 from __future__ import annotations
@@ -35,9 +40,10 @@ from pipeline.commpeak.emulator.universe import (
 from pipeline.settings import TECH_PREFIX_RE
 
 DEFAULT_TECH_PREFIXES = ("current", "021001", "021002")
-# CommPeak files rates by pricing model; a tech prefix's prices are the default plan's
-# prices times this factor (per mille): standard, premium, dialer.
-PLAN_PERMILLE = {"current": 1000, "021001": 1180, "021002": 870}
+CURRENT = "current"  # the alias of the account's default tech prefix
+# CommPeak files rates by pricing model; a plan opens at the standard prices times this
+# factor (per mille): standard (current as its own plan), premium, dialer.
+PLAN_PERMILLE = {CURRENT: 1000, "021001": 1180, "021002": 870}
 CUSTOMER_EMAIL = "customer@example.com"
 # (mcc, mnc) pairs no MCC/MNC list knows; the first two are the API collection's own example.
 UNKNOWN_NETWORKS = ((9, 210), (10, 210), (999, 99))
@@ -143,8 +149,16 @@ def _notice_days(rng: random.Random, up: bool) -> int:
 
 
 class _VoiceSimulation:
-    def __init__(self, universe: Universe, seed: int, start: date) -> None:
+    """One plan's deck: the shared opening routes at the plan's level, then its own moves."""
+
+    def __init__(self, universe: Universe, seed: int, start: date, plan: str = CURRENT) -> None:
         self.universe, self.seed, self.start = universe, seed, start
+        self.permille = plan_permille(plan)
+        # the standard plan keeps the market's original random stream (same decks as before)
+        self.stream = ("voice",) if plan == CURRENT else ("voice", plan)
+
+    def _units(self, units: int) -> int:
+        return units if self.permille == 1000 else scale_units(units, self.permille)
 
     def initial(self) -> _VoiceState:
         u = self.universe
@@ -155,7 +169,7 @@ class _VoiceSimulation:
             effective = self.start - timedelta(days=e.age_days)
             rows[prefix] = (
                 e.destination,
-                e.units,
+                self._units(e.units),
                 e.initial_seconds,
                 e.increment_seconds,
                 effective,
@@ -163,7 +177,7 @@ class _VoiceSimulation:
             if e.parent is not None:
                 children[e.parent] = children.get(e.parent, 0) + 1
         state = _VoiceState(rows, Bag(list(u.opening)), Bag(list(u.pool)), children, {})
-        rng = day_rng(self.seed, "voice", "opening")
+        rng = day_rng(self.seed, *self.stream, "opening")
         for _ in range(max(1, len(rows) // OPENING_ANNOUNCEMENTS)):
             prefix = state.live.choice(rng)
             up = rng.random() < 0.6
@@ -174,7 +188,7 @@ class _VoiceSimulation:
 
     def step(self, state: _VoiceState, day: date) -> None:
         self._apply_due(state, day)
-        rng = day_rng(self.seed, "voice", day.isoformat())
+        rng = day_rng(self.seed, *self.stream, day.isoformat())
         if state.pending and rng.random() < WITHDRAW_P:
             del state.pending[rng.choice(list(state.pending))]
         self._change_prices(state, day, rng)
@@ -222,7 +236,7 @@ class _VoiceSimulation:
     def _add(self, state: _VoiceState, prefix: str, day: date) -> None:
         """A new range is priced like its parent is priced today (the parent may have moved)."""
         e = self.universe.entry(prefix)
-        units = e.units
+        units = self._units(e.units)
         if e.parent is not None:
             parent_now = state.rows[e.parent][1]
             parent_opening = self.universe.entry(e.parent).units
@@ -398,22 +412,26 @@ class Market:
         deck_size: int = 3000,
         tech_prefixes: tuple[str, ...] | list[str] = DEFAULT_TECH_PREFIXES,
         effective_dates: bool = False,
+        default_tech_prefix: str | None = None,
     ) -> None:
+        """``default_tech_prefix``: the account's default plan, which ``current`` serves (the
+        same deck, byte for byte); None: ``current`` is a standard plan of its own."""
         if deck_size < 1:
             raise ValueError(f"deck_size must be at least 1, got {deck_size}")
         bad = [tp for tp in tech_prefixes if not TECH_PREFIX_RE.match(str(tp))]
         if bad or not tech_prefixes:
             raise ValueError(f"bad tech prefixes {bad or list(tech_prefixes)!r}")
+        if default_tech_prefix is not None and not default_tech_prefix.isdigit():
+            raise ValueError(f"default_tech_prefix must be digits, got {default_tech_prefix!r}")
         self.seed = seed
         self.start_date = start_date
         self.deck_size = deck_size
         self.tech_prefixes = tuple(tech_prefixes)
         self.effective_dates = effective_dates
+        self.default_tech_prefix = default_tech_prefix
         self.universe = build_universe(seed, deck_size)  # every prefix it may ever carry
-        voice = _VoiceSimulation(self.universe, seed, start_date)
-        self._voice = History(
-            start_date, voice.initial, voice.step, _VoiceState.clone, _VoiceState.view
-        )
+        self._voice: dict[str, History] = {}  # plan -> its deck's history, built on first use
+        self._voice_lock = threading.Lock()
         account = _AccountSimulation(seed)
         self._account = History(
             start_date, account.initial, account.step, _Account.clone, _Account.view
@@ -426,22 +444,43 @@ class Market:
     def __repr__(self) -> str:
         return (
             f"Market(seed={self.seed}, start_date={self.start_date}, deck_size={self.deck_size}, "
-            f"tech_prefixes={self.tech_prefixes}, effective_dates={self.effective_dates})"
+            f"tech_prefixes={self.tech_prefixes}, effective_dates={self.effective_dates}, "
+            f"default_tech_prefix={self.default_tech_prefix})"
         )
+
+    def plan(self, tech_prefix: str) -> str:
+        """The plan whose deck ``tech_prefix`` serves: ``current`` is the default's."""
+        if tech_prefix == CURRENT and self.default_tech_prefix is not None:
+            return self.default_tech_prefix
+        return tech_prefix
 
     def day(self, d: date) -> MarketDay:
         """Everything served on ``d`` (recent days are kept: a day never changes)."""
+        if d < self.start_date:
+            raise ValueError(f"{d} is before the market's first day {self.start_date}")
         with self._days_lock:
             cached = self._recent_days.get(d)
             if cached is not None:
                 self._recent_days.move_to_end(d)
                 return cached
-        market_day = MarketDay(self, d, self._voice.at(d))
+        market_day = MarketDay(self, d)
         with self._days_lock:
             self._recent_days[d] = market_day
-            while len(self._recent_days) > max(2, min(40, RECENT_ROWS_KEPT // self.deck_size)):
+            kept = RECENT_ROWS_KEPT // (self.deck_size * len(self.tech_prefixes))
+            while len(self._recent_days) > max(2, min(40, kept)):
                 self._recent_days.popitem(last=False)
         return market_day
+
+    def _voice_view(self, plan: str, d: date) -> _VoiceView:
+        with self._voice_lock:
+            history = self._voice.get(plan)
+            if history is None:
+                sim = _VoiceSimulation(self.universe, self.seed, self.start_date, plan)
+                history = History(
+                    self.start_date, sim.initial, sim.step, _VoiceState.clone, _VoiceState.view
+                )
+                self._voice[plan] = history
+        return history.at(d)
 
     def _sms_rates(self, username: str, channel_id: str, d: date) -> list[SmsRate]:
         with self._sms_lock:
@@ -461,15 +500,14 @@ class Market:
 class MarketDay:
     """One market day. Decks are built on first use and cached (a day never changes)."""
 
-    def __init__(self, market: Market, day: date, voice: _VoiceView) -> None:
+    def __init__(self, market: Market, day: date) -> None:
         self.market = market
         self.date = day
-        self._voice = voice
-        self._decks: dict[tuple[str, bool], list[DeckRow]] = {}
+        self._decks: dict[tuple[str, bool], list[DeckRow]] = {}  # (plan, with future rows)
         self._lock = threading.Lock()
 
     def __repr__(self) -> str:
-        return f"MarketDay({self.date}, rows={len(self._voice.rows)})"
+        return f"MarketDay({self.date}, tech_prefixes={self.market.tech_prefixes})"
 
     @property
     def tech_prefixes(self) -> tuple[str, ...]:
@@ -503,23 +541,21 @@ class MarketDay:
     def _deck(self, tech_prefix: str, with_future: bool) -> list[DeckRow]:
         if tech_prefix not in self.market.tech_prefixes:
             raise KeyError(f"unknown tech prefix {tech_prefix!r}")
-        key = (tech_prefix, with_future)
+        key = (self.market.plan(tech_prefix), with_future)
         with self._lock:
             deck = self._decks.get(key)
             if deck is None:
-                deck = self._decks[key] = self._build_deck(tech_prefix, with_future)
+                deck = self._decks[key] = self._build_deck(*key)
             return deck
 
-    def _build_deck(self, tech_prefix: str, with_future: bool) -> list[DeckRow]:
-        permille = plan_permille(tech_prefix)
+    def _build_deck(self, plan: str, with_future: bool) -> list[DeckRow]:
+        voice = self.market._voice_view(plan, self.date)
         dated = self.market.effective_dates
-        pending = self._voice.pending if with_future else {}
-
-        def price(units: int) -> Decimal:
-            return units_to_decimal(units if permille == 1000 else scale_units(units, permille))
+        pending = voice.pending if with_future else {}
+        price = units_to_decimal  # the plan's units are its own prices
 
         rows = []
-        for prefix, (destination, units, initial, increment, since) in self._voice.rows.items():
+        for prefix, (destination, units, initial, increment, since) in voice.rows.items():
             rows.append(
                 DeckRow(
                     destination, prefix, price(units), initial, increment, since if dated else None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import date, timedelta
 from email import message_from_bytes, policy
 from pathlib import Path
 
@@ -75,8 +76,47 @@ def test_demo_end_to_end(first_demo, demo_dir):
         assert len(list((demo_dir / "raw" / "voice" / tech_prefix).iterdir())) == 2
     for channel in DEMO_SMS_FOLDERS:
         assert len(list((demo_dir / "raw" / "sms" / channel).iterdir())) == 2
+    # issue 13: "current" is the emulated account's default tech prefix 021001: one deck,
+    # loaded once (as current, first in the settings), 021001 recorded as its alias
     snapshots = query(demo_dir, "SELECT tech_prefix, count(*) FROM voice_snapshot GROUP BY 1")
-    assert dict(snapshots) == dict.fromkeys(DEMO_TECH_PREFIXES, 2)
+    assert dict(snapshots) == {"current": 2, "021002": 2}
+    aliases = query(demo_dir, "SELECT tech_prefix, same_as FROM voice_deck_alias")
+    assert aliases == [("021001", "current")] * 2
+    assert "021001" not in message["subject"]
+    assert re.search(r"^voice\s+021001\s+ok\b.*same deck as current \(sha256 ", result.stdout, re.M)
+
+    # issue 13: the two market days are days, stamped by the demo clock from each day's start
+    days = re.findall(
+        r"^ratedeck demo: (day 1 \(baseline\)|day 2): market of (\S+) \(seed \d+\), "
+        r"fetched as of (\S+) \d\d:\d\d:\d\d UTC \(demo clock\)$",
+        result.stdout,
+        re.M,
+    )
+    assert [(label, market, stamped == market) for label, market, stamped in days] == [
+        ("day 1 (baseline)", days[0][1], True),
+        ("day 2", days[1][1], True),
+    ]
+    day1, day2 = (date.fromisoformat(d[1]) for d in days)
+    assert day2 - day1 == timedelta(days=1)
+    fetched = query(
+        demo_dir,
+        "SELECT DISTINCT CAST(fetched_at AT TIME ZONE 'UTC' AS DATE) FROM voice_snapshot"
+        " UNION SELECT CAST(fetched_at AT TIME ZONE 'UTC' AS DATE) FROM balance_snapshot"
+        " ORDER BY 1",
+    )
+    assert fetched == [(day1,), (day2,)]
+    # a runway over a day of spending, not minutes
+    [(window_days, avg_daily_spend, note)] = query(
+        demo_dir, "SELECT window_days, avg_daily_spend, runway_note FROM balance_runway"
+    )
+    assert window_days >= 1 and avg_daily_spend is not None and note is None
+    # independent decks: current and 021002 do not show the same changes
+    tallies = query(
+        demo_dir,
+        "SELECT tech_prefix, list(change_type ORDER BY change_type) FROM voice_rate_change"
+        " GROUP BY 1 ORDER BY 1",
+    )
+    assert len(tallies) == 2 and tallies[0][1] != tallies[1][1]
 
     # issue 8: at least one announced change and one short-notice increase
     announced, short_notice = notice_counts(demo_dir)
@@ -96,6 +136,27 @@ def test_demo_end_to_end(first_demo, demo_dir):
     assert f"finance email: {eml}" in out
     assert f"subject:       {message['subject']}" in out
     assert "Traceback" not in result.stderr
+
+
+def test_a_call_of_yesterday_can_be_costed(ratedeck, first_demo, demo_dir):
+    """Issue 13: the history starts at the start of day 1 (yesterday), so past calls answer."""
+    result = first_demo.result()
+    assert result.returncode == 0, result.stderr[-3000:]
+    day1 = re.search(r"day 1 \(baseline\): market of (\S+) ", result.stdout)[1]
+    lookup = ratedeck(
+        "lookup",
+        "+353 89 412 3456",
+        "--duration",
+        "185",
+        "--at",
+        f"{day1}T09:30:00",
+        cwd=demo_dir.parent,
+        RATEDECK_DATA_DIR=str(demo_dir),
+    )
+    assert lookup.returncode == 0, lookup.stderr
+    assert "(no match)" not in lookup.stdout
+    assert re.search(r"^current\s+353894\s", lookup.stdout, re.M), lookup.stdout
+    assert re.search(r"^021002\s+353894\s", lookup.stdout, re.M), lookup.stdout
 
 
 def test_demo_again_wipes_its_own_data(ratedeck, first_demo, demo_dir):

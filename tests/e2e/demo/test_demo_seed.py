@@ -7,11 +7,11 @@ takes the first seed from ``emulator.seed`` that does (pure functions: no server
 from __future__ import annotations
 
 from datetime import date, timedelta
+from decimal import Decimal
 
 import pytest
 
-from pipeline.commands.demo import notice_outlook, showcase_seed
-from pipeline.commpeak.emulator import Market
+from pipeline.commands.demo import demo_market, notice_outlook, showcase_seed
 from pipeline.settings import DEMO_TECH_PREFIXES, Settings
 
 DEFAULTS = Settings()
@@ -26,7 +26,7 @@ DAY2S = [date.today() + timedelta(days=k) for k in range(0, 30, 10)] + [
 
 def outlook(seed: int, day2: date, deck_size: int) -> tuple[int, int]:
     day1 = day2 - timedelta(days=1)
-    market = Market(seed, day1, deck_size, TECH_PREFIXES, effective_dates=True)
+    market = demo_market(seed, day1, deck_size, TECH_PREFIXES)
     return notice_outlook(market, day1, day2, notice_days=NOTICE_DAYS)
 
 
@@ -52,10 +52,28 @@ def test_showcase_seed_shows_an_announcement_and_a_short_notice_increase(day2, d
 def test_notice_outlook_counts_only_what_day_2_brings():
     day2 = date(2026, 11, 26)
     day1 = day2 - timedelta(days=1)
-    market = Market(7, day1, 400, TECH_PREFIXES, effective_dates=True)
+    market = demo_market(7, day1, 400, TECH_PREFIXES)
     # day 1 against itself: everything future-dated was already seen
     assert notice_outlook(market, day1, day1, notice_days=NOTICE_DAYS) == (0, 0)
-    announced, short_notice = notice_outlook(market, day1, day2, notice_days=NOTICE_DAYS)
-    assert announced >= short_notice >= 0
-    # a notice setting of 0 days: nothing can be short of it
-    assert notice_outlook(market, day1, day2, notice_days=0) == (announced, 0)
+    # day 2 of seed 7 announces four changes, all on 021001's deck (021002's announces none):
+    # 3538995 0.09 -> 0.0963 on 12-08 (12 days ahead), 38345 0.0996 -> 0.1051 on 11-29 (3 days:
+    # the one short-notice increase), 52 and 381 decreases
+    day2_deck = market.day(day2).voice_deck("021001")
+    announced_rows = {
+        (r.prefix, r.effective_date, r.price)
+        for r in day2_deck
+        if r.effective_date is not None and r.effective_date > day2
+    } - {(r.prefix, r.effective_date, r.price) for r in market.day(day1).voice_deck("021001")}
+    assert announced_rows == {
+        ("3538995", date(2026, 12, 8), Decimal("0.0963")),
+        ("38345", date(2026, 11, 29), Decimal("0.1051")),
+        ("52", date(2026, 12, 4), Decimal("0.4086")),
+        ("381", date(2026, 12, 9), Decimal("0.00828")),
+    }
+    assert notice_outlook(market, day1, day2, notice_days=NOTICE_DAYS) == (4, 1)
+    # "current" is 021001's deck: counted once, not twice
+    only_plans = demo_market(7, day1, 400, ("021001", "021002"))
+    assert notice_outlook(only_plans, day1, day2, notice_days=NOTICE_DAYS) == (4, 1)
+    # notice of 14 days: the 12-day increase is short of it too; of 0 days: nothing is
+    assert notice_outlook(market, day1, day2, notice_days=14) == (4, 2)
+    assert notice_outlook(market, day1, day2, notice_days=0) == (4, 0)

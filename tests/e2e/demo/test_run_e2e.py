@@ -34,6 +34,54 @@ def test_demo_refuses_a_data_dir_it_did_not_write(ratedeck, tmp_path):
     assert keep.read_text() == "prefix,price\n44,0.01\n"
 
 
+SMALL_TOML = """\
+[voice]
+tech_prefixes = ["021002"]
+
+[sms]
+channels = []
+"""
+
+
+def data_dir_files(data_dir: Path) -> dict[str, bytes]:
+    return {
+        str(p.relative_to(data_dir)): p.read_bytes()
+        for p in sorted(data_dir.rglob("*"))
+        if p.is_file() and "dagster_home" not in p.parts and "state" not in p.parts
+    }
+
+
+def test_demo_refuses_a_data_dir_a_real_run_wrote_to_after_it(ratedeck, tmp_path):
+    """Issue 12: demo, then a real (non-demo) run into the same data dir, then demo again:
+    the second demo must not wipe what the real run wrote."""
+    data_dir = tmp_path / "data"
+    config = tmp_path / "small.toml"
+    config.write_text(SMALL_TOML)
+    env = {"RATEDECK_DATA_DIR": str(data_dir), "RATEDECK_CONFIG": str(config)}
+    demo = ratedeck("demo", "--deck-size", "50", cwd=tmp_path, **env)
+    assert demo.returncode == 0, demo.stderr[-3000:]
+
+    market = Market(seed=3, start_date=date(2026, 11, 1), deck_size=50, tech_prefixes=["021002"])
+    with EmulatorServer(market, api_key="real-key", market_date=date(2026, 11, 1)) as server:
+        real = ratedeck(
+            "run", cwd=tmp_path, COMMPEAK_BASE_URL=server.url, COMMPEAK_API_KEY="real-key", **env
+        )
+    assert real.returncode == 0, real.stderr[-3000:]
+    snapshots = query(data_dir, "SELECT count(*) FROM voice_snapshot")
+    assert snapshots == [(3,)]  # the demo's two days and the real run's download
+    before = data_dir_files(data_dir)
+
+    again = ratedeck("demo", "--deck-size", "50", cwd=tmp_path, **env)
+
+    assert again.returncode == 2
+    assert again.stdout == ""
+    assert again.stderr.startswith("ratedeck: error: ")
+    assert "holds data that the demo did not write" in again.stderr
+    assert len(again.stderr.strip().splitlines()) == 1
+    assert data_dir_files(data_dir) == before  # nothing deleted, nothing rewritten
+    assert query(data_dir, "SELECT count(*) FROM voice_snapshot") == snapshots
+
+
 def test_run_select_balance_against_an_emulator(ratedeck, tmp_path):
     market = Market(seed=11, start_date=date(2026, 11, 1), deck_size=50)
     data_dir = tmp_path / "data"

@@ -11,6 +11,7 @@ import pytest
 import requests
 import xlrd
 
+from pipeline.commpeak.emulator.market import Market
 from pipeline.commpeak.emulator.server import EmulatorServer
 
 JSON_ACCEPT = "application/vnd.commpeak.com; version=1,application/json"
@@ -92,6 +93,19 @@ def test_csv_download(emulator: EmulatorServer) -> None:
     rows = list(csv.reader(io.StringIO(response.content.decode())))
     assert rows[0] == ["Destination", "Prefix", "Price", "Billing Increments", "Effective Date"]
     assert len(rows) - 1 == len(emulator.app.market_day.voice_deck("current"))
+
+
+@pytest.mark.parametrize("fmt_accept", [CSV_ACCEPT, XLS_ACCEPT], ids=["csv", "xls"])
+def test_current_downloads_the_default_tech_prefix_deck(fmt_accept: str) -> None:
+    """Issue 13: ``current`` is the default tech prefix's deck, byte for byte."""
+    market = Market(7, date(2026, 11, 1), 200, effective_dates=True, default_tech_prefix="021001")
+    with EmulatorServer(market) as server:
+        current, default, other = (
+            get(server, f"/rates/{tp}/download", auth(fmt_accept)).content
+            for tp in ("current", "021001", "021002")
+        )
+    assert current == default
+    assert current != other
 
 
 def test_xls_download_is_a_real_workbook(emulator: EmulatorServer) -> None:

@@ -195,3 +195,33 @@ def test_replaying_a_fetch_is_a_no_op(pipeline):
     other = pipeline.land("customer", "customer", customer_body(Decimal("6"), Decimal("1")), at(1))
     with pytest.raises(SnapshotLoadError, match="already loaded from different content"):
         pipeline.load_customer(other)
+
+
+def test_runway_needs_a_day_of_history(pipeline):
+    """Issue 13: minutes of spend say nothing about a daily rate (the demo once showed 0.04
+    days left at 10,480/day): under a day of history the runway says 'not enough history'."""
+    pipeline.fetch_customer(customer_body(Decimal("300"), Decimal("50")), at(1, 6))
+    pipeline.fetch_customer(
+        customer_body(Decimal("299"), Decimal("49.5")), at(1, 6) + timedelta(minutes=8)
+    )
+    with pipeline.warehouse.reader() as con:
+        run = runway(con)
+    assert run.spend_in_window == Decimal("1") and run.sms_spend_in_window == Decimal("0.5")
+    assert (run.avg_daily_spend, run.days_left) == (None, None)
+    assert (run.sms_avg_daily_spend, run.sms_days_left) == (None, None)
+    assert run.runway_note == "not enough history"
+
+    # a day after the first snapshot: a daily rate, and no note
+    pipeline.fetch_customer(customer_body(Decimal("290"), Decimal("48")), at(2, 6))
+    with pipeline.warehouse.reader() as con:
+        run = runway(con)
+    assert run.window_days == Decimal("1")
+    assert run.avg_daily_spend == Decimal("10") and run.days_left == Decimal("29.00")
+    assert run.sms_avg_daily_spend == Decimal("2") and run.sms_days_left == Decimal("24.00")
+    assert run.runway_note is None
+
+
+def test_single_snapshot_says_not_enough_history(pipeline):
+    pipeline.fetch_customer(customer_body(Decimal("12"), Decimal("3")), at(1))
+    with pipeline.warehouse.reader() as con:
+        assert runway(con).runway_note == "not enough history"

@@ -94,6 +94,50 @@ def test_tech_prefixes_are_price_levels_of_the_same_routes(market: Market, start
         day.voice_deck("999999")
 
 
+def _price_moves(market: Market, tech_prefix: str, day1: date, day2: date) -> dict[str, str]:
+    """Day 2 against day 1 in force, per prefix: up, down, new, removed."""
+    before = _by_prefix(market.day(day1).current_rates(tech_prefix))
+    after = _by_prefix(market.day(day2).current_rates(tech_prefix))
+    moves = {p: "new" for p in after.keys() - before.keys()}
+    moves.update({p: "removed" for p in before.keys() - after.keys()})
+    for prefix in before.keys() & after.keys():
+        old, new = before[prefix].price, after[prefix].price
+        if new != old:
+            moves[prefix] = "up" if new > old else "down"
+    return moves
+
+
+def test_tech_prefixes_move_independently(market: Market, start: date) -> None:
+    """Issue 13: each plan has its own daily moves, not one market at three price levels."""
+    day1, day2 = start + timedelta(days=1), start + timedelta(days=2)
+    moves = {tp: _price_moves(market, tp, day1, day2) for tp in market.tech_prefixes}
+    assert all(len(m) >= 10 for m in moves.values()), {tp: len(m) for tp, m in moves.items()}
+    # different prefixes move, and the tallies differ
+    assert len({frozenset(m) for m in moves.values()}) == 3
+    tallies = {tp: sorted(Counter(m.values()).items()) for tp, m in moves.items()}
+    assert len({tuple(t) for t in tallies.values()}) == 3, tallies
+    # "current" as its own plan keeps the market's original random stream
+    assert market.day(day2).voice_deck("current") == Market(
+        7, start, tech_prefixes=("current",)
+    ).day(day2).voice_deck("current")
+
+
+def test_current_is_the_default_tech_prefix_deck(start: date) -> None:
+    """Issue 13: "current" is the account's default tech prefix (the API collection: "Use
+    current to show default"), the very same deck, not a deck of its own."""
+    market = Market(7, start, 400, effective_dates=True, default_tech_prefix="021001")
+    for offset in (0, 3):
+        day = market.day(start + timedelta(days=offset))
+        assert render_deck(day.voice_deck("current"), "csv") == render_deck(
+            day.voice_deck("021001"), "csv"
+        )
+        assert day.current_rates("current") == day.current_rates("021001")
+        assert day.voice_deck("current") != day.voice_deck("021002")
+    assert market.plan("current") == "021001" and market.plan("021002") == "021002"
+    with pytest.raises(ValueError, match="default_tech_prefix must be digits"):
+        Market(7, start, 400, default_tech_prefix="current")
+
+
 def test_prefixes_nest_country_mobile_operator(market: Market, start: date) -> None:
     deck = _by_prefix(market.day(start).voice_deck("current"))
     depth3 = [
