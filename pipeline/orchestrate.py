@@ -82,6 +82,15 @@ def parse_select(select: str | None) -> list[str]:
     return areas
 
 
+def require_credentials(settings: Settings, areas: list[str]) -> None:
+    """Every area fetches from the API: without a key each of its steps would fail after its
+    own retries, one by one; say so once, before the first request."""
+    if set(areas) & set(AREAS) and settings.secrets.api_key is None:
+        raise ConfigError(
+            f"no API key: set COMMPEAK_API_KEY (needed by {', '.join(a for a in AREAS if a in areas)})"
+        )
+
+
 def prepare_dagster_home(settings: Settings) -> Path:
     """A persistent Dagster home inside the data dir, so `dagster dev` shows the CLI's runs."""
     home = settings.dagster_home.resolve()
@@ -111,6 +120,7 @@ def run_pipeline(
 ) -> RunSummary:
     """Materialise every configured partition of the selected areas, then the report."""
     areas = areas or list(AREAS)
+    require_credentials(settings, areas)
     defs = build_definitions(settings)
     assets = list(defs.assets or []) + list(defs.asset_checks or [])
     summary = RunSummary()

@@ -56,8 +56,9 @@ def execute(
 ) -> RunSummary:
     """Run the selected areas in-process, recording into the persistent Dagster home (or
     ``instance``: the demo opens it once for both its days)."""
-    from pipeline.orchestrate import persistent_instance, run_pipeline
+    from pipeline.orchestrate import persistent_instance, require_credentials, run_pipeline
 
+    require_credentials(settings, areas)
     instance = instance or persistent_instance(settings)
     with console.progress(label, total=count_steps(settings, areas, report=report)) as bar:
         return run_pipeline(
