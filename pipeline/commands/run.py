@@ -80,6 +80,11 @@ def count_steps(settings: Settings, areas: list[str], *, report: bool) -> int:
 
 
 def raise_if_failed(summary: RunSummary, context: str = "") -> None:
+    if summary.ok and summary.unpublished:
+        raise RunFailed(
+            f"{context}warehouse not published: {summary.unpublished} (the steps' data is kept "
+            "in the working copy and published by the next run)"
+        )
     if summary.ok:
         return
     first = summary.failures[0]
@@ -120,6 +125,7 @@ def summary_document(summary: RunSummary) -> dict:
                 "partition": s.partition,
                 "ok": s.ok,
                 "error": s.error,
+                "unpublished": s.unpublished,
                 "metadata": {
                     asset: {k: v for k, v in values.items() if k not in UI_ONLY_METADATA}
                     for asset, values in s.metadata.items()
@@ -157,6 +163,9 @@ def _step_row(step: StepOutcome) -> list:
     meta = step.metadata
     history = meta.get(HISTORY_ASSETS.get(step.area, ""), {})
     notes = step.error or history.get("change_types") or _first(meta, "summary") or ""
+    if step.unpublished:
+        notes = f"{notes}; " if notes and notes != "none" else ""
+        notes += f"done, not published: {step.unpublished}"
     return [
         step.area,
         step.partition or "",
