@@ -47,6 +47,7 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
         epilog="Exit codes: 0 success, 1 failed run, 2 bad usage or bad input.",
         parents=[common],
     )
+    parser.add_argument("--version", action="version", version=f"ratedeck {_version()}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True
     for name, help_text in COMMANDS.items():
@@ -70,6 +71,16 @@ def _common_options(parser: argparse.ArgumentParser, *, defaults: bool) -> argpa
         "--json", action="store_true", help="print one JSON document on stdout", **suppress
     )
     return parser
+
+
+def _version() -> str:
+    """From the installed package's metadata (pyproject.toml), not a copy kept in the code."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("ratedeck")
+    except PackageNotFoundError:  # running from a source tree that was never installed
+        return "unknown (not installed)"
 
 
 def _command_module(name: str):

@@ -7,8 +7,10 @@ a whole fails (exit 1) and says which step failed and why, in one line each.
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import os
+import re
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -18,7 +20,7 @@ from pathlib import Path
 import dagster as dg
 
 from pipeline.defs import build_definitions
-from pipeline.errors import ConfigError
+from pipeline.errors import ConfigError, RunFailed
 from pipeline.settings import Settings
 
 AREAS = ("voice", "sms", "balance")
@@ -45,6 +47,18 @@ telemetry:
 """
 
 
+# Below this much free space a run is refused up front: SQLite (Dagster's run storage) reports a
+# full disk only as "disk I/O error", deep in a traceback.
+MIN_FREE_BYTES = 1024 * 1024
+# how pipeline.warehouse.db reports a publish (copy to the published file) that failed
+PUBLISH_FAILURE = "cannot publish "
+
+
+class DataDirError(RunFailed):
+    """A folder the run writes cannot be written (read-only, full, not a folder): one line
+    naming the folder and the operating system's reason."""
+
+
 @dataclass
 class StepOutcome:
     area: str
@@ -52,6 +66,9 @@ class StepOutcome:
     ok: bool
     error: str | None = None
     metadata: dict[str, dict] = field(default_factory=dict)  # asset name -> metadata values
+    # the step's writes are committed to the working copy, but copying it to the published
+    # file failed (why, one line): analysts see them after the next successful publish
+    unpublished: str | None = None
 
 
 @dataclass
@@ -65,6 +82,10 @@ class RunSummary:
     @property
     def failures(self) -> list[StepOutcome]:
         return [s for s in self.steps if not s.ok]
+
+    @property
+    def unpublished(self) -> str | None:
+        return next((s.unpublished for s in self.steps if s.unpublished), None)
 
     def total(self, asset: str, key: str) -> int:
         return sum(int(s.metadata.get(asset, {}).get(key, 0) or 0) for s in self.steps)
@@ -82,6 +103,74 @@ def parse_select(select: str | None) -> list[str]:
     return areas
 
 
+def require_credentials(settings: Settings, areas: list[str]) -> None:
+    """Every area fetches from the API: without a key each of its steps would fail after its
+    own retries, one by one; say so once, before the first request."""
+    if set(areas) & set(AREAS) and settings.secrets.api_key is None:
+        needed = ", ".join(a for a in AREAS if a in areas)
+        raise ConfigError(f"no API key: set COMMPEAK_API_KEY (needed by {needed})")
+
+
+def writable_folders(settings: Settings) -> list[Path]:
+    """Every folder a run writes: the data dir's own, and the published warehouse's."""
+    folders = [
+        settings.data_dir,
+        settings.dagster_home,
+        settings.state_dir,
+        settings.raw_dir,
+        settings.warehouse_path.parent,
+    ]
+    if not settings.smtp.host:
+        folders.append(settings.outbox_dir)
+    return list(dict.fromkeys(Path(os.path.abspath(f)) for f in folders))
+
+
+def check_writable(settings: Settings) -> None:
+    """Create and write into each folder a run needs, before the first step: a read-only or
+    full disk is then one line naming the folder, not a storage traceback mid-run."""
+    for folder in writable_folders(settings):
+        problem = folder_problem(folder)
+        if problem:
+            raise DataDirError(problem)
+
+
+def folder_problem(folder: Path) -> str | None:
+    """Why ``folder`` cannot take a small file, as "<folder>: <reason>", or None."""
+    probe = folder / f".ratedeck-write-test-{uuid.uuid4().hex}"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with open(probe, "wb") as handle:
+            handle.write(b"\0" * 4096)
+            handle.flush()
+            os.fsync(handle.fileno())
+    except OSError as exc:
+        return f"{folder}: cannot write there: {exc.strerror or exc}"
+    finally:
+        try:
+            probe.unlink(missing_ok=True)
+        except OSError:
+            pass  # a read-only folder refuses even the unlink of a file that is not there
+    stat = os.statvfs(folder)
+    free = stat.f_bavail * stat.f_frsize
+    if free < MIN_FREE_BYTES:
+        return (
+            f"{folder}: cannot write there: {os.strerror(errno.ENOSPC)} ({free // 1024} KiB free)"
+        )
+    return None
+
+
+def storage_failure(settings: Settings, exc: BaseException) -> DataDirError:
+    """A failure of Dagster's own storage (SQLite under the Dagster home): the folder's
+    problem when there is one, else the error's first line, never the traceback."""
+    for folder in writable_folders(settings):
+        problem = folder_problem(folder)
+        if problem:
+            return DataDirError(problem)
+    return DataDirError(
+        f"Dagster storage in {settings.dagster_home.resolve()} failed: {_one_line(str(exc))}"
+    )
+
+
 def prepare_dagster_home(settings: Settings) -> Path:
     """A persistent Dagster home inside the data dir, so `dagster dev` shows the CLI's runs."""
     home = settings.dagster_home.resolve()
@@ -96,9 +185,13 @@ def prepare_dagster_home(settings: Settings) -> Path:
 
 
 def persistent_instance(settings: Settings) -> dg.DagsterInstance:
-    home = prepare_dagster_home(settings)
-    os.environ.setdefault("DAGSTER_HOME", str(home))
-    return dg.DagsterInstance.from_config(str(home))
+    check_writable(settings)
+    try:
+        home = prepare_dagster_home(settings)
+        os.environ.setdefault("DAGSTER_HOME", str(home))
+        return dg.DagsterInstance.from_config(str(home))
+    except Exception as exc:  # SQLite/SQLAlchemy/OSError from Dagster's storage
+        raise storage_failure(settings, exc) from exc
 
 
 def run_pipeline(
@@ -111,6 +204,7 @@ def run_pipeline(
 ) -> RunSummary:
     """Materialise every configured partition of the selected areas, then the report."""
     areas = areas or list(AREAS)
+    require_credentials(settings, areas)
     defs = build_definitions(settings)
     assets = list(defs.assets or []) + list(defs.asset_checks or [])
     summary = RunSummary()
@@ -124,19 +218,31 @@ def run_pipeline(
             # one run of a partition at a time: two runs at once could otherwise load their
             # snapshots out of fetch order (the older one is then refused)
             with _file_lock(settings.state_dir / "partitions" / _lock_name(area, partition)):
-                result = dg.materialize(
-                    assets,
-                    selection=dg.AssetSelection.groups(group),
-                    partition_key=partition,
-                    instance=instance,
-                    raise_on_error=False,
-                    tags={"ratedeck/area": area, SESSION_TAG: session},
-                    run_config=QUIET_CONSOLE,
-                )
+                try:
+                    result = dg.materialize(
+                        assets,
+                        selection=dg.AssetSelection.groups(group),
+                        partition_key=partition,
+                        instance=instance,
+                        raise_on_error=False,
+                        tags={"ratedeck/area": area, SESSION_TAG: session},
+                        run_config=QUIET_CONSOLE,
+                    )
+                except Exception as exc:  # Dagster could not record the run (disk full...)
+                    failure = storage_failure(settings, exc)
+                    summary.steps.append(StepOutcome(area, partition, False, error=str(failure)))
+                    raise _StorageBroken from exc
             summary.steps.append(_outcome(area, partition, result))
 
-        _run_steps(settings, areas, report, step)
+        try:
+            _run_steps(settings, areas, report, step)
+        except _StorageBroken:
+            pass  # later steps would fail the same way; the steps done so far stand
     return summary
+
+
+class _StorageBroken(Exception):
+    """Stops the remaining steps once Dagster's storage has failed."""
 
 
 def _run_steps(
@@ -240,7 +346,46 @@ def _outcome(area: str, partition: str | None, result: dg.ExecuteInProcessResult
     failed_check = _failed_check(result)
     if result.success and failed_check is None:
         return StepOutcome(area, partition, True, metadata=metadata)
+    unpublished = _publish_failure(result)
+    if unpublished and failed_check is None:
+        return StepOutcome(area, partition, True, metadata=metadata, unpublished=unpublished)
     return StepOutcome(area, partition, False, error=_failure_message(result), metadata=metadata)
+
+
+def _publish_failure(result: dg.ExecuteInProcessResult) -> str | None:
+    """When every failed step failed only in publishing (Warehouse.writer commits, then
+    publishes: its "cannot publish" error comes after the commit), the reason, as one line."""
+    reasons = []
+    for event in result.all_events:
+        if event.is_step_failure:
+            reason = _publish_reason(event.step_failure_data.error)
+            if reason is None:
+                return None
+            reasons.append(reason)
+    return reasons[0] if reasons else None
+
+
+def _publish_reason(error) -> str | None:
+    seen = error
+    while seen is not None:
+        if seen.cls_name == "WarehouseError" and PUBLISH_FAILURE in seen.message:
+            root = error
+            while root.cause is not None:
+                root = root.cause
+            return _os_reason(_one_line(seen.message), _one_line(root.message))
+        seen = seen.cause or seen.context
+    return None
+
+
+def _os_reason(publish_message: str, root_message: str) -> str:
+    """ "cannot publish /x/warehouse.duckdb: [Errno 28] No space left on device: ..." ->
+    "/x: No space left on device"."""
+    path = publish_message.removeprefix(PUBLISH_FAILURE).split(": ", 1)[0]
+    cause = re.search(r"\[Errno (\d+)\] ([^:]+)", root_message) or re.search(
+        r"\[Errno (\d+)\] ([^:]+)", publish_message
+    )
+    reason = cause.group(2).strip() if cause else root_message
+    return f"{Path(path).parent}: {reason}"
 
 
 def _failed_check(result: dg.ExecuteInProcessResult) -> str | None:

@@ -9,6 +9,7 @@ Secrets come only from the environment (``COMMPEAK_API_KEY``, ``COMMPEAK_RECOGNI
 
 from __future__ import annotations
 
+import datetime as dt
 import ipaddress
 import os
 import re
@@ -40,6 +41,13 @@ SECRET_ENV = {
     "smtp_password": "RATEDECK_SMTP_PASSWORD",
 }
 DEMO_TECH_PREFIXES = ["current", "021001", "021002"]
+# a plain address (it goes into To:/From: headers as is): local@domain, no name, no list
+ADDRESS_RE = re.compile(
+    r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?"
+)
+HOSTNAME_RE = re.compile(
+    r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?"
+)
 
 
 def validate_tech_prefix(value: str) -> str:
@@ -50,6 +58,72 @@ def validate_tech_prefix(value: str) -> str:
 
 
 TechPrefix = Annotated[str, AfterValidator(validate_tech_prefix)]
+
+
+def validate_cron(value: str) -> str:
+    """Checked with the cron parser Dagster itself uses, so a schedule Dagster would refuse
+    (with a traceback, when the definitions load) is refused here, in one line."""
+    from dagster._utils.schedules import is_valid_cron_string  # slow import: only when set
+
+    if not isinstance(value, str) or not is_valid_cron_string(value):
+        raise ValueError(
+            f"bad schedule {value!r}: expected a cron expression of 5 fields, e.g. '0 6 * * *'"
+        )
+    return value
+
+
+Cron = Annotated[str, AfterValidator(validate_cron)]
+
+
+def validate_address(value: str) -> str:
+    if not isinstance(value, str) or not ADDRESS_RE.fullmatch(value):
+        raise ValueError(f"{value!r} is not an email address (expected name@example.com)")
+    return value
+
+
+Address = Annotated[str, AfterValidator(validate_address)]
+
+
+def validate_host(value: str | None) -> str | None:
+    if value is None:
+        return None
+    if is_ip_literal(value) or HOSTNAME_RE.fullmatch(value):
+        return value
+    raise ValueError(
+        f"bad host {value!r}: a host name or IP address only (no scheme, port or spaces; "
+        "leave the key out to write emails to the outbox)"
+    )
+
+
+def is_ip_literal(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return False
+    return True
+
+
+def _no_file_on_the_way(path: Path) -> Path:
+    """A folder ratedeck creates must not sit below a regular file (``data/x`` where ``data``
+    is a file): caught here rather than as ENOTDIR deep inside a run."""
+    for parent in [path, *path.parents]:
+        if parent.exists():
+            if not parent.is_dir():
+                where = "" if parent == path else f"{path}: "
+                raise ValueError(f"{where}{parent} is a file, not a folder")
+            break
+    return path
+
+
+def _not_a_folder(path: Path | None) -> Path | None:
+    if path is not None:
+        if path.is_dir():
+            raise ValueError(f"{path} is a folder: expected a file name")
+        _no_file_on_the_way(path.parent)
+    return path
+
+
+Seconds = Annotated[float, Field(gt=0, allow_inf_nan=False)]
 
 
 def is_loopback_host(host: str | None) -> bool:
@@ -81,16 +155,25 @@ class _Section(BaseModel):
 
 class ApiSettings(_Section):
     base_url: Annotated[str, AfterValidator(validate_base_url)] = "https://api.commpeak.com"
-    timeout_s: float = Field(30, gt=0)
+    timeout_s: Seconds = 30
     max_retries: int = Field(4, ge=0, le=20)
-    backoff_s: float = Field(0.5, ge=0)
-    max_backoff_s: float = Field(30, ge=0)
+    backoff_s: float = Field(0.5, ge=0, allow_inf_nan=False)
+    max_backoff_s: float = Field(30, ge=0, allow_inf_nan=False)
     max_download_bytes: int = Field(256 * 1024 * 1024, gt=0)
     concurrency: int = Field(4, ge=1, le=32)
 
+    @model_validator(mode="after")
+    def _backoff_order(self) -> ApiSettings:
+        if self.max_backoff_s < self.backoff_s:
+            raise ValueError(
+                f"max_backoff_s ({self.max_backoff_s:g}) is below backoff_s ({self.backoff_s:g})"
+            )
+        return self
+
 
 class VoiceSettings(_Section):
-    tech_prefixes: list[TechPrefix] = Field(default_factory=lambda: ["current"])
+    # at least one: with none there is nothing to load and Dagster has no voice partition
+    tech_prefixes: list[TechPrefix] = Field(default_factory=lambda: ["current"], min_length=1)
     format: Literal["csv", "xls"] = "csv"
     # increments used when a deck has no increments column (CommPeak's example deck: 1/1)
     default_increments: str = "1/1"
@@ -99,13 +182,13 @@ class VoiceSettings(_Section):
     # ingest bounds (pipeline/ingest/limits.py): an XLSX inflating past this is refused
     max_inflated_bytes: int = Field(512 * 1024 * 1024, gt=0)
     ingest_timeout_s: float = Field(300, gt=0)
-    schedule: str = "0 6 * * *"
+    schedule: Cron = "0 6 * * *"
 
     @field_validator("tech_prefixes")
     @classmethod
     def _unique(cls, v: list[str]) -> list[str]:
         if len(set(v)) != len(v):
-            raise ValueError("tech_prefixes: duplicates")
+            raise ValueError(f"duplicate entries: {sorted({p for p in v if v.count(p) > 1})}")
         return v
 
     @field_validator("default_increments")
@@ -135,24 +218,35 @@ class SmsChannel(_Section):
 
 class SmsSettings(_Section):
     channels: list[SmsChannel] = Field(default_factory=list)
-    schedule: str = "30 6 * * *"
+    schedule: Cron = "30 6 * * *"
+
+    @field_validator("channels")
+    @classmethod
+    def _unique(cls, v: list[SmsChannel]) -> list[SmsChannel]:
+        keys = [c.key for c in v]
+        if len(set(keys)) != len(keys):
+            twice = sorted({k for k in keys if keys.count(k) > 1})
+            raise ValueError(f"duplicate channels: {', '.join(twice)}")
+        return v
 
 
 class BalanceSettings(_Section):
-    low_balance_threshold: Decimal = Decimal("50")
-    schedule: str = "0 * * * *"
+    # the warehouse keeps it as DECIMAL(18, 8)
+    low_balance_threshold: Decimal = Field(Decimal("50"), max_digits=18, decimal_places=8)
+    schedule: Cron = "0 * * * *"
 
 
 class PathsSettings(_Section):
-    data_dir: Path = Path("data")
+    data_dir: Annotated[Path, AfterValidator(_no_file_on_the_way)] = Path("data")
 
 
 class WarehouseSettings(_Section):
-    path: Path | None = None  # default: <data_dir>/warehouse.duckdb
+    # default: <data_dir>/warehouse.duckdb
+    path: Annotated[Path | None, AfterValidator(_not_a_folder)] = None
 
 
 class ReportSettings(_Section):
-    recipients: list[str] = Field(default_factory=lambda: ["finance@example.com"])
+    recipients: list[Address] = Field(default_factory=lambda: ["finance@example.com"], min_length=1)
     # 150 s, not 180: a whole-minute call bills the same under 1/1 and 60/60, hiding that change
     reference_call_seconds: int = Field(150, gt=0)
     traffic_profile: Path | None = None
@@ -161,14 +255,29 @@ class ReportSettings(_Section):
     cost_decimals: int = Field(6, ge=0, le=8)
     currency: str = "USD"
 
+    @field_validator("currency")
+    @classmethod
+    def _currency_code(cls, v: str) -> str:
+        if not re.fullmatch(r"[A-Z]{3}", v):
+            raise ValueError(f"{v!r}: expected a three-letter ISO 4217 code, e.g. USD")
+        return v
+
+    @field_validator("traffic_profile")
+    @classmethod
+    def _existing_file(cls, v: Path | None) -> Path | None:
+        # read only when a report is built, after the loads: a typo would fail the run late
+        if v is not None and not v.is_file():
+            raise ValueError(f"{v}: " + ("is a folder" if v.is_dir() else "no such file"))
+        return v
+
 
 class SmtpSettings(_Section):
-    host: str | None = None
+    host: Annotated[str | None, AfterValidator(validate_host)] = None
     port: int = Field(587, ge=1, le=65535)
     starttls: bool = True
     ssl: bool = False
-    sender: str = "ratedeck@example.com"
-    timeout_s: float = Field(30, gt=0)
+    sender: Address = "ratedeck@example.com"
+    timeout_s: Seconds = 30
 
     @model_validator(mode="after")
     def _tls_modes(self) -> SmtpSettings:
@@ -182,6 +291,16 @@ class EmulatorSettings(_Section):
     deck_size: int = Field(3000, ge=10, le=2_000_000)
     start_date: str = "2026-11-01"
     effective_dates: bool = False
+
+    @field_validator("start_date", mode="before")
+    @classmethod
+    def _iso_date(cls, v: object) -> str:
+        if isinstance(v, dt.date) and not isinstance(v, dt.datetime):
+            return v.isoformat()  # a TOML date literal: start_date = 2026-11-01
+        try:
+            return dt.date.fromisoformat(str(v)).isoformat()
+        except ValueError:
+            raise ValueError(f"expected a date YYYY-MM-DD, got {v!r}") from None
 
 
 class Secrets(BaseModel):
@@ -210,6 +329,21 @@ class Settings(_Section):
     emulator: EmulatorSettings = EmulatorSettings()
     secrets: Secrets = Field(default_factory=Secrets, exclude=True)
     source: str = Field("built-in demo settings", exclude=True)
+
+    @model_validator(mode="after")
+    def _smtp_credentials(self) -> Settings:
+        user, password = self.secrets.smtp_user, self.secrets.smtp_password
+        if bool(user) != bool(password):
+            missing = "RATEDECK_SMTP_PASSWORD" if user else "RATEDECK_SMTP_USER"
+            raise ValueError(f"smtp: {missing} is not set (SMTP login needs both)")
+        smtp = self.smtp
+        if user and smtp.host and not (smtp.ssl or smtp.starttls):
+            if not is_loopback_host(smtp.host):
+                raise ValueError(
+                    f"smtp: refusing to send SMTP credentials to {smtp.host} without TLS: "
+                    "set smtp.starttls = true or smtp.ssl = true"
+                )
+        return self
 
     @property
     def data_dir(self) -> Path:
@@ -257,11 +391,11 @@ def demo_defaults() -> dict:
 
 def _format_validation_error(exc: ValidationError, source: str) -> str:
     err = exc.errors()[0]
-    where = ".".join(str(p) for p in err["loc"]) or "settings"
+    where = ".".join(str(p) for p in err["loc"])
     msg = err["msg"].removeprefix("Value error, ")
     if err["type"] == "extra_forbidden":
         msg = "unknown setting"
-    return f"{source}: {where}: {msg}"
+    return f"{source}: {where}: {msg}" if where else f"{source}: {msg}"
 
 
 def _build(data: dict, secrets: Secrets, source: str) -> Settings:

@@ -6,6 +6,9 @@ the warehouse (or those given with ``--tech-prefix``, repeatable).
   billed_seconds, cost``, one row per call per tech prefix (empty match columns and cost for
   an unmatched number). Written to ``--out`` (``.csv`` or ``.parquet``), by default
   ``<input stem>.costed.csv`` next to the input.
+* A CSV's separator is sniffed from its header (``,``, ``;``, tab or ``|``); column names
+  match whatever their case (``Number;Duration``).
+* ``--out`` must not be the input, and its folder must exist.
 * A call with ``started_at`` is priced as of that moment; one without, at now.
 * Bad rows (bad number, missing/negative/fractional duration, unreadable ``started_at``) are
   not costed: they are counted, the first few listed on stderr with their row number (row 1 =
@@ -18,6 +21,8 @@ the warehouse (or those given with ``--tech-prefix``, repeatable).
 from __future__ import annotations
 
 import argparse
+import csv
+import gzip
 import sys
 from pathlib import Path
 
@@ -29,6 +34,8 @@ from pipeline.errors import InputError
 from pipeline.settings import Settings
 
 LISTED_BAD_ROWS = 5
+CALL_COLUMNS = ("number", "duration", "started_at")  # the first two required
+SEPARATORS = ",;\t|"
 SUMMARY_COLUMNS = ("tech_prefix", "calls", "matched", "unmatched", "billed_seconds", "cost")
 
 
@@ -54,7 +61,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     from pipeline.warehouse.db import Warehouse
 
     out = args.out or default_output(args.file)
-    output_format(out)  # refuse a bad --out before any work
+    check_output(out, args.file)  # refuse a bad --out before any work
     calls = read_calls(args.file)
     with Warehouse(settings).reader() as con:
         steps = len(resolve_tech_prefixes(con, args.tech_prefix)) + 2
@@ -118,24 +125,67 @@ def output_format(out: Path) -> str:
     raise InputError(f"--out {out}: use a .csv or .parquet file name")
 
 
+def check_output(out: Path, source: Path) -> None:
+    """Refuse an output that would overwrite the input or land in a folder nobody made."""
+    output_format(out)
+    written = (out, rejects_path(out))
+    if source.exists() and any(p.exists() and p.samefile(source) for p in written):
+        raise InputError(f"--out {out}: would overwrite the input {source}; choose another name")
+    if out.is_dir():
+        raise InputError(f"--out {out}: is a folder; give a file name")
+    folder = out.parent
+    if not folder.is_dir():
+        what = "is a file, not a folder" if folder.exists() else "does not exist"
+        raise InputError(f"--out {out}: folder {folder} {what} (create it first)")
+
+
 def read_calls(path: Path) -> pl.DataFrame:
-    """CSV read as text (numbers keep their +, 00 and leading zeros), or Parquet as typed."""
+    """CSV read as text (numbers keep their +, 00 and leading zeros), or Parquet as typed;
+    the call columns under their canonical names."""
+    if path.is_dir():
+        raise InputError(f"{path}: is a folder, not a file of calls")
     if not path.is_file():
         raise InputError(f"{path}: no such file")
     name = path.name.lower()
     try:
         if name.endswith((".parquet", ".pq")):
-            return pl.read_parquet(path)
-        if name.endswith((".csv", ".csv.gz", ".txt")):
-            return pl.read_csv(path, infer_schema=False)
+            frame = pl.read_parquet(path)
+        elif name.endswith((".csv", ".csv.gz", ".txt")):
+            frame = pl.read_csv(path, infer_schema=False, separator=sniff_separator(path))
+        else:
+            raise InputError(f"{path}: expected a .csv or .parquet file of calls")
     except (pl.exceptions.PolarsError, OSError) as exc:
         first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise InputError(f"{path}: cannot read calls: {first_line}") from None
-    raise InputError(f"{path}: expected a .csv or .parquet file of calls")
+    return canonical_columns(frame, path)
+
+
+def sniff_separator(path: Path) -> str:
+    """The header's separator: a spreadsheet in a comma-decimal locale saves ``;``."""
+    opener = gzip.open if path.name.lower().endswith(".gz") else open
+    with opener(path, "rt", encoding="utf-8-sig", errors="replace", newline="") as handle:
+        header = handle.readline()
+    try:
+        return csv.Sniffer().sniff(header, delimiters=SEPARATORS).delimiter
+    except csv.Error:
+        return ","  # one column, or no separator the sniffer trusts: polars says the rest
+
+
+def canonical_columns(frame: pl.DataFrame, path: Path) -> pl.DataFrame:
+    """``Number``/`` DURATION `` -> ``number``/``duration``; a file without them is named with
+    the columns it has."""
+    found = {c.strip().lower(): c for c in frame.columns}
+    missing = [c for c in CALL_COLUMNS[:2] if c not in found]
+    if missing:
+        have = ", ".join(repr(c) for c in frame.columns) or "none"
+        raise InputError(
+            f"{path}: expected columns number and duration (optionally started_at); found {have}"
+        )
+    renames = {found[c]: c for c in CALL_COLUMNS if c in found and found[c] != c}
+    return frame.rename(renames) if renames else frame
 
 
 def write_frame(frame: pl.DataFrame, out: Path) -> None:
-    out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(f".{out.name}.tmp")
     try:
         if output_format(out) == "csv":

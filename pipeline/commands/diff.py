@@ -65,6 +65,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
     from pipeline.analytics.diff import sms_changes, voice_changes
+    from pipeline.analytics.lookup import resolve_tech_prefixes
     from pipeline.warehouse.db import Warehouse
 
     kinds = selected_kinds(args.kind, tech_prefix=args.tech_prefix, channel=args.channel)
@@ -73,6 +74,9 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     since = parse_timestamp(args.since) if args.since else None
     voice, sms = [], []
     with Warehouse(settings).reader() as con:
+        if tech_prefix is not None:
+            # as lookup and cost do: "no price changes" would hide a mistyped tech prefix
+            resolve_tech_prefixes(con, [tech_prefix])
         if "voice" in kinds:
             voice = voice_changes(
                 con,

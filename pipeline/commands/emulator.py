@@ -65,6 +65,7 @@ def _tech_prefixes(settings: Settings) -> tuple[str, ...]:
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
+    from pipeline.commpeak.emulator.errors import EmulatorError
     from pipeline.commpeak.emulator.faults import FaultPlan
     from pipeline.commpeak.emulator.market import Market
     from pipeline.commpeak.emulator.server import (
@@ -102,7 +103,12 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         market, api_key, token, port=args.port, faults=faults, market_date=served
     )
     _log_requests_to_stderr()
-    server.start()
+    try:
+        server.start()
+    except EmulatorError as exc:  # a busy port: the user's choice of --port, so exit 2
+        raise InputError(
+            f"--port {args.port}: {exc} (another port, or --port 0 for a free one)"
+        ) from None
     try:
         _announce(
             args, server, market, from_env=(bool(secrets.api_key), bool(secrets.recognition_token))

@@ -56,8 +56,9 @@ def execute(
 ) -> RunSummary:
     """Run the selected areas in-process, recording into the persistent Dagster home (or
     ``instance``: the demo opens it once for both its days)."""
-    from pipeline.orchestrate import persistent_instance, run_pipeline
+    from pipeline.orchestrate import persistent_instance, require_credentials, run_pipeline
 
+    require_credentials(settings, areas)
     instance = instance or persistent_instance(settings)
     with console.progress(label, total=count_steps(settings, areas, report=report)) as bar:
         return run_pipeline(
@@ -79,6 +80,11 @@ def count_steps(settings: Settings, areas: list[str], *, report: bool) -> int:
 
 
 def raise_if_failed(summary: RunSummary, context: str = "") -> None:
+    if summary.ok and summary.unpublished:
+        raise RunFailed(
+            f"{context}warehouse not published: {summary.unpublished} (the steps' data is kept "
+            "in the working copy and published by the next run)"
+        )
     if summary.ok:
         return
     first = summary.failures[0]
@@ -119,6 +125,7 @@ def summary_document(summary: RunSummary) -> dict:
                 "partition": s.partition,
                 "ok": s.ok,
                 "error": s.error,
+                "unpublished": s.unpublished,
                 "metadata": {
                     asset: {k: v for k, v in values.items() if k not in UI_ONLY_METADATA}
                     for asset, values in s.metadata.items()
@@ -156,6 +163,9 @@ def _step_row(step: StepOutcome) -> list:
     meta = step.metadata
     history = meta.get(HISTORY_ASSETS.get(step.area, ""), {})
     notes = step.error or history.get("change_types") or _first(meta, "summary") or ""
+    if step.unpublished:
+        notes = f"{notes}; " if notes and notes != "none" else ""
+        notes += f"done, not published: {step.unpublished}"
     return [
         step.area,
         step.partition or "",

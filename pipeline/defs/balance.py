@@ -5,6 +5,7 @@ import dagster as dg
 from pipeline.commpeak.client import CommPeakClient
 from pipeline.defs.common import WAREHOUSE_POOL
 from pipeline.errors import RunFailed
+from pipeline.notify.balance_alert import AlertOutcome, money
 from pipeline.settings import Settings
 from pipeline.stages import balance as stages
 
@@ -44,8 +45,31 @@ def build_balance_defs(settings: Settings) -> list:
             metadata={
                 "status": outcome.status,
                 "balance": str(outcome.balance),
-                "summary": f"alert {outcome.status}",
+                "summary": alert_summary(outcome, settings.report.currency),
             },
         )
 
     return [balance_snapshot, low_balance_alert]
+
+
+ALERT_NOTES = {"sent": "low-balance alert sent", "already_sent": "low-balance alert sent earlier"}
+
+
+def alert_summary(outcome: AlertOutcome, currency: str) -> str:
+    """What the balance is and whether an alert went out: "alert above_threshold" read as if
+    one had fired."""
+    if outcome.balance is None:
+        return "no balance snapshot yet"
+    text = (
+        f"balance {grouped(outcome.balance)} {currency} "
+        f"(alert threshold {grouped(outcome.threshold)})"
+    )
+    note = ALERT_NOTES.get(outcome.status)
+    return f"{text}: {note}" if note else text
+
+
+def grouped(amount) -> str:
+    """1234.5 -> 1,234.50: exact (no rounding), thousands separated for reading at a glance."""
+    whole, _, frac = money(amount).partition(".")
+    sign = "-" if whole.startswith("-") else ""
+    return f"{sign}{int(whole.lstrip('-')):,}.{frac}"

@@ -143,7 +143,7 @@ def test_cost_parquet_in_and_out_with_json(ratedeck, tmp_path):
     ("content", "extra", "message"),
     [
         (None, (), "no such file"),
-        ("number,seconds\n44,1\n", (), "missing: duration"),
+        ("number,seconds\n44,1\n", (), "found 'number', 'seconds'"),
         ("number,duration\n44x,1\n", (), "no call could be costed"),
         ("number,duration\n44,1\n", ("--out", "x.xlsx"), "use a .csv or .parquet"),
     ],

@@ -1,0 +1,123 @@
+"""``cost``, ``diff``, ``--version`` and ``emulator``: mistakes a user makes are one line, exit 2,
+and name what is wrong (issue 13 item 11); nothing the user wrote is overwritten."""
+
+from __future__ import annotations
+
+import socket
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from pipeline.cli import main
+
+CALLS = "number,duration\n4420123,61\n"
+
+
+@pytest.fixture
+def ratedeck(data_dir: Path, tmp_path: Path, monkeypatch, capsys):
+    """The CLI in-process against ``data_dir``; returns (exit code, stdout, stderr)."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("RATEDECK_DATA_DIR", str(data_dir))
+
+    def run(*argv: str) -> tuple[int, str, str]:
+        try:
+            code = main(list(argv))
+        except SystemExit as exc:  # argparse: usage errors, --version
+            code = exc.code
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    return run
+
+
+def test_cost_refuses_to_overwrite_its_input(ratedeck, tmp_path):
+    calls = tmp_path / "calls.csv"
+    calls.write_text(CALLS)
+    code, out, err = ratedeck("cost", str(calls), "--out", str(calls))
+    assert (code, out) == (2, "")
+    assert err.splitlines() == [
+        f"ratedeck: error: --out {calls}: would overwrite the input {calls}; choose another name"
+    ]
+    assert calls.read_text() == CALLS
+
+
+def test_cost_refuses_an_output_whose_rejects_file_would_be_the_input(ratedeck, tmp_path):
+    calls = tmp_path / "x.rejects.csv"
+    calls.write_text(CALLS)
+    code, _, err = ratedeck("cost", str(calls), "--out", str(tmp_path / "x.csv"))
+    assert code == 2 and "would overwrite the input" in err
+    assert calls.read_text() == CALLS
+
+
+def test_cost_refuses_an_output_folder_that_does_not_exist(ratedeck, tmp_path):
+    calls = tmp_path / "calls.csv"
+    calls.write_text(CALLS)
+    out = tmp_path / "no" / "such" / "costed.csv"
+    code, _, err = ratedeck("cost", str(calls), "--out", str(out))
+    assert code == 2
+    assert err.splitlines() == [
+        f"ratedeck: error: --out {out}: folder {out.parent} does not exist (create it first)"
+    ]
+    assert not (tmp_path / "no").exists()
+
+
+def test_cost_names_the_columns_it_found(ratedeck, tmp_path):
+    calls = tmp_path / "calls.csv"
+    calls.write_text("phone,seconds\n4420123,61\n")
+    code, _, err = ratedeck("cost", str(calls))
+    assert code == 2
+    assert err.splitlines() == [
+        f"ratedeck: error: {calls}: expected columns number and duration (optionally "
+        "started_at); found 'phone', 'seconds'"
+    ]
+
+
+def test_cost_reads_semicolon_files_with_capitalised_headers(ratedeck, tmp_path):
+    calls = tmp_path / "calls.csv"
+    calls.write_text("Number;Duration\n4420123;61\n0044 20 79 1234;30\n")
+    code, _, err = ratedeck("cost", str(calls), "--tech-prefix", "current")
+    assert code == 0, err
+    costed = pl.read_csv(tmp_path / "calls.costed.csv", infer_schema=False)
+    assert costed["number"].to_list() == ["4420123", "0044 20 79 1234"]
+    assert costed["matched_prefix"].to_list() == ["4420", "442079"]
+    assert costed["cost"].to_list() == ["0.500000", "0.150000"]
+
+
+def test_cost_says_a_folder_is_a_folder(ratedeck, tmp_path):
+    folder = tmp_path / "calls.csv"
+    folder.mkdir()
+    code, _, err = ratedeck("cost", str(folder))
+    assert code == 2
+    assert err.splitlines() == [f"ratedeck: error: {folder}: is a folder, not a file of calls"]
+
+
+def test_diff_refuses_an_unknown_tech_prefix_like_lookup(ratedeck):
+    code, out, err = ratedeck("diff", "--tech-prefix", "99999")
+    assert (code, out) == (2, "")
+    expected = (
+        "ratedeck: error: no rates for tech prefix '99999' in the warehouse "
+        "(it has: current, 021001)"
+    )
+    assert err.splitlines() == [expected]
+    assert ratedeck("lookup", "4420", "--tech-prefix", "99999")[2].splitlines() == [expected]
+
+
+def test_version_comes_from_the_package_metadata(ratedeck):
+    from importlib.metadata import version
+
+    code, out, err = ratedeck("--version")
+    assert (code, out, err) == (0, f"ratedeck {version('ratedeck')}\n", "")
+
+
+def test_emulator_on_a_busy_port_is_one_line_exit_2(ratedeck):
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        code, out, err = ratedeck("emulator", "--port", str(port))
+    assert (code, out) == (2, "")
+    assert err.splitlines() == [
+        f"ratedeck: error: --port {port}: cannot listen on 127.0.0.1:{port}: Address already in "
+        "use (another port, or --port 0 for a free one)"
+    ]
