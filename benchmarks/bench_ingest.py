@@ -43,7 +43,7 @@ import openpyxl
 import polars as pl
 import xlrd
 
-from pipeline.commpeak.emulator import Market, render_deck
+from pipeline.emulator import Market, render_deck
 from pipeline.console import format_table
 from pipeline.ingest.frames import IngestResult
 from pipeline.ingest.voice import normalize_voice_deck

@@ -81,8 +81,8 @@ def peak_rss_mb() -> float:
 
 def _serve(tech_prefixes: list[str], deck_size: int, latency: float, conn) -> None:
     """The emulator, in a child process; sends its URL, serves until told to stop."""
-    import pipeline.commpeak.emulator.app as emulator_app
-    from pipeline.commpeak.emulator import EmulatorServer, Market
+    import pipeline.emulator.app as emulator_app
+    from pipeline.emulator import EmulatorServer, Market
 
     # keep every deck's rendering cached: the benchmark measures the pipeline, not the emulator
     emulator_app.RENDER_CACHE_SIZE = max(emulator_app.RENDER_CACHE_SIZE, len(tech_prefixes))

@@ -31,7 +31,7 @@ from pipeline.errors import ConfigError, InputError
 from pipeline.settings import Settings
 
 if TYPE_CHECKING:
-    from pipeline.commpeak.emulator.market import Market
+    from pipeline.emulator.market import Market
 
 DEMO_OUTPUTS = ("raw", "staging", "state", "outbox", "reports", "dagster_home", "rejects")
 DEMO_EMULATOR_KEY = "demo-emulator-key"
@@ -64,7 +64,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
 
 def _run_demo(args: argparse.Namespace, settings: Settings, deck_size: int) -> int:
     # heavy imports (Dagster) only when the command runs: keeps `ratedeck --help` fast
-    from pipeline.commpeak.emulator.server import EmulatorServer
+    from pipeline.emulator.server import EmulatorServer
     from pipeline.orchestrate import persistent_instance
 
     today = datetime.now(UTC).date()
@@ -119,7 +119,7 @@ def _run_demo(args: argparse.Namespace, settings: Settings, deck_size: int) -> i
 def demo_market(
     seed: int, first_day: date, deck_size: int, tech_prefixes: tuple[str, ...]
 ) -> Market:
-    from pipeline.commpeak.emulator.market import Market
+    from pipeline.emulator.market import Market
 
     return Market(
         seed,

@@ -58,17 +58,17 @@ def _parse_date(text: str, what: str, error: type[Exception]) -> date:
 
 
 def _tech_prefixes(settings: Settings) -> tuple[str, ...]:
-    from pipeline.commpeak.emulator.market import DEFAULT_TECH_PREFIXES
+    from pipeline.emulator.market import DEFAULT_TECH_PREFIXES
 
     extra = [tp for tp in settings.voice.tech_prefixes if tp not in DEFAULT_TECH_PREFIXES]
     return (*DEFAULT_TECH_PREFIXES, *extra)
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
-    from pipeline.commpeak.emulator.errors import EmulatorError
-    from pipeline.commpeak.emulator.faults import FaultPlan
-    from pipeline.commpeak.emulator.market import Market
-    from pipeline.commpeak.emulator.server import (
+    from pipeline.emulator.errors import EmulatorError
+    from pipeline.emulator.faults import FaultPlan
+    from pipeline.emulator.market import Market
+    from pipeline.emulator.server import (
         DEFAULT_API_KEY,
         DEFAULT_RECOGNITION_TOKEN,
         EmulatorServer,
@@ -131,7 +131,7 @@ def _wait_for_ctrl_c() -> None:
 
 def _announce(args: argparse.Namespace, server, market, from_env: tuple[bool, bool]) -> None:
     """The URL and the credentials to use; a key from the environment is never echoed."""
-    from pipeline.commpeak.emulator.server import DEFAULT_API_KEY, DEFAULT_RECOGNITION_TOKEN
+    from pipeline.emulator.server import DEFAULT_API_KEY, DEFAULT_RECOGNITION_TOKEN
 
     key_env, token_env = from_env
     api_key = None if key_env else DEFAULT_API_KEY
@@ -171,7 +171,7 @@ def _announce(args: argparse.Namespace, server, market, from_env: tuple[bool, bo
 
 
 def _log_requests_to_stderr() -> None:
-    logger = logging.getLogger("pipeline.commpeak.emulator.server")
+    logger = logging.getLogger("pipeline.emulator.server")
     if logger.getEffectiveLevel() > logging.INFO:
         handler = logging.StreamHandler(sys.stderr)
         handler.setFormatter(logging.Formatter("%(asctime)s %(message)s", "%H:%M:%S"))

@@ -1,22 +1,26 @@
-"""Applies ``sql/`` to a DuckDB connection: numbered schema migrations once each, in order,
+"""Applies the package's ``sql/`` (``pipeline/sql``) to a DuckDB connection: numbered schema migrations once each, in order,
 then macros and views re-created every time (they hold no data)."""
 
 from __future__ import annotations
 
-from pathlib import Path
+from importlib.resources import files
+from importlib.resources.abc import Traversable
 
 import duckdb
 
-SQL_DIR = Path(__file__).resolve().parents[2] / "sql"
+# shipped inside the package (a wheel carries it); read through importlib.resources
+SQL_DIR: Traversable = files("pipeline") / "sql"
 
 
-def sql_files(folder: str) -> list[Path]:
-    return sorted((SQL_DIR / folder).glob("*.sql"))
+def sql_files(folder: str) -> list[Traversable]:
+    """The ``.sql`` files of one folder of the package's SQL, in name order."""
+    found = (p for p in (SQL_DIR / folder).iterdir() if p.name.endswith(".sql"))
+    return sorted(found, key=lambda p: p.name)
 
 
 def read_sql(relative: str) -> str:
-    """The text of one file under sql/, e.g. ``read_sql('queries/voice_merge.sql')``."""
-    return (SQL_DIR / relative).read_text(encoding="utf-8")
+    """The text of one file under pipeline/sql/, e.g. ``read_sql('queries/voice_merge.sql')``."""
+    return SQL_DIR.joinpath(*relative.split("/")).read_text(encoding="utf-8")
 
 
 def apply_migrations(con: duckdb.DuckDBPyConnection) -> list[str]:

@@ -11,17 +11,18 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
+from importlib.resources import as_file
+from importlib.resources.abc import Traversable
 
 import duckdb
 import polars as pl
 
 from pipeline.ingest.frames import IngestResult
+from pipeline.reference import reference_file
 from pipeline.warehouse.history import HistorySpec, apply_snapshot, as_utc, transaction
 from pipeline.warehouse.migrate import read_sql
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-MCC_MNC_CSV = REPO_ROOT / "data" / "reference" / "mcc_mnc.csv"
+MCC_MNC_CSV = reference_file("mcc_mnc.csv")
 MCC_MNC = "mcc_mnc"
 
 SMS_RATE_SPEC = HistorySpec(
@@ -50,7 +51,7 @@ class SmsSnapshotLoad:
     changes: tuple[tuple[str, int], ...] = ()
 
 
-def ensure_reference(con: duckdb.DuckDBPyConnection, csv_path: Path = MCC_MNC_CSV) -> bool:
+def ensure_reference(con: duckdb.DuckDBPyConnection, csv_path: Traversable = MCC_MNC_CSV) -> bool:
     """Load ``mcc_mnc`` from the committed CSV when its sha256 differs from the loaded one.
 
     Its own transaction; returns True when the table was (re)loaded.
@@ -60,7 +61,7 @@ def ensure_reference(con: duckdb.DuckDBPyConnection, csv_path: Path = MCC_MNC_CS
 
 
 def load_reference_in_transaction(
-    con: duckdb.DuckDBPyConnection, csv_path: Path = MCC_MNC_CSV
+    con: duckdb.DuckDBPyConnection, csv_path: Traversable = MCC_MNC_CSV
 ) -> bool:
     """``ensure_reference`` inside the caller's transaction."""
     sha = hashlib.sha256(csv_path.read_bytes()).hexdigest()
@@ -70,7 +71,8 @@ def load_reference_in_transaction(
     if loaded and loaded[0][0] == sha:
         return False
     con.execute("DELETE FROM mcc_mnc")
-    con.execute(read_sql("queries/mcc_mnc_load.sql"), [str(csv_path)])
+    with as_file(csv_path) as on_disk:  # DuckDB reads a path, not a resource
+        con.execute(read_sql("queries/mcc_mnc_load.sql"), [str(on_disk)])
     count = con.execute("SELECT count(*) FROM mcc_mnc").fetchall()[0][0]
     con.execute(
         "INSERT OR REPLACE INTO reference_load VALUES (?, ?, ?, current_timestamp)",

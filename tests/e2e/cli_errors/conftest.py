@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from cli_errors_support import API_KEY, MARKET_DAY, run_ratedeck
 
-from pipeline.commpeak.emulator import EmulatorServer, Market
+from pipeline.emulator import EmulatorServer, Market
 
 
 @pytest.fixture

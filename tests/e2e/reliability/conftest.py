@@ -15,7 +15,7 @@ sys.path.append(str(Path(__file__).resolve().parents[2] / "integration" / "relia
 from reliability_e2e_support import Cli, cli_env, write_config
 from reliability_support import API_KEY, MARKET_START, TECH_PREFIX
 
-from pipeline.commpeak.emulator import EmulatorServer, Market
+from pipeline.emulator import EmulatorServer, Market
 
 
 @pytest.fixture

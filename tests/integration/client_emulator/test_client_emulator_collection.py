@@ -13,7 +13,7 @@ import pytest
 import requests
 
 from pipeline.commpeak.client import VENDOR_ACCEPT, CommPeakClient
-from pipeline.commpeak.emulator import DEFAULT_API_KEY, EmulatorServer
+from pipeline.emulator import DEFAULT_API_KEY, EmulatorServer
 
 
 def _request(collection: dict[str, Any], name: str) -> dict[str, Any]:

@@ -12,10 +12,10 @@ import pytest
 import xlrd
 
 from pipeline.commpeak.client import VENDOR_ACCEPT, CommPeakClient
-from pipeline.commpeak.emulator import EmulatorServer, MarketDay, render_deck
-from pipeline.commpeak.emulator import xls as emulator_xls
-from pipeline.commpeak.emulator.protocol import REDACTED
-from pipeline.commpeak.emulator.speech import FIRST_TASK_ID, PHRASES
+from pipeline.emulator import EmulatorServer, MarketDay, render_deck
+from pipeline.emulator import xls as emulator_xls
+from pipeline.emulator.protocol import REDACTED
+from pipeline.emulator.speech import FIRST_TASK_ID, PHRASES
 from pipeline.commpeak.models import Rate, SmsRate
 from pipeline.ingest.voice import normalize_voice_deck
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from pipeline.commpeak.client import CommPeakClient
-from pipeline.commpeak.emulator import EmulatorServer, MarketDay, render_deck
+from pipeline.emulator import EmulatorServer, MarketDay, render_deck
 from pipeline.commpeak.errors import (
     AuthenticationError,
     ConnectError,

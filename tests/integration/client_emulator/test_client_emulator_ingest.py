@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from pipeline.commpeak.client import CommPeakClient
-from pipeline.commpeak.emulator import EmulatorServer, MarketDay
-from pipeline.commpeak.emulator.faults import COLLAPSE_KEEP_EVERY
+from pipeline.emulator import EmulatorServer, MarketDay
+from pipeline.emulator.faults import COLLAPSE_KEEP_EVERY
 from pipeline.ingest.errors import IngestError, NoValidRowsError, UnrecognisedFormatError
 from pipeline.ingest.voice import normalize_voice_deck
 

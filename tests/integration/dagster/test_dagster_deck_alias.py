@@ -9,7 +9,7 @@ from datetime import date, timedelta
 import dagster as dg
 from pydantic import SecretStr
 
-from pipeline.commpeak.emulator import EmulatorServer, Market
+from pipeline.emulator import EmulatorServer, Market
 from pipeline.orchestrate import run_pipeline
 from pipeline.settings import Settings
 from pipeline.warehouse.db import Warehouse

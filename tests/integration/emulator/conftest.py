@@ -7,8 +7,8 @@ from datetime import date
 
 import pytest
 
-from pipeline.commpeak.emulator.market import Market
-from pipeline.commpeak.emulator.server import EmulatorServer
+from pipeline.emulator.market import Market
+from pipeline.emulator.server import EmulatorServer
 
 
 @pytest.fixture(scope="session")

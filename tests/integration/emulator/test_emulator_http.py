@@ -11,8 +11,8 @@ import pytest
 import requests
 import xlrd
 
-from pipeline.commpeak.emulator.market import Market
-from pipeline.commpeak.emulator.server import EmulatorServer
+from pipeline.emulator.market import Market
+from pipeline.emulator.server import EmulatorServer
 
 JSON_ACCEPT = "application/vnd.commpeak.com; version=1,application/json"
 CSV_ACCEPT = "application/vnd.commpeak.com; version=1,text/csv"

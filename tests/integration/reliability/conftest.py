@@ -14,7 +14,7 @@ import dagster as dg
 import pytest
 from reliability_support import API_KEY, MARKET_START, TECH_PREFIX, make_settings
 
-from pipeline.commpeak.emulator import EmulatorServer, Market
+from pipeline.emulator import EmulatorServer, Market
 from pipeline.orchestrate import run_pipeline
 
 DECK_SIZE = 300

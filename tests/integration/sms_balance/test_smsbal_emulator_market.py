@@ -9,7 +9,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from smsbal_helpers import at
 
-from pipeline.commpeak.emulator.market import UNKNOWN_NETWORKS, Market
+from pipeline.emulator.market import UNKNOWN_NETWORKS, Market
 from pipeline.warehouse.balance import runway
 from pipeline.warehouse.sms import MCC_MNC_CSV
 

@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from pipeline.commpeak.emulator.market import Market
+from pipeline.emulator.market import Market
 
 START = date(2026, 11, 1)
 

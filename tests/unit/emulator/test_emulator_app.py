@@ -7,9 +7,9 @@ from datetime import date, timedelta
 
 import pytest
 
-from pipeline.commpeak.emulator.app import EmulatorApp, Request
-from pipeline.commpeak.emulator.faults import parse_fault
-from pipeline.commpeak.emulator.market import Market
+from pipeline.emulator.app import EmulatorApp, Request
+from pipeline.emulator.faults import parse_fault
+from pipeline.emulator.market import Market
 
 AUTH = {"Authorization": "Token k"}
 CSV = {**AUTH, "Accept": "application/vnd.commpeak.com; version=1,text/csv"}

@@ -4,8 +4,8 @@ from decimal import Decimal
 
 import pytest
 
-from pipeline.commpeak.emulator.errors import FaultSpecError
-from pipeline.commpeak.emulator.faults import FAULTS, Fault, FaultPlan, parse_faults
+from pipeline.emulator.errors import FaultSpecError
+from pipeline.emulator.faults import FAULTS, Fault, FaultPlan, parse_faults
 from pipeline.errors import InputError
 
 DOWNLOAD = "/rates/current/download"

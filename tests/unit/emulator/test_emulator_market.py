@@ -7,14 +7,14 @@ from decimal import Decimal
 
 import pytest
 
-from pipeline.commpeak.emulator.market import (
+from pipeline.emulator.market import (
     UNKNOWN_NETWORKS,
     DeckRow,
     Market,
     _AccountSimulation,
 )
-from pipeline.commpeak.emulator.universe import INCREMENTS
-from pipeline.commpeak.emulator.xls import render_deck
+from pipeline.emulator.universe import INCREMENTS
+from pipeline.emulator.xls import render_deck
 
 
 def _by_prefix(rows: list[DeckRow]) -> dict[str, DeckRow]:

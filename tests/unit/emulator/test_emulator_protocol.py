@@ -4,7 +4,7 @@ from decimal import Decimal
 
 import pytest
 
-from pipeline.commpeak.emulator.protocol import (
+from pipeline.emulator.protocol import (
     NotAcceptable,
     negotiate,
     parse_multipart,

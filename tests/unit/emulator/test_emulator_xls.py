@@ -9,8 +9,8 @@ import openpyxl
 import pytest
 import xlrd
 
-from pipeline.commpeak.emulator.market import DeckRow, Market
-from pipeline.commpeak.emulator.xls import XLS_MAX_ROWS, malformed_xls, render_deck
+from pipeline.emulator.market import DeckRow, Market
+from pipeline.emulator.xls import XLS_MAX_ROWS, malformed_xls, render_deck
 
 ROWS = [
     DeckRow("Afghanistan - Fixed", "93", Decimal("0.75"), 1, 1),

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.reference.build_mcc_mnc import (
+from tools.build_mcc_mnc import (
     COLUMNS,
     DEFAULT_OUT,
     MCCMNC_COM_FILE,

@@ -20,7 +20,7 @@ import threading
 from dataclasses import dataclass, replace
 from decimal import Decimal, InvalidOperation
 
-from pipeline.commpeak.emulator.errors import FaultSpecError
+from pipeline.emulator.errors import FaultSpecError
 
 # name -> what it does (the table in the README is generated from the same words)
 FAULTS = {

@@ -13,9 +13,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 
-from pipeline.commpeak.emulator.faults import COLLAPSE_KEEP_EVERY, Fault
-from pipeline.commpeak.emulator.market import DeckRow, Market, MarketDay
-from pipeline.commpeak.emulator.protocol import (
+from pipeline.emulator.faults import COLLAPSE_KEEP_EVERY, Fault
+from pipeline.emulator.market import DeckRow, Market, MarketDay
+from pipeline.emulator.protocol import (
     ACCESS_DENIED,
     NotAcceptable,
     negotiate,
@@ -24,8 +24,8 @@ from pipeline.commpeak.emulator.protocol import (
     to_json,
     token_from_authorization,
 )
-from pipeline.commpeak.emulator.speech import TASK_TYPES, SpeechTasks, result_document
-from pipeline.commpeak.emulator.xls import MEDIA_TYPES, malformed_xls, render_deck
+from pipeline.emulator.speech import TASK_TYPES, SpeechTasks, result_document
+from pipeline.emulator.xls import MEDIA_TYPES, malformed_xls, render_deck
 
 JSON_UTF8 = "application/json; charset=utf-8"  # /customer and /rates/{tp} (collection)
 JSON_PLAIN = "application/json"  # /rates/sms and /speech (collection)

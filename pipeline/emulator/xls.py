@@ -17,7 +17,7 @@ from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import Literal
 
-from pipeline.commpeak.emulator.market import DeckRow
+from pipeline.emulator.market import DeckRow
 
 HEADER = ("Destination", "Prefix", "Price", "Billing Increments")
 EFFECTIVE_DATE_COLUMN = "Effective Date"

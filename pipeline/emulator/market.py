@@ -27,9 +27,9 @@ from decimal import Decimal
 from functools import lru_cache
 from typing import NamedTuple
 
-from pipeline.commpeak.emulator.history import Bag, History, day_rng
-from pipeline.commpeak.emulator.reference import OPERATOR, ROOT, networks
-from pipeline.commpeak.emulator.universe import (
+from pipeline.emulator.history import Bag, History, day_rng
+from pipeline.emulator.reference import OPERATOR, ROOT, networks
+from pipeline.emulator.universe import (
     INCREMENTS,
     UNITS_PER_CURRENCY,
     Universe,

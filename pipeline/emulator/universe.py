@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import NamedTuple
 
-from pipeline.commpeak.emulator.reference import (
+from pipeline.emulator.reference import (
     AREA,
     MOBILE,
     OPERATOR,

@@ -1,21 +1,21 @@
 """The built-in CommPeak emulator: a seeded market served over loopback HTTP, with faults.
 
-from pipeline.commpeak.emulator import EmulatorServer, Market
+from pipeline.emulator import EmulatorServer, Market
 
 with EmulatorServer(Market(seed=7, start_date=date(2026, 11, 1)), faults="429:1") as server:
     ...  # server.url, API key "emulator-key"; server.set_market_date(...) moves the market
 """
 
-from pipeline.commpeak.emulator.errors import EmulatorError, FaultSpecError
-from pipeline.commpeak.emulator.faults import Fault, FaultPlan, parse_faults
-from pipeline.commpeak.emulator.market import DeckRow, Market, MarketDay, SmsRate
-from pipeline.commpeak.emulator.server import (
+from pipeline.emulator.errors import EmulatorError, FaultSpecError
+from pipeline.emulator.faults import Fault, FaultPlan, parse_faults
+from pipeline.emulator.market import DeckRow, Market, MarketDay, SmsRate
+from pipeline.emulator.server import (
     DEFAULT_API_KEY,
     DEFAULT_RECOGNITION_TOKEN,
     EmulatorServer,
     RequestRecord,
 )
-from pipeline.commpeak.emulator.xls import render_deck
+from pipeline.emulator.xls import render_deck
 
 __all__ = [
     "DEFAULT_API_KEY",

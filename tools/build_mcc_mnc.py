@@ -1,8 +1,8 @@
-"""Rebuilds ``data/reference/mcc_mnc.csv`` from the public MCC/MNC lists in ../shared/realdata.
+"""Rebuilds ``pipeline/reference/mcc_mnc.csv`` from the public MCC/MNC lists in ../shared/realdata.
 
-    python -m pipeline.reference.build_mcc_mnc [--realdata DIR] [--out FILE]
+    python tools/build_mcc_mnc.py [--realdata DIR] [--out FILE]
 
-Sources (see data/reference/LICENSES.md): ``pbakondy_mcc-mnc-list.json`` (Wikipedia, richer:
+Sources (see pipeline/reference/LICENSES.md): ``pbakondy_mcc-mnc-list.json`` (Wikipedia, richer:
 brand, operator, status) first, ``musalbas_mcc-mnc-table.csv`` (mcc-mnc.com) for the pairs
 Wikipedia lacks. One output row per published (mcc, mnc) text pair.
 
@@ -29,9 +29,9 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_REALDATA = REPO_ROOT.parent / "shared" / "realdata"
-DEFAULT_OUT = REPO_ROOT / "data" / "reference" / "mcc_mnc.csv"
+DEFAULT_OUT = REPO_ROOT / "pipeline" / "reference" / "mcc_mnc.csv"
 WIKIPEDIA_FILE = "pbakondy_mcc-mnc-list.json"
 MCCMNC_COM_FILE = "musalbas_mcc-mnc-table.csv"
 SOURCE_RANK = {"wikipedia": 0, "mcc-mnc.com": 1}

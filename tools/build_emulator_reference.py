@@ -1,12 +1,12 @@
 """Maintainer tool: regenerate the emulator's committed reference tables.
 
-    .venv/bin/python -m pipeline.commpeak.emulator.build_reference ../shared/realdata
+    .venv/bin/python tools/build_emulator_reference.py ../shared/realdata
 
-Writes ``data/reference/emulator_numbering_plan.csv`` (prefix -> destination) and
-``data/reference/emulator_mcc_mnc.csv`` (SMS networks). The market reads only these files at
+Writes ``pipeline/reference/emulator_numbering_plan.csv`` (prefix -> destination) and
+``pipeline/reference/emulator_mcc_mnc.csv`` (SMS networks). The market reads only these files at
 run time, so an upgrade of ``phonenumbers`` never silently changes the emulated market.
 
-Sources (see ``data/reference/LICENSES-emulator.md``):
+Sources (see ``pipeline/reference/LICENSES-emulator.md``):
 - calling codes, regions, mobile operator ranges and fixed area codes: ``phonenumbers``
   metadata (Apache-2.0, a port of Google's libphonenumber);
 - country display names: ``datasets/country-codes`` (ODC PDDL);
@@ -25,7 +25,7 @@ import phonenumbers
 from phonenumbers.carrierdata import CARRIER_DATA
 from phonenumbers.geodata import GEOCODE_DATA
 
-from pipeline.commpeak.emulator.reference import (
+from pipeline.emulator.reference import (
     AREA,
     MCC_MNC_FILE,
     MCC_MNC_HEADER,
@@ -226,6 +226,10 @@ def mcc_mnc(musalbas_csv: Path) -> list[tuple[int, int, str]]:
     return sorted(seen.values())
 
 
+# written into the checkout's package folder (not an installed copy)
+SOURCE_TREE = Path(__file__).resolve().parents[1] / "pipeline" / "reference"
+
+
 def write_csv(path: Path, header: Iterable[str], rows: Iterable[Iterable[object]]) -> None:
     with path.open("w", encoding="utf-8", newline="") as fh:
         writer = csv.writer(fh, lineterminator="\n")
@@ -236,9 +240,9 @@ def write_csv(path: Path, header: Iterable[str], rows: Iterable[Iterable[object]
 def main(argv: list[str]) -> int:
     realdata = Path(argv[0] if argv else "../shared/realdata")
     plan = numbering_plan(realdata / "datasets_country-codes.csv")
-    write_csv(NUMBERING_PLAN_FILE, NUMBERING_HEADER, plan)
+    write_csv(SOURCE_TREE / NUMBERING_PLAN_FILE.name, NUMBERING_HEADER, plan)
     networks = mcc_mnc(realdata / "musalbas_mcc-mnc-table.csv")
-    write_csv(MCC_MNC_FILE, MCC_MNC_HEADER, networks)
+    write_csv(SOURCE_TREE / MCC_MNC_FILE.name, MCC_MNC_HEADER, networks)
     print(f"{NUMBERING_PLAN_FILE}: {len(plan)} prefixes; {MCC_MNC_FILE}: {len(networks)} networks")
     return 0
 

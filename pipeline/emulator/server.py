@@ -18,11 +18,11 @@ from datetime import date, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
-from pipeline.commpeak.emulator.app import EmulatorApp, Request, Response
-from pipeline.commpeak.emulator.errors import EmulatorError
-from pipeline.commpeak.emulator.faults import FaultPlan
-from pipeline.commpeak.emulator.market import Market
-from pipeline.commpeak.emulator.protocol import redact_headers
+from pipeline.emulator.app import EmulatorApp, Request, Response
+from pipeline.emulator.errors import EmulatorError
+from pipeline.emulator.faults import FaultPlan
+from pipeline.emulator.market import Market
+from pipeline.emulator.protocol import redact_headers
 from pipeline.settings import is_loopback_host
 
 log = logging.getLogger(__name__)

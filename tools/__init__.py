@@ -1,0 +1,1 @@
+"""Maintainer-only scripts: rebuild the committed reference tables in pipeline/reference/."""
