@@ -1,6 +1,6 @@
 """Phone numbers: normalising them and turning them into the keys the LPM engine matches.
 
-Normalising (DESIGN.md "Canonical data"): whitespace, ``+``, ``-``, ``.`` and brackets
+Normalising (docs/analysts.md): whitespace, ``+``, ``-``, ``.`` and brackets
 ``()[]`` are removed, then one leading ``00`` (the international call prefix). What is left
 must be ASCII digits: a number with letters, any other character, or no digits at all is
 refused with an ``InputError`` naming it (``BadNumberError``).

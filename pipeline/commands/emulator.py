@@ -28,7 +28,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--faults",
         metavar="SPEC",
-        help='faults to inject, e.g. "429:2@0.5,503:1/download,slow:3.5" (see README)',
+        help='faults to inject, e.g. "429:2@0.5,503:1/download,slow:3.5" (see docs/client-and-emulator.md)',
     )
     parser.add_argument("--seed", type=int, help="market seed (default: settings emulator.seed)")
     parser.add_argument(

@@ -1,4 +1,4 @@
--- Longest-prefix-match rate and exact call cost (DESIGN.md "Warehouse": lpm_rate, call_cost).
+-- Longest-prefix-match rate and exact call cost (lpm_rate, call_cost; docs/analysts.md).
 -- Same rules as the Python engine (pipeline/analytics/lpm.py); tests hold them equal.
 --
 --   SELECT * FROM lpm_rate('35389941234', 'current');                  -- valid now

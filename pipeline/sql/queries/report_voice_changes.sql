@@ -8,7 +8,7 @@
 --     effective old price of that range is the parent's price.
 -- Candidate parents are the change prefix's own leading substrings (equi-join, no LIKE scan).
 --
--- Reference call cost (DESIGN.md "Canonical data"): billed = a if d <= a, else
+-- Reference call cost (docs/analysts.md): billed = a if d <= a, else
 -- a + ceil((d - a) / b) * b; cost = price * billed / 60, rounded once, half-up, to
 -- cost_decimals places, in integer arithmetic: the macros of sql/macros/200_reference_call.sql,
 -- shared with voice_rate_change (direction = the email's up/down/... category).

@@ -1,4 +1,4 @@
--- Voice rate history. Contract names (DESIGN.md "Warehouse"): voice_snapshot, voice_rate,
+-- Voice rate history. Contract names: voice_snapshot, voice_rate,
 -- ingest_reject. Times are TIMESTAMPTZ (UTC), prices DECIMAL(18,8), prefixes text.
 
 CREATE SEQUENCE IF NOT EXISTS snapshot_id_seq START 1;

@@ -1,4 +1,4 @@
--- Price-change reports: what was sent to whom, for which changes (DESIGN.md "Warehouse").
+-- Price-change reports: what was sent to whom, for which changes.
 -- A report and its change rows are written in ONE transaction after the email was handed to
 -- the SMTP server (or the .eml written), so a failed send leaves its changes unreported and
 -- the next run retries them. report_change's primary key makes "reported twice" impossible.

@@ -1,4 +1,4 @@
--- SMS rate history and the MCC/MNC reference. Contract names (DESIGN.md "Warehouse"):
+-- SMS rate history and the MCC/MNC reference. Contract names:
 -- sms_snapshot, sms_rate, mcc_mnc. Times TIMESTAMPTZ (UTC), rates DECIMAL(18,8).
 
 -- Reference: one row per published (mcc, mnc) text pair, loaded from data/reference/mcc_mnc.csv

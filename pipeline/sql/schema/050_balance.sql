@@ -1,4 +1,4 @@
--- Account balance snapshots and the low-balance alert log. Contract names (DESIGN.md
+-- Account balance snapshots and the low-balance alert log. Contract names (docs/analysts.md
 -- "Warehouse"): balance_snapshot (views balance_daily, balance_runway in sql/views).
 
 CREATE TABLE IF NOT EXISTS balance_snapshot (
