@@ -19,7 +19,7 @@ Import from this package; its private modules are ``_client`` (endpoints), ``_ar
 * The API key and recognition token never appear in an exception, a log line or a repr.
 """
 
-from pipeline.commpeak._client import CommPeakClient
+from pipeline.commpeak._client import VENDOR_ACCEPT, CommPeakClient
 from pipeline.commpeak._transport import DEFAULT_MAX_DOWNLOAD_BYTES
 from pipeline.commpeak._wire import (
     filename_from_content_disposition,
@@ -47,6 +47,7 @@ from pipeline.commpeak.models import Customer, Download, Rate, SmsRate
 
 __all__ = [
     "DEFAULT_MAX_DOWNLOAD_BYTES",
+    "VENDOR_ACCEPT",
     "AuthenticationError",
     "BadResponseError",
     "CommPeakClient",
