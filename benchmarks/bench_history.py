@@ -21,9 +21,9 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
+from benchmarks.synthetic import churn, voice_deck
 from pipeline.ingest.frames import IngestResult, empty_rejects
 from pipeline.warehouse.migrate import apply_migrations
-from pipeline.warehouse.synthetic import churn, voice_deck
 from pipeline.warehouse.voice import SnapshotLoad, load_voice_snapshot
 
 START = datetime(2026, 1, 1, 6, 0, tzinfo=UTC)

@@ -137,7 +137,7 @@ def run(
 ) -> LoadReport:
     from pydantic import SecretStr
 
-    from pipeline.commpeak.client import CommPeakClient
+    from pipeline.commpeak import CommPeakClient
     from pipeline.settings import Settings
     from pipeline.stages.voice import fetch_voice_decks, load_voice_deck, normalise_voice_deck
     from pipeline.warehouse.db import Warehouse

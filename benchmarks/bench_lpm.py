@@ -38,7 +38,8 @@ import duckdb
 import numpy as np
 import polars as pl
 
-from pipeline.analytics.lpm import LpmEngine, decimal_series
+from benchmarks.synthetic import decimal_series
+from pipeline.analytics import LpmEngine
 from pipeline.analytics.numbers import parse_numbers
 
 NAIVE_SQL = Path(__file__).with_name("bench_lpm_naive.sql")

@@ -3,7 +3,7 @@
 * ``lookup_number(con, number, ...)``: one number, per tech prefix: the matched prefix, its
   destination, price, increments, billed seconds and cost; ``cheapest(results)``.
 * ``cost_calls(con, calls, ...)``: a frame of calls (``number``, ``duration``, optional
-  ``started_at``) costed for every tech prefix, set-based (``lpm.LpmEngine``). A call with a
+  ``started_at``) costed for every tech prefix, set-based (``LpmEngine``). A call with a
   ``started_at`` is rated at the prices valid at that moment - one engine per tech prefix
   holds every version in force during the calls' time span - and one without at ``now``.
 
@@ -22,7 +22,9 @@ import duckdb
 import numpy as np
 import polars as pl
 
-from pipeline.analytics.lpm import NO_MATCH, RATE_COLUMNS, TEXT_DTYPE, LpmEngine, epoch_us
+from pipeline.analytics._engine import RATE_COLUMNS, TEXT_DTYPE, LpmEngine
+from pipeline.analytics._prefix_index import NO_MATCH
+from pipeline.analytics._versions import epoch_us
 from pipeline.analytics.numbers import normalise_number, parse_numbers
 from pipeline.errors import InputError
 from pipeline.warehouse.migrate import read_sql

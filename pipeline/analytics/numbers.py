@@ -6,7 +6,7 @@ must be ASCII digits: a number with letters, any other character, or no digits a
 refused with an ``InputError`` naming it (``BadNumberError``).
 
 Keys: a number is read as its first ``KEY_DIGITS`` (19) digits right-padded with zeros, an
-unsigned 64-bit integer, plus its length (see ``lpm.py`` for why).
+unsigned 64-bit integer, plus its length (see ``_prefix_index.py`` for why).
 
 ``parse_numbers`` does both for millions of numbers at once. The common case (the text is
 already plain digits) costs one polars string-to-integer cast per block; only numbers that

@@ -2,7 +2,7 @@
 
 import dagster as dg
 
-from pipeline.commpeak.client import CommPeakClient
+from pipeline.commpeak import CommPeakClient
 from pipeline.defs.common import WAREHOUSE_POOL
 from pipeline.errors import RunFailed
 from pipeline.notify.balance_alert import AlertOutcome, money

@@ -5,7 +5,7 @@
 
 import dagster as dg
 
-from pipeline.commpeak.client import CommPeakClient
+from pipeline.commpeak import CommPeakClient
 from pipeline.defs.common import (
     API_POOL,
     WAREHOUSE_POOL,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from pipeline import clock
-from pipeline.commpeak.client import CommPeakClient
+from pipeline.commpeak import CommPeakClient
 from pipeline.ingest.balance import normalize_customer
 from pipeline.landing import LandedFile, LandingZone
 from pipeline.notify.balance_alert import AlertOutcome, check_low_balance

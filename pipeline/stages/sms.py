@@ -8,7 +8,7 @@ from datetime import datetime
 import polars as pl
 
 from pipeline import clock
-from pipeline.commpeak.client import CommPeakClient
+from pipeline.commpeak import CommPeakClient
 from pipeline.ingest.sms import normalize_sms_rates
 from pipeline.landing import LandedFile, LandingZone
 from pipeline.settings import Settings, SmsChannel

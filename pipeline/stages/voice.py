@@ -10,8 +10,7 @@ from datetime import datetime
 import polars as pl
 
 from pipeline import clock
-from pipeline.commpeak.client import CommPeakClient
-from pipeline.commpeak.errors import InvalidRequestError
+from pipeline.commpeak import CommPeakClient, InvalidRequestError
 from pipeline.ingest.limits import IngestLimits
 from pipeline.ingest.voice import normalize_voice_deck
 from pipeline.landing import LandedFile, LandingZone

@@ -1,5 +1,5 @@
 -- Longest-prefix-match rate and exact call cost (lpm_rate, call_cost; docs/analysts.md).
--- Same rules as the Python engine (pipeline/analytics/lpm.py); tests hold them equal.
+-- Same rules as the Python engine (pipeline.analytics: _engine.py and its modules); tests hold them equal.
 --
 --   SELECT * FROM lpm_rate('35389941234', 'current');                  -- valid now
 --   SELECT * FROM lpm_rate('+353 89 941 234', '021001', TIMESTAMPTZ '2026-11-05 12:00:00+00');

@@ -8,7 +8,7 @@ import signal
 import subprocess
 from pathlib import Path
 
-from pipeline.commpeak.client import CommPeakClient
+from pipeline.commpeak import CommPeakClient
 from pipeline.ingest.voice import normalize_voice_deck
 
 COMMANDS = ("demo", "run", "lookup", "cost", "diff", "report", "sql", "emulator")

@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from pipeline.commpeak.client import CommPeakClient
+from pipeline.commpeak import CommPeakClient
 from pipeline.emulator import (
     DEFAULT_API_KEY,
     DEFAULT_RECOGNITION_TOKEN,

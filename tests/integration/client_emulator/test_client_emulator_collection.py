@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 import requests
 
-from pipeline.commpeak.client import VENDOR_ACCEPT, CommPeakClient
+from pipeline.commpeak import VENDOR_ACCEPT, CommPeakClient
 from pipeline.emulator import DEFAULT_API_KEY, EmulatorServer
 
 

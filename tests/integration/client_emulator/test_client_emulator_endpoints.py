@@ -11,12 +11,11 @@ from pathlib import Path
 import pytest
 import xlrd
 
-from pipeline.commpeak.client import VENDOR_ACCEPT, CommPeakClient
+from pipeline.commpeak import VENDOR_ACCEPT, CommPeakClient, Rate, SmsRate
 from pipeline.emulator import EmulatorServer, MarketDay, render_deck
 from pipeline.emulator import xls as emulator_xls
 from pipeline.emulator.protocol import REDACTED
 from pipeline.emulator.speech import FIRST_TASK_ID, PHRASES
-from pipeline.commpeak.models import Rate, SmsRate
 from pipeline.ingest.voice import normalize_voice_deck
 
 SMS_USER, SMS_CHANNEL = "acme", "7"

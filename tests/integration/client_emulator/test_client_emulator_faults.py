@@ -11,10 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.commpeak.client import CommPeakClient
-from pipeline.emulator import EmulatorServer, MarketDay, render_deck
-from pipeline.commpeak.errors import (
+from pipeline.commpeak import (
     AuthenticationError,
+    CommPeakClient,
     ConnectError,
     NotFoundError,
     RateLimitedError,
@@ -24,6 +23,7 @@ from pipeline.commpeak.errors import (
     TruncatedBodyError,
     UnexpectedContentError,
 )
+from pipeline.emulator import EmulatorServer, MarketDay, render_deck
 
 ACCESS_DENIED = "HTTP Token: Access denied."
 UNKNOWN_TECH_PREFIX = "021009"

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.commpeak.client import CommPeakClient
+from pipeline.commpeak import CommPeakClient
 from pipeline.emulator import EmulatorServer, MarketDay
 from pipeline.emulator.faults import COLLAPSE_KEEP_EVERY
 from pipeline.ingest.errors import IngestError, NoValidRowsError, UnrecognisedFormatError

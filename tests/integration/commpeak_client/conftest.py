@@ -25,7 +25,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from pipeline.commpeak.client import CommPeakClient
+from pipeline.commpeak import CommPeakClient
 
 COLLECTION_PATH = Path(
     os.environ.get("COMMPEAK_COLLECTION", "/work/shared/commpeak-api.postman_collection.json")

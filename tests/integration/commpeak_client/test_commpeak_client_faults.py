@@ -9,7 +9,7 @@ from decimal import Decimal
 
 import pytest
 
-from pipeline.commpeak.errors import (
+from pipeline.commpeak import (
     AuthenticationError,
     ConnectError,
     HTTPStatusError,
@@ -151,7 +151,7 @@ def test_503_forever_is_a_server_error_after_max_retries(fault_server, make_clie
 def test_warns_on_each_retry_with_attempt_and_delay(fault_server, make_client, caplog):
     fault_server.script(fault_server.respond(503, "down"), fault_server.json(CUSTOMER))
 
-    with caplog.at_level("WARNING", logger="pipeline.commpeak.client"):
+    with caplog.at_level("WARNING", logger="pipeline.commpeak"):
         make_client(fault_server.base_url, backoff_s=0).customer()
 
     assert [r.getMessage() for r in caplog.records] == [

@@ -8,8 +8,7 @@ from decimal import Decimal
 
 import pytest
 
-from pipeline.commpeak.errors import AuthenticationError
-from pipeline.commpeak.models import Customer, Rate, SmsRate
+from pipeline.commpeak import AuthenticationError, Customer, Rate, SmsRate
 
 JSON_ACCEPT = "application/vnd.commpeak.com; version=1,application/json"
 

@@ -7,8 +7,7 @@ import traceback
 
 import pytest
 
-from pipeline.commpeak import errors
-from pipeline.commpeak.client import CommPeakClient
+from pipeline.commpeak import CommPeakClient, errors
 from pipeline.settings import load_settings
 
 

@@ -13,8 +13,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from lookup_warehouse import JAN, JUN, insert_versions
 
+from pipeline.analytics import LpmEngine
 from pipeline.analytics.lookup import cost_calls, load_versions
-from pipeline.analytics.lpm import LpmEngine
 from pipeline.analytics.numbers import BadNumberError, normalise_number, parse_numbers
 from pipeline.warehouse.db import Warehouse
 

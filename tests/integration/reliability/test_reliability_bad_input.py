@@ -26,8 +26,12 @@ from reliability_support import (
     temp_leftovers,
 )
 
-from pipeline.commpeak.client import CommPeakClient, filename_from_content_disposition
-from pipeline.commpeak.errors import InvalidRequestError, ResponseTooLargeError
+from pipeline.commpeak import (
+    CommPeakClient,
+    InvalidRequestError,
+    ResponseTooLargeError,
+    filename_from_content_disposition,
+)
 from pipeline.errors import ConfigError
 from pipeline.landing import LandingError, LandingZone
 from pipeline.orchestrate import run_pipeline

@@ -9,7 +9,7 @@ import threading
 from reliability_support import API_KEY, MARKET_START, make_settings
 
 from benchmarks.bench_load import main, tech_prefix_ids
-from pipeline.commpeak.client import CommPeakClient
+from pipeline.commpeak import CommPeakClient
 from pipeline.emulator import EmulatorServer, Market
 from pipeline.stages.voice import fetch_voice_decks
 

@@ -50,7 +50,7 @@ def test_transient_fault_is_retried_and_loaded_once(
     snapshots = snapshot_count(settings)
     server.set_faults(spec)
 
-    with caplog.at_level(logging.WARNING, logger="pipeline.commpeak.client"):
+    with caplog.at_level(logging.WARNING, logger="pipeline.commpeak"):
         summary = run_pipeline(settings, ["voice"], instance=dagster_instance)
 
     assert summary.ok, [s.error for s in summary.failures]

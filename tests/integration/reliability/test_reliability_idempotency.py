@@ -18,7 +18,7 @@ from reliability_support import (
     query,
 )
 
-from pipeline.commpeak.client import CommPeakClient
+from pipeline.commpeak import CommPeakClient
 from pipeline.defs import build_definitions
 from pipeline.landing import LandingZone
 from pipeline.orchestrate import run_pipeline

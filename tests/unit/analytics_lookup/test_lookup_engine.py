@@ -22,7 +22,7 @@ from lookup_reference import (
     versions,
 )
 
-from pipeline.analytics.lpm import CostOverflowError, DeckError, LpmEngine, epoch_us
+from pipeline.analytics import CostOverflowError, DeckError, LpmEngine, epoch_us
 from pipeline.analytics.numbers import number_problem, parse_numbers
 
 FAST = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])

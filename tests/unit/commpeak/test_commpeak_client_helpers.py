@@ -7,14 +7,14 @@ import socket
 import pytest
 from pydantic import SecretStr
 
-from pipeline.commpeak.client import (
+from pipeline.commpeak import (
     CommPeakClient,
+    InvalidRequestError,
     filename_from_content_disposition,
     looks_like_html,
     parse_retry_after,
     sanitize_filename,
 )
-from pipeline.commpeak.errors import InvalidRequestError
 from pipeline.settings import load_settings
 
 

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import polars as pl
 import pytest
 
-from pipeline.warehouse.synthetic import churn, voice_deck
+from benchmarks.synthetic import churn, voice_deck
 from pipeline.warehouse.voice import deck_at
 
 START = datetime(2025, 11, 1, 6, 0, tzinfo=UTC)

@@ -1,4 +1,5 @@
-"""Synthetic canonical voice decks (VOICE_RATE_SCHEMA) for benchmarks and tests.
+"""Synthetic data for benchmarks (and the tests that exercise them): canonical voice decks
+(VOICE_RATE_SCHEMA) and exact Decimal columns built from integer units.
 
 Deterministic for a seed; prices are exact Decimal(18, 8) built from integer units (never
 through float).
@@ -10,6 +11,7 @@ from datetime import datetime
 
 import numpy as np
 import polars as pl
+import pyarrow as pa
 
 from pipeline.ingest.frames import VOICE_RATE_SCHEMA
 
@@ -68,3 +70,13 @@ def churn(deck: pl.DataFrame, fraction: float, *, seed: int) -> pl.DataFrame:
         )
         kept = pl.concat([kept, added.cast(deck.schema)])
     return kept.with_columns(row_number=pl.int_range(1, pl.len() + 1, dtype=pl.Int64))
+
+
+def decimal_series(name: str, units: np.ndarray, scale: int, valid: np.ndarray) -> pl.Series:
+    """int64 units of 10^-scale -> polars ``Decimal(18, scale)``: no float, no string (an
+    Arrow decimal64 array over the integers)."""
+    bitmap = None if valid.all() else pa.py_buffer(np.packbits(valid, bitorder="little"))
+    values = pa.py_buffer(np.ascontiguousarray(units, dtype=np.int64))
+    return pl.Series(
+        name, pa.Array.from_buffers(pa.decimal64(18, scale), len(units), [bitmap, values])
+    )
