@@ -43,8 +43,8 @@ import openpyxl
 import polars as pl
 import xlrd
 
-from pipeline.emulator import Market, render_deck
 from pipeline.console import format_table
+from pipeline.emulator import Market, render_deck
 from pipeline.ingest.frames import IngestResult
 from pipeline.ingest.voice import normalize_voice_deck
 from pipeline.warehouse.migrate import apply_migrations

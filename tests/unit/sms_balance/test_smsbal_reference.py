@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from pipeline.warehouse.sms import MCC_MNC_CSV, ensure_reference
 from tools.build_mcc_mnc import (
     COLUMNS,
     DEFAULT_OUT,
@@ -18,7 +19,6 @@ from tools.build_mcc_mnc import (
     main,
     to_csv,
 )
-from pipeline.warehouse.sms import MCC_MNC_CSV, ensure_reference
 
 
 def committed_rows() -> list[dict[str, str]]:
