@@ -12,6 +12,7 @@ import hashlib
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import polars as pl
@@ -147,7 +148,8 @@ def name_pairs(con: duckdb.DuckDBPyConnection, rows: pl.DataFrame) -> pl.DataFra
     published text and country, network and known from ``mcc_mnc``."""
     con.register("sms_rows_incoming", rows.select("mcc", "mnc", "rate").to_arrow())
     try:
-        return con.sql(read_sql("queries/sms_enrich.sql")).pl()
+        enriched: pl.DataFrame = con.sql(read_sql("queries/sms_enrich.sql")).pl()
+        return enriched
     finally:
         con.unregister("sms_rows_incoming")
 
@@ -172,7 +174,9 @@ def _insert_rejects(
         con.unregister("sms_rejects_incoming")
 
 
-def _replayed(channel: str, fetched_at: datetime, sha: str, row: tuple) -> SmsSnapshotLoad:
+def _replayed(
+    channel: str, fetched_at: datetime, sha: str, row: tuple[Any, ...]
+) -> SmsSnapshotLoad:
     snapshot_id, _raw_path, rows, rejects, unknown, opened, closed = row
     return SmsSnapshotLoad(
         snapshot_id=snapshot_id,
