@@ -34,6 +34,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
+from typing import Any, cast
 
 import numpy as np
 import polars as pl
@@ -95,12 +96,16 @@ def _price_units(price: pl.Series) -> np.ndarray:
     if price.null_count():
         raise DeckError("price: null price in the deck")
     units = price.cast(pl.Decimal(38, PRICE_SCALE)).to_physical()  # exact: the scale only grows
-    if len(units) and units.abs().max() >= 2**63:
+    if len(units) and cast(int, units.abs().max()) >= 2**63:  # an integer column's max
         raise DeckError("price: out of range")
     return units.cast(pl.Int64).to_numpy()
 
 
-def _longest_member(queries: np.ndarray, shorter_than: np.ndarray | None, by_length) -> np.ndarray:
+def _longest_member(
+    queries: np.ndarray,
+    shorter_than: np.ndarray | None,
+    by_length: dict[int, tuple[np.ndarray, np.ndarray]],
+) -> np.ndarray:
     """For each key, the id of the longest deck prefix it starts with (``-1`` if none).
 
     ``by_length`` maps a length to (sorted prefix values of that length, their ids);
@@ -153,7 +158,9 @@ class _Trie:
         return entry.astype(np.int64)
 
 
-def _build_trie(bounds: np.ndarray, labels: np.ndarray, first: int, stride: int, depth: int):
+def _build_trie(
+    bounds: np.ndarray, labels: np.ndarray, first: int, stride: int, depth: int
+) -> _Trie:
     """Tables over the intervals ``[bounds[k], bounds[k+1])`` labelled ``labels[k]``."""
     ends = np.append(bounds[1:], KEY_END)
     one = np.uint64(1)
@@ -189,7 +196,9 @@ def _build_trie(bounds: np.ndarray, labels: np.ndarray, first: int, stride: int,
         ).ravel()
 
 
-def _with_nulls(values: np.ndarray, bitmap, arrow_type: pa.DataType, name: str) -> pl.Series:
+def _with_nulls(
+    values: np.ndarray, bitmap: pa.Buffer | None, arrow_type: pa.DataType, name: str
+) -> pl.Series:
     """A polars Series over numpy values with an Arrow validity bitmap (no copy, no ``set``)."""
     array = pa.Array.from_buffers(arrow_type, len(values), [bitmap, pa.py_buffer(values)])
     return pl.Series(name, array)
@@ -204,9 +213,9 @@ def decimal_series(name: str, units: np.ndarray, scale: int, valid: np.ndarray) 
     )
 
 
-def billed_seconds(durations: np.ndarray, initial: np.ndarray, increment: np.ndarray):
+def billed_seconds(durations: np.ndarray, initial: np.ndarray, increment: np.ndarray) -> np.ndarray:
     """d = 0 -> 0; d <= a -> a; else a + ceil((d - a)/b)·b (int64; in place, few temporaries)."""
-    billed = durations - initial
+    billed: np.ndarray = durations - initial
     np.maximum(billed, 0, out=billed)
     billed += increment
     billed -= 1
@@ -238,19 +247,22 @@ def cost_units(
     top_billed = int(billed.max()) if len(billed) else 0
     if top_price * top_billed >= _INT64_HEADROOM:  # beyond int64: Python ints, still exact
         return _cost_units_bigint(price_units, billed, divisor, decimals)
-    numerator = price_units * billed
+    numerator: np.ndarray = price_units * billed
     half = np.int64(divisor // 2)
     if negative is None:
         negative = bool(len(price_units) and price_units.min() < 0)
     if negative:  # half away from zero, like the SQL macro
         magnitude = (np.abs(numerator) + half) // np.int64(divisor)
-        return np.where(numerator < 0, -magnitude, magnitude)
+        rounded: np.ndarray = np.where(numerator < 0, -magnitude, magnitude)
+        return rounded
     numerator += half
     numerator //= np.int64(divisor)
     return numerator
 
 
-def _cost_units_bigint(price_units, billed, divisor: int, decimals: int) -> np.ndarray:
+def _cost_units_bigint(
+    price_units: np.ndarray, billed: np.ndarray, divisor: int, decimals: int
+) -> np.ndarray:
     out = []
     for price, seconds in zip(price_units.tolist(), billed.tolist(), strict=True):
         numerator = price * seconds
@@ -326,7 +338,7 @@ class LpmEngine:
         digits_only = prefix.str.contains(r"^[0-9]*$").fill_null(False)
         if not digits_only.all():
             raise DeckError(f"bad prefix {prefix.filter(~digits_only)[0]!r}: digits only")
-        if len(prefix) and prefix.str.len_bytes().max() > KEY_DIGITS:
+        if len(prefix) and cast(int, prefix.str.len_bytes().max()) > KEY_DIGITS:
             raise DeckError(f"prefix longer than {KEY_DIGITS} digits")
         distinct = prefix.unique().sort()
         self.prefixes: list[str] = distinct.to_list()
@@ -345,7 +357,7 @@ class LpmEngine:
         values = distinct.cast(pl.UInt64, strict=False).fill_null(0).to_numpy()  # "" -> 0
         lo = values * POW10_U64[KEY_DIGITS - lengths]
         hi = (values + np.uint64(1)) * POW10_U64[KEY_DIGITS - lengths]
-        by_length = {}
+        by_length: dict[int, tuple[np.ndarray, np.ndarray]] = {}
         for length in np.unique(lengths):
             ids = np.flatnonzero(lengths == length)
             order = np.argsort(values[ids], kind="stable")
@@ -394,7 +406,14 @@ class LpmEngine:
         sentinel = len(self._seg_row) - 1
         self._seg_any = np.where(self._seg_count > 0, self._seg_first, sentinel)
 
-    def _resolve_overlaps(self, rows, pid, start, end, overlap):
+    def _resolve_overlaps(
+        self,
+        rows: np.ndarray,
+        pid: np.ndarray,
+        start: np.ndarray,
+        end: np.ndarray,
+        overlap: np.ndarray,
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """Disjoint segments for the prefixes whose versions overlap (an upstream data error).
 
         At each moment the valid version with the latest ``valid_from`` wins; ties go to the
@@ -406,7 +425,7 @@ class LpmEngine:
         parts = [(rows[keep], pid[keep], start[keep], end[keep])]
         destinations = self.deck["destination"].cast(pl.String).to_list()
 
-        def rank(i: int):
+        def rank(i: int) -> tuple[Any, ...]:
             r = int(rows[i])
             return (
                 start[i],
@@ -422,7 +441,7 @@ class LpmEngine:
             cuts = np.unique(np.concatenate([start[versions], end[versions]]))
             pieces: list[list[int]] = []  # [row, start, end]
             for lo, hi in zip(cuts[:-1].tolist(), cuts[1:].tolist(), strict=True):
-                live = [i for i in versions if start[i] <= lo < end[i]]
+                live = [i for i in versions.tolist() if start[i] <= lo < end[i]]
                 if not live:
                     continue
                 winner = int(rows[max(live, key=rank)])
@@ -455,12 +474,14 @@ class LpmEngine:
         rows[numbers.bad] = NO_MATCH
         return rows
 
-    def _match_keys(self, keys: np.ndarray, lengths: np.ndarray, ranks) -> np.ndarray:
+    def _match_keys(
+        self, keys: np.ndarray, lengths: np.ndarray, ranks: np.ndarray | None
+    ) -> np.ndarray:
         if not len(self.prefixes) or not len(keys):
             return np.full(len(keys), NO_MATCH, np.int64)
         pid = self._trie.lookup(keys)
         if ranks is None:  # one version per prefix: straight to its row
-            rows = self._pid_row[pid]
+            rows: np.ndarray = self._pid_row[pid]
             if lengths.min() < self._max_prefix_length:  # some number may be too short
                 too_long = np.flatnonzero(self._prefix_lengths[pid] > lengths)
                 if too_long.size:
@@ -468,7 +489,9 @@ class LpmEngine:
             return rows
         return self._walk_parents(pid, lengths, ranks)
 
-    def _walk_parents(self, pid: np.ndarray, lengths: np.ndarray, ranks) -> np.ndarray:
+    def _walk_parents(
+        self, pid: np.ndarray, lengths: np.ndarray, ranks: np.ndarray | None
+    ) -> np.ndarray:
         """Row per number, moving up to shorter prefixes until one is usable.
 
         Usable: no longer than the number itself and, with history, holding a version valid
@@ -488,7 +511,7 @@ class LpmEngine:
             pending = pending[parent >= 0]
         return rows
 
-    def _time_ranks(self, at, n: int) -> np.ndarray | None:
+    def _time_ranks(self, at: np.ndarray | datetime | int | None, n: int) -> np.ndarray | None:
         """Per number, how many version boundaries lie at or before its time (None: no history)."""
         if self._timeless:
             return None
@@ -497,9 +520,12 @@ class LpmEngine:
         if isinstance(at, datetime):
             at = epoch_us(at)
         at = np.broadcast_to(np.asarray(at, dtype=np.int64), (n,))
-        return np.searchsorted(self._time_bounds, at, side="right")
+        ranks: np.ndarray = np.searchsorted(self._time_bounds, at, side="right")
+        return ranks
 
-    def _segment_at(self, pid: np.ndarray, ranks: np.ndarray | None):
+    def _segment_at(
+        self, pid: np.ndarray, ranks: np.ndarray | None
+    ) -> tuple[np.ndarray, np.ndarray]:
         """For prefix ids (>= 0), the segment valid at each rank, and whether there is one.
 
         ``_seg_any`` is the prefix's only segment, its first, or the sentinel (which no rank
@@ -520,7 +546,9 @@ class LpmEngine:
         return seg, ok
 
     # -- rate -------------------------------------------------------------------------------
-    def billed_and_cost(self, rows: np.ndarray, durations: np.ndarray, decimals: int):
+    def billed_and_cost(
+        self, rows: np.ndarray, durations: np.ndarray, decimals: int
+    ) -> tuple[np.ndarray, np.ndarray]:
         """Billed seconds and cost (int64 units of 10^-decimals) per matched row.
 
         Entries for unmatched numbers (row ``-1``) are meaningless: mask them with
@@ -564,8 +592,9 @@ class LpmEngine:
         if len(durations) != n:
             raise ValueError("numbers and durations differ in length")
         cost_units(np.zeros(0, np.int64), np.zeros(0, np.int64), decimals)  # checks decimals
-        per_call = isinstance(at, np.ndarray) and np.ndim(at) == 1
-        if per_call and len(at) != n:
+        times = at if isinstance(at, np.ndarray) and np.ndim(at) == 1 else None  # per call
+        per_call = times is not None
+        if times is not None and len(times) != n:
             raise ValueError("numbers and times differ in length")
         scalar_ranks = None if per_call else self._time_ranks(at, 1)
         bad = numbers.fixed_index[numbers.fixed_problems.is_not_null().to_numpy()]
@@ -576,8 +605,8 @@ class LpmEngine:
 
         def rate_block(start: int) -> None:
             stop = min(start + block, n)
-            if per_call:
-                ranks = self._time_ranks(at[start:stop], stop - start)
+            if times is not None:
+                ranks = self._time_ranks(times[start:stop], stop - start)
             elif scalar_ranks is not None:
                 ranks = np.broadcast_to(scalar_ranks, (stop - start,))
             else:
@@ -592,7 +621,9 @@ class LpmEngine:
         index[bad] = unmatched
         return self._frame(index, billed, cost, decimals)
 
-    def _frame(self, index: np.ndarray, billed: np.ndarray, cost: np.ndarray, decimals: int):
+    def _frame(
+        self, index: np.ndarray, billed: np.ndarray, cost: np.ndarray, decimals: int
+    ) -> pl.DataFrame:
         """The rate columns. One gather per text column over all numbers: polars' per-call
         overhead makes block-wise gathers several times slower."""
         matched = index != len(self.deck)
@@ -613,7 +644,7 @@ class _Descending:
 
     __slots__ = ("value",)
 
-    def __init__(self, value) -> None:
+    def __init__(self, value: str) -> None:
         self.value = value
 
     def __lt__(self, other: _Descending) -> bool:
@@ -625,4 +656,4 @@ class _Descending:
     def __eq__(self, other: object) -> bool:
         return isinstance(other, _Descending) and self.value == other.value
 
-    __hash__ = None
+    __hash__ = None  # type: ignore[assignment]  # unhashable, as __eq__ compares values
