@@ -5,7 +5,7 @@ VENV := .venv
 UV_VERSION := 0.13.8
 export UV_PROJECT_ENVIRONMENT := $(abspath $(VENV))
 
-.PHONY: demo test bench lint fmt dev render-report clean setup
+.PHONY: demo test bench lint typecheck fmt dev render-report clean setup
 
 $(VENV)/.synced: pyproject.toml uv.lock
 	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
@@ -24,9 +24,13 @@ test: setup
 bench: setup
 	$(VENV)/bin/python -m benchmarks
 
-lint: setup
+lint: typecheck
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+
+# mypy reads its settings (pydantic plugin, strict layers) from pyproject.toml
+typecheck: setup
+	$(VENV)/bin/mypy pipeline
 
 fmt: setup
 	$(VENV)/bin/ruff format .

@@ -13,6 +13,7 @@ import logging
 import os
 import sys
 from collections.abc import Sequence
+from typing import Any, NoReturn
 
 from pipeline.errors import RatedeckError
 
@@ -29,17 +30,17 @@ COMMANDS = {
 
 
 class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # one line, exit 2
+    def error(self, message: str) -> NoReturn:  # one line, exit 2
         self.exit(2, f"ratedeck: error: {message}\n")
 
 
 def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     """The parser; only the command named in ``argv`` is imported (keeps start-up fast)."""
     chosen = next((a for a in (argv or []) if a in COMMANDS), None)
-    common = _common_options(argparse.ArgumentParser(add_help=False), defaults=True)
+    common = _common_options(_Parser(add_help=False), defaults=True)
     # on the subcommands the same options must not reset what was given before the command
     # (`ratedeck --config F run`): their defaults are suppressed
-    common_sub = _common_options(argparse.ArgumentParser(add_help=False), defaults=False)
+    common_sub = _common_options(_Parser(add_help=False), defaults=False)
     parser = _Parser(
         prog="ratedeck",
         description="Rate-deck ETL and analytics for CommPeak customers: voice and SMS rate "
@@ -57,8 +58,8 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     return parser
 
 
-def _common_options(parser: argparse.ArgumentParser, *, defaults: bool) -> argparse.ArgumentParser:
-    suppress = {} if defaults else {"default": argparse.SUPPRESS}
+def _common_options(parser: _Parser, *, defaults: bool) -> _Parser:
+    suppress: dict[str, Any] = {} if defaults else {"default": argparse.SUPPRESS}
     parser.add_argument(
         "--config",
         metavar="FILE",

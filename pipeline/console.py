@@ -9,7 +9,10 @@ from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from rich.progress import Progress, TaskID  # at run time, only once a bar is shown
 
 
 def _json_default(value: Any) -> Any:
@@ -103,24 +106,23 @@ def progress(description: str, total: int | None = None):
 class _Progress:
     def __init__(self, description: str, total: int | None) -> None:
         self.description, self.total = description, total
-        self._progress = None
-        self._task = None
+        self._live: tuple[Progress, TaskID] | None = None  # the bar and its task, on a terminal
 
     def __enter__(self) -> _Progress:
         if is_terminal():
             from rich.console import Console
             from rich.progress import Progress
 
-            self._progress = Progress(console=Console(stderr=True), transient=True)
-            self._progress.__enter__()
-            self._task = self._progress.add_task(self.description, total=self.total)
+            progress = Progress(console=Console(stderr=True), transient=True)
+            progress.__enter__()
+            self._live = (progress, progress.add_task(self.description, total=self.total))
         return self
 
     def advance(self, amount: float = 1, description: str | None = None) -> None:
-        if self._progress is not None:
-            kwargs = {"description": description} if description else {}
-            self._progress.update(self._task, advance=amount, **kwargs)
+        if self._live is not None:
+            progress, task = self._live
+            progress.update(task, advance=amount, description=description or None)
 
-    def __exit__(self, *exc: object) -> None:
-        if self._progress is not None:
-            self._progress.__exit__(*exc)
+    def __exit__(self, *exc: Any) -> None:
+        if self._live is not None:
+            self._live[0].__exit__(*exc)

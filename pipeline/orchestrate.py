@@ -16,12 +16,17 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import dagster as dg
 
 from pipeline.defs import build_definitions
 from pipeline.errors import ConfigError, RunFailed
 from pipeline.settings import Settings
+
+if TYPE_CHECKING:
+    # the type of a step failure's error (and its causes); dagster does not re-export it
+    from dagster_shared.error import SerializableErrorInfo
 
 AREAS = ("voice", "sms", "balance")
 # Dagster's console logger prints every event at DEBUG, and a failed step as a multi-line
@@ -206,7 +211,7 @@ def run_pipeline(
     areas = areas or list(AREAS)
     require_credentials(settings, areas)
     defs = build_definitions(settings)
-    assets = list(defs.assets or []) + list(defs.asset_checks or [])
+    assets = _materializable(defs)
     summary = RunSummary()
     with _session(settings) as session:
         if instance is not None:
@@ -239,6 +244,18 @@ def run_pipeline(
         except _StorageBroken:
             pass  # later steps would fail the same way; the steps done so far stand
     return summary
+
+
+def _materializable(
+    defs: dg.Definitions,
+) -> list[dg.AssetsDefinition | dg.AssetSpec | dg.SourceAsset]:
+    """The assets and checks of ``defs`` in the form ``materialize`` takes (ratedeck defines no
+    cacheable assets, the one other kind a Definitions may hold)."""
+    return [
+        asset
+        for asset in [*(defs.assets or []), *(defs.asset_checks or [])]
+        if isinstance(asset, dg.AssetsDefinition | dg.AssetSpec | dg.SourceAsset)
+    ]
 
 
 class _StorageBroken(Exception):
@@ -356,25 +373,29 @@ def _publish_failure(result: dg.ExecuteInProcessResult) -> str | None:
     """When every failed step failed only in publishing (Warehouse.writer commits, then
     publishes: its "cannot publish" error comes after the commit), the reason, as one line."""
     reasons = []
-    for event in result.all_events:
-        if event.is_step_failure:
-            reason = _publish_reason(event.step_failure_data.error)
-            if reason is None:
-                return None
-            reasons.append(reason)
+    for event in result.get_step_failure_events():
+        reason = _publish_reason(event.step_failure_data.error)
+        if reason is None:
+            return None
+        reasons.append(reason)
     return reasons[0] if reasons else None
 
 
-def _publish_reason(error) -> str | None:
-    seen = error
+def _publish_reason(error: SerializableErrorInfo | None) -> str | None:
+    if error is None:
+        return None
+    seen: SerializableErrorInfo | None = error
     while seen is not None:
         if seen.cls_name == "WarehouseError" and PUBLISH_FAILURE in seen.message:
-            root = error
-            while root.cause is not None:
-                root = root.cause
-            return _os_reason(_one_line(seen.message), _one_line(root.message))
+            return _os_reason(_one_line(seen.message), _one_line(_root_cause(error).message))
         seen = seen.cause or seen.context
     return None
+
+
+def _root_cause(error: SerializableErrorInfo) -> SerializableErrorInfo:
+    while error.cause is not None:
+        error = error.cause
+    return error
 
 
 def _os_reason(publish_message: str, root_message: str) -> str:
@@ -390,13 +411,9 @@ def _os_reason(publish_message: str, root_message: str) -> str:
 
 def _failed_check(result: dg.ExecuteInProcessResult) -> str | None:
     """A failed blocking check stops the load; the run must count as failed too."""
-    for event in result.all_events:
-        if event.event_type_value == "ASSET_CHECK_EVALUATION":
-            evaluation = event.event_specific_data
-            if not evaluation.passed:
-                return (
-                    f"check {evaluation.check_name} failed: {evaluation.description or ''}".strip()
-                )
+    for evaluation in result.get_asset_check_evaluations():
+        if not evaluation.passed:
+            return f"check {evaluation.check_name} failed: {evaluation.description or ''}".strip()
     return None
 
 
@@ -405,13 +422,11 @@ def _failure_message(result: dg.ExecuteInProcessResult) -> str:
     failed_check = _failed_check(result)
     if failed_check:
         return failed_check
-    for event in result.all_events:
-        if event.is_step_failure:
-            error = event.step_failure_data.error
-            while error.cause is not None:
-                error = error.cause
-            return _one_line(error.message)
-    return _failed_check(result) or "run failed"
+    for event in result.get_step_failure_events():
+        error = event.step_failure_data.error
+        if error is not None:
+            return _one_line(_root_cause(error).message)
+    return "run failed"
 
 
 def _one_line(message: str) -> str:

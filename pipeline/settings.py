@@ -314,7 +314,9 @@ class Secrets(BaseModel):
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Secrets:
-        return cls(**{field: env.get(var) or None for field, var in SECRET_ENV.items()})
+        return cls.model_validate(
+            {field: env.get(var) or None for field, var in SECRET_ENV.items()}
+        )
 
 
 class Settings(_Section):

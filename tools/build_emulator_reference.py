@@ -84,7 +84,7 @@ def expand_leading_digits(pattern: str, max_len: int = 5) -> list[str]:
     found: list[str] = []
     frontier = [""]
     for _ in range(max_len):
-        nxt = []
+        nxt: list[str] = []
         for stem in frontier:
             for d in "0123456789":
                 s = stem + d

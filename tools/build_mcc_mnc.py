@@ -170,7 +170,7 @@ def mark_preferred(rows: list[Record]) -> list[Record]:
     by_int: dict[tuple[int, int], list[Record]] = defaultdict(list)
     for r in rows:
         by_int[r.int_pair].append(r)
-    out = []
+    out: list[Record] = []
     for group in by_int.values():
         chosen = min(
             group, key=lambda r: (len(r.mnc) != usual[r.mcc], r.status != "Operational", r.mnc)

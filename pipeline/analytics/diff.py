@@ -25,6 +25,7 @@ import csv
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import polars as pl
@@ -34,12 +35,14 @@ from pipeline.errors import InputError
 from pipeline.warehouse.migrate import read_sql
 
 MINUTES_DTYPE = pl.Decimal(18, 6)
-TRAFFIC_SCHEMA: dict[str, pl.DataType] = {
-    "line": pl.Int64,  # line in the CSV file (the header is line 1)
-    "tech_prefix": pl.String,  # null: the traffic runs on every tech prefix
-    "key": pl.String,  # a normalised number or prefix, digits only
-    "minutes": MINUTES_DTYPE,
-}
+TRAFFIC_SCHEMA = pl.Schema(
+    {
+        "line": pl.Int64(),  # line in the CSV file (the header is line 1)
+        "tech_prefix": pl.String(),  # null: the traffic runs on every tech prefix
+        "key": pl.String(),  # a normalised number or prefix, digits only
+        "minutes": MINUTES_DTYPE,
+    }
+)
 
 
 def voice_changes(
@@ -143,14 +146,18 @@ def read_traffic_profile(path: str | Path) -> pl.DataFrame:
 
 
 def _traffic_row(
-    path: Path, line: int, raw: dict, key_columns: list[str], columns: dict[str, str]
+    path: Path,
+    line: int,
+    raw: dict[str | None, Any],
+    key_columns: list[str],
+    columns: dict[str, str],
 ) -> tuple[int, str | None, str, Decimal]:
     where = f"{path}: line {line}"
     if None in raw:
         raise InputError(f"{where}: more fields than the header")
     key_text = next((raw[c].strip() for c in key_columns if (raw[c] or "").strip()), "")
     key, problem = number_problem(key_text)
-    if problem:
+    if key is None:
         raise InputError(f"{where}: number/prefix {key_text!r}: {problem}")
     minutes_text = (raw[columns["minutes_per_month"]] or "").strip()
     try:
@@ -159,7 +166,9 @@ def _traffic_row(
         raise InputError(f"{where}: minutes_per_month {minutes_text!r}: not a number") from None
     if not minutes.is_finite() or minutes < 0:
         raise InputError(f"{where}: minutes_per_month {minutes_text!r}: must be >= 0")
-    if minutes.as_tuple().exponent < -6 or minutes >= Decimal(10) ** 12:
+    exponent = minutes.as_tuple().exponent
+    assert isinstance(exponent, int)  # never 'n', 'N' or 'F': minutes is finite
+    if exponent < -6 or minutes >= Decimal(10) ** 12:
         raise InputError(
             f"{where}: minutes_per_month {minutes_text!r}: at most 6 decimals and < 10^12"
         )

@@ -17,6 +17,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from functools import partial
+from typing import Any
 
 import duckdb
 import numpy as np
@@ -88,7 +90,8 @@ def load_versions(
     if prefixes is not None:
         query += " WHERE list_contains(?, prefix)"
         params.append(list(prefixes))
-    return con.sql(query, params=params).pl()
+    versions: pl.DataFrame = con.sql(query, params=params).pl()
+    return versions
 
 
 def history_starts(
@@ -127,7 +130,7 @@ class LookupResult:
     # unmatched because ``at`` is before the tech prefix's history (None: no prefix fits)
     no_match_reason: str | None = None
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
 
@@ -156,16 +159,17 @@ def lookup_number(
         numbers = parse_numbers(pl.Series("number", [digits]))
         rows = engine.match(numbers, at)
         rated = engine.rate_rows(rows, np.array([duration_s]), cost_decimals).row(0, named=True)
-        base = {"tech_prefix": tech_prefix, "number": digits, "duration_s": duration_s, "at": at}
+        result = partial(
+            LookupResult, tech_prefix=tech_prefix, number=digits, duration_s=duration_s, at=at
+        )
         if rows[0] == NO_MATCH:
             start = starts.get(tech_prefix)
             reason = before_history_hint(tech_prefix, start) if start and at < start else None
-            results.append(LookupResult(**base, matched=False, no_match_reason=reason))
+            results.append(result(matched=False, no_match_reason=reason))
             continue
         version = deck.row(int(rows[0]), named=True)
         results.append(
-            LookupResult(
-                **base,
+            result(
                 matched=True,
                 matched_prefix=rated["matched_prefix"],
                 destination=rated["destination"],
@@ -223,7 +227,7 @@ class CostSummary:
     # history: no price: history for tech prefix current starts 2026-12-02 10:00 UTC"
     notes: list[str] = field(default_factory=list)
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
 
@@ -275,7 +279,7 @@ def cost_calls(
     good_numbers = numbers.select(good) if bad.any() else numbers
     durations = durations[good]
     at = np.where(times.mask[good], now_us, times.values[good]) if times is not None else now_us
-    span = (int(np.min(at)), int(np.max(at))) if np.ndim(at) and len(at) else (now_us, now_us)
+    span = (int(np.min(at)), int(np.max(at))) if np.size(at) else (now_us, now_us)
 
     rated: list[pl.DataFrame] = []
     for tech_prefix in tech_prefixes:
@@ -295,7 +299,10 @@ def cost_calls(
 
 
 def _with_history_starts(
-    summary: CostSummary, starts: dict[str, datetime], rated: list[pl.DataFrame], at
+    summary: CostSummary,
+    starts: dict[str, datetime],
+    rated: list[pl.DataFrame],
+    at: np.ndarray | int,
 ) -> CostSummary:
     """Count, per tech prefix, the unmatched calls made before its history starts."""
     totals, notes = [], []
@@ -305,7 +312,7 @@ def _with_history_starts(
         if start is not None and total.unmatched:
             unmatched = frame["cost"].is_null().to_numpy()
             early = int(np.sum(unmatched & (np.asarray(at) < epoch_us(start))))
-        if early:
+        if early and start is not None:
             hint = before_history_hint(total.tech_prefix, start)
             notes.append(f"{early:,} call(s) before history: {hint}")
         totals.append(replace(total, before_history=early, history_starts=start))
@@ -339,21 +346,23 @@ def _interleave(calls: pl.DataFrame, rated: list[pl.DataFrame]) -> pl.DataFrame:
     return stacked[order]
 
 
-def _summarise(tech_prefixes, rated, calls: int, bad: int, decimals: int) -> CostSummary:
+def _summarise(
+    tech_prefixes: Sequence[str], rated: list[pl.DataFrame], calls: int, bad: int, decimals: int
+) -> CostSummary:
     scale = Decimal(1).scaleb(-decimals)
     totals = []
     missing = np.iinfo(np.int64).max
     costs = np.full((len(rated), calls), missing, dtype=np.int64)
     for i, (tech_prefix, frame) in enumerate(zip(tech_prefixes, rated, strict=True)):
         units = frame["cost"].to_physical().cast(pl.Int64)
-        matched = units.is_not_null()
+        priced = units.is_not_null()
         costs[i] = units.fill_null(missing).to_numpy()
         totals.append(
             TechPrefixTotal(
                 tech_prefix=tech_prefix,
                 calls=calls,
-                matched=int(matched.sum()),
-                unmatched=calls - int(matched.sum()),
+                matched=int(priced.sum()),
+                unmatched=calls - int(priced.sum()),
                 billed_seconds=int(frame["billed_seconds"].sum() or 0),
                 cost=(Decimal(int(units.sum() or 0)) * scale).quantize(scale),
             )

@@ -20,11 +20,14 @@ import re
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import TypeVar
 
 import numpy as np
 import polars as pl
 
 from pipeline.errors import InputError
+
+T = TypeVar("T")
 
 KEY_DIGITS = 19  # 10**19 - 1 < 2**64: a 19-digit key fits an unsigned 64-bit integer
 POW10_U64 = np.array([10**i for i in range(KEY_DIGITS + 1)], dtype=np.uint64)
@@ -66,7 +69,7 @@ def number_problem(raw: str | None) -> tuple[str | None, str | None]:
 def normalise_number(raw: str, *, where: str | None = None) -> str:
     """Digits of one phone number, or ``BadNumberError`` naming it (and ``where``, e.g. a row)."""
     digits, reason = number_problem(raw)
-    if reason is not None:
+    if digits is None:
         prefix = f"{where}: " if where else ""
         raise BadNumberError(f"{prefix}bad number {raw!r}: {reason}")
     return digits
@@ -128,7 +131,7 @@ def _scatter(base: pl.Series, index: np.ndarray, values: pl.Series) -> pl.Series
     return base.scatter(index, values)
 
 
-def run_blocks(work: Callable[[int], object], n: int, block: int, threads: int | None) -> list:
+def run_blocks(work: Callable[[int], T], n: int, block: int, threads: int | None) -> list[T]:
     """``work(start)`` for every block start in ``range(0, n, block)``, on a few threads
     (numpy and polars release the GIL); results in block order."""
     starts = range(0, n, block)
@@ -150,7 +153,7 @@ def parse_numbers(
     keys = np.empty(n, np.uint64)
     lengths = np.empty(n, np.int64)
 
-    def parse_block(start: int):
+    def parse_block(start: int) -> tuple[np.ndarray, pl.Series, pl.Series] | None:
         block = text.slice(start, _BLOCK)
         stop = start + len(block)
         keys[start:stop], lengths[start:stop], odd, uncast = _plain_digit_keys(block)
@@ -182,7 +185,9 @@ def parse_numbers(
     return ParsedNumbers(raw, keys, lengths, index, digits, problems)
 
 
-def _plain_digit_keys(block: pl.Series):
+def _plain_digit_keys(
+    block: pl.Series,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Keys assuming every string is plain digits, the positions to look at again, and
     which of those did not cast at all.
 

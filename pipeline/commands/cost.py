@@ -73,12 +73,11 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
                 cost_decimals=settings.report.cost_decimals,
                 on_step=lambda text: bar.advance(1, description=text),
             )
-    rejects = rejects_path(out)
-    if result.bad_rows.height:
+    rejects = rejects_path(out) if result.bad_rows.height else None
+    if rejects is not None:
         result.bad_rows.write_csv(rejects)
     else:
-        rejects.unlink(missing_ok=True)  # a stale file from an earlier run would mislead
-        rejects = None
+        rejects_path(out).unlink(missing_ok=True)  # a stale file from an earlier run would mislead
     _report_bad_rows(result.bad_rows, rejects)
     if result.summary.calls == 0 and result.bad_rows.height:
         raise InputError(f"{args.file}: no call could be costed (all rows are bad)")

@@ -241,15 +241,15 @@ def notice_outlook(market: Market, day1: date, day2: date, *, notice_days: int) 
         }
         in_force = {r.prefix: r.price for r in market.day(day2).current_rates(tech_prefix)}
         for row in market.day(day2).voice_deck(tech_prefix):
-            future = row.effective_date is not None and row.effective_date > day2
-            if not future or (row.prefix, row.effective_date, row.price) in seen:
+            effective = row.effective_date  # announced: a date after day 2
+            if effective is None or effective <= day2 or (row.prefix, effective, row.price) in seen:
                 continue
             announced += 1
             old_price = in_force.get(row.prefix)
             if (
                 old_price is not None
                 and row.price > old_price
-                and (row.effective_date - day2).days < notice_days
+                and (effective - day2).days < notice_days
             ):
                 short_notice += 1
     return announced, short_notice

@@ -128,8 +128,10 @@ def _read_sql_file(file: str) -> str:
         return sys.stdin.read()
     try:
         return Path(file).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
+    except OSError as exc:
         raise InputError(f"-f {file}: cannot read: {exc.strerror or exc}") from None
+    except UnicodeDecodeError as exc:
+        raise InputError(f"-f {file}: cannot read: not UTF-8 text (byte {exc.start})") from None
 
 
 def _parse(text: str, source: str) -> list[duckdb.Statement]:

@@ -46,7 +46,7 @@ def markdown_preview(frame: pl.DataFrame, limit: int = 10) -> dg.MetadataValue:
     return dg.MetadataValue.md("\n".join(lines))
 
 
-def landed_metadata(landed: LandedFile) -> dict[str, object]:
+def landed_metadata(landed: LandedFile) -> dict[str, str | int]:
     """Where a fetched answer was kept in the landing zone, for the Dagster UI."""
     return {
         "path": landed.relative_path,
@@ -56,7 +56,7 @@ def landed_metadata(landed: LandedFile) -> dict[str, object]:
     }
 
 
-def changes_metadata(changes: tuple[tuple[str, int], ...]) -> dict[str, object]:
+def changes_metadata(changes: tuple[tuple[str, int], ...]) -> dict[str, str | int]:
     """``changes`` (a number the CLI adds up) and ``change_types`` (text for the UI)."""
     detail = ", ".join(f"{count} {change_type}" for change_type, count in changes)
     return {"changes": sum(count for _, count in changes), "change_types": detail or "none"}

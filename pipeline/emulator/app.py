@@ -25,7 +25,7 @@ from pipeline.emulator.protocol import (
     token_from_authorization,
 )
 from pipeline.emulator.speech import TASK_TYPES, SpeechTasks, result_document
-from pipeline.emulator.xls import MEDIA_TYPES, malformed_xls, render_deck
+from pipeline.emulator.xls import MEDIA_TYPES, DeckFormat, malformed_xls, render_deck
 
 JSON_UTF8 = "application/json; charset=utf-8"  # /customer and /rates/{tp} (collection)
 JSON_PLAIN = "application/json"  # /rates/sms and /speech (collection)
@@ -241,7 +241,7 @@ class EmulatorApp:
         tp = params["tp"]
         if not self._tech_prefix(tp):
             return _error(404, "Not Found")
-        fmt = "xls" if media_type == MEDIA_TYPES["xls"] else "csv"
+        fmt: DeckFormat = "xls" if media_type == MEDIA_TYPES["xls"] else "csv"
         filename = f"rates_{tp}_{self._day.date.isoformat()}.{fmt}"
         if fault is not None and fault.name == "bad-xls":
             body, media_type = malformed_xls(), MEDIA_TYPES["xls"]
@@ -251,7 +251,7 @@ class EmulatorApp:
         disposition = f"attachment; filename=\"{filename}\"; filename*=UTF-8''{filename}"
         return Response(200, media_type, body, [("Content-Disposition", disposition)])
 
-    def _rendered_deck(self, tp: str, fmt: str, degradation: str | None) -> bytes:
+    def _rendered_deck(self, tp: str, fmt: DeckFormat, degradation: str | None) -> bytes:
         day = self._day
         mode = degradation if degradation in ("empty", "collapse") else None
         key = (day.date, tp, fmt, mode)

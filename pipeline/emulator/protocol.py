@@ -128,7 +128,8 @@ def parse_multipart(content_type: str | None, body: bytes) -> Form:
         name = part.get_param("name", header="content-disposition")
         if not name:
             continue
-        data = part.get_payload(decode=True) or b""
+        payload = part.get_payload(decode=True)  # None for a part that is itself multipart
+        data = payload if isinstance(payload, bytes) else b""
         filename = part.get_filename()
         if filename is not None:
             form.files[str(name)] = (filename, data)

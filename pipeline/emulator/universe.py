@@ -89,8 +89,8 @@ def _country(seed: int, name: str) -> _Country:
     if name in SPECIAL_FIXED_BANDS:
         low, high = SPECIAL_FIXED_BANDS[name]
     else:
-        bands, weights = zip(*FIXED_BANDS, strict=True)
-        low, high = rng.choices(bands, weights)[0]
+        bands = [band for band, _ in FIXED_BANDS]
+        low, high = rng.choices(bands, [weight for _, weight in FIXED_BANDS])[0]
     increments = rng.choices(INCREMENTS, INCREMENT_WEIGHTS)[0]
     return _Country(rng.randint(low, high), rng.randint(1200, 5000), increments)
 

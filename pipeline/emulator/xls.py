@@ -125,7 +125,8 @@ def _xlsx(rows: Sequence[DeckRow], effective_dates: bool) -> bytes:
         for r in chunk:
             values: list[object] = [r.destination, r.prefix, r.price, r.billing_increments]
             if effective_dates:
-                cell = WriteOnlyCell(sheet, value=r.effective_date)
+                # types-openpyxl narrows value to str|float|datetime; openpyxl stores a date as is
+                cell = WriteOnlyCell(sheet, value=r.effective_date)  # type: ignore[arg-type]
                 cell.number_format = "yyyy-mm-dd"
                 values.append(cell)
             sheet.append(values)

@@ -13,30 +13,36 @@ import polars as pl
 PRICE_DTYPE = pl.Decimal(18, 8)
 UTC_TS = pl.Datetime("us", "UTC")
 
-VOICE_RATE_SCHEMA: dict[str, pl.DataType] = {
-    "row_number": pl.Int64,  # 1-based data row in the source (line in CSV, row in sheet)
-    "prefix": pl.String,  # digits only, leading zeros kept
-    "destination": pl.String,
-    "price": PRICE_DTYPE,  # per minute
-    "initial_seconds": pl.Int32,  # billing increments a/b: first a seconds minimum...
-    "increment_seconds": pl.Int32,  # ...then b-second steps
-    "effective_at": UTC_TS,  # carrier's effective date; null when the deck has none
-    "currency": pl.String,  # null when the deck does not say
-}
+VOICE_RATE_SCHEMA = pl.Schema(
+    {
+        "row_number": pl.Int64(),  # 1-based data row in the source (line in CSV, row in sheet)
+        "prefix": pl.String(),  # digits only, leading zeros kept
+        "destination": pl.String(),
+        "price": PRICE_DTYPE,  # per minute
+        "initial_seconds": pl.Int32(),  # billing increments a/b: first a seconds minimum...
+        "increment_seconds": pl.Int32(),  # ...then b-second steps
+        "effective_at": UTC_TS,  # carrier's effective date; null when the deck has none
+        "currency": pl.String(),  # null when the deck does not say
+    }
+)
 
-SMS_RATE_SCHEMA: dict[str, pl.DataType] = {
-    "row_number": pl.Int64,
-    "mcc": pl.Int32,  # integers, as the API gives them
-    "mnc": pl.Int32,
-    "rate": PRICE_DTYPE,
-}
+SMS_RATE_SCHEMA = pl.Schema(
+    {
+        "row_number": pl.Int64(),
+        "mcc": pl.Int32(),  # integers, as the API gives them
+        "mnc": pl.Int32(),
+        "rate": PRICE_DTYPE,
+    }
+)
 
-REJECT_SCHEMA: dict[str, pl.DataType] = {
-    "row_number": pl.Int64,
-    "sheet": pl.String,  # sheet name for XLS/XLSX, null for CSV/JSON
-    "raw": pl.String,  # the row's raw values as a JSON object {column: text}
-    "reason": pl.String,  # one line: which field and why
-}
+REJECT_SCHEMA = pl.Schema(
+    {
+        "row_number": pl.Int64(),
+        "sheet": pl.String(),  # sheet name for XLS/XLSX, null for CSV/JSON
+        "raw": pl.String(),  # the row's raw values as a JSON object {column: text}
+        "reason": pl.String(),  # one line: which field and why
+    }
+)
 
 
 def empty_rejects() -> pl.DataFrame:

@@ -81,7 +81,7 @@ def _parse_item(item: object) -> dict[str, Any]:
 
 
 def _resolve_duplicates(
-    rows: list[dict[str, Any]], doc: list
+    rows: list[dict[str, Any]], doc: list[Any]
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]], int]:
     """Same (mcc, mnc) twice: identical rates keep the first row; differing rates reject all."""
     by_pair: dict[tuple[int, int], list[dict[str, Any]]] = {}
@@ -153,7 +153,7 @@ def decode_json(data: bytes, *, source: str) -> Any:
         raise UnrecognisedFormatError(f"{source}: not valid JSON (nested too deeply)") from None
 
 
-def exact_amount(record: dict, field: str) -> Decimal:
+def exact_amount(record: dict[str, Any], field: str) -> Decimal:
     """A money value: a JSON number with at most 8 decimal places, refused rather than rounded."""
     if field not in record:
         raise BadValue(f"{field}: missing")
@@ -173,7 +173,7 @@ def exact_amount(record: dict, field: str) -> Decimal:
     return amount.quantize(PRICE_PLACES)
 
 
-def whole_number(record: dict, field: str, *, maximum: int) -> int:
+def whole_number(record: dict[str, Any], field: str, *, maximum: int) -> int:
     """A code such as MCC or MNC: a JSON integer in 0..maximum."""
     if field not in record:
         raise BadValue(f"{field}: missing")

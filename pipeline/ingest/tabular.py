@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from decimal import Decimal
-from typing import Any
+from typing import Any, Literal
 
 import polars as pl
 
@@ -398,9 +398,9 @@ def _find_csv_header(lines: list[str]) -> tuple[str, int, ColumnMapping] | None:
             return delimiter, records[index][0], mapping
     for delimiter, records in parsed.items():
         nonblank = [(line, cells) for line, cells in records if any(c.strip() for c in cells)]
-        mapping = positional_mapping([cells for _, cells in nonblank])
-        if mapping is not None:
-            return delimiter, nonblank[0][0], mapping
+        positional = positional_mapping([cells for _, cells in nonblank])
+        if positional is not None:
+            return delimiter, nonblank[0][0], positional
     return None
 
 
@@ -491,7 +491,9 @@ def _xls_sheets(
     return sheets, epoch
 
 
-def _xls_row(types: Sequence[int], values: Sequence[Any], datemode: int) -> list[str | None]:
+def _xls_row(
+    types: Sequence[int], values: Sequence[Any], datemode: Literal[0, 1]
+) -> list[str | None]:
     import xlrd
 
     row: list[str | None] = []
@@ -581,7 +583,9 @@ def _continues(grid: Grid, mapping: ColumnMapping) -> bool:
     return bool(cell and re.fullmatch(r"\+?[0-9 ]+", cell.strip()))
 
 
-def _table_from_grid(rows: Grid, first_row_number: int, mapping: ColumnMapping, sheet: str):
+def _table_from_grid(
+    rows: Grid, first_row_number: int, mapping: ColumnMapping, sheet: str
+) -> RawTable:
     width = len(mapping.names)
     columns: list[list[str | None]] = [[] for _ in range(width)]
     for row in rows:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from decimal import Decimal
 from email import message_from_bytes, policy
@@ -101,17 +101,19 @@ def check_low_balance(
         return AlertOutcome("no_data", threshold)
     current = state.crossing_snapshot_id if state.low else None
     resend_earlier_alerts(con, settings, send, current=current)
-    base = {"threshold": threshold, "email": state.email, "balance": state.balance}
+    latest = AlertOutcome("above_threshold", threshold, email=state.email, balance=state.balance)
     if not state.low:
-        return AlertOutcome("above_threshold", **base)
-    base |= {"crossing_snapshot_id": state.crossing_snapshot_id, "crossed_at": state.crossed_at}
+        return latest
+    base = replace(
+        latest, crossing_snapshot_id=state.crossing_snapshot_id, crossed_at=state.crossed_at
+    )
     logged = con.execute(
         "SELECT sent_at, attempts, delivery FROM balance_alert_log "
         "WHERE email = ? AND crossing_snapshot_id = ?",
         [state.email, state.crossing_snapshot_id],
     ).fetchall()
     if logged and logged[0][0] is not None:
-        return AlertOutcome("already_sent", attempts=logged[0][1], delivery=logged[0][2], **base)
+        return replace(base, status="already_sent", attempts=logged[0][1], delivery=logged[0][2])
     moment = now or datetime.now(UTC)
     attempts = (logged[0][1] if logged else 0) + 1
     if not logged:
@@ -120,9 +122,9 @@ def check_low_balance(
     attempts = max(attempts, item.attempts)  # a crashed attempt never got to count itself
     outcome = _attempt(con, settings, send, item, state.crossing_snapshot_id, attempts, now)
     if isinstance(outcome, Exception):
-        error = pending.one_line(redact(str(outcome), configured_secrets(settings)))
-        return AlertOutcome("failed", attempts=attempts, error=error, **base)
-    return AlertOutcome("sent", attempts=attempts, delivery=outcome, **base)
+        error = _error_line(outcome, settings)
+        return replace(base, status="failed", attempts=attempts, error=error)
+    return replace(base, status="sent", attempts=attempts, delivery=outcome)
 
 
 def resend_earlier_alerts(
@@ -173,11 +175,7 @@ def _attempt(
             con.execute(
                 "UPDATE balance_alert_log SET attempts = ?, last_error = ? "
                 "WHERE crossing_snapshot_id = ?",
-                [
-                    attempts,
-                    pending.one_line(redact(str(exc), configured_secrets(settings))),
-                    crossing,
-                ],
+                [attempts, _error_line(exc, settings), crossing],
             )
         return exc
     delivery = _describe_delivery(result)
@@ -189,6 +187,11 @@ def _attempt(
         )
         pending.forget(con, item)
     return delivery
+
+
+def _error_line(exc: Exception, settings: Settings) -> str:
+    """The failure as one line, secrets redacted (an empty message gives the class name)."""
+    return pending.one_line(exc, text=redact(str(exc), configured_secrets(settings)))
 
 
 def _crossing_of(name: str) -> int | None:
@@ -248,6 +251,10 @@ def money(amount: Decimal) -> str:
     return f"{whole}.{frac.ljust(2, '0')}"
 
 
+def _money_or_dash(amount: Decimal | None) -> str:
+    return "-" if amount is None else money(amount)
+
+
 def _body(state: LowBalanceState, currency: str, threshold: Decimal, run: Runway | None) -> str:
     lines = [
         f"The CommPeak account {state.email} is below the low-balance threshold.",
@@ -257,10 +264,10 @@ def _body(state: LowBalanceState, currency: str, threshold: Decimal, run: Runway
         f"SMS balance:       {money(state.sms_balance)} {currency}",
         f"Temporary credit:  {money(state.temporary_credit)} {currency}",
         f"Fell below at:     {_utc(state.crossed_at)} "
-        f"(balance then {money(state.crossing_balance)} {currency})",
+        f"(balance then {_money_or_dash(state.crossing_balance)} {currency})",
         f"Latest snapshot:   {_utc(state.fetched_at)}",
     ]
-    if run is not None and run.avg_daily_spend is not None:
+    if run is not None and run.avg_daily_spend is not None and run.window_days is not None:
         lines.append(
             f"Average spend:     {money(run.avg_daily_spend)} {currency}/day "
             f"over the last {run.window_days.normalize():f} day(s)"

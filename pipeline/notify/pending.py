@@ -125,9 +125,10 @@ def forget(con: duckdb.DuckDBPyConnection, item: Pending) -> None:
     con.execute("DELETE FROM pending_delivery WHERE name = ?", [item.name])
 
 
-def one_line(exc: BaseException) -> str:
-    text = " ".join(str(exc).split())
-    return text or type(exc).__name__
+def one_line(exc: BaseException, text: str | None = None) -> str:
+    """``exc`` on one line, or ``text`` (a redacted rendering of it); its class name if empty."""
+    flat = " ".join((str(exc) if text is None else text).split())
+    return flat or type(exc).__name__
 
 
 @contextmanager

@@ -87,11 +87,12 @@ def send_raw(
 
 
 def _send(raw, mail_from, rcpt_to, smtp, user, password, ssl_context) -> str:
-    if not smtp.host:
+    host = smtp.host
+    if not host:
         raise NotifyConfigError("smtp: no host configured")
     target = smtp_target(smtp)
     encrypted = smtp.ssl or smtp.starttls
-    if (user or password) and not encrypted and not is_loopback_host(smtp.host):
+    if (user or password) and not encrypted and not is_loopback_host(host):
         raise NotifyConfigError(
             f"{target}: refusing to send SMTP credentials without TLS: "
             "set smtp.starttls = true or smtp.ssl = true"
@@ -99,7 +100,7 @@ def _send(raw, mail_from, rcpt_to, smtp, user, password, ssl_context) -> str:
     context = ssl_context or ssl.create_default_context()
     in_data = False  # from DATA on, a broken dialogue may still have delivered the message
     try:
-        with _connect(smtp, context) as client:
+        with _connect(smtp, host, context) as client:
             if smtp.starttls:
                 client.starttls(context=context)
                 client.ehlo()
@@ -164,10 +165,10 @@ def _reset(client: smtplib.SMTP) -> None:
         pass
 
 
-def _connect(smtp: SmtpSettings, context: ssl.SSLContext) -> smtplib.SMTP:
+def _connect(smtp: SmtpSettings, host: str, context: ssl.SSLContext) -> smtplib.SMTP:
     if smtp.ssl:
-        return smtplib.SMTP_SSL(smtp.host, smtp.port, timeout=smtp.timeout_s, context=context)
-    return smtplib.SMTP(smtp.host, smtp.port, timeout=smtp.timeout_s)
+        return smtplib.SMTP_SSL(host, smtp.port, timeout=smtp.timeout_s, context=context)
+    return smtplib.SMTP(host, smtp.port, timeout=smtp.timeout_s)
 
 
 def _login(

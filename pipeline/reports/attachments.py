@@ -114,7 +114,8 @@ def _cell(sheet, value: object, column: Column):
     from openpyxl.cell import WriteOnlyCell
 
     value, number_format = _xlsx_value(value, column)
-    cell = WriteOnlyCell(sheet, value=value)
+    # types-openpyxl narrows value to str|float|datetime; openpyxl stores a Decimal exactly
+    cell = WriteOnlyCell(sheet, value=value)  # type: ignore[arg-type]
     if isinstance(value, str):
         cell.data_type = "s"  # never a formula, whatever the text
     elif number_format:

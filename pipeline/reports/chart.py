@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import bisect
 import io
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
 
 from pipeline.reports import formatting as fmt
@@ -43,19 +43,19 @@ def change_chart(rows: Sequence[ChangeRow], *, currency: str, top_n: int = 10) -
 def _impact_chart(
     rows: Sequence[ChangeRow], *, currency: str, top_n: int, scope: str = ""
 ) -> bytes:
-    top = sorted(rows, key=lambda r: abs(r.monthly_impact), reverse=True)[:top_n]
+    top = sorted(rows, key=lambda r: abs(_impact(r)), reverse=True)[:top_n]
     top.reverse()  # barh draws bottom-up: largest at the top
     labels = [_text(f"{r.group} · {r.key} {r.name}"[:42]) for r in top]
-    values = [_plot(r.monthly_impact) for r in top]
+    values = [_plot(_impact(r)) for r in top]
     figure, axes = _figure(height=0.9 + 0.32 * len(top))
     bars = axes.barh(labels, values, color=[UP if v > 0 else DOWN for v in values], height=0.6)
     for bar, row in zip(bars, top, strict=True):
         axes.annotate(
-            fmt.money(row.monthly_impact, signed=True),
+            fmt.money(_impact(row), signed=True),
             (bar.get_width(), bar.get_y() + bar.get_height() / 2),
-            xytext=(4 if row.monthly_impact > 0 else -4, 0),
+            xytext=(4 if _impact(row) > 0 else -4, 0),
             textcoords="offset points",
-            ha="left" if row.monthly_impact > 0 else "right",
+            ha="left" if _impact(row) > 0 else "right",
             va="center",
             fontsize=8,
             color=TEXT,
@@ -75,7 +75,7 @@ EDGES = (-50, -20, -10, -5, -2, 0, 2, 5, 10, 20, 50)
 KIND_LABELS = {"voice": "voice (reference call)", "sms": "SMS (per message)"}
 
 
-def _distribution_chart(pcts_by_kind: dict[str, Sequence[Decimal]]) -> bytes:
+def _distribution_chart(pcts_by_kind: Mapping[str, Sequence[Decimal]]) -> bytes:
     """Bars of how many changes fell in each % bucket; a second kind stacks on top in a
     lighter shade."""
     size = len(EDGES) + 1
@@ -172,6 +172,11 @@ def _png(figure) -> bytes:
 def _text(label: str) -> str:
     """Literal text for matplotlib: an unescaped ``$`` pair would start mathtext."""
     return label.replace("$", r"\$")
+
+
+def _impact(row: ChangeRow) -> Decimal:
+    """A charted row's monthly impact (only rows that have one are charted)."""
+    return row.monthly_impact or Decimal(0)
 
 
 def _plot(value: Decimal) -> float:

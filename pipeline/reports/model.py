@@ -150,7 +150,7 @@ class Report:
         message.set_content(self.text)
         message.add_alternative(self.html, subtype="html")
         if self.chart_png:
-            html_part = message.get_payload()[1]
+            html_part = list(message.iter_parts())[1]  # [text, html]
             html_part.add_related(
                 self.chart_png,
                 maintype="image",

@@ -82,7 +82,9 @@ def section_view(section: ChangeSection, top_n: int) -> SectionView:
         total.add(row)
     ups = sorted((r for r in rows if r.category == "up"), key=lambda r: -r.rank_pct)
     downs = sorted((r for r in rows if r.category == "down"), key=lambda r: r.rank_pct)
-    impacts = sorted((r for r in rows if r.monthly_impact), key=lambda r: -abs(r.monthly_impact))
+    impacts = sorted(
+        (r for r in rows if r.monthly_impact), key=lambda r: -abs(r.monthly_impact or Decimal(0))
+    )
     announced = sorted(
         (r for r in rows if r.upcoming or r.change_type == "withdrawn"),
         key=lambda r: (r.effective_at, r.group, r.key),

@@ -34,9 +34,9 @@ MAX_HEIGHT = 24000
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m pipeline.reports.render_png")
-    source = parser.add_mutually_exclusive_group()
-    source.add_argument("--eml", type=Path, help="a report email (.eml)")
-    source.add_argument("--html", type=Path, help="a report.html written by `ratedeck report`")
+    inputs = parser.add_mutually_exclusive_group()
+    inputs.add_argument("--eml", type=Path, help="a report email (.eml)")
+    inputs.add_argument("--html", type=Path, help="a report.html written by `ratedeck report`")
     parser.add_argument("--out", type=Path, help="PNG to write (default: beside the input)")
     parser.add_argument(
         "--height",
@@ -138,7 +138,8 @@ def _prepare(eml_path: Path, work_dir: Path) -> Path:
         if not cid or part.get_content_maintype() != "image":
             continue
         name = f"inline-{index}.{part.get_content_subtype()}"
-        (work_dir / name).write_bytes(part.get_payload(decode=True))
+        payload = part.get_payload(decode=True)  # bytes: an image part is never multipart
+        (work_dir / name).write_bytes(payload if isinstance(payload, bytes) else b"")
         html = html.replace(f"cid:{cid}", name)
     page = work_dir / "report.html"
     page.write_text(html, encoding="utf-8")

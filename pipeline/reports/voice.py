@@ -92,7 +92,7 @@ def voice_section(
         "A removed prefix's numbers are billed by the longest shorter prefix left; "
         "a new prefix takes its numbers from the prefix that billed them before.",
     ]
-    if traffic is not None:
+    if traffic is not None and report.traffic_profile is not None:
         notes.append(
             f"Monthly impact: minutes per month from {report.traffic_profile.name} routed through "
             "each changed range (longest prefix match) times the price change per minute."

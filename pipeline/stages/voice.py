@@ -74,7 +74,7 @@ def fetch_voice_decks(
 
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="voice-fetch") as pool:
         futures = {tp: pool.submit(fetch, tp) for tp in tech_prefixes}
-    errors = [f.exception() for f in futures.values() if f.exception() is not None]
+    errors = [error for f in futures.values() if (error := f.exception()) is not None]
     if errors:
         raise errors[0]
     return {tp: future.result() for tp, future in futures.items()}

@@ -27,7 +27,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import IO, TYPE_CHECKING
 
 import duckdb
 
@@ -258,7 +258,7 @@ class Warehouse:
                     _held_locks.pop(key, None)
                 fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
 
-    def _acquire(self, handle, exclusive: bool) -> None:
+    def _acquire(self, handle: IO[str], exclusive: bool) -> None:
         mode = (fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH) | fcntl.LOCK_NB
         deadline = time.monotonic() + self.lock_timeout_s
         while True:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from importlib.resources import as_file
 from importlib.resources.abc import Traversable
+from typing import Any
 
 import duckdb
 import polars as pl
@@ -149,7 +150,8 @@ def name_pairs(con: duckdb.DuckDBPyConnection, rows: pl.DataFrame) -> pl.DataFra
     published text and country, network and known from ``mcc_mnc``."""
     con.register("sms_rows_incoming", rows.select("mcc", "mnc", "rate").to_arrow())
     try:
-        return con.sql(read_sql("queries/sms_enrich.sql")).pl()
+        enriched: pl.DataFrame = con.sql(read_sql("queries/sms_enrich.sql")).pl()
+        return enriched
     finally:
         con.unregister("sms_rows_incoming")
 
@@ -174,7 +176,9 @@ def _insert_rejects(
         con.unregister("sms_rejects_incoming")
 
 
-def _replayed(channel: str, fetched_at: datetime, sha: str, row: tuple) -> SmsSnapshotLoad:
+def _replayed(
+    channel: str, fetched_at: datetime, sha: str, row: tuple[Any, ...]
+) -> SmsSnapshotLoad:
     snapshot_id, _raw_path, rows, rejects, unknown, opened, closed = row
     return SmsSnapshotLoad(
         snapshot_id=snapshot_id,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import duckdb
 import polars as pl
@@ -135,7 +136,10 @@ def deck_at(con: duckdb.DuckDBPyConnection, tech_prefix: str, at: datetime) -> p
     Columns: prefix, destination, price, initial_seconds, increment_seconds, currency,
     effective_at, valid_from, valid_to; sorted by prefix.
     """
-    return con.sql(read_sql("queries/voice_deck_at.sql"), params=[as_utc(at), tech_prefix]).pl()
+    deck: pl.DataFrame = con.sql(
+        read_sql("queries/voice_deck_at.sql"), params=[as_utc(at), tech_prefix]
+    ).pl()
+    return deck
 
 
 def _with_currency(rows: pl.DataFrame, default_currency: str | None) -> pl.DataFrame:
@@ -158,7 +162,9 @@ def _fill_currency(
         con.execute(read_sql("queries/voice_currency_fill.sql"), [default_currency, tech_prefix])
 
 
-def _replayed(row: tuple, tech_prefix: str, fetched_at: datetime, sha: str) -> SnapshotLoad:
+def _replayed(
+    row: tuple[Any, ...], tech_prefix: str, fetched_at: datetime, sha: str
+) -> SnapshotLoad:
     snapshot_id, raw_path, rows, rejects, opened, closed, withdrawn, unchanged = row
     return SnapshotLoad(
         snapshot_id=snapshot_id,
@@ -210,7 +216,9 @@ def _insert_snapshot(
     )
 
 
-def _insert_rejects(con: duckdb.DuckDBPyConnection, rejects: pl.DataFrame, params: list) -> None:
+def _insert_rejects(
+    con: duckdb.DuckDBPyConnection, rejects: pl.DataFrame, params: list[Any]
+) -> None:
     if rejects.is_empty():
         return
     frame = rejects.select(list(REJECT_SCHEMA)).cast(REJECT_SCHEMA)

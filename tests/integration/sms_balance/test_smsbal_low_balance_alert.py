@@ -126,3 +126,14 @@ def test_first_snapshot_already_low_is_a_crossing_and_a_custom_sender_is_used(pi
             "Low CommPeak balance: -5.00 USD is below 50.00 USD, account customer@email.com",
         )
     ]
+
+
+def test_a_send_failing_without_a_message_is_reported_by_its_class_name(pipeline, settings):
+    def send(message, name):
+        raise ConnectionResetError()  # str() is empty: the class name must stand in for it
+
+    with pipeline.run() as con:
+        pipeline.fetch_customer(customer_body(Decimal("10"), Decimal("0")), at(1))
+        outcome = check_low_balance(con, settings, send)
+    assert (outcome.status, outcome.error) == ("failed", "ConnectionResetError")
+    assert pipeline.query("SELECT last_error FROM balance_alert_log") == [("ConnectionResetError",)]

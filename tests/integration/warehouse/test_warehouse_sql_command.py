@@ -140,6 +140,13 @@ def test_unreadable_sql_file(cli, tmp_path):
     assert code == 2 and "missing.sql: cannot read" in err and err.count("\n") == 1
 
 
+def test_sql_file_that_is_not_utf8(cli, tmp_path):
+    (tmp_path / "latin1.sql").write_bytes("SELECT 1 -- café\n".encode("latin-1"))
+    code, _, err = cli("-f", str(tmp_path / "latin1.sql"))
+    assert code == 2
+    assert err.strip().endswith("latin1.sql: cannot read: not UTF-8 text (byte 15)")
+
+
 PRICES = "SELECT prefix, price FROM voice_rate_current WHERE tech_prefix = 'current' ORDER BY 1"
 
 
