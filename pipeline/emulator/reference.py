@@ -7,6 +7,7 @@ attribution in ``pipeline/reference/LICENSES-emulator.md``.
 from __future__ import annotations
 
 import csv
+import io
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -41,7 +42,7 @@ class Network:
 
 @lru_cache(maxsize=1)
 def numbering_plan() -> tuple[NumberingEntry, ...]:
-    with NUMBERING_PLAN_FILE.open(encoding="utf-8", newline="") as fh:
+    with io.StringIO(NUMBERING_PLAN_FILE.read_text(encoding="utf-8"), newline="") as fh:
         reader = csv.reader(fh)
         if tuple(next(reader)) != NUMBERING_HEADER:
             raise ValueError(f"{NUMBERING_PLAN_FILE}: unexpected header")
@@ -50,7 +51,7 @@ def numbering_plan() -> tuple[NumberingEntry, ...]:
 
 @lru_cache(maxsize=1)
 def networks() -> tuple[Network, ...]:
-    with MCC_MNC_FILE.open(encoding="utf-8", newline="") as fh:
+    with io.StringIO(MCC_MNC_FILE.read_text(encoding="utf-8"), newline="") as fh:
         reader = csv.reader(fh)
         if tuple(next(reader)) != MCC_MNC_HEADER:
             raise ValueError(f"{MCC_MNC_FILE}: unexpected header")
