@@ -7,9 +7,10 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from support.migrations import apply_schema_before
 
 from pipeline.warehouse.catalog_doc import catalog_markdown, fresh_catalog_markdown
-from pipeline.warehouse.migrate import apply_migrations, read_sql, sql_files
+from pipeline.warehouse.migrate import apply_migrations, read_sql
 
 DOC = Path(__file__).resolve().parents[3] / "docs" / "warehouse.md"
 COMMENTS = "080_catalog_comments.sql"
@@ -61,14 +62,7 @@ def test_view_and_macro_comments_survive_their_re_creation(con):
 
 def test_an_older_warehouse_gains_the_comments(tmp_path):
     with duckdb.connect(str(tmp_path / "old.duckdb")) as con:
-        con.execute(
-            "CREATE TABLE schema_migration (name VARCHAR PRIMARY KEY, "
-            "applied_at TIMESTAMPTZ NOT NULL DEFAULT current_timestamp)"
-        )
-        for path in sql_files("schema"):
-            if path.name < COMMENTS:  # what an older ratedeck applied
-                con.execute(path.read_text(encoding="utf-8"))
-                con.execute("INSERT INTO schema_migration (name) VALUES (?)", [path.name])
+        apply_schema_before(con, COMMENTS)  # what an older ratedeck applied
         assert COMMENTS in apply_migrations(con)
         assert uncommented(con) == []
 
