@@ -12,6 +12,7 @@
 -- matching it on the side(s) where the change's prefix exists: before the change for a removed
 -- prefix, after it for a new one, both for a price/increment change (numbers that move to or
 -- from a longer prefix at the same moment belong to that longer prefix's own change row).
+-- So at each moment a traffic row counts for one change at most.
 WITH alias_of AS (
     SELECT tech_prefix, arg_max(same_as, fetched_at) AS same_as
     FROM voice_deck_alias a
@@ -54,8 +55,12 @@ minutes AS (
     FROM report_changes c
     JOIN routed r ON r.tech_prefix = c.tech_prefix AND r.changed_at = c.changed_at
     WHERE CASE c.change_type
+              -- a number moving between a removed and a new prefix counts once: for the
+              -- longer one, whose effective prices are that number's (the other is its parent)
               WHEN 'removed' THEN r.prefix_before = c.prefix
+                              AND coalesce(length(r.prefix_after) < length(c.prefix), true)
               WHEN 'new' THEN r.prefix_after = c.prefix
+                          AND coalesce(length(r.prefix_before) < length(c.prefix), true)
               WHEN 'withdrawn' THEN false
               ELSE r.prefix_before = c.prefix AND r.prefix_after = c.prefix END
     GROUP BY c.change_id

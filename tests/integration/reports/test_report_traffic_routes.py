@@ -6,7 +6,6 @@ prices every traffic row by hand with a dict longest-prefix match."""
 
 from __future__ import annotations
 
-from collections import defaultdict
 from decimal import Decimal
 
 import polars as pl
@@ -28,13 +27,24 @@ BASE = {
 }
 # per tech prefix: the second day's deck (price changes, removals, new prefixes)
 DAY_TWO = {
-    "current": {**BASE, "44": "0.0110", "4477": "0.0342", "353891": "0.1700"},
+    "current": {
+        **{p: v for p, v in BASE.items() if p != "3538994"},
+        "44": "0.0110",
+        "4477": "0.0342",
+        "353891": "0.1700",
+        "353899": "0.1900",  # replaces the removed, longer 3538994
+    },
     "021001": {
         **{p: v for p, v in BASE.items() if p != "3538994"},
         "35389": "0.1617",
         "4915": "0.0480",
     },
-    "021002": {**{p: v for p, v in BASE.items() if p != "4915"}, "447": "0.0290", "49": "0.0130"},
+    "021002": {
+        **{p: v for p, v in BASE.items() if p != "4915"},
+        "447": "0.0290",
+        "49": "0.0130",
+        "49151": "0.0470",  # replaces part of the removed, shorter 4915
+    },
 }
 PROFILE = """number,minutes_per_month,tech_prefix
 +44 20 7946 0958,1000,
@@ -46,6 +56,9 @@ PROFILE = """number,minutes_per_month,tech_prefix
 +49 30 1234 5678,700,021002
 +353 89 941 0000,55.5,021001
 +44 7600 000000,12.25,021002
++353 89 900 0000,80,
++49 151 2345 0000,300,021002
++49 152 0000,5,021002
 """
 
 
@@ -65,53 +78,39 @@ def longest(deck: Deck, digits: str) -> str | None:
 
 
 def reference_impact(traffic: pl.DataFrame, default_route: str) -> dict:
-    """(tech_prefix, prefix) -> (minutes, impact), priced by hand: each traffic row on its one
-    route, assigned to the change whose prefix bills it (before a removal, after a new prefix,
-    both sides for a price change)."""
-    result: dict[tuple[str, str], list[Decimal | None]] = defaultdict(lambda: [Decimal(0), None])
+    """(tech_prefix, prefix) -> (monthly minutes, monthly impact) of every change, by hand, row
+    by row: each traffic row on its one route, priced on the deck before and after (dict LPM);
+    it counts for the change that moved it: the longer of the prefixes billing it before and
+    after (a new or removed one), else the one billing it on both sides, if that changed."""
+    result: dict[tuple[str, str], list[Decimal | None]] = {}
     for tech_prefix, day_two in DAY_TWO.items():
-        before = {p: Decimal(v) for p, v in BASE.items()}
-        after = {p: Decimal(v) for p, v in day_two.items()}
-        changes = _changes(before, after)
-        for prefix, (old, new) in changes.items():
-            result[(tech_prefix, prefix)][1] = None if old is None or new is None else Decimal(0)
+        before, after = _deck(BASE), _deck(day_two)
+        changed = {p for p in before.keys() | after.keys() if before.get(p) != after.get(p)}
+        for prefix in changed:
+            priced = _billed(before, prefix) is not None and _billed(after, prefix) is not None
+            result[(tech_prefix, prefix)] = [Decimal(0), Decimal(0) if priced else None]
         for row in traffic.iter_rows(named=True):
             if (row["tech_prefix"] or default_route) != tech_prefix:
                 continue
             was, now = longest(before, row["key"]), longest(after, row["key"])
-            for prefix, prices in changes.items():
-                if _bills(prefix, was, now, before, after):
-                    _add(result[(tech_prefix, prefix)], row["minutes"], prices)
+            mover = max((was, now), key=lambda prefix: len(prefix or ""))
+            if mover not in changed:
+                continue
+            entry = result[(tech_prefix, mover)]
+            entry[0] += row["minutes"]
+            if entry[1] is not None:
+                entry[1] += row["minutes"] * (after[now] - before[was])
     return {key: tuple(value) for key, value in result.items()}
 
 
-def _bills(prefix: str, was: str | None, now: str | None, before: Deck, after: Deck) -> bool:
-    """Does the changed ``prefix`` bill a number billed by ``was`` before and ``now`` after?"""
-    if prefix not in after:  # removed: the numbers it billed
-        return was == prefix
-    if prefix not in before:  # new: the numbers it bills
-        return now == prefix
-    return was == prefix == now
+def _deck(prices: dict[str, str]) -> Deck:
+    return {prefix: Decimal(price) for prefix, price in prices.items()}
 
 
-def _changes(before: Deck, after: Deck) -> dict[str, tuple[Decimal | None, Decimal | None]]:
-    """prefix -> (effective old, effective new price) of its numbers."""
-    changes = {}
-    for prefix in before.keys() | after.keys():
-        parent_before = longest(before, prefix[:-1])
-        parent_after = longest(after, prefix[:-1])
-        old = before.get(prefix, before.get(parent_before))
-        new = after.get(prefix, after.get(parent_after))
-        if prefix not in before or prefix not in after or before[prefix] != after[prefix]:
-            changes[prefix] = (old, new)
-    return changes
-
-
-def _add(entry: list, minutes: Decimal, prices: tuple[Decimal | None, Decimal | None]) -> None:
-    entry[0] += minutes
-    old, new = prices
-    if old is not None and new is not None:
-        entry[1] += minutes * (new - old)
+def _billed(deck: Deck, prefix: str) -> Decimal | None:
+    """The price billing the numbers under ``prefix`` on ``deck`` (its own, else its parent's)."""
+    match = longest(deck, prefix)
+    return None if match is None else deck[match]
 
 
 def test_each_minute_counts_once_on_its_route(con, decks, tmp_path):
@@ -121,17 +120,20 @@ def test_each_minute_counts_once_on_its_route(con, decks, tmp_path):
     traffic = read_traffic_profile(profile, tech_prefixes=list(DAY_TWO))
     frame = voice_changes(con, traffic=traffic, default_route="current")
 
-    # the old code joined a row without a tech prefix to every tech prefix: 3x the minutes
-    total_minutes = sum(traffic["minutes"].to_list(), Decimal(0))
-    counted = sum(frame["monthly_minutes"].to_list(), Decimal(0))
-    assert counted <= total_minutes
+    # one moment of change per route: no route counts more minutes than run on it (the old
+    # code joined a row without a tech prefix to every tech prefix: up to 3x the minutes)
+    routes = traffic.with_columns(pl.col("tech_prefix").fill_null("current"))
+    offered = dict(routes.group_by("tech_prefix").agg(pl.col("minutes").sum()).iter_rows())
     per_route = frame.group_by("tech_prefix").agg(pl.col("monthly_minutes").sum())
     minutes = dict(per_route.iter_rows())
-    # current: 44 fixed 1000 + 4477 (2500 + 400) + 353891 900; named rows on their own routes
+    assert all(minutes[route] <= offered[route] for route in minutes)
+    assert sum(minutes.values()) <= sum(traffic["minutes"].to_list(), Decimal(0))
+    # current: 44 1000, 4477 2500 + 400, 353891 900, 3538994 400 (not again for 353899), 353899
+    # 80; 021002: 49 700, 447 12.25, 49151 300 (not again for 4915), 4915 5
     assert minutes == {
-        "current": Decimal("4800"),
+        "current": Decimal("5280"),
         "021001": Decimal("55.5"),
-        "021002": Decimal("712.25"),
+        "021002": Decimal("1017.25"),
     }
 
     expected = reference_impact(traffic, default_route="current")
