@@ -14,7 +14,10 @@ MCC) and ``network_code`` ("272-01").
   billing-increment change (1/1 -> 60/60) shows the increase it is for calls that are not
   whole minutes;
 * with a traffic profile, the minutes routed through each changed range per month and the
-  monthly cost impact (minutes x effective price delta, exact).
+  monthly cost impact (minutes x effective price delta, exact). Each traffic row runs on one
+  route: the tech prefix it names, else the default route (the first configured tech prefix);
+  a route that is an alias of another tech prefix's deck (``voice_deck_alias``) is that deck.
+  So each minute counts once, never once per tech prefix.
 
 All money stays exact (DuckDB DECIMAL -> polars Decimal -> Python Decimal).
 """
@@ -22,6 +25,7 @@ All money stays exact (DuckDB DECIMAL -> polars Decimal -> Python Decimal).
 from __future__ import annotations
 
 import csv
+from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -32,13 +36,14 @@ import polars as pl
 
 from pipeline.analytics.numbers import number_problem
 from pipeline.errors import InputError
+from pipeline.settings import TECH_PREFIX_RE
 from pipeline.warehouse.migrate import read_sql
 
 MINUTES_DTYPE = pl.Decimal(18, 6)
 TRAFFIC_SCHEMA = pl.Schema(
     {
         "line": pl.Int64(),  # line in the CSV file (the header is line 1)
-        "tech_prefix": pl.String(),  # null: the traffic runs on every tech prefix
+        "tech_prefix": pl.String(),  # null: the traffic runs on the default route
         "key": pl.String(),  # a normalised number or prefix, digits only
         "minutes": MINUTES_DTYPE,
     }
@@ -54,9 +59,11 @@ def voice_changes(
     cost_decimals: int = 6,
     unreported_only: bool = False,
     traffic: pl.DataFrame | None = None,
+    default_route: str = "current",
 ) -> pl.DataFrame:
     """Voice price changes, oldest first, with LPM effect, reference-call cost and (given a
     ``traffic`` frame from :func:`read_traffic_profile`) ``monthly_minutes``/``monthly_impact``.
+    ``default_route``: the tech prefix of traffic rows that name none.
     """
     if reference_call_seconds <= 0:
         raise InputError(f"reference call of {reference_call_seconds} s: must be > 0")
@@ -72,7 +79,7 @@ def voice_changes(
     sql = read_sql("queries/report_voice_changes.sql")
     changes = _utc(con.sql(sql, params=params).pl())
     if traffic is not None:
-        changes = with_traffic_impact(con, changes, traffic)
+        changes = with_traffic_impact(con, changes, traffic, default_route=default_route)
     return changes
 
 
@@ -89,10 +96,15 @@ def sms_changes(
 
 
 def with_traffic_impact(
-    con: duckdb.DuckDBPyConnection, changes: pl.DataFrame, traffic: pl.DataFrame
+    con: duckdb.DuckDBPyConnection,
+    changes: pl.DataFrame,
+    traffic: pl.DataFrame,
+    *,
+    default_route: str = "current",
 ) -> pl.DataFrame:
     """``changes`` plus ``monthly_minutes`` (routed through each changed range, LPM) and
-    ``monthly_impact`` (minutes x effective price delta; null when a side has no price)."""
+    ``monthly_impact`` (minutes x effective price delta; null when a side has no price).
+    A traffic row counts on one tech prefix only: its own, else ``default_route``."""
     if changes.is_empty():
         return changes.with_columns(
             pl.lit(None, MINUTES_DTYPE).alias("monthly_minutes"),
@@ -110,16 +122,23 @@ def with_traffic_impact(
     con.register("report_changes", inputs)
     con.register("report_traffic", traffic.select(list(TRAFFIC_SCHEMA)))
     try:
-        impact = con.sql(read_sql("queries/report_traffic_impact.sql")).pl()
+        impact = con.sql(
+            read_sql("queries/report_traffic_impact.sql"),
+            params={"default_route": default_route},
+        ).pl()
     finally:
         con.unregister("report_changes")
         con.unregister("report_traffic")
     return changes.join(impact, on="change_id", how="left", maintain_order="left")
 
 
-def read_traffic_profile(path: str | Path) -> pl.DataFrame:
+def read_traffic_profile(
+    path: str | Path, *, tech_prefixes: Sequence[str] | None = None
+) -> pl.DataFrame:
     """Read a traffic profile CSV: ``number`` or ``prefix``, ``minutes_per_month``, optional
-    ``tech_prefix``. Raises InputError naming the file and line for anything malformed."""
+    ``tech_prefix`` (empty: the default route). Raises InputError naming the file and line for
+    anything malformed, or for a tech prefix outside ``tech_prefixes`` (when given): its
+    minutes would silently count nowhere."""
     path = Path(path)
     try:
         with path.open(encoding="utf-8-sig", newline="") as handle:
@@ -132,7 +151,7 @@ def read_traffic_profile(path: str | Path) -> pl.DataFrame:
                     "'minutes_per_month'"
                 )
             rows = [
-                _traffic_row(path, line, raw, key_columns, columns)
+                _traffic_row(path, line, raw, key_columns, columns, tech_prefixes)
                 for line, raw in enumerate(reader, start=2)
                 if any((v or "").strip() for v in raw.values() if isinstance(v, str))
             ]
@@ -151,6 +170,7 @@ def _traffic_row(
     raw: dict[str | None, Any],
     key_columns: list[str],
     columns: dict[str, str],
+    tech_prefixes: Sequence[str] | None,
 ) -> tuple[int, str | None, str, Decimal]:
     where = f"{path}: line {line}"
     if None in raw:
@@ -175,7 +195,20 @@ def _traffic_row(
     tech_prefix = None
     if "tech_prefix" in columns:
         tech_prefix = (raw[columns["tech_prefix"]] or "").strip() or None
+    _check_route(where, tech_prefix, tech_prefixes)
     return line, tech_prefix, key, minutes
+
+
+def _check_route(where: str, tech_prefix: str | None, tech_prefixes: Sequence[str] | None) -> None:
+    if tech_prefix is None:
+        return
+    if not TECH_PREFIX_RE.fullmatch(tech_prefix):
+        raise InputError(f"{where}: tech_prefix {tech_prefix!r}: must be 'current' or digits")
+    if tech_prefixes is not None and tech_prefix not in tech_prefixes:
+        raise InputError(
+            f"{where}: tech_prefix {tech_prefix!r} is not in voice.tech_prefixes "
+            f"{list(tech_prefixes)}"
+        )
 
 
 def _utc(frame: pl.DataFrame) -> pl.DataFrame:

@@ -50,13 +50,19 @@ def voice_section(
 ) -> ChangeSection | None:
     """The unreported voice changes, or None when there are none."""
     report = settings.report
-    traffic = read_traffic_profile(report.traffic_profile) if report.traffic_profile else None
+    tech_prefixes = settings.voice.tech_prefixes
+    traffic = (
+        read_traffic_profile(report.traffic_profile, tech_prefixes=tech_prefixes)
+        if report.traffic_profile
+        else None
+    )
     frame = voice_changes(
         con,
         reference_call_seconds=report.reference_call_seconds,
         cost_decimals=report.cost_decimals,
         unreported_only=True,
         traffic=traffic,
+        default_route=tech_prefixes[0],  # the account's default route: see README
     )
     if frame.is_empty():
         return None
@@ -95,7 +101,8 @@ def voice_section(
     if traffic is not None and report.traffic_profile is not None:
         notes.append(
             f"Monthly impact: minutes per month from {report.traffic_profile.name} routed through "
-            "each changed range (longest prefix match) times the price change per minute."
+            "each changed range (longest prefix match) times the price change per minute; "
+            f"traffic that names no tech prefix runs on {tech_prefixes[0]} only."
         )
     return ChangeSection(
         kind="voice",

@@ -19,6 +19,7 @@
 
 CREATE OR REPLACE MACRO lpm_clean_number(number) AS
     regexp_replace(regexp_replace(number, '[\s+\-.()\[\]]', '', 'g'), '^00', '');
+COMMENT ON MACRO lpm_clean_number IS 'lpm_clean_number(number): the number text without whitespace, + - . ( ) [ ] and one leading 00 (no validation; see lpm_digits).';
 
 CREATE OR REPLACE MACRO lpm_digits(number) AS
     CASE WHEN number IS NULL THEN NULL
@@ -36,6 +37,7 @@ CREATE OR REPLACE MACRO lpm_digits(number) AS
                               regexp_extract(lpm_clean_number(number), '[^0-9]') || ''''
                     END)
     END;
+COMMENT ON MACRO lpm_digits IS 'lpm_digits(number): a dialled number normalised to digits (e.g. ''+353 (89) 941-234'' -> ''35389941234''); an error naming the number when it has letters or is a spreadsheet float like ''353.0''. NULL stays NULL.';
 
 CREATE OR REPLACE MACRO lpm_rate_at(number, tech_prefix, at_ts) AS TABLE
 WITH digits AS (SELECT lpm_digits(number) AS digits),
@@ -56,11 +58,13 @@ WHERE r.tech_prefix = tech_prefix
 ORDER BY length(r.prefix) DESC, r.valid_from DESC, r.valid_to DESC NULLS FIRST,
          r.price DESC, r.initial_seconds DESC, r.increment_seconds DESC, r.destination
 LIMIT 1;
+COMMENT ON MACRO TABLE lpm_rate_at IS 'lpm_rate_at(number, tech_prefix, at_ts): the voice_rate row billing number on tech_prefix at at_ts (NULL: now) by longest prefix match; one row or none.';
 
 CREATE OR REPLACE MACRO lpm_rate(number, tech_prefix) AS TABLE
     (SELECT * FROM lpm_rate_at(number, tech_prefix, current_timestamp)),
 (number, tech_prefix, at_ts) AS TABLE
     (SELECT * FROM lpm_rate_at(number, tech_prefix, at_ts));
+COMMENT ON MACRO TABLE lpm_rate IS 'lpm_rate(number, tech_prefix[, at_ts]): the rate that bills number on tech_prefix now (or at at_ts), longest prefix match: tech_prefix, number, matched_prefix, destination, price, increments, currency, validity. One row, none when no prefix matches.';
 
 -- Billed seconds of a d-second call with increments a/b (d must be a whole number >= 0).
 CREATE OR REPLACE MACRO lpm_billed_seconds(d, a, b) AS
@@ -71,12 +75,14 @@ CREATE OR REPLACE MACRO lpm_billed_seconds(d, a, b) AS
          WHEN d <= a THEN a
          ELSE a + ((CAST(d AS BIGINT) - a + b - 1) // b) * b
     END;
+COMMENT ON MACRO lpm_billed_seconds IS 'lpm_billed_seconds(d, a, b): seconds billed for a d-second call with increments a/b: 0 for 0, a when d <= a, else a + ceil((d - a) / b) * b. An error for a negative or fractional d.';
 
 -- price per minute (DECIMAL(18, 8)) x billed seconds / 60, half up to 6 places, exact.
 CREATE OR REPLACE MACRO lpm_cost(price, billed) AS
     CAST(CAST(div_round_half_up(
             CAST(CAST(price AS DECIMAL(38, 8)) * 100000000 AS HUGEINT) * billed, 6000)
         AS DECIMAL(18, 0)) * CAST(0.000001 AS DECIMAL(7, 6)) AS DECIMAL(18, 6));
+COMMENT ON MACRO lpm_cost IS 'lpm_cost(price, billed): price per minute x billed seconds / 60, rounded once half up to 6 decimals, exact DECIMAL(18, 6).';
 
 CREATE OR REPLACE MACRO call_cost(number, seconds, tech_prefix) AS (
     SELECT lpm_cost(r.price, lpm_billed_seconds(seconds, r.initial_seconds, r.increment_seconds))
@@ -86,6 +92,7 @@ CREATE OR REPLACE MACRO call_cost(number, seconds, tech_prefix) AS (
     SELECT lpm_cost(r.price, lpm_billed_seconds(seconds, r.initial_seconds, r.increment_seconds))
     FROM lpm_rate_at(number, tech_prefix, at_ts) r
 );
+COMMENT ON MACRO call_cost IS 'call_cost(number, seconds, tech_prefix[, at_ts]): exact cost of a call (DECIMAL(18, 6), half up) at the rate that billed it now or at at_ts (longest prefix match); NULL when no prefix matches.';
 
 -- The versions of one tech prefix's deck in force at some moment of [from_ts, to_ts]: what
 -- costing calls made in that window can use (the Python engine loads its deck with this).
@@ -98,3 +105,4 @@ WHERE r.tech_prefix = tech_prefix
   AND (r.valid_to IS NULL OR r.valid_to > r.valid_from)
   AND r.valid_from <= to_ts::TIMESTAMPTZ
   AND (r.valid_to IS NULL OR r.valid_to > from_ts::TIMESTAMPTZ);
+COMMENT ON MACRO TABLE lpm_versions IS 'lpm_versions(tech_prefix, from_ts, to_ts): the versions of a tech prefix''s deck in force at some moment of [from_ts, to_ts] (withdrawn ones left out): what costing calls in that window can use.';

@@ -13,6 +13,7 @@ CREATE OR REPLACE MACRO reference_call_cost(price, a, b, seconds, decimals) AS
                   CAST(6000000000 AS HUGEINT))
               * CAST('1' || repeat('0', 8 - decimals) AS HUGEINT) AS DECIMAL(38, 0))
               * CAST(0.00000001 AS DECIMAL(9, 8)) AS DECIMAL(18, 8)) END;
+COMMENT ON MACRO reference_call_cost IS 'reference_call_cost(price, a, b, seconds, decimals): cost of a seconds-long call at price per minute with increments a/b, rounded once half up to decimals (0..8), exact; NULL when price is NULL.';
 
 -- How a change moves the bill, as the email counts it: price and billing changes follow the
 -- reference call (so 1/1 -> 60/60 is 'up'); one too small to move the rounded call cost
@@ -25,3 +26,4 @@ CREATE OR REPLACE MACRO reference_call_direction(change_type, old_cost, new_cost
          WHEN change_type = 'increase' THEN 'up'
          WHEN change_type = 'decrease' THEN 'down'
          ELSE 'billing' END;
+COMMENT ON MACRO reference_call_direction IS 'reference_call_direction(change_type, old_cost, new_cost): the finance email''s category of a change: up | down | billing for price and increment changes (by the reference call cost, else the price), otherwise change_type itself.';

@@ -7,6 +7,18 @@ SELECT tech_prefix, prefix, destination, price, initial_seconds, increment_secon
 FROM voice_rate
 WHERE valid_from <= current_timestamp
   AND (valid_to IS NULL OR current_timestamp < valid_to);
+COMMENT ON VIEW voice_rate_current IS 'The voice rates in force now, one row per (tech_prefix, prefix). A scheduled change becomes current at its date by the clock alone.';
+COMMENT ON COLUMN voice_rate_current.tech_prefix IS 'Tech prefix (call plan): ''current'' or digits.';
+COMMENT ON COLUMN voice_rate_current.prefix IS 'Dialled-number prefix, digits only, country code first; numbers are billed by their longest matching prefix.';
+COMMENT ON COLUMN voice_rate_current.destination IS 'Destination name as the carrier writes it.';
+COMMENT ON COLUMN voice_rate_current.price IS 'Price per minute in currency, exact DECIMAL(18, 8).';
+COMMENT ON COLUMN voice_rate_current.initial_seconds IS 'Billing increments a/b: the first a seconds are billed as a block.';
+COMMENT ON COLUMN voice_rate_current.increment_seconds IS 'Billing increments a/b: then b-second steps.';
+COMMENT ON COLUMN voice_rate_current.currency IS 'ISO 4217 currency of price; NULL only for rows loaded before the currency was recorded.';
+COMMENT ON COLUMN voice_rate_current.effective_at IS 'The carrier''s stated effective date (UTC); NULL for an undated deck.';
+COMMENT ON COLUMN voice_rate_current.valid_from IS 'In force since (UTC, inclusive).';
+COMMENT ON COLUMN voice_rate_current.valid_to IS 'In force until (UTC, exclusive); NULL: no end known (the usual case).';
+COMMENT ON COLUMN voice_rate_current.first_seen_at IS 'When ratedeck first saw this version (UTC).';
 
 -- The deck as it stood (or is scheduled to stand) at any moment:
 --   SELECT * FROM voice_rate_at(TIMESTAMPTZ '2026-11-05 12:00:00+00') WHERE tech_prefix = 'current';
@@ -16,6 +28,7 @@ SELECT tech_prefix, prefix, destination, price, initial_seconds, increment_secon
 FROM voice_rate
 WHERE valid_from <= at_ts::TIMESTAMPTZ
   AND (valid_to IS NULL OR at_ts::TIMESTAMPTZ < valid_to);
+COMMENT ON MACRO TABLE voice_rate_at IS 'voice_rate_at(at_ts): the voice deck of every tech prefix as it stood (or is scheduled to stand) at at_ts (TIMESTAMPTZ); the columns of voice_rate_current.';
 
 -- One row per change between consecutive versions of a (tech_prefix, prefix).
 -- The first snapshot of a tech prefix is the baseline: it yields no rows (nor do changes it
@@ -144,3 +157,30 @@ SELECT md5(concat_ws('|', tech_prefix, prefix, change_type,
             WHEN new_call_cost = old_call_cost THEN 'same' END AS call_cost_direction,
        reference_call_direction(change_type, old_call_cost, new_call_cost) AS direction
 FROM costed;
+COMMENT ON VIEW voice_rate_change IS 'One row per voice price change between consecutive versions of a (tech_prefix, prefix), oldest first; the first snapshot of a tech prefix is the baseline and yields none. Unreported changes: those without a report_change row (kind voice).';
+COMMENT ON COLUMN voice_rate_change.change_id IS 'Stable id of the change (md5 of tech prefix, prefix, type, time, snapshot); report_change.change_id refers to it. Key.';
+COMMENT ON COLUMN voice_rate_change.tech_prefix IS 'Tech prefix (call plan) of the deck.';
+COMMENT ON COLUMN voice_rate_change.prefix IS 'Dialled-number prefix that changed.';
+COMMENT ON COLUMN voice_rate_change.change_type IS 'new | removed | increase | decrease | increment_change | renamed | withdrawn (a scheduled change the carrier took back). Per minute price; count by direction to match the email.';
+COMMENT ON COLUMN voice_rate_change.old_destination IS 'Destination name before (withdrawn: of the announced version); NULL for new.';
+COMMENT ON COLUMN voice_rate_change.new_destination IS 'Destination name after; NULL for removed and withdrawn.';
+COMMENT ON COLUMN voice_rate_change.old_price IS 'Price per minute before, exact (withdrawn: the price that had been announced); NULL for new.';
+COMMENT ON COLUMN voice_rate_change.new_price IS 'Price per minute after, exact; NULL for removed and withdrawn.';
+COMMENT ON COLUMN voice_rate_change.price_change IS 'new_price - old_price per minute, exact; NULL unless both exist.';
+COMMENT ON COLUMN voice_rate_change.price_change_pct IS 'Change in % of old_price, 4 decimals, rounded half up; NULL when old_price is NULL or 0.';
+COMMENT ON COLUMN voice_rate_change.old_initial_seconds IS 'Billing increments before: first a seconds (withdrawn: announced); NULL for new.';
+COMMENT ON COLUMN voice_rate_change.old_increment_seconds IS 'Billing increments before: then b-second steps; NULL for new.';
+COMMENT ON COLUMN voice_rate_change.new_initial_seconds IS 'Billing increments after: first a seconds; NULL for removed and withdrawn.';
+COMMENT ON COLUMN voice_rate_change.new_increment_seconds IS 'Billing increments after: then b-second steps; NULL for removed and withdrawn.';
+COMMENT ON COLUMN voice_rate_change.changed_at IS 'When the change takes (or took) effect (UTC): a scheduled version''s effective date, else the fetch that saw it.';
+COMMENT ON COLUMN voice_rate_change.effective_at IS 'Same as changed_at (the name the original design contract uses).';
+COMMENT ON COLUMN voice_rate_change.announced_at IS 'When ratedeck first saw the change (UTC); for withdrawn, when it saw the withdrawal.';
+COMMENT ON COLUMN voice_rate_change.notice_days IS 'Whole UTC calendar days from announced_at to changed_at; 0 for a change first seen in force.';
+COMMENT ON COLUMN voice_rate_change.snapshot_id IS 'The voice_snapshot that brought the change.';
+COMMENT ON COLUMN voice_rate_change.stated_effective_at IS 'The carrier''s own effective date of the new version (UTC); NULL when the deck states none.';
+COMMENT ON COLUMN voice_rate_change.reference_call_seconds IS 'Length of the reference call judging up/down (report_setting).';
+COMMENT ON COLUMN voice_rate_change.call_cost_decimals IS 'Decimals of the reference call cost (report_setting).';
+COMMENT ON COLUMN voice_rate_change.old_call_cost IS 'Reference call cost at the old price and increments, rounded half up; NULL for new.';
+COMMENT ON COLUMN voice_rate_change.new_call_cost IS 'Reference call cost at the new price and increments; NULL for removed and withdrawn.';
+COMMENT ON COLUMN voice_rate_change.call_cost_direction IS 'up | down | same: how the reference call cost moved; NULL for new, removed and withdrawn.';
+COMMENT ON COLUMN voice_rate_change.direction IS 'The finance email''s category: up | down | billing (increments only, the call costs the same) | new | removed | renamed | withdrawn.';

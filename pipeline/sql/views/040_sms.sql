@@ -8,6 +8,19 @@ FROM sms_rate
 WHERE withdrawn_at IS NULL
   AND valid_from <= current_timestamp
   AND (valid_to IS NULL OR current_timestamp < valid_to);
+COMMENT ON VIEW sms_rate_current IS 'The SMS rates in force now, one row per (channel, mcc_int, mnc_int).';
+COMMENT ON COLUMN sms_rate_current.channel IS 'SMS channel ''username:id''.';
+COMMENT ON COLUMN sms_rate_current.mcc IS 'Mobile country code as text, 3 digits, e.g. ''272''.';
+COMMENT ON COLUMN sms_rate_current.mnc IS 'Mobile network code as text as published, e.g. ''01''.';
+COMMENT ON COLUMN sms_rate_current.rate IS 'Price per message in the account currency, exact DECIMAL(18, 8).';
+COMMENT ON COLUMN sms_rate_current.country IS 'Country from mcc_mnc; NULL when the network is unknown.';
+COMMENT ON COLUMN sms_rate_current.network IS 'Network name from mcc_mnc; NULL when the network is unknown.';
+COMMENT ON COLUMN sms_rate_current.known IS 'false: mcc_mnc does not list this (mcc, mnc) pair (an unknown network, kept).';
+COMMENT ON COLUMN sms_rate_current.valid_from IS 'In force since (UTC, inclusive).';
+COMMENT ON COLUMN sms_rate_current.valid_to IS 'In force until (UTC, exclusive); NULL: no end known.';
+COMMENT ON COLUMN sms_rate_current.first_seen_at IS 'When ratedeck first saw this rate (UTC).';
+COMMENT ON COLUMN sms_rate_current.mcc_int IS 'Mobile country code as the API gives it (integer).';
+COMMENT ON COLUMN sms_rate_current.mnc_int IS 'Mobile network code as the API gives it (integer).';
 
 -- The rates as they stood at any moment:
 --   SELECT * FROM sms_rate_at(TIMESTAMPTZ '2026-11-05 12:00:00+00') WHERE channel = 'acme:1';
@@ -18,6 +31,7 @@ FROM sms_rate
 WHERE withdrawn_at IS NULL
   AND valid_from <= at_ts::TIMESTAMPTZ
   AND (valid_to IS NULL OR at_ts::TIMESTAMPTZ < valid_to);
+COMMENT ON MACRO TABLE sms_rate_at IS 'sms_rate_at(at_ts): the SMS rates of every channel as they stood at at_ts (TIMESTAMPTZ); the columns of sms_rate_current.';
 
 -- mcc, mnc: text as the networks publish them ('272', '02'); mcc_int, mnc_int: the API's
 -- integers (the key of the history).
@@ -86,3 +100,19 @@ SELECT md5(concat_ws('|', channel, mcc_int, mnc_int, change_type,
        snapshot_id,
        mcc_int, mnc_int
 FROM all_changes;
+COMMENT ON VIEW sms_rate_change IS 'One row per SMS rate change between consecutive snapshots of a channel; the channel''s first non-empty snapshot is the baseline and yields none. Unreported: no report_change row (kind sms).';
+COMMENT ON COLUMN sms_rate_change.change_id IS 'Stable id of the change (md5 of channel, mcc_int, mnc_int, type, time, snapshot); report_change.change_id refers to it. Key.';
+COMMENT ON COLUMN sms_rate_change.channel IS 'SMS channel ''username:id''.';
+COMMENT ON COLUMN sms_rate_change.mcc IS 'Mobile country code as text, 3 digits.';
+COMMENT ON COLUMN sms_rate_change.mnc IS 'Mobile network code as text as published.';
+COMMENT ON COLUMN sms_rate_change.country IS 'Country from mcc_mnc; NULL for an unknown network.';
+COMMENT ON COLUMN sms_rate_change.network IS 'Network name from mcc_mnc; NULL for an unknown network.';
+COMMENT ON COLUMN sms_rate_change.change_type IS 'new | removed | increase | decrease.';
+COMMENT ON COLUMN sms_rate_change.old_rate IS 'Price per message before, exact; NULL for new.';
+COMMENT ON COLUMN sms_rate_change.new_rate IS 'Price per message after, exact; NULL for removed.';
+COMMENT ON COLUMN sms_rate_change.rate_change IS 'new_rate - old_rate, exact; NULL unless both exist.';
+COMMENT ON COLUMN sms_rate_change.rate_change_pct IS 'Change in % of old_rate, 4 decimals, rounded half up; NULL when old_rate is NULL or 0.';
+COMMENT ON COLUMN sms_rate_change.changed_at IS 'When the change took effect (UTC): the fetch that saw it.';
+COMMENT ON COLUMN sms_rate_change.snapshot_id IS 'The sms_snapshot that brought the change.';
+COMMENT ON COLUMN sms_rate_change.mcc_int IS 'Mobile country code as the API gives it (integer).';
+COMMENT ON COLUMN sms_rate_change.mnc_int IS 'Mobile network code as the API gives it (integer).';

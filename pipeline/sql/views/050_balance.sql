@@ -33,6 +33,18 @@ SELECT day, email,
        count(*) AS snapshots
 FROM steps
 GROUP BY day, email;
+COMMENT ON VIEW balance_daily IS 'Balance per account and UTC day: opening, closing, spend and top-ups (account currency, exact). A movement between two snapshots counts on the day of the later one; a top-up and spend in one interval net out.';
+COMMENT ON COLUMN balance_daily.day IS 'UTC calendar day. Key with email.';
+COMMENT ON COLUMN balance_daily.email IS 'The account.';
+COMMENT ON COLUMN balance_daily.balance_opening IS 'Voice balance at the start of the day (the last snapshot before it, else the first of the day), exact.';
+COMMENT ON COLUMN balance_daily.balance_closing IS 'Voice balance at the day''s last snapshot, exact.';
+COMMENT ON COLUMN balance_daily.balance_spend IS 'Sum of the day''s decreases of the voice balance, exact (>= 0).';
+COMMENT ON COLUMN balance_daily.balance_topups IS 'Sum of the day''s increases of the voice balance, exact (>= 0). closing = opening + topups - spend.';
+COMMENT ON COLUMN balance_daily.sms_balance_opening IS 'SMS balance at the start of the day, exact.';
+COMMENT ON COLUMN balance_daily.sms_balance_closing IS 'SMS balance at the day''s last snapshot, exact.';
+COMMENT ON COLUMN balance_daily.sms_balance_spend IS 'Sum of the day''s decreases of the SMS balance, exact.';
+COMMENT ON COLUMN balance_daily.sms_balance_topups IS 'Sum of the day''s increases of the SMS balance, exact.';
+COMMENT ON COLUMN balance_daily.snapshots IS 'balance_snapshot rows on that day.';
 
 -- Runway at the latest snapshot. The window is the intervals between consecutive snapshots
 -- that start at most 7 days before the latest one; average daily spend = spend in the window
@@ -105,3 +117,18 @@ SELECT email, as_of, balance, sms_balance, temporary_credit, window_start,
                       * CAST(0.01 AS DECIMAL(3, 2)) AS DECIMAL(12, 2)) END AS sms_days_left,
        CASE WHEN NOT enough_history THEN 'not enough history' END AS runway_note
 FROM figures;
+COMMENT ON VIEW balance_runway IS 'Runway per account at its latest balance snapshot: average daily spend over the last 7 days (or the history there is) and the days the balance lasts at that pace. Exact, never DOUBLE.';
+COMMENT ON COLUMN balance_runway.email IS 'The account.';
+COMMENT ON COLUMN balance_runway.as_of IS 'The latest balance snapshot (UTC).';
+COMMENT ON COLUMN balance_runway.balance IS 'Voice balance at as_of, exact.';
+COMMENT ON COLUMN balance_runway.sms_balance IS 'SMS balance at as_of, exact.';
+COMMENT ON COLUMN balance_runway.temporary_credit IS 'Temporary credit at as_of, exact.';
+COMMENT ON COLUMN balance_runway.window_start IS 'Start of the spend window (UTC): the earliest snapshot at most 7 days before as_of; NULL with one snapshot only.';
+COMMENT ON COLUMN balance_runway.window_days IS 'Length of the window in days, 4 decimals.';
+COMMENT ON COLUMN balance_runway.spend_in_window IS 'Voice spend in the window (sum of decreases), exact; NULL with one snapshot only.';
+COMMENT ON COLUMN balance_runway.avg_daily_spend IS 'spend_in_window per day, 8 decimals, half up; NULL when the window is shorter than a day.';
+COMMENT ON COLUMN balance_runway.days_left IS 'balance / avg_daily_spend, 2 decimals; 0 when the balance is <= 0; NULL when nothing was spent or the window is shorter than a day.';
+COMMENT ON COLUMN balance_runway.sms_spend_in_window IS 'SMS spend in the window, exact.';
+COMMENT ON COLUMN balance_runway.sms_avg_daily_spend IS 'SMS spend per day, 8 decimals; NULL when the window is shorter than a day.';
+COMMENT ON COLUMN balance_runway.sms_days_left IS 'sms_balance / sms_avg_daily_spend, 2 decimals; 0 when <= 0; NULL as days_left.';
+COMMENT ON COLUMN balance_runway.runway_note IS '''not enough history'' when the window is shorter than a day; else NULL.';

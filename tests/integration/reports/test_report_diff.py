@@ -158,12 +158,12 @@ def test_traffic_impact_follows_longest_prefix_match(con, decks, tmp_path):
     assert total == Decimal("10.0000") + Decimal("0.7000") + Decimal("0.5959") - Decimal("0.4830")
 
 
-def test_traffic_rows_can_be_limited_to_one_tech_prefix(con, decks, tmp_path):
+def test_traffic_rows_run_on_their_tech_prefix_else_the_default_route(con, decks, tmp_path):
     for tech_prefix in ("current", "021001"):
         decks.snapshot(tech_prefix, T0, [Rate("44", "UK", "0.0100")])
         decks.snapshot(tech_prefix, T1, [Rate("44", "UK", "0.0110")])
     profile = tmp_path / "traffic.csv"
     profile.write_text("prefix,minutes_per_month,tech_prefix\n44,100,021001\n4420,7,\n")
-    frame = voice_changes(con, traffic=read_traffic_profile(profile))
+    frame = voice_changes(con, traffic=read_traffic_profile(profile), default_route="current")
     minutes = dict(zip(frame["tech_prefix"], frame["monthly_minutes"], strict=True))
-    assert minutes == {"current": Decimal("7"), "021001": Decimal("107")}
+    assert minutes == {"current": Decimal("7"), "021001": Decimal("100")}

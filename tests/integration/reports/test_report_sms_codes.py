@@ -12,6 +12,7 @@ from datetime import timedelta
 
 import duckdb
 from reports_fixtures import T0, T1
+from support.migrations import apply_schema_before
 
 from pipeline.analytics.diff import sms_changes
 from pipeline.reports import build_report
@@ -57,14 +58,7 @@ def test_change_ids_hash_the_api_integers(con, sms):
 
 def test_a_warehouse_with_integer_codes_is_migrated(tmp_path):
     con = duckdb.connect(str(tmp_path / "old.duckdb"))
-    con.execute(
-        "CREATE TABLE schema_migration (name VARCHAR PRIMARY KEY,"
-        " applied_at TIMESTAMPTZ NOT NULL DEFAULT current_timestamp)"
-    )
-    for path in sql_files("schema"):  # the schema as it was before 070
-        if path.name < "070":
-            con.execute(path.read_text(encoding="utf-8"))
-            con.execute("INSERT INTO schema_migration (name) VALUES (?)", [path.name])
+    apply_schema_before(con, "070")  # the schema as it was before 070
     con.execute(
         "INSERT INTO mcc_mnc VALUES ('272', '02', 272, 2, 'IE', 'Ireland', '3', '3', '3',"
         " 'Operational', 'wikipedia', true, false)"
@@ -76,7 +70,8 @@ def test_a_warehouse_with_integer_codes_is_migrated(tmp_path):
         [T0, T0, T0, T0 + timedelta(days=1), T0],
     )
 
-    assert apply_migrations(con) == ["070_sms_code_text.sql"]
+    # 070 and every later migration, in name order
+    assert apply_migrations(con) == sorted(p.name for p in sql_files("schema") if p.name >= "070")
 
     rows = con.execute(
         "SELECT mcc, mnc, mcc_int, mnc_int, rate, valid_to FROM sms_rate ORDER BY mcc_int"

@@ -4,6 +4,7 @@ keeping its report history."""
 from __future__ import annotations
 
 import duckdb
+from support.migrations import apply_schema_before
 
 from pipeline.warehouse.migrate import apply_migrations, sql_files
 
@@ -12,14 +13,7 @@ NEW = "060_pending_delivery.sql"
 
 def test_an_older_warehouse_is_migrated_in_place(tmp_path):
     con = duckdb.connect(str(tmp_path / "old.duckdb"))
-    con.execute(
-        "CREATE TABLE schema_migration (name VARCHAR PRIMARY KEY, "
-        "applied_at TIMESTAMPTZ NOT NULL DEFAULT current_timestamp)"
-    )
-    for path in sql_files("schema"):
-        if path.name < NEW:  # what an older ratedeck applied
-            con.execute(path.read_text(encoding="utf-8"))
-            con.execute("INSERT INTO schema_migration (name) VALUES (?)", [path.name])
+    apply_schema_before(con, NEW)  # what an older ratedeck applied
     con.execute("INSERT INTO report_change VALUES ('voice', 'c1', 1)")
 
     # the pending-delivery tables and every later migration, in name order
