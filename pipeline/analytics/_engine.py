@@ -31,7 +31,9 @@ DECK_COLUMNS = ("prefix", "destination", "price", "initial_seconds", "increment_
 RATE_COLUMNS = ("matched_prefix", "destination", "price", "billed_seconds", "cost")
 
 
-def _with_nulls(values: np.ndarray, bitmap, arrow_type: pa.DataType, name: str) -> pl.Series:
+def _with_nulls(
+    values: np.ndarray, bitmap: pa.Buffer | None, arrow_type: pa.DataType, name: str
+) -> pl.Series:
     """A polars Series over numpy values with an Arrow validity bitmap (no copy, no ``set``)."""
     array = pa.Array.from_buffers(arrow_type, len(values), [bitmap, pa.py_buffer(values)])
     return pl.Series(name, array)
@@ -115,12 +117,14 @@ class LpmEngine:
         rows[numbers.bad] = NO_MATCH
         return rows
 
-    def _match_keys(self, keys: np.ndarray, lengths: np.ndarray, ranks) -> np.ndarray:
+    def _match_keys(
+        self, keys: np.ndarray, lengths: np.ndarray, ranks: np.ndarray | None
+    ) -> np.ndarray:
         if not len(self.prefixes) or not len(keys):
             return np.full(len(keys), NO_MATCH, np.int64)
         pid = self._index.lookup(keys)
         if ranks is None:  # one version per prefix: straight to its row
-            rows = self._versions.pid_row[pid]
+            rows: np.ndarray = self._versions.pid_row[pid]
             if lengths.min() < self._index.max_length:  # some number may be too short
                 too_long = np.flatnonzero(self._index.lengths[pid] > lengths)
                 if too_long.size:
@@ -128,7 +132,9 @@ class LpmEngine:
             return rows
         return self._walk_parents(pid, lengths, ranks)
 
-    def _walk_parents(self, pid: np.ndarray, lengths: np.ndarray, ranks) -> np.ndarray:
+    def _walk_parents(
+        self, pid: np.ndarray, lengths: np.ndarray, ranks: np.ndarray | None
+    ) -> np.ndarray:
         """Row per number, moving up to shorter prefixes until one is usable.
 
         Usable: no longer than the number itself and, with history, holding a version valid
@@ -149,7 +155,9 @@ class LpmEngine:
         return rows
 
     # -- rate -------------------------------------------------------------------------------
-    def billed_and_cost(self, rows: np.ndarray, durations: np.ndarray, decimals: int):
+    def billed_and_cost(
+        self, rows: np.ndarray, durations: np.ndarray, decimals: int
+    ) -> tuple[np.ndarray, np.ndarray]:
         """Billed seconds and cost (int64 units of 10^-decimals) per matched row.
 
         Entries for unmatched numbers (row ``-1``) are meaningless: mask them with
@@ -193,8 +201,9 @@ class LpmEngine:
         if len(durations) != n:
             raise ValueError("numbers and durations differ in length")
         cost_units(np.zeros(0, np.int64), np.zeros(0, np.int64), decimals)  # checks decimals
-        per_call = isinstance(at, np.ndarray) and np.ndim(at) == 1
-        if per_call and len(at) != n:
+        times = at if isinstance(at, np.ndarray) and np.ndim(at) == 1 else None  # per call
+        per_call = times is not None
+        if times is not None and len(times) != n:
             raise ValueError("numbers and times differ in length")
         scalar_ranks = None if per_call else self._versions.ranks(at, 1)
         bad = numbers.fixed_index[numbers.fixed_problems.is_not_null().to_numpy()]
@@ -205,8 +214,8 @@ class LpmEngine:
 
         def rate_block(start: int) -> None:
             stop = min(start + block, n)
-            if per_call:
-                ranks = self._versions.ranks(at[start:stop], stop - start)
+            if times is not None:
+                ranks = self._versions.ranks(times[start:stop], stop - start)
             elif scalar_ranks is not None:
                 ranks = np.broadcast_to(scalar_ranks, (stop - start,))
             else:
@@ -221,7 +230,9 @@ class LpmEngine:
         index[bad] = unmatched
         return self._frame(index, billed, cost, decimals)
 
-    def _frame(self, index: np.ndarray, billed: np.ndarray, cost: np.ndarray, decimals: int):
+    def _frame(
+        self, index: np.ndarray, billed: np.ndarray, cost: np.ndarray, decimals: int
+    ) -> pl.DataFrame:
         """The rate columns. One gather per text column over all numbers: polars' per-call
         overhead makes block-wise gathers several times slower."""
         matched = index != len(self.deck)

@@ -8,6 +8,7 @@ rounding the SQL macros use.
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import cast
 
 import numpy as np
 import polars as pl
@@ -26,14 +27,14 @@ def price_units(price: pl.Series) -> np.ndarray:
     if price.null_count():
         raise DeckError("price: null price in the deck")
     units = price.cast(pl.Decimal(38, PRICE_SCALE)).to_physical()  # exact: the scale only grows
-    if len(units) and units.abs().max() >= 2**63:
+    if len(units) and cast(int, units.abs().max()) >= 2**63:  # an integer column's max
         raise DeckError("price: out of range")
     return units.cast(pl.Int64).to_numpy()
 
 
-def billed_seconds(durations: np.ndarray, initial: np.ndarray, increment: np.ndarray):
+def billed_seconds(durations: np.ndarray, initial: np.ndarray, increment: np.ndarray) -> np.ndarray:
     """d = 0 -> 0; d <= a -> a; else a + ceil((d - a)/b)·b (int64; in place, few temporaries)."""
-    billed = durations - initial
+    billed: np.ndarray = durations - initial
     np.maximum(billed, 0, out=billed)
     billed += increment
     billed -= 1
@@ -65,19 +66,22 @@ def cost_units(
     top_billed = int(billed.max()) if len(billed) else 0
     if top_price * top_billed >= _INT64_HEADROOM:  # beyond int64: Python ints, still exact
         return _cost_units_bigint(price_units, billed, divisor, decimals)
-    numerator = price_units * billed
+    numerator: np.ndarray = price_units * billed
     half = np.int64(divisor // 2)
     if negative is None:
         negative = bool(len(price_units) and price_units.min() < 0)
     if negative:  # half away from zero, like the SQL macro
         magnitude = (np.abs(numerator) + half) // np.int64(divisor)
-        return np.where(numerator < 0, -magnitude, magnitude)
+        rounded: np.ndarray = np.where(numerator < 0, -magnitude, magnitude)
+        return rounded
     numerator += half
     numerator //= np.int64(divisor)
     return numerator
 
 
-def _cost_units_bigint(price_units, billed, divisor: int, decimals: int) -> np.ndarray:
+def _cost_units_bigint(
+    price_units: np.ndarray, billed: np.ndarray, divisor: int, decimals: int
+) -> np.ndarray:
     out = []
     for price, seconds in zip(price_units.tolist(), billed.tolist(), strict=True):
         numerator = price * seconds

@@ -17,6 +17,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
 import polars as pl
@@ -29,7 +30,11 @@ NO_MATCH = -1
 _CHILD = -2  # table entries <= -2 point to a child block: child = _CHILD - entry
 
 
-def _longest_member(queries: np.ndarray, shorter_than: np.ndarray | None, by_length) -> np.ndarray:
+def _longest_member(
+    queries: np.ndarray,
+    shorter_than: np.ndarray | None,
+    by_length: dict[int, tuple[np.ndarray, np.ndarray]],
+) -> np.ndarray:
     """For each key, the id of the longest deck prefix it starts with (``-1`` if none).
 
     ``by_length`` maps a length to (sorted prefix values of that length, their ids);
@@ -82,7 +87,9 @@ class _Trie:
         return entry.astype(np.int64)
 
 
-def _build_trie(bounds: np.ndarray, labels: np.ndarray, first: int, stride: int, depth: int):
+def _build_trie(
+    bounds: np.ndarray, labels: np.ndarray, first: int, stride: int, depth: int
+) -> _Trie:
     """Tables over the intervals ``[bounds[k], bounds[k+1])`` labelled ``labels[k]``."""
     ends = np.append(bounds[1:], KEY_END)
     one = np.uint64(1)
@@ -145,7 +152,7 @@ class PrefixIndex:
         digits_only = prefix.str.contains(r"^[0-9]*$").fill_null(False)
         if not digits_only.all():
             raise DeckError(f"bad prefix {prefix.filter(~digits_only)[0]!r}: digits only")
-        if len(prefix) and prefix.str.len_bytes().max() > KEY_DIGITS:
+        if len(prefix) and cast(int, prefix.str.len_bytes().max()) > KEY_DIGITS:
             raise DeckError(f"prefix longer than {KEY_DIGITS} digits")
         distinct = prefix.unique().sort()
         self.prefixes: list[str] = distinct.to_list()
@@ -164,7 +171,7 @@ class PrefixIndex:
         values = distinct.cast(pl.UInt64, strict=False).fill_null(0).to_numpy()  # "" -> 0
         lo = values * POW10_U64[KEY_DIGITS - lengths]
         hi = (values + np.uint64(1)) * POW10_U64[KEY_DIGITS - lengths]
-        by_length = {}
+        by_length: dict[int, tuple[np.ndarray, np.ndarray]] = {}
         for length in np.unique(lengths):
             ids = np.flatnonzero(lengths == length)
             order = np.argsort(values[ids], kind="stable")

@@ -11,6 +11,7 @@ lie at or before them.
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 import numpy as np
 import polars as pl
@@ -68,7 +69,7 @@ class Versions:
         """True when no prefix has more than one version, nor a bounded one."""
         return self._timeless
 
-    def ranks(self, at, n: int) -> np.ndarray | None:
+    def ranks(self, at: np.ndarray | datetime | int | None, n: int) -> np.ndarray | None:
         """Per number, how many version boundaries lie at or before its time (None: no history)."""
         if self._timeless:
             return None
@@ -77,9 +78,12 @@ class Versions:
         if isinstance(at, datetime):
             at = epoch_us(at)
         at = np.broadcast_to(np.asarray(at, dtype=np.int64), (n,))
-        return np.searchsorted(self._time_bounds, at, side="right")
+        ranks: np.ndarray = np.searchsorted(self._time_bounds, at, side="right")
+        return ranks
 
-    def segment_at(self, pid: np.ndarray, ranks: np.ndarray | None):
+    def segment_at(
+        self, pid: np.ndarray, ranks: np.ndarray | None
+    ) -> tuple[np.ndarray, np.ndarray]:
         """For prefix ids (>= 0), the segment valid at each rank, and whether there is one.
 
         ``_seg_any`` is the prefix's only segment, its first, or the sentinel (which no rank
@@ -135,7 +139,14 @@ class Versions:
         sentinel = len(self.seg_row) - 1
         self._seg_any = np.where(self._seg_count > 0, self._seg_first, sentinel)
 
-    def _resolve_overlaps(self, rows, pid, start, end, overlap):
+    def _resolve_overlaps(
+        self,
+        rows: np.ndarray,
+        pid: np.ndarray,
+        start: np.ndarray,
+        end: np.ndarray,
+        overlap: np.ndarray,
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """Disjoint segments for the prefixes whose versions overlap (an upstream data error).
 
         At each moment the valid version with the latest ``valid_from`` wins; ties go to the
@@ -147,7 +158,7 @@ class Versions:
         parts = [(rows[keep], pid[keep], start[keep], end[keep])]
         destinations = self._deck["destination"].cast(pl.String).to_list()
 
-        def rank(i: int):
+        def rank(i: int) -> tuple[Any, ...]:
             r = int(rows[i])
             return (
                 start[i],
@@ -163,7 +174,7 @@ class Versions:
             cuts = np.unique(np.concatenate([start[versions], end[versions]]))
             pieces: list[list[int]] = []  # [row, start, end]
             for lo, hi in zip(cuts[:-1].tolist(), cuts[1:].tolist(), strict=True):
-                live = [i for i in versions if start[i] <= lo < end[i]]
+                live = [i for i in versions.tolist() if start[i] <= lo < end[i]]
                 if not live:
                     continue
                 winner = int(rows[max(live, key=rank)])
@@ -183,7 +194,7 @@ class _Descending:
 
     __slots__ = ("value",)
 
-    def __init__(self, value) -> None:
+    def __init__(self, value: str) -> None:
         self.value = value
 
     def __lt__(self, other: _Descending) -> bool:
@@ -195,4 +206,4 @@ class _Descending:
     def __eq__(self, other: object) -> bool:
         return isinstance(other, _Descending) and self.value == other.value
 
-    __hash__ = None
+    __hash__ = None  # type: ignore[assignment]  # unhashable, as __eq__ compares values
