@@ -1,6 +1,6 @@
 """Render a report's HTML to a PNG in headless Chromium (to look at it, or for the docs).
 
-    python -m pipeline.reports.render_png [--eml FILE | --html FILE] [--out PNG]
+    python -m pipeline.reports.render_png [--eml FILE | --html FILE] [--out PNG] [--width PX]
 
 Without --eml/--html: the newest .eml in the outbox, else the newest report.html under the
 reports folder (``ratedeck report``). Inline images (cid:) of an .eml are written beside a
@@ -39,6 +39,12 @@ def main(argv: list[str] | None = None) -> int:
     source.add_argument("--html", type=Path, help="a report.html written by `ratedeck report`")
     parser.add_argument("--out", type=Path, help="PNG to write (default: beside the input)")
     parser.add_argument(
+        "--width",
+        type=int,
+        default=WIDTH,
+        help=f"window width in pixels (default {WIDTH}; 400 shows a phone's layout)",
+    )
+    parser.add_argument(
         "--height",
         type=int,
         default=6000,
@@ -52,7 +58,7 @@ def main(argv: list[str] | None = None) -> int:
         out = args.out or default_out
         with tempfile.TemporaryDirectory(prefix="ratedeck-render-") as tmp:
             page = _prepare(source, Path(tmp)) if source.suffix == ".eml" else source
-            render(page, out, height=args.height, work_dir=Path(tmp))
+            render(page, out, width=args.width, height=args.height, work_dir=Path(tmp))
     except RatedeckError as exc:
         print(f"render_png: error: {exc}", file=sys.stderr)
         return exc.exit_code
@@ -60,18 +66,21 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def render(html_path: Path, out: Path, *, height: int = 6000, work_dir: Path) -> Path:
-    """Screenshot ``html_path`` at 1200 px wide; crop and palette-compress it into ``out``."""
-    shot = _screenshot(html_path, height=height, work_dir=work_dir)
-    while _reaches_bottom(shot) and height < MAX_HEIGHT:
-        height = min(height * 2, MAX_HEIGHT)
-        shot = _screenshot(html_path, height=height, work_dir=work_dir)
+def render(
+    html_path: Path, out: Path, *, width: int = WIDTH, height: int = 6000, work_dir: Path
+) -> Path:
+    """Screenshot ``html_path`` ``width`` px wide; crop and palette-compress it into ``out``."""
+    window = (width, height)
+    shot = _screenshot(html_path, window=window, work_dir=work_dir)
+    while _reaches_bottom(shot) and window[1] < MAX_HEIGHT:
+        window = (width, min(window[1] * 2, MAX_HEIGHT))
+        shot = _screenshot(html_path, window=window, work_dir=work_dir)
     out.parent.mkdir(parents=True, exist_ok=True)
     _compact(shot, out)
     return out
 
 
-def _screenshot(html_path: Path, *, height: int, work_dir: Path) -> Path:
+def _screenshot(html_path: Path, *, window: tuple[int, int], work_dir: Path) -> Path:
     browser = next((shutil.which(name) for name in BROWSERS if shutil.which(name)), None)
     if browser is None:
         raise ConfigError("no chromium found: install it (apt-get install -y chromium)")
@@ -89,7 +98,7 @@ def _screenshot(html_path: Path, *, height: int, work_dir: Path) -> Path:
         "--hide-scrollbars",
         f"--user-data-dir={work_dir / 'profile'}",
         f"--screenshot={shot}",
-        f"--window-size={WIDTH},{height}",
+        f"--window-size={window[0]},{window[1]}",
         html_path.resolve().as_uri(),
     ]
     try:

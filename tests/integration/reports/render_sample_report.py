@@ -1,7 +1,8 @@
-"""Re-renders docs/sample-report.png from the sample history of the report tests (voice with an
-announced change and a short-notice increase, a traffic profile, and SMS changes).
+"""Re-renders docs/report-1400.png and docs/report-400.png (a desktop and a phone-width window)
+from the sample history of the report tests (voice with announced changes and a short-notice
+increase, a traffic profile, and SMS changes).
 
-    .venv/bin/python tests/integration/reports/render_sample_report.py [OUT.png]
+    .venv/bin/python tests/integration/reports/render_sample_report.py [OUT_DIR]
 
 Needs chromium. Works in a temporary folder; nothing under data/ is touched.
 """
@@ -33,7 +34,10 @@ from pipeline.warehouse.db import Warehouse
 REPO = Path(__file__).resolve().parents[3]
 
 
-def main(out: Path) -> int:
+WIDTHS = (1400, 400)
+
+
+def main(out_dir: Path) -> int:
     with tempfile.TemporaryDirectory(prefix="ratedeck-sample-") as tmp:
         traffic = Path(tmp) / "traffic.csv"
         traffic.write_text(SAMPLE_TRAFFIC)
@@ -48,9 +52,16 @@ def main(out: Path) -> int:
             populate_sms_sample(SmsHistory(con))
         delivery = report_and_send(Warehouse(settings), settings, now=T1 + timedelta(hours=1))
         print(delivery.subject)
-        return render_png(["--eml", delivery.target, "--out", str(out)])
+        for width in WIDTHS:
+            out = out_dir / f"report-{width}.png"
+            status = render_png(
+                ["--eml", delivery.target, "--out", str(out), "--width", str(width)]
+            )
+            if status:
+                return status
+        return 0
 
 
 if __name__ == "__main__":
-    target = Path(sys.argv[1]) if len(sys.argv) > 1 else REPO / "docs" / "sample-report.png"
+    target = Path(sys.argv[1]) if len(sys.argv) > 1 else REPO / "docs"
     sys.exit(main(target))
