@@ -371,6 +371,6 @@ def test_a_withdrawn_announcement_is_reported_once_as_withdrawn(con, decks, sett
     assert first.subject == "ratedeck: 1 price change (1 up) on current"
     decks.snapshot("current", T1 + timedelta(days=1), [germany])
     report = build_report(con, settings, now=NOW + timedelta(days=1))
-    assert report.subject == "ratedeck: 1 price change (1 withdrawn) on current"
+    assert report.subject == "ratedeck: 1 price change on current"  # up/down counts only
     assert "Germany: WITHDRAWN, the scheduled price 0.0150 will not apply" in report.text
     assert "badge-withdrawn" in report.html

@@ -156,7 +156,7 @@ def test_a_second_run_sends_nothing_and_later_sms_changes_come_alone(
     assert later.change_count == 1
     subjects = [parse(raw)["Subject"] for _, _, raw in handler.messages]
     assert subjects == [
-        "ratedeck: 8 SMS price changes (3 up, 2 down, 2 new, 1 removed) on SMS demo:1, SMS demo:2",
+        "ratedeck: 8 SMS price changes (3 up, 2 down) on SMS demo:1, SMS demo:2",
         "ratedeck: 1 SMS price change (1 up) on SMS demo:2",
     ]
     text = parse(handler.messages[1][2]).get_body(("plain",)).get_content()
