@@ -19,6 +19,7 @@ import sys
 import tempfile
 from email import policy
 from email.message import EmailMessage
+from html import escape
 from pathlib import Path
 
 from PIL import Image, ImageChops  # Pillow comes with matplotlib
@@ -28,6 +29,7 @@ from pipeline.settings import Settings, load_settings
 
 BROWSERS = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 WIDTH = 1200
+MIN_WINDOW_WIDTH = 500  # Chromium's headless window is never narrower (a narrower page: framed)
 TIMEOUT_S = 90
 MAX_HEIGHT = 24000
 
@@ -70,17 +72,42 @@ def render(
     html_path: Path, out: Path, *, width: int = WIDTH, height: int = 6000, work_dir: Path
 ) -> Path:
     """Screenshot ``html_path`` ``width`` px wide; crop and palette-compress it into ``out``."""
-    window = (width, height)
-    shot = _screenshot(html_path, window=window, work_dir=work_dir)
+    page = framed(html_path, width, work_dir)
+    window = (max(width, MIN_WINDOW_WIDTH), height)
+    shot = _screenshot(page, window=window, work_dir=work_dir, width=width)
     while _reaches_bottom(shot) and window[1] < MAX_HEIGHT:
-        window = (width, min(window[1] * 2, MAX_HEIGHT))
-        shot = _screenshot(html_path, window=window, work_dir=work_dir)
+        window = (window[0], min(window[1] * 2, MAX_HEIGHT))
+        shot = _screenshot(page, window=window, work_dir=work_dir, width=width)
     out.parent.mkdir(parents=True, exist_ok=True)
     _compact(shot, out)
     return out
 
 
-def _screenshot(html_path: Path, *, window: tuple[int, int], work_dir: Path) -> Path:
+def framed(html_path: Path, width: int, work_dir: Path) -> Path:
+    """``html_path`` itself, or below MIN_WINDOW_WIDTH a page showing it in a frame ``width``
+    px wide: the frame is the viewport its media queries see. The frame grows to the page's
+    height once loaded; its relative links (chart.png) resolve beside ``html_path``."""
+    if width >= MIN_WINDOW_WIDTH:
+        return html_path
+    base = f'<base href="{html_path.resolve().parent.as_uri()}/">'
+    content = html_path.read_text(encoding="utf-8").replace("<head>", "<head>" + base, 1)
+    grow = (
+        "const page = this.contentDocument;"
+        "this.style.height = page.documentElement.scrollHeight + 'px';"
+        "document.body.style.background = getComputedStyle(page.body).backgroundColor;"
+    )
+    frame = work_dir / f"framed-{width}.html"
+    frame.write_text(
+        '<!DOCTYPE html><html><body style="margin: 0">'
+        f'<iframe style="display: block; border: 0; width: {width}px; height: 100vh" '
+        f'onload="{escape(grow)}" srcdoc="{escape(content)}"></iframe></body></html>',
+        encoding="utf-8",
+    )
+    return frame
+
+
+def _screenshot(html_path: Path, *, window: tuple[int, int], work_dir: Path, width: int) -> Path:
+    """A ``window`` sized shot of the page, cut to its left ``width`` pixels."""
     browser = next((shutil.which(name) for name in BROWSERS if shutil.which(name)), None)
     if browser is None:
         raise ConfigError("no chromium found: install it (apt-get install -y chromium)")
@@ -112,6 +139,9 @@ def _screenshot(html_path: Path, *, window: tuple[int, int], work_dir: Path) -> 
         raise RatedeckError(f"chromium failed on {html_path}: {' '.join(last)}") from None
     if not shot.exists():
         raise RatedeckError(f"chromium wrote no screenshot for {html_path}")
+    if width < window[0]:
+        with Image.open(shot) as image:
+            image.crop((0, 0, width, image.height)).save(shot)
     return shot
 
 

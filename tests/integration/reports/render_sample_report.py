@@ -1,8 +1,7 @@
-"""Re-renders docs/report-1400.png and docs/report-400.png (a desktop and a phone-width window)
-from the sample history of the report tests (voice with announced changes and a short-notice
-increase, a traffic profile, and SMS changes).
+"""Re-renders docs/sample-report.png from the sample history of the report tests (voice with an
+announced change and a short-notice increase, a traffic profile, and SMS changes).
 
-    .venv/bin/python tests/integration/reports/render_sample_report.py [OUT_DIR]
+    .venv/bin/python tests/integration/reports/render_sample_report.py [OUT.png]
 
 Needs chromium. Works in a temporary folder; nothing under data/ is touched.
 """
@@ -34,10 +33,7 @@ from pipeline.warehouse.db import Warehouse
 REPO = Path(__file__).resolve().parents[3]
 
 
-WIDTHS = (1400, 400)
-
-
-def main(out_dir: Path) -> int:
+def main(out: Path) -> int:
     with tempfile.TemporaryDirectory(prefix="ratedeck-sample-") as tmp:
         traffic = Path(tmp) / "traffic.csv"
         traffic.write_text(SAMPLE_TRAFFIC)
@@ -52,16 +48,9 @@ def main(out_dir: Path) -> int:
             populate_sms_sample(SmsHistory(con))
         delivery = report_and_send(Warehouse(settings), settings, now=T1 + timedelta(hours=1))
         print(delivery.subject)
-        for width in WIDTHS:
-            out = out_dir / f"report-{width}.png"
-            status = render_png(
-                ["--eml", delivery.target, "--out", str(out), "--width", str(width)]
-            )
-            if status:
-                return status
-        return 0
+        return render_png(["--eml", delivery.target, "--out", str(out), "--width", "1400"])
 
 
 if __name__ == "__main__":
-    target = Path(sys.argv[1]) if len(sys.argv) > 1 else REPO / "docs"
+    target = Path(sys.argv[1]) if len(sys.argv) > 1 else REPO / "docs" / "sample-report.png"
     sys.exit(main(target))
