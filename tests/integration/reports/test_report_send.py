@@ -77,12 +77,12 @@ def test_sends_one_email_with_every_part_and_numbers_from_the_warehouse(
     assert mail_from == "ratedeck@example.com"
     assert rcpt_tos == ["finance@example.com", "cfo@example.com"]
     message = parse(raw)
-    assert message["Subject"] == (
-        # the default 150 s reference call makes 1/1 -> 60/60 the increase it is
-        "ratedeck: 18 price changes (12 up, 3 down, 1 new, 1 removed, 1 renamed) on current, 021001"
-    )
+    # one unfolded line: the money first, the up/down counts in the body
+    assert message["Subject"] == "ratedeck: 18 price changes on current, 021001, +48.98 USD/month"
     assert message["Message-ID"] == delivery.message_id
     text = message.get_body(("plain",)).get_content()
+    # the default 150 s reference call makes 1/1 -> 60/60 the increase it is
+    assert "18 price changes: 12 up, 3 down, 1 new, 1 removed, " in text
     html = message.get_body(("html",)).get_content()
     assert "Estimated monthly impact: +48.98 USD." in text
     assert "3538994 removed: now billed as 35389 (Ireland Mobile) at 0.1617, -23.00%" in text
