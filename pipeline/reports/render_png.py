@@ -5,8 +5,11 @@
 Without --eml/--html: the newest .eml in the outbox, else the newest report.html under the
 reports folder (``ratedeck report``). Inline images (cid:) of an .eml are written beside a
 temporary copy of its HTML. Chromium cannot size the window to the page, so a page taller
-than the window is shot again in a window twice as tall (up to MAX_HEIGHT). The screenshot is
-cropped below the last content row and stored with a palette, to stay small. Needs ``chromium`` (Debian: ``apt-get install -y chromium``).
+than the window is shot again in a window twice as tall (up to MAX_HEIGHT). Its headless
+window is never narrower than 500 px: a narrower --width (a phone: 400) shows the page in a
+frame that wide, whose width the page's media queries see. The screenshot is cropped below
+the last content row and stored with a palette, to stay small. Needs ``chromium`` (Debian:
+``apt-get install -y chromium``).
 """
 
 from __future__ import annotations

@@ -84,6 +84,22 @@ def report_of(title: str) -> Report:
     )
 
 
+def rendered(rows: list[ChangeRow]) -> tuple[str, str]:
+    """The HTML and plain text of a voice report of ``rows``, 15 rows a table."""
+    context = template_context(
+        [voice(rows)],
+        created_at=NOW,
+        top_n=15,
+        currency="USD",
+        notice_days=7,
+        reference_call_seconds=150,
+        chart_cid=None,
+        attachments=["changes.xlsx"],
+    )
+    context["subject"] = "ratedeck: a subject"
+    return render_html(context), render_text(context)
+
+
 def test_subject_carries_the_monthly_impact_of_a_traffic_profile():
     rows = [change(i, monthly_impact=Decimal("20.5")) for i in range(1, 31)]
     rows += [change(i, "down", monthly_impact=Decimal("-0.0125")) for i in range(31, 58)]
@@ -138,24 +154,12 @@ def test_announced_changes_show_the_most_pressing_top_n_by_date():
 
 
 def test_the_email_lists_the_top_n_announcements_and_points_to_the_rest():
-    rows = [announced(i, days_ahead=1 + i % 20) for i in range(1, 58)]
-    context = template_context(
-        [voice(rows)],
-        created_at=NOW,
-        top_n=15,
-        currency="USD",
-        notice_days=7,
-        reference_call_seconds=150,
-        chart_cid=None,
-        attachments=["changes.xlsx"],
-    )
-    context["subject"] = "s"
-    html = render_html(context)
+    html, text = rendered([announced(i, days_ahead=1 + i % 20) for i in range(1, 58)])
     table = html.split("<h3>Announced changes")[1].split("<h3>")[0]
     assert table.startswith(": the 15 most pressing of 57 (")
     assert table.count("<tr>") == 1 + 15  # the header and the top 15
     assert "… and 42 more in the attached spreadsheet." in table
-    text = render_text(context).split("Announced changes")[1].split("Largest increases")[0]
+    text = text.split("Announced changes")[1].split("Largest increases")[0]
     assert text.count(" notice) 021001 ") == 15
     assert "... and 42 more in the attached spreadsheet." in text
 
@@ -164,16 +168,5 @@ def test_a_long_destination_is_clipped_with_its_full_name_as_title():
     assert clip(LONG_NAME) == "Bangladesh - Bajitpur/Bhair…"
     assert len(clip(LONG_NAME)) == 28
     assert clip("India - Mobile") == "India - Mobile"
-    context = template_context(
-        [voice([change(1, name=LONG_NAME)])],
-        created_at=NOW,
-        top_n=15,
-        currency="USD",
-        notice_days=7,
-        reference_call_seconds=150,
-        chart_cid=None,
-        attachments=[],
-    )
-    context["subject"] = "s"
-    html = render_html(context)
+    html, _ = rendered([change(1, name=LONG_NAME)])
     assert f'<td title="{LONG_NAME}"><span class="name">Bangladesh - Bajitpur/Bhair…</span>' in html
