@@ -41,7 +41,7 @@ def build_report(
     attachments = report_attachments(sections, stamp)
     all_rows = [row for s in sections for row in s.rows]
     chart = change_chart(all_rows, currency=report_settings.currency, top_n=10)
-    title = subject(sections)
+    title = subject(sections, currency=report_settings.currency)
     context = template_context(
         sections,
         created_at=now,

@@ -23,6 +23,14 @@ UP_LIGHT = "#e8a49c"  # the second kind (SMS) in a stacked chart
 DOWN_LIGHT = "#92c9a4"
 GRID = "#d5dbe1"
 TEXT = "#2c3e50"
+CHART_WIDTH = 600  # CSS pixels the email shows the chart at (less on a phone: max-width 100%)
+# Drawn 4.6 in wide at twice the CSS pixels (sharp on high-density screens); 9 pt labels stay
+# about 9 px tall on a 360 px phone screen. Both charts are horizontal bars: a label has the
+# whole left margin, so neighbours never run together.
+FIGURE_WIDTH_IN = 4.6
+DPI = 2 * CHART_WIDTH / FIGURE_WIDTH_IN
+LABEL_PT = 9
+LABEL_CHARS = 22
 
 
 def change_chart(rows: Sequence[ChangeRow], *, currency: str, top_n: int = 10) -> bytes | None:
@@ -45,10 +53,14 @@ def _impact_chart(
 ) -> bytes:
     top = sorted(rows, key=lambda r: abs(_impact(r)), reverse=True)[:top_n]
     top.reverse()  # barh draws bottom-up: largest at the top
-    labels = [_text(f"{r.group} · {r.key} {r.name}"[:42]) for r in top]
+    several_groups = len({r.group for r in top}) > 1
+    labels = [_impact_label(r, several_groups) for r in top]
     values = [_plot(_impact(r)) for r in top]
-    figure, axes = _figure(height=0.9 + 0.32 * len(top))
-    bars = axes.barh(labels, values, color=[UP if v > 0 else DOWN for v in values], height=0.6)
+    figure, axes = _figure(height=0.8 + 0.3 * len(top))
+    colours = [UP if v > 0 else DOWN for v in values]
+    # by position, not by label: two clipped names can read the same
+    bars = axes.barh(range(len(top)), values, color=colours, height=0.6)
+    axes.set_yticks(range(len(top)), labels)
     for bar, row in zip(bars, top, strict=True):
         axes.annotate(
             fmt.money(_impact(row), signed=True),
@@ -57,15 +69,30 @@ def _impact_chart(
             textcoords="offset points",
             ha="left" if _impact(row) > 0 else "right",
             va="center",
-            fontsize=8,
+            fontsize=LABEL_PT - 1,
             color=TEXT,
         )
     axes.axvline(0, color=TEXT, linewidth=0.8)
-    axes.set_title(
-        f"Largest estimated monthly impacts{scope} ({currency})", loc="left", fontsize=11
-    )
-    axes.margins(x=0.18)
+    _title(figure, f"Largest monthly impacts{scope}\n({currency}, estimated)")
+    _room_for_amounts(axes, values)
+    axes.grid(axis="y", visible=False)
+    axes.xaxis.get_major_locator().set_params(nbins=6)
+    axes.xaxis.set_major_formatter(lambda value, _: f"{value:,.0f}")
     return _png(figure)
+
+
+def _room_for_amounts(axes, values: list[float]) -> None:
+    """Widen the x range on each side a bar points to: its amount is printed past its end."""
+    low, high = min([*values, 0.0]), max([*values, 0.0])
+    pad = 0.7 * ((high - low) or 1.0)
+    axes.set_xlim(low - pad if low < 0 else 0, high + pad if high > 0 else 0)
+
+
+def _impact_label(row: ChangeRow, with_group: bool) -> str:
+    """``India - Mobile``; ``021002 · India - Mobile`` when the bars come from several tech
+    prefixes (prefixes are in the table below the chart)."""
+    label = f"{row.group} · {row.name}" if with_group else row.name
+    return _text(fmt.clip(label, LABEL_CHARS))
 
 
 # bucket edges in %: (-inf, -50], (-50, -20], ... (20, 50], (50, inf); 0 splits down from up
@@ -76,12 +103,12 @@ KIND_LABELS = {"voice": "voice (reference call)", "sms": "SMS (per message)"}
 
 
 def _distribution_chart(pcts_by_kind: Mapping[str, Sequence[Decimal]]) -> bytes:
-    """Bars of how many changes fell in each % bucket; a second kind stacks on top in a
-    lighter shade."""
+    """Bars of how many changes fell in each % bucket, increases at the top; a second kind
+    stacks beside the first in a lighter shade."""
     size = len(EDGES) + 1
     labels = [_bucket_label(i) for i in range(size)]
     first_up = EDGES.index(0) + 1
-    figure, axes = _figure(height=2.6)
+    figure, axes = _figure(height=0.9 + 0.22 * size)
     bottom = [0] * size
     kinds = sorted(pcts_by_kind, key=lambda k: (k != "voice", k))
     for index, kind in enumerate(kinds):
@@ -90,36 +117,36 @@ def _distribution_chart(pcts_by_kind: Mapping[str, Sequence[Decimal]]) -> bytes:
             counts[bisect.bisect_left(EDGES, p)] += 1
         up, down = (UP, DOWN) if index == 0 else (UP_LIGHT, DOWN_LIGHT)
         colours = [up if i >= first_up else down for i in range(size)]
-        axes.bar(
+        axes.barh(
             labels,
             counts,
-            bottom=bottom,
+            left=bottom,
             color=colours,
-            width=0.75,
+            height=0.75,
             edgecolor="white",
             linewidth=0.6,
         )
         bottom = [b + c for b, c in zip(bottom, counts, strict=True)]
-    for x, total in enumerate(bottom):
+    for y, total in enumerate(bottom):
         if total:
             axes.annotate(
                 str(total),
-                (x, total),
-                xytext=(0, 2),
+                (total, y),
+                xytext=(3, 0),
                 textcoords="offset points",
-                ha="center",
-                fontsize=8,
+                va="center",
+                fontsize=LABEL_PT - 1,
                 color=TEXT,
             )
     if len(kinds) > 1:
         _legend(axes, kinds)
-    title = "Price changes by size (% change"
-    title += "; voice by the reference call)" if "voice" in kinds else ")"
-    axes.set_title(title, loc="left", fontsize=11)
-    axes.set_ylabel("changes", fontsize=9)
-    axes.tick_params(axis="x", labelsize=7.5)  # 12 bucket labels side by side
-    axes.yaxis.get_major_locator().set_params(integer=True)
-    axes.margins(y=0.15)
+    title = "Price changes by size"
+    title += "\n(% change; voice by the reference call)" if "voice" in kinds else " (% change)"
+    _title(figure, title)
+    axes.set_xlabel("changes", fontsize=LABEL_PT)
+    axes.xaxis.get_major_locator().set_params(integer=True)
+    axes.margins(x=0.12)
+    axes.grid(axis="y", visible=False)
     return _png(figure)
 
 
@@ -134,9 +161,9 @@ def _legend(axes, kinds: list[str]) -> None:
         handles,
         [KIND_LABELS.get(k, k) for k in kinds],
         handler_map={tuple: HandlerTuple(ndivide=None, pad=0)},
-        fontsize=8,
+        fontsize=LABEL_PT - 1,
         frameon=False,
-        loc="upper left",
+        loc="lower right",
     )
 
 
@@ -152,14 +179,19 @@ def _bucket_label(index: int) -> str:
 def _figure(*, height: float):
     from matplotlib.figure import Figure  # heavy: only when a chart is drawn
 
-    figure = Figure(figsize=(8.6, height), dpi=110)
+    figure = Figure(figsize=(FIGURE_WIDTH_IN, height), dpi=DPI)
     axes = figure.add_subplot()
     for side in ("top", "right"):
         axes.spines[side].set_visible(False)
     axes.grid(axis="both", color=GRID, linewidth=0.6)
     axes.set_axisbelow(True)
-    axes.tick_params(labelsize=8, colors=TEXT)
+    axes.tick_params(labelsize=LABEL_PT, colors=TEXT)
     return figure, axes
+
+
+def _title(figure, title: str) -> None:
+    """At the figure's left edge, not the axes': the bar labels take half the width."""
+    figure.suptitle(title, x=0.02, ha="left", fontsize=10, color=TEXT)
 
 
 def _png(figure) -> bytes:

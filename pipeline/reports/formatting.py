@@ -83,3 +83,9 @@ def billing(initial: int | None, increment: int | None) -> str:
 
 def plural(count: int, word: str, words: str | None = None) -> str:
     return f"{count} {word if count == 1 else (words or word + 's')}"
+
+
+def clip(text: str, width: int = 28) -> str:
+    """At most ``width`` characters, an ellipsis marking a cut: a long destination must not
+    wrap a table row to four lines (the full name is in the cell's title and the attachments)."""
+    return text if len(text) <= width else text[: width - 1].rstrip() + "…"

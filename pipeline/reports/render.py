@@ -12,6 +12,7 @@ from functools import cache
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
 from pipeline.reports import formatting as fmt
+from pipeline.reports.chart import CHART_WIDTH
 from pipeline.reports.model import CATEGORIES, CATEGORY_LABELS, ChangeRow, ChangeSection
 
 
@@ -85,10 +86,6 @@ def section_view(section: ChangeSection, top_n: int) -> SectionView:
     impacts = sorted(
         (r for r in rows if r.monthly_impact), key=lambda r: -abs(r.monthly_impact or Decimal(0))
     )
-    announced = sorted(
-        (r for r in rows if r.upcoming or r.change_type == "withdrawn"),
-        key=lambda r: (r.effective_at, r.group, r.key),
-    )
     effects = sorted(
         (r for r in rows if r.change_type in ("new", "removed")),
         key=lambda r: (-abs(r.change_pct) if r.change_pct is not None else 0, r.group, r.key),
@@ -102,7 +99,7 @@ def section_view(section: ChangeSection, top_n: int) -> SectionView:
         up=_top(ups, top_n),
         down=_top(downs, top_n),
         impacts=_top(impacts, top_n),
-        announced=Listing(announced),  # every announcement: they are few and time-critical
+        announced=_announced(rows, top_n),
         effects=_top(effects, top_n),
         other=_top(other, top_n),
     )
@@ -146,13 +143,51 @@ def count_phrase(sections: list[ChangeSection]) -> str:
     return f"{listed} {noun}"
 
 
-def subject(sections: list[ChangeSection]) -> str:
-    """``ratedeck: 12 voice and 5 SMS price changes (9 up, 6 down, 2 new) on current, 021001,
-    SMS demo:1``; voice alone: ``ratedeck: 12 price changes (...) on current, 021001``."""
-    counts = Counter(row.category for s in sections for row in s.rows)
-    parts = ", ".join(f"{counts[c]} {CATEGORY_LABELS[c]}" for c in CATEGORIES if counts[c])
+# A header line is folded past 78 characters; "Subject: " takes 9. Python (3.11) folds a 70-77
+# character subject right after the colon, and a parser reads that back with a leading space:
+# a subject this short is never folded at all.
+SUBJECT_MAX = 78 - len("Subject: ")
+
+
+def subject(sections: list[ChangeSection], *, currency: str) -> str:
+    """One unfolded line (at most SUBJECT_MAX characters) that keeps the money:
+    ``ratedeck: 8 price changes (4 up, 1 down) on 021001, +1,234.56 USD/month``. What does not
+    fit is dropped in turn: the up/down counts beside the list of tech prefixes and channels,
+    the list, the counts, the voice/SMS split. Every category and group is in the body."""
+    money = _impact_phrase(sections, currency)
+    counted = f"ratedeck: {count_phrase(sections)}"
+    moves = _moves_phrase(sections)
     groups = ", ".join(f"{s.subject_prefix}{g}" for s in sections for g in s.groups)
-    return f"ratedeck: {count_phrase(sections)} ({parts}) on {groups}"
+    total = sum(len(s.rows) for s in sections)
+    candidates = [
+        f"{counted}{moves} on {groups}{money}",
+        f"{counted} on {groups}{money}",
+        f"{counted}{moves}{money}",
+        f"{counted}{money}",
+        f"ratedeck: {fmt.plural(total, 'price change')}{money}",
+    ]
+    return next((c for c in candidates if len(c) <= SUBJECT_MAX), candidates[-1])
+
+
+def _moves_phrase(sections: list[ChangeSection]) -> str:
+    """`` (4 up, 1 down)``: the counts that move the bill."""
+    counts = Counter(row.category for s in sections for row in s.rows)
+    moves = [f"{counts[c]} {c}" for c in ("up", "down") if counts[c]]
+    return f" ({', '.join(moves)})" if moves else ""
+
+
+def _impact_phrase(sections: list[ChangeSection], currency: str) -> str:
+    """``, +1,234.56 USD/month`` with a traffic profile, else nothing."""
+    impacts = [
+        row.monthly_impact
+        for s in sections
+        if s.has_traffic
+        for row in s.rows
+        if row.monthly_impact is not None
+    ]
+    if not impacts:
+        return ""
+    return f", {fmt.money(sum(impacts, Decimal(0)), signed=True)} {currency}/month"
 
 
 def render_html(context: dict) -> str:
@@ -188,6 +223,7 @@ def template_context(
         "notice_days": notice_days,
         "reference_call_seconds": reference_call_seconds,
         "chart_cid": chart_cid,
+        "chart_width": CHART_WIDTH,
         "attachments": attachments,
         "categories": CATEGORIES,
         "category_labels": CATEGORY_LABELS,
@@ -200,6 +236,19 @@ def price_units(sections: list[ChangeSection], currency: str) -> str:
         return f"{currency} {sections[0].price_unit}"
     units = ", ".join(f"{s.count_label} {s.price_unit}" for s in sections)
     return f"{currency} ({units})"
+
+
+def _announced(rows: tuple[ChangeRow, ...], top_n: int) -> Listing:
+    """The ``top_n`` most pressing announcements (short-notice increases, withdrawals, then the
+    largest moves), shown by effective date: a deck can announce dozens at once."""
+    announced = [r for r in rows if r.upcoming or r.change_type == "withdrawn"]
+    pressing = sorted(
+        announced,
+        key=lambda r: (not r.short_notice, r.change_type != "withdrawn", -abs(r.rank_pct)),
+    )
+    listing = _top(pressing, top_n)
+    listing.rows.sort(key=lambda r: (r.effective_at, r.group, r.key))
+    return listing
 
 
 def _top(rows: list[ChangeRow], top_n: int) -> Listing:
@@ -224,6 +273,7 @@ def _environment() -> Environment:
         when=fmt.when,
         days=fmt.days,
         plural=fmt.plural,
+        clip=fmt.clip,
     )
     env.globals["direction_class"] = _direction_class
     return env

@@ -1,12 +1,15 @@
 """Render a report's HTML to a PNG in headless Chromium (to look at it, or for the docs).
 
-    python -m pipeline.reports.render_png [--eml FILE | --html FILE] [--out PNG]
+    python -m pipeline.reports.render_png [--eml FILE | --html FILE] [--out PNG] [--width PX]
 
 Without --eml/--html: the newest .eml in the outbox, else the newest report.html under the
 reports folder (``ratedeck report``). Inline images (cid:) of an .eml are written beside a
 temporary copy of its HTML. Chromium cannot size the window to the page, so a page taller
-than the window is shot again in a window twice as tall (up to MAX_HEIGHT). The screenshot is
-cropped below the last content row and stored with a palette, to stay small. Needs ``chromium`` (Debian: ``apt-get install -y chromium``).
+than the window is shot again in a window twice as tall (up to MAX_HEIGHT). Its headless
+window is never narrower than 500 px: a narrower --width (a phone: 400) shows the page in a
+frame that wide, whose width the page's media queries see. The screenshot is cropped below
+the last content row and stored with a palette, to stay small. Needs ``chromium`` (Debian:
+``apt-get install -y chromium``).
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ import sys
 import tempfile
 from email import policy
 from email.message import EmailMessage
+from html import escape
 from pathlib import Path
 
 from PIL import Image, ImageChops  # Pillow comes with matplotlib
@@ -28,6 +32,7 @@ from pipeline.settings import Settings, load_settings
 
 BROWSERS = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 WIDTH = 1200
+MIN_WINDOW_WIDTH = 500  # Chromium's headless window is never narrower (a narrower page: framed)
 TIMEOUT_S = 90
 MAX_HEIGHT = 24000
 
@@ -38,6 +43,12 @@ def main(argv: list[str] | None = None) -> int:
     inputs.add_argument("--eml", type=Path, help="a report email (.eml)")
     inputs.add_argument("--html", type=Path, help="a report.html written by `ratedeck report`")
     parser.add_argument("--out", type=Path, help="PNG to write (default: beside the input)")
+    parser.add_argument(
+        "--width",
+        type=int,
+        default=WIDTH,
+        help=f"window width in pixels (default {WIDTH}; 400 shows a phone's layout)",
+    )
     parser.add_argument(
         "--height",
         type=int,
@@ -52,7 +63,7 @@ def main(argv: list[str] | None = None) -> int:
         out = args.out or default_out
         with tempfile.TemporaryDirectory(prefix="ratedeck-render-") as tmp:
             page = _prepare(source, Path(tmp)) if source.suffix == ".eml" else source
-            render(page, out, height=args.height, work_dir=Path(tmp))
+            render(page, out, width=args.width, height=args.height, work_dir=Path(tmp))
     except RatedeckError as exc:
         print(f"render_png: error: {exc}", file=sys.stderr)
         return exc.exit_code
@@ -60,18 +71,46 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def render(html_path: Path, out: Path, *, height: int = 6000, work_dir: Path) -> Path:
-    """Screenshot ``html_path`` at 1200 px wide; crop and palette-compress it into ``out``."""
-    shot = _screenshot(html_path, height=height, work_dir=work_dir)
-    while _reaches_bottom(shot) and height < MAX_HEIGHT:
-        height = min(height * 2, MAX_HEIGHT)
-        shot = _screenshot(html_path, height=height, work_dir=work_dir)
+def render(
+    html_path: Path, out: Path, *, width: int = WIDTH, height: int = 6000, work_dir: Path
+) -> Path:
+    """Screenshot ``html_path`` ``width`` px wide; crop and palette-compress it into ``out``."""
+    page = framed(html_path, width, work_dir)
+    window = (max(width, MIN_WINDOW_WIDTH), height)
+    shot = _screenshot(page, window=window, work_dir=work_dir, width=width)
+    while _reaches_bottom(shot) and window[1] < MAX_HEIGHT:
+        window = (window[0], min(window[1] * 2, MAX_HEIGHT))
+        shot = _screenshot(page, window=window, work_dir=work_dir, width=width)
     out.parent.mkdir(parents=True, exist_ok=True)
     _compact(shot, out)
     return out
 
 
-def _screenshot(html_path: Path, *, height: int, work_dir: Path) -> Path:
+def framed(html_path: Path, width: int, work_dir: Path) -> Path:
+    """``html_path`` itself, or below MIN_WINDOW_WIDTH a page showing it in a frame ``width``
+    px wide: the frame is the viewport its media queries see. The frame grows to the page's
+    height once loaded; its relative links (chart.png) resolve beside ``html_path``."""
+    if width >= MIN_WINDOW_WIDTH:
+        return html_path
+    base = f'<base href="{html_path.resolve().parent.as_uri()}/">'
+    content = html_path.read_text(encoding="utf-8").replace("<head>", "<head>" + base, 1)
+    grow = (
+        "const page = this.contentDocument;"
+        "this.style.height = page.documentElement.scrollHeight + 'px';"
+        "document.body.style.background = getComputedStyle(page.body).backgroundColor;"
+    )
+    frame = work_dir / f"framed-{width}.html"
+    frame.write_text(
+        '<!DOCTYPE html><html><body style="margin: 0">'
+        f'<iframe style="display: block; border: 0; width: {width}px; height: 100vh" '
+        f'onload="{escape(grow)}" srcdoc="{escape(content)}"></iframe></body></html>',
+        encoding="utf-8",
+    )
+    return frame
+
+
+def _screenshot(html_path: Path, *, window: tuple[int, int], work_dir: Path, width: int) -> Path:
+    """A ``window`` sized shot of the page, cut to its left ``width`` pixels."""
     browser = next((shutil.which(name) for name in BROWSERS if shutil.which(name)), None)
     if browser is None:
         raise ConfigError("no chromium found: install it (apt-get install -y chromium)")
@@ -89,7 +128,7 @@ def _screenshot(html_path: Path, *, height: int, work_dir: Path) -> Path:
         "--hide-scrollbars",
         f"--user-data-dir={work_dir / 'profile'}",
         f"--screenshot={shot}",
-        f"--window-size={WIDTH},{height}",
+        f"--window-size={window[0]},{window[1]}",
         html_path.resolve().as_uri(),
     ]
     try:
@@ -103,6 +142,9 @@ def _screenshot(html_path: Path, *, height: int, work_dir: Path) -> Path:
         raise RatedeckError(f"chromium failed on {html_path}: {' '.join(last)}") from None
     if not shot.exists():
         raise RatedeckError(f"chromium wrote no screenshot for {html_path}")
+    if width < window[0]:
+        with Image.open(shot) as image:
+            image.crop((0, 0, width, image.height)).save(shot)
     return shot
 
 

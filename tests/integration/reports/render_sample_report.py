@@ -48,7 +48,7 @@ def main(out: Path) -> int:
             populate_sms_sample(SmsHistory(con))
         delivery = report_and_send(Warehouse(settings), settings, now=T1 + timedelta(hours=1))
         print(delivery.subject)
-        return render_png(["--eml", delivery.target, "--out", str(out)])
+        return render_png(["--eml", delivery.target, "--out", str(out), "--width", "1400"])
 
 
 if __name__ == "__main__":

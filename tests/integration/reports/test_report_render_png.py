@@ -1,14 +1,19 @@
-"""The report rendered to PNG by headless Chromium (skipped where Chromium is not installed)."""
+"""The report rendered to PNG by headless Chromium, and its layout measured there at a phone's
+and a desktop's width (skipped where Chromium is not installed)."""
 
+import json
+import re
 import shutil
+import subprocess
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from PIL import Image
-from reports_fixtures import T1, populate_sample
+from reports_fixtures import SAMPLE_TRAFFIC, T1, populate_sample, populate_sms_sample
 
-from pipeline.reports import report_and_send
-from pipeline.reports.render_png import BROWSERS, main
+from pipeline.reports import build_report, report_and_send
+from pipeline.reports.render_png import BROWSERS, MIN_WINDOW_WIDTH, framed, main
 
 pytestmark = pytest.mark.skipif(
     not any(shutil.which(b) for b in BROWSERS), reason="needs chromium (apt-get install chromium)"
@@ -39,3 +44,48 @@ def test_a_page_taller_than_the_window_is_shot_whole(con, decks, settings, tmp_p
 def test_missing_input_is_one_line_error(tmp_path, capsys):
     assert main(["--html", str(tmp_path / "nope.html")]) == 2
     assert "no such file" in capsys.readouterr().err
+
+
+# Runs in the page after layout: every table that reaches past its card or the window, by the
+# heading above it, into the outer page's data-overflow attribute (read with --dump-dom).
+MEASURE = """<script>
+window.addEventListener("load", () => {
+  const width = document.documentElement.clientWidth;
+  const wide = [...document.querySelectorAll("table")].filter((table) => {
+    const right = table.getBoundingClientRect().right;
+    return right > table.closest(".card").getBoundingClientRect().right || right > width;
+  });
+  const heading = (t) => (t.previousElementSibling || t.parentElement.firstElementChild).textContent;
+  parent.document.body.dataset.overflow = JSON.stringify(
+    {width: width, page: document.documentElement.scrollWidth, tables: wide.map(heading)});
+});
+</script>"""
+
+
+def overflow(page: Path, width: int, tmp_path: Path) -> dict:
+    browser = next(shutil.which(b) for b in BROWSERS if shutil.which(b))
+    measured = page.with_name(f"measure-{width}.html")
+    measured.write_text(page.read_text().replace("</body>", MEASURE + "</body>"))
+    window = max(width, MIN_WINDOW_WIDTH)
+    command = [browser, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars"]
+    command += [f"--user-data-dir={tmp_path / 'profile'}", f"--window-size={window},900"]
+    command += ["--dump-dom", framed(measured, width, tmp_path).as_uri()]
+    dom = subprocess.run(command, capture_output=True, text=True, timeout=90, check=True).stdout
+    found = re.search(r"data-overflow=\"([^\"]*)\"", dom)
+    assert found, dom[-500:]
+    return json.loads(found[1].replace("&quot;", '"'))
+
+
+def test_every_table_fits_a_phone_and_a_desktop_window(con, decks, sms, settings, tmp_path):
+    populate_sample(decks)
+    populate_sms_sample(sms)
+    profile = tmp_path / "traffic.csv"
+    profile.write_text(SAMPLE_TRAFFIC)
+    settings = settings.with_overrides(report={"traffic_profile": profile})
+    report = build_report(con, settings, now=T1 + timedelta(hours=1))
+    report.write_files(tmp_path / "report")
+    page = tmp_path / "report" / "report.html"
+    for width in (400, 1400):
+        measured = overflow(page, width, tmp_path)
+        assert measured["width"] == width
+        assert (measured["tables"], measured["page"]) == ([], width), width

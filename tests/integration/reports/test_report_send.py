@@ -77,12 +77,12 @@ def test_sends_one_email_with_every_part_and_numbers_from_the_warehouse(
     assert mail_from == "ratedeck@example.com"
     assert rcpt_tos == ["finance@example.com", "cfo@example.com"]
     message = parse(raw)
-    assert message["Subject"] == (
-        # the default 150 s reference call makes 1/1 -> 60/60 the increase it is
-        "ratedeck: 18 price changes (12 up, 3 down, 1 new, 1 removed, 1 renamed) on current, 021001"
-    )
+    # one unfolded line: the money first, the up/down counts in the body
+    assert message["Subject"] == "ratedeck: 18 price changes on current, 021001, +48.98 USD/month"
     assert message["Message-ID"] == delivery.message_id
     text = message.get_body(("plain",)).get_content()
+    # the default 150 s reference call makes 1/1 -> 60/60 the increase it is
+    assert "18 price changes: 12 up, 3 down, 1 new, 1 removed, " in text
     html = message.get_body(("html",)).get_content()
     # the profile names no tech prefix: it runs on current (the default route) only, so
     # 021001's France change (+0.0005 x 5200 min) is not counted a second time
@@ -373,6 +373,6 @@ def test_a_withdrawn_announcement_is_reported_once_as_withdrawn(con, decks, sett
     assert first.subject == "ratedeck: 1 price change (1 up) on current"
     decks.snapshot("current", T1 + timedelta(days=1), [germany])
     report = build_report(con, settings, now=NOW + timedelta(days=1))
-    assert report.subject == "ratedeck: 1 price change (1 withdrawn) on current"
+    assert report.subject == "ratedeck: 1 price change on current"  # up/down counts only
     assert "Germany: WITHDRAWN, the scheduled price 0.0150 will not apply" in report.text
     assert "badge-withdrawn" in report.html
