@@ -137,20 +137,20 @@ def apply_snapshot(
         con.register(INCOMING_VIEW, deck.to_arrow())
         try:
             plan = _template("history_plan.sql", spec, dedupe=dedupe, schedules=schedules)
-            _run(con, plan, params)
-            opened, closed, withdrawn, rechained = _run(
+            execute_named(con, plan, params)
+            opened, closed, withdrawn, rechained = execute_named(
                 con, read_sql("queries/history_plan_counts.sql"), params
             ).fetchall()[0]
             if closed or withdrawn or rechained:
-                _run(con, _template("history_update.sql", spec), params)
+                execute_named(con, _template("history_update.sql", spec), params)
             if opened:
-                _run(con, _template("history_insert.sql", spec), params)
+                execute_named(con, _template("history_insert.sql", spec), params)
             con.execute("DROP TABLE history_plan")
         finally:
             con.unregister(INCOMING_VIEW)
     except duckdb.Error as exc:
         raise SnapshotLoadError(
-            f"{spec.table} {dict(scope)}: {_first_line(exc)}; nothing was loaded"
+            f"{spec.table} {dict(scope)}: {first_line(exc)}; nothing was loaded"
         ) from exc
     # every effective deck row is either kept (unchanged) or opened
     unchanged = _effective_rows(spec, deck, fetched_at, dedupe) - opened
@@ -206,7 +206,7 @@ def _effective_rows(
 def _stored_facts(con: duckdb.DuckDBPyConnection, spec: HistorySpec, params: dict) -> bool:
     """Refuses a snapshot older than the scope's history; True if the scope has schedules."""
     sql = _template("history_latest_seen.sql", spec)
-    is_older, latest, has_schedule = _run(con, sql, params).fetchall()[0]
+    is_older, latest, has_schedule = execute_named(con, sql, params).fetchall()[0]
     if is_older:
         raise SnapshotLoadError(
             f"{spec.table}: snapshot fetched at {params['fetched_at'].isoformat()} is older than "
@@ -221,12 +221,15 @@ def _deck_schedules(spec: HistorySpec, deck: pl.DataFrame, fetched_at: datetime)
     return bool(deck.select((pl.col(spec.effective_column) > fetched_at).any()).item())
 
 
-def _run(con: duckdb.DuckDBPyConnection, sql: str, params: dict) -> duckdb.DuckDBPyConnection:
+def execute_named(
+    con: duckdb.DuckDBPyConnection, sql: str, params: dict
+) -> duckdb.DuckDBPyConnection:
+    """``sql`` with the ``$name`` parameters it uses, taken from ``params`` (others ignored)."""
     used = set(_PARAM.findall(sql))
     return con.execute(sql, {k: v for k, v in params.items() if k in used})
 
 
-def _first_line(exc: Exception) -> str:
+def first_line(exc: Exception) -> str:
     text = str(exc).strip()
     return text.splitlines()[0] if text else type(exc).__name__
 
