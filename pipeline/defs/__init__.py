@@ -66,6 +66,7 @@ def build_definitions(settings: Settings) -> dg.Definitions:
 
     return dg.Definitions(
         assets=[*feed_assets, *balance_assets, *report_assets],
+        asset_checks=[],  # the feeds' checks are specs on their normalised assets
         jobs=[*load_jobs, balance_job, report_job],
         schedules=schedules,
         sensors=[report_after_loads],
