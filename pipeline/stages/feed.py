@@ -21,7 +21,6 @@ from pipeline.landing import LandedFile
 from pipeline.settings import FeedSettings, Settings
 from pipeline.stages.checks import CheckOutcome, deck_checks
 from pipeline.stages.staging import StagedIngest, stage_ingest
-from pipeline.warehouse.changes import snapshot_change_counts
 from pipeline.warehouse.db import Warehouse
 from pipeline.warehouse.report_setting import record_report_setting
 from pipeline.warehouse.snapshot import (
@@ -30,6 +29,7 @@ from pipeline.warehouse.snapshot import (
     SnapshotSpec,
     load_snapshot,
     previous_row_count,
+    snapshot_change_counts,
 )
 
 

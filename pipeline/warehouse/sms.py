@@ -77,7 +77,7 @@ SMS_SNAPSHOT = SnapshotSpec(
     history=SMS_RATE_SPEC,
     snapshot_table="sms_snapshot",
     insert_sql="queries/sms_snapshot_insert.sql",
-    changes_sql="queries/snapshot_changes_sms.sql",
+    change_view="sms_rate_change",
     prepare=name_from_reference,
     known_column="known",
 )

@@ -67,13 +67,13 @@ class SnapshotSpec:
     history: HistorySpec  # its single scope column is the snapshot table's source column
     snapshot_table: str
     insert_sql: str  # sql/ file; named params, see _snapshot_params
-    changes_sql: str  # sql/ file: price changes of one snapshot; params: source, snapshot_id
+    change_view: str  # the view of its price changes (change_type, snapshot_id, source column)
     prepare: PrepareRows = _rows_as_ingested
     # a boolean column prepare adds: false marks a row the feed's reference does not know
     known_column: str | None = None
 
     def __post_init__(self) -> None:
-        for name in (self.kind, self.snapshot_table):
+        for name in (self.kind, self.snapshot_table, self.change_view):
             if not _IDENTIFIER.match(name):
                 raise ValueError(f"SnapshotSpec: not a plain SQL identifier: {name!r}")
         if len(self.history.scope_columns) != 1:
@@ -137,6 +137,16 @@ def previous_row_count(
     rows = execute_named(con, _template("snapshot_latest_rows.sql", spec), {"source": source})
     found = rows.fetchall()
     return int(found[0][0]) if found else None
+
+
+def snapshot_change_counts(
+    con: duckdb.DuckDBPyConnection, spec: SnapshotSpec, source: str, snapshot_id: int
+) -> tuple[tuple[str, int], ...]:
+    """``((change_type, count), ...)`` one snapshot brought (for run summaries and Dagster
+    metadata); empty for a baseline or replay."""
+    params = {"source": source, "snapshot_id": snapshot_id}
+    rows = execute_named(con, _template("snapshot_changes.sql", spec), params).fetchall()
+    return tuple((change_type, int(count)) for change_type, count in rows)
 
 
 def _in_utc(incoming: IncomingSnapshot) -> IncomingSnapshot:
@@ -288,7 +298,10 @@ def _has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
 
 @cache
 def _template(name: str, spec: SnapshotSpec) -> str:
-    """A sql/queries/ template with the spec's (validated) table and source column."""
-    return read_sql(f"queries/{name}").format_map(
-        {"snapshot_table": f'"{spec.snapshot_table}"', "scope_column": f'"{spec.scope_column}"'}
-    )
+    """A sql/queries/ template with the spec's (validated) table, view and source column."""
+    names = {
+        "snapshot_table": spec.snapshot_table,
+        "change_view": spec.change_view,
+        "scope_column": spec.scope_column,
+    }
+    return read_sql(f"queries/{name}").format_map({k: f'"{v}"' for k, v in names.items()})

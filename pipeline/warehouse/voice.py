@@ -46,7 +46,7 @@ VOICE_SNAPSHOT = SnapshotSpec(
     history=VOICE_RATE_SPEC,
     snapshot_table="voice_snapshot",
     insert_sql="queries/voice_snapshot_insert.sql",
-    changes_sql="queries/snapshot_changes_voice.sql",
+    change_view="voice_rate_change",
     prepare=fill_account_currency,
 )
 

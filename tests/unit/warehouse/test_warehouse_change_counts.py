@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 import duckdb
 
 from pipeline.ingest.voice import normalize_voice_deck
-from pipeline.warehouse.changes import snapshot_change_counts
 from pipeline.warehouse.migrate import apply_migrations
+from pipeline.warehouse.snapshot import snapshot_change_counts
 from pipeline.warehouse.voice import VOICE_SNAPSHOT, load_voice_snapshot
 
 HEADER = "Destination,Prefix,Price,Billing Increments\n"
