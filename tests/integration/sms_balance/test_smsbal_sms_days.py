@@ -9,6 +9,8 @@ import pytest
 from smsbal_helpers import at, sms_body
 
 from pipeline.ingest.errors import NoValidRowsError, TooManyRejectsError
+from pipeline.stages import feed
+from pipeline.stages.sms import SMS
 from pipeline.warehouse.errors import SnapshotLoadError
 from pipeline.warehouse.sms import MCC_MNC_CSV
 
@@ -227,3 +229,28 @@ def test_a_list_of_only_bad_rows_never_reaches_the_warehouse(pipeline):
     with pytest.raises(NoValidRowsError):
         pipeline.fetch_sms(CHANNEL, b'[{"rate": -1, "mcc": 262, "mnc": 1}]', at(2))
     assert pipeline.query("SELECT count(*) FROM sms_rate_current") == [(1,)]
+
+
+def test_a_shrinking_list_is_judged_by_sms_max_row_drop_fraction(make_pipeline):
+    four = {(262, mnc): Decimal("0.05") for mnc in (1, 2, 3, 7)}
+    strict = make_pipeline(sms={"max_row_drop_fraction": 0.5})
+    strict.fetch_sms(CHANNEL, sms_body(four), at(1))
+    shrunk = strict.land("sms", CHANNEL, sms_body({(262, 1): Decimal("0.05")}), at(2))
+    rows = feed.normalise(strict.settings, SMS, shrunk).rows()
+
+    def collapse_check(settings) -> tuple[bool, str]:
+        outcomes = {o.name: o for o in feed.check(settings, SMS, CHANNEL, rows)}
+        assert set(outcomes) == {
+            "no_duplicate_prefix",
+            "prices_not_negative",
+            "row_count_not_collapsed",
+        }
+        collapsed = outcomes["row_count_not_collapsed"]
+        return collapsed.passed, collapsed.description
+
+    assert collapse_check(strict.settings) == (
+        False,
+        "1 rows against 4 last time (+75.0% drop; limit 50%)",
+    )
+    default = strict.settings.with_overrides(sms={"max_row_drop_fraction": 1.0})
+    assert collapse_check(default)[0] is True  # the default: no limit for SMS
