@@ -29,18 +29,31 @@ from pipeline.stages.staging import StagedIngest
 
 @dataclass(frozen=True)
 class FeedAssets:
-    """A feed's asset names and the texts the Dagster UI shows."""
+    """A feed's asset names and the texts the Dagster UI shows. The normalised asset is named;
+    its raw download is "<normalised>_raw" and its history "<history table>_history"."""
 
     feed: stages.FeedSpec
-    raw: str
     normalised: str
-    history: str
-    raw_description: str
-    normalised_description: str
-    history_description: str
+    descriptions: tuple[str, str]  # of the raw download, of the normalised snapshot
     job_description: str
     # metadata name of SnapshotLoad.unknown_count, for a feed with a reference (SMS: mcc_mnc)
     unknown_metadata: str | None = None
+
+    @property
+    def raw(self) -> str:
+        return f"{self.normalised}_raw"
+
+    @property
+    def history(self) -> str:
+        return f"{self.feed.snapshot.history.table}_history"
+
+    @property
+    def history_description(self) -> str:
+        snapshot = self.feed.snapshot
+        return (
+            f"{snapshot.snapshot_table} + {snapshot.history.table} history in the warehouse "
+            "(one transaction)."
+        )
 
 
 def build_feed_defs(settings: Settings, assets: FeedAssets) -> list[dg.AssetsDefinition]:
@@ -63,7 +76,7 @@ def _raw_asset(settings: Settings, assets: FeedAssets, partitions) -> dg.AssetsD
         group_name=assets.feed.name,
         kinds={"http"},
         pool=API_POOL,
-        description=assets.raw_description,
+        description=assets.descriptions[0],
     )
     def raw(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
         landed = stages.fetch(settings, assets.feed, context.partition_key)
@@ -81,8 +94,8 @@ def _normalised_asset(settings: Settings, assets: FeedAssets, partitions) -> dg.
         partitions_def=partitions,
         group_name=feed.name,
         kinds={"polars"},
-        check_specs=deck_check_specs(assets.normalised, feed.checks.descriptions),
-        description=assets.normalised_description,
+        check_specs=deck_check_specs(assets.normalised, stages.check_descriptions(feed)),
+        description=assets.descriptions[1],
     )
     def normalised(landed: LandedFile):  # no return annotation: see module note
         staged = stages.normalise(settings, feed, landed)

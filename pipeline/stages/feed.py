@@ -38,9 +38,9 @@ class FeedChecks:
     """The blocking checks on a normalised snapshot (``checks.deck_checks``), declared."""
 
     keys: tuple[str, ...]  # no two rows share these (with the effective date, if any)
+    duplicates: str  # what no_duplicate_prefix guards, in the feed's words
     price_column: str
     require_rows: bool  # False: an empty snapshot is legitimate (an SMS channel without rates)
-    descriptions: dict[str, str]  # check name -> what it guards (shown in Dagster)
 
 
 class Diverted(Protocol):
@@ -59,14 +59,35 @@ Divert = Callable[[duckdb.DuckDBPyConnection, LandedFile], Diverted | None]
 
 @dataclass(frozen=True)
 class FeedSpec:
-    name: str  # voice | sms: landing-zone kind and Dagster group
+    """One rate feed. Its name is its snapshot kind (voice, sms): the landing-zone kind, the
+    Dagster group and its own settings section ([voice], [sms])."""
+
     snapshot: SnapshotSpec
     checks: FeedChecks
-    section: Callable[[Settings], FeedSettings]  # its own [voice] / [sms] settings
     partition_keys: Callable[[Settings], list[str]]  # tech prefixes, channel keys
     fetch: Callable[[Settings, CommPeakClient, str], LandedFile]  # one partition, landed
     ingest: Callable[[Settings, LandedFile], IngestResult]  # the pure ingest function
     divert: Divert | None = None
+
+    @property
+    def name(self) -> str:
+        return self.snapshot.kind
+
+    def section(self, settings: Settings) -> FeedSettings:
+        return getattr(settings, self.name)
+
+
+def check_descriptions(feed: FeedSpec) -> dict[str, str]:
+    """What each of ``check``'s outcomes guards (the Dagster check specs), by check name."""
+    empty = {"non_empty": f"The {feed.snapshot.noun} has at least one valid row."}
+    return {
+        **(empty if feed.checks.require_rows else {}),
+        "no_duplicate_prefix": feed.checks.duplicates,
+        "prices_not_negative": f"No negative {feed.checks.price_column}.",
+        "row_count_not_collapsed": "Row count did not fall more than "
+        f"{feed.name}.max_row_drop_fraction against the last snapshot (what a truncated "
+        "download looks like).",
+    }
 
 
 def fetch(settings: Settings, feed: FeedSpec, partition_key: str) -> LandedFile:

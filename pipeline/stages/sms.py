@@ -37,20 +37,13 @@ def ingest_sms_rates(settings: Settings, landed: LandedFile) -> IngestResult:
 
 
 SMS = FeedSpec(
-    name="sms",
     snapshot=SMS_SNAPSHOT,
     checks=FeedChecks(
         keys=("mcc", "mnc"),
+        duplicates="No MCC/MNC pair appears twice.",
         price_column="rate",
         require_rows=False,  # an empty SMS list is legitimate (a channel without rates)
-        descriptions={
-            "no_duplicate_prefix": "No MCC/MNC pair appears twice.",
-            "prices_not_negative": "No negative rate.",
-            "row_count_not_collapsed": "Row count did not fall more than "
-            "sms.max_row_drop_fraction against the last list (default 1: no limit).",
-        },
     ),
-    section=lambda settings: settings.sms,
     partition_keys=lambda settings: [channel.key for channel in settings.sms.channels],
     fetch=fetch_sms_rates,
     ingest=ingest_sms_rates,

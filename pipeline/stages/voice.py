@@ -134,22 +134,13 @@ def record_alias(con, landed: LandedFile) -> DeckAlias | None:
 
 
 VOICE = FeedSpec(
-    name="voice",
     snapshot=VOICE_SNAPSHOT,
     checks=FeedChecks(
         keys=("prefix", "effective_at"),
+        duplicates="No prefix appears twice for one effective date.",
         price_column="price",
         require_rows=True,
-        descriptions={
-            "non_empty": "The deck has at least one valid row.",
-            "no_duplicate_prefix": "No prefix appears twice for one effective date.",
-            "prices_not_negative": "No negative price.",
-            "row_count_not_collapsed": "Row count did not fall more than "
-            "voice.max_row_drop_fraction against the last snapshot (what a truncated download "
-            "looks like).",
-        },
     ),
-    section=lambda settings: settings.voice,
     partition_keys=lambda settings: list(settings.voice.tech_prefixes),
     fetch=fetch_voice_deck,
     ingest=ingest_voice_deck,

@@ -75,9 +75,6 @@ SMS_SNAPSHOT = SnapshotSpec(
     kind="sms",
     noun="SMS list",
     history=SMS_RATE_SPEC,
-    snapshot_table="sms_snapshot",
-    insert_sql="queries/sms_snapshot_insert.sql",
-    change_view="sms_rate_change",
     prepare=name_from_reference,
     known_column="known",
 )

@@ -60,24 +60,34 @@ def _rows_as_ingested(con: duckdb.DuckDBPyConnection, incoming: IncomingSnapshot
 
 @dataclass(frozen=True)
 class SnapshotSpec:
-    """How one feed's snapshots are stored. Identifiers are validated: they fill SQL templates."""
+    """How one feed's snapshots are stored. By convention a feed of kind ``k`` whose history
+    table is ``t`` has the table ``k_snapshot``, the view ``t_change`` and the insert SQL
+    ``queries/k_snapshot_insert.sql``; identifiers are validated (they fill SQL templates)."""
 
-    kind: str  # ingest_reject.kind
+    kind: str  # ingest_reject.kind: voice, sms
     noun: str  # how errors name one snapshot: "voice deck", "SMS list"
     history: HistorySpec  # its single scope column is the snapshot table's source column
-    snapshot_table: str
-    insert_sql: str  # sql/ file; named params, see _snapshot_params
-    change_view: str  # the view of its price changes (change_type, snapshot_id, source column)
     prepare: PrepareRows = _rows_as_ingested
     # a boolean column prepare adds: false marks a row the feed's reference does not know
     known_column: str | None = None
 
     def __post_init__(self) -> None:
-        for name in (self.kind, self.snapshot_table, self.change_view):
-            if not _IDENTIFIER.match(name):
-                raise ValueError(f"SnapshotSpec: not a plain SQL identifier: {name!r}")
+        if not _IDENTIFIER.match(self.kind):
+            raise ValueError(f"SnapshotSpec: not a plain SQL identifier: {self.kind!r}")
         if len(self.history.scope_columns) != 1:
             raise ValueError("SnapshotSpec: the history must have exactly one scope column")
+
+    @property
+    def snapshot_table(self) -> str:
+        return f"{self.kind}_snapshot"
+
+    @property
+    def change_view(self) -> str:  # price changes: change_type, snapshot_id, source column
+        return f"{self.history.table}_change"
+
+    @property
+    def insert_sql(self) -> str:  # named params, see _snapshot_params
+        return f"queries/{self.kind}_snapshot_insert.sql"
 
     @property
     def scope_column(self) -> str:

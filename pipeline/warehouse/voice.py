@@ -44,9 +44,6 @@ VOICE_SNAPSHOT = SnapshotSpec(
     kind="voice",
     noun="voice deck",
     history=VOICE_RATE_SPEC,
-    snapshot_table="voice_snapshot",
-    insert_sql="queries/voice_snapshot_insert.sql",
-    change_view="voice_rate_change",
     prepare=fill_account_currency,
 )
 
