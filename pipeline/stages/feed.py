@@ -39,8 +39,8 @@ class FeedChecks:
 
     keys: tuple[str, ...]  # no two rows share these (with the effective date, if any)
     duplicates: str  # what no_duplicate_prefix guards, in the feed's words
-    price_column: str
-    require_rows: bool  # False: an empty snapshot is legitimate (an SMS channel without rates)
+    price_column: str = "price"
+    require_rows: bool = True  # False: an empty snapshot is legitimate (an SMS channel's)
 
 
 class Diverted(Protocol):

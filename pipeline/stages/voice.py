@@ -138,8 +138,6 @@ VOICE = FeedSpec(
     checks=FeedChecks(
         keys=("prefix", "effective_at"),
         duplicates="No prefix appears twice for one effective date.",
-        price_column="price",
-        require_rows=True,
     ),
     partition_keys=lambda settings: list(settings.voice.tech_prefixes),
     fetch=fetch_voice_deck,
