@@ -46,8 +46,11 @@ class FeedChecks:
 class Diverted(Protocol):
     """A download recorded rather than loaded: the very snapshot another source holds."""
 
-    snapshot_id: int  # same_as's snapshot of these bytes
-    same_as: str
+    @property
+    def snapshot_id(self) -> int: ...  # same_as's snapshot of these bytes
+
+    @property
+    def same_as(self) -> str: ...
 
     @property
     def note(self) -> str: ...
