@@ -23,12 +23,14 @@ import dagster as dg
 from pipeline.defs import build_definitions
 from pipeline.errors import ConfigError, RunFailed
 from pipeline.settings import Settings
+from pipeline.stages.feeds import FEEDS
 
 if TYPE_CHECKING:
     # the type of a step failure's error (and its causes); dagster does not re-export it
     from dagster_shared.error import SerializableErrorInfo
 
-AREAS = ("voice", "sms", "balance")
+FEED_AREAS = tuple(feed.name for feed in FEEDS)
+AREAS = (*FEED_AREAS, "balance")
 # Dagster's console logger prints every event at DEBUG, and a failed step as a multi-line
 # traceback at ERROR; the CLI shows its own progress, summary and one-line error, and the full
 # event log stays in the Dagster instance (visible in `make dev`).
@@ -268,15 +270,13 @@ def _run_steps(
     report: bool,
     step: Callable[[str, str, str | None], None],
 ) -> None:
-    if "voice" in areas:
-        for tech_prefix in settings.voice.tech_prefixes:
-            step("voice", "voice", tech_prefix)
-    if "sms" in areas:
-        for channel in settings.sms.channels:
-            step("sms", "sms", channel.key)
+    for feed in FEEDS:
+        if feed.name in areas:
+            for partition_key in feed.partition_keys(settings):
+                step(feed.name, feed.name, partition_key)
     if "balance" in areas:
         step("balance", "balance", None)
-    if report and ("voice" in areas or "sms" in areas):
+    if report and set(FEED_AREAS) & set(areas):
         step("report", "report", None)
 
 

@@ -171,14 +171,22 @@ class ApiSettings(_Section):
         return self
 
 
-class VoiceSettings(_Section):
+class FeedSettings(_Section):
+    """What every rate feed ([voice], [sms]) is judged by; each section its own values."""
+
+    # more refused rows than this fails the snapshot (a mostly-garbage download)
+    max_reject_fraction: float = Field(0.05, ge=0, le=1)
+    # a snapshot shrinking more than this against the last one is refused (truncated download)
+    max_row_drop_fraction: float = Field(0.2, ge=0, le=1)
+    schedule: Cron
+
+
+class VoiceSettings(FeedSettings):
     # at least one: with none there is nothing to load and Dagster has no voice partition
     tech_prefixes: list[TechPrefix] = Field(default_factory=lambda: ["current"], min_length=1)
     format: Literal["csv", "xls"] = "csv"
     # increments used when a deck has no increments column (CommPeak's example deck: 1/1)
     default_increments: str = "1/1"
-    max_reject_fraction: float = Field(0.05, ge=0, le=1)
-    max_row_drop_fraction: float = Field(0.2, ge=0, le=1)
     # ingest bounds (pipeline/ingest/limits.py): an XLSX inflating past this is refused
     max_inflated_bytes: int = Field(512 * 1024 * 1024, gt=0)
     ingest_timeout_s: float = Field(300, gt=0)
@@ -216,8 +224,10 @@ class SmsChannel(_Section):
         return v
 
 
-class SmsSettings(_Section):
+class SmsSettings(FeedSettings):
     channels: list[SmsChannel] = Field(default_factory=list)
+    # 1: no limit. A channel's list may shrink to nothing (a channel without rates)
+    max_row_drop_fraction: float = Field(1.0, ge=0, le=1)
     schedule: Cron = "30 6 * * *"
 
     @field_validator("channels")

@@ -8,20 +8,31 @@ from pipeline.settings import Settings
 
 def build_definitions(settings: Settings) -> dg.Definitions:
     from pipeline.defs.balance import build_balance_defs
+    from pipeline.defs.feed import build_feed_defs, feed_job
     from pipeline.defs.report import build_report_defs
-    from pipeline.defs.sms import build_sms_defs
-    from pipeline.defs.voice import build_voice_defs
+    from pipeline.defs.sms import SMS_ASSETS
+    from pipeline.defs.voice import VOICE_ASSETS
 
-    voice_assets, voice_checks = build_voice_defs(settings)
-    sms_assets, sms_checks = build_sms_defs(settings)
     balance_assets = build_balance_defs(settings)
     report_assets = build_report_defs(settings)
-
-    voice_job = dg.define_asset_job(
-        "voice_daily",
-        selection=dg.AssetSelection.groups("voice"),
-        description="Download, normalise and load every tech prefix's voice deck.",
-    )
+    feed_assets: list[dg.AssetsDefinition] = []
+    load_jobs = []
+    schedules = []
+    for assets in (VOICE_ASSETS, SMS_ASSETS):
+        built = build_feed_defs(settings, assets)
+        if not built:  # e.g. no SMS channel: no SMS assets, so no (empty) job or schedule
+            continue
+        feed_assets.extend(built)
+        job = feed_job(assets)
+        load_jobs.append(job)
+        schedules.append(
+            _partitioned_schedule(
+                f"{assets.feed.name}_daily_schedule",
+                job,
+                assets.feed.section(settings).schedule,
+                assets.feed.partition_keys(settings),
+            )
+        )
     balance_job = dg.define_asset_job(
         "balance_hourly",
         selection=dg.AssetSelection.groups("balance"),
@@ -32,37 +43,14 @@ def build_definitions(settings: Settings) -> dg.Definitions:
         selection=dg.AssetSelection.groups("report"),
         description="Email finance the price changes not yet reported.",
     )
-    load_jobs = [voice_job]
-    schedules = [
-        _partitioned_schedule(
-            "voice_daily_schedule",
-            voice_job,
-            settings.voice.schedule,
-            list(settings.voice.tech_prefixes),
-        ),
+    schedules.append(
         dg.ScheduleDefinition(
             name="balance_hourly_schedule",
             job=balance_job,
             cron_schedule=settings.balance.schedule,
             execution_timezone="UTC",
-        ),
-    ]
-    # no SMS channel configured: no SMS assets, so no (empty) SMS job or schedule either
-    if settings.sms.channels:
-        sms_job = dg.define_asset_job(
-            "sms_daily",
-            selection=dg.AssetSelection.groups("sms"),
-            description="Download, normalise and load every SMS channel's rates.",
         )
-        load_jobs.append(sms_job)
-        schedules.append(
-            _partitioned_schedule(
-                "sms_daily_schedule",
-                sms_job,
-                settings.sms.schedule,
-                [c.key for c in settings.sms.channels],
-            )
-        )
+    )
 
     # One report run per successful load run (run_key: the load's run id, so a sensor tick
     # that is evaluated twice does not mail twice); report_log makes the email exactly-once.
@@ -77,8 +65,8 @@ def build_definitions(settings: Settings) -> dg.Definitions:
         return dg.RunRequest(run_key=context.dagster_run.run_id)
 
     return dg.Definitions(
-        assets=[*voice_assets, *sms_assets, *balance_assets, *report_assets],
-        asset_checks=[*voice_checks, *sms_checks],
+        assets=[*feed_assets, *balance_assets, *report_assets],
+        asset_checks=[],  # the feeds' checks are specs on their normalised assets
         jobs=[*load_jobs, balance_job, report_job],
         schedules=schedules,
         sensors=[report_after_loads],

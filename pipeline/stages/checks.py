@@ -62,9 +62,11 @@ def deck_checks(
     max_drop_fraction: float,
     keys: list[str],
     price_column: str = "price",
+    require_rows: bool = True,
 ) -> list[CheckOutcome]:
+    present = [non_empty(rows)] if require_rows else []
     return [
-        non_empty(rows),
+        *present,
         no_duplicate_keys(rows, keys),
         prices_not_negative(rows, price_column),
         row_count_not_collapsed(rows.height, previous_rows, max_drop_fraction),

@@ -44,9 +44,12 @@ class StagedIngest:
         )
 
 
-def stage_ingest(settings: Settings, landed: LandedFile, result: IngestResult) -> StagedIngest:
-    """Refuse a mostly-garbage feed (voice.max_reject_fraction), then stage rows and rejects."""
-    check_rejects(result, settings.voice.max_reject_fraction, landed.relative_path)
+def stage_ingest(
+    settings: Settings, landed: LandedFile, result: IngestResult, max_reject_fraction: float
+) -> StagedIngest:
+    """Refuse a mostly-garbage download (more rejects than ``max_reject_fraction``, the feed's
+    own setting), then stage rows and rejects."""
+    check_rejects(result, max_reject_fraction, landed.relative_path)
     # the landed file's folder is already a safe per-source name (tech prefix, channel)
     folder = settings.data_dir / "staging" / landed.kind / landed.path.parent.name
     folder.mkdir(parents=True, exist_ok=True)

@@ -1,33 +1,26 @@
-"""Voice stages: download -> land -> normalise -> check -> load. No Dagster here."""
+"""The voice feed: a ``FeedSpec`` over the generic stages (``feed.py``), its fetch and ingest,
+the concurrent multi-deck download, and deck aliasing. No Dagster here."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 
-import polars as pl
-
 from pipeline import clock
-from pipeline.commpeak import CommPeakClient, InvalidRequestError
+from pipeline.commpeak.client import CommPeakClient
+from pipeline.commpeak.errors import InvalidRequestError
+from pipeline.ingest.frames import IngestResult
 from pipeline.ingest.limits import IngestLimits
 from pipeline.ingest.voice import normalize_voice_deck
 from pipeline.landing import LandedFile, LandingZone
 from pipeline.settings import Settings, validate_tech_prefix
-from pipeline.stages.checks import CheckOutcome, deck_checks
-from pipeline.stages.staging import StagedIngest, stage_ingest
-from pipeline.warehouse.changes import snapshot_change_counts
-from pipeline.warehouse.db import Warehouse
+from pipeline.stages.feed import Diverted, FeedChecks, FeedSpec, load, normalise
+from pipeline.stages.staging import StagedIngest
 from pipeline.warehouse.migrate import read_sql
-from pipeline.warehouse.report_setting import record_report_setting
-from pipeline.warehouse.voice import SnapshotLoad, load_voice_snapshot, previous_row_count
-
-DECK_KEYS = ["prefix", "effective_at"]
-
-
-# What the voice_deck asset hands to voice_rate_history.
-NormalisedDeck = StagedIngest
+from pipeline.warehouse.snapshot import SnapshotLoad
+from pipeline.warehouse.voice import VOICE_SNAPSHOT
 
 
 def fetch_voice_deck(
@@ -74,14 +67,14 @@ def fetch_voice_decks(
 
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="voice-fetch") as pool:
         futures = {tp: pool.submit(fetch, tp) for tp in tech_prefixes}
-    errors = [error for f in futures.values() if (error := f.exception()) is not None]
+    errors = [f.exception() for f in futures.values() if f.exception() is not None]
     if errors:
         raise errors[0]
     return {tp: future.result() for tp, future in futures.items()}
 
 
-def normalise_voice_deck(settings: Settings, landed: LandedFile) -> NormalisedDeck:
-    result = normalize_voice_deck(
+def ingest_voice_deck(settings: Settings, landed: LandedFile) -> IngestResult:
+    return normalize_voice_deck(
         landed.read_bytes(),
         source=landed.relative_path,
         default_increments=settings.voice.default_increments,
@@ -90,27 +83,6 @@ def normalise_voice_deck(settings: Settings, landed: LandedFile) -> NormalisedDe
             max_inflated_bytes=settings.voice.max_inflated_bytes,
             timeout_s=settings.voice.ingest_timeout_s,
         ),
-    )
-    return stage_ingest(settings, landed, result)
-
-
-def published_previous_row_count(settings: Settings, tech_prefix: str) -> int | None:
-    wh = Warehouse(settings)
-    if not wh.published_path.exists():
-        return None
-    with wh.reader() as con:
-        return previous_row_count(con, tech_prefix)
-
-
-def check_voice_deck(
-    settings: Settings, tech_prefix: str, rows: pl.DataFrame
-) -> list[CheckOutcome]:
-    """The blocking checks on a normalised deck (the rows as staged)."""
-    return deck_checks(
-        rows,
-        previous_rows=published_previous_row_count(settings, tech_prefix),
-        max_drop_fraction=settings.voice.max_row_drop_fraction,
-        keys=DECK_KEYS,
     )
 
 
@@ -133,33 +105,10 @@ class DeckAlias:
         )
 
 
-def load_voice_deck(settings: Settings, deck: NormalisedDeck) -> SnapshotLoad | DeckAlias:
-    """Load the deck in one transaction; the outcome also counts the price changes it brought.
-    A deck byte-identical to another tech prefix's latest one (``current`` and the default
-    tech prefix) is recorded as an alias instead of being loaded a second time."""
-    with Warehouse(settings).writer() as con:
-        alias = record_alias(con, deck.landed)
-        if alias is not None:
-            return alias
-        loaded = load_voice_snapshot(
-            con,
-            tech_prefix=deck.landed.source,
-            fetched_at=deck.landed.fetched_at,
-            content_sha256=deck.landed.sha256,
-            raw_path=deck.landed.relative_path,
-            result=deck.result(),
-            default_currency=settings.report.currency,
-        )
-        record_report_setting(con, settings.report)  # voice_rate_change judges like the email
-        if loaded.replayed:
-            return loaded
-        counts = snapshot_change_counts(con, "voice", loaded.tech_prefix, loaded.snapshot_id)
-        return replace(loaded, changes=counts)
-
-
 def record_alias(con, landed: LandedFile) -> DeckAlias | None:
-    """Same bytes as another tech prefix's latest snapshot, and no history of its own: the same
-    deck under two names. Recorded in ``voice_deck_alias``; None when it is a deck of its own."""
+    """The voice feed's divert hook. Same bytes as another tech prefix's latest snapshot, and no
+    history of its own: the same deck under two names (``current`` and the default tech
+    prefix), loaded once. Recorded in ``voice_deck_alias``; None when it is a deck of its own."""
     found = con.execute(
         read_sql("queries/voice_deck_alias_find.sql"),
         {"tech_prefix": landed.source, "content_sha256": landed.sha256},
@@ -182,3 +131,25 @@ def record_alias(con, landed: LandedFile) -> DeckAlias | None:
         },
     )
     return alias
+
+
+VOICE = FeedSpec(
+    snapshot=VOICE_SNAPSHOT,
+    checks=FeedChecks(
+        keys=("prefix", "effective_at"),
+        duplicates="No prefix appears twice for one effective date.",
+    ),
+    partition_keys=lambda settings: list(settings.voice.tech_prefixes),
+    fetch=fetch_voice_deck,
+    ingest=ingest_voice_deck,
+    divert=record_alias,
+)
+
+
+# The voice stages by their names (the CLI, tests and benchmarks call them).
+def normalise_voice_deck(settings: Settings, landed: LandedFile) -> StagedIngest:
+    return normalise(settings, VOICE, landed)
+
+
+def load_voice_deck(settings: Settings, deck: StagedIngest) -> SnapshotLoad | Diverted:
+    return load(settings, VOICE, deck)

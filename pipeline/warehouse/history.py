@@ -42,7 +42,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache
-from typing import Any
 
 import duckdb
 import polars as pl
@@ -138,20 +137,20 @@ def apply_snapshot(
         con.register(INCOMING_VIEW, deck.to_arrow())
         try:
             plan = _template("history_plan.sql", spec, dedupe=dedupe, schedules=schedules)
-            _run(con, plan, params)
-            opened, closed, withdrawn, rechained = _run(
+            execute_named(con, plan, params)
+            opened, closed, withdrawn, rechained = execute_named(
                 con, read_sql("queries/history_plan_counts.sql"), params
             ).fetchall()[0]
             if closed or withdrawn or rechained:
-                _run(con, _template("history_update.sql", spec), params)
+                execute_named(con, _template("history_update.sql", spec), params)
             if opened:
-                _run(con, _template("history_insert.sql", spec), params)
+                execute_named(con, _template("history_insert.sql", spec), params)
             con.execute("DROP TABLE history_plan")
         finally:
             con.unregister(INCOMING_VIEW)
     except duckdb.Error as exc:
         raise SnapshotLoadError(
-            f"{spec.table} {dict(scope)}: {_first_line(exc)}; nothing was loaded"
+            f"{spec.table} {dict(scope)}: {first_line(exc)}; nothing was loaded"
         ) from exc
     # every effective deck row is either kept (unchanged) or opened
     unchanged = _effective_rows(spec, deck, fetched_at, dedupe) - opened
@@ -189,7 +188,7 @@ def _validated_deck(spec: HistorySpec, frame: pl.DataFrame) -> tuple[pl.DataFram
 def _distinct(frame: pl.DataFrame, columns: tuple[str, ...]) -> int:
     if len(columns) == 1:
         return frame[columns[0]].n_unique()
-    return int(frame.select(pl.struct(columns).n_unique()).item())
+    return frame.select(pl.struct(columns).n_unique()).item()
 
 
 def _effective_rows(
@@ -197,19 +196,17 @@ def _effective_rows(
 ) -> int:
     """Deck rows that state a version: all of them, unless a key carries several effective
     dates up to fetched_at (then only its latest one is in force)."""
-    if not dedupe or spec.effective_column is None:  # keys repeat only with effective dates
+    if not dedupe:
         return deck.height
     eff = pl.col(spec.effective_column)
     in_force = deck.filter(eff.is_null() | (eff <= fetched_at))
     return in_force.select(spec.key_columns).n_unique() + deck.filter(eff > fetched_at).height
 
 
-def _stored_facts(
-    con: duckdb.DuckDBPyConnection, spec: HistorySpec, params: dict[str, Any]
-) -> bool:
+def _stored_facts(con: duckdb.DuckDBPyConnection, spec: HistorySpec, params: dict) -> bool:
     """Refuses a snapshot older than the scope's history; True if the scope has schedules."""
     sql = _template("history_latest_seen.sql", spec)
-    is_older, latest, has_schedule = _run(con, sql, params).fetchall()[0]
+    is_older, latest, has_schedule = execute_named(con, sql, params).fetchall()[0]
     if is_older:
         raise SnapshotLoadError(
             f"{spec.table}: snapshot fetched at {params['fetched_at'].isoformat()} is older than "
@@ -224,14 +221,15 @@ def _deck_schedules(spec: HistorySpec, deck: pl.DataFrame, fetched_at: datetime)
     return bool(deck.select((pl.col(spec.effective_column) > fetched_at).any()).item())
 
 
-def _run(
-    con: duckdb.DuckDBPyConnection, sql: str, params: dict[str, Any]
+def execute_named(
+    con: duckdb.DuckDBPyConnection, sql: str, params: dict
 ) -> duckdb.DuckDBPyConnection:
+    """``sql`` with the ``$name`` parameters it uses, taken from ``params`` (others ignored)."""
     used = set(_PARAM.findall(sql))
     return con.execute(sql, {k: v for k, v in params.items() if k in used})
 
 
-def _first_line(exc: Exception) -> str:
+def first_line(exc: Exception) -> str:
     text = str(exc).strip()
     return text.splitlines()[0] if text else type(exc).__name__
 

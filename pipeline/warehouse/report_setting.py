@@ -2,7 +2,7 @@
 
 ``voice_rate_change`` judges up/down by the reference call the finance email uses; a view
 cannot read the settings file, so ratedeck records them whenever it writes the warehouse for a
-voice load or a report (the email and the view then count the same way).
+feed's load (``stages/feed.py``) or a report (the email and the view then count the same way).
 """
 
 from __future__ import annotations

@@ -1,27 +1,28 @@
 """Loading SMS rate snapshots (history in ``sms_rate``) and the ``mcc_mnc`` reference.
 
-One snapshot = one transaction: the reference is brought up to date, the list is named from
-``mcc_mnc`` (unknown pairs kept, ``known = false``), reconciled with the channel's history by
-the generic machinery in ``pipeline/warehouse/history.py``, and recorded in ``sms_snapshot``
-with its rejects in ``ingest_reject`` (kind ``sms``). Replaying the same raw file is a no-op.
+The SMS feed is loaded by ``snapshot.py`` like every feed (one transaction, replay a no-op,
+rejects in ``ingest_reject`` with kind ``sms``); its prepare hook brings the reference up to
+date and names the list from ``mcc_mnc`` (unknown pairs kept, ``known = false``).
 """
 
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
-from datetime import datetime
 from importlib.resources import as_file
 from importlib.resources.abc import Traversable
-from typing import Any
 
 import duckdb
 import polars as pl
 
-from pipeline.ingest.frames import IngestResult
 from pipeline.reference import reference_file
-from pipeline.warehouse.history import HistorySpec, apply_snapshot, as_utc, transaction
+from pipeline.warehouse.history import HistorySpec, transaction
 from pipeline.warehouse.migrate import read_sql
+from pipeline.warehouse.snapshot import (
+    IncomingSnapshot,
+    SnapshotLoad,
+    SnapshotSpec,
+    load_snapshot,
+)
 
 MCC_MNC_CSV = reference_file("mcc_mnc.csv")
 MCC_MNC = "mcc_mnc"
@@ -34,22 +35,6 @@ SMS_RATE_SPEC = HistorySpec(
     # mcc/mnc text, country/network/known are history too: the name a rate carried when seen
     value_columns=("rate", "country", "network", "known", "mcc", "mnc"),
 )
-
-
-@dataclass(frozen=True)
-class SmsSnapshotLoad:
-    snapshot_id: int
-    channel: str
-    fetched_at: datetime
-    content_sha256: str
-    row_count: int
-    reject_count: int
-    unknown_count: int  # rows whose (mcc, mnc) is not in mcc_mnc (kept, known = false)
-    opened: int
-    closed: int
-    replayed: bool  # True: this raw file was already loaded; nothing changed
-    # price changes it brought, (change_type, count): filled in by the stage that loads it
-    changes: tuple[tuple[str, int], ...] = ()
 
 
 def ensure_reference(con: duckdb.DuckDBPyConnection, csv_path: Traversable = MCC_MNC_CSV) -> bool:
@@ -82,67 +67,24 @@ def load_reference_in_transaction(
     return True
 
 
-def load_sms_snapshot(
-    con: duckdb.DuckDBPyConnection,
-    *,
-    channel: str,
-    fetched_at: datetime,
-    content_sha256: str,
-    raw_path: str,
-    result: IngestResult,
-) -> SmsSnapshotLoad:
-    """Load one SMS list of ``channel`` (``username:id``) in one transaction.
+def name_from_reference(con: duckdb.DuckDBPyConnection, incoming: IncomingSnapshot) -> pl.DataFrame:
+    """The SMS feed's prepare hook: bring ``mcc_mnc`` up to date, then name the list from it."""
+    load_reference_in_transaction(con)
+    return name_pairs(con, incoming.result.rows)
 
-    Raises SnapshotLoadError (rolled back, nothing changed) for a list older than the
-    channel's history or a frame that cannot be history.
-    """
-    fetched_at = as_utc(fetched_at)
-    with transaction(con):
-        found = con.execute(
-            read_sql("queries/sms_snapshot_find.sql"), [channel, fetched_at, content_sha256]
-        ).fetchall()
-        if found:
-            return _replayed(channel, fetched_at, content_sha256, found[0])
-        load_reference_in_transaction(con)
-        named = name_pairs(con, result.rows)
-        snapshot_id = con.execute("SELECT nextval('snapshot_id_seq')").fetchall()[0][0]
-        stats = apply_snapshot(
-            con,
-            SMS_RATE_SPEC,
-            {"channel": channel},
-            named,
-            snapshot_id=snapshot_id,
-            fetched_at=fetched_at,
-        )
-        unknown = named.filter(~pl.col("known")).height
-        con.execute(
-            read_sql("queries/sms_snapshot_insert.sql"),
-            [
-                snapshot_id,
-                channel,
-                fetched_at,
-                content_sha256,
-                raw_path,
-                named.height,
-                result.rejects.height,
-                unknown,
-                stats.opened,
-                stats.closed,
-            ],
-        )
-        _insert_rejects(con, result.rejects, channel, snapshot_id, fetched_at, content_sha256)
-    return SmsSnapshotLoad(
-        snapshot_id=snapshot_id,
-        channel=channel,
-        fetched_at=fetched_at,
-        content_sha256=content_sha256,
-        row_count=named.height,
-        reject_count=result.rejects.height,
-        unknown_count=unknown,
-        opened=stats.opened,
-        closed=stats.closed,
-        replayed=False,
-    )
+
+SMS_SNAPSHOT = SnapshotSpec(
+    kind="sms",
+    noun="SMS list",
+    history=SMS_RATE_SPEC,
+    prepare=name_from_reference,
+    known_column="known",
+)
+
+
+def load_sms_snapshot(con: duckdb.DuckDBPyConnection, *, channel: str, **at) -> SnapshotLoad:
+    """``load_snapshot`` of one SMS list; ``at``: fetched_at, content_sha256, raw_path, result."""
+    return load_snapshot(con, SMS_SNAPSHOT, IncomingSnapshot(source=channel, **at))
 
 
 def name_pairs(con: duckdb.DuckDBPyConnection, rows: pl.DataFrame) -> pl.DataFrame:
@@ -150,45 +92,6 @@ def name_pairs(con: duckdb.DuckDBPyConnection, rows: pl.DataFrame) -> pl.DataFra
     published text and country, network and known from ``mcc_mnc``."""
     con.register("sms_rows_incoming", rows.select("mcc", "mnc", "rate").to_arrow())
     try:
-        enriched: pl.DataFrame = con.sql(read_sql("queries/sms_enrich.sql")).pl()
-        return enriched
+        return con.sql(read_sql("queries/sms_enrich.sql")).pl()
     finally:
         con.unregister("sms_rows_incoming")
-
-
-def _insert_rejects(
-    con: duckdb.DuckDBPyConnection,
-    rejects: pl.DataFrame,
-    channel: str,
-    snapshot_id: int,
-    fetched_at: datetime,
-    content_sha256: str,
-) -> None:
-    if rejects.is_empty():
-        return
-    con.register("sms_rejects_incoming", rejects.to_arrow())
-    try:
-        con.execute(
-            read_sql("queries/sms_reject_insert.sql"),
-            [channel, snapshot_id, fetched_at, content_sha256],
-        )
-    finally:
-        con.unregister("sms_rejects_incoming")
-
-
-def _replayed(
-    channel: str, fetched_at: datetime, sha: str, row: tuple[Any, ...]
-) -> SmsSnapshotLoad:
-    snapshot_id, _raw_path, rows, rejects, unknown, opened, closed = row
-    return SmsSnapshotLoad(
-        snapshot_id=snapshot_id,
-        channel=channel,
-        fetched_at=fetched_at,
-        content_sha256=sha,
-        row_count=rows,
-        reject_count=rejects,
-        unknown_count=unknown,
-        opened=opened,
-        closed=closed,
-        replayed=True,
-    )

@@ -1,5 +1,6 @@
--- One sms_snapshot row. Params in column order.
+-- One sms_snapshot row. Named params: what pipeline/warehouse/snapshot.py knows of a load.
 INSERT INTO sms_snapshot (
     snapshot_id, channel, fetched_at, loaded_at, content_sha256, raw_path,
     row_count, reject_count, unknown_count, rates_opened, rates_closed)
-VALUES (?, ?, ?, current_timestamp, ?, ?, ?, ?, ?, ?, ?);
+VALUES ($snapshot_id, $source, $fetched_at, current_timestamp, $content_sha256, $raw_path,
+        $row_count, $reject_count, $unknown_count, $rates_opened, $rates_closed);

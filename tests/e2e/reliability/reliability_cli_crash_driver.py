@@ -11,12 +11,12 @@ import sys
 import time
 from pathlib import Path
 
-import pipeline.warehouse.voice as warehouse_voice
+import pipeline.warehouse.snapshot as warehouse_snapshot
 from pipeline.cli import main
 
 
 def stall_after_snapshot_insert(ready: Path) -> None:
-    insert_snapshot = warehouse_voice._insert_snapshot
+    insert_snapshot = warehouse_snapshot._insert_snapshot
 
     def insert_then_stall(*args, **kwargs):
         insert_snapshot(*args, **kwargs)
@@ -24,7 +24,7 @@ def stall_after_snapshot_insert(ready: Path) -> None:
         while True:
             time.sleep(60)
 
-    warehouse_voice._insert_snapshot = insert_then_stall
+    warehouse_snapshot._insert_snapshot = insert_then_stall
 
 
 if __name__ == "__main__":

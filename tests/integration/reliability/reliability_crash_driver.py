@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pipeline.warehouse.db as db
-import pipeline.warehouse.voice as warehouse_voice
+import pipeline.warehouse.snapshot as warehouse_snapshot
 from pipeline.landing import LandingZone
 from pipeline.settings import Settings
 from pipeline.stages.voice import load_voice_deck, normalise_voice_deck
@@ -51,13 +51,13 @@ def main(mode: str, data_dir: str, ready_file: str, rows: str) -> int:
     print(landed.relative_path, flush=True)  # the test replays this file afterwards
 
     if mode == "transaction":
-        insert_snapshot = warehouse_voice._insert_snapshot
+        insert_snapshot = warehouse_snapshot._insert_snapshot
 
         def insert_then_stall(*args, **kwargs):
             insert_snapshot(*args, **kwargs)
             stall(ready)
 
-        warehouse_voice._insert_snapshot = insert_then_stall
+        warehouse_snapshot._insert_snapshot = insert_then_stall
     elif mode == "publish":
         published_dir = settings.warehouse_path.resolve().parent
         copyfile = shutil.copyfile

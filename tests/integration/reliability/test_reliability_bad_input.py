@@ -141,9 +141,9 @@ SQL_METHODS = {"execute", "executemany", "sql", "query"}
 SQL_ALLOWED = {
     # the analyst's own query, by design, on a read-only connection to the published file
     ("pipeline/commands/sql.py", "run_query"),
-    # sql/queries templates filled with HistorySpec identifiers, each checked against
-    # ^[A-Za-z_][A-Za-z0-9_]*$ and quoted (values stay $named parameters)
-    ("pipeline/warehouse/history.py", "_run"),
+    # sql/ files and sql/queries templates filled with HistorySpec / SnapshotSpec identifiers,
+    # each checked against a plain-identifier pattern and quoted (values stay $named parameters)
+    ("pipeline/warehouse/history.py", "execute_named"),
     # migrations: the text of the repository's own sql/ files
     ("pipeline/warehouse/migrate.py", "apply_migrations"),
 }

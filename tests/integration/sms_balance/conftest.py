@@ -1,12 +1,13 @@
 """Simulated CommPeak days for the SMS / balance integration tests, and a real SMTP server.
 
-Every simulated answer goes the production way: raw bytes into the landing zone, the pure
-ingest function, then one warehouse writer transaction (private copy, published atomically).
+Every simulated answer goes the production way: raw bytes into the landing zone, then the SMS
+feed's own stages (normalise with the refusal threshold, load in one writer transaction:
+private copy, published atomically), not a re-implementation of them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 
@@ -15,12 +16,13 @@ import pytest
 from support.smtp import RecordingHandler, running_smtp
 
 from pipeline.ingest.balance import normalize_customer
-from pipeline.ingest.sms import normalize_sms_rates
 from pipeline.landing import LandedFile, LandingZone
 from pipeline.settings import Settings
+from pipeline.stages import feed
+from pipeline.stages.sms import SMS
 from pipeline.warehouse.balance import BalanceLoad, load_balance_snapshot
 from pipeline.warehouse.db import Warehouse
-from pipeline.warehouse.sms import SmsSnapshotLoad, load_sms_snapshot
+from pipeline.warehouse.snapshot import SnapshotLoad
 
 
 @pytest.fixture
@@ -62,19 +64,12 @@ class Pipeline:
     def land(self, kind: str, source: str, body: bytes, fetched_at: datetime) -> LandedFile:
         return self.zone.store_bytes(kind, source, body, ext="json", fetched_at=fetched_at)
 
-    def load_sms(self, landed: LandedFile) -> SmsSnapshotLoad:
-        result = normalize_sms_rates(landed.read_bytes(), source=landed.relative_path)
+    def load_sms(self, landed: LandedFile) -> SnapshotLoad:
+        staged = feed.normalise(self.settings, SMS, landed)
         with self._writer() as con:
-            return load_sms_snapshot(
-                con,
-                channel=landed.source,
-                fetched_at=landed.fetched_at,
-                content_sha256=landed.sha256,
-                raw_path=landed.relative_path,
-                result=result,
-            )
+            return feed.load_into(con, self.settings, SMS, staged)
 
-    def fetch_sms(self, channel: str, body: bytes, fetched_at: datetime) -> SmsSnapshotLoad:
+    def fetch_sms(self, channel: str, body: bytes, fetched_at: datetime) -> SnapshotLoad:
         return self.load_sms(self.land("sms", channel, body, fetched_at))
 
     def load_customer(self, landed: LandedFile) -> BalanceLoad:
@@ -99,6 +94,12 @@ class Pipeline:
 @pytest.fixture
 def pipeline(settings) -> Pipeline:
     return Pipeline(settings)
+
+
+@pytest.fixture
+def make_pipeline(settings) -> Callable[..., Pipeline]:
+    """make_pipeline(sms={...}): a Pipeline whose settings have some sections overridden."""
+    return lambda **sections: Pipeline(settings.with_overrides(**sections))
 
 
 @pytest.fixture

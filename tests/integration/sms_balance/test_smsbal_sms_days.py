@@ -8,7 +8,9 @@ from decimal import Decimal
 import pytest
 from smsbal_helpers import at, sms_body
 
-from pipeline.ingest.errors import NoValidRowsError
+from pipeline.ingest.errors import NoValidRowsError, TooManyRejectsError
+from pipeline.stages import feed
+from pipeline.stages.sms import SMS
 from pipeline.warehouse.errors import SnapshotLoadError
 from pipeline.warehouse.sms import MCC_MNC_CSV
 
@@ -169,17 +171,20 @@ def test_replay_is_a_no_op_and_channels_are_separate(pipeline):
     ) == [(CHANNEL, Decimal("0.05")), (OTHER, Decimal("0.09"))]
 
     # an older file after a newer one is refused, and nothing changes
-    with pytest.raises(SnapshotLoadError, match="older than history"):
+    with pytest.raises(SnapshotLoadError, match="older than a snapshot already loaded"):
         pipeline.fetch_sms(CHANNEL, sms_body({(262, 1): Decimal("1")}), at(1, 12))
     assert pipeline.query("SELECT count(*) FROM sms_snapshot") == [(4,)]
 
 
-def test_rejects_are_recorded_with_the_snapshot(pipeline):
-    body = (
-        b'[{"rate": 0.05, "mcc": 262, "mnc": 1}, {"rate": 0.02, "mcc": 262, "mnc": 2},'
-        b' {"rate": 0.03, "mcc": 262, "mnc": 2}, {"rate": -1, "mcc": 262, "mnc": 3}]'
-    )
-    load = pipeline.fetch_sms(CHANNEL, body, at(1))
+MOSTLY_BAD = (  # 3 of 4 rows refused
+    b'[{"rate": 0.05, "mcc": 262, "mnc": 1}, {"rate": 0.02, "mcc": 262, "mnc": 2},'
+    b' {"rate": 0.03, "mcc": 262, "mnc": 2}, {"rate": -1, "mcc": 262, "mnc": 3}]'
+)
+
+
+def test_rejects_are_recorded_with_the_snapshot(make_pipeline):
+    pipeline = make_pipeline(sms={"max_reject_fraction": 0.75})
+    load = pipeline.fetch_sms(CHANNEL, MOSTLY_BAD, at(1))
     assert (load.row_count, load.reject_count) == (1, 3)
     rejects = pipeline.query(
         "SELECT kind, source, snapshot_id, row_number, reason FROM ingest_reject ORDER BY row_number"
@@ -191,6 +196,25 @@ def test_rejects_are_recorded_with_the_snapshot(pipeline):
         ("sms", CHANNEL, load.snapshot_id, 4, "rate: negative (-1)"),
     ]
     assert pipeline.query("SELECT reject_count FROM sms_snapshot") == [(3,)]
+
+
+def test_an_sms_list_is_refused_by_its_own_reject_limit_not_the_voice_one(make_pipeline):
+    strict_sms = make_pipeline(voice={"max_reject_fraction": 1}, sms={"max_reject_fraction": 0.5})
+    with pytest.raises(TooManyRejectsError, match=r"3 of 4 rows rejected \(75.00%, limit 50.00%\)"):
+        strict_sms.fetch_sms(CHANNEL, MOSTLY_BAD, at(1))
+    assert not strict_sms.warehouse.published_path.exists()  # refused before any load
+
+    lenient_sms = make_pipeline(voice={"max_reject_fraction": 0}, sms={"max_reject_fraction": 0.8})
+    assert lenient_sms.fetch_sms(CHANNEL, MOSTLY_BAD, at(1)).reject_count == 3
+
+
+def test_an_older_list_after_a_newer_one_that_changed_nothing_is_refused(pipeline):
+    rates = {(262, 1): Decimal("0.05")}
+    pipeline.fetch_sms(CHANNEL, sms_body(rates), at(1))
+    pipeline.fetch_sms(CHANNEL, sms_body(rates), at(3))  # unchanged: no trace in sms_rate
+    with pytest.raises(SnapshotLoadError, match="older than a snapshot already loaded"):
+        pipeline.fetch_sms(CHANNEL, sms_body({(262, 1): Decimal("0.07")}), at(2))
+    assert pipeline.query("SELECT count(*), max(rate) FROM sms_rate") == [(1, Decimal("0.05"))]
 
 
 def test_an_empty_first_list_is_not_the_baseline(pipeline):
@@ -205,3 +229,28 @@ def test_a_list_of_only_bad_rows_never_reaches_the_warehouse(pipeline):
     with pytest.raises(NoValidRowsError):
         pipeline.fetch_sms(CHANNEL, b'[{"rate": -1, "mcc": 262, "mnc": 1}]', at(2))
     assert pipeline.query("SELECT count(*) FROM sms_rate_current") == [(1,)]
+
+
+def test_a_shrinking_list_is_judged_by_sms_max_row_drop_fraction(make_pipeline):
+    four = {(262, mnc): Decimal("0.05") for mnc in (1, 2, 3, 7)}
+    strict = make_pipeline(sms={"max_row_drop_fraction": 0.5})
+    strict.fetch_sms(CHANNEL, sms_body(four), at(1))
+    shrunk = strict.land("sms", CHANNEL, sms_body({(262, 1): Decimal("0.05")}), at(2))
+    rows = feed.normalise(strict.settings, SMS, shrunk).rows()
+
+    def collapse_check(settings) -> tuple[bool, str]:
+        outcomes = {o.name: o for o in feed.check(settings, SMS, CHANNEL, rows)}
+        assert set(outcomes) == {
+            "no_duplicate_prefix",
+            "prices_not_negative",
+            "row_count_not_collapsed",
+        }
+        collapsed = outcomes["row_count_not_collapsed"]
+        return collapsed.passed, collapsed.description
+
+    assert collapse_check(strict.settings) == (
+        False,
+        "1 rows against 4 last time (+75.0% drop; limit 50%)",
+    )
+    default = strict.settings.with_overrides(sms={"max_row_drop_fraction": 1.0})
+    assert collapse_check(default)[0] is True  # the default: no limit for SMS

@@ -63,6 +63,14 @@ def write(tmp_path: Path, text: str) -> Path:
             "[sms]\nchannels = [{ username = 'a', id = 1 }, { username = 'a', id = '1' }]\n",
             "sms.channels: duplicate channels: a:1",
         ),
+        (
+            "[sms]\nmax_reject_fraction = 1.5\n",
+            "sms.max_reject_fraction: Input should be less than or equal to 1",
+        ),
+        (
+            "[sms]\nmax_row_drop_fraction = -0.1\n",
+            "sms.max_row_drop_fraction: Input should be greater than or equal to 0",
+        ),
     ],
 )
 def test_bad_values_are_refused_in_one_line(tmp_path, text, message):
@@ -140,6 +148,18 @@ start_date = 2026-11-02
     assert settings.report.traffic_profile == profile
     assert settings.emulator.start_date == "2026-11-02"
     assert settings.smtp.host == "127.0.0.1"
+
+
+def test_each_feed_has_its_own_limits_with_todays_defaults(tmp_path):
+    defaults = load_settings(write(tmp_path, ""), env={})
+    assert (defaults.voice.max_reject_fraction, defaults.voice.max_row_drop_fraction) == (0.05, 0.2)
+    # SMS was judged by voice's reject limit; a channel's list may shrink to nothing
+    assert (defaults.sms.max_reject_fraction, defaults.sms.max_row_drop_fraction) == (0.05, 1.0)
+
+    path = write(tmp_path, "[sms]\nmax_reject_fraction = 0.5\nmax_row_drop_fraction = 0.3\n")
+    settings = load_settings(path, env={})
+    assert (settings.sms.max_reject_fraction, settings.sms.max_row_drop_fraction) == (0.5, 0.3)
+    assert settings.voice.max_reject_fraction == 0.05
 
 
 def test_cli_bad_schedule_is_one_line_exit_2(tmp_path, capsys):

@@ -7,9 +7,9 @@ from datetime import UTC, datetime
 import duckdb
 
 from pipeline.ingest.voice import normalize_voice_deck
-from pipeline.warehouse.changes import snapshot_change_counts
 from pipeline.warehouse.migrate import apply_migrations
-from pipeline.warehouse.voice import load_voice_snapshot
+from pipeline.warehouse.snapshot import snapshot_change_counts
+from pipeline.warehouse.voice import VOICE_SNAPSHOT, load_voice_snapshot
 
 HEADER = "Destination,Prefix,Price,Billing Increments\n"
 
@@ -34,11 +34,11 @@ def test_counts_by_type_for_one_snapshot_and_none_for_the_baseline(tmp_path):
         con, 1, "Ireland,353,0.0200,1/1\nIreland Mobile,35389,0.1617,1/1\nUK,44,0.01,1/1\n", "a"
     )
     second = load(con, 2, "Ireland,353,0.0250,1/1\nUK,44,0.009,1/1\nFrance,33,0.02,1/1\n", "b")
-    assert snapshot_change_counts(con, "voice", "current", first.snapshot_id) == ()
-    assert snapshot_change_counts(con, "voice", "current", second.snapshot_id) == (
+    assert snapshot_change_counts(con, VOICE_SNAPSHOT, "current", first.snapshot_id) == ()
+    assert snapshot_change_counts(con, VOICE_SNAPSHOT, "current", second.snapshot_id) == (
         ("decrease", 1),
         ("increase", 1),
         ("new", 1),
         ("removed", 1),
     )
-    assert snapshot_change_counts(con, "voice", "021001", second.snapshot_id) == ()
+    assert snapshot_change_counts(con, VOICE_SNAPSHOT, "021001", second.snapshot_id) == ()

@@ -11,9 +11,10 @@ import pytest
 from support.bodies import ingest_result
 
 from pipeline.ingest.frames import REJECT_SCHEMA
-from pipeline.warehouse import voice
+from pipeline.warehouse import snapshot, voice
 from pipeline.warehouse.errors import SnapshotLoadError
-from pipeline.warehouse.voice import deck_at, previous_row_count
+from pipeline.warehouse.snapshot import previous_row_count
+from pipeline.warehouse.voice import VOICE_SNAPSHOT, deck_at
 
 T0 = datetime(2026, 11, 1, 6, 0, tzinfo=UTC)
 DAY = timedelta(days=1)
@@ -95,7 +96,7 @@ def test_a_failure_after_the_snapshot_insert_rolls_back_everything(con, load, mo
     def explode(*args, **kwargs):
         raise RuntimeError("disk on fire")
 
-    monkeypatch.setattr(voice, "_insert_rejects", explode)
+    monkeypatch.setattr(snapshot, "_insert_rejects", explode)
     with pytest.raises(RuntimeError, match="disk on fire"):
         load([("44", "0.2"), ("49", "0.3")], T0 + DAY, rejects=rejects((3, "bad")))
 
@@ -112,17 +113,17 @@ def test_snapshot_older_than_the_latest_is_refused(load):
 
 
 def test_previous_row_count(con, load):
-    assert previous_row_count(con, "current") is None
+    assert previous_row_count(con, VOICE_SNAPSHOT, "current") is None
     load([("44", "0.1"), ("49", "0.2")], T0)
     load([("44", "0.1")], T0 + DAY)
-    assert previous_row_count(con, "current") == 1
-    assert previous_row_count(con, "021001") is None
+    assert previous_row_count(con, VOICE_SNAPSHOT, "current") == 1
+    assert previous_row_count(con, VOICE_SNAPSHOT, "021001") is None
 
 
 def test_previous_row_count_on_an_empty_database():
     import duckdb
 
-    assert previous_row_count(duckdb.connect(), "current") is None
+    assert previous_row_count(duckdb.connect(), VOICE_SNAPSHOT, "current") is None
 
 
 def test_deck_at(con, load):

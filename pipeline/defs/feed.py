@@ -1,0 +1,171 @@
+"""The assets of one rate feed, partitioned by source: raw download -> normalised -> history.
+
+Every feed gets the same three assets from its ``FeedAssets`` (names and texts for the UI) over
+the generic stages in ``pipeline/stages/feed.py``; what differs between feeds lives in their
+``FeedSpec``, not here.
+"""
+# No "from __future__ import annotations" here: Dagster inspects annotations at definition time.
+# An asset with check_specs has several outputs; annotated "-> MaterializeResult" Dagster then
+# types its value output as Nothing and refuses the value. So those assets carry no annotation.
+
+from dataclasses import dataclass
+
+import dagster as dg
+
+from pipeline.defs.common import (
+    API_POOL,
+    WAREHOUSE_POOL,
+    changes_metadata,
+    check_result,
+    deck_check_specs,
+    landed_metadata,
+    markdown_preview,
+)
+from pipeline.landing import LandedFile
+from pipeline.settings import Settings
+from pipeline.stages import feed as stages
+from pipeline.stages.staging import StagedIngest
+
+
+@dataclass(frozen=True)
+class FeedAssets:
+    """A feed's asset names and the texts the Dagster UI shows. The normalised asset is named;
+    its raw download is "<normalised>_raw" and its history "<history table>_history"."""
+
+    feed: stages.FeedSpec
+    normalised: str
+    descriptions: tuple[str, str]  # of the raw download, of the normalised snapshot
+    job_description: str
+    # metadata name of SnapshotLoad.unknown_count, for a feed with a reference (SMS: mcc_mnc)
+    unknown_metadata: str | None = None
+
+    @property
+    def raw(self) -> str:
+        return f"{self.normalised}_raw"
+
+    @property
+    def history(self) -> str:
+        return f"{self.feed.snapshot.history.table}_history"
+
+    @property
+    def history_description(self) -> str:
+        snapshot = self.feed.snapshot
+        return (
+            f"{snapshot.snapshot_table} + {snapshot.history.table} history in the warehouse "
+            "(one transaction)."
+        )
+
+
+def build_feed_defs(settings: Settings, assets: FeedAssets) -> list[dg.AssetsDefinition]:
+    """The feed's three assets; none when it has no partition configured."""
+    keys = assets.feed.partition_keys(settings)
+    if not keys:
+        return []
+    partitions = dg.StaticPartitionsDefinition(keys)
+    return [
+        _raw_asset(settings, assets, partitions),
+        _normalised_asset(settings, assets, partitions),
+        _history_asset(settings, assets, partitions),
+    ]
+
+
+def _raw_asset(settings: Settings, assets: FeedAssets, partitions) -> dg.AssetsDefinition:
+    @dg.asset(
+        name=assets.raw,
+        partitions_def=partitions,
+        group_name=assets.feed.name,
+        kinds={"http"},
+        pool=API_POOL,
+        description=assets.descriptions[0],
+    )
+    def raw(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+        landed = stages.fetch(settings, assets.feed, context.partition_key)
+        return dg.MaterializeResult(value=landed, metadata=landed_metadata(landed))
+
+    return raw
+
+
+def _normalised_asset(settings: Settings, assets: FeedAssets, partitions) -> dg.AssetsDefinition:
+    feed = assets.feed
+
+    @dg.asset(
+        name=assets.normalised,
+        ins={"landed": dg.AssetIn(assets.raw)},
+        partitions_def=partitions,
+        group_name=feed.name,
+        kinds={"polars"},
+        check_specs=deck_check_specs(assets.normalised, stages.check_descriptions(feed)),
+        description=assets.descriptions[1],
+    )
+    def normalised(landed: LandedFile):  # no return annotation: see module note
+        staged = stages.normalise(settings, feed, landed)
+        rows = staged.rows()  # read once: for the preview and the checks
+        outcomes = stages.check(settings, feed, landed.source, rows)
+        return dg.MaterializeResult(
+            value=staged,
+            metadata={
+                "rows": staged.row_count,
+                "rejects": staged.reject_count,
+                "format": staged.source_format,
+                "notes": "; ".join(staged.notes) or "none",
+                "preview": markdown_preview(rows),
+                "rejects_preview": markdown_preview(staged.rejects()),
+            },
+            check_results=[check_result(outcome) for outcome in outcomes],
+        )
+
+    return normalised
+
+
+def _history_asset(settings: Settings, assets: FeedAssets, partitions) -> dg.AssetsDefinition:
+    @dg.asset(
+        name=assets.history,
+        ins={"staged": dg.AssetIn(assets.normalised)},
+        partitions_def=partitions,
+        group_name=assets.feed.name,
+        kinds={"duckdb"},
+        pool=WAREHOUSE_POOL,
+        description=assets.history_description,
+    )
+    def history(context: dg.AssetExecutionContext, staged: StagedIngest) -> dg.MaterializeResult:
+        outcome = stages.load(settings, assets.feed, staged)
+        if not isinstance(outcome, stages.SnapshotLoad):  # diverted: another source's snapshot
+            context.log.warning(f"{staged.landed.source}: {outcome.note}")
+            return dg.MaterializeResult(value=outcome.snapshot_id, metadata=_diverted(outcome))
+        return dg.MaterializeResult(value=outcome.snapshot_id, metadata=_loaded(assets, outcome))
+
+    return history
+
+
+def _loaded(assets: FeedAssets, outcome: stages.SnapshotLoad) -> dict[str, object]:
+    unknown = {assets.unknown_metadata: outcome.unknown_count} if assets.unknown_metadata else {}
+    return {
+        "snapshot_id": outcome.snapshot_id,
+        "replayed": outcome.replayed,
+        "rates_opened": outcome.opened,
+        "rates_closed": outcome.closed,
+        "rates_withdrawn": outcome.withdrawn,
+        "rows": outcome.row_count,
+        "rejects": outcome.reject_count,
+        **unknown,
+        **changes_metadata(outcome.changes),
+    }
+
+
+def _diverted(outcome: stages.Diverted) -> dict[str, object]:
+    return {
+        "snapshot_id": outcome.snapshot_id,
+        "alias_of": outcome.same_as,
+        "rows": 0,  # nothing loaded: its rows are same_as's
+        "rejects": 0,
+        "changes": 0,
+        "change_types": outcome.note,
+    }
+
+
+def feed_job(assets: FeedAssets):
+    return dg.define_asset_job(
+        f"{assets.feed.name}_daily",
+        selection=dg.AssetSelection.groups(assets.feed.name),
+        description=assets.job_description,
+    )

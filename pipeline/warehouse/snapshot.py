@@ -1,0 +1,317 @@
+"""Loading one snapshot of any rate feed (a voice deck, an SMS list) into the warehouse.
+
+A feed is declared once, as a ``SnapshotSpec``: its history (``HistorySpec``), its snapshot
+table and insert SQL, its kind in ``ingest_reject`` and a ``prepare`` hook for what only that
+feed does to its rows. ``load_snapshot`` then does the same for every feed, in ONE transaction:
+replay check, time-order rule, history (``history.py``), snapshot row, rejects. Loading the same
+raw file again (same source, fetch time and sha256) changes nothing and returns the stored
+snapshot. Any DuckDB failure becomes one ``SnapshotLoadError`` line, rolled back.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import datetime
+from functools import cache
+
+import duckdb
+import polars as pl
+
+from pipeline.ingest.frames import REJECT_SCHEMA, IngestResult
+from pipeline.warehouse.errors import SnapshotLoadError
+from pipeline.warehouse.history import (
+    HistorySpec,
+    HistoryStats,
+    apply_snapshot,
+    as_utc,
+    execute_named,
+    first_line,
+    transaction,
+)
+from pipeline.warehouse.migrate import read_sql
+
+_IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]*$")
+REJECTS_VIEW = "rejects_incoming"
+
+
+@dataclass(frozen=True)
+class IncomingSnapshot:
+    """One normalised download on its way into the warehouse."""
+
+    source: str  # the feed's scope: a tech prefix, an SMS channel (username:id)
+    fetched_at: datetime
+    content_sha256: str
+    raw_path: str  # landing-zone file, relative to the data dir
+    result: IngestResult
+    # the account's currency (report.currency): what a feed that names none is priced in
+    account_currency: str | None = None
+
+
+# What only one feed does to its rows inside the load transaction (fill a currency, name
+# pairs from a reference): (con, incoming) -> the rows its history stores.
+PrepareRows = Callable[[duckdb.DuckDBPyConnection, IncomingSnapshot], pl.DataFrame]
+
+
+def _rows_as_ingested(con: duckdb.DuckDBPyConnection, incoming: IncomingSnapshot) -> pl.DataFrame:
+    return incoming.result.rows
+
+
+@dataclass(frozen=True)
+class SnapshotSpec:
+    """How one feed's snapshots are stored. By convention a feed of kind ``k`` whose history
+    table is ``t`` has the table ``k_snapshot``, the view ``t_change`` and the insert SQL
+    ``queries/k_snapshot_insert.sql``; identifiers are validated (they fill SQL templates)."""
+
+    kind: str  # ingest_reject.kind: voice, sms
+    noun: str  # how errors name one snapshot: "voice deck", "SMS list"
+    history: HistorySpec  # its single scope column is the snapshot table's source column
+    prepare: PrepareRows = _rows_as_ingested
+    # a boolean column prepare adds: false marks a row the feed's reference does not know
+    known_column: str | None = None
+
+    def __post_init__(self) -> None:
+        if not _IDENTIFIER.match(self.kind):
+            raise ValueError(f"SnapshotSpec: not a plain SQL identifier: {self.kind!r}")
+        if len(self.history.scope_columns) != 1:
+            raise ValueError("SnapshotSpec: the history must have exactly one scope column")
+
+    @property
+    def snapshot_table(self) -> str:
+        return f"{self.kind}_snapshot"
+
+    @property
+    def change_view(self) -> str:  # price changes: change_type, snapshot_id, source column
+        return f"{self.history.table}_change"
+
+    @property
+    def insert_sql(self) -> str:  # named params, see _snapshot_params
+        return f"queries/{self.kind}_snapshot_insert.sql"
+
+    @property
+    def scope_column(self) -> str:
+        return self.history.scope_columns[0]
+
+
+@dataclass(frozen=True)
+class SnapshotLoad:
+    """The outcome of ``load_snapshot`` (replayed: the file was loaded before)."""
+
+    snapshot_id: int
+    source: str
+    fetched_at: datetime
+    content_sha256: str
+    raw_path: str
+    row_count: int
+    reject_count: int
+    opened: int
+    closed: int
+    withdrawn: int = 0
+    unchanged: int = 0
+    unknown_count: int = 0  # rows the feed's reference does not know (kept, flagged)
+    replayed: bool = False
+    # price changes it brought, (change_type, count): filled in by the stage that loads it
+    changes: tuple[tuple[str, int], ...] = ()
+
+
+def load_snapshot(
+    con: duckdb.DuckDBPyConnection, spec: SnapshotSpec, incoming: IncomingSnapshot
+) -> SnapshotLoad:
+    """Record one downloaded snapshot of ``spec``'s feed; all or nothing.
+
+    Raises SnapshotLoadError (rolled back, nothing changed) for a snapshot older than one
+    already loaded of the same source, a frame that cannot be history, or a DuckDB failure.
+    """
+    incoming = _in_utc(incoming)
+    try:
+        with transaction(con):
+            replayed = _replayed(con, spec, incoming)
+            if replayed is not None:
+                return replayed
+            _refuse_out_of_order(con, spec, incoming)
+            return _load_new(con, spec, incoming)
+    except duckdb.Error as exc:
+        raise SnapshotLoadError(
+            f"{spec.noun} {incoming.source} ({incoming.raw_path}): {first_line(exc)}; "
+            "nothing was loaded"
+        ) from exc
+
+
+def previous_row_count(
+    con: duckdb.DuckDBPyConnection, spec: SnapshotSpec, source: str
+) -> int | None:
+    """Rows in the latest loaded snapshot of ``source``; None before the first load."""
+    if not _has_table(con, spec.snapshot_table):
+        return None
+    rows = execute_named(con, _template("snapshot_latest_rows.sql", spec), {"source": source})
+    found = rows.fetchall()
+    return int(found[0][0]) if found else None
+
+
+def snapshot_change_counts(
+    con: duckdb.DuckDBPyConnection, spec: SnapshotSpec, source: str, snapshot_id: int
+) -> tuple[tuple[str, int], ...]:
+    """``((change_type, count), ...)`` one snapshot brought (for run summaries and Dagster
+    metadata); empty for a baseline or replay."""
+    params = {"source": source, "snapshot_id": snapshot_id}
+    rows = execute_named(con, _template("snapshot_changes.sql", spec), params).fetchall()
+    return tuple((change_type, int(count)) for change_type, count in rows)
+
+
+def _in_utc(incoming: IncomingSnapshot) -> IncomingSnapshot:
+    return replace(incoming, fetched_at=as_utc(incoming.fetched_at))
+
+
+def _load_new(
+    con: duckdb.DuckDBPyConnection, spec: SnapshotSpec, incoming: IncomingSnapshot
+) -> SnapshotLoad:
+    snapshot_id = con.execute("SELECT nextval('snapshot_id_seq')").fetchall()[0][0]
+    rows = spec.prepare(con, incoming)
+    stats = apply_snapshot(
+        con,
+        spec.history,
+        {spec.scope_column: incoming.source},
+        rows,
+        snapshot_id=snapshot_id,
+        fetched_at=incoming.fetched_at,
+    )
+    unknown = rows.filter(~pl.col(spec.known_column)).height if spec.known_column else 0
+    loaded = SnapshotLoad(
+        snapshot_id=snapshot_id,
+        source=incoming.source,
+        fetched_at=incoming.fetched_at,
+        content_sha256=incoming.content_sha256,
+        raw_path=incoming.raw_path,
+        row_count=rows.height,
+        reject_count=incoming.result.rejects.height,
+        opened=stats.opened,
+        closed=stats.closed,
+        withdrawn=stats.withdrawn,
+        unchanged=stats.unchanged,
+        unknown_count=unknown,
+    )
+    _insert_snapshot(con, spec, _snapshot_params(spec, incoming, loaded, stats))
+    _insert_rejects(con, spec, incoming, snapshot_id)
+    return loaded
+
+
+def _snapshot_params(
+    spec: SnapshotSpec, incoming: IncomingSnapshot, loaded: SnapshotLoad, stats: HistoryStats
+) -> dict[str, object]:
+    """Everything a snapshot row may record; each feed's insert SQL takes what its table has."""
+    rows = incoming.result.rows
+    effective = spec.history.effective_column
+    return {
+        "snapshot_id": loaded.snapshot_id,
+        "source": incoming.source,
+        "fetched_at": incoming.fetched_at,
+        "content_sha256": incoming.content_sha256,
+        "raw_path": incoming.raw_path,
+        "source_format": incoming.result.source_format,
+        "row_count": loaded.row_count,
+        "reject_count": loaded.reject_count,
+        "unknown_count": loaded.unknown_count,
+        "rates_opened": stats.opened,
+        "rates_closed": stats.closed,
+        "rates_withdrawn": stats.withdrawn,
+        "rates_unchanged": stats.unchanged,
+        "has_effective_dates": effective is not None
+        and effective in rows.columns
+        and rows[effective].null_count() < rows.height,
+    }
+
+
+def _replayed(
+    con: duckdb.DuckDBPyConnection, spec: SnapshotSpec, incoming: IncomingSnapshot
+) -> SnapshotLoad | None:
+    cursor = execute_named(
+        con,
+        _template("snapshot_replay.sql", spec),
+        {
+            "source": incoming.source,
+            "fetched_at": incoming.fetched_at,
+            "content_sha256": incoming.content_sha256,
+        },
+    )
+    found = cursor.fetchall()
+    if not found:
+        return None
+    stored = dict(zip([column[0] for column in cursor.description], found[0], strict=True))
+    return SnapshotLoad(
+        snapshot_id=stored["snapshot_id"],
+        source=incoming.source,
+        fetched_at=incoming.fetched_at,
+        content_sha256=incoming.content_sha256,
+        raw_path=stored["raw_path"],
+        row_count=stored["row_count"],
+        reject_count=stored["reject_count"],
+        opened=stored["rates_opened"],
+        closed=stored["rates_closed"],
+        # counts a feed's snapshot table does not keep are 0 (e.g. SMS: no schedules)
+        withdrawn=stored.get("rates_withdrawn", 0),
+        unchanged=stored.get("rates_unchanged", 0),
+        unknown_count=stored.get("unknown_count", 0),
+        replayed=True,
+    )
+
+
+def _refuse_out_of_order(
+    con: duckdb.DuckDBPyConnection, spec: SnapshotSpec, incoming: IncomingSnapshot
+) -> None:
+    """The one time-order rule: nothing older than a snapshot already loaded of the source
+    (even one that changed no rate, so left no trace in the history)."""
+    params = {"source": incoming.source, "fetched_at": incoming.fetched_at}
+    [(newer,)] = execute_named(con, _template("snapshot_newer.sql", spec), params).fetchall()
+    if newer is not None:
+        raise SnapshotLoadError(
+            f"{spec.noun} {incoming.source} fetched at {incoming.fetched_at.isoformat()} is "
+            f"older than a snapshot already loaded ({newer}): load snapshots in time order"
+        )
+
+
+def _insert_snapshot(
+    con: duckdb.DuckDBPyConnection, spec: SnapshotSpec, params: dict[str, object]
+) -> None:
+    execute_named(con, read_sql(spec.insert_sql), params)
+
+
+def _insert_rejects(
+    con: duckdb.DuckDBPyConnection,
+    spec: SnapshotSpec,
+    incoming: IncomingSnapshot,
+    snapshot_id: int,
+) -> None:
+    rejects = incoming.result.rejects
+    if rejects.is_empty():
+        return
+    con.register(REJECTS_VIEW, rejects.select(list(REJECT_SCHEMA)).cast(REJECT_SCHEMA).to_arrow())
+    try:
+        params = {
+            "kind": spec.kind,
+            "source": incoming.source,
+            "snapshot_id": snapshot_id,
+            "fetched_at": incoming.fetched_at,
+            "content_sha256": incoming.content_sha256,
+        }
+        execute_named(con, read_sql("queries/ingest_reject_insert.sql"), params)
+    finally:
+        con.unregister(REJECTS_VIEW)
+
+
+def _has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
+    rows = con.execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE table_name = ?", [name]
+    ).fetchall()
+    return bool(rows[0][0])
+
+
+@cache
+def _template(name: str, spec: SnapshotSpec) -> str:
+    """A sql/queries/ template with the spec's (validated) table, view and source column."""
+    names = {
+        "snapshot_table": spec.snapshot_table,
+        "change_view": spec.change_view,
+        "scope_column": spec.scope_column,
+    }
+    return read_sql(f"queries/{name}").format_map({k: f'"{v}"' for k, v in names.items()})
