@@ -137,7 +137,7 @@ def _history_asset(settings: Settings, assets: FeedAssets, partitions) -> dg.Ass
     return history
 
 
-def _loaded(assets: FeedAssets, outcome: stages.SnapshotLoad) -> dict[str, object]:
+def _loaded(assets: FeedAssets, outcome: stages.SnapshotLoad) -> dict[str, str | int | bool]:
     unknown = {assets.unknown_metadata: outcome.unknown_count} if assets.unknown_metadata else {}
     return {
         "snapshot_id": outcome.snapshot_id,
@@ -152,7 +152,7 @@ def _loaded(assets: FeedAssets, outcome: stages.SnapshotLoad) -> dict[str, objec
     }
 
 
-def _diverted(outcome: stages.Diverted) -> dict[str, object]:
+def _diverted(outcome: stages.Diverted) -> dict[str, str | int]:
     return {
         "snapshot_id": outcome.snapshot_id,
         "alias_of": outcome.same_as,

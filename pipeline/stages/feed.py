@@ -15,7 +15,7 @@ from typing import Protocol
 import duckdb
 import polars as pl
 
-from pipeline.commpeak.client import CommPeakClient
+from pipeline.commpeak import CommPeakClient
 from pipeline.ingest.frames import IngestResult
 from pipeline.landing import LandedFile
 from pipeline.settings import FeedSettings, Settings

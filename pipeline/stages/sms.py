@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from pipeline import clock
-from pipeline.commpeak.client import CommPeakClient
+from pipeline.commpeak import CommPeakClient
 from pipeline.ingest.frames import IngestResult
 from pipeline.ingest.sms import normalize_sms_rates
 from pipeline.landing import LandedFile, LandingZone

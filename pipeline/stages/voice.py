@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from pipeline import clock
-from pipeline.commpeak.client import CommPeakClient
+from pipeline.commpeak import CommPeakClient
 from pipeline.commpeak.errors import InvalidRequestError
 from pipeline.ingest.frames import IngestResult
 from pipeline.ingest.limits import IngestLimits
@@ -67,7 +67,7 @@ def fetch_voice_decks(
 
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="voice-fetch") as pool:
         futures = {tp: pool.submit(fetch, tp) for tp in tech_prefixes}
-    errors = [f.exception() for f in futures.values() if f.exception() is not None]
+    errors = [e for f in futures.values() if (e := f.exception()) is not None]
     if errors:
         raise errors[0]
     return {tp: future.result() for tp, future in futures.items()}

@@ -42,6 +42,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache
+from typing import Any
 
 import duckdb
 import polars as pl
@@ -188,7 +189,7 @@ def _validated_deck(spec: HistorySpec, frame: pl.DataFrame) -> tuple[pl.DataFram
 def _distinct(frame: pl.DataFrame, columns: tuple[str, ...]) -> int:
     if len(columns) == 1:
         return frame[columns[0]].n_unique()
-    return frame.select(pl.struct(columns).n_unique()).item()
+    return int(frame.select(pl.struct(columns).n_unique()).item())
 
 
 def _effective_rows(
@@ -196,14 +197,16 @@ def _effective_rows(
 ) -> int:
     """Deck rows that state a version: all of them, unless a key carries several effective
     dates up to fetched_at (then only its latest one is in force)."""
-    if not dedupe:
+    if not dedupe or spec.effective_column is None:
         return deck.height
     eff = pl.col(spec.effective_column)
     in_force = deck.filter(eff.is_null() | (eff <= fetched_at))
     return in_force.select(spec.key_columns).n_unique() + deck.filter(eff > fetched_at).height
 
 
-def _stored_facts(con: duckdb.DuckDBPyConnection, spec: HistorySpec, params: dict) -> bool:
+def _stored_facts(
+    con: duckdb.DuckDBPyConnection, spec: HistorySpec, params: dict[str, Any]
+) -> bool:
     """Refuses a snapshot older than the scope's history; True if the scope has schedules."""
     sql = _template("history_latest_seen.sql", spec)
     is_older, latest, has_schedule = execute_named(con, sql, params).fetchall()[0]
@@ -222,7 +225,7 @@ def _deck_schedules(spec: HistorySpec, deck: pl.DataFrame, fetched_at: datetime)
 
 
 def execute_named(
-    con: duckdb.DuckDBPyConnection, sql: str, params: dict
+    con: duckdb.DuckDBPyConnection, sql: str, params: dict[str, Any]
 ) -> duckdb.DuckDBPyConnection:
     """``sql`` with the ``$name`` parameters it uses, taken from ``params`` (others ignored)."""
     used = set(_PARAM.findall(sql))

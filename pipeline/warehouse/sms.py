@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 from importlib.resources import as_file
 from importlib.resources.abc import Traversable
+from typing import Any
 
 import duckdb
 import polars as pl
@@ -82,7 +83,7 @@ SMS_SNAPSHOT = SnapshotSpec(
 )
 
 
-def load_sms_snapshot(con: duckdb.DuckDBPyConnection, *, channel: str, **at) -> SnapshotLoad:
+def load_sms_snapshot(con: duckdb.DuckDBPyConnection, *, channel: str, **at: Any) -> SnapshotLoad:
     """``load_snapshot`` of one SMS list; ``at``: fetched_at, content_sha256, raw_path, result."""
     return load_snapshot(con, SMS_SNAPSHOT, IncomingSnapshot(source=channel, **at))
 
@@ -92,6 +93,7 @@ def name_pairs(con: duckdb.DuckDBPyConnection, rows: pl.DataFrame) -> pl.DataFra
     published text and country, network and known from ``mcc_mnc``."""
     con.register("sms_rows_incoming", rows.select("mcc", "mnc", "rate").to_arrow())
     try:
-        return con.sql(read_sql("queries/sms_enrich.sql")).pl()
+        enriched: pl.DataFrame = con.sql(read_sql("queries/sms_enrich.sql")).pl()
+        return enriched
     finally:
         con.unregister("sms_rows_incoming")

@@ -5,6 +5,7 @@ feed), the account-currency fill only voice decks need, and small reads the pipe
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 import duckdb
 import polars as pl
@@ -49,7 +50,11 @@ VOICE_SNAPSHOT = SnapshotSpec(
 
 
 def load_voice_snapshot(
-    con: duckdb.DuckDBPyConnection, *, tech_prefix: str, default_currency: str | None = None, **at
+    con: duckdb.DuckDBPyConnection,
+    *,
+    tech_prefix: str,
+    default_currency: str | None = None,
+    **at: Any,
 ) -> SnapshotLoad:
     """``load_snapshot`` of one voice deck; ``at``: fetched_at, content_sha256, raw_path, result."""
     incoming = IncomingSnapshot(source=tech_prefix, account_currency=default_currency, **at)
@@ -62,7 +67,10 @@ def deck_at(con: duckdb.DuckDBPyConnection, tech_prefix: str, at: datetime) -> p
     Columns: prefix, destination, price, initial_seconds, increment_seconds, currency,
     effective_at, valid_from, valid_to; sorted by prefix.
     """
-    return con.sql(read_sql("queries/voice_deck_at.sql"), params=[as_utc(at), tech_prefix]).pl()
+    deck: pl.DataFrame = con.sql(
+        read_sql("queries/voice_deck_at.sql"), params=[as_utc(at), tech_prefix]
+    ).pl()
+    return deck
 
 
 def _fill_stored_currency(con: duckdb.DuckDBPyConnection, tech_prefix: str, currency: str) -> None:
