@@ -122,6 +122,7 @@ def test_pools_kinds_and_groups(demo_defs):
     assert {"non_empty", "row_count_not_collapsed", "no_duplicate_prefix"} <= checks
 
 
+@pytest.mark.slow  # `dagster definitions validate` in a subprocess
 def test_dagster_definitions_validate(validate_process):
     output, _ = validate_process.communicate(timeout=180)
     assert validate_process.returncode == 0, output

@@ -5,7 +5,7 @@ from datetime import timedelta
 
 import pytest
 from PIL import Image
-from reports_fixtures import T1, populate_sample
+from support.reports import T1, populate_sample
 
 from pipeline.reports import report_and_send
 from pipeline.reports.render_png import BROWSERS, main
@@ -15,6 +15,7 @@ pytestmark = pytest.mark.skipif(
 )
 
 
+@pytest.mark.slow  # starts chromium
 def test_renders_the_outboxed_email_to_png(con, decks, settings, tmp_path, monkeypatch):
     populate_sample(decks)
     delivery = report_and_send(con, settings, now=T1 + timedelta(hours=1))
@@ -27,6 +28,7 @@ def test_renders_the_outboxed_email_to_png(con, decks, settings, tmp_path, monke
     assert len(colours) > 20  # the page and its inline chart were drawn, not a blank window
 
 
+@pytest.mark.slow  # starts chromium
 def test_a_page_taller_than_the_window_is_shot_whole(con, decks, settings, tmp_path):
     populate_sample(decks)
     delivery = report_and_send(con, settings, now=T1 + timedelta(hours=1))
