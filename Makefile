@@ -5,7 +5,7 @@ VENV := .venv
 UV_VERSION := 0.13.8
 export UV_PROJECT_ENVIRONMENT := $(abspath $(VENV))
 
-.PHONY: demo test bench lint typecheck fmt dev render-report clean setup
+.PHONY: demo test test-fast bench lint typecheck fmt dev render-report clean setup
 
 $(VENV)/.synced: pyproject.toml uv.lock
 	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
@@ -20,6 +20,10 @@ demo: setup
 
 test: setup
 	$(VENV)/bin/python -m pytest -n 2 --dist loadfile -q
+
+# everything but the tests marked slow (subprocess runs, full pipelines, long simulations)
+test-fast: setup
+	$(VENV)/bin/python -m pytest -n 2 --dist loadfile -q -m "not slow"
 
 bench: setup
 	$(VENV)/bin/python -m benchmarks

@@ -1,3 +1,4 @@
-"""Helpers shared by several test folders, imported as ``from support.<module> import ...``
-(``tests`` is on the pytest pythonpath). A regular package with a unique name, never conftest:
-test folders have no __init__.py, so ``from conftest import`` depends on collection order."""
+"""Helpers of the tests, imported as ``from support.<module> import ...`` (``tests`` is on the
+pytest pythonpath). pytest runs with ``--import-mode=importlib``, which puts no test folder on
+sys.path: a module next to the tests cannot be imported by name, so every helper lives here.
+Fixtures stay in each folder's conftest.py; test modules never import a conftest."""

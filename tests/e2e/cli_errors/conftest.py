@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from cli_errors_support import API_KEY, MARKET_DAY, run_ratedeck
+from support.cli_errors import API_KEY, MARKET_DAY, run_ratedeck
 
 from pipeline.emulator import EmulatorServer, Market
 

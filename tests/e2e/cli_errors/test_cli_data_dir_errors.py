@@ -11,7 +11,7 @@ import subprocess
 
 import duckdb
 import pytest
-from cli_errors_support import API_KEY
+from support.cli_errors import API_KEY
 
 UNSHARE = ("unshare", "--user", "--map-root-user", "--mount")
 
@@ -23,9 +23,12 @@ def _namespaces_work() -> bool:
     return probe.returncode == 0
 
 
-pytestmark = pytest.mark.skipif(
-    not _namespaces_work(), reason="needs unprivileged user and mount namespaces (unshare)"
-)
+pytestmark = [
+    pytest.mark.skipif(
+        not _namespaces_work(), reason="needs unprivileged user and mount namespaces (unshare)"
+    ),
+    pytest.mark.slow,  # `ratedeck run` in a subprocess, twice per test
+]
 
 
 def under_mount(mount: str) -> tuple[str, ...]:

@@ -6,7 +6,10 @@ from __future__ import annotations
 import re
 from decimal import Decimal
 
-from cli_errors_support import API_KEY, MARKET_DAY
+import pytest
+from support.cli_errors import API_KEY, MARKET_DAY
+
+pytestmark = pytest.mark.slow  # `ratedeck run` in a subprocess against the emulator
 
 
 def test_run_without_an_api_key_fails_before_any_request(ratedeck, emulator, tmp_path):

@@ -8,8 +8,12 @@ from datetime import date, timedelta
 from email import message_from_bytes, policy
 from pathlib import Path
 
+import pytest
+
 from pipeline.settings import load_settings
 from pipeline.warehouse.db import Warehouse
+
+pytestmark = pytest.mark.slow  # the full `ratedeck demo`: minutes
 
 DEMO_TECH_PREFIXES = ("current", "021001", "021002")
 DEMO_SMS_FOLDERS = ("demo_1", "demo_2")  # channel demo:1 / demo:2 in the landing zone

@@ -7,6 +7,8 @@ import re
 from datetime import date
 from pathlib import Path
 
+import pytest
+
 from pipeline.emulator import EmulatorServer, Market
 from pipeline.settings import load_settings
 from pipeline.warehouse.db import Warehouse
@@ -51,6 +53,7 @@ def data_dir_files(data_dir: Path) -> dict[str, bytes]:
     }
 
 
+@pytest.mark.slow  # a `ratedeck run` and a `ratedeck demo`
 def test_demo_refuses_a_data_dir_a_real_run_wrote_to_after_it(ratedeck, tmp_path):
     """Issue 12: demo, then a real (non-demo) run into the same data dir, then demo again:
     the second demo must not wipe what the real run wrote."""
@@ -82,6 +85,7 @@ def test_demo_refuses_a_data_dir_a_real_run_wrote_to_after_it(ratedeck, tmp_path
     assert query(data_dir, "SELECT count(*) FROM voice_snapshot") == snapshots
 
 
+@pytest.mark.slow  # `ratedeck run` against the emulator
 def test_run_select_balance_against_an_emulator(ratedeck, tmp_path):
     market = Market(seed=11, start_date=date(2026, 11, 1), deck_size=50)
     data_dir = tmp_path / "data"
@@ -106,6 +110,7 @@ def test_run_select_balance_against_an_emulator(ratedeck, tmp_path):
     assert query(data_dir, "SELECT balance FROM balance_snapshot") == [(balance,)]
 
 
+@pytest.mark.slow  # imports Dagster in a subprocess
 def test_run_select_bogus_is_a_usage_error(ratedeck, tmp_path):
     result = ratedeck("run", "--select", "bogus", cwd=tmp_path, RATEDECK_DATA_DIR=str(tmp_path))
 

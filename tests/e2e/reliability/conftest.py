@@ -3,17 +3,11 @@ against the emulator on loopback, with a ratedeck.toml and a data dir in tmp_pat
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
-
-# the shared helpers live with the integration reliability tests
-sys.path.append(str(Path(__file__).resolve().parents[2] / "integration" / "reliability"))
-
-from reliability_e2e_support import Cli, cli_env, write_config
-from reliability_support import API_KEY, MARKET_START, TECH_PREFIX
+from support.reliability import API_KEY, MARKET_START, TECH_PREFIX
+from support.reliability_cli import Cli, cli_env, write_config
 
 from pipeline.emulator import EmulatorServer, Market
 

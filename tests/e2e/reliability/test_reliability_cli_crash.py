@@ -14,15 +14,13 @@ import time
 from pathlib import Path
 
 import dagster as dg
-from reliability_support import TECH_PREFIX, dump_both, dump_warehouse, snapshot_count
+import pytest
+from support.reliability import TECH_PREFIX, dump_both, dump_warehouse, snapshot_count
 
-from pipeline.orchestrate import (
-    INSTANCE_CONFIG,
-    INSTANCE_CONFIG_MARK,
-    prepare_dagster_home,
-    run_pipeline,
-)
+from pipeline.orchestrate import prepare_dagster_home, run_pipeline
 from pipeline.settings import load_settings
+
+pytestmark = pytest.mark.slow  # `ratedeck run` killed and run again
 
 DRIVER = Path(__file__).with_name("reliability_cli_crash_driver.py")
 NEXT_RUN_TIMEOUT_S = 180
@@ -75,21 +73,3 @@ def test_sigkilled_cli_run_changes_nothing_and_the_next_run_succeeds(cli, emulat
     assert summary.ok, [s.error for s in summary.failures]
     assert snapshot_count(settings, TECH_PREFIX) == 2
     assert instance.get_run_by_id(dead[0].run_id).status == dg.DagsterRunStatus.FAILURE
-
-
-def test_an_older_ratedeck_instance_config_is_upgraded(tmp_path):
-    """Homes written with step-level pools (a killed step's slot blocks every later run) are
-    rewritten; a dagster.yaml the user wrote is left alone."""
-    settings = load_settings(None, {"RATEDECK_DATA_DIR": str(tmp_path / "data")})
-    config = settings.dagster_home / "dagster.yaml"
-    config.parent.mkdir(parents=True)
-    config.write_text(
-        f"{INSTANCE_CONFIG_MARK}: old\nconcurrency:\n  pools:\n    default_limit: 1\n"
-    )
-    prepare_dagster_home(settings)
-    assert config.read_text() == INSTANCE_CONFIG
-    assert "granularity: run" in INSTANCE_CONFIG
-
-    config.write_text("telemetry:\n  enabled: false\n")
-    prepare_dagster_home(settings)
-    assert config.read_text() == "telemetry:\n  enabled: false\n"

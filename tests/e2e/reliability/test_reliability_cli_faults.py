@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import dagster as dg
 import pytest
-from reliability_e2e_support import Cli, cli_env, write_config
-from reliability_support import TECH_PREFIX, dump_both, snapshot_count
+from support.reliability import TECH_PREFIX, dump_both, snapshot_count
+from support.reliability_cli import Cli, cli_env, write_config
 
 from pipeline.orchestrate import prepare_dagster_home, run_pipeline
 from pipeline.settings import load_settings
+
+pytestmark = pytest.mark.slow  # `ratedeck run` in a subprocess per fault
 
 
 def test_cli_fails_with_one_line_and_changes_nothing(cli, emulator):

@@ -10,11 +10,14 @@ import subprocess
 import sys
 
 import dagster as dg
-from reliability_e2e_support import write_config
-from reliability_support import TECH_PREFIX, query
+import pytest
+from support.reliability import TECH_PREFIX, query
+from support.reliability_cli import write_config
 
 from pipeline.orchestrate import prepare_dagster_home, run_pipeline
 from pipeline.settings import load_settings
+
+pytestmark = pytest.mark.slow  # two `ratedeck run`s at once
 
 TECH_PREFIXES = [TECH_PREFIX, "021002"]
 ANALYST = """

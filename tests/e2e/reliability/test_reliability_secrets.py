@@ -15,8 +15,11 @@ import zipfile
 from pathlib import Path
 
 import polars as pl
-from reliability_e2e_support import RATEDECK, REPO, cli_env
-from reliability_support import dump_warehouse
+import pytest
+from support.reliability import dump_warehouse
+from support.reliability_cli import RATEDECK, REPO, cli_env
+
+pytestmark = pytest.mark.slow  # the full `ratedeck demo`
 
 API_KEY = "sk-live-CANARY-7f3a9"
 SMTP_USER = "smtp-user-CANARY-2b8e1"

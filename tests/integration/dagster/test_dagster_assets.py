@@ -8,6 +8,7 @@ import hashlib
 from decimal import Decimal
 
 import dagster as dg
+import pytest
 
 from pipeline.defs import build_definitions
 from pipeline.orchestrate import run_pipeline
@@ -116,6 +117,7 @@ def test_failing_blocking_check_stops_the_load(
     assert warehouse_state(settings) == before
 
 
+@pytest.mark.slow  # four Dagster materializations
 def test_sms_balance_and_report_materialize(settings, emulator_at, market_days, api_warnings):
     market = emulator_at.market
     channel = "acme:1"

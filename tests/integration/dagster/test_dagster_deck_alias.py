@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import dagster as dg
+import pytest
 from pydantic import SecretStr
 
 from pipeline.emulator import EmulatorServer, Market
@@ -19,6 +20,7 @@ TECH_PREFIXES = ["current", "021001", "021002"]
 API_KEY = "alias-test-key"
 
 
+@pytest.mark.slow  # two Dagster pipeline runs
 def test_a_deck_served_under_two_tech_prefixes_is_loaded_once(tmp_path):
     market = Market(7, DAY1, 200, TECH_PREFIXES, effective_dates=True, default_tech_prefix="021001")
     settings = Settings().with_overrides(

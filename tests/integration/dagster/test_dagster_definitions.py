@@ -41,8 +41,8 @@ GROUPS = {
 
 @pytest.fixture(scope="module")
 def validate_process(tmp_path_factory) -> Iterator[subprocess.Popen]:
-    """``dagster definitions validate`` takes seconds to load the code location: started first,
-    it runs while the other tests of this module do."""
+    """``dagster definitions validate`` in a child: seconds to load the code location (the
+    test is marked slow; no other test asks for it, so ``-m "not slow"`` never starts it)."""
     home = tmp_path_factory.mktemp("dagster_home")
     env = {k: v for k, v in os.environ.items() if not k.startswith(("RATEDECK_", "COMMPEAK_"))}
     env.update(DAGSTER_HOME=str(home), PYTHONUNBUFFERED="1")
@@ -62,7 +62,7 @@ def validate_process(tmp_path_factory) -> Iterator[subprocess.Popen]:
 
 
 @pytest.fixture(scope="module")
-def demo_defs(validate_process, api_warnings) -> dg.Definitions:
+def demo_defs(api_warnings) -> dg.Definitions:
     with api_warnings():
         return build_definitions(load_settings(env={}))
 
@@ -122,6 +122,7 @@ def test_pools_kinds_and_groups(demo_defs):
     assert {"non_empty", "row_count_not_collapsed", "no_duplicate_prefix"} <= checks
 
 
+@pytest.mark.slow  # `dagster definitions validate` in a subprocess
 def test_dagster_definitions_validate(validate_process):
     output, _ = validate_process.communicate(timeout=180)
     assert validate_process.returncode == 0, output

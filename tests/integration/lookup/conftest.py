@@ -6,7 +6,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from lookup_warehouse import STANDARD_HISTORY, insert_versions
+from support.lookup_warehouse import STANDARD_HISTORY, insert_versions
 
 from pipeline.warehouse.migrate import apply_migrations
 

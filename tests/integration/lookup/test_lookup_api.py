@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import polars as pl
 import pytest
-from lookup_warehouse import JAN, JUN
+from support.lookup_warehouse import JAN, JUN
 
 from pipeline.analytics.lookup import (
     OUTPUT_COLUMNS,

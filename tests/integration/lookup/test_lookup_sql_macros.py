@@ -11,7 +11,7 @@ import polars as pl
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from lookup_warehouse import JAN, JUN, insert_versions
+from support.lookup_warehouse import JAN, JUN, insert_versions
 
 from pipeline.analytics import LpmEngine
 from pipeline.analytics.lookup import cost_calls, load_versions
@@ -54,6 +54,7 @@ def history(draw):
     at=moments,
     seconds=st.integers(0, 400),
 )
+@pytest.mark.slow  # hypothesis examples against DuckDB
 def test_lpm_rate_and_call_cost_equal_the_engine(scratch, rows, numbers, at, seconds):
     scratch.execute("DELETE FROM voice_rate")
     insert_versions(scratch, rows)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import dagster as dg
 import pytest
-from reliability_support import API_KEY, MARKET_START, TECH_PREFIX, make_settings
+from support.reliability import API_KEY, MARKET_START, TECH_PREFIX, make_settings
 
 from pipeline.emulator import EmulatorServer, Market
 from pipeline.orchestrate import run_pipeline

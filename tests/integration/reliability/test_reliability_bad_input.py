@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from reliability_support import (
+from support.reliability import (
     TECH_PREFIX,
     dump_both,
     is_one_line,
@@ -291,6 +291,7 @@ def reject_deck(good: int = 2000, bad: int = 10_000) -> bytes:
 
 
 @pytest.mark.parametrize("max_reject_fraction", [0.05, 1.0])
+@pytest.mark.slow  # 12,000 rows (10,000 bad) through a run
 def test_ten_thousand_rejects_are_counted_not_flooded(
     max_reject_fraction, static_server, tmp_path, caplog, capfd
 ):
@@ -331,6 +332,7 @@ def test_ten_thousand_rejects_are_counted_not_flooded(
 # -- a stray quote ------------------------------------------------------------------------------
 
 
+@pytest.mark.slow  # two pipeline runs
 def test_a_stray_quote_fails_the_deck_and_leaves_the_warehouse_as_it_was(static_server, tmp_path):
     """One '"' opening a field and another closing it 35 lines later would merge those rows
     into one destination (and report their prefixes to finance as removed)."""
@@ -373,6 +375,7 @@ def xlsx_deck(rows: int) -> bytes:
     return out.getvalue()
 
 
+@pytest.mark.slow  # a pipeline run
 def test_a_workbook_inflating_past_the_setting_fails_the_deck(static_server, tmp_path):
     """A download sniffed as XLSX is bounded by [voice] max_inflated_bytes before parsing."""
     body = xlsx_deck(300)

@@ -6,7 +6,8 @@ from __future__ import annotations
 import json
 import threading
 
-from reliability_support import API_KEY, MARKET_START, make_settings
+import pytest
+from support.reliability import API_KEY, MARKET_START, make_settings
 
 from benchmarks.bench_load import main, tech_prefix_ids
 from pipeline.commpeak import CommPeakClient
@@ -14,6 +15,7 @@ from pipeline.emulator import EmulatorServer, Market
 from pipeline.stages.voice import fetch_voice_decks
 
 
+@pytest.mark.slow  # the load benchmark, tiny
 def test_bench_load_runs_tiny_and_reports_every_phase(capsys):
     assert main(["--tech-prefixes", "2", "--deck-size", "500", "--concurrency", "2", "--json"]) == 0
     report = json.loads(capsys.readouterr().out)

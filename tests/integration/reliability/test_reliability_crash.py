@@ -13,15 +13,18 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from reliability_crash_driver import synthetic_deck
-from reliability_support import dump_both, dump_warehouse, query, temp_leftovers
+from support import reliability_crash_driver
+from support.reliability import dump_both, dump_warehouse, query, temp_leftovers
+from support.reliability_crash_driver import synthetic_deck
 
 from pipeline.landing import LandingZone
 from pipeline.settings import Settings
 from pipeline.stages.voice import load_voice_deck, normalise_voice_deck
 from pipeline.warehouse.db import Warehouse
 
-DRIVER = Path(__file__).with_name("reliability_crash_driver.py")
+pytestmark = pytest.mark.slow  # a 30,000-row load in a child process, SIGKILLed
+
+DRIVER = Path(reliability_crash_driver.__file__)
 REPO = Path(__file__).resolve().parents[3]
 BIG_DECK_ROWS = 30_000
 BASELINE_ROWS = 500

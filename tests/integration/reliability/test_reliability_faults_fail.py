@@ -9,7 +9,7 @@ unchanged, no half-written file is left, and the next clean run succeeds.
 from __future__ import annotations
 
 import pytest
-from reliability_support import (
+from support.reliability import (
     TECH_PREFIX,
     dump_both,
     is_one_line,
@@ -52,6 +52,7 @@ def assert_failed_cleanly(summary, words: list[str]) -> str:
     ("spec", "overrides", "words"),
     [pytest.param(spec, over, words, id=name) for name, spec, over, words in FAILING],
 )
+@pytest.mark.slow  # two pipeline runs per fault
 def test_fault_fails_cleanly_and_next_run_succeeds(
     spec, overrides, words, server, data_dir, dagster_instance, capfd
 ):

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 
 import pytest
-from reliability_support import (
+from support.reliability import (
     TECH_PREFIX,
     dump_warehouse,
     make_settings,
@@ -42,6 +42,7 @@ RECOVERED = [
     ("spec", "statuses", "warnings"),
     [pytest.param(spec, st, w, id=name) for name, spec, st, w in RECOVERED],
 )
+@pytest.mark.slow  # a pipeline run per fault
 def test_transient_fault_is_retried_and_loaded_once(
     spec, statuses, warnings, server, data_dir, dagster_instance, caplog
 ):

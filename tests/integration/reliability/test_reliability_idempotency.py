@@ -10,7 +10,7 @@ from collections.abc import Iterator
 import dagster as dg
 import pytest
 from aiosmtpd.controller import Controller
-from reliability_support import (
+from support.reliability import (
     TECH_PREFIX,
     dump_both,
     dump_warehouse,
@@ -27,6 +27,8 @@ from pipeline.reports.errors import StaleReportError
 from pipeline.reports.send import report_and_send, send_report
 from pipeline.stages.voice import fetch_voice_deck, load_voice_deck, normalise_voice_deck
 from pipeline.warehouse.db import Warehouse
+
+pytestmark = pytest.mark.slow  # full pipeline runs, twice each
 
 
 def load_next_day(settings, server) -> str:

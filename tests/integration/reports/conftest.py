@@ -1,5 +1,5 @@
 """Fixtures for the report tests: a real DuckDB warehouse in tmp_path, a real aiosmtpd server
-on loopback, and report settings pointing at tmp_path (helpers in reports_fixtures.py)."""
+on loopback, and report settings pointing at tmp_path (helpers in support/reports.py)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pathlib import Path
 import duckdb
 import pytest
 from aiosmtpd.controller import Controller
-from reports_fixtures import DeckHistory, SmsHistory
+from support.reports import DeckHistory, SmsHistory
 from support.smtp import RecordingHandler, start_smtp
 
 from pipeline.settings import Settings, load_settings

@@ -16,7 +16,7 @@ from pathlib import Path
 # run as a script: make tests/ (the shared `support` package) importable, as pytest does
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from reports_fixtures import (
+from support.reports import (
     SAMPLE_TRAFFIC,
     T1,
     DeckHistory,

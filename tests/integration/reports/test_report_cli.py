@@ -7,7 +7,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from reports_fixtures import T1, DeckHistory, SmsHistory, populate_sample, populate_sms_sample
+from support.reports import T1, DeckHistory, SmsHistory, populate_sample, populate_sms_sample
 
 from pipeline import cli
 from pipeline.warehouse.db import Warehouse
@@ -64,6 +64,7 @@ def test_diff_rejects_bad_input_with_exit_2(ratedeck, capsys):
     assert ratedeck("diff", "--tech-prefix", "../x") == 2
 
 
+@pytest.mark.slow  # renders every attachment
 def test_report_writes_files_without_marking_anything(ratedeck, published, capsys):
     assert ratedeck("report", "--json") == 0
     document = json.loads(capsys.readouterr().out)

@@ -19,8 +19,9 @@ from email import message_from_bytes, policy
 from pathlib import Path
 
 import pytest
-from delivery_crash_driver import driver_settings
-from reports_fixtures import SAMPLE_BASE, SAMPLE_CHANGED, T1, DeckHistory, Rate, populate_sample
+from support import delivery_crash_driver
+from support.delivery_crash_driver import driver_settings
+from support.reports import SAMPLE_BASE, SAMPLE_CHANGED, T1, DeckHistory, Rate, populate_sample
 from support.smtp import RecordingHandler, running_smtp
 
 from pipeline.landing import LandingZone
@@ -28,7 +29,9 @@ from pipeline.reports.send import report_and_send
 from pipeline.stages.balance import alert_on_low_balance, load_customer
 from pipeline.warehouse.db import Warehouse
 
-DRIVER = Path(__file__).with_name("delivery_crash_driver.py")
+pytestmark = pytest.mark.slow  # child processes SIGKILLed mid-delivery
+
+DRIVER = Path(delivery_crash_driver.__file__)
 REPO = Path(__file__).resolve().parents[3]
 
 
@@ -53,7 +56,7 @@ def run_killed(mode: str, data_dir: Path, handler: KillingHandler, port: int) ->
     child = subprocess.Popen(
         [sys.executable, str(DRIVER), mode, str(data_dir), str(port)],
         cwd=REPO,
-        env={**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO), str(DRIVER.parent)])},
+        env={**os.environ, "PYTHONPATH": str(REPO)},
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
     )

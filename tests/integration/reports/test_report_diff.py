@@ -4,7 +4,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 import polars as pl
-from reports_fixtures import T0, T1, Rate
+from support.reports import T0, T1, Rate
 
 from pipeline.analytics.diff import read_traffic_profile, voice_changes
 

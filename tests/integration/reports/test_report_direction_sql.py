@@ -8,7 +8,7 @@ import random
 from collections import Counter
 
 import pytest
-from reports_fixtures import T0, T1, Rate
+from support.reports import T0, T1, Rate
 
 from pipeline.reports import build_report, report_and_send
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from PIL import Image
-from reports_fixtures import SAMPLE_TRAFFIC, T1, populate_sample, populate_sms_sample
+from support.reports import SAMPLE_TRAFFIC, T1, populate_sample, populate_sms_sample
 
 from pipeline.reports import build_report, report_and_send
 from pipeline.reports.render_png import BROWSERS, MIN_WINDOW_WIDTH, framed, main
@@ -20,6 +20,7 @@ pytestmark = pytest.mark.skipif(
 )
 
 
+@pytest.mark.slow  # starts chromium
 def test_renders_the_outboxed_email_to_png(con, decks, settings, tmp_path, monkeypatch):
     populate_sample(decks)
     delivery = report_and_send(con, settings, now=T1 + timedelta(hours=1))
@@ -32,6 +33,7 @@ def test_renders_the_outboxed_email_to_png(con, decks, settings, tmp_path, monke
     assert len(colours) > 20  # the page and its inline chart were drawn, not a blank window
 
 
+@pytest.mark.slow  # starts chromium
 def test_a_page_taller_than_the_window_is_shot_whole(con, decks, settings, tmp_path):
     populate_sample(decks)
     delivery = report_and_send(con, settings, now=T1 + timedelta(hours=1))

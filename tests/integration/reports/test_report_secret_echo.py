@@ -10,7 +10,7 @@ import logging
 import dagster as dg
 import pytest
 from aiosmtpd.smtp import AuthResult
-from reports_fixtures import T1, DeckHistory, populate_sample
+from support.reports import T1, DeckHistory, populate_sample
 from support.smtp import RecordingHandler, running_smtp
 
 from pipeline import cli

@@ -11,7 +11,7 @@ import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult
 from pydantic import SecretStr
-from reports_fixtures import (
+from support.reports import (
     SAMPLE_TRAFFIC,
     T0,
     T1,
@@ -62,6 +62,7 @@ def attachments(message) -> dict[str, bytes]:
     return {part.get_filename(): part.get_content() for part in message.iter_attachments()}
 
 
+@pytest.mark.slow  # renders every part
 def test_sends_one_email_with_every_part_and_numbers_from_the_warehouse(
     con, settings, sample, smtp_server
 ):
@@ -292,6 +293,7 @@ def test_an_unwritable_outbox_leaves_changes_unreported(con, settings, sample):
     assert unreported(con) == 18
 
 
+@pytest.mark.slow  # renders and sends twice
 def test_stale_report_is_refused(con, settings, sample):
     first = build_report(con, settings, now=NOW)
     second = build_report(con, settings, now=NOW)

@@ -10,7 +10,7 @@ from email import policy
 
 import openpyxl
 import pytest
-from reports_fixtures import (
+from support.reports import (
     T0,
     T1,
     populate_sample,

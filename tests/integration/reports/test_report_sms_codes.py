@@ -11,8 +11,8 @@ import io
 from datetime import timedelta
 
 import duckdb
-from reports_fixtures import T0, T1
 from support.migrations import apply_schema_before
+from support.reports import T0, T1
 
 from pipeline.analytics.diff import sms_changes
 from pipeline.reports import build_report

@@ -9,7 +9,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 import polars as pl
-from reports_fixtures import T0, T1, Rate
+from support.reports import T0, T1, Rate
 
 from pipeline.analytics.diff import read_traffic_profile, voice_changes
 

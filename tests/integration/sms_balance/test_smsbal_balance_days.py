@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
-from smsbal_helpers import at, customer_body
+from support.sms_balance import at, customer_body
 
 from pipeline.warehouse.balance import runway
 from pipeline.warehouse.errors import SnapshotLoadError

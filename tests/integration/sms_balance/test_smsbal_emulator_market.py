@@ -7,7 +7,8 @@ import csv
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
-from smsbal_helpers import at
+import pytest
+from support.sms_balance import at
 
 from pipeline.emulator.market import UNKNOWN_NETWORKS, Market
 from pipeline.warehouse.balance import runway
@@ -54,6 +55,7 @@ def expected_changes(lists: list[dict]) -> set[tuple]:
     return out
 
 
+@pytest.mark.slow  # 20 market days loaded
 def test_twenty_emulated_days(pipeline):
     market = Market(seed=11, start_date=date(2026, 11, 1), deck_size=50)
     lists, customers = [], []

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from smsbal_helpers import at, customer_body
+import pytest
+from support.sms_balance import at, customer_body
 from support.smtp import free_port
 
 from pipeline.notify.balance_alert import check_low_balance
@@ -27,6 +28,7 @@ SCRIPT = [
 ]
 
 
+@pytest.mark.slow  # a dozen scheduled runs, each over SMTP
 def test_one_email_per_crossing_over_smtp(pipeline, settings, smtp_server):
     inbox, port = smtp_server
     up = settings.with_overrides(smtp={"host": "127.0.0.1", "port": port, "starttls": False})

@@ -6,7 +6,7 @@ import csv
 from decimal import Decimal
 
 import pytest
-from smsbal_helpers import at, sms_body
+from support.sms_balance import at, sms_body
 
 from pipeline.ingest.errors import NoValidRowsError, TooManyRejectsError
 from pipeline.stages import feed
@@ -44,6 +44,7 @@ def changes(pipeline, channel=CHANNEL) -> list[tuple]:
     )
 
 
+@pytest.mark.slow  # 21 simulated days
 def test_three_weeks_of_sms_lists(pipeline):
     rates = base_rates()
     days: dict[int, dict] = {}
@@ -151,6 +152,7 @@ def test_three_weeks_of_sms_lists(pipeline):
     assert as_of_day_4 == [(Decimal("0.0535"),)]
 
 
+@pytest.mark.slow  # loads every day twice
 def test_replay_is_a_no_op_and_channels_are_separate(pipeline):
     rates = {(262, 1): Decimal("0.05"), (262, 2): Decimal("0.06")}
     first = pipeline.land("sms", CHANNEL, sms_body(rates), at(1))

@@ -10,7 +10,7 @@ import polars as pl
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from lookup_reference import (
+from support.lookup_reference import (
     INCREMENTS,
     T0,
     Version,

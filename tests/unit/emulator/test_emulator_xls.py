@@ -64,6 +64,7 @@ def test_xls_bytes_are_reproducible() -> None:
     assert render_deck(ROWS, "xlsx") == render_deck(ROWS, "xlsx")
 
 
+@pytest.mark.slow  # writes and reads back 65,536+ rows
 def test_xls_over_65536_rows_spans_sheets_each_with_a_header() -> None:
     count = XLS_MAX_ROWS + 10  # just over one sheet (the header takes a row of each)
     rows = [

@@ -172,6 +172,7 @@ def test_more_than_eight_decimals_refused_in_sheets_too(decks) -> None:
     ]
 
 
+@pytest.mark.slow  # reads 65,536+ rows of .xls
 def test_xls_deck_over_one_sheet_limit(decks) -> None:
     """XLS holds 65,536 rows per sheet: a bigger deck continues on a second sheet."""
     rows = [

@@ -1,5 +1,4 @@
-"""Helpers of the SMS / balance integration tests (a uniquely named module: test files must not
-`from conftest import`, which depends on collection order)."""
+"""Helpers of the SMS / balance integration tests: a simulated clock and API answers."""
 
 from __future__ import annotations
 

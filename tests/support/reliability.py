@@ -1,4 +1,4 @@
-"""Helpers shared by the reliability tests (imported by module name: the folder is on sys.path).
+"""Helpers of the reliability tests, integration and end-to-end (``support.reliability``).
 
 * ``dump_warehouse(path)``: every table of a DuckDB file, every row, in a stable order: two
   dumps are equal only if nothing at all changed.
@@ -97,7 +97,7 @@ def is_one_line(text: str | None) -> bool:
     return bool(text) and "\n" not in text and "Traceback" not in text
 
 
-PIPELINE_DIR = Path(__file__).resolve().parents[3] / "pipeline"
+PIPELINE_DIR = Path(__file__).resolve().parents[2] / "pipeline"
 
 
 def pipeline_noise(stderr: str) -> list[str]:

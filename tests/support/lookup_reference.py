@@ -1,5 +1,5 @@
 """Reference implementations (plain Python, Decimal), deck builders and hypothesis strategies
-for the LPM tests (a uniquely named module: `from conftest import` clashes across folders)."""
+for the LPM tests."""
 
 from __future__ import annotations
 

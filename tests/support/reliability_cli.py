@@ -9,9 +9,9 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from reliability_support import API_KEY
+from support.reliability import API_KEY
 
-REPO = Path(__file__).resolve().parents[3]
+REPO = Path(__file__).resolve().parents[2]
 RATEDECK = REPO / ".venv" / "bin" / "ratedeck"
 CLI_TIMEOUT_S = 300
 

@@ -1,5 +1,5 @@
 """Helpers for the lookup integration tests: rate history rows written straight into a real
-DuckDB warehouse file (a uniquely named module: `from conftest import` clashes across folders)."""
+DuckDB warehouse file."""
 
 from __future__ import annotations
 

@@ -1,6 +1,5 @@
-"""Helpers of the report tests (imported by name: a unique module name, unlike conftest):
-deck snapshots loaded through the real loader and a sample history (the loopback SMTP server
-is support.smtp)."""
+"""Helpers of the report tests: deck snapshots loaded through the real loader and a sample
+history (the loopback SMTP server is support.smtp)."""
 
 from __future__ import annotations
 
@@ -10,11 +9,11 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import duckdb
-from support.bodies import ingest_result, sms_rates_json, voice_rate_frame
 
 from pipeline.ingest.sms import normalize_sms_rates
 from pipeline.warehouse.sms import ensure_reference, load_sms_snapshot
 from pipeline.warehouse.voice import load_voice_snapshot
+from support.bodies import ingest_result, sms_rates_json, voice_rate_frame
 
 T0 = datetime(2026, 11, 1, 6, 0, tzinfo=UTC)  # baseline snapshot
 T1 = T0 + timedelta(days=1)  # second snapshot: the changes
