@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import polars as pl
 import pytest
 
@@ -27,15 +24,3 @@ def test_from_import_gives_the_engine():
 def test_unknown_name_is_an_attribute_error():
     with pytest.raises(AttributeError, match="no_such_name"):
         _ = analytics.no_such_name
-
-
-def test_diff_does_not_load_the_engine():
-    """The report and Dagster paths import ``diff``: the engine (and pyarrow) stay unloaded."""
-    probe = (
-        "import sys, pipeline.analytics.diff; "
-        "print(sorted(m for m in ('pyarrow', 'pipeline.analytics._engine') if m in sys.modules))"
-    )
-    out = subprocess.run(
-        [sys.executable, "-c", probe], capture_output=True, text=True, check=True
-    ).stdout
-    assert out.strip() == "[]"
