@@ -10,6 +10,7 @@ import csv
 import io
 from dataclasses import dataclass
 from functools import lru_cache
+from importlib.resources.abc import Traversable
 
 from pipeline.reference import reference_file
 
@@ -40,19 +41,20 @@ class Network:
     iso: str
 
 
+def _rows(table: Traversable, header: tuple[str, ...]) -> list[list[str]]:
+    """The data rows of a committed CSV whose first line must be ``header``."""
+    rows = list(csv.reader(io.StringIO(table.read_text(encoding="utf-8"), newline="")))
+    if not rows or tuple(rows[0]) != header:
+        raise ValueError(f"{table.name}: unexpected header")
+    return rows[1:]
+
+
 @lru_cache(maxsize=1)
 def numbering_plan() -> tuple[NumberingEntry, ...]:
-    with io.StringIO(NUMBERING_PLAN_FILE.read_text(encoding="utf-8"), newline="") as fh:
-        reader = csv.reader(fh)
-        if tuple(next(reader)) != NUMBERING_HEADER:
-            raise ValueError(f"{NUMBERING_PLAN_FILE}: unexpected header")
-        return tuple(NumberingEntry(*row) for row in reader)
+    return tuple(NumberingEntry(*row) for row in _rows(NUMBERING_PLAN_FILE, NUMBERING_HEADER))
 
 
 @lru_cache(maxsize=1)
 def networks() -> tuple[Network, ...]:
-    with io.StringIO(MCC_MNC_FILE.read_text(encoding="utf-8"), newline="") as fh:
-        reader = csv.reader(fh)
-        if tuple(next(reader)) != MCC_MNC_HEADER:
-            raise ValueError(f"{MCC_MNC_FILE}: unexpected header")
-        return tuple(Network(int(mcc), int(mnc), iso) for mcc, mnc, iso in reader)
+    rows = _rows(MCC_MNC_FILE, MCC_MNC_HEADER)
+    return tuple(Network(int(mcc), int(mnc), iso) for mcc, mnc, iso in rows)
