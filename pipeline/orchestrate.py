@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import errno
 import fcntl
+import json
 import os
 import re
 import uuid
@@ -16,12 +17,15 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 import dagster as dg
 
-from pipeline.defs import build_definitions
+from pipeline.defs import build_definitions, group_selection
+from pipeline.defs.common import one_line as _one_line
+from pipeline.defs.common import root_cause
 from pipeline.errors import ConfigError, RunFailed
-from pipeline.settings import Settings
+from pipeline.settings import SECRET_ENV, Settings
 
 AREAS = ("voice", "sms", "balance")
 # Dagster's console logger prints every event at DEBUG, and a failed step as a multi-line
@@ -45,6 +49,7 @@ concurrency:
 telemetry:
   enabled: false
 """
+POSTGRES_PASSWORD_ENV = SECRET_ENV["postgres_password"]
 
 
 # Below this much free space a run is refused up front: SQLite (Dagster's run storage) reports a
@@ -171,16 +176,42 @@ def storage_failure(settings: Settings, exc: BaseException) -> DataDirError:
     )
 
 
+def instance_config(settings: Settings) -> str:
+    """dagster.yaml: the pools, and with ``dagster.postgres_url`` the run, event-log and
+    schedule storage in PostgreSQL. The password is never written: Dagster reads it from
+    RATEDECK_POSTGRES_PASSWORD itself (``env:``) in every process that opens the instance."""
+    url = settings.dagster.postgres_url
+    if url is None:
+        return INSTANCE_CONFIG
+    parts = urlsplit(url)
+    params = dict(parse_qsl(parts.query))
+    lines = [
+        "storage:",
+        "  postgres:",
+        "    postgres_db:",
+        f"      username: {json.dumps(unquote(parts.username or ''))}",
+        f"      hostname: {json.dumps(parts.hostname)}",
+        f"      port: {parts.port or 5432}",
+        f"      db_name: {json.dumps(parts.path.removeprefix('/'))}",
+    ]
+    if params:
+        lines.append(f"      params: {json.dumps(params)}")
+    if settings.secrets.postgres_password is not None:
+        lines.append(f"      password: {{env: {POSTGRES_PASSWORD_ENV}}}")
+    return INSTANCE_CONFIG + "\n".join(lines) + "\n"
+
+
 def prepare_dagster_home(settings: Settings) -> Path:
     """A persistent Dagster home inside the data dir, so `dagster dev` shows the CLI's runs."""
     home = settings.dagster_home.resolve()
     home.mkdir(parents=True, exist_ok=True)
     config = home / "dagster.yaml"
+    wanted = instance_config(settings)
     ours = not config.exists() or config.read_text(encoding="utf-8").startswith(
         INSTANCE_CONFIG_MARK
     )
-    if ours and (not config.exists() or config.read_text(encoding="utf-8") != INSTANCE_CONFIG):
-        config.write_text(INSTANCE_CONFIG, encoding="utf-8")
+    if ours and (not config.exists() or config.read_text(encoding="utf-8") != wanted):
+        config.write_text(wanted, encoding="utf-8")
     return home
 
 
@@ -221,7 +252,7 @@ def run_pipeline(
                 try:
                     result = dg.materialize(
                         assets,
-                        selection=dg.AssetSelection.groups(group),
+                        selection=group_selection(group),
                         partition_key=partition,
                         instance=instance,
                         raise_on_error=False,
@@ -407,15 +438,5 @@ def _failure_message(result: dg.ExecuteInProcessResult) -> str:
         return failed_check
     for event in result.all_events:
         if event.is_step_failure:
-            error = event.step_failure_data.error
-            while error.cause is not None:
-                error = error.cause
-            return _one_line(error.message)
+            return root_cause(event.step_failure_data.error)
     return _failed_check(result) or "run failed"
-
-
-def _one_line(message: str) -> str:
-    # Dagster formats errors as "pkg.module.ErrorClass: message\n  traceback..."
-    first = message.strip().splitlines()[0] if message.strip() else "error"
-    head, sep, rest = first.partition(": ")
-    return rest if sep and "." in head and " " not in head else first

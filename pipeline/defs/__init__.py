@@ -7,6 +7,7 @@ from pipeline.settings import Settings
 
 
 def build_definitions(settings: Settings) -> dg.Definitions:
+    from pipeline.defs.alerts import build_alert_defs
     from pipeline.defs.balance import build_balance_defs
     from pipeline.defs.report import build_report_defs
     from pipeline.defs.sms import build_sms_defs
@@ -16,20 +17,21 @@ def build_definitions(settings: Settings) -> dg.Definitions:
     sms_assets, sms_checks = build_sms_defs(settings)
     balance_assets = build_balance_defs(settings)
     report_assets = build_report_defs(settings)
+    alert_checks, alert_schedules, alert_sensors = build_alert_defs(settings)
 
     voice_job = dg.define_asset_job(
         "voice_daily",
-        selection=dg.AssetSelection.groups("voice"),
+        selection=group_selection("voice"),
         description="Download, normalise and load every tech prefix's voice deck.",
     )
     balance_job = dg.define_asset_job(
         "balance_hourly",
-        selection=dg.AssetSelection.groups("balance"),
+        selection=group_selection("balance"),
         description="Snapshot the balance; alert finance once per low-balance crossing.",
     )
     report_job = dg.define_asset_job(
         "price_change_report_job",
-        selection=dg.AssetSelection.groups("report"),
+        selection=group_selection("report"),
         description="Email finance the price changes not yet reported.",
     )
     load_jobs = [voice_job]
@@ -46,12 +48,13 @@ def build_definitions(settings: Settings) -> dg.Definitions:
             cron_schedule=settings.balance.schedule,
             execution_timezone="UTC",
         ),
+        *alert_schedules,
     ]
     # no SMS channel configured: no SMS assets, so no (empty) SMS job or schedule either
     if settings.sms.channels:
         sms_job = dg.define_asset_job(
             "sms_daily",
-            selection=dg.AssetSelection.groups("sms"),
+            selection=group_selection("sms"),
             description="Download, normalise and load every SMS channel's rates.",
         )
         load_jobs.append(sms_job)
@@ -78,11 +81,19 @@ def build_definitions(settings: Settings) -> dg.Definitions:
 
     return dg.Definitions(
         assets=[*voice_assets, *sms_assets, *balance_assets, *report_assets],
-        asset_checks=[*voice_checks, *sms_checks],
+        asset_checks=[*voice_checks, *sms_checks, *alert_checks],
         jobs=[*load_jobs, balance_job, report_job],
         schedules=schedules,
-        sensors=[report_after_loads],
+        sensors=[report_after_loads, *alert_sensors],
     )
+
+
+def group_selection(group: str) -> dg.AssetSelection:
+    """A group's assets and the checks they evaluate themselves, without the freshness checks
+    (they have their own job and schedule; in a load run they would fail before the load)."""
+    from pipeline.defs.alerts import FRESHNESS_CHECK_KEYS
+
+    return dg.AssetSelection.groups(group) - dg.AssetSelection.checks(*FRESHNESS_CHECK_KEYS)
 
 
 def _partitioned_schedule(

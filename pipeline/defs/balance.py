@@ -3,7 +3,7 @@
 import dagster as dg
 
 from pipeline.commpeak.client import CommPeakClient
-from pipeline.defs.common import WAREHOUSE_POOL
+from pipeline.defs.common import WAREHOUSE_POOL, fetch_retry_policy
 from pipeline.errors import RunFailed
 from pipeline.notify.balance_alert import AlertOutcome, money
 from pipeline.settings import Settings
@@ -15,6 +15,7 @@ def build_balance_defs(settings: Settings) -> list:
         group_name="balance",
         kinds={"http", "duckdb"},
         pool=WAREHOUSE_POOL,
+        retry_policy=fetch_retry_policy(settings),
         description="balance_snapshot: balance, SMS balance and credit from GET /customer.",
     )
     def balance_snapshot() -> dg.MaterializeResult:

@@ -12,6 +12,7 @@ from pipeline.defs.common import (
     changes_metadata,
     check_result,
     deck_check_specs,
+    fetch_retry_policy,
     landed_metadata,
     markdown_preview,
 )
@@ -35,6 +36,7 @@ def build_sms_defs(settings: Settings) -> tuple[list, list]:
         group_name="sms",
         kinds={"http"},
         pool=API_POOL,
+        retry_policy=fetch_retry_policy(settings),
         description="The SMS rates of one channel as fetched, kept in data/raw/sms/.",
     )
     def sms_rates_raw(context: dg.AssetExecutionContext) -> dg.MaterializeResult:

@@ -12,6 +12,7 @@ from pipeline.defs.common import (
     changes_metadata,
     check_result,
     deck_check_specs,
+    fetch_retry_policy,
     landed_metadata,
     markdown_preview,
 )
@@ -36,6 +37,7 @@ def build_voice_defs(settings: Settings) -> tuple[list, list]:
         group_name="voice",
         kinds={"http"},
         pool=API_POOL,
+        retry_policy=fetch_retry_policy(settings),
         description="The voice rate deck as downloaded, kept byte for byte in data/raw/voice/.",
     )
     def voice_deck_raw(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
