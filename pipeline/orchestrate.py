@@ -236,7 +236,9 @@ def run_pipeline(
     """Materialise every configured partition of the selected areas, then the report."""
     areas = areas or list(AREAS)
     require_credentials(settings, areas)
-    defs = build_definitions(settings)
+    # no step retries in-process: materialize always enables them, a person is waiting, and the
+    # client already retries transient errors; the daemon's runs keep dagster.fetch_retries
+    defs = build_definitions(settings.with_overrides(dagster={"fetch_retries": 0}))
     assets = list(defs.assets or []) + list(defs.asset_checks or [])
     summary = RunSummary()
     with _session(settings) as session:
