@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import errno
 import fcntl
-import json
 import os
 import re
 import uuid
@@ -17,15 +16,15 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import parse_qsl, unquote, urlsplit
 
 import dagster as dg
 
+from pipeline import postgres_storage
 from pipeline.defs import build_definitions, group_selection
 from pipeline.defs.common import one_line as _one_line
 from pipeline.defs.common import root_cause
 from pipeline.errors import ConfigError, RunFailed
-from pipeline.settings import SECRET_ENV, Settings
+from pipeline.settings import Settings
 
 AREAS = ("voice", "sms", "balance")
 # Dagster's console logger prints every event at DEBUG, and a failed step as a multi-line
@@ -49,7 +48,6 @@ concurrency:
 telemetry:
   enabled: false
 """
-POSTGRES_PASSWORD_ENV = SECRET_ENV["postgres_password"]
 
 
 # Below this much free space a run is refused up front: SQLite (Dagster's run storage) reports a
@@ -171,6 +169,10 @@ def storage_failure(settings: Settings, exc: BaseException) -> DataDirError:
         problem = folder_problem(folder)
         if problem:
             return DataDirError(problem)
+    if settings.dagster.postgres_url:
+        while exc.__cause__ is not None:  # the innermost error says why (refused, password...)
+            exc = exc.__cause__
+        return DataDirError(postgres_storage.failure_line(settings, exc))
     return DataDirError(
         f"Dagster storage in {settings.dagster_home.resolve()} failed: {_one_line(str(exc))}"
     )
@@ -178,27 +180,8 @@ def storage_failure(settings: Settings, exc: BaseException) -> DataDirError:
 
 def instance_config(settings: Settings) -> str:
     """dagster.yaml: the pools, and with ``dagster.postgres_url`` the run, event-log and
-    schedule storage in PostgreSQL. The password is never written: Dagster reads it from
-    RATEDECK_POSTGRES_PASSWORD itself (``env:``) in every process that opens the instance."""
-    url = settings.dagster.postgres_url
-    if url is None:
-        return INSTANCE_CONFIG
-    parts = urlsplit(url)
-    params = dict(parse_qsl(parts.query))
-    lines = [
-        "storage:",
-        "  postgres:",
-        "    postgres_db:",
-        f"      username: {json.dumps(unquote(parts.username or ''))}",
-        f"      hostname: {json.dumps(parts.hostname)}",
-        f"      port: {parts.port or 5432}",
-        f"      db_name: {json.dumps(parts.path.removeprefix('/'))}",
-    ]
-    if params:
-        lines.append(f"      params: {json.dumps(params)}")
-    if settings.secrets.postgres_password is not None:
-        lines.append(f"      password: {{env: {POSTGRES_PASSWORD_ENV}}}")
-    return INSTANCE_CONFIG + "\n".join(lines) + "\n"
+    schedule storage in PostgreSQL (the password by reference: ``env:``)."""
+    return INSTANCE_CONFIG + postgres_storage.storage_yaml(settings)
 
 
 def prepare_dagster_home(settings: Settings) -> Path:
@@ -217,6 +200,10 @@ def prepare_dagster_home(settings: Settings) -> Path:
 
 def persistent_instance(settings: Settings) -> dg.DagsterInstance:
     check_writable(settings)
+    try:
+        postgres_storage.check_reachable(settings)
+    except postgres_storage.PostgresUnavailable as exc:
+        raise DataDirError(str(exc)) from None
     try:
         home = prepare_dagster_home(settings)
         os.environ.setdefault("DAGSTER_HOME", str(home))
@@ -254,7 +241,7 @@ def run_pipeline(
                 try:
                     result = dg.materialize(
                         assets,
-                        selection=group_selection(group),
+                        selection=group_selection(group, settings),
                         partition_key=partition,
                         instance=instance,
                         raise_on_error=False,

@@ -21,17 +21,17 @@ def build_definitions(settings: Settings) -> dg.Definitions:
 
     voice_job = dg.define_asset_job(
         "voice_daily",
-        selection=group_selection("voice"),
+        selection=group_selection("voice", settings),
         description="Download, normalise and load every tech prefix's voice deck.",
     )
     balance_job = dg.define_asset_job(
         "balance_hourly",
-        selection=group_selection("balance"),
+        selection=group_selection("balance", settings),
         description="Snapshot the balance; alert finance once per low-balance crossing.",
     )
     report_job = dg.define_asset_job(
         "price_change_report_job",
-        selection=group_selection("report"),
+        selection=group_selection("report", settings),
         description="Email finance the price changes not yet reported.",
     )
     load_jobs = [voice_job]
@@ -54,7 +54,7 @@ def build_definitions(settings: Settings) -> dg.Definitions:
     if settings.sms.channels:
         sms_job = dg.define_asset_job(
             "sms_daily",
-            selection=group_selection("sms"),
+            selection=group_selection("sms", settings),
             description="Download, normalise and load every SMS channel's rates.",
         )
         load_jobs.append(sms_job)
@@ -88,12 +88,14 @@ def build_definitions(settings: Settings) -> dg.Definitions:
     )
 
 
-def group_selection(group: str) -> dg.AssetSelection:
+def group_selection(group: str, settings: Settings) -> dg.AssetSelection:
     """A group's assets and the checks they evaluate themselves, without the freshness checks
     (they have their own job and schedule; in a load run they would fail before the load)."""
-    from pipeline.defs.alerts import FRESHNESS_CHECK_KEYS
+    from pipeline.defs.alerts import freshness_check_keys
 
-    return dg.AssetSelection.groups(group) - dg.AssetSelection.checks(*FRESHNESS_CHECK_KEYS)
+    return dg.AssetSelection.groups(group) - dg.AssetSelection.checks(
+        *freshness_check_keys(settings)
+    )
 
 
 def _partitioned_schedule(

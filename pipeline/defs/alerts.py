@@ -28,10 +28,6 @@ FRESHNESS_ASSETS = {
     "sms": "sms_rate_history",
     "balance": "balance_snapshot",
 }
-FRESHNESS_CHECK_KEYS = [
-    dg.AssetCheckKey(dg.AssetKey(asset), f"{kind}_fresh")
-    for kind, asset in FRESHNESS_ASSETS.items()
-]
 FRESHNESS_DESCRIPTIONS = {
     "voice": "Every tech prefix loaded within alerts.voice_max_age_hours (default 26 h).",
     "sms": "Every SMS channel loaded within alerts.sms_max_age_hours (default 26 h).",
@@ -59,6 +55,13 @@ def build_alert_defs(settings: Settings) -> tuple[list, list, list]:
 def freshness_kinds(settings: Settings) -> list[str]:
     # no SMS channel configured: there is no SMS asset to report on
     return [kind for kind in FRESHNESS_ASSETS if kind != "sms" or settings.sms.channels]
+
+
+def freshness_check_keys(settings: Settings) -> list[dg.AssetCheckKey]:
+    return [
+        dg.AssetCheckKey(dg.AssetKey(FRESHNESS_ASSETS[kind]), f"{kind}_fresh")
+        for kind in freshness_kinds(settings)
+    ]
 
 
 def build_freshness_checks(settings: Settings) -> dg.AssetChecksDefinition:

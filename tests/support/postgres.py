@@ -15,7 +15,7 @@ import subprocess
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from support.smtp import free_port
@@ -34,6 +34,17 @@ class Postgres:
     def url(self) -> str:
         """The settings' dagster.postgres_url: no password in it."""
         return f"postgresql://{self.user}@127.0.0.1:{self.port}/{self.database}"
+
+    def new_database(self, name: str) -> Postgres:
+        """A new, empty database on the same server (each test its own Dagster storage)."""
+        con = self.connect()
+        try:
+            con.autocommit = True
+            with con.cursor() as cursor:
+                cursor.execute(f'CREATE DATABASE "{name}"')
+        finally:
+            con.close()
+        return replace(self, database=name)
 
     def connect(self):
         import psycopg2

@@ -28,7 +28,7 @@ def materialize_group(
     defs = build_definitions(settings)
     return dg.materialize(
         [*defs.assets, *defs.asset_checks],
-        selection=group_selection(group),
+        selection=group_selection(group, settings),
         partition_key=partition,
         instance=instance,
         raise_on_error=False,
