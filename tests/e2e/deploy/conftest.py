@@ -12,7 +12,7 @@ import os
 import re
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import date
 from pathlib import Path
 
@@ -60,6 +60,12 @@ def deploy_env(**extra: str) -> dict[str, str]:
     }
     env.update(PYTHONUNBUFFERED="1", **extra)
     return env
+
+
+@pytest.fixture(scope="session")
+def clean_env() -> Callable[..., dict[str, str]]:
+    """``clean_env(**extra)``: the environment a deployed process gets."""
+    return deploy_env
 
 
 @pytest.fixture
