@@ -21,12 +21,13 @@ import dagster as dg
 
 from pipeline import postgres_storage
 from pipeline.defs import build_definitions, group_selection
+from pipeline.defs.common import API_POOL, WAREHOUSE_POOL, root_cause
 from pipeline.defs.common import one_line as _one_line
-from pipeline.defs.common import root_cause
 from pipeline.errors import ConfigError, RunFailed
 from pipeline.settings import Settings
 
 AREAS = ("voice", "sms", "balance")
+POOLS = (WAREHOUSE_POOL, API_POOL)
 # Dagster's console logger prints every event at DEBUG, and a failed step as a multi-line
 # traceback at ERROR; the CLI shows its own progress, summary and one-line error, and the full
 # event log stays in the Dagster instance (visible in `make dev`).
@@ -198,6 +199,18 @@ def prepare_dagster_home(settings: Settings) -> Path:
     return home
 
 
+def ensure_pools(instance: dg.DagsterInstance) -> None:
+    """Give the pools their limit (``default_limit``, 1) before any run is queued. The daemon's
+    run queue reads which pools are limited before it creates the missing ones: the runs of the
+    very first tick (one per tech prefix) would otherwise all start at once. A limit someone
+    changed (UI, ``dagster instance concurrency set``) is kept."""
+    storage = instance.event_log_storage
+    limited = storage.get_concurrency_keys()
+    for pool in POOLS:
+        if pool not in limited:
+            storage.initialize_concurrency_limit_to_default(pool)
+
+
 def persistent_instance(settings: Settings) -> dg.DagsterInstance:
     check_writable(settings)
     try:
@@ -207,7 +220,9 @@ def persistent_instance(settings: Settings) -> dg.DagsterInstance:
     try:
         home = prepare_dagster_home(settings)
         os.environ.setdefault("DAGSTER_HOME", str(home))
-        return dg.DagsterInstance.from_config(str(home))
+        instance = dg.DagsterInstance.from_config(str(home))
+        ensure_pools(instance)
+        return instance
     except Exception as exc:  # SQLite/SQLAlchemy/OSError from Dagster's storage
         raise storage_failure(settings, exc) from exc
 

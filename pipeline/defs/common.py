@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 import dagster as dg
 import polars as pl
 
+from pipeline.commpeak.errors import AuthenticationError, InvalidRequestError, NotFoundError
 from pipeline.landing import LandedFile
 from pipeline.settings import Settings
 from pipeline.stages.checks import CheckOutcome
@@ -79,6 +82,19 @@ def fetch_retry_policy(settings: Settings) -> dg.RetryPolicy | None:
         delay=settings.dagster.fetch_retry_delay_s,
         backoff=dg.Backoff.EXPONENTIAL,
     )
+
+
+# API answers a retry cannot change: a wrong key, an unknown tech prefix, a refused request
+PERMANENT_API_ERRORS = (AuthenticationError, NotFoundError, InvalidRequestError)
+
+
+@contextmanager
+def retried_only_if_transient() -> Iterator[None]:
+    """Inside a fetch step: a permanent API error fails the step without its retries."""
+    try:
+        yield
+    except PERMANENT_API_ERRORS as exc:
+        raise dg.Failure(description=str(exc), allow_retries=False) from exc
 
 
 def root_cause(error: SerializableErrorInfo) -> str:

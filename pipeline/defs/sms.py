@@ -15,6 +15,7 @@ from pipeline.defs.common import (
     fetch_retry_policy,
     landed_metadata,
     markdown_preview,
+    retried_only_if_transient,
 )
 from pipeline.landing import LandedFile
 from pipeline.settings import Settings
@@ -41,7 +42,7 @@ def build_sms_defs(settings: Settings) -> tuple[list, list]:
     )
     def sms_rates_raw(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
         channel = stages.channel_by_key(settings, context.partition_key)
-        with CommPeakClient.from_settings(settings) as client:
+        with retried_only_if_transient(), CommPeakClient.from_settings(settings) as client:
             landed = stages.fetch_sms_rates(settings, client, channel)
         return dg.MaterializeResult(
             value=landed,

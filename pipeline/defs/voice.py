@@ -15,6 +15,7 @@ from pipeline.defs.common import (
     fetch_retry_policy,
     landed_metadata,
     markdown_preview,
+    retried_only_if_transient,
 )
 from pipeline.landing import LandedFile
 from pipeline.settings import Settings
@@ -41,7 +42,7 @@ def build_voice_defs(settings: Settings) -> tuple[list, list]:
         description="The voice rate deck as downloaded, kept byte for byte in data/raw/voice/.",
     )
     def voice_deck_raw(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
-        with CommPeakClient.from_settings(settings) as client:
+        with retried_only_if_transient(), CommPeakClient.from_settings(settings) as client:
             landed = stages.fetch_voice_deck(settings, client, context.partition_key)
         return dg.MaterializeResult(
             value=landed,

@@ -8,6 +8,7 @@ warehouse writers from overlapping."""
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -19,9 +20,9 @@ from pathlib import Path
 import dagster as dg
 import pytest
 import requests
-from support.smtp import free_port
+from support.smtp import RecordingHandler, free_port, running_smtp
 
-from pipeline.orchestrate import prepare_dagster_home
+from pipeline.deploy import prepare_deployment
 from pipeline.settings import Settings, load_settings
 from pipeline.warehouse.db import Warehouse
 
@@ -31,10 +32,24 @@ BIN = Path(sys.executable).parent
 API_KEY = "deploy-test-key"  # as conftest's emulator
 PG_PASSWORD = "pg-Secret-4711"  # as conftest's server
 LOCATION = "ratedeck"
+LOADED = ["current", "021001"]  # decks the emulator serves
+UNKNOWN = "021009"  # a tech prefix it answers 404 for
+TECH_PREFIXES = [*LOADED, UNKNOWN]
+ONCALL = "oncall@example.com"
+SENSOR = "alert_on_run_failure"
 SCHEDULE = "voice_daily_schedule"
 START_TIMEOUT_S = 120
 # a tick comes at the next whole minute; the scheduler looks every 30 s; each run takes seconds
 RUNS_TIMEOUT_S = 240
+START_SENSOR = """
+mutation($selector: SensorSelector!) {
+  startSensor(sensorSelector: $selector) {
+    __typename
+    ... on Sensor { sensorState { status } }
+    ... on PythonError { message }
+  }
+}
+"""
 START_SCHEDULE = """
 mutation($selector: ScheduleSelector!) {
   startSchedule(scheduleSelector: $selector) {
@@ -102,14 +117,26 @@ def wait_for(what: str, condition: Callable[[], object], timeout_s: float, proce
 
 
 @pytest.fixture
-def deployment(tmp_path, write_config, clean_env, monkeypatch) -> Iterator[Deployment]:
+def smtp() -> Iterator[RecordingHandler]:
+    handler = RecordingHandler()
+    with running_smtp(handler) as controller:
+        handler.port = controller.port
+        yield handler
+
+
+@pytest.fixture
+def deployment(tmp_path, write_config, clean_env, smtp, monkeypatch) -> Iterator[Deployment]:
     """Settings with a voice schedule every minute, the Dagster home they write, a workspace
     naming the code server's port; the processes are started by the test."""
-    config = write_config()
-    config.write_text(
-        config.read_text().replace("[voice]\n", '[voice]\nschedule = "* * * * *"\n'),
-        encoding="utf-8",
+    config = write_config(
+        f'[smtp]\nhost = "127.0.0.1"\nport = {smtp.port}\nstarttls = false\n'
+        f'[alerts]\nrecipients = ["{ONCALL}"]\n'
     )
+    text = config.read_text(encoding="utf-8")
+    voice = re.search(r"\[voice\]\ntech_prefixes = .*\n", text).group(0)
+    # every minute, and a third tech prefix the emulator does not know: its run fails
+    tick_voice = f'[voice]\nschedule = "* * * * *"\ntech_prefixes = {TECH_PREFIXES!r}\n'
+    config.write_text(text.replace(voice, tick_voice), encoding="utf-8")
     env = {
         "RATEDECK_CONFIG": str(config),
         "COMMPEAK_API_KEY": API_KEY,
@@ -118,7 +145,7 @@ def deployment(tmp_path, write_config, clean_env, monkeypatch) -> Iterator[Deplo
     for name, value in env.items():
         monkeypatch.setenv(name, value)
     settings = load_settings()
-    home = prepare_dagster_home(settings)
+    home = prepare_deployment(settings)  # what a deployment runs once: python -m pipeline.deploy
     monkeypatch.setenv("DAGSTER_HOME", str(home))
     grpc_port, web_port = free_port(), free_port()
     (tmp_path / "workspace.yaml").write_text(
@@ -193,22 +220,26 @@ class Deployment:
         )
 
     def start_schedule(self, name: str) -> str:
-        selector = {
-            "repositoryLocationName": LOCATION,
-            "repositoryName": "__repository__",
-            "scheduleName": name,
-        }
-        answer = requests.post(
-            self.graphql,
-            json={"query": START_SCHEDULE, "variables": {"selector": selector}},
-            timeout=30,
-        ).json()
-        result = answer["data"]["startSchedule"]
+        result = self.mutate(START_SCHEDULE, "startSchedule", scheduleName=name)
         assert result["__typename"] == "ScheduleStateResult", result
         return result["scheduleState"]["status"]
 
+    def start_sensor(self, name: str) -> str:
+        result = self.mutate(START_SENSOR, "startSensor", sensorName=name)
+        assert result["__typename"] == "Sensor", result
+        return result["sensorState"]["status"]
 
-def test_schedule_tick_runs_load_decks_one_writer_at_a_time(deployment: Deployment):
+    def mutate(self, query: str, field: str, **selector: str) -> dict:
+        selector.update(repositoryLocationName=LOCATION, repositoryName="__repository__")
+        answer = requests.post(
+            self.graphql, json={"query": query, "variables": {"selector": selector}}, timeout=30
+        ).json()
+        return answer["data"][field]
+
+
+def test_schedule_tick_runs_load_decks_one_writer_at_a_time_and_a_failure_is_emailed_once(
+    deployment: Deployment, smtp: RecordingHandler
+):
     deployment.start()
     wait_for(
         "the webserver to load the code server",
@@ -217,27 +248,69 @@ def test_schedule_tick_runs_load_decks_one_writer_at_a_time(deployment: Deployme
         deployment.processes,
     )
 
+    assert deployment.start_sensor(SENSOR) == "RUNNING"
     assert deployment.start_schedule(SCHEDULE) == "RUNNING"
 
     instance = dg.DagsterInstance.from_config(str(deployment.home))
-    tech_prefixes = list(deployment.settings.voice.tech_prefixes)
-
-    def finished_runs():
-        records = instance.get_run_records(dg.RunsFilter(job_name="voice_daily"))
-        done = [r for r in records if r.dagster_run.is_finished]
-        return done if len(done) >= len(tech_prefixes) else None
-
     records = wait_for(
-        "a tick's runs to finish", finished_runs, RUNS_TIMEOUT_S, deployment.processes
+        "a tick's runs to finish",
+        lambda: finished_runs(instance, len(TECH_PREFIXES)),
+        RUNS_TIMEOUT_S,
+        deployment.processes,
     )
 
     by_partition = {r.dagster_run.tags.get("dagster/partition"): r for r in records}
-    assert sorted(by_partition) == sorted(tech_prefixes)
-    assert {r.dagster_run.status for r in records} == {dg.DagsterRunStatus.SUCCESS}
+    assert sorted(by_partition) == sorted(TECH_PREFIXES)
     assert {r.dagster_run.tags.get("dagster/schedule_name") for r in records} == {SCHEDULE}
-    # the pool: the second writer's run starts after the first one ended
-    first, second = sorted(records, key=lambda r: r.start_time)
-    assert first.end_time <= second.start_time
+    statuses = {key: r.dagster_run.status for key, r in by_partition.items()}
+    failed = dg.DagsterRunStatus.FAILURE
+    assert statuses == {**dict.fromkeys(LOADED, dg.DagsterRunStatus.SUCCESS), UNKNOWN: failed}
+    # the pool: each warehouse writer's run starts after the one before it ended
+    ordered = sorted(records, key=lambda r: r.start_time)
+    for before, after in zip(ordered, ordered[1:], strict=False):
+        assert before.end_time <= after.start_time
     with Warehouse(deployment.settings).reader() as con:
         loaded = con.execute("SELECT DISTINCT tech_prefix FROM voice_snapshot").fetchall()
-    assert sorted(t for (t,) in loaded) == sorted(tech_prefixes)
+    assert sorted(t for (t,) in loaded) == sorted(LOADED)
+
+    # the failure sensor mails once, and a later tick of it does not mail again
+    failed_run = by_partition[UNKNOWN].dagster_run.run_id
+    first_tick = wait_for(
+        "the failure email",
+        lambda: mailing_tick(instance, smtp),
+        RUNS_TIMEOUT_S,
+        deployment.processes,
+    )
+    wait_for(
+        "a later sensor tick",
+        lambda: later_tick(instance, first_tick),
+        RUNS_TIMEOUT_S,
+        deployment.processes,
+    )
+    [email] = smtp.emails
+    assert smtp.envelopes[0][1] == [ONCALL]
+    assert email["Subject"].startswith(f"ratedeck run failed: voice_daily {UNKNOWN}: ")
+    assert f"/runs/{failed_run}" in email.get_content()
+
+
+def finished_runs(instance: dg.DagsterInstance, count: int) -> list | None:
+    records = instance.get_run_records(dg.RunsFilter(job_name="voice_daily"))
+    done = [r for r in records if r.dagster_run.is_finished]
+    return done if len(done) >= count else None
+
+
+def sensor_ticks(instance: dg.DagsterInstance) -> list:
+    [state] = [s for s in instance.all_instigator_state() if s.instigator_name == SENSOR]
+    return instance.get_ticks(state.instigator_origin_id, state.selector_id)
+
+
+def mailing_tick(instance: dg.DagsterInstance, smtp: RecordingHandler) -> float | None:
+    """The timestamp of the finished sensor tick after which the email was there."""
+    if not smtp.messages:
+        return None
+    finished = [t.timestamp for t in sensor_ticks(instance) if t.status.value != "STARTED"]
+    return max(finished) if finished else None
+
+
+def later_tick(instance: dg.DagsterInstance, after: float) -> bool:
+    return any(t.timestamp > after and t.status.value != "STARTED" for t in sensor_ticks(instance))

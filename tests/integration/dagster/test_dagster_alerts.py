@@ -164,3 +164,18 @@ def test_without_retries_the_failed_fetch_fails_the_run(alert_settings, emulator
         build_definitions(settings), "voice_daily", dg.DagsterInstance.ephemeral(), "current"
     )
     assert not result.success
+
+
+def test_permanent_api_error_is_not_retried(alert_settings):
+    # a retry cannot make the emulator know this tech prefix (404): the step fails at once
+    settings = alert_settings(
+        voice={"tech_prefixes": ["current", "021009"]},
+        dagster={"fetch_retries": 2, "fetch_retry_delay_s": 3600},
+    )
+    result = run_job(
+        build_definitions(settings), "voice_daily", dg.DagsterInstance.ephemeral(), "021009"
+    )
+
+    assert not result.success
+    kinds = [e.event_type_value for e in result.all_events if e.step_key == "voice_deck_raw"]
+    assert "STEP_UP_FOR_RETRY" not in kinds and "STEP_FAILURE" in kinds
