@@ -273,11 +273,12 @@ def test_schedule_tick_runs_load_decks_one_writer_at_a_time_and_a_failure_is_ema
         loaded = con.execute("SELECT DISTINCT tech_prefix FROM voice_snapshot").fetchall()
     assert sorted(t for (t,) in loaded) == sorted(LOADED)
 
-    # the failure sensor mails once, and a later tick of it does not mail again
+    # the failure sensor mails once per failed run: a later tick of it does not mail it again
+    # (the schedule goes on ticking every minute: later runs may fail and be mailed too)
     failed_run = by_partition[UNKNOWN].dagster_run.run_id
     first_tick = wait_for(
         "the failure email",
-        lambda: mailing_tick(instance, smtp),
+        lambda: mailing_tick(instance, alerted_runs(smtp), failed_run),
         RUNS_TIMEOUT_S,
         deployment.processes,
     )
@@ -287,16 +288,33 @@ def test_schedule_tick_runs_load_decks_one_writer_at_a_time_and_a_failure_is_ema
         RUNS_TIMEOUT_S,
         deployment.processes,
     )
-    [email] = smtp.emails
-    assert smtp.envelopes[0][1] == [ONCALL]
+    alerted = alerted_runs(smtp)
+    assert alerted.count(failed_run) == 1
+    assert len(alerted) == len(set(alerted))
+    email = smtp.emails[alerted.index(failed_run)]
+    assert smtp.envelopes[alerted.index(failed_run)][1] == [ONCALL]
     assert email["Subject"].startswith(f"ratedeck run failed: voice_daily {UNKNOWN}: ")
     assert f"/runs/{failed_run}" in email.get_content()
 
 
+def alerted_runs(smtp: RecordingHandler) -> list[str]:
+    """The run id of each alert email received, in order."""
+    return [e["X-Ratedeck-Alert"].split("run=")[1] for e in smtp.emails]
+
+
 def finished_runs(instance: dg.DagsterInstance, count: int) -> list | None:
+    """The runs of the first tick (run key <tech prefix>@<tick>), once all finished."""
     records = instance.get_run_records(dg.RunsFilter(job_name="voice_daily"))
-    done = [r for r in records if r.dagster_run.is_finished]
+    if not records:
+        return None
+    first = min(tick_of(r) for r in records)
+    runs = [r for r in records if tick_of(r) == first]
+    done = [r for r in runs if r.dagster_run.is_finished]
     return done if len(done) >= count else None
+
+
+def tick_of(record) -> str:
+    return record.dagster_run.tags["dagster/run_key"].rpartition("@")[2]
 
 
 def sensor_ticks(instance: dg.DagsterInstance) -> list:
@@ -304,9 +322,9 @@ def sensor_ticks(instance: dg.DagsterInstance) -> list:
     return instance.get_ticks(state.instigator_origin_id, state.selector_id)
 
 
-def mailing_tick(instance: dg.DagsterInstance, smtp: RecordingHandler) -> float | None:
-    """The timestamp of the finished sensor tick after which the email was there."""
-    if not smtp.messages:
+def mailing_tick(instance: dg.DagsterInstance, alerted: list[str], run_id: str) -> float | None:
+    """The timestamp of the last finished sensor tick once ``run_id``'s email is there."""
+    if run_id not in alerted:
         return None
     finished = [t.timestamp for t in sensor_ticks(instance) if t.status.value != "STARTED"]
     return max(finished) if finished else None
