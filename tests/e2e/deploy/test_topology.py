@@ -20,7 +20,7 @@ from pathlib import Path
 import dagster as dg
 import pytest
 import requests
-from support.smtp import RecordingHandler, free_port, running_smtp
+from support.smtp import RecordingHandler, free_port, recording_smtp
 
 from pipeline.deploy import prepare_deployment
 from pipeline.settings import Settings, load_settings
@@ -41,23 +41,19 @@ SCHEDULE = "voice_daily_schedule"
 START_TIMEOUT_S = 120
 # a tick comes at the next whole minute; the scheduler looks every 30 s; each run takes seconds
 RUNS_TIMEOUT_S = 240
-START_SENSOR = """
-mutation($selector: SensorSelector!) {
-  startSensor(sensorSelector: $selector) {
-    __typename
-    ... on Sensor { sensorState { status } }
-    ... on PythonError { message }
-  }
+# startSchedule / startSensor: (selector type, argument, result type, state field)
+START = {
+    "schedule": ("ScheduleSelector", "scheduleSelector", "ScheduleStateResult", "scheduleState"),
+    "sensor": ("SensorSelector", "sensorSelector", "Sensor", "sensorState"),
 }
-"""
-START_SCHEDULE = """
-mutation($selector: ScheduleSelector!) {
-  startSchedule(scheduleSelector: $selector) {
+START_MUTATION = """
+mutation($selector: {selector}!) {{
+  {field}({argument}: $selector) {{
     __typename
-    ... on ScheduleStateResult { scheduleState { status } }
-    ... on PythonError { message }
-  }
-}
+    ... on {result} {{ {state} {{ status }} }}
+    ... on PythonError {{ message }}
+  }}
+}}
 """
 
 
@@ -118,9 +114,7 @@ def wait_for(what: str, condition: Callable[[], object], timeout_s: float, proce
 
 @pytest.fixture
 def smtp() -> Iterator[RecordingHandler]:
-    handler = RecordingHandler()
-    with running_smtp(handler) as controller:
-        handler.port = controller.port
+    with recording_smtp() as handler:
         yield handler
 
 
@@ -172,7 +166,7 @@ class Deployment:
     def graphql(self) -> str:
         return f"http://127.0.0.1:{self.web_port}/graphql"
 
-    def start(self) -> None:
+    def launch(self) -> None:
         """The three processes of a deployment, as its service manager would start them."""
         self.processes.start(
             "code-server",
@@ -219,15 +213,16 @@ class Deployment:
             for e in entries
         )
 
-    def start_schedule(self, name: str) -> str:
-        result = self.mutate(START_SCHEDULE, "startSchedule", scheduleName=name)
-        assert result["__typename"] == "ScheduleStateResult", result
-        return result["scheduleState"]["status"]
-
-    def start_sensor(self, name: str) -> str:
-        result = self.mutate(START_SENSOR, "startSensor", sensorName=name)
-        assert result["__typename"] == "Sensor", result
-        return result["sensorState"]["status"]
+    def start(self, kind: str, name: str) -> str:
+        """Switch a schedule or a sensor on through the webserver; returns its new status."""
+        selector_type, argument, result_type, state = START[kind]
+        field = f"start{kind.capitalize()}"
+        query = START_MUTATION.format(
+            selector=selector_type, field=field, argument=argument, result=result_type, state=state
+        )
+        result = self.mutate(query, field, **{f"{kind}Name": name})
+        assert result["__typename"] == result_type, result
+        return result[state]["status"]
 
     def mutate(self, query: str, field: str, **selector: str) -> dict:
         selector.update(repositoryLocationName=LOCATION, repositoryName="__repository__")
@@ -240,7 +235,7 @@ class Deployment:
 def test_schedule_tick_runs_load_decks_one_writer_at_a_time_and_a_failure_is_emailed_once(
     deployment: Deployment, smtp: RecordingHandler
 ):
-    deployment.start()
+    deployment.launch()
     wait_for(
         "the webserver to load the code server",
         deployment.location_loaded,
@@ -248,8 +243,8 @@ def test_schedule_tick_runs_load_decks_one_writer_at_a_time_and_a_failure_is_ema
         deployment.processes,
     )
 
-    assert deployment.start_sensor(SENSOR) == "RUNNING"
-    assert deployment.start_schedule(SCHEDULE) == "RUNNING"
+    assert deployment.start("sensor", SENSOR) == "RUNNING"
+    assert deployment.start("schedule", SCHEDULE) == "RUNNING"
 
     instance = dg.DagsterInstance.from_config(str(deployment.home))
     records = wait_for(

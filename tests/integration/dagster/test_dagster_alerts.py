@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import dagster as dg
 import pytest
-from support.smtp import RecordingHandler, running_smtp
+from support.smtp import RecordingHandler, recording_smtp
 
 from pipeline.defs import build_definitions
 from pipeline.warehouse.db import Warehouse
@@ -20,9 +20,7 @@ WEB = "http://dagster.internal:3000"
 
 @pytest.fixture
 def smtp() -> Iterator[RecordingHandler]:
-    handler = RecordingHandler()
-    with running_smtp(handler) as controller:
-        handler.port = controller.port
+    with recording_smtp() as handler:
         yield handler
 
 
