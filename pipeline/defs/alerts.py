@@ -15,7 +15,7 @@ import dagster as dg
 
 from pipeline import clock
 from pipeline.analytics.freshness import FeedAge, feed_ages
-from pipeline.defs.common import root_cause
+from pipeline.defs.common import one_line, root_cause
 from pipeline.errors import RunFailed
 from pipeline.notify.run_alert import FailedRun, send_run_failure_alert
 from pipeline.settings import Settings
@@ -75,7 +75,12 @@ def build_freshness_checks(settings: Settings) -> dg.AssetChecksDefinition:
         for kind in kinds
     ]
 
-    @dg.multi_asset_check(specs=specs, name="feeds_fresh", description=__doc__)
+    @dg.multi_asset_check(
+        specs=specs,
+        name="feeds_fresh",
+        description="Every configured feed loaded within its [alerts] *_max_age_hours; "
+        "a stale one fails the run, which the run-failure sensor emails.",
+    )
     def feeds_fresh():
         ages = read_feed_ages(settings)
         stale = []
@@ -136,4 +141,4 @@ def failure_cause(context: dg.RunFailureSensorContext) -> str:
     for event in context.get_step_failure_events():
         if event.step_failure_data is not None:
             return root_cause(event.step_failure_data.error)
-    return context.failure_event.message or "run failed"
+    return one_line(context.failure_event.message or "run failed")
