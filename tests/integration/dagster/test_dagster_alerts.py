@@ -11,6 +11,7 @@ import pytest
 from support.smtp import RecordingHandler, recording_smtp
 
 from pipeline.defs import build_definitions
+from pipeline.orchestrate import run_pipeline
 from pipeline.warehouse.db import Warehouse
 
 ENGINEERS = ["oncall@example.com", "data@example.com"]
@@ -177,3 +178,14 @@ def test_permanent_api_error_is_not_retried(alert_settings):
     assert not result.success
     kinds = [e.event_type_value for e in result.all_events if e.step_key == "voice_deck_raw"]
     assert "STEP_UP_FOR_RETRY" not in kinds and "STEP_FAILURE" in kinds
+
+
+def test_ratedeck_run_does_not_retry_steps(alert_settings, emulator_at):
+    # with step retries, the second attempt would load; `ratedeck run` reports the failure
+    settings = alert_settings(dagster={"fetch_retries": 2, "fetch_retry_delay_s": 0})
+    emulator_at.set_faults("500:1/rates/current")
+
+    summary = run_pipeline(settings, ["voice"], report=False)
+
+    outcomes = {step.partition: step.ok for step in summary.steps}
+    assert outcomes == {"current": False, "021001": True}
