@@ -41,7 +41,7 @@ fmt: setup
 	$(VENV)/bin/ruff check --fix .
 
 dev: setup
-	$(VENV)/bin/python -c "from pipeline.orchestrate import prepare_dagster_home; from pipeline.settings import load_settings; prepare_dagster_home(load_settings())"
+	$(VENV)/bin/python -m pipeline.deploy
 	DAGSTER_HOME=$${DAGSTER_HOME:-$(abspath data/dagster_home)} $(VENV)/bin/dagster dev -w dagster_workspace.yaml
 
 render-report: setup

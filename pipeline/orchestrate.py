@@ -20,7 +20,10 @@ from typing import TYPE_CHECKING
 
 import dagster as dg
 
-from pipeline.defs import build_definitions
+from pipeline import postgres_storage
+from pipeline.defs import build_definitions, group_selection
+from pipeline.defs.common import API_POOL, WAREHOUSE_POOL
+from pipeline.defs.common import one_line as _one_line
 from pipeline.errors import ConfigError, RunFailed
 from pipeline.settings import Settings
 from pipeline.stages.feeds import FEEDS
@@ -31,6 +34,7 @@ if TYPE_CHECKING:
 
 FEED_AREAS = tuple(feed.name for feed in FEEDS)
 AREAS = (*FEED_AREAS, "balance")
+POOLS = (WAREHOUSE_POOL, API_POOL)
 # Dagster's console logger prints every event at DEBUG, and a failed step as a multi-line
 # traceback at ERROR; the CLI shows its own progress, summary and one-line error, and the full
 # event log stays in the Dagster instance (visible in `make dev`).
@@ -173,9 +177,19 @@ def storage_failure(settings: Settings, exc: BaseException) -> DataDirError:
         problem = folder_problem(folder)
         if problem:
             return DataDirError(problem)
+    if settings.dagster.postgres_url:
+        while exc.__cause__ is not None:  # the innermost error says why (refused, password...)
+            exc = exc.__cause__
+        return DataDirError(postgres_storage.failure_line(settings, exc))
     return DataDirError(
         f"Dagster storage in {settings.dagster_home.resolve()} failed: {_one_line(str(exc))}"
     )
+
+
+def instance_config(settings: Settings) -> str:
+    """dagster.yaml: the pools, and with ``dagster.postgres_url`` the run, event-log and
+    schedule storage in PostgreSQL (the password by reference: ``env:``)."""
+    return INSTANCE_CONFIG + postgres_storage.storage_yaml(settings)
 
 
 def prepare_dagster_home(settings: Settings) -> Path:
@@ -183,20 +197,39 @@ def prepare_dagster_home(settings: Settings) -> Path:
     home = settings.dagster_home.resolve()
     home.mkdir(parents=True, exist_ok=True)
     config = home / "dagster.yaml"
+    wanted = instance_config(settings)
     ours = not config.exists() or config.read_text(encoding="utf-8").startswith(
         INSTANCE_CONFIG_MARK
     )
-    if ours and (not config.exists() or config.read_text(encoding="utf-8") != INSTANCE_CONFIG):
-        config.write_text(INSTANCE_CONFIG, encoding="utf-8")
+    if ours and (not config.exists() or config.read_text(encoding="utf-8") != wanted):
+        config.write_text(wanted, encoding="utf-8")
     return home
+
+
+def ensure_pools(instance: dg.DagsterInstance) -> None:
+    """Give the pools their limit (``default_limit``, 1) before any run is queued. The daemon's
+    run queue reads which pools are limited before it creates the missing ones: the runs of the
+    very first tick (one per tech prefix) would otherwise all start at once. A limit someone
+    changed (UI, ``dagster instance concurrency set``) is kept."""
+    storage = instance.event_log_storage
+    limited = storage.get_concurrency_keys()
+    for pool in POOLS:
+        if pool not in limited:
+            storage.initialize_concurrency_limit_to_default(pool)
 
 
 def persistent_instance(settings: Settings) -> dg.DagsterInstance:
     check_writable(settings)
     try:
+        postgres_storage.check_reachable(settings)
+    except postgres_storage.PostgresUnavailable as exc:
+        raise DataDirError(str(exc)) from None
+    try:
         home = prepare_dagster_home(settings)
         os.environ.setdefault("DAGSTER_HOME", str(home))
-        return dg.DagsterInstance.from_config(str(home))
+        instance = dg.DagsterInstance.from_config(str(home))
+        ensure_pools(instance)
+        return instance
     except Exception as exc:  # SQLite/SQLAlchemy/OSError from Dagster's storage
         raise storage_failure(settings, exc) from exc
 
@@ -212,7 +245,9 @@ def run_pipeline(
     """Materialise every configured partition of the selected areas, then the report."""
     areas = areas or list(AREAS)
     require_credentials(settings, areas)
-    defs = build_definitions(settings)
+    # no step retries in-process: materialize always enables them, a person is waiting, and the
+    # client already retries transient errors; the daemon's runs keep dagster.fetch_retries
+    defs = build_definitions(settings.with_overrides(dagster={"fetch_retries": 0}))
     assets = _materializable(defs)
     summary = RunSummary()
     with _session(settings) as session:
@@ -228,7 +263,7 @@ def run_pipeline(
                 try:
                     result = dg.materialize(
                         assets,
-                        selection=dg.AssetSelection.groups(group),
+                        selection=group_selection(group, settings),
                         partition_key=partition,
                         instance=instance,
                         raise_on_error=False,
@@ -427,10 +462,3 @@ def _failure_message(result: dg.ExecuteInProcessResult) -> str:
         if error is not None:
             return _one_line(_root_cause(error).message)
     return "run failed"
-
-
-def _one_line(message: str) -> str:
-    # Dagster formats errors as "pkg.module.ErrorClass: message\n  traceback..."
-    first = message.strip().splitlines()[0] if message.strip() else "error"
-    head, sep, rest = first.partition(": ")
-    return rest if sep and "." in head and " " not in head else first

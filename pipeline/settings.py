@@ -4,7 +4,8 @@ Resolution order for the file: ``--config FILE``, else ``$RATEDECK_CONFIG``, els
 ``./ratedeck.toml`` if present, else the built-in demo settings (no file at all).
 Environment overrides: ``COMMPEAK_BASE_URL``, ``RATEDECK_DATA_DIR``, ``RATEDECK_WAREHOUSE``.
 Secrets come only from the environment (``COMMPEAK_API_KEY``, ``COMMPEAK_RECOGNITION_TOKEN``,
-``RATEDECK_SMTP_USER``, ``RATEDECK_SMTP_PASSWORD``); a secret key in the file is an error.
+``RATEDECK_SMTP_USER``, ``RATEDECK_SMTP_PASSWORD``, ``RATEDECK_POSTGRES_PASSWORD``); a secret key
+in the file is an error.
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ SECRET_ENV = {
     "recognition_token": "COMMPEAK_RECOGNITION_TOKEN",
     "smtp_user": "RATEDECK_SMTP_USER",
     "smtp_password": "RATEDECK_SMTP_PASSWORD",
+    "postgres_password": "RATEDECK_POSTGRES_PASSWORD",
 }
 DEMO_TECH_PREFIXES = ["current", "021001", "021002"]
 # a plain address (it goes into To:/From: headers as is): local@domain, no name, no list
@@ -296,6 +298,60 @@ class SmtpSettings(_Section):
         return self
 
 
+def validate_postgres_url(value: str | None) -> str | None:
+    """postgresql://user@host[:port]/database[?sslmode=...]: the password never sits in the
+    file (RATEDECK_POSTGRES_PASSWORD), and the error never repeats a URL that carried one."""
+    if value is None:
+        return None
+    parts = urlsplit(value)
+    if parts.password is not None:
+        raise ValueError("no password in the URL: set RATEDECK_POSTGRES_PASSWORD instead")
+    try:
+        parts.port  # noqa: B018 (raises on a bad port)
+    except ValueError:
+        raise ValueError(f"bad port in {value!r}") from None
+    database = parts.path.removeprefix("/")
+    if parts.scheme not in ("postgresql", "postgres") or not parts.hostname or not parts.username:
+        raise ValueError(f"bad URL {value!r}: expected postgresql://user@host:port/database")
+    if not re.fullmatch(r"[A-Za-z0-9_.-]+", database) or parts.fragment:
+        raise ValueError(f"bad URL {value!r}: expected postgresql://user@host:port/database")
+    return value
+
+
+def validate_web_url(value: str) -> str:
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.password:
+        raise ValueError(f"bad URL {value!r}: expected http(s)://host[:port][/path]")
+    return value.rstrip("/")
+
+
+class DagsterSettings(_Section):
+    # unset: Dagster keeps runs, events and schedules in SQLite under <data_dir>/dagster_home
+    postgres_url: Annotated[str | None, AfterValidator(validate_postgres_url)] = None
+    # step retries of the steps that call the API, under the daemon (`ratedeck run` has none:
+    # its client retries transient errors itself, and a person is waiting)
+    fetch_retries: int = Field(2, ge=0, le=10)
+    fetch_retry_delay_s: float = Field(300, ge=0, le=86400, allow_inf_nan=False)
+    # where alert emails link a run to: <webserver_url>/runs/<run id>
+    webserver_url: Annotated[str, AfterValidator(validate_web_url)] = "http://127.0.0.1:3000"
+
+
+Hours = Annotated[float, Field(gt=0, le=24 * 366, allow_inf_nan=False)]
+
+
+class AlertsSettings(_Section):
+    # the data engineers: run failures and stale feeds (finance gets [report] recipients)
+    recipients: list[Address] = Field(
+        default_factory=lambda: ["data-engineers@example.com"], min_length=1
+    )
+    # a tech prefix (SMS channel) whose last load is older than this is flagged: a daily
+    # schedule plus two hours of grace
+    voice_max_age_hours: Hours = 26
+    sms_max_age_hours: Hours = 26
+    balance_max_age_hours: Hours = 2
+    freshness_schedule: Cron = "15 * * * *"
+
+
 class EmulatorSettings(_Section):
     seed: int = 7
     deck_size: int = Field(3000, ge=10, le=2_000_000)
@@ -321,6 +377,7 @@ class Secrets(BaseModel):
     recognition_token: SecretStr | None = None
     smtp_user: SecretStr | None = None
     smtp_password: SecretStr | None = None
+    postgres_password: SecretStr | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Secrets:
@@ -339,6 +396,8 @@ class Settings(_Section):
     report: ReportSettings = ReportSettings()
     smtp: SmtpSettings = SmtpSettings()
     emulator: EmulatorSettings = EmulatorSettings()
+    dagster: DagsterSettings = DagsterSettings()
+    alerts: AlertsSettings = AlertsSettings()
     secrets: Secrets = Field(default_factory=Secrets, exclude=True)
     source: str = Field("built-in demo settings", exclude=True)
 

@@ -19,6 +19,7 @@ for _var in (
     "RATEDECK_WAREHOUSE",
     "RATEDECK_SMTP_USER",
     "RATEDECK_SMTP_PASSWORD",
+    "RATEDECK_POSTGRES_PASSWORD",
 ):
     os.environ.pop(_var, None)
 

@@ -7,6 +7,7 @@ from pipeline.settings import Settings
 
 
 def build_definitions(settings: Settings) -> dg.Definitions:
+    from pipeline.defs.alerts import build_alert_defs
     from pipeline.defs.balance import build_balance_defs
     from pipeline.defs.feed import build_feed_defs, feed_job
     from pipeline.defs.report import build_report_defs
@@ -15,6 +16,7 @@ def build_definitions(settings: Settings) -> dg.Definitions:
 
     balance_assets = build_balance_defs(settings)
     report_assets = build_report_defs(settings)
+    alert_checks, alert_schedules, alert_sensors = build_alert_defs(settings)
     feed_assets: list[dg.AssetsDefinition] = []
     load_jobs = []
     schedules = []
@@ -23,7 +25,7 @@ def build_definitions(settings: Settings) -> dg.Definitions:
         if not built:  # e.g. no SMS channel: no SMS assets, so no (empty) job or schedule
             continue
         feed_assets.extend(built)
-        job = feed_job(assets)
+        job = feed_job(assets, settings)
         load_jobs.append(job)
         schedules.append(
             _partitioned_schedule(
@@ -35,12 +37,12 @@ def build_definitions(settings: Settings) -> dg.Definitions:
         )
     balance_job = dg.define_asset_job(
         "balance_hourly",
-        selection=dg.AssetSelection.groups("balance"),
+        selection=group_selection("balance", settings),
         description="Snapshot the balance; alert finance once per low-balance crossing.",
     )
     report_job = dg.define_asset_job(
         "price_change_report_job",
-        selection=dg.AssetSelection.groups("report"),
+        selection=group_selection("report", settings),
         description="Email finance the price changes not yet reported.",
     )
     schedules.append(
@@ -51,6 +53,7 @@ def build_definitions(settings: Settings) -> dg.Definitions:
             execution_timezone="UTC",
         )
     )
+    schedules.extend(alert_schedules)
 
     # One report run per successful load run (run_key: the load's run id, so a sensor tick
     # that is evaluated twice does not mail twice); report_log makes the email exactly-once.
@@ -66,10 +69,24 @@ def build_definitions(settings: Settings) -> dg.Definitions:
 
     return dg.Definitions(
         assets=[*feed_assets, *balance_assets, *report_assets],
-        asset_checks=[],  # the feeds' checks are specs on their normalised assets
+        # the feeds' own checks are specs on their normalised assets; these are freshness checks
+        asset_checks=alert_checks,
         jobs=[*load_jobs, balance_job, report_job],
         schedules=schedules,
-        sensors=[report_after_loads],
+        sensors=[report_after_loads, *alert_sensors],
+        # a run's steps form one chain: running them in the run's own process, as `ratedeck run`
+        # does, saves a Python start-up (Dagster, polars, DuckDB imports) per step
+        executor=dg.in_process_executor,
+    )
+
+
+def group_selection(group: str, settings: Settings) -> dg.AssetSelection:
+    """A group's assets and the checks they evaluate themselves, without the freshness checks
+    (they have their own job and schedule; in a load run they would fail before the load)."""
+    from pipeline.defs.alerts import freshness_check_keys
+
+    return dg.AssetSelection.groups(group) - dg.AssetSelection.checks(
+        *freshness_check_keys(settings)
     )
 
 

@@ -3,7 +3,7 @@
 import dagster as dg
 
 from pipeline.commpeak import CommPeakClient
-from pipeline.defs.common import WAREHOUSE_POOL
+from pipeline.defs.common import WAREHOUSE_POOL, fetch_retry_policy, retried_only_if_transient
 from pipeline.errors import RunFailed
 from pipeline.notify.balance_alert import AlertOutcome, money
 from pipeline.settings import Settings
@@ -15,10 +15,11 @@ def build_balance_defs(settings: Settings) -> list:
         group_name="balance",
         kinds={"http", "duckdb"},
         pool=WAREHOUSE_POOL,
+        retry_policy=fetch_retry_policy(settings),
         description="balance_snapshot: balance, SMS balance and credit from GET /customer.",
     )
     def balance_snapshot() -> dg.MaterializeResult:
-        with CommPeakClient.from_settings(settings) as client:
+        with retried_only_if_transient(), CommPeakClient.from_settings(settings) as client:
             landed = stages.fetch_customer(settings, client)
         loaded = stages.load_customer(settings, landed)
         return dg.MaterializeResult(

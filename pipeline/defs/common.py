@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING
+
 import dagster as dg
 import polars as pl
 
+from pipeline.commpeak.errors import AuthenticationError, InvalidRequestError, NotFoundError
 from pipeline.landing import LandedFile
+from pipeline.settings import Settings
 from pipeline.stages.checks import CheckOutcome
+
+if TYPE_CHECKING:
+    from dagster._utils.error import SerializableErrorInfo
 
 # Every DuckDB writer runs in this pool: runs never collide on the warehouse file.
 WAREHOUSE_POOL = "duckdb_warehouse"
@@ -60,3 +69,43 @@ def changes_metadata(changes: tuple[tuple[str, int], ...]) -> dict[str, str | in
     """``changes`` (a number the CLI adds up) and ``change_types`` (text for the UI)."""
     detail = ", ".join(f"{count} {change_type}" for change_type, count in changes)
     return {"changes": sum(count for _, count in changes), "change_types": detail or "none"}
+
+
+def fetch_retry_policy(settings: Settings) -> dg.RetryPolicy | None:
+    """Steps that call the API run again after ``dagster.fetch_retry_delay_s`` (doubling) when
+    they fail, up to ``dagster.fetch_retries`` times: an outage longer than the client's own
+    retries. Only where retries are enabled (the daemon's runs; `ratedeck run` disables them)."""
+    if settings.dagster.fetch_retries == 0:
+        return None
+    return dg.RetryPolicy(
+        max_retries=settings.dagster.fetch_retries,
+        delay=settings.dagster.fetch_retry_delay_s,
+        backoff=dg.Backoff.EXPONENTIAL,
+    )
+
+
+# API answers a retry cannot change: a wrong key, an unknown tech prefix, a refused request
+PERMANENT_API_ERRORS = (AuthenticationError, NotFoundError, InvalidRequestError)
+
+
+@contextmanager
+def retried_only_if_transient() -> Iterator[None]:
+    """Inside a fetch step: a permanent API error fails the step without its retries."""
+    try:
+        yield
+    except PERMANENT_API_ERRORS as exc:
+        raise dg.Failure(description=str(exc), allow_retries=False) from exc
+
+
+def root_cause(error: SerializableErrorInfo) -> str:
+    """The innermost cause of a step's error, as one line."""
+    while error.cause is not None:
+        error = error.cause
+    return one_line(error.message)
+
+
+def one_line(message: str) -> str:
+    # Dagster formats errors as "pkg.module.ErrorClass: message\n  traceback..."
+    first = message.strip().splitlines()[0] if message.strip() else "error"
+    head, sep, rest = first.partition(": ")
+    return rest if sep and "." in head and " " not in head else first

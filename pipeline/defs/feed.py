@@ -18,8 +18,10 @@ from pipeline.defs.common import (
     changes_metadata,
     check_result,
     deck_check_specs,
+    fetch_retry_policy,
     landed_metadata,
     markdown_preview,
+    retried_only_if_transient,
 )
 from pipeline.landing import LandedFile
 from pipeline.settings import Settings
@@ -76,10 +78,12 @@ def _raw_asset(settings: Settings, assets: FeedAssets, partitions) -> dg.AssetsD
         group_name=assets.feed.name,
         kinds={"http"},
         pool=API_POOL,
+        retry_policy=fetch_retry_policy(settings),
         description=assets.descriptions[0],
     )
     def raw(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
-        landed = stages.fetch(settings, assets.feed, context.partition_key)
+        with retried_only_if_transient():
+            landed = stages.fetch(settings, assets.feed, context.partition_key)
         return dg.MaterializeResult(value=landed, metadata=landed_metadata(landed))
 
     return raw
@@ -163,9 +167,11 @@ def _diverted(outcome: stages.Diverted) -> dict[str, str | int]:
     }
 
 
-def feed_job(assets: FeedAssets):
+def feed_job(assets: FeedAssets, settings: Settings) -> dg.UnresolvedAssetJobDefinition:
+    from pipeline.defs import group_selection
+
     return dg.define_asset_job(
         f"{assets.feed.name}_daily",
-        selection=dg.AssetSelection.groups(assets.feed.name),
+        selection=group_selection(assets.feed.name, settings),
         description=assets.job_description,
     )

@@ -16,6 +16,7 @@ class RecordingHandler:
 
     def __init__(self) -> None:
         self.messages: list[tuple[str, list[str], bytes]] = []
+        self.port = 0  # set by recording_smtp
 
     async def handle_DATA(self, server, session, envelope) -> str:  # aiosmtpd hook name
         self.messages.append((envelope.mail_from, list(envelope.rcpt_tos), envelope.content))
@@ -59,3 +60,12 @@ def running_smtp(handler: object, **kwargs) -> Iterator[Controller]:
         yield controller
     finally:
         controller.stop()
+
+
+@contextmanager
+def recording_smtp() -> Iterator[RecordingHandler]:
+    """A RecordingHandler whose server runs for the block; ``handler.port`` is its port."""
+    handler = RecordingHandler()
+    with running_smtp(handler) as controller:
+        handler.port = controller.port
+        yield handler

@@ -46,12 +46,14 @@ def emulator_at(dg_emulator: EmulatorServer) -> Iterator[EmulatorServer]:
 
 
 def pipeline_settings(data_dir: Path, base_url: str, **sections: dict) -> Settings:
-    """Settings for one test: its own data dir, the emulator, no retries to wait through."""
+    """Settings for one test: its own data dir, the emulator, no retries to wait through
+    (neither the client's nor Dagster's step retries)."""
     defaults = {
         "paths": {"data_dir": str(data_dir)},
         "api": {"base_url": base_url, "max_retries": 0},
         "voice": {"tech_prefixes": list(TECH_PREFIXES)},
         "sms": {"channels": [SMS_CHANNEL]},
+        "dagster": {"fetch_retries": 0},  # a failing fetch fails at once (tests opt in)
     }
     for name, values in sections.items():
         defaults[name] = {**defaults.get(name, {}), **values}

@@ -10,7 +10,7 @@ from decimal import Decimal
 import dagster as dg
 import pytest
 
-from pipeline.defs import build_definitions
+from pipeline.defs import build_definitions, group_selection
 from pipeline.orchestrate import run_pipeline
 from pipeline.settings import Settings
 from pipeline.warehouse.db import Warehouse
@@ -29,7 +29,7 @@ def materialize_group(
     defs = build_definitions(settings)
     return dg.materialize(
         [*defs.assets, *defs.asset_checks],
-        selection=dg.AssetSelection.groups(group),
+        selection=group_selection(group, settings),
         partition_key=partition,
         instance=instance,
         raise_on_error=False,

@@ -101,6 +101,7 @@ def test_other_schedules_and_the_report_sensor(demo_defs):
         "voice_daily_schedule",
         "sms_daily_schedule",
         "balance_hourly_schedule",
+        "freshness_checks_schedule",
     }
     assert schedules["sms_daily_schedule"].job_name == "sms_daily"
     assert schedules["balance_hourly_schedule"].job_name == "balance_hourly"
@@ -108,6 +109,27 @@ def test_other_schedules_and_the_report_sensor(demo_defs):
     sensor = demo_defs.resolve_sensor_def("report_after_loads")
     assert isinstance(sensor, dg.RunStatusSensorDefinition)
     assert sensor.job_name == "price_change_report_job"
+
+
+def test_alerts_freshness_checks_and_fetch_retries(demo_defs):
+    sensor = demo_defs.resolve_sensor_def("alert_on_run_failure")
+    assert isinstance(sensor, dg.RunStatusSensorDefinition)
+    assert demo_defs.resolve_job_def("freshness_checks").name == "freshness_checks"
+    freshness = {"voice_fresh", "sms_fresh", "balance_fresh"}
+    checks = {key.name for key in demo_defs.resolve_asset_graph().asset_check_keys}
+    assert freshness <= checks
+    for job in ("voice_daily", "sms_daily", "balance_hourly"):  # never in a load run
+        graph = demo_defs.resolve_job_def(job).asset_layer.asset_graph
+        assert not {key.name for key in graph.asset_check_keys} & freshness, job
+    retried = {
+        key: demo_defs.resolve_assets_def(key).op.retry_policy
+        for key in ("voice_deck_raw", "sms_rates_raw", "balance_snapshot", "voice_deck")
+    }
+    assert retried["voice_deck"] is None  # parsing again cannot help
+    for key in ("voice_deck_raw", "sms_rates_raw", "balance_snapshot"):
+        assert retried[key] == dg.RetryPolicy(
+            max_retries=2, delay=300, backoff=dg.Backoff.EXPONENTIAL
+        ), key
 
 
 def test_pools_kinds_and_groups(demo_defs):

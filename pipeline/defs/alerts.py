@@ -1,0 +1,145 @@
+"""Alerts for the data engineers: an email per failed run, and freshness checks.
+
+``alert_on_run_failure`` emails ``[alerts] recipients`` once per failed run (the sensor's cursor
+moves past each failure once) with the one-line cause and a link to the run.
+
+``feeds_fresh`` checks, on the warehouse, that every configured tech prefix, SMS channel and
+the balance loaded within its ``[alerts] *_max_age_hours``; the ``freshness_checks`` job runs it
+on ``alerts.freshness_schedule``. A stale feed fails the check and then the run, so the
+failure sensor emails the stale feeds, one line each.
+"""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from pipeline import clock
+from pipeline.analytics.freshness import FeedAge, feed_ages
+from pipeline.defs.common import one_line, root_cause
+from pipeline.errors import RunFailed
+from pipeline.notify.run_alert import FailedRun, send_run_failure_alert
+from pipeline.settings import Settings
+from pipeline.warehouse.db import Warehouse
+from pipeline.warehouse.errors import WarehouseMissingError
+
+# the asset each kind of feed's freshness is reported on
+FRESHNESS_ASSETS = {
+    "voice": "voice_rate_history",
+    "sms": "sms_rate_history",
+    "balance": "balance_snapshot",
+}
+FRESHNESS_DESCRIPTIONS = {
+    "voice": "Every tech prefix loaded within alerts.voice_max_age_hours (default 26 h).",
+    "sms": "Every SMS channel loaded within alerts.sms_max_age_hours (default 26 h).",
+    "balance": "The balance loaded within alerts.balance_max_age_hours (default 2 h).",
+}
+
+
+def build_alert_defs(settings: Settings) -> tuple[list, list, list]:
+    """(asset checks, schedules, sensors)."""
+    freshness = build_freshness_checks(settings)
+    job = dg.define_asset_job(
+        "freshness_checks",
+        selection=dg.AssetSelection.checks(freshness),
+        description="Flag feeds that have not loaded for longer than their schedule allows.",
+    )
+    schedule = dg.ScheduleDefinition(
+        name="freshness_checks_schedule",
+        job=job,
+        cron_schedule=settings.alerts.freshness_schedule,
+        execution_timezone="UTC",
+    )
+    return [freshness], [schedule], [build_run_failure_sensor(settings)]
+
+
+def freshness_kinds(settings: Settings) -> list[str]:
+    # no SMS channel configured: there is no SMS asset to report on
+    return [kind for kind in FRESHNESS_ASSETS if kind != "sms" or settings.sms.channels]
+
+
+def freshness_check_keys(settings: Settings) -> list[dg.AssetCheckKey]:
+    return [
+        dg.AssetCheckKey(dg.AssetKey(FRESHNESS_ASSETS[kind]), f"{kind}_fresh")
+        for kind in freshness_kinds(settings)
+    ]
+
+
+def build_freshness_checks(settings: Settings) -> dg.AssetChecksDefinition:
+    kinds = freshness_kinds(settings)
+    specs = [
+        dg.AssetCheckSpec(
+            name=f"{kind}_fresh",
+            asset=FRESHNESS_ASSETS[kind],
+            description=FRESHNESS_DESCRIPTIONS[kind],
+        )
+        for kind in kinds
+    ]
+
+    @dg.multi_asset_check(
+        specs=specs,
+        name="feeds_fresh",
+        description="Every configured feed loaded within its [alerts] *_max_age_hours; "
+        "a stale one fails the run, which the run-failure sensor emails.",
+    )
+    def feeds_fresh():
+        ages = read_feed_ages(settings)
+        stale = []
+        for kind in kinds:
+            yield freshness_result(kind, ages[kind])
+            stale += [age.describe() for age in ages[kind] if age.stale]
+        if stale:  # fails the run: the run-failure sensor emails the data engineers
+            raise RunFailed("stale: " + "; ".join(stale))
+
+    return feeds_fresh
+
+
+def read_feed_ages(settings: Settings) -> dict[str, list[FeedAge]]:
+    try:
+        con = Warehouse(settings).reader()
+    except WarehouseMissingError:
+        return feed_ages(settings, None, clock.utc_now())  # nothing ever loaded
+    with con:
+        return feed_ages(settings, con, clock.utc_now())
+
+
+def freshness_result(kind: str, ages: list[FeedAge]) -> dg.AssetCheckResult:
+    stale = [age for age in ages if age.stale]
+    return dg.AssetCheckResult(
+        check_name=f"{kind}_fresh",
+        asset_key=FRESHNESS_ASSETS[kind],
+        passed=not stale,
+        severity=dg.AssetCheckSeverity.ERROR,
+        description="; ".join(age.describe() for age in stale) or "every feed is fresh",
+        metadata={
+            "stale": dg.MetadataValue.json([age.source for age in stale]),
+            "age_hours": dg.MetadataValue.json({age.source: age.age_hours for age in ages}),
+        },
+    )
+
+
+def build_run_failure_sensor(settings: Settings) -> dg.SensorDefinition:
+    @dg.run_failure_sensor(
+        name="alert_on_run_failure",
+        description="Email the data engineers ([alerts] recipients) once per failed run.",
+    )
+    def alert_on_run_failure(context: dg.RunFailureSensorContext) -> None:
+        run = context.dagster_run
+        failed = FailedRun(
+            run_id=run.run_id,
+            job=run.job_name,
+            partition=run.tags.get("dagster/partition"),
+            cause=failure_cause(context),
+        )
+        sent = send_run_failure_alert(failed, settings)
+        context.log.info(f"run failure of {run.run_id} reported to {sent.target}")
+
+    return alert_on_run_failure
+
+
+def failure_cause(context: dg.RunFailureSensorContext) -> str:
+    """The root cause of the first failed step, else the run's own failure message."""
+    for event in context.get_step_failure_events():
+        failure = event.step_failure_data
+        if failure is not None and failure.error is not None:
+            return root_cause(failure.error)
+    return one_line(context.failure_event.message or "run failed")

@@ -1,0 +1,329 @@
+"""The topology a deployment runs, each part its own process on one PostgreSQL server:
+``dagster code-server`` serving the definitions over gRPC, ``dagster-webserver`` and
+``dagster-daemon`` loading them from it. The schedule is switched on through the webserver's
+GraphQL API; the daemon's tick launches one run per tech prefix, the runs load their decks into
+the warehouse, and the pool (duckdb_warehouse, limit 1, run granularity) keeps the two
+warehouse writers from overlapping."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import dagster as dg
+import pytest
+import requests
+from support.smtp import RecordingHandler, free_port, recording_smtp
+
+from pipeline.deploy import prepare_deployment
+from pipeline.settings import Settings, load_settings
+from pipeline.warehouse.db import Warehouse
+
+pytestmark = pytest.mark.slow
+
+BIN = Path(sys.executable).parent
+API_KEY = "deploy-test-key"  # as conftest's emulator
+PG_PASSWORD = "pg-Secret-4711"  # as conftest's server
+LOCATION = "ratedeck"
+LOADED = ["current", "021001"]  # decks the emulator serves
+UNKNOWN = "021009"  # a tech prefix it answers 404 for
+TECH_PREFIXES = [*LOADED, UNKNOWN]
+ONCALL = "oncall@example.com"
+SENSOR = "alert_on_run_failure"
+SCHEDULE = "voice_daily_schedule"
+START_TIMEOUT_S = 120
+# a tick comes at the next whole minute; the scheduler looks every 30 s; each run takes seconds
+RUNS_TIMEOUT_S = 240
+# startSchedule / startSensor: (selector type, argument, result type, state field)
+START = {
+    "schedule": ("ScheduleSelector", "scheduleSelector", "ScheduleStateResult", "scheduleState"),
+    "sensor": ("SensorSelector", "sensorSelector", "Sensor", "sensorState"),
+}
+START_MUTATION = """
+mutation($selector: {selector}!) {{
+  {field}({argument}: $selector) {{
+    __typename
+    ... on {result} {{ {state} {{ status }} }}
+    ... on PythonError {{ message }}
+  }}
+}}
+"""
+
+
+class Processes:
+    """Subprocesses started by this test, each in its own process group (the code server and
+    the daemon start children of their own), output kept in a log file for the failure
+    message; all stopped at the end."""
+
+    def __init__(self, folder: Path, env: dict[str, str]) -> None:
+        self.folder, self.env = folder, env
+        self.started: list[tuple[str, subprocess.Popen]] = []
+
+    def start(self, name: str, *command: str) -> subprocess.Popen:
+        log = open(self.folder / f"{name}.log", "wb")
+        process = subprocess.Popen(
+            list(command),
+            cwd=self.folder,
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        log.close()
+        self.started.append((name, process))
+        return process
+
+    def check_alive(self) -> None:
+        for name, process in self.started:
+            assert process.poll() is None, f"{name} exited: {self.log_tail(name)}"
+
+    def log_tail(self, name: str) -> str:
+        return (self.folder / f"{name}.log").read_text(errors="replace")[-3000:]
+
+    def stop_all(self) -> None:
+        for _, process in reversed(self.started):
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGTERM)
+        for _, process in self.started:
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+
+
+def wait_for(what: str, condition: Callable[[], object], timeout_s: float, processes) -> object:
+    """Poll ``condition`` until it returns something true; bounded, never a timing assertion."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        processes.check_alive()
+        value = condition()
+        if value:
+            return value
+        time.sleep(1)
+    logs = "\n".join(f"--- {n}\n{processes.log_tail(n)}" for n, _ in processes.started)
+    raise AssertionError(f"gave up waiting for {what}\n{logs}")
+
+
+@pytest.fixture
+def smtp() -> Iterator[RecordingHandler]:
+    with recording_smtp() as handler:
+        yield handler
+
+
+@pytest.fixture
+def deployment(tmp_path, write_config, clean_env, smtp, monkeypatch) -> Iterator[Deployment]:
+    """Settings with a voice schedule every minute, the Dagster home they write, a workspace
+    naming the code server's port; the processes are started by the test."""
+    config = write_config(
+        f'[smtp]\nhost = "127.0.0.1"\nport = {smtp.port}\nstarttls = false\n'
+        f'[alerts]\nrecipients = ["{ONCALL}"]\n'
+    )
+    text = config.read_text(encoding="utf-8")
+    voice = re.search(r"\[voice\]\ntech_prefixes = .*\n", text).group(0)
+    # every minute, and a third tech prefix the emulator does not know: its run fails
+    tick_voice = f'[voice]\nschedule = "* * * * *"\ntech_prefixes = {TECH_PREFIXES!r}\n'
+    config.write_text(text.replace(voice, tick_voice), encoding="utf-8")
+    env = {
+        "RATEDECK_CONFIG": str(config),
+        "COMMPEAK_API_KEY": API_KEY,
+        "RATEDECK_POSTGRES_PASSWORD": PG_PASSWORD,
+    }
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    settings = load_settings()
+    home = prepare_deployment(settings)  # what a deployment runs once: python -m pipeline.deploy
+    monkeypatch.setenv("DAGSTER_HOME", str(home))
+    grpc_port, web_port = free_port(), free_port()
+    (tmp_path / "workspace.yaml").write_text(
+        "load_from:\n"
+        f"  - grpc_server: {{host: 127.0.0.1, port: {grpc_port}, location_name: {LOCATION}}}\n",
+        encoding="utf-8",
+    )
+    processes = Processes(tmp_path, clean_env(DAGSTER_HOME=str(home), **env))
+    try:
+        yield Deployment(processes, settings, home, grpc_port, web_port)
+    finally:
+        processes.stop_all()
+
+
+@dataclass
+class Deployment:
+    processes: Processes
+    settings: Settings
+    home: Path
+    grpc_port: int
+    web_port: int
+
+    @property
+    def graphql(self) -> str:
+        return f"http://127.0.0.1:{self.web_port}/graphql"
+
+    def launch(self) -> None:
+        """The three processes of a deployment, as its service manager would start them."""
+        self.processes.start(
+            "code-server",
+            str(BIN / "dagster"),
+            "code-server",
+            "start",
+            "-h",
+            "127.0.0.1",
+            "-p",
+            str(self.grpc_port),
+            "-m",
+            "pipeline.definitions",
+            "--location-name",
+            LOCATION,
+        )
+        self.processes.start(
+            "webserver",
+            str(BIN / "dagster-webserver"),
+            "-w",
+            "workspace.yaml",
+            "-h",
+            "127.0.0.1",
+            "-p",
+            str(self.web_port),
+        )
+        self.processes.start("daemon", str(BIN / "dagster-daemon"), "run", "-w", "workspace.yaml")
+
+    def location_loaded(self) -> bool:
+        """The webserver answers and has loaded the code server's definitions."""
+        try:
+            answer = requests.post(
+                self.graphql,
+                json={
+                    "query": "{ workspaceOrError { ... on Workspace { locationEntries "
+                    "{ name locationOrLoadError { __typename } } } } }"
+                },
+                timeout=10,
+            )
+        except requests.ConnectionError:
+            return False
+        entries = answer.json()["data"]["workspaceOrError"].get("locationEntries", [])
+        return any(
+            e["name"] == LOCATION and e["locationOrLoadError"]["__typename"] == "RepositoryLocation"
+            for e in entries
+        )
+
+    def start(self, kind: str, name: str) -> str:
+        """Switch a schedule or a sensor on through the webserver; returns its new status."""
+        selector_type, argument, result_type, state = START[kind]
+        field = f"start{kind.capitalize()}"
+        query = START_MUTATION.format(
+            selector=selector_type, field=field, argument=argument, result=result_type, state=state
+        )
+        result = self.mutate(query, field, **{f"{kind}Name": name})
+        assert result["__typename"] == result_type, result
+        return result[state]["status"]
+
+    def mutate(self, query: str, field: str, **selector: str) -> dict:
+        selector.update(repositoryLocationName=LOCATION, repositoryName="__repository__")
+        answer = requests.post(
+            self.graphql, json={"query": query, "variables": {"selector": selector}}, timeout=30
+        ).json()
+        return answer["data"][field]
+
+
+def test_schedule_tick_runs_load_decks_one_writer_at_a_time_and_a_failure_is_emailed_once(
+    deployment: Deployment, smtp: RecordingHandler
+):
+    deployment.launch()
+    wait_for(
+        "the webserver to load the code server",
+        deployment.location_loaded,
+        START_TIMEOUT_S,
+        deployment.processes,
+    )
+
+    assert deployment.start("sensor", SENSOR) == "RUNNING"
+    assert deployment.start("schedule", SCHEDULE) == "RUNNING"
+
+    instance = dg.DagsterInstance.from_config(str(deployment.home))
+    records = wait_for(
+        "a tick's runs to finish",
+        lambda: finished_runs(instance, len(TECH_PREFIXES)),
+        RUNS_TIMEOUT_S,
+        deployment.processes,
+    )
+
+    by_partition = {r.dagster_run.tags.get("dagster/partition"): r for r in records}
+    assert sorted(by_partition) == sorted(TECH_PREFIXES)
+    assert {r.dagster_run.tags.get("dagster/schedule_name") for r in records} == {SCHEDULE}
+    statuses = {key: r.dagster_run.status for key, r in by_partition.items()}
+    failed = dg.DagsterRunStatus.FAILURE
+    assert statuses == {**dict.fromkeys(LOADED, dg.DagsterRunStatus.SUCCESS), UNKNOWN: failed}
+    # the pool: each warehouse writer's run starts after the one before it ended
+    ordered = sorted(records, key=lambda r: r.start_time)
+    for before, after in zip(ordered, ordered[1:], strict=False):
+        assert before.end_time <= after.start_time
+    with Warehouse(deployment.settings).reader() as con:
+        loaded = con.execute("SELECT DISTINCT tech_prefix FROM voice_snapshot").fetchall()
+    assert sorted(t for (t,) in loaded) == sorted(LOADED)
+
+    # the failure sensor mails once per failed run: a later tick of it does not mail it again
+    # (the schedule goes on ticking every minute: later runs may fail and be mailed too)
+    failed_run = by_partition[UNKNOWN].dagster_run.run_id
+    first_tick = wait_for(
+        "the failure email",
+        lambda: mailing_tick(instance, alerted_runs(smtp), failed_run),
+        RUNS_TIMEOUT_S,
+        deployment.processes,
+    )
+    wait_for(
+        "a later sensor tick",
+        lambda: later_tick(instance, first_tick),
+        RUNS_TIMEOUT_S,
+        deployment.processes,
+    )
+    alerted = alerted_runs(smtp)
+    assert alerted.count(failed_run) == 1
+    assert len(alerted) == len(set(alerted))
+    email = smtp.emails[alerted.index(failed_run)]
+    assert smtp.envelopes[alerted.index(failed_run)][1] == [ONCALL]
+    assert email["Subject"].startswith(f"ratedeck run failed: voice_daily {UNKNOWN}: ")
+    assert f"/runs/{failed_run}" in email.get_content()
+
+
+def alerted_runs(smtp: RecordingHandler) -> list[str]:
+    """The run id of each alert email received, in order."""
+    return [e["X-Ratedeck-Alert"].split("run=")[1] for e in smtp.emails]
+
+
+def finished_runs(instance: dg.DagsterInstance, count: int) -> list | None:
+    """The runs of the first tick (run key <tech prefix>@<tick>), once all finished."""
+    records = instance.get_run_records(dg.RunsFilter(job_name="voice_daily"))
+    if not records:
+        return None
+    first = min(tick_of(r) for r in records)
+    runs = [r for r in records if tick_of(r) == first]
+    done = [r for r in runs if r.dagster_run.is_finished]
+    return done if len(done) >= count else None
+
+
+def tick_of(record) -> str:
+    return record.dagster_run.tags["dagster/run_key"].rpartition("@")[2]
+
+
+def sensor_ticks(instance: dg.DagsterInstance) -> list:
+    [state] = [s for s in instance.all_instigator_state() if s.instigator_name == SENSOR]
+    return instance.get_ticks(state.instigator_origin_id, state.selector_id)
+
+
+def mailing_tick(instance: dg.DagsterInstance, alerted: list[str], run_id: str) -> float | None:
+    """The timestamp of the last finished sensor tick once ``run_id``'s email is there."""
+    if run_id not in alerted:
+        return None
+    finished = [t.timestamp for t in sensor_ticks(instance) if t.status.value != "STARTED"]
+    return max(finished) if finished else None
+
+
+def later_tick(instance: dg.DagsterInstance, after: float) -> bool:
+    return any(t.timestamp > after and t.status.value != "STARTED" for t in sensor_ticks(instance))

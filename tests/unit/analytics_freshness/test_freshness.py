@@ -1,0 +1,49 @@
+"""Feed ages against their limits: exactly at the limit is fresh, a second over is stale, a feed
+never loaded is stale; the one-line descriptions the alert email carries."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from pipeline.analytics.freshness import FeedAge, feed_ages
+from pipeline.settings import Settings
+
+NOW = datetime(2026, 11, 3, 12, 0, tzinfo=UTC)
+
+
+def age(hours_ago: float | None, limit_hours: float = 26, feed: str = "voice") -> FeedAge:
+    loaded = None if hours_ago is None else NOW - timedelta(hours=hours_ago)
+    return FeedAge(feed, "021001", loaded, timedelta(hours=limit_hours), NOW)
+
+
+def test_limit_is_inclusive():
+    assert not age(26).stale
+    assert age(26 + 1 / 3600).stale
+    assert not age(0.5).stale
+
+
+def test_never_loaded_is_stale():
+    assert age(None).stale
+    assert age(None).describe() == "voice 021001: never loaded (limit 26 h)"
+
+
+def test_descriptions():
+    assert age(30.54).describe() == "voice 021001: last loaded 30.5 h ago (limit 26 h)"
+    assert age(3, 2, "balance").describe() == "balance: last loaded 3 h ago (limit 2 h)"
+
+
+def test_every_configured_feed_is_listed_with_its_own_limit():
+    settings = Settings().with_overrides(
+        voice={"tech_prefixes": ["current", "021001"]},
+        sms={"channels": [{"username": "acme", "id": "1"}]},
+        alerts={"sms_max_age_hours": 50, "balance_max_age_hours": 1.5},
+    )
+    ages = feed_ages(settings, None, NOW)  # no warehouse yet
+    assert {kind: [a.source for a in items] for kind, items in ages.items()} == {
+        "voice": ["current", "021001"],
+        "sms": ["acme:1"],
+        "balance": ["balance"],
+    }
+    assert ages["sms"][0].max_age == timedelta(hours=50)
+    assert ages["balance"][0].max_age == timedelta(hours=1.5)
+    assert all(a.stale for items in ages.values() for a in items)
