@@ -167,7 +167,7 @@ def _diverted(outcome: stages.Diverted) -> dict[str, str | int]:
     }
 
 
-def feed_job(assets: FeedAssets, settings: Settings) -> dg.UnresolvedAssetJobDefinition:
+def feed_job(assets: FeedAssets, settings: Settings):  # -> an unresolved asset job (not public)
     from pipeline.defs import group_selection
 
     return dg.define_asset_job(
