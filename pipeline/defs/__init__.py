@@ -10,6 +10,7 @@ def build_definitions(settings: Settings) -> dg.Definitions:
     from pipeline.defs.balance import build_balance_defs
     from pipeline.defs.feed import build_feed_defs, feed_job
     from pipeline.defs.report import build_report_defs
+    from pipeline.defs.resources import ratedeck_resources
     from pipeline.defs.sms import SMS_ASSETS
     from pipeline.defs.voice import VOICE_ASSETS
 
@@ -70,6 +71,7 @@ def build_definitions(settings: Settings) -> dg.Definitions:
         jobs=[*load_jobs, balance_job, report_job],
         schedules=schedules,
         sensors=[report_after_loads],
+        resources=ratedeck_resources(settings),
     )
 
 

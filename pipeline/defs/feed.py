@@ -21,6 +21,7 @@ from pipeline.defs.common import (
     landed_metadata,
     markdown_preview,
 )
+from pipeline.defs.resources import CommPeakResource, WarehouseResource, applied
 from pipeline.landing import LandedFile
 from pipeline.settings import Settings
 from pipeline.stages import feed as stages
@@ -78,8 +79,12 @@ def _raw_asset(settings: Settings, assets: FeedAssets, partitions) -> dg.AssetsD
         pool=API_POOL,
         description=assets.descriptions[0],
     )
-    def raw(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
-        landed = stages.fetch(settings, assets.feed, context.partition_key)
+    def raw(
+        context: dg.AssetExecutionContext, commpeak: CommPeakResource, warehouse: WarehouseResource
+    ) -> dg.MaterializeResult:
+        run_settings = applied(settings, commpeak, warehouse)  # the landing zone is data_dir's
+        with commpeak.create_client(run_settings) as client:
+            landed = assets.feed.fetch(run_settings, client, context.partition_key)
         return dg.MaterializeResult(value=landed, metadata=landed_metadata(landed))
 
     return raw
@@ -94,13 +99,16 @@ def _normalised_asset(settings: Settings, assets: FeedAssets, partitions) -> dg.
         partitions_def=partitions,
         group_name=feed.name,
         kinds={"polars"},
-        check_specs=deck_check_specs(assets.normalised, stages.check_descriptions(feed)),
+        check_specs=deck_check_specs(
+            assets.normalised, stages.check_descriptions(feed), partitions
+        ),
         description=assets.descriptions[1],
     )
-    def normalised(landed: LandedFile):  # no return annotation: see module note
-        staged = stages.normalise(settings, feed, landed)
+    def normalised(landed: LandedFile, warehouse: WarehouseResource):  # no return type: see top
+        run_settings = applied(settings, warehouse)
+        staged = stages.normalise(run_settings, feed, landed)
         rows = staged.rows()  # read once: for the preview and the checks
-        outcomes = stages.check(settings, feed, landed.source, rows)
+        outcomes = stages.check(run_settings, feed, landed.source, rows)
         return dg.MaterializeResult(
             value=staged,
             metadata={
@@ -127,8 +135,10 @@ def _history_asset(settings: Settings, assets: FeedAssets, partitions) -> dg.Ass
         pool=WAREHOUSE_POOL,
         description=assets.history_description,
     )
-    def history(context: dg.AssetExecutionContext, staged: StagedIngest) -> dg.MaterializeResult:
-        outcome = stages.load(settings, assets.feed, staged)
+    def history(
+        context: dg.AssetExecutionContext, staged: StagedIngest, warehouse: WarehouseResource
+    ) -> dg.MaterializeResult:
+        outcome = stages.load(applied(settings, warehouse), assets.feed, staged)
         if not isinstance(outcome, stages.SnapshotLoad):  # diverted: another source's snapshot
             context.log.warning(f"{staged.landed.source}: {outcome.note}")
             return dg.MaterializeResult(value=outcome.snapshot_id, metadata=_diverted(outcome))
