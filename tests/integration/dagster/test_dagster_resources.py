@@ -13,6 +13,7 @@ import dagster as dg
 import pytest
 from dagster._core.remote_representation.external_data import RepositorySnap
 from dagster._core.workspace.load_target import PyProjectFileTarget
+from support.smtp import RecordingHandler, running_smtp
 
 from pipeline.defs import build_definitions
 from pipeline.warehouse.db import Warehouse
@@ -22,13 +23,23 @@ REFUSED = "http://127.0.0.1:9"  # discard port: nothing listens, the connection 
 
 
 def materialize_voice(defs: dg.Definitions, run_config: dict | None = None):
+    return materialize(defs, "voice", "current", run_config, dg.DagsterInstance.ephemeral())
+
+
+def materialize(
+    defs: dg.Definitions,
+    group: str,
+    partition: str | None,
+    run_config: dict | None,
+    instance: dg.DagsterInstance,
+) -> dg.ExecuteInProcessResult:
     return dg.materialize(
         list(defs.assets or []),
-        selection=dg.AssetSelection.groups("voice"),
-        partition_key="current",
+        selection=dg.AssetSelection.groups(group),
+        partition_key=partition,
         resources=defs.resources,
         run_config=run_config,
-        instance=dg.DagsterInstance.ephemeral(),
+        instance=instance,
         raise_on_error=False,
     )
 
@@ -69,6 +80,29 @@ def test_a_run_overrides_the_api_url_and_data_dir_without_editing_settings(
     assert snapshot_rows(moved) == [("current", len(deck))]
     assert list((elsewhere / "raw" / "voice").rglob("*.csv"))  # landed in the run's data dir
     assert not Warehouse(settings).published_path.exists()  # the configured one: untouched
+
+
+def test_a_run_sends_the_report_through_an_overridden_smtp_server(
+    make_settings, emulator_at, market_days
+):
+    settings = make_settings(voice={"tech_prefixes": ["current"]}, smtp={"host": None})
+    defs = build_definitions(settings)  # no SMTP host: the report would go to the outbox
+    instance = dg.DagsterInstance.ephemeral()
+    assert materialize(defs, "voice", "current", None, instance).success
+    emulator_at.set_market_date(market_days[1])
+    assert materialize(defs, "voice", "current", None, instance).success
+
+    handler = RecordingHandler()
+    with running_smtp(handler) as server:
+        mailer = {"host": "127.0.0.1", "port": server.port, "starttls": False}
+        launchpad = {"resources": {"mailer": {"config": mailer}}}
+        report = materialize(defs, "report", None, launchpad, instance)
+    assert report.success
+    [sent] = report.asset_materializations_for_node("price_change_report")
+    assert sent.metadata["target"].value == f"smtp://127.0.0.1:{server.port}"
+    [email] = handler.emails
+    assert email["Subject"] == sent.metadata["subject"].value
+    assert not settings.outbox_dir.exists() or not any(settings.outbox_dir.iterdir())
 
 
 def test_a_bad_override_is_one_line_naming_the_resource(make_settings, emulator_at):
