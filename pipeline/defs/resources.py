@@ -11,6 +11,8 @@ result to the stages, so an override reaches every stage of the run, not only th
 """
 
 import os
+from pathlib import Path
+from typing import ClassVar, Self
 
 import dagster as dg
 from pydantic import Field, SecretStr
@@ -19,47 +21,66 @@ from pipeline.commpeak import CommPeakClient
 from pipeline.settings import SECRET_ENV, Settings
 from pipeline.warehouse.db import Warehouse
 
-# A section's fields as set on a resource: name -> value, None for "as in ratedeck.toml".
-Values = dict[str, object]
-
 
 class SettingsResource(dg.ConfigurableResource):
-    """A resource that overrides some settings; subclasses say which (``overrides``)."""
+    """A resource that overrides some settings. Subclasses declare which: ``SETTINGS`` maps a
+    field to its (section, key) in ``Settings``; ``SECRETS`` names the fields that are
+    secrets, called as in ``Settings.secrets``."""
 
-    def overrides(self) -> dict[str, Values]:
-        """Settings section -> the fields this resource sets (None: as in ratedeck.toml)."""
-        return {}
+    KEY: ClassVar[str]  # the resource key in the Definitions
+    SETTINGS: ClassVar[dict[str, tuple[str, str]]]
+    SECRETS: ClassVar[tuple[str, ...]] = ()
 
-    def secrets(self) -> dict[str, str | None]:
-        """Secret name (``Settings.secrets``) -> its value when the resource sets it."""
-        return {}
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Self:
+        """The resource showing the settings it starts from. A secret is an ``EnvVar`` when the
+        settings took it from that variable; a secret given otherwise (a test's) stays in the
+        settings, out of the resource config."""
+        values = {
+            field: _config_value(getattr(getattr(settings, section), key))
+            for field, (section, key) in cls.SETTINGS.items()
+        }
+        secrets = {name: _env_secret(settings, name) for name in cls.SECRETS}
+        return cls(**values, **secrets)
 
     def settings_for(self, settings: Settings) -> Settings:
         """``settings`` with this resource's set fields, validated as ratedeck.toml is (a bad
         value is one ConfigError line naming the resource and the setting)."""
-        sections = {
-            name: {key: value for key, value in values.items() if value is not None}
-            for name, values in self.overrides().items()
+        sections: dict[str, dict[str, object]] = {}
+        for field, (section, key) in self.SETTINGS.items():
+            if getattr(self, field) is not None:
+                sections.setdefault(section, {})[key] = getattr(self, field)
+        secrets = {
+            name: SecretStr(value) for name in self.SECRETS if (value := getattr(self, name))
         }
-        sections = {name: values for name, values in sections.items() if values}
-        secrets = {name: SecretStr(value) for name, value in self.secrets().items() if value}
         if not sections and not secrets:
             return settings
         relabelled = settings.model_copy(
             update={
                 "secrets": settings.secrets.model_copy(update=secrets),
-                "source": f"Dagster resource {self.resource_key()}",
+                "source": f"Dagster resource {self.KEY}",
             }
         )
         overridden = relabelled.with_overrides(**sections)
         return overridden.model_copy(update={"source": settings.source})
 
-    def resource_key(self) -> str:
-        return RESOURCE_KEYS[type(self)]
-
 
 class CommPeakResource(SettingsResource):
     """The CommPeak API: ``[api]`` and the API key."""
+
+    KEY = "commpeak"
+    SETTINGS = {
+        name: ("api", name)
+        for name in (
+            "base_url",
+            "timeout_s",
+            "max_retries",
+            "backoff_s",
+            "max_backoff_s",
+            "max_download_bytes",
+        )
+    }
+    SECRETS = ("api_key", "recognition_token")
 
     base_url: str | None = Field(None, description="api.base_url")
     timeout_s: float | None = Field(None, description="api.timeout_s")
@@ -70,23 +91,8 @@ class CommPeakResource(SettingsResource):
     api_key: str | None = Field(None, description="EnvVar COMMPEAK_API_KEY")
     recognition_token: str | None = Field(None, description="EnvVar COMMPEAK_RECOGNITION_TOKEN")
 
-    def overrides(self) -> dict[str, Values]:
-        return {
-            "api": {
-                "base_url": self.base_url,
-                "timeout_s": self.timeout_s,
-                "max_retries": self.max_retries,
-                "backoff_s": self.backoff_s,
-                "max_backoff_s": self.max_backoff_s,
-                "max_download_bytes": self.max_download_bytes,
-            }
-        }
-
-    def secrets(self) -> dict[str, str | None]:
-        return {"api_key": self.api_key, "recognition_token": self.recognition_token}
-
     def create_client(self, settings: Settings) -> CommPeakClient:
-        """A client for ``settings`` (as ``applied`` gives them); use it in a ``with``."""
+        """A client for ``settings`` overridden by this resource; use it in a ``with``."""
         return CommPeakClient.from_settings(self.settings_for(settings))
 
 
@@ -94,11 +100,11 @@ class WarehouseResource(SettingsResource):
     """Where ratedeck keeps its data: ``[paths]`` (raw downloads, state, outbox) and the
     published warehouse file."""
 
+    KEY = "warehouse"
+    SETTINGS = {"data_dir": ("paths", "data_dir"), "warehouse_path": ("warehouse", "path")}
+
     data_dir: str | None = Field(None, description="paths.data_dir")
     warehouse_path: str | None = Field(None, description="warehouse.path")
-
-    def overrides(self) -> dict[str, Values]:
-        return {"paths": {"data_dir": self.data_dir}, "warehouse": {"path": self.warehouse_path}}
 
     def get_warehouse(self, settings: Settings) -> Warehouse:
         return Warehouse(self.settings_for(settings))
@@ -107,6 +113,12 @@ class WarehouseResource(SettingsResource):
 class MailerResource(SettingsResource):
     """Email delivery (``pipeline.notify``): ``[smtp]`` and the SMTP login. No host (in the
     resource and in ratedeck.toml): emails are written to the outbox folder."""
+
+    KEY = "mailer"
+    SETTINGS = {
+        name: ("smtp", name) for name in ("host", "port", "starttls", "ssl", "sender", "timeout_s")
+    }
+    SECRETS = ("smtp_user", "smtp_password")
 
     host: str | None = Field(None, description="smtp.host")
     port: int | None = Field(None, description="smtp.port")
@@ -117,20 +129,6 @@ class MailerResource(SettingsResource):
     smtp_user: str | None = Field(None, description="EnvVar RATEDECK_SMTP_USER")
     smtp_password: str | None = Field(None, description="EnvVar RATEDECK_SMTP_PASSWORD")
 
-    def overrides(self) -> dict[str, Values]:
-        fields = ("host", "port", "starttls", "ssl", "sender", "timeout_s")
-        return {"smtp": {name: getattr(self, name) for name in fields}}
-
-    def secrets(self) -> dict[str, str | None]:
-        return {"smtp_user": self.smtp_user, "smtp_password": self.smtp_password}
-
-
-RESOURCE_KEYS: dict[type[SettingsResource], str] = {
-    CommPeakResource: "commpeak",
-    WarehouseResource: "warehouse",
-    MailerResource: "mailer",
-}
-
 
 def applied(settings: Settings, *resources: SettingsResource) -> Settings:
     """The settings one asset runs with: the code location's, overridden by its resources."""
@@ -140,36 +138,17 @@ def applied(settings: Settings, *resources: SettingsResource) -> Settings:
 
 
 def ratedeck_resources(settings: Settings) -> dict[str, SettingsResource]:
-    """The resources of the code location, showing the settings they start from. A secret is
-    an ``EnvVar`` when the settings took it from that variable; a secret given otherwise (a
-    test's) stays in the settings, out of the resource config."""
-    api, paths, smtp = settings.api, settings.paths, settings.smtp
-    return {
-        "commpeak": CommPeakResource(
-            base_url=api.base_url,
-            timeout_s=api.timeout_s,
-            max_retries=api.max_retries,
-            backoff_s=api.backoff_s,
-            max_backoff_s=api.max_backoff_s,
-            max_download_bytes=api.max_download_bytes,
-            api_key=_env_secret(settings, "api_key"),
-            recognition_token=_env_secret(settings, "recognition_token"),
-        ),
-        "warehouse": WarehouseResource(
-            data_dir=str(paths.data_dir),
-            warehouse_path=str(settings.warehouse.path) if settings.warehouse.path else None,
-        ),
-        "mailer": MailerResource(
-            host=smtp.host,
-            port=smtp.port,
-            starttls=smtp.starttls,
-            ssl=smtp.ssl,
-            sender=smtp.sender,
-            timeout_s=smtp.timeout_s,
-            smtp_user=_env_secret(settings, "smtp_user"),
-            smtp_password=_env_secret(settings, "smtp_password"),
-        ),
-    }
+    """The code location's resources, starting from ``settings``."""
+    kinds: tuple[type[SettingsResource], ...] = (
+        CommPeakResource,
+        WarehouseResource,
+        MailerResource,
+    )
+    return {kind.KEY: kind.from_settings(settings) for kind in kinds}
+
+
+def _config_value(value: object) -> object:
+    return str(value) if isinstance(value, Path) else value  # Dagster config has no Path
 
 
 def _env_secret(settings: Settings, name: str) -> str | None:
