@@ -269,6 +269,7 @@ def run_pipeline(
                         raise_on_error=False,
                         tags={"ratedeck/area": area, SESSION_TAG: session},
                         run_config=QUIET_CONSOLE,
+                        resources=defs.resources,
                     )
                 except Exception as exc:  # Dagster could not record the run (disk full...)
                     failure = storage_failure(settings, exc)

@@ -11,6 +11,7 @@ def build_definitions(settings: Settings) -> dg.Definitions:
     from pipeline.defs.balance import build_balance_defs
     from pipeline.defs.feed import build_feed_defs, feed_job
     from pipeline.defs.report import build_report_defs
+    from pipeline.defs.resources import ratedeck_resources
     from pipeline.defs.sms import SMS_ASSETS
     from pipeline.defs.voice import VOICE_ASSETS
 
@@ -74,6 +75,7 @@ def build_definitions(settings: Settings) -> dg.Definitions:
         jobs=[*load_jobs, balance_job, report_job],
         schedules=schedules,
         sensors=[report_after_loads, *alert_sensors],
+        resources=ratedeck_resources(settings),
         # a run's steps form one chain: running them in the run's own process, as `ratedeck run`
         # does, saves a Python start-up (Dagster, polars, DuckDB imports) per step
         executor=dg.in_process_executor,

@@ -2,8 +2,8 @@
 
 import dagster as dg
 
-from pipeline.commpeak import CommPeakClient
 from pipeline.defs.common import WAREHOUSE_POOL, fetch_retry_policy, retried_only_if_transient
+from pipeline.defs.resources import CommPeakResource, MailerResource, WarehouseResource, applied
 from pipeline.errors import RunFailed
 from pipeline.notify.balance_alert import AlertOutcome, money
 from pipeline.settings import Settings
@@ -18,10 +18,13 @@ def build_balance_defs(settings: Settings) -> list:
         retry_policy=fetch_retry_policy(settings),
         description="balance_snapshot: balance, SMS balance and credit from GET /customer.",
     )
-    def balance_snapshot() -> dg.MaterializeResult:
-        with retried_only_if_transient(), CommPeakClient.from_settings(settings) as client:
-            landed = stages.fetch_customer(settings, client)
-        loaded = stages.load_customer(settings, landed)
+    def balance_snapshot(
+        commpeak: CommPeakResource, warehouse: WarehouseResource
+    ) -> dg.MaterializeResult:
+        run_settings = applied(settings, commpeak, warehouse)
+        with retried_only_if_transient(), commpeak.create_client(run_settings) as client:
+            landed = stages.fetch_customer(run_settings, client)
+        loaded = stages.load_customer(run_settings, landed)
         return dg.MaterializeResult(
             metadata={
                 "snapshot_id": loaded.snapshot_id,
@@ -38,8 +41,10 @@ def build_balance_defs(settings: Settings) -> list:
         deps=[balance_snapshot],
         description="Emails finance once per crossing of balance.low_balance_threshold.",
     )
-    def low_balance_alert() -> dg.MaterializeResult:
-        outcome = stages.alert_on_low_balance(settings)
+    def low_balance_alert(
+        warehouse: WarehouseResource, mailer: MailerResource
+    ) -> dg.MaterializeResult:
+        outcome = stages.alert_on_low_balance(applied(settings, warehouse, mailer))
         if outcome.failed:
             raise RunFailed(f"low-balance alert not delivered (retried next run): {outcome.error}")
         return dg.MaterializeResult(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
+import warnings
 
 import dagster as dg
 import polars as pl
@@ -24,12 +25,28 @@ API_POOL = "commpeak_api"
 # The change views, by the column that names a snapshot's scope (tech prefix, SMS channel).
 
 
-def deck_check_specs(asset: str, checks: dict[str, str]) -> list[dg.AssetCheckSpec]:
-    """Blocking checks evaluated inside the asset: a failure stops the downstream load."""
-    return [
-        dg.AssetCheckSpec(name=name, asset=asset, description=text, blocking=True)
-        for name, text in checks.items()
-    ]
+def deck_check_specs(
+    asset: str, checks: dict[str, str], partitions: dg.PartitionsDefinition
+) -> list[dg.AssetCheckSpec]:
+    """Blocking checks evaluated inside the asset: a failure stops the downstream load.
+
+    Partitioned as the asset is, so each result is recorded for its tech prefix or channel: an
+    unpartitioned check keeps only the latest result, and a passing prefix would hide a failing
+    one. Dagster 1.13 marks ``partitions_def`` on a check spec as a preview; the warning is
+    silenced here only (tests fail on any other Dagster API warning).
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", dg.PreviewWarning)
+        return [
+            dg.AssetCheckSpec(
+                name=name,
+                asset=asset,
+                description=text,
+                blocking=True,
+                partitions_def=partitions,
+            )
+            for name, text in checks.items()
+        ]
 
 
 def check_result(outcome: CheckOutcome) -> dg.AssetCheckResult:

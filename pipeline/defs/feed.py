@@ -23,6 +23,7 @@ from pipeline.defs.common import (
     markdown_preview,
     retried_only_if_transient,
 )
+from pipeline.defs.resources import CommPeakResource, WarehouseResource, applied
 from pipeline.landing import LandedFile
 from pipeline.settings import Settings
 from pipeline.stages import feed as stages
@@ -81,9 +82,12 @@ def _raw_asset(settings: Settings, assets: FeedAssets, partitions) -> dg.AssetsD
         retry_policy=fetch_retry_policy(settings),
         description=assets.descriptions[0],
     )
-    def raw(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
-        with retried_only_if_transient():
-            landed = stages.fetch(settings, assets.feed, context.partition_key)
+    def raw(
+        context: dg.AssetExecutionContext, commpeak: CommPeakResource, warehouse: WarehouseResource
+    ) -> dg.MaterializeResult:
+        run_settings = applied(settings, commpeak, warehouse)  # the landing zone is data_dir's
+        with retried_only_if_transient(), commpeak.create_client(run_settings) as client:
+            landed = assets.feed.fetch(run_settings, client, context.partition_key)
         return dg.MaterializeResult(value=landed, metadata=landed_metadata(landed))
 
     return raw
@@ -98,13 +102,16 @@ def _normalised_asset(settings: Settings, assets: FeedAssets, partitions) -> dg.
         partitions_def=partitions,
         group_name=feed.name,
         kinds={"polars"},
-        check_specs=deck_check_specs(assets.normalised, stages.check_descriptions(feed)),
+        check_specs=deck_check_specs(
+            assets.normalised, stages.check_descriptions(feed), partitions
+        ),
         description=assets.descriptions[1],
     )
-    def normalised(landed: LandedFile):  # no return annotation: see module note
-        staged = stages.normalise(settings, feed, landed)
+    def normalised(landed: LandedFile, warehouse: WarehouseResource):  # no return type: see top
+        run_settings = applied(settings, warehouse)
+        staged = stages.normalise(run_settings, feed, landed)
         rows = staged.rows()  # read once: for the preview and the checks
-        outcomes = stages.check(settings, feed, landed.source, rows)
+        outcomes = stages.check(run_settings, feed, landed.source, rows)
         return dg.MaterializeResult(
             value=staged,
             metadata={
@@ -131,8 +138,10 @@ def _history_asset(settings: Settings, assets: FeedAssets, partitions) -> dg.Ass
         pool=WAREHOUSE_POOL,
         description=assets.history_description,
     )
-    def history(context: dg.AssetExecutionContext, staged: StagedIngest) -> dg.MaterializeResult:
-        outcome = stages.load(settings, assets.feed, staged)
+    def history(
+        context: dg.AssetExecutionContext, staged: StagedIngest, warehouse: WarehouseResource
+    ) -> dg.MaterializeResult:
+        outcome = stages.load(applied(settings, warehouse), assets.feed, staged)
         if not isinstance(outcome, stages.SnapshotLoad):  # diverted: another source's snapshot
             context.log.warning(f"{staged.landed.source}: {outcome.note}")
             return dg.MaterializeResult(value=outcome.snapshot_id, metadata=_diverted(outcome))

@@ -3,9 +3,9 @@
 import dagster as dg
 
 from pipeline.defs.common import WAREHOUSE_POOL
+from pipeline.defs.resources import MailerResource, WarehouseResource, applied
 from pipeline.reports.send import report_and_send
 from pipeline.settings import Settings
-from pipeline.warehouse.db import Warehouse
 
 
 def build_report_defs(settings: Settings) -> list:
@@ -19,8 +19,11 @@ def build_report_defs(settings: Settings) -> list:
         description="Price-change report of every change not yet reported: SMTP, or an .eml "
         "in data/outbox/ when no SMTP host is set. report_log makes it exactly once.",
     )
-    def price_change_report() -> dg.MaterializeResult:
-        delivery = report_and_send(Warehouse(settings), settings)
+    def price_change_report(
+        warehouse: WarehouseResource, mailer: MailerResource
+    ) -> dg.MaterializeResult:
+        run_settings = applied(settings, warehouse, mailer)
+        delivery = report_and_send(warehouse.get_warehouse(run_settings), run_settings)
         if delivery is None:
             return dg.MaterializeResult(metadata={"changes": 0, "summary": "nothing to report"})
         return dg.MaterializeResult(

@@ -33,6 +33,7 @@ def materialize_group(
         partition_key=partition,
         instance=instance,
         raise_on_error=False,
+        resources=defs.resources,
     )
 
 

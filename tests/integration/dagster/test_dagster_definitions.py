@@ -148,4 +148,4 @@ def test_pools_kinds_and_groups(demo_defs):
 def test_dagster_definitions_validate(validate_process):
     output, _ = validate_process.communicate(timeout=180)
     assert validate_process.returncode == 0, output
-    assert "Validation successful for code location pipeline.definitions" in output
+    assert "Validation successful for code location ratedeck" in output

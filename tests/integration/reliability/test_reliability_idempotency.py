@@ -79,9 +79,10 @@ def test_rerunning_a_partition_adds_no_duplicates(server, data_dir, dagster_inst
     after_first = dump_both(settings)
 
     # Dagster's "re-execute": the load step alone, on the normalised deck it stored
-    assets = build_definitions(settings).assets
+    defs = build_definitions(settings)
     again = dg.materialize(
-        list(assets),
+        list(defs.assets or []),
+        resources=defs.resources,
         selection=dg.AssetSelection.assets("voice_rate_history"),
         partition_key=TECH_PREFIX,
         instance=dagster_instance,

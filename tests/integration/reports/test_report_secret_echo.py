@@ -15,6 +15,7 @@ from support.smtp import RecordingHandler, running_smtp
 
 from pipeline import cli
 from pipeline.defs.report import build_report_defs
+from pipeline.defs.resources import ratedeck_resources
 from pipeline.notify.errors import DeliveryError
 from pipeline.reports import report_and_send
 from pipeline.settings import load_settings
@@ -142,7 +143,10 @@ def test_dagster_run_storage_never_holds_an_echoed_secret(published):
         settings = secret_settings(published, controller.port)
         instance = dg.DagsterInstance.ephemeral()
         result = dg.materialize(
-            build_report_defs(settings), instance=instance, raise_on_error=False
+            build_report_defs(settings),
+            instance=instance,
+            raise_on_error=False,
+            resources=ratedeck_resources(settings),
         )
     assert not result.success
     [failure] = [e for e in result.all_events if e.is_step_failure]
