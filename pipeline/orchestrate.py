@@ -1,6 +1,8 @@
-"""One full pipeline run as in-process Dagster materialisations (``ratedeck run`` and the demo).
+"""One full pipeline run as in-process runs of the named Dagster jobs (``ratedeck run`` and the
+demo): the runs carry the jobs' names (``voice_daily``, ``sms_daily``, ...), so the Dagster UI
+lists them on the jobs' pages next to the scheduled ones.
 
-One ``materialize`` per partition (tech prefix, SMS channel), then balance, then the report.
+One job run per partition (tech prefix, SMS channel), then balance, then the report.
 A failing partition does not stop the others (each snapshot is its own transaction); the run as
 a whole fails (exit 1) and says which step failed and why, in one line each.
 """
@@ -19,7 +21,7 @@ from pathlib import Path
 
 import dagster as dg
 
-from pipeline.defs import build_definitions
+from pipeline.defs import AREA_JOBS, build_definitions
 from pipeline.errors import ConfigError, RunFailed
 from pipeline.settings import Settings
 
@@ -202,26 +204,24 @@ def run_pipeline(
     on_step: Callable[[str], None] | None = None,
     report: bool = True,
 ) -> RunSummary:
-    """Materialise every configured partition of the selected areas, then the report."""
+    """Run the job of every configured partition of the selected areas, then the report."""
     areas = areas or list(AREAS)
     require_credentials(settings, areas)
     defs = build_definitions(settings)
-    assets = list(defs.assets or []) + list(defs.asset_checks or [])
     summary = RunSummary()
     with _session(settings) as session:
         if instance is not None:
             reclaim_dead_runs(instance, settings)
 
-        def step(area: str, group: str, partition: str | None) -> None:
+        def step(area: str, partition: str | None) -> None:
             if on_step:
                 on_step(f"{area} {partition or ''}".strip())
             # one run of a partition at a time: two runs at once could otherwise load their
             # snapshots out of fetch order (the older one is then refused)
             with _file_lock(settings.state_dir / "partitions" / _lock_name(area, partition)):
                 try:
-                    result = dg.materialize(
-                        assets,
-                        selection=dg.AssetSelection.groups(group),
+                    job = defs.resolve_job_def(AREA_JOBS[area])
+                    result = job.execute_in_process(
                         partition_key=partition,
                         instance=instance,
                         raise_on_error=False,
@@ -249,18 +249,18 @@ def _run_steps(
     settings: Settings,
     areas: list[str],
     report: bool,
-    step: Callable[[str, str, str | None], None],
+    step: Callable[[str, str | None], None],
 ) -> None:
     if "voice" in areas:
         for tech_prefix in settings.voice.tech_prefixes:
-            step("voice", "voice", tech_prefix)
+            step("voice", tech_prefix)
     if "sms" in areas:
         for channel in settings.sms.channels:
-            step("sms", "sms", channel.key)
+            step("sms", channel.key)
     if "balance" in areas:
-        step("balance", "balance", None)
+        step("balance", None)
     if report and ("voice" in areas or "sms" in areas):
-        step("report", "report", None)
+        step("report", None)
 
 
 @contextmanager

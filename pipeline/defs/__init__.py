@@ -5,6 +5,15 @@ import dagster as dg
 
 from pipeline.settings import Settings
 
+# The job each area runs as: the schedules launch these, and so do `ratedeck run` and the demo,
+# so every run shows on its job's page in the Dagster UI.
+AREA_JOBS = {
+    "voice": "voice_daily",
+    "sms": "sms_daily",
+    "balance": "balance_hourly",
+    "report": "price_change_report_job",
+}
+
 
 def build_definitions(settings: Settings) -> dg.Definitions:
     from pipeline.defs.balance import build_balance_defs
@@ -18,17 +27,17 @@ def build_definitions(settings: Settings) -> dg.Definitions:
     report_assets = build_report_defs(settings)
 
     voice_job = dg.define_asset_job(
-        "voice_daily",
+        AREA_JOBS["voice"],
         selection=dg.AssetSelection.groups("voice"),
         description="Download, normalise and load every tech prefix's voice deck.",
     )
     balance_job = dg.define_asset_job(
-        "balance_hourly",
+        AREA_JOBS["balance"],
         selection=dg.AssetSelection.groups("balance"),
         description="Snapshot the balance; alert finance once per low-balance crossing.",
     )
     report_job = dg.define_asset_job(
-        "price_change_report_job",
+        AREA_JOBS["report"],
         selection=dg.AssetSelection.groups("report"),
         description="Email finance the price changes not yet reported.",
     )
@@ -50,7 +59,7 @@ def build_definitions(settings: Settings) -> dg.Definitions:
     # no SMS channel configured: no SMS assets, so no (empty) SMS job or schedule either
     if settings.sms.channels:
         sms_job = dg.define_asset_job(
-            "sms_daily",
+            AREA_JOBS["sms"],
             selection=dg.AssetSelection.groups("sms"),
             description="Download, normalise and load every SMS channel's rates.",
         )
