@@ -21,6 +21,7 @@ from pathlib import Path
 
 import dagster as dg
 
+from pipeline.dagster_storage import INDEX_SHARD, event_log_held
 from pipeline.defs import AREA_JOBS, build_definitions
 from pipeline.errors import ConfigError, RunFailed
 from pipeline.settings import Settings
@@ -209,7 +210,7 @@ def run_pipeline(
     require_credentials(settings, areas)
     defs = build_definitions(settings)
     summary = RunSummary()
-    with _session(settings) as session:
+    with _session(settings) as session, event_log_held(instance, INDEX_SHARD):
         if instance is not None:
             reclaim_dead_runs(instance, settings)
 
@@ -219,15 +220,18 @@ def run_pipeline(
             # one run of a partition at a time: two runs at once could otherwise load their
             # snapshots out of fetch order (the older one is then refused)
             with _file_lock(settings.state_dir / "partitions" / _lock_name(area, partition)):
+                run_id = str(uuid.uuid4())
                 try:
                     job = defs.resolve_job_def(AREA_JOBS[area])
-                    result = job.execute_in_process(
-                        partition_key=partition,
-                        instance=instance,
-                        raise_on_error=False,
-                        tags={"ratedeck/area": area, SESSION_TAG: session},
-                        run_config=QUIET_CONSOLE,
-                    )
+                    with event_log_held(instance, run_id):
+                        result = job.execute_in_process(
+                            run_id=run_id,
+                            partition_key=partition,
+                            instance=instance,
+                            raise_on_error=False,
+                            tags={"ratedeck/area": area, SESSION_TAG: session},
+                            run_config=QUIET_CONSOLE,
+                        )
                 except Exception as exc:  # Dagster could not record the run (disk full...)
                     failure = storage_failure(settings, exc)
                     summary.steps.append(StepOutcome(area, partition, False, error=str(failure)))
