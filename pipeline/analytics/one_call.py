@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
 from decimal import Decimal
+from typing import Any
 
 import duckdb
 
@@ -127,7 +128,7 @@ def lookup_number(
 
 def _rate_one_call(
     con: duckdb.DuckDBPyConnection, call: LookupResult, cost_decimals: int
-) -> dict[str, object] | None:
+) -> dict[str, Any] | None:
     parameters = {
         "digits": call.number,
         "tech_prefix": call.tech_prefix,
@@ -148,21 +149,28 @@ def _rate_one_call(
     return dict(zip([column[0] for column in cursor.description], row, strict=True))
 
 
-def _matched(base: LookupResult, row: dict, cost_decimals: int) -> LookupResult:
+# the query's columns that a matched LookupResult takes as they are
+_COPIED = (
+    "matched_prefix",
+    "destination",
+    "price",
+    "initial_seconds",
+    "increment_seconds",
+    "billed_seconds",
+    "currency",
+)
+
+
+def _matched(base: LookupResult, row: dict[str, Any], cost_decimals: int) -> LookupResult:
+    valid_to = row["valid_to"]
     return replace(
         base,
         matched=True,
-        matched_prefix=row["matched_prefix"],
-        destination=row["destination"],
-        price=row["price"],
-        initial_seconds=row["initial_seconds"],
-        increment_seconds=row["increment_seconds"],
-        billed_seconds=row["billed_seconds"],
+        **{column: row[column] for column in _COPIED},
         # exact: the macro has rounded it to cost_decimals places already
         cost=row["cost"].quantize(Decimal(1).scaleb(-cost_decimals)),
-        currency=row["currency"],
         valid_from=as_utc(row["valid_from"]),
-        valid_to=as_utc(row["valid_to"]) if row["valid_to"] is not None else None,
+        valid_to=as_utc(valid_to) if valid_to is not None else None,
     )
 
 
