@@ -90,7 +90,7 @@ def build_definitions(settings: Settings) -> dg.Definitions:
         # chain (voice and SMS: raw -> frame -> history; balance: snapshot -> alert; report: one
         # step) and the warehouse takes one writer at a time, so there is nothing to overlap,
         # while a subprocess per step (the multiprocess default) re-imports Dagster and the
-        # pipeline for every step: 8x the wall time of a voice_daily run on 2 cores
+        # pipeline for every step: 9x the wall time of a voice_daily run on 2 cores
         # (benchmarks/bench_executor.py, docs/benchmarks.md).
         executor=dg.in_process_executor,
         assets=[*voice_assets, *sms_assets, *balance_assets, *report_assets],
