@@ -1,7 +1,8 @@
 """Longest-prefix-match rate lookup and call costing against the warehouse, as of any moment.
 
 * ``lookup_number(con, number, ...)``: one number, per tech prefix: the matched prefix, its
-  destination, price, increments, billed seconds and cost; ``cheapest(results)``.
+  destination, price, increments, billed seconds and cost; ``cheapest(results)``. Defined in
+  ``one_call.py`` (DuckDB only, through the SQL macros) and re-exported here.
 * ``cost_calls(con, calls, ...)``: a frame of calls (``number``, ``duration``, optional
   ``started_at``) costed for every tech prefix, set-based (``LpmEngine``). A call with a
   ``started_at`` is rated at the prices valid at that moment - one engine per tech prefix
