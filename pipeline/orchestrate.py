@@ -1,6 +1,8 @@
-"""One full pipeline run as in-process Dagster materialisations (``ratedeck run`` and the demo).
+"""One full pipeline run as in-process runs of the named Dagster jobs (``ratedeck run`` and the
+demo): the runs carry the jobs' names (``voice_daily``, ``sms_daily``, ...), so the Dagster UI
+lists them on the jobs' pages next to the scheduled ones.
 
-One ``materialize`` per partition (tech prefix, SMS channel), then balance, then the report.
+One job run per partition (tech prefix, SMS channel), then balance, then the report.
 A failing partition does not stop the others (each snapshot is its own transaction); the run as
 a whole fails (exit 1) and says which step failed and why, in one line each.
 """
@@ -21,7 +23,8 @@ from typing import TYPE_CHECKING
 import dagster as dg
 
 from pipeline import postgres_storage
-from pipeline.defs import build_definitions, group_selection
+from pipeline.dagster_storage import INDEX_SHARD, event_log_held
+from pipeline.defs import AREA_JOBS, build_definitions
 from pipeline.defs.common import API_POOL, WAREHOUSE_POOL
 from pipeline.defs.common import one_line as _one_line
 from pipeline.errors import ConfigError, RunFailed
@@ -242,35 +245,35 @@ def run_pipeline(
     on_step: Callable[[str], None] | None = None,
     report: bool = True,
 ) -> RunSummary:
-    """Materialise every configured partition of the selected areas, then the report."""
+    """Run the job of every configured partition of the selected areas, then the report."""
     areas = areas or list(AREAS)
     require_credentials(settings, areas)
-    # no step retries in-process: materialize always enables them, a person is waiting, and the
-    # client already retries transient errors; the daemon's runs keep dagster.fetch_retries
+    # no step retries in-process: a person is waiting, and the client already retries transient
+    # errors; the daemon's runs keep dagster.fetch_retries
     defs = build_definitions(settings.with_overrides(dagster={"fetch_retries": 0}))
-    assets = _materializable(defs)
     summary = RunSummary()
-    with _session(settings) as session:
+    with _session(settings) as session, event_log_held(instance, INDEX_SHARD):
         if instance is not None:
             reclaim_dead_runs(instance, settings)
 
-        def step(area: str, group: str, partition: str | None) -> None:
+        def step(area: str, partition: str | None) -> None:
             if on_step:
                 on_step(f"{area} {partition or ''}".strip())
             # one run of a partition at a time: two runs at once could otherwise load their
             # snapshots out of fetch order (the older one is then refused)
             with _file_lock(settings.state_dir / "partitions" / _lock_name(area, partition)):
+                run_id = str(uuid.uuid4())
                 try:
-                    result = dg.materialize(
-                        assets,
-                        selection=group_selection(group, settings),
-                        partition_key=partition,
-                        instance=instance,
-                        raise_on_error=False,
-                        tags={"ratedeck/area": area, SESSION_TAG: session},
-                        run_config=QUIET_CONSOLE,
-                        resources=defs.resources,
-                    )
+                    job = defs.resolve_job_def(AREA_JOBS[area])
+                    with event_log_held(instance, run_id):
+                        result = job.execute_in_process(
+                            run_id=run_id,
+                            partition_key=partition,
+                            instance=instance,
+                            raise_on_error=False,
+                            tags={"ratedeck/area": area, SESSION_TAG: session},
+                            run_config=QUIET_CONSOLE,
+                        )
                 except Exception as exc:  # Dagster could not record the run (disk full...)
                     failure = storage_failure(settings, exc)
                     summary.steps.append(StepOutcome(area, partition, False, error=str(failure)))
@@ -284,18 +287,6 @@ def run_pipeline(
     return summary
 
 
-def _materializable(
-    defs: dg.Definitions,
-) -> list[dg.AssetsDefinition | dg.AssetSpec | dg.SourceAsset]:
-    """The assets and checks of ``defs`` in the form ``materialize`` takes (ratedeck defines no
-    cacheable assets, the one other kind a Definitions may hold)."""
-    return [
-        asset
-        for asset in [*(defs.assets or []), *(defs.asset_checks or [])]
-        if isinstance(asset, dg.AssetsDefinition | dg.AssetSpec | dg.SourceAsset)
-    ]
-
-
 class _StorageBroken(Exception):
     """Stops the remaining steps once Dagster's storage has failed."""
 
@@ -304,16 +295,16 @@ def _run_steps(
     settings: Settings,
     areas: list[str],
     report: bool,
-    step: Callable[[str, str, str | None], None],
+    step: Callable[[str, str | None], None],
 ) -> None:
     for feed in FEEDS:
         if feed.name in areas:
             for partition_key in feed.partition_keys(settings):
-                step(feed.name, feed.name, partition_key)
+                step(feed.name, partition_key)
     if "balance" in areas:
-        step("balance", "balance", None)
+        step("balance", None)
     if report and set(FEED_AREAS) & set(areas):
-        step("report", "report", None)
+        step("report", None)
 
 
 @contextmanager

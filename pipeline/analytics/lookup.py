@@ -1,7 +1,8 @@
 """Longest-prefix-match rate lookup and call costing against the warehouse, as of any moment.
 
 * ``lookup_number(con, number, ...)``: one number, per tech prefix: the matched prefix, its
-  destination, price, increments, billed seconds and cost; ``cheapest(results)``.
+  destination, price, increments, billed seconds and cost; ``cheapest(results)``. Defined in
+  ``one_call.py`` (DuckDB only, through the SQL macros) and re-exported here.
 * ``cost_calls(con, calls, ...)``: a frame of calls (``number``, ``duration``, optional
   ``started_at``) costed for every tech prefix, set-based (``LpmEngine``). A call with a
   ``started_at`` is rated at the prices valid at that moment - one engine per tech prefix
@@ -17,7 +18,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from functools import partial
 from typing import Any
 
 import duckdb
@@ -25,11 +25,18 @@ import numpy as np
 import polars as pl
 
 from pipeline.analytics._engine import RATE_COLUMNS, TEXT_DTYPE, LpmEngine
-from pipeline.analytics._prefix_index import NO_MATCH
 from pipeline.analytics._versions import epoch_us
-from pipeline.analytics.numbers import normalise_number, parse_numbers
+from pipeline.analytics.numbers import parse_numbers
+
+# one number (lookup_number) needs DuckDB only: it lives in one_call.py, re-exported here
+from pipeline.analytics.one_call import LookupResult as LookupResult
+from pipeline.analytics.one_call import UnknownTechPrefixError as UnknownTechPrefixError
+from pipeline.analytics.one_call import as_utc, before_history_hint, history_starts
+from pipeline.analytics.one_call import cheapest as cheapest
+from pipeline.analytics.one_call import known_tech_prefixes as known_tech_prefixes
+from pipeline.analytics.one_call import lookup_number as lookup_number
+from pipeline.analytics.one_call import resolve_tech_prefixes as resolve_tech_prefixes
 from pipeline.errors import InputError
-from pipeline.warehouse.migrate import read_sql
 
 OUTPUT_COLUMNS = ("tech_prefix", *RATE_COLUMNS)
 CALL_COLUMNS = ("number", "duration")
@@ -44,38 +51,11 @@ _TIMESTAMP_FORMATS = (
 )
 
 
-class UnknownTechPrefixError(InputError):
-    """A tech prefix with no rates in the warehouse."""
-
-
 class CallsInputError(InputError):
     """A calls frame/file the costing cannot use at all (missing column, clashing names)."""
 
 
 # -- reading the warehouse ------------------------------------------------------------------
-def known_tech_prefixes(con: duckdb.DuckDBPyConnection) -> list[str]:
-    """Tech prefixes with rates in the warehouse: ``current`` first, then in order."""
-    rows = con.execute("SELECT DISTINCT tech_prefix FROM voice_rate").fetchall()
-    return sorted((r[0] for r in rows), key=lambda tp: (tp != "current", tp))
-
-
-def resolve_tech_prefixes(
-    con: duckdb.DuckDBPyConnection, requested: Sequence[str] | None
-) -> list[str]:
-    """The requested tech prefixes (checked against the warehouse), or all it has."""
-    known = known_tech_prefixes(con)
-    if not known:
-        raise UnknownTechPrefixError("the warehouse has no voice rates yet: run `ratedeck run`")
-    if not requested:
-        return known
-    unknown = [tp for tp in requested if tp not in known]
-    if unknown:
-        raise UnknownTechPrefixError(
-            f"no rates for tech prefix {unknown[0]!r} in the warehouse (it has: {', '.join(known)})"
-        )
-    return list(dict.fromkeys(requested))
-
-
 def load_versions(
     con: duckdb.DuckDBPyConnection,
     tech_prefix: str,
@@ -92,104 +72,6 @@ def load_versions(
         params.append(list(prefixes))
     versions: pl.DataFrame = con.sql(query, params=params).pl()
     return versions
-
-
-def history_starts(
-    con: duckdb.DuckDBPyConnection, tech_prefixes: Sequence[str]
-) -> dict[str, datetime]:
-    """When the rate history of each tech prefix starts (its first version's valid_from)."""
-    rows = con.execute(read_sql("queries/voice_history_start.sql"), [list(tech_prefixes)])
-    return {tp: _utc(starts) for tp, starts in rows.fetchall()}
-
-
-def before_history_hint(tech_prefix: str, starts: datetime) -> str:
-    """Why a moment before all history has no price, and when prices start."""
-    return f"no price: history for tech prefix {tech_prefix} starts {starts:%Y-%m-%d %H:%M} UTC"
-
-
-# -- one number -----------------------------------------------------------------------------
-@dataclass(frozen=True)
-class LookupResult:
-    """The rate of one number under one tech prefix (``matched`` False: no prefix fits)."""
-
-    tech_prefix: str
-    number: str  # normalised digits
-    duration_s: int
-    at: datetime
-    matched: bool
-    matched_prefix: str | None = None
-    destination: str | None = None
-    price: Decimal | None = None  # per minute
-    initial_seconds: int | None = None
-    increment_seconds: int | None = None
-    billed_seconds: int | None = None
-    cost: Decimal | None = None
-    currency: str | None = None
-    valid_from: datetime | None = None
-    valid_to: datetime | None = None
-    # unmatched because ``at`` is before the tech prefix's history (None: no prefix fits)
-    no_match_reason: str | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-
-def lookup_number(
-    con: duckdb.DuckDBPyConnection,
-    number: str,
-    *,
-    tech_prefixes: Sequence[str] | None = None,
-    duration_s: int,
-    at: datetime | None = None,
-    cost_decimals: int = 6,
-) -> list[LookupResult]:
-    """Rate and cost of one call of ``duration_s`` seconds to ``number``, per tech prefix,
-    at ``at`` (default now). ``BadNumberError`` for a number with letters etc."""
-    digits = normalise_number(number)
-    if duration_s < 0:
-        raise InputError(f"duration must be >= 0 seconds, got {duration_s}")
-    at = _utc(at or datetime.now(UTC))
-    candidates = [digits[:size] for size in range(len(digits) + 1)]
-    results = []
-    tech_prefixes = resolve_tech_prefixes(con, tech_prefixes)
-    starts = history_starts(con, tech_prefixes)
-    for tech_prefix in tech_prefixes:
-        deck = load_versions(con, tech_prefix, at, at, candidates)
-        engine = LpmEngine(deck)
-        numbers = parse_numbers(pl.Series("number", [digits]))
-        rows = engine.match(numbers, at)
-        rated = engine.rate_rows(rows, np.array([duration_s]), cost_decimals).row(0, named=True)
-        result = partial(
-            LookupResult, tech_prefix=tech_prefix, number=digits, duration_s=duration_s, at=at
-        )
-        if rows[0] == NO_MATCH:
-            start = starts.get(tech_prefix)
-            reason = before_history_hint(tech_prefix, start) if start and at < start else None
-            results.append(result(matched=False, no_match_reason=reason))
-            continue
-        version = deck.row(int(rows[0]), named=True)
-        results.append(
-            result(
-                matched=True,
-                matched_prefix=rated["matched_prefix"],
-                destination=rated["destination"],
-                price=rated["price"],
-                initial_seconds=version["initial_seconds"],
-                increment_seconds=version["increment_seconds"],
-                billed_seconds=rated["billed_seconds"],
-                cost=rated["cost"],
-                currency=version.get("currency"),
-                valid_from=version["valid_from"],
-                valid_to=version["valid_to"],
-            )
-        )
-    return results
-
-
-def cheapest(results: Sequence[LookupResult]) -> LookupResult | None:
-    """The matched result with the lowest cost (then the lowest price; first on a tie)."""
-    matched = [r for r in results if r.matched]
-    return min(matched, key=lambda r: (r.cost, r.price)) if matched else None
 
 
 # -- many calls -----------------------------------------------------------------------------
@@ -260,7 +142,7 @@ def cost_calls(
     step = on_step or (lambda _text: None)
     _check_columns(calls)
     tech_prefixes = resolve_tech_prefixes(con, tech_prefixes)
-    now_us = epoch_us(_utc(now or datetime.now(UTC)))
+    now_us = epoch_us(as_utc(now or datetime.now(UTC)))
 
     step("checking calls")
     numbers = parse_numbers(calls["number"], threads=threads)
@@ -500,10 +382,6 @@ def _bad_rows(calls: pl.DataFrame, bad: np.ndarray, reasons: pl.Series) -> pl.Da
     return rows.select(
         pl.Series("row", index + 1, dtype=pl.Int64), pl.all(), reasons.gather(index).alias("reason")
     )
-
-
-def _utc(moment: datetime) -> datetime:
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 def _from_us(micros: int) -> datetime:

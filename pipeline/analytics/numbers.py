@@ -16,7 +16,6 @@ look different (a leading ``0`` or ``+``, a non-digit) go through the regex norm
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -25,54 +24,17 @@ from typing import TypeVar
 import numpy as np
 import polars as pl
 
-from pipeline.errors import InputError
+# one number at a time lives in phone.py (pure Python); re-exported here for its callers
+from pipeline.analytics.phone import FLOAT_ARTEFACT, FLOAT_ARTEFACT_PROBLEM, NOISE
+from pipeline.analytics.phone import BadNumberError as BadNumberError
+from pipeline.analytics.phone import normalise_number as normalise_number
+from pipeline.analytics.phone import number_problem as number_problem
 
 T = TypeVar("T")
 
 KEY_DIGITS = 19  # 10**19 - 1 < 2**64: a 19-digit key fits an unsigned 64-bit integer
 POW10_U64 = np.array([10**i for i in range(KEY_DIGITS + 1)], dtype=np.uint64)
-_NOISE = r"[\s+\-.()\[\]]"
-_NOISE_RE = re.compile(_NOISE)
-# "353.0": a number that went through a spreadsheet as a float. Dots are separators in phone
-# numbers ("353.89.123"), but stripping this one would silently read 3530.
-_FLOAT_ARTEFACT = r"^\s*\+?[0-9]+\.0+\s*$"
-_FLOAT_ARTEFACT_RE = re.compile(_FLOAT_ARTEFACT)
-FLOAT_ARTEFACT_PROBLEM = "looks like a spreadsheet float (trailing .0)"
-_DIGITS_RE = re.compile(r"[0-9]+")
-_LETTER_RE = re.compile(r"[^\W\d_]")  # any alphabetic character, in any script
 _BLOCK = 1 << 17
-
-
-class BadNumberError(InputError):
-    """A phone number that is not one (letters, stray characters, no digits)."""
-
-
-def number_problem(raw: str | None) -> tuple[str | None, str | None]:
-    """``(digits, None)`` for a good number, ``(None, reason)`` for a bad one."""
-    if raw is None:
-        return None, "no number"
-    if _FLOAT_ARTEFACT_RE.match(raw):
-        return None, FLOAT_ARTEFACT_PROBLEM
-    digits = _NOISE_RE.sub("", raw)
-    if digits.startswith("00"):
-        digits = digits[2:]
-    if _DIGITS_RE.fullmatch(digits):
-        return digits, None
-    if not digits:
-        return None, "no digits"
-    if _LETTER_RE.search(digits):
-        return None, "letters are not allowed"
-    stray = next(ch for ch in digits if not ("0" <= ch <= "9"))
-    return None, f"unexpected character {stray!r}"
-
-
-def normalise_number(raw: str, *, where: str | None = None) -> str:
-    """Digits of one phone number, or ``BadNumberError`` naming it (and ``where``, e.g. a row)."""
-    digits, reason = number_problem(raw)
-    if digits is None:
-        prefix = f"{where}: " if where else ""
-        raise BadNumberError(f"{prefix}bad number {raw!r}: {reason}")
-    return digits
 
 
 @dataclass(frozen=True)
@@ -237,8 +199,8 @@ def _normalise_odd(raw: pl.Series) -> tuple[pl.Series, pl.Series]:
 
 def _normalise_slow(raw: pl.Series) -> tuple[pl.Series, pl.Series]:
     """Digits (null when bad) and reason (null when good): the regex normaliser, vectorised."""
-    cleaned = raw.str.replace_all(_NOISE, "").str.replace(r"^00", "")
-    float_like = raw.str.contains(_FLOAT_ARTEFACT).fill_null(False)
+    cleaned = raw.str.replace_all(NOISE, "").str.replace(r"^00", "")
+    float_like = raw.str.contains(FLOAT_ARTEFACT).fill_null(False)
     good = cleaned.str.contains(r"^[0-9]+$").fill_null(False) & ~float_like
     if good.all():
         return cleaned.alias("digits"), pl.Series("problem", [None] * len(raw), pl.String)

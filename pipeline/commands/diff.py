@@ -65,7 +65,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
     from pipeline.analytics.diff import sms_changes, voice_changes
-    from pipeline.analytics.lookup import resolve_tech_prefixes
+    from pipeline.analytics.one_call import resolve_tech_prefixes
     from pipeline.warehouse.db import Warehouse
 
     kinds = selected_kinds(args.kind, tech_prefix=args.tech_prefix, channel=args.channel)

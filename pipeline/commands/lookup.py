@@ -50,7 +50,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
-    from pipeline.analytics.lookup import cheapest, lookup_number
+    from pipeline.analytics.one_call import cheapest, lookup_number
     from pipeline.warehouse.db import Warehouse
 
     duration = settings.report.reference_call_seconds if args.duration is None else args.duration

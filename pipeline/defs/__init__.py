@@ -5,6 +5,15 @@ import dagster as dg
 
 from pipeline.settings import Settings
 
+# The job each area runs as: the schedules launch these, and so do `ratedeck run` and the demo,
+# so every run shows on its job's page in the Dagster UI.
+AREA_JOBS = {
+    "voice": "voice_daily",
+    "sms": "sms_daily",
+    "balance": "balance_hourly",
+    "report": "price_change_report_job",
+}
+
 
 def build_definitions(settings: Settings) -> dg.Definitions:
     from pipeline.defs.alerts import build_alert_defs
@@ -37,12 +46,12 @@ def build_definitions(settings: Settings) -> dg.Definitions:
             )
         )
     balance_job = dg.define_asset_job(
-        "balance_hourly",
+        AREA_JOBS["balance"],
         selection=group_selection("balance", settings),
         description="Snapshot the balance; alert finance once per low-balance crossing.",
     )
     report_job = dg.define_asset_job(
-        "price_change_report_job",
+        AREA_JOBS["report"],
         selection=group_selection("report", settings),
         description="Email finance the price changes not yet reported.",
     )
@@ -69,6 +78,12 @@ def build_definitions(settings: Settings) -> dg.Definitions:
         return dg.RunRequest(run_key=context.dagster_run.run_id)
 
     return dg.Definitions(
+        # Every job runs its steps in its run's own process, one after another: each job is a
+        # chain (voice and SMS: raw -> frame -> history; balance: snapshot -> alert; report: one
+        # step) and the warehouse takes one writer at a time, so there is nothing to overlap,
+        # while a subprocess per step (the multiprocess default) re-imports Dagster and the
+        # pipeline for every step: 9x the wall time of a voice_daily run on 2 cores
+        # (benchmarks/bench_executor.py, docs/benchmarks.md).
         assets=[*feed_assets, *balance_assets, *report_assets],
         # the feeds' own checks are specs on their normalised assets; these are freshness checks
         asset_checks=alert_checks,
@@ -76,8 +91,12 @@ def build_definitions(settings: Settings) -> dg.Definitions:
         schedules=schedules,
         sensors=[report_after_loads, *alert_sensors],
         resources=ratedeck_resources(settings),
-        # a run's steps form one chain: running them in the run's own process, as `ratedeck run`
-        # does, saves a Python start-up (Dagster, polars, DuckDB imports) per step
+        # Every job runs its steps in its run's own process, one after another: each job is a
+        # chain (voice and SMS: raw -> frame -> history; balance: snapshot -> alert; report: one
+        # step) and the warehouse takes one writer at a time, so there is nothing to overlap,
+        # while a subprocess per step (the multiprocess default) re-imports Dagster and the
+        # pipeline for every step: 9x the wall time of a voice_daily run on 2 cores
+        # (benchmarks/bench_executor.py, docs/benchmarks.md).
         executor=dg.in_process_executor,
     )
 

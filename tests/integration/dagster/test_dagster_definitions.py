@@ -13,7 +13,7 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from pipeline.defs import build_definitions
+from pipeline.defs import AREA_JOBS, build_definitions
 from pipeline.defs.common import WAREHOUSE_POOL
 from pipeline.settings import load_settings
 
@@ -75,6 +75,14 @@ def test_jobs_and_their_selections(demo_defs):
     assert voice.partitions_def.get_partition_keys() == DEMO_TECH_PREFIXES
     sms = demo_defs.resolve_job_def("sms_daily")
     assert sms.partitions_def.get_partition_keys() == ["demo:1", "demo:2"]
+
+
+def test_every_job_runs_its_steps_in_process(demo_defs):
+    """No subprocess per step (docs/dagster.md): the UI's and the daemon's runs as well."""
+    executors = {
+        name: demo_defs.resolve_job_def(name).executor_def.name for name in AREA_JOBS.values()
+    }
+    assert executors == dict.fromkeys(AREA_JOBS.values(), "in_process")
 
 
 def test_voice_schedule_requests_one_run_per_tech_prefix(demo_defs, api_warnings):

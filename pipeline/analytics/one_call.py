@@ -1,0 +1,180 @@
+"""The rate and cost of one call to one number, per tech prefix, as of any moment
+(``ratedeck lookup``), and what the warehouse says about its tech prefixes.
+
+One call needs no engine: the warehouse's own macros (``lpm_rate_at``, ``reference_call_cost``
+in sql/macros, which the tests hold equal to the LPM engine) answer it in one query per tech
+prefix, so this module loads DuckDB only, not polars, numpy or pyarrow: ``ratedeck lookup``
+starts in a fraction of the time. Many calls: ``lookup.cost_calls`` (the engine).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, replace
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+import duckdb
+
+from pipeline.analytics._errors import CostOverflowError
+from pipeline.analytics.phone import normalise_number
+from pipeline.errors import InputError
+from pipeline.warehouse.migrate import read_sql
+
+
+class UnknownTechPrefixError(InputError):
+    """A tech prefix with no rates in the warehouse."""
+
+
+# -- reading the warehouse ------------------------------------------------------------------
+def known_tech_prefixes(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Tech prefixes with rates in the warehouse: ``current`` first, then in order."""
+    rows = con.execute("SELECT DISTINCT tech_prefix FROM voice_rate").fetchall()
+    return sorted((r[0] for r in rows), key=lambda tp: (tp != "current", tp))
+
+
+def resolve_tech_prefixes(
+    con: duckdb.DuckDBPyConnection, requested: Sequence[str] | None
+) -> list[str]:
+    """The requested tech prefixes (checked against the warehouse), or all it has."""
+    known = known_tech_prefixes(con)
+    if not known:
+        raise UnknownTechPrefixError("the warehouse has no voice rates yet: run `ratedeck run`")
+    if not requested:
+        return known
+    unknown = [tp for tp in requested if tp not in known]
+    if unknown:
+        raise UnknownTechPrefixError(
+            f"no rates for tech prefix {unknown[0]!r} in the warehouse (it has: {', '.join(known)})"
+        )
+    return list(dict.fromkeys(requested))
+
+
+def history_starts(
+    con: duckdb.DuckDBPyConnection, tech_prefixes: Sequence[str]
+) -> dict[str, datetime]:
+    """When the rate history of each tech prefix starts (its first version's valid_from)."""
+    rows = con.execute(read_sql("queries/voice_history_start.sql"), [list(tech_prefixes)])
+    return {tp: as_utc(starts) for tp, starts in rows.fetchall()}
+
+
+def before_history_hint(tech_prefix: str, starts: datetime) -> str:
+    """Why a moment before all history has no price, and when prices start."""
+    return f"no price: history for tech prefix {tech_prefix} starts {starts:%Y-%m-%d %H:%M} UTC"
+
+
+def as_utc(moment: datetime) -> datetime:
+    """An aware UTC datetime (a naive one is taken to be UTC already)."""
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+# -- one number -----------------------------------------------------------------------------
+@dataclass(frozen=True)
+class LookupResult:
+    """The rate of one number under one tech prefix (``matched`` False: no prefix fits)."""
+
+    tech_prefix: str
+    number: str  # normalised digits
+    duration_s: int
+    at: datetime
+    matched: bool
+    matched_prefix: str | None = None
+    destination: str | None = None
+    price: Decimal | None = None  # per minute
+    initial_seconds: int | None = None
+    increment_seconds: int | None = None
+    billed_seconds: int | None = None
+    cost: Decimal | None = None
+    currency: str | None = None
+    valid_from: datetime | None = None
+    valid_to: datetime | None = None
+    # unmatched because ``at`` is before the tech prefix's history (None: no prefix fits)
+    no_match_reason: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def lookup_number(
+    con: duckdb.DuckDBPyConnection,
+    number: str,
+    *,
+    tech_prefixes: Sequence[str] | None = None,
+    duration_s: int,
+    at: datetime | None = None,
+    cost_decimals: int = 6,
+) -> list[LookupResult]:
+    """Rate and cost of one call of ``duration_s`` seconds to ``number``, per tech prefix,
+    at ``at`` (default now). ``BadNumberError`` for a number with letters etc."""
+    digits = normalise_number(number)
+    if duration_s < 0:
+        raise InputError(f"duration must be >= 0 seconds, got {duration_s}")
+    at = as_utc(at or datetime.now(UTC))
+    tech_prefixes = resolve_tech_prefixes(con, tech_prefixes)
+    starts = history_starts(con, tech_prefixes)
+    results = []
+    for tech_prefix in tech_prefixes:
+        base = LookupResult(tech_prefix, digits, duration_s, at, matched=False)
+        row = _rate_one_call(con, base, cost_decimals)
+        if row is not None:
+            results.append(_matched(base, row, cost_decimals))
+            continue
+        start = starts.get(tech_prefix)
+        reason = before_history_hint(tech_prefix, start) if start and at < start else None
+        results.append(replace(base, no_match_reason=reason))
+    return results
+
+
+def _rate_one_call(
+    con: duckdb.DuckDBPyConnection, call: LookupResult, cost_decimals: int
+) -> dict[str, Any] | None:
+    parameters = {
+        "digits": call.number,
+        "tech_prefix": call.tech_prefix,
+        "at": call.at,
+        "seconds": call.duration_s,
+        "decimals": cost_decimals,
+    }
+    try:
+        cursor = con.execute(read_sql("queries/lookup_one_call.sql"), parameters)
+        row = cursor.fetchone()
+    except (duckdb.OutOfRangeException, duckdb.ConversionException):
+        raise CostOverflowError(
+            f"a {call.duration_s}-second call to {call.number} under tech prefix "
+            f"{call.tech_prefix} costs more than a DECIMAL(18, 8) can hold"
+        ) from None
+    if row is None:
+        return None
+    return dict(zip([column[0] for column in cursor.description], row, strict=True))
+
+
+# the query's columns that a matched LookupResult takes as they are
+_COPIED = (
+    "matched_prefix",
+    "destination",
+    "price",
+    "initial_seconds",
+    "increment_seconds",
+    "billed_seconds",
+    "currency",
+)
+
+
+def _matched(base: LookupResult, row: dict[str, Any], cost_decimals: int) -> LookupResult:
+    valid_to = row["valid_to"]
+    return replace(
+        base,
+        matched=True,
+        **{column: row[column] for column in _COPIED},
+        # exact: the macro has rounded it to cost_decimals places already
+        cost=row["cost"].quantize(Decimal(1).scaleb(-cost_decimals)),
+        valid_from=as_utc(row["valid_from"]),
+        valid_to=as_utc(valid_to) if valid_to is not None else None,
+    )
+
+
+def cheapest(results: Sequence[LookupResult]) -> LookupResult | None:
+    """The matched result with the lowest cost (then the lowest price; first on a tie)."""
+    matched = [r for r in results if r.matched]
+    return min(matched, key=lambda r: (r.cost, r.price)) if matched else None
