@@ -105,7 +105,7 @@ class TrafficModel:
         """The day's attempts in start order; answered ones spend the day's budget."""
         rng = day_rng(self.seed, "traffic", day.isoformat())
         budget = rng.randint(*DAILY_BUDGET) * MICROS_PER_CURRENCY
-        spent, calls, seen = 0, [], set()
+        spent, calls, seen = 0, list[Call](), set[tuple[str, datetime]]()
         for _attempt in range(MAX_ATTEMPTS_PER_DAY):
             if spent >= budget or len(calls) >= MAX_CALLS_PER_DAY:
                 break

@@ -43,8 +43,12 @@ class Discrepancies:
     days: frozenset[date] | None = None
 
     def __post_init__(self) -> None:
-        counts = (self.early_price, self.extra_seconds)
-        counts += (self.missing_on_carrier, self.missing_on_customer)
+        counts = (
+            self.early_price,
+            self.extra_seconds,
+            self.missing_on_carrier,
+            self.missing_on_customer,
+        )
         if any(n < 0 for n in counts):
             raise ValueError(f"discrepancy counts must be >= 0, got {self}")
 
@@ -232,7 +236,8 @@ def _carrier_row(
     if call.key in plan.unbilled:
         return None, Discrepancy(MISSING_ON_CARRIER, call, None, expected, 0)
     call_id = carrier_call_id(seed, call)
-    billed_rate, seconds, details = rate, call.billsec, {}
+    billed_rate, seconds = rate, call.billsec
+    details: dict[str, object] = {}
     kind = MISSING_ON_CUSTOMER if call.key in plan.unlogged else None
     if call.key in plan.early:
         billed_rate, effective = plan.early[call.key]
