@@ -14,6 +14,7 @@ import random
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from itertools import accumulate
 
 from pipeline.emulator.billing import MICROS_PER_CURRENCY, Rate, RatingDeck
 from pipeline.emulator.history import day_rng
@@ -23,12 +24,14 @@ from pipeline.emulator.universe import Universe
 CURRENT = "current"
 ANSWERED, NO_ANSWER, BUSY, FAILED = "ANSWERED", "NO ANSWER", "BUSY", "FAILED"
 DISPOSITIONS = (ANSWERED, NO_ANSWER, BUSY, FAILED)
-DISPOSITION_WEIGHTS = (58, 25, 10, 7)
+DISPOSITION_CUMULATIVE = tuple(accumulate((58, 25, 10, 7)))
 RING_SECONDS = {ANSWERED: (2, 25), NO_ANSWER: (15, 60), BUSY: (1, 5), FAILED: (0, 2)}
 # share of the day's attempts starting in each UTC hour (a European/US business day)
 HOURLY_WEIGHTS = (1, 1, 1, 1, 1, 2, 4, 8, 12, 14, 14, 13, 12, 13, 14, 14, 13, 11, 8, 6, 4, 3, 2, 1)
+HOURLY_CUMULATIVE = tuple(accumulate(HOURLY_WEIGHTS))
+HOURS = tuple(range(24))
 DAILY_BUDGET = (15, 95)  # currency units of spend a day
-MAX_CALLS_PER_DAY = 20_000
+MAX_CALLS_PER_DAY = 1_500  # a busy call centre; on a very cheap deck the budget is not reached
 MAX_ATTEMPTS_PER_DAY = 4 * MAX_CALLS_PER_DAY  # a tiny deck may leave numbers unrated
 TARGET_COUNTRIES = 12
 LONG_TAIL_SHARE = 0.05  # of the calls go to any country the market carries
@@ -97,9 +100,10 @@ class TrafficModel:
         rng = day_rng(seed, "traffic", "market")
         chosen = rng.sample(self._all_countries, min(TARGET_COUNTRIES, len(self._all_countries)))
         self._countries = chosen
-        self._country_weights = [1 / (rank + 1) for rank in range(len(chosen))]  # Zipf
+        # cumulative weights: random.choices does not redo the sums for every draw
+        self._country_weights = list(accumulate(1 / (rank + 1) for rank in range(len(chosen))))
         self._tech_prefixes = list(tech_prefixes)
-        self._tech_weights = [rng.randint(1, 5) for _ in tech_prefixes]
+        self._tech_weights = list(accumulate(rng.randint(1, 5) for _ in tech_prefixes))
 
     def calls(self, day: date, decks: Mapping[str, RatingDeck]) -> list[Call]:
         """The day's attempts in start order; answered ones spend the day's budget."""
@@ -109,7 +113,7 @@ class TrafficModel:
         for _attempt in range(MAX_ATTEMPTS_PER_DAY):
             if spent >= budget or len(calls) >= MAX_CALLS_PER_DAY:
                 break
-            tech_prefix = rng.choices(self._tech_prefixes, self._tech_weights)[0]
+            tech_prefix = rng.choices(self._tech_prefixes, cum_weights=self._tech_weights)[0]
             rate, call = self._attempt(rng, day, tech_prefix, decks[tech_prefix])
             if rate is None or call.key in seen:
                 continue
@@ -133,7 +137,7 @@ class TrafficModel:
         self, rng: random.Random, day: date, tech_prefix: str, deck: RatingDeck
     ) -> tuple[Rate | None, Call]:
         number = _number_under(rng, self._destination_prefix(rng))
-        disposition = rng.choices(DISPOSITIONS, DISPOSITION_WEIGHTS)[0]
+        disposition = rng.choices(DISPOSITIONS, cum_weights=DISPOSITION_CUMULATIVE)[0]
         call = self._call(rng, day, tech_prefix, number, disposition)
         return deck.rate(number), call
 
@@ -141,14 +145,14 @@ class TrafficModel:
         if rng.random() < LONG_TAIL_SHARE:
             country = rng.choice(self._all_countries)
         else:
-            country = rng.choices(self._countries, self._country_weights)[0]
+            country = rng.choices(self._countries, cum_weights=self._country_weights)[0]
         return rng.choice(self._by_country[country])
 
     @staticmethod
     def _call(
         rng: random.Random, day: date, tech_prefix: str, number: str, disposition: str
     ) -> Call:
-        hour = rng.choices(range(24), HOURLY_WEIGHTS)[0]
+        hour = rng.choices(HOURS, cum_weights=HOURLY_CUMULATIVE)[0]
         start = datetime.combine(day, time(hour), UTC) + timedelta(seconds=rng.randrange(3600))
         ring = rng.randint(*RING_SECONDS[disposition])
         billsec = _talk_seconds(rng) if disposition == ANSWERED else 0
