@@ -43,6 +43,9 @@ AGENTS = 40
 UNDIALLED_COUNTRIES = frozenset({"Satellite", "International Networks"})
 
 
+CallKey = tuple[str, datetime]  # the dialled string and the start second
+
+
 @dataclass(frozen=True, slots=True)
 class Call:
     """One call attempt as the customer's switch placed it (times UTC, whole seconds)."""
@@ -77,7 +80,7 @@ class Call:
         return self.start + timedelta(seconds=self.ring_seconds + self.billsec)
 
     @property
-    def key(self) -> tuple[str, datetime]:
+    def key(self) -> CallKey:
         """What both sides of the call agree on: the dialled string and the start second."""
         return self.dialled, self.start
 
@@ -109,7 +112,7 @@ class TrafficModel:
         """The day's attempts in start order; answered ones spend the day's budget."""
         rng = day_rng(self.seed, "traffic", day.isoformat())
         budget = rng.randint(*DAILY_BUDGET) * MICROS_PER_CURRENCY
-        spent, calls, seen = 0, list[Call](), set[tuple[str, datetime]]()
+        spent, calls, seen = 0, list[Call](), set[CallKey]()
         for _attempt in range(MAX_ATTEMPTS_PER_DAY):
             if spent >= budget or len(calls) >= MAX_CALLS_PER_DAY:
                 break

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 
 from pipeline.emulator.billing import Rate, RatingDeck, micros_to_decimal, units_to_decimal
-from pipeline.emulator.calls import FAILED, Call, TrafficModel
+from pipeline.emulator.calls import FAILED, Call, CallKey, TrafficModel
 from pipeline.emulator.history import day_rng
 
 EARLY_PRICE, EXTRA_SECONDS = "early_price", "extra_seconds"
@@ -119,10 +119,10 @@ class CallDay:
 class _Plan:
     """Which calls get which discrepancy (by call key)."""
 
-    early: dict[tuple, tuple[Rate, date]] = field(default_factory=dict)
-    extra: dict[tuple, int] = field(default_factory=dict)
-    unbilled: set[tuple] = field(default_factory=set)
-    unlogged: set[tuple] = field(default_factory=set)
+    early: dict[CallKey, tuple[Rate, date]] = field(default_factory=dict)
+    extra: dict[CallKey, int] = field(default_factory=dict)
+    unbilled: set[CallKey] = field(default_factory=set)
+    unlogged: set[CallKey] = field(default_factory=set)
 
 
 def carrier_call_id(seed: int, call: Call) -> str:
