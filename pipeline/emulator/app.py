@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 
+from pipeline.emulator.cdr import render_carrier_cdrs
 from pipeline.emulator.faults import COLLAPSE_KEEP_EVERY, Fault
 from pipeline.emulator.market import DeckRow, Market, MarketDay
 from pipeline.emulator.protocol import (
@@ -43,6 +44,8 @@ SERVICE_UNAVAILABLE_PAGE = (
     b"<body><center><h1>503 Service Temporarily Unavailable</h1></center></body></html>\n"
 )
 RENDER_CACHE_SIZE = 8
+CSV_TYPES = ("text/csv",)
+MAX_CDR_DAYS = 31  # one request exports at most a month of calls
 
 
 @dataclass(frozen=True)
@@ -114,6 +117,7 @@ _ROUTES = [
     ("GET", re.compile(r"^/rates/(?P<tp>[^/]+)$"), "voice_rates"),
     ("GET", re.compile(r"^/rates/(?P<tp>[^/]+)/search$"), "search"),
     ("GET", re.compile(r"^/rates/(?P<tp>[^/]+)/download$"), "download"),
+    ("GET", re.compile(r"^/cdrs$"), "cdrs"),
     ("POST", re.compile(r"^/speech/recognize\.json$"), "recognize"),
     ("GET", re.compile(r"^/speech/result/(?P<id>[^/]+)\.json$"), "speech_result"),
 ]
@@ -267,6 +271,42 @@ class EmulatorApp:
             while len(self._rendered) > RENDER_CACHE_SIZE:
                 self._rendered.popitem(last=False)
         return body
+
+    def _cdrs(self, request: Request, _params: dict, _fault: Fault | None) -> Response:
+        """The carrier's export of the calls it billed on days ``from``..``to`` (inclusive)."""
+        if not self._authorised(request):
+            return access_denied()
+        negotiate(request.header("Accept"), CSV_TYPES)
+        span = self._cdr_days(request.param("from"), request.param("to"))
+        if isinstance(span, str):
+            return _error(422, span)
+        first, last = span
+        days = [self.market.day(date.fromordinal(n)).calls() for n in range(first, last + 1)]
+        filename = f"cdrs_{date.fromordinal(first)}_{date.fromordinal(last)}.csv"
+        disposition = f'attachment; filename="{filename}"'
+        return Response(
+            200,
+            "text/csv; charset=utf-8",
+            render_carrier_cdrs(days),
+            [("Content-Disposition", disposition)],
+        )
+
+    def _cdr_days(self, first_text: str | None, last_text: str | None) -> tuple[int, int] | str:
+        """(first, last) day ordinals to export, or why not: at most a month, within the
+        market's days up to the one being served (default: that day)."""
+        today = self.market_date
+        try:
+            first = date.fromisoformat(first_text) if first_text else today
+            last = date.fromisoformat(last_text) if last_text else first
+        except ValueError:
+            return "from and to must be dates YYYY-MM-DD"
+        if first > last:
+            return f"from {first} is after to {last}"
+        if first < self.market.start_date or last > today:
+            return f"calls exist from {self.market.start_date} to {today}"
+        if (last - first).days >= MAX_CDR_DAYS:
+            return f"at most {MAX_CDR_DAYS} days per request"
+        return first.toordinal(), last.toordinal()
 
     def _recognize(self, request: Request, _params: dict, _fault: Fault | None) -> Response:
         if not self._speech_authorised(request):

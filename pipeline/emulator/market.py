@@ -21,12 +21,21 @@ import hashlib
 import random
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
-from functools import lru_cache
 from typing import NamedTuple
 
+from pipeline.emulator.billing import (
+    MICROS_PER_CURRENCY,
+    RatingDeck,
+    micros_to_amount,
+    micros_to_decimal,
+    units_to_decimal,
+)
+from pipeline.emulator.calls import TrafficModel
+from pipeline.emulator.carrier import NONE, CallDay, Discrepancies, bill_day
 from pipeline.emulator.history import Bag, History, day_rng
 from pipeline.emulator.reference import OPERATOR, ROOT, networks
 from pipeline.emulator.universe import (
@@ -55,6 +64,7 @@ INCREMENT_CHANGE_P = 0.3
 REBRAND_P = 0.12
 WITHDRAW_P = 0.25
 RECENT_ROWS_KEPT = 1_000_000  # recent MarketDays cached: at most 40, fewer for huge decks
+CALL_DAYS_KEPT = 40
 OPENING_ANNOUNCEMENTS = 150  # one announced change per this many rows on the first day
 MOVE_BANDS = ((100, 800), (800, 2_500), (2_500, 6_000))  # basis points
 MOVE_WEIGHTS = (70, 25, 5)
@@ -77,14 +87,6 @@ class SmsRate(NamedTuple):
     mcc: int
     mnc: int
     rate: Decimal
-
-
-@lru_cache(maxsize=1 << 16)
-def units_to_decimal(units: int) -> Decimal:
-    """Exact Decimal with no trailing zeros and no exponent: 1850 -> 0.0185, 0 -> 0."""
-    whole, frac = divmod(units, UNITS_PER_CURRENCY)
-    text = f"{whole}.{frac:05d}".rstrip("0").rstrip(".")
-    return Decimal(text)
 
 
 def plan_permille(tech_prefix: str) -> int:
@@ -357,46 +359,65 @@ class _SmsSimulation:
 
 @dataclass(slots=True)
 class _Account:
-    balance: int
-    sms_balance: int
-    temporary_credit: int
+    balance: int  # micros (1e-6): calls debit it by their exact cost
+    sms_balance: int  # market units (1e-5)
+    temporary_credit: int  # micros
 
     def clone(self) -> _Account:
         return _Account(self.balance, self.sms_balance, self.temporary_credit)
 
-    def view(self) -> dict[str, object]:
+    @property
+    def available(self) -> int:
+        """What calls may still spend: the balance plus any temporary credit."""
+        return self.balance + self.temporary_credit
+
+    def customer(self) -> dict[str, object]:
         return {
             "email": CUSTOMER_EMAIL,
-            "balance": units_to_decimal(self.balance),
+            "balance": micros_to_amount(self.balance),
             "sms_balance": units_to_decimal(self.sms_balance),
-            "temporary_credit": units_to_decimal(self.temporary_credit),
+            "temporary_credit": micros_to_amount(self.temporary_credit),
         }
 
 
+class Ledger(NamedTuple):
+    """One day of the voice balance: closing == opening - cost + top_up (exactly)."""
+
+    opening: Decimal  # the balance at the end of the day before (on the first day: funded)
+    cost: Decimal  # the sum of the carrier's call export for the day
+    top_up: Decimal
+    closing: Decimal  # what GET /customer serves that day
+
+
 class _AccountSimulation:
-    """Calls spend the balance every day; top-ups come when it runs low (sometimes too late)."""
+    """Each day's carrier bill is debited (``spend(day, available)`` -> micros); top-ups come
+    when the balance runs low (sometimes too late: then the carrier refuses calls)."""
 
-    def __init__(self, seed: int) -> None:
+    def __init__(self, seed: int, spend: Callable[[date, int], int]) -> None:
         self.seed = seed
+        self.spend = spend
 
-    def initial(self) -> _Account:
+    def opening(self) -> _Account:
         rng = day_rng(self.seed, "account", "opening")
-        unit = UNITS_PER_CURRENCY
-        return _Account(rng.randint(250 * unit, 900 * unit), rng.randint(40 * unit, 150 * unit), 0)
+        unit, sms_unit = MICROS_PER_CURRENCY, UNITS_PER_CURRENCY
+        return _Account(
+            rng.randint(250 * unit, 900 * unit), rng.randint(40 * sms_unit, 150 * sms_unit), 0
+        )
 
     def step(self, account: _Account, day: date) -> None:
         rng = day_rng(self.seed, "account", day.isoformat())
-        unit = UNITS_PER_CURRENCY
-        account.balance = max(0, account.balance - rng.randint(15 * unit, 95 * unit))
-        ran_out = account.balance == 0
+        account.balance -= self.spend(day, account.available)
+        unit = MICROS_PER_CURRENCY
+        ran_out = account.available <= 0
         if (ran_out and rng.random() < 0.5) or (account.balance < 60 * unit and rng.random() < 0.4):
             account.balance += rng.choice((100, 200, 250, 500, 1000)) * unit
             account.temporary_credit = 0
         elif ran_out and not account.temporary_credit and rng.random() < 0.5:
             account.temporary_credit = rng.choice((25, 50)) * unit
-        account.sms_balance = max(0, account.sms_balance - rng.randint(unit // 2, 6 * unit))
-        if account.sms_balance < 15 * unit and rng.random() < 0.5:
-            account.sms_balance += rng.choice((50, 100, 200)) * unit
+        sms_unit = UNITS_PER_CURRENCY
+        account.sms_balance = max(0, account.sms_balance - rng.randint(sms_unit // 2, 6 * sms_unit))
+        if account.sms_balance < 15 * sms_unit and rng.random() < 0.5:
+            account.sms_balance += rng.choice((50, 100, 200)) * sms_unit
 
 
 # --- public ------------------------------------------------------------------------------
@@ -413,9 +434,12 @@ class Market:
         tech_prefixes: tuple[str, ...] | list[str] = DEFAULT_TECH_PREFIXES,
         effective_dates: bool = False,
         default_tech_prefix: str | None = None,
+        discrepancies: Discrepancies = NONE,
     ) -> None:
         """``default_tech_prefix``: the account's default plan, which ``current`` serves (the
-        same deck, byte for byte); None: ``current`` is a standard plan of its own."""
+        same deck, byte for byte); None: ``current`` is a standard plan of its own.
+        ``discrepancies``: what the carrier gets wrong, and on which days (none by default);
+        part of the market, since what the carrier bills is what the balance loses."""
         if deck_size < 1:
             raise ValueError(f"deck_size must be at least 1, got {deck_size}")
         bad = [tp for tp in tech_prefixes if not TECH_PREFIX_RE.match(str(tp))]
@@ -429,12 +453,16 @@ class Market:
         self.tech_prefixes = tuple(tech_prefixes)
         self.effective_dates = effective_dates
         self.default_tech_prefix = default_tech_prefix
+        self.discrepancies = discrepancies
         self.universe = build_universe(seed, deck_size)  # every prefix it may ever carry
         self._voice: dict[str, History] = {}  # plan -> its deck's history, built on first use
         self._voice_lock = threading.Lock()
-        account = _AccountSimulation(seed)
+        self._traffic: TrafficModel | None = None
+        self._call_days: OrderedDict[date, CallDay] = OrderedDict()
+        self._call_days_lock = threading.Lock()
+        self._funding = _AccountSimulation(seed, self._spend)
         self._account = History(
-            start_date, account.initial, account.step, _Account.clone, _Account.view
+            start_date, self._first_day, self._funding.step, _Account.clone, _Account.clone
         )
         self._sms: dict[tuple[str, str], History] = {}
         self._sms_lock = threading.Lock()
@@ -493,8 +521,63 @@ class Market:
                 self._sms[(username, channel_id)] = history
         return history.at(d)
 
+    # --- calls and the balance they spend -----------------------------------------------
+
+    def _first_day(self) -> _Account:
+        account = self._funding.opening()
+        self._funding.step(account, self.start_date)
+        return account
+
+    def _account_before(self, d: date) -> _Account:
+        """The account at the start of ``d``: the day before's close, or the opening funds."""
+        if d == self.start_date:
+            return self._funding.opening()
+        return self._account.at(d - timedelta(days=1))
+
+    def _rating_decks(self, d: date) -> dict[str, RatingDeck]:
+        views = {plan: self._voice_view(plan, d) for plan in map(self.plan, self.tech_prefixes)}
+        return {
+            tp: RatingDeck(views[self.plan(tp)].rows, views[self.plan(tp)].pending)
+            for tp in self.tech_prefixes
+        }
+
+    def _traffic_model(self) -> TrafficModel:
+        if self._traffic is None:
+            self._traffic = TrafficModel(self.seed, self.universe, self.tech_prefixes)
+        return self._traffic
+
+    def _call_day(self, d: date, available: int) -> CallDay:
+        with self._call_days_lock:
+            cached = self._call_days.get(d)
+        if cached is not None and cached.available_micros == available:
+            return cached
+        day = bill_day(
+            self._traffic_model(), self._rating_decks(d), d, available, self.discrepancies
+        )
+        with self._call_days_lock:
+            self._call_days[d] = day
+            while len(self._call_days) > CALL_DAYS_KEPT:
+                self._call_days.popitem(last=False)
+        return day
+
+    def _spend(self, d: date, available: int) -> int:
+        return self._call_day(d, available).cost_micros
+
+    def _calls(self, d: date) -> CallDay:
+        return self._call_day(d, self._account_before(d).available)
+
     def _customer(self, d: date) -> dict[str, object]:
-        return self._account.at(d)
+        return self._account.at(d).customer()
+
+    def _ledger(self, d: date) -> Ledger:
+        before, after = self._account_before(d), self._account.at(d)
+        cost = self._calls(d).cost_micros
+        return Ledger(
+            micros_to_amount(before.balance),
+            micros_to_decimal(cost),
+            micros_to_amount(after.balance - before.balance + cost),
+            micros_to_amount(after.balance),
+        )
 
 
 class MarketDay:
@@ -537,6 +620,15 @@ class MarketDay:
     def customer(self) -> dict[str, object]:
         """``email``, ``balance``, ``sms_balance``, ``temporary_credit`` (Decimal)."""
         return self.market._customer(self.date)
+
+    def calls(self) -> CallDay:
+        """The day's calls: as the customer's switch logged them, as the carrier billed them,
+        and the discrepancies the carrier made (``CallDay``; see ``carrier.py``)."""
+        return self.market._calls(self.date)
+
+    def ledger(self) -> Ledger:
+        """The voice balance over the day: opening, the carrier's cost, top-up, closing."""
+        return self.market._ledger(self.date)
 
     def _deck(self, tech_prefix: str, with_future: bool) -> list[DeckRow]:
         if tech_prefix not in self.market.tech_prefixes:

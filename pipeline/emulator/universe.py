@@ -210,9 +210,19 @@ class Universe:
             if entry.kind == OPERATOR:
                 operators.setdefault(entry.country, set()).add(entry.destination.rsplit(" - ")[-1])
         self.operators_by_country = {c: tuple(sorted(names)) for c, names in operators.items()}
+        self._by_country: dict[str, tuple[str, ...]] | None = None
 
     def __contains__(self, prefix: str) -> bool:
         return prefix in self._plan
+
+    def prefixes_by_country(self) -> dict[str, tuple[str, ...]]:
+        """Every prefix the market may carry, by country (where the emulated calls go)."""
+        if self._by_country is None:
+            grouped: dict[str, list[str]] = {}
+            for prefix in self.opening + self.pool:
+                grouped.setdefault(self._plan[prefix].country, []).append(prefix)
+            self._by_country = {c: tuple(sorted(p)) for c, p in grouped.items()}
+        return self._by_country
 
     def entry(self, prefix: str) -> Entry:
         found = self._entries.get(prefix)

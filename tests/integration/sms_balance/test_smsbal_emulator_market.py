@@ -57,7 +57,8 @@ def expected_changes(lists: list[dict]) -> set[tuple]:
 
 @pytest.mark.slow  # 20 market days loaded
 def test_twenty_emulated_days(pipeline):
-    market = Market(seed=11, start_date=date(2026, 11, 1), deck_size=50)
+    # 300 prefixes: enough countries that the calls spend like a real account (top-ups)
+    market = Market(seed=11, start_date=date(2026, 11, 1), deck_size=300)
     lists, customers = [], []
     with pipeline.run():  # one writer session for the 20 days keeps the test fast
         for day in range(1, DAYS + 1):

@@ -2,11 +2,14 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Callable
 from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
 
+from pipeline.emulator.billing import MICROS_PER_CURRENCY
+from pipeline.emulator.history import day_rng
 from pipeline.emulator.market import (
     UNKNOWN_NETWORKS,
     DeckRow,
@@ -202,25 +205,55 @@ def test_sms_rates_have_unknown_networks_and_move(market: Market, start: date) -
 
 
 def test_balance_falls_with_usage_and_jumps_on_top_up(market: Market, start: date) -> None:
-    days = [market.day(start + timedelta(days=n)).customer() for n in range(90)]
-    balances = [d["balance"] for d in days]
-    assert days[0]["email"] == "customer@example.com"
-    assert all(isinstance(b, Decimal) and b >= 0 for b in balances)
+    days = [market.day(start + timedelta(days=n)) for n in range(90)]
+    customers = [d.customer() for d in days]
+    balances = [c["balance"] for c in customers]
+    assert customers[0]["email"] == "customer@example.com"
+    assert all(isinstance(b, Decimal) for b in balances)
     falls = sum(b < a for a, b in zip(balances, balances[1:], strict=False))
     jumps = sum(b > a for a, b in zip(balances, balances[1:], strict=False))
     assert falls > 50 and jumps > 3
-    assert isinstance(days[0]["temporary_credit"], Decimal)
+    assert isinstance(customers[0]["temporary_credit"], Decimal)
 
 
-def test_balance_reaches_zero_now_and_then(start: date) -> None:
-    zero_days = 0
+def test_out_of_funds_the_carrier_refuses_calls(market: Market, start: date) -> None:
+    """Calls go through while balance + temporary credit > 0 (the last one may overdraw)."""
+    refused_days = 0
+    for n in range(1, 90):
+        before = market.day(start + timedelta(days=n - 1)).customer()
+        calls = market.day(start + timedelta(days=n)).calls()
+        available = before["balance"] + before["temporary_credit"]  # type: ignore[operator]
+        if available <= 0:
+            refused_days += 1
+            assert calls.carrier_calls == []
+            assert {c.disposition for c in calls.switch_calls} == {"FAILED"}
+        else:
+            costs = [Decimal(c.cost_micros).scaleb(-6) for c in calls.carrier_calls]
+            assert available - sum(costs[:-1]) > 0  # every call but the last had funds
+    assert refused_days > 0
+    assert market.day(start + timedelta(days=89)).calls().switch_calls
+
+
+def _fixed_spend(seed: int) -> Callable[[date, int], int]:
+    """The old daily usage: 15-95 a day while funds last."""
+
+    def spend(day: date, available: int) -> int:
+        if available <= 0:
+            return 0
+        return day_rng(seed, "spend", day.isoformat()).randint(15, 95) * MICROS_PER_CURRENCY
+
+    return spend
+
+
+def test_balance_runs_out_now_and_then(start: date) -> None:
+    out_days = 0
     for seed in range(5):
-        sim = _AccountSimulation(seed)
-        account = sim.initial()
+        sim = _AccountSimulation(seed, _fixed_spend(seed))
+        account = sim.opening()
         for n in range(1, 120):
             sim.step(account, start + timedelta(days=n))
-            zero_days += account.balance == 0
-    assert zero_days > 0
+            out_days += account.available <= 0
+    assert out_days > 0
 
 
 # --- effective dates -----------------------------------------------------------------------
