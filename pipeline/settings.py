@@ -329,7 +329,9 @@ def validate_timezone(value: str) -> str:
     try:
         ZoneInfo(value)
     except (ZoneInfoNotFoundError, ValueError):
-        raise ValueError(f"unknown time zone {value!r}: expected an IANA name, e.g. Europe/Dublin")
+        raise ValueError(
+            f"unknown time zone {value!r}: expected an IANA name, e.g. Europe/Dublin"
+        ) from None
     return value
 
 
@@ -342,6 +344,8 @@ class CdrSettings(_Section):
     timezone: Annotated[str, AfterValidator(validate_timezone)] = "UTC"  # the switch's clock
     default_tech_prefix: TechPrefix | None = None  # None: the first of voice.tech_prefixes
     partitions_start: dt.date = dt.date(2024, 1, 1)  # first day of the cdr_costs partitions
+    # a file with more refused rows than this is refused whole (the wrong format, say)
+    max_reject_fraction: float = Field(0.2, ge=0, le=1)
     profile_days: int = Field(30, ge=1, le=366)  # costed days the derived traffic profile spans
     # a file modified more recently than this may still be being copied: the sensor waits
     settle_s: float = Field(60, ge=0, allow_inf_nan=False)

@@ -8,6 +8,7 @@ from pipeline.settings import Settings
 
 def build_definitions(settings: Settings) -> dg.Definitions:
     from pipeline.defs.balance import build_balance_defs
+    from pipeline.defs.cdr import build_cdr_defs
     from pipeline.defs.feed import build_feed_defs, feed_job
     from pipeline.defs.report import build_report_defs
     from pipeline.defs.sms import SMS_ASSETS
@@ -15,6 +16,7 @@ def build_definitions(settings: Settings) -> dg.Definitions:
 
     balance_assets = build_balance_defs(settings)
     report_assets = build_report_defs(settings)
+    cdr_assets, cdr_jobs, cdr_sensors = build_cdr_defs(settings)
     feed_assets: list[dg.AssetsDefinition] = []
     load_jobs = []
     schedules = []
@@ -65,11 +67,11 @@ def build_definitions(settings: Settings) -> dg.Definitions:
         return dg.RunRequest(run_key=context.dagster_run.run_id)
 
     return dg.Definitions(
-        assets=[*feed_assets, *balance_assets, *report_assets],
+        assets=[*feed_assets, *balance_assets, *report_assets, *cdr_assets],
         asset_checks=[],  # the feeds' checks are specs on their normalised assets
-        jobs=[*load_jobs, balance_job, report_job],
+        jobs=[*load_jobs, balance_job, report_job, *cdr_jobs],
         schedules=schedules,
-        sensors=[report_after_loads],
+        sensors=[report_after_loads, *cdr_sensors],
     )
 
 

@@ -45,13 +45,13 @@ class FeedAssets:
 
     @property
     def history(self) -> str:
-        return f"{self.feed.snapshot.history.table}_history"
+        return f"{self.feed.snapshot.versioned.table}_history"
 
     @property
     def history_description(self) -> str:
         snapshot = self.feed.snapshot
         return (
-            f"{snapshot.snapshot_table} + {snapshot.history.table} history in the warehouse "
+            f"{snapshot.snapshot_table} + {snapshot.versioned.table} history in the warehouse "
             "(one transaction)."
         )
 

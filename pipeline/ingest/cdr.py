@@ -119,7 +119,12 @@ def ingest_cdr(
     """Parse one CDR file. Raises an ingest error for a file with no usable row at all."""
     zone = ZoneInfo(timezone)
     if cdr_format == "generic":
-        records = _generic_records(data, source, columns or GenericColumns("number", "seconds", "started_at"), parquet=parquet)
+        records = _generic_records(
+            data,
+            source,
+            columns or GenericColumns("number", "seconds", "started_at"),
+            parquet=parquet,
+        )
     else:
         records = _switch_records(data, source, LAYOUTS[cdr_format])
     rows: list[dict[str, Any]] = []
@@ -183,11 +188,19 @@ def _generic_frame(data: bytes, source: str, *, parquet: bool) -> pl.DataFrame:
         return pl.read_csv(io.BytesIO(data), infer_schema=False)
     except (pl.exceptions.PolarsError, OSError) as exc:
         what = "Parquet" if parquet else "CSV"
-        raise UnrecognisedFormatError(f"{source}: not a readable {what} file: {_first_line(exc)}") from None
+        raise UnrecognisedFormatError(
+            f"{source}: not a readable {what} file: {_first_line(exc)}"
+        ) from None
 
 
 def _require_columns(frame: pl.DataFrame, columns: GenericColumns, source: str) -> None:
-    named = [columns.number, columns.seconds, columns.started_at, columns.tech_prefix, columns.call_id]
+    named = [
+        columns.number,
+        columns.seconds,
+        columns.started_at,
+        columns.tech_prefix,
+        columns.call_id,
+    ]
     missing = [name for name in named if name and name not in frame.columns]
     if missing:
         have = ", ".join(frame.columns) or "none"
@@ -255,7 +268,12 @@ def _utc(text: str | None, zone: ZoneInfo) -> datetime:
 
 # -- shaping the result ---------------------------------------------------------------------
 def _result(
-    source: str, cdr_format: str, rows: list[dict], rejects: list[dict], *, parquet: bool
+    source: str,
+    cdr_format: str,
+    rows: list[dict[str, Any]],
+    rejects: list[dict[str, Any]],
+    *,
+    parquet: bool,
 ) -> IngestResult:
     total = len(rows) + len(rejects)
     result = IngestResult(
