@@ -105,11 +105,11 @@ def test_tech_prefix_rule(dialled, column, expected):
 
 def test_generic_csv_with_a_column_mapping():
     data = (
-        "Called,Secs,When,Route,Id\n"
-        "+44 20 7946 0018,125,2026-12-01T09:15:00+01:00,021009,c-1\n"
-        "442079460099,0,2026-12-01 10:00:00,,c-2\n"
-        "442079460099,-3,2026-12-01 10:00:00,,c-3\n"
-    ).encode()
+        b"Called,Secs,When,Route,Id\n"
+        b"+44 20 7946 0018,125,2026-12-01T09:15:00+01:00,021009,c-1\n"
+        b"442079460099,0,2026-12-01 10:00:00,,c-2\n"
+        b"442079460099,-3,2026-12-01 10:00:00,,c-3\n"
+    )
     columns = GenericColumns("Called", "Secs", "When", tech_prefix="Route", call_id="Id")
     result = ingest_cdr(
         data, source="g.csv", cdr_format="generic", routing=ROUTING, columns=columns
