@@ -7,10 +7,14 @@ only place CDR costing calls into the engine: a streaming engine slots in here.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import date
+
 import duckdb
 import polars as pl
 
 from pipeline.analytics.lookup import cost_calls, known_tech_prefixes
+from pipeline.warehouse.migrate import read_sql
 
 PRICED_SCHEMA = pl.Schema(
     {
@@ -68,3 +72,38 @@ def _nulls() -> list[pl.Expr]:
         for name, dtype in PRICED_SCHEMA.items()
         if name != "call_id"
     ]
+
+
+# -- the traffic profile the finance email prices changes on --------------------------------
+@dataclass(frozen=True)
+class DerivedProfile:
+    """A traffic profile derived from costed calls (``frame``: diff.TRAFFIC_SCHEMA)."""
+
+    frame: pl.DataFrame
+    window_start: date
+    last_day: date
+    covered_days: int  # days of the window that have call records (the scaling divides by it)
+    calls: int
+
+    @property
+    def description(self) -> str:
+        return (
+            f"{self.calls:,} costed call(s) of {self.window_start} to {self.last_day} "
+            f"({self.covered_days} day(s), scaled to 30)"
+        )
+
+
+def derived_traffic_profile(con: duckdb.DuckDBPyConnection, days: int) -> DerivedProfile | None:
+    """Minutes per month per number and route from the last ``days`` costed days (ending with
+    the latest costed day); None before any call is costed."""
+    try:
+        window = con.sql(read_sql("queries/cdr_profile_window.sql"), params={"days": days})
+        found = window.fetchall()
+    except duckdb.CatalogException:  # a warehouse from before the CDR feed
+        return None
+    if not found:
+        return None
+    window_start, last_day, covered_days, calls = found[0]
+    params = {"window_start": window_start, "last_day": last_day, "covered_days": covered_days}
+    frame = con.sql(read_sql("queries/cdr_traffic_profile.sql"), params=params).pl()
+    return DerivedProfile(frame, window_start, last_day, covered_days, calls)

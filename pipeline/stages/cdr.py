@@ -134,12 +134,12 @@ def cost_days(
     later, a corrected deck). One writer session; every costing is logged."""
     with Warehouse(settings).writer() as con:
         return [
-            _cost_day(con, settings, day, recost=recost, who=who or _os_user(), why=why)
+            cost_day(con, settings, day, recost=recost, who=who or _os_user(), why=why)
             for day in (uncosted_days(con) if days is None else days)
         ]
 
 
-def _cost_day(
+def cost_day(
     con: duckdb.DuckDBPyConnection,
     settings: Settings,
     day: date,
@@ -148,6 +148,7 @@ def _cost_day(
     who: str,
     why: str,
 ) -> Costing:
+    """Cost one day on an open writer connection (see ``cost_days``)."""
     calls = day_calls(con, day, recost=recost)
     decimals = settings.report.cost_decimals
     priced = cost_routed_calls(con, calls, cost_decimals=decimals)
