@@ -29,7 +29,6 @@ def build_cdr_defs(settings: Settings) -> tuple[list, list, list]:
     job = dg.define_asset_job(
         COST_JOB,
         selection=[costs],
-        partitions_def=partitions,
         description="Cost the calls of one UTC day (a backfill recosts it).",
     )
     return [costs], [job], [_files_sensor(settings, job)]
