@@ -96,13 +96,22 @@ def _cost(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _status(args: argparse.Namespace, settings: Settings) -> int:
+    import duckdb
+
     from pipeline.warehouse.db import Warehouse
     from pipeline.warehouse.migrate import read_sql
 
     with Warehouse(settings).reader() as con:
-        cursor = con.execute(read_sql("queries/cdr_status.sql"))
+        try:
+            cursor = con.execute(read_sql("queries/cdr_status.sql"))
+        except duckdb.CatalogException:  # published before the CDR tables: nothing imported
+            return _print_status(args, [], [])
         columns = [d[0] for d in cursor.description]
         rows = cursor.fetchall()
+    return _print_status(args, columns, rows)
+
+
+def _print_status(args: argparse.Namespace, columns: list[str], rows: list[tuple]) -> int:
     if args.json:
         console.print_json({"days": [dict(zip(columns, r, strict=True)) for r in rows]})
         return 0
