@@ -21,6 +21,7 @@ from cdr_support import (
     query,
     write_master,
 )
+from support.bodies import ingest_result, voice_rate_frame
 from unit.analytics_lookup.lookup_reference import (
     Version,
     reference_billed,
@@ -29,6 +30,8 @@ from unit.analytics_lookup.lookup_reference import (
 )
 
 from pipeline.stages.cdr import cost_days, import_file
+from pipeline.warehouse.db import Warehouse
+from pipeline.warehouse.voice import load_voice_snapshot
 
 FIXTURE = Path(__file__).resolve().parents[2] / "fixtures" / "cdr"
 D1 = date(2026, 12, 1)
@@ -170,7 +173,25 @@ def test_the_used_version_is_recorded(settings, tmp_path):
     assert [(r[6], r[7]) for r in rows] == [("USD", True), ("USD", False)]
 
 
-def test_a_later_price_change_waits_for_an_explicit_recost(settings, tmp_path):
+def load_deck(settings, fetched_at, rows) -> None:
+    """A downloaded deck through the real voice loader (rows: prefix, dest, price, a, b,
+    effective_at)."""
+    with Warehouse(settings).writer() as con:
+        load_voice_snapshot(
+            con,
+            tech_prefix="current",
+            fetched_at=fetched_at,
+            content_sha256=f"{fetched_at:%Y%m%d%H}".ljust(64, "0"),
+            raw_path=f"raw/voice/current/{fetched_at:%Y%m%d}.csv",
+            result=ingest_result(voice_rate_frame(rows)),
+        )
+
+
+def test_a_later_deck_never_reprices_a_costed_call(tmp_path):
+    """The voice history never rewrites the past (a change starts at its fetch, even when the
+    deck dates it earlier): a later deck leaves every costed call as it was, recost or not."""
+    settings = cdr_settings(tmp_path / "data")
+    load_deck(settings, DAY - timedelta(days=1), [("353", "Ireland", "0.05", 1, 1, None)])
     path = write_master(
         tmp_path / "m.csv", [asterisk_line("c1", "35312345", DAY + timedelta(hours=8), 60)]
     )
@@ -178,8 +199,30 @@ def test_a_later_price_change_waits_for_an_explicit_recost(settings, tmp_path):
     [first] = cost_days(settings)
     assert (first.old_total, first.new_total) == (None, Decimal("0.05"))
 
-    # a corrected deck arrives later: Ireland was 0.07 all along (backdated)
-    with_correction(settings, "353", Decimal("0.07"))
+    backdated = DAY - timedelta(days=10)  # the carrier dates the new prefix before the call
+    load_deck(
+        settings,
+        DAY + timedelta(days=1),
+        [
+            ("353", "Ireland", "0.05", 1, 1, None),
+            ("35312", "Ireland Dublin", "0.07", 1, 1, backdated),
+        ],
+    )
+    assert cost_days(settings) == []  # nothing new to cost
+    [recost] = cost_days(settings, [D1], recost=True, why="new deck")
+    assert (recost.old_total, recost.new_total) == (Decimal("0.05"), Decimal("0.05"))
+    assert query(settings, "SELECT matched_prefix FROM cdr_cost") == [("353",)]
+
+
+def test_a_repaired_price_waits_for_an_explicit_recost(settings, tmp_path):
+    path = write_master(
+        tmp_path / "m.csv", [asterisk_line("c1", "35312345", DAY + timedelta(hours=8), 60)]
+    )
+    import_file(settings, path)
+    [first] = cost_days(settings)
+    assert (first.old_total, first.new_total) == (None, Decimal("0.05"))
+
+    repair_price(settings, "353", Decimal("0.07"))  # the history corrected by hand
     assert cost_days(settings) == []  # nothing new to cost: the costed day stays as it was
     [again] = cost_days(settings, [D1])
     assert (again.costing_run, again.calls) == (None, 0)
@@ -197,7 +240,7 @@ def test_a_later_price_change_waits_for_an_explicit_recost(settings, tmp_path):
         ("c2", Decimal("0.07")),
     ]
 
-    [recost] = cost_days(settings, [D1], recost=True, who="analyst", why="backdated correction")
+    [recost] = cost_days(settings, [D1], recost=True, who="analyst", why="price repaired")
     assert (recost.calls, recost.old_total, recost.new_total) == (
         2,
         Decimal("0.12"),
@@ -208,13 +251,11 @@ def test_a_later_price_change_waits_for_an_explicit_recost(settings, tmp_path):
         "SELECT recost, who, why, calls, old_total, new_total FROM cdr_costing_log "
         "ORDER BY costing_run",
     )
-    assert log[-1] == (True, "analyst", "backdated correction", 2, Decimal("0.12"), Decimal("0.14"))
+    assert log[-1] == (True, "analyst", "price repaired", 2, Decimal("0.12"), Decimal("0.14"))
     assert [row[0] for row in log] == [False, False, True]
 
 
-def with_correction(settings, prefix: str, price: Decimal) -> None:
-    from pipeline.warehouse.db import Warehouse
-
+def repair_price(settings, prefix: str, price: Decimal) -> None:
     with Warehouse(settings).writer() as con:
         con.execute(
             "UPDATE voice_rate SET price = ? WHERE tech_prefix = 'current' AND prefix = ?",
