@@ -16,6 +16,8 @@ from pipeline.stages import cdr as stages
 
 BACKFILL_TAG = "dagster/backfill"  # Dagster tags every run of a backfill with its id
 COST_JOB = "cdr_costs_job"
+# no new import starts after this long in one tick (Dagster times a sensor evaluation out at 60 s)
+TICK_BUDGET_S = 20.0
 
 
 def build_cdr_defs(settings: Settings) -> tuple[list, list, list]:
@@ -86,7 +88,10 @@ def _files_sensor(settings: Settings, job) -> dg.SensorDefinition:
             folder, seen, settle_s=settings.cdr.settle_s, now_s=time.time()
         )
         days: dict[str, list[int]] = {}
+        started = time.monotonic()
         for path, key in changes:
+            if time.monotonic() - started > TICK_BUDGET_S:
+                break  # the rest next tick: a sensor evaluation must finish within its timeout
             seen[path.name] = key  # a bad file waits until it changes, not retried each tick
             try:
                 imported = stages.import_file(settings, path)

@@ -28,6 +28,7 @@ import json
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cached_property
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
@@ -85,10 +86,16 @@ class Routing:
     tech_prefixes: Sequence[str]  # configured digit tech prefixes ("current" never dials)
     default: str
 
+    @cached_property
+    def _dialled(self) -> tuple[str, ...]:
+        """The tech prefixes a number can start with, longest first."""
+        digits = (p for p in self.tech_prefixes if p.isdigit())
+        return tuple(sorted(digits, key=len, reverse=True))
+
     def split(self, digits: str, column: str | None) -> tuple[str, str]:
         """(tech_prefix, number) of a dialled number (digits)."""
-        for prefix in sorted(self.tech_prefixes, key=len, reverse=True):  # longest first
-            if prefix.isdigit() and digits.startswith(prefix) and len(digits) > len(prefix):
+        for prefix in self._dialled:
+            if digits.startswith(prefix) and len(digits) > len(prefix):
                 return prefix, digits[len(prefix) :]
         return (column or self.default), digits
 
