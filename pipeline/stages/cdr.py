@@ -114,8 +114,9 @@ def land(settings: Settings, data: bytes, *, ext: str, now: datetime | None = No
     zone = LandingZone(settings.data_dir)
     source = settings.cdr.format
     sha256 = hashlib.sha256(data).hexdigest()
+    data_dir = settings.data_dir.resolve()  # the folder comes back resolved
     for candidate in sorted(zone.folder("cdr", source).glob(f"*-{sha256[:16]}.{ext}")):
-        landed = zone.open_landed("cdr", source, str(candidate.relative_to(settings.data_dir)))
+        landed = zone.open_landed("cdr", source, str(candidate.relative_to(data_dir)))
         if landed.sha256 == sha256:
             return landed
     return zone.store_bytes("cdr", source, data, ext=ext, fetched_at=now or datetime.now(UTC))

@@ -20,7 +20,7 @@ def config(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     path = tmp_path / "ratedeck.toml"
     path.write_text(
-        f'[paths]\ndata_dir = "{tmp_path / "data"}"\n'
+        '[paths]\ndata_dir = "data"\n'  # relative: to the working directory
         '[voice]\ntech_prefixes = ["current", "021001"]\n'
         "[cdr]\nmax_reject_fraction = 0.5\n"
     )
