@@ -137,3 +137,12 @@ COMMENT ON COLUMN cdr_costing_log.unmatched IS 'Of those, calls no prefix matche
 COMMENT ON COLUMN cdr_costing_log.cost_decimals IS 'Places the costs were rounded to (report.cost_decimals).';
 COMMENT ON COLUMN cdr_costing_log.old_total IS 'The day''s total cost before this run (NULL: the day had never been costed).';
 COMMENT ON COLUMN cdr_costing_log.new_total IS 'The day''s total cost after this run.';
+
+-- ingest_reject now also holds refused CDR rows
+COMMENT ON TABLE ingest_reject IS 'Rows ingest refused, with the reason, per snapshot or file (voice deck rows, SMS rate rows, CDR rows). Nothing is dropped silently: every refused row is here.';
+COMMENT ON COLUMN ingest_reject.kind IS 'voice, sms or cdr.';
+COMMENT ON COLUMN ingest_reject.source IS 'Where the row came from: the tech prefix (voice), the SMS channel ''username:id'', or the CDR format (cdr).';
+COMMENT ON COLUMN ingest_reject.snapshot_id IS 'The voice_snapshot or sms_snapshot the file was loaded as; for kind cdr, the cdr_file.file_id.';
+COMMENT ON COLUMN ingest_reject.fetched_at IS 'When the file was downloaded, or (cdr) landed (UTC).';
+COMMENT ON COLUMN ingest_reject.row_number IS 'Where the row is, 1-based: the line of the CSV file or the row of the sheet (header lines count), the position in the SMS JSON list, or the row of a Parquet CDR file.';
+COMMENT ON COLUMN ingest_reject.raw IS 'The raw cell values as a JSON object (column header -> text; for a headerless CDR file, column number -> text).';
