@@ -147,6 +147,13 @@ def test_costing_equals_the_brute_force_reference(settings, tmp_path):
     assert costing.new_total == sum((e[4] for e in expected.values() if e[4]), Decimal(0))
     assert costing.unmatched == sum(1 for e in expected.values() if e[1] is None)
     assert costing.unmatched > 0 and costing.calls > 300  # the sample covers both cases
+    # one rule: the SQL macro an analyst would use prices every call the same
+    differ = query(
+        settings,
+        "SELECT call_id FROM cdr_cost WHERE cost IS DISTINCT FROM "
+        "call_cost(number, billsec, rated_on, started_at)",
+    )
+    assert differ == []
 
 
 def test_the_used_version_is_recorded(settings, tmp_path):
