@@ -13,10 +13,12 @@ from pipeline.defs.common import WAREHOUSE_POOL
 from pipeline.errors import RatedeckError
 from pipeline.settings import Settings
 from pipeline.stages import cdr as stages
+from pipeline.warehouse.errors import WarehouseLockedError
 
 BACKFILL_TAG = "dagster/backfill"  # Dagster tags every run of a backfill with its id
 COST_JOB = "cdr_costs_job"
-# no new import starts after this long in one tick (Dagster times a sensor evaluation out at 60 s)
+# no new import starts after this long in one tick, nor waits longer for the warehouse (Dagster
+# times a sensor evaluation out at 60 s)
 TICK_BUDGET_S = 20.0
 
 
@@ -92,12 +94,16 @@ def _files_sensor(settings: Settings, job) -> dg.SensorDefinition:
         for path, key in changes:
             if time.monotonic() - started > TICK_BUDGET_S:
                 break  # the rest next tick: a sensor evaluation must finish within its timeout
-            seen[path.name] = key  # a bad file waits until it changes, not retried each tick
             try:
-                imported = stages.import_file(settings, path)
+                imported = stages.import_file(settings, path, lock_timeout_s=TICK_BUDGET_S)
+            except WarehouseLockedError:
+                context.log.info("warehouse busy (a load is running): the files wait a tick")
+                break
             except RatedeckError as exc:
+                seen[path.name] = key  # a bad file waits until it changes, not every tick
                 context.log.error(f"cdr import {path.name}: {exc}")
                 continue
+            seen[path.name] = key
             for day in imported.days:
                 days.setdefault(day, []).append(imported.file_id)
         start = settings.cdr.partitions_start.isoformat()

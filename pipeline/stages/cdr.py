@@ -32,7 +32,7 @@ from pipeline.warehouse.cdr import (
     record_costs,
     uncosted_days,
 )
-from pipeline.warehouse.db import Warehouse
+from pipeline.warehouse.db import DEFAULT_LOCK_TIMEOUT_S, Warehouse
 from pipeline.warehouse.snapshot import load_snapshot
 
 PARQUET_SUFFIXES = (".parquet", ".pq")
@@ -81,9 +81,16 @@ class CdrImport:
     rejects_preview: tuple[tuple[int, str], ...] = ()  # (row, reason), the first few
 
 
-def import_file(settings: Settings, path: Path, *, now: datetime | None = None) -> CdrImport:
+def import_file(
+    settings: Settings,
+    path: Path,
+    *,
+    now: datetime | None = None,
+    lock_timeout_s: float = DEFAULT_LOCK_TIMEOUT_S,
+) -> CdrImport:
     """Land, ingest and load one CDR file. Raises InputError (one line, naming the file and
-    row) for a file that cannot be read or has too many bad rows."""
+    row) for a file that cannot be read or has too many bad rows, WarehouseLockedError when
+    another writer holds the warehouse longer than ``lock_timeout_s``."""
     data = _read(path)
     landed = land(settings, data, ext="parquet" if _is_parquet(path) else "csv", now=now)
     try:
@@ -91,7 +98,7 @@ def import_file(settings: Settings, path: Path, *, now: datetime | None = None) 
     except InputError as exc:  # name the file as the user knows it (the message has the copy)
         raise type(exc)(f"{path}: {exc}") from None
     incoming = replace(stages.incoming(settings, staged), original_name=path.name)
-    with Warehouse(settings).writer() as con:
+    with Warehouse(settings, lock_timeout_s=lock_timeout_s).writer() as con:
         loaded = load_snapshot(con, CDR_SNAPSHOT, incoming)
         days = file_days(con, loaded.snapshot_id)
     rejects = staged.rejects().head(5)

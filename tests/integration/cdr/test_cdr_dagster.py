@@ -117,3 +117,21 @@ def test_a_partition_costs_its_day_and_a_backfill_recosts_it(settings, inbox):
 def test_no_folder_no_cdr_assets(tmp_path):
     defs = build_definitions(cdr_settings(tmp_path / "data"))
     assert "cdr_costs" not in {key.to_user_string() for a in defs.assets for key in a.keys}
+
+
+def test_a_busy_warehouse_leaves_the_file_for_the_next_tick(settings, inbox, monkeypatch):
+    import fcntl
+
+    from pipeline.defs import cdr as cdr_defs
+    from pipeline.warehouse.db import Warehouse
+
+    monkeypatch.setattr(cdr_defs, "TICK_BUDGET_S", 0.2)  # how long the tick waits for the lock
+    defs = build_definitions(settings)
+    drop_file(inbox, "m.csv", [asterisk_line("a", "35312345", DAY, 60)])
+    with open(Warehouse(settings).lock_path, "a+") as lock:  # a load holds the warehouse
+        fcntl.flock(lock.fileno(), fcntl.LOCK_EX)
+        busy = evaluate(defs, None)
+        fcntl.flock(lock.fileno(), fcntl.LOCK_UN)
+    assert busy.run_requests == [] and "m.csv" not in busy.cursor
+    free = evaluate(defs, busy.cursor)
+    assert [r.partition_key for r in free.run_requests] == ["2026-12-01"]
