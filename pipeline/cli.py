@@ -22,6 +22,7 @@ COMMANDS = {
     "run": "one full pipeline run against the configured API",
     "lookup": "longest-prefix-match rate and cost of one call",
     "cost": "cost a CSV/Parquet file of calls",
+    "cdr": "import and cost the customer's own call records (CDR files)",
     "diff": "price changes between snapshots",
     "report": "build (and with --send, mail) the price-change report",
     "sql": "run SQL against a read-only connection to the published warehouse",

@@ -20,7 +20,7 @@ from pipeline.demo_data import retire_unless_demo
 from pipeline.errors import RatedeckError
 
 _NAME_RE = re.compile(
-    r"^(?P<ts>\d{8}T\d{6}\.\d{6}Z)-(?P<sha>[0-9a-f]{16})\.(?P<ext>csv|xls|xlsx|json)$"
+    r"^(?P<ts>\d{8}T\d{6}\.\d{6}Z)-(?P<sha>[0-9a-f]{16})\.(?P<ext>csv|xls|xlsx|json|parquet)$"
 )
 STALE_PARTIAL_S = 3600.0  # a partial download untouched this long belongs to a dead process
 _SOURCE_RE = re.compile(r"^[A-Za-z0-9@_-][A-Za-z0-9@._-]{0,127}$")
@@ -32,7 +32,7 @@ class LandingError(RatedeckError):
 
 @dataclass(frozen=True)
 class LandedFile:
-    kind: str  # voice | sms | customer
+    kind: str  # voice | sms | cdr | customer
     source: str  # tech prefix, SMS channel "username:id", or "customer"
     path: Path  # absolute path of the stored bytes
     relative_path: str  # relative to the data dir (what the warehouse records)

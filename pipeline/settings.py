@@ -369,6 +369,44 @@ class EmulatorSettings(_Section):
             raise ValueError(f"expected a date YYYY-MM-DD, got {v!r}") from None
 
 
+class CdrColumns(_Section):
+    """Which column of a generic CDR file (CSV with a header, or Parquet) holds what."""
+
+    number: str = "number"  # the dialled number (tech prefix + number, or the number)
+    seconds: str = "seconds"  # billed talk time, whole seconds (0: not answered)
+    started_at: str = "started_at"  # call start, switch local time (or with a UTC offset)
+    tech_prefix: str | None = None  # optional: the route, when the number does not carry it
+    call_id: str | None = None  # optional: the switch's unique call id
+
+
+def validate_timezone(value: str) -> str:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(
+            f"unknown time zone {value!r}: expected an IANA name, e.g. Europe/Dublin"
+        ) from None
+    return value
+
+
+class CdrSettings(_Section):
+    """The customer's own call records (docs/cdr.md)."""
+
+    folder: Path | None = None  # the Dagster sensor imports new files from here; None: off
+    format: Literal["asterisk", "freeswitch", "generic"] = "asterisk"
+    columns: CdrColumns = CdrColumns()  # generic format only
+    timezone: Annotated[str, AfterValidator(validate_timezone)] = "UTC"  # the switch's clock
+    default_tech_prefix: TechPrefix | None = None  # None: the first of voice.tech_prefixes
+    partitions_start: dt.date = dt.date(2024, 1, 1)  # first day of the cdr_costs partitions
+    # a file with more refused rows than this is refused whole (the wrong format, say)
+    max_reject_fraction: float = Field(0.2, ge=0, le=1)
+    profile_days: int = Field(30, ge=1, le=366)  # costed days the derived traffic profile spans
+    # a file modified more recently than this may still be being copied: the sensor waits
+    settle_s: float = Field(60, ge=0, allow_inf_nan=False)
+
+
 class Secrets(BaseModel):
     """Read from the environment only; SecretStr keeps them out of reprs and logs."""
 
@@ -398,6 +436,7 @@ class Settings(_Section):
     emulator: EmulatorSettings = EmulatorSettings()
     dagster: DagsterSettings = DagsterSettings()
     alerts: AlertsSettings = AlertsSettings()
+    cdr: CdrSettings = CdrSettings()
     secrets: Secrets = Field(default_factory=Secrets, exclude=True)
     source: str = Field("built-in demo settings", exclude=True)
 
@@ -440,6 +479,11 @@ class Settings(_Section):
     def state_dir(self) -> Path:
         """Private writer state: the working warehouse copy and its lock."""
         return self.paths.data_dir / "state"
+
+    @property
+    def cdr_default_tech_prefix(self) -> str:
+        """The route of a call whose number and columns name none."""
+        return self.cdr.default_tech_prefix or self.voice.tech_prefixes[0]
 
     @property
     def dagster_home(self) -> Path:

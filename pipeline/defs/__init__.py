@@ -18,6 +18,7 @@ AREA_JOBS = {
 def build_definitions(settings: Settings) -> dg.Definitions:
     from pipeline.defs.alerts import build_alert_defs
     from pipeline.defs.balance import build_balance_defs
+    from pipeline.defs.cdr import build_cdr_defs
     from pipeline.defs.feed import build_feed_defs, feed_job
     from pipeline.defs.report import build_report_defs
     from pipeline.defs.resources import ratedeck_resources
@@ -27,6 +28,7 @@ def build_definitions(settings: Settings) -> dg.Definitions:
     balance_assets = build_balance_defs(settings)
     report_assets = build_report_defs(settings)
     alert_checks, alert_schedules, alert_sensors = build_alert_defs(settings)
+    cdr_assets, cdr_jobs, cdr_sensors = build_cdr_defs(settings)
     feed_assets: list[dg.AssetsDefinition] = []
     load_jobs = []
     schedules = []
@@ -78,18 +80,12 @@ def build_definitions(settings: Settings) -> dg.Definitions:
         return dg.RunRequest(run_key=context.dagster_run.run_id)
 
     return dg.Definitions(
-        # Every job runs its steps in its run's own process, one after another: each job is a
-        # chain (voice and SMS: raw -> frame -> history; balance: snapshot -> alert; report: one
-        # step) and the warehouse takes one writer at a time, so there is nothing to overlap,
-        # while a subprocess per step (the multiprocess default) re-imports Dagster and the
-        # pipeline for every step: 9x the wall time of a voice_daily run on 2 cores
-        # (benchmarks/bench_executor.py, docs/benchmarks.md).
-        assets=[*feed_assets, *balance_assets, *report_assets],
+        assets=[*feed_assets, *balance_assets, *report_assets, *cdr_assets],
         # the feeds' own checks are specs on their normalised assets; these are freshness checks
         asset_checks=alert_checks,
-        jobs=[*load_jobs, balance_job, report_job],
+        jobs=[*load_jobs, balance_job, report_job, *cdr_jobs],
         schedules=schedules,
-        sensors=[report_after_loads, *alert_sensors],
+        sensors=[report_after_loads, *alert_sensors, *cdr_sensors],
         resources=ratedeck_resources(settings),
         # Every job runs its steps in its run's own process, one after another: each job is a
         # chain (voice and SMS: raw -> frame -> history; balance: snapshot -> alert; report: one

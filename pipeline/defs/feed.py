@@ -48,13 +48,13 @@ class FeedAssets:
 
     @property
     def history(self) -> str:
-        return f"{self.feed.snapshot.history.table}_history"
+        return f"{self.feed.snapshot.versioned.table}_history"
 
     @property
     def history_description(self) -> str:
         snapshot = self.feed.snapshot
         return (
-            f"{snapshot.snapshot_table} + {snapshot.history.table} history in the warehouse "
+            f"{snapshot.snapshot_table} + {snapshot.versioned.table} history in the warehouse "
             "(one transaction)."
         )
 
@@ -86,8 +86,11 @@ def _raw_asset(settings: Settings, assets: FeedAssets, partitions) -> dg.AssetsD
         context: dg.AssetExecutionContext, commpeak: CommPeakResource, warehouse: WarehouseResource
     ) -> dg.MaterializeResult:
         run_settings = applied(settings, commpeak, warehouse)  # the landing zone is data_dir's
+        fetch = assets.feed.fetch
+        if fetch is None:  # a pushed feed (CDR files) has no raw asset
+            raise TypeError(f"feed {assets.feed.name} is not fetched from the API")
         with retried_only_if_transient(), commpeak.create_client(run_settings) as client:
-            landed = assets.feed.fetch(run_settings, client, context.partition_key)
+            landed = fetch(run_settings, client, context.partition_key)
         return dg.MaterializeResult(value=landed, metadata=landed_metadata(landed))
 
     return raw

@@ -5,7 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 
 import duckdb
+import polars as pl
 
+from pipeline.analytics.cdr import derived_traffic_profile
 from pipeline.analytics.diff import read_traffic_profile, voice_changes
 from pipeline.reports import formatting as fmt
 from pipeline.reports.model import ChangeRow, ChangeSection, Column
@@ -51,11 +53,7 @@ def voice_section(
     """The unreported voice changes, or None when there are none."""
     report = settings.report
     tech_prefixes = settings.voice.tech_prefixes
-    traffic = (
-        read_traffic_profile(report.traffic_profile, tech_prefixes=tech_prefixes)
-        if report.traffic_profile
-        else None
-    )
+    traffic, traffic_source = _traffic(con, settings)
     frame = voice_changes(
         con,
         reference_call_seconds=report.reference_call_seconds,
@@ -98,9 +96,9 @@ def voice_section(
         "A removed prefix's numbers are billed by the longest shorter prefix left; "
         "a new prefix takes its numbers from the prefix that billed them before.",
     ]
-    if traffic is not None and report.traffic_profile is not None:
+    if traffic is not None:
         notes.append(
-            f"Monthly impact: minutes per month from {report.traffic_profile.name} routed through "
+            f"Monthly impact: minutes per month from {traffic_source} routed through "
             "each changed range (longest prefix match) times the price change per minute; "
             f"traffic that names no tech prefix runs on {tech_prefixes[0]} only."
         )
@@ -117,6 +115,21 @@ def voice_section(
         notes=tuple(notes),
         count_label="voice",
     )
+
+
+def _traffic(con: duckdb.DuckDBPyConnection, settings: Settings) -> tuple[pl.DataFrame | None, str]:
+    """The traffic the monthly impact is priced on, and where it comes from: the hand-made
+    profile (report.traffic_profile) when set, else the customer's costed calls (docs/cdr.md)."""
+    report = settings.report
+    if report.traffic_profile:
+        profile = read_traffic_profile(
+            report.traffic_profile, tech_prefixes=settings.voice.tech_prefixes
+        )
+        return profile, report.traffic_profile.name
+    derived = derived_traffic_profile(con, settings.cdr.profile_days)
+    if derived is None:
+        return None, ""
+    return derived.frame, derived.description
 
 
 def _row(r: dict, *, now: datetime, notice_days: int, reference_call_seconds: int) -> ChangeRow:

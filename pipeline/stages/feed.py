@@ -62,19 +62,26 @@ Divert = Callable[[duckdb.DuckDBPyConnection, LandedFile], Diverted | None]
 
 @dataclass(frozen=True)
 class FeedSpec:
-    """One rate feed. Its name is its snapshot kind (voice, sms): the landing-zone kind, the
-    Dagster group and its own settings section ([voice], [sms])."""
+    """One feed. Its name is its snapshot kind (voice, sms, cdr): the landing-zone kind, the
+    Dagster group and its own settings section ([voice], [sms], [cdr]). A pushed feed (CDR
+    files: imported, not downloaded) has no ``fetch`` and no deck ``checks``."""
 
     snapshot: SnapshotSpec
-    checks: FeedChecks
-    partition_keys: Callable[[Settings], list[str]]  # tech prefixes, channel keys
-    fetch: Callable[[Settings, CommPeakClient, str], LandedFile]  # one partition, landed
     ingest: Callable[[Settings, LandedFile], IngestResult]  # the pure ingest function
+    partition_keys: Callable[[Settings], list[str]]  # tech prefixes, channel keys
+    checks: FeedChecks | None = None
+    fetch: Callable[[Settings, CommPeakClient, str], LandedFile] | None = None  # one partition
     divert: Divert | None = None
 
     @property
     def name(self) -> str:
         return self.snapshot.kind
+
+    @property
+    def deck_checks(self) -> FeedChecks:
+        if self.checks is None:
+            raise ValueError(f"feed {self.name}: has no deck checks")
+        return self.checks
 
     def section(self, settings: Settings) -> FeedSettings:
         return getattr(settings, self.name)
@@ -83,10 +90,11 @@ class FeedSpec:
 def check_descriptions(feed: FeedSpec) -> dict[str, str]:
     """What each of ``check``'s outcomes guards (the Dagster check specs), by check name."""
     empty = {"non_empty": f"The {feed.snapshot.noun} has at least one valid row."}
+    checks = feed.deck_checks
     return {
-        **(empty if feed.checks.require_rows else {}),
-        "no_duplicate_prefix": feed.checks.duplicates,
-        "prices_not_negative": f"No negative {feed.checks.price_column}.",
+        **(empty if checks.require_rows else {}),
+        "no_duplicate_prefix": checks.duplicates,
+        "prices_not_negative": f"No negative {checks.price_column}.",
         "row_count_not_collapsed": "Row count did not fall more than "
         f"{feed.name}.max_row_drop_fraction against the last snapshot (what a truncated "
         "download looks like).",
@@ -94,6 +102,8 @@ def check_descriptions(feed: FeedSpec) -> dict[str, str]:
 
 
 def fetch(settings: Settings, feed: FeedSpec, partition_key: str) -> LandedFile:
+    if feed.fetch is None:
+        raise ValueError(f"feed {feed.name}: files are imported, not fetched")
     with CommPeakClient.from_settings(settings) as client:
         return feed.fetch(settings, client, partition_key)
 
@@ -108,13 +118,14 @@ def check(
     settings: Settings, feed: FeedSpec, source: str, rows: pl.DataFrame
 ) -> list[CheckOutcome]:
     """The blocking checks on a normalised snapshot of ``source`` (the rows as staged)."""
+    checks = feed.deck_checks
     return deck_checks(
         rows,
         previous_rows=published_previous_row_count(settings, feed, source),
         max_drop_fraction=feed.section(settings).max_row_drop_fraction,
-        keys=list(feed.checks.keys),
-        price_column=feed.checks.price_column,
-        require_rows=feed.checks.require_rows,
+        keys=list(checks.keys),
+        price_column=checks.price_column,
+        require_rows=checks.require_rows,
     )
 
 
@@ -142,7 +153,7 @@ def load_into(
         return diverted
     loaded = load_snapshot(con, feed.snapshot, incoming(settings, staged))
     record_report_setting(con, settings.report)  # the change views judge like the email
-    if loaded.replayed:
+    if loaded.replayed or feed.snapshot.history is None:  # append-only: no change view
         return loaded
     counts = snapshot_change_counts(con, feed.snapshot, loaded.source, loaded.snapshot_id)
     return replace(loaded, changes=counts)

@@ -6,6 +6,9 @@ feed does to its rows. ``load_snapshot`` then does the same for every feed, in O
 replay check, time-order rule, history (``history.py``), snapshot row, rejects. Loading the same
 raw file again (same source, fetch time and sha256) changes nothing and returns the stored
 snapshot. Any DuckDB failure becomes one ``SnapshotLoadError`` line, rolled back.
+
+An append-only feed (CDR files: facts, not snapshots of something that changes) has no
+history: its ``store`` hook records the file, replay check included, in the same transaction.
 """
 
 from __future__ import annotations
@@ -47,11 +50,17 @@ class IncomingSnapshot:
     result: IngestResult
     # the account's currency (report.currency): what a feed that names none is priced in
     account_currency: str | None = None
+    original_name: str | None = None  # a pushed file's own name (CDR imports)
 
 
 # What only one feed does to its rows inside the load transaction (fill a currency, name
 # pairs from a reference): (con, incoming) -> the rows its history stores.
 PrepareRows = Callable[[duckdb.DuckDBPyConnection, IncomingSnapshot], pl.DataFrame]
+
+
+# An append-only feed's store: (con, spec, incoming) -> what was recorded (replayed: the same
+# bytes were stored before), inside load_snapshot's transaction.
+StoreRows = Callable[[duckdb.DuckDBPyConnection, "SnapshotSpec", IncomingSnapshot], "SnapshotLoad"]
 
 
 def _rows_as_ingested(con: duckdb.DuckDBPyConnection, incoming: IncomingSnapshot) -> pl.DataFrame:
@@ -64,18 +73,29 @@ class SnapshotSpec:
     table is ``t`` has the table ``k_snapshot``, the view ``t_change`` and the insert SQL
     ``queries/k_snapshot_insert.sql``; identifiers are validated (they fill SQL templates)."""
 
-    kind: str  # ingest_reject.kind: voice, sms
+    kind: str  # ingest_reject.kind: voice, sms, cdr
     noun: str  # how errors name one snapshot: "voice deck", "SMS list"
-    history: HistorySpec  # its single scope column is the snapshot table's source column
+    # its single scope column is the snapshot table's source column; None: append-only
+    history: HistorySpec | None
     prepare: PrepareRows = _rows_as_ingested
     # a boolean column prepare adds: false marks a row the feed's reference does not know
     known_column: str | None = None
+    store: StoreRows | None = None  # an append-only feed's (one without history) store
 
     def __post_init__(self) -> None:
         if not _IDENTIFIER.match(self.kind):
             raise ValueError(f"SnapshotSpec: not a plain SQL identifier: {self.kind!r}")
-        if len(self.history.scope_columns) != 1:
+        if (self.history is None) == (self.store is None):
+            raise ValueError("SnapshotSpec: give a history or (append-only) a store, not both")
+        if self.history is not None and len(self.history.scope_columns) != 1:
             raise ValueError("SnapshotSpec: the history must have exactly one scope column")
+
+    @property
+    def versioned(self) -> HistorySpec:
+        """The history (only feeds with one have change views and a time-order rule)."""
+        if self.history is None:
+            raise ValueError(f"{self.noun}: an append-only feed has no history")
+        return self.history
 
     @property
     def snapshot_table(self) -> str:
@@ -83,7 +103,7 @@ class SnapshotSpec:
 
     @property
     def change_view(self) -> str:  # price changes: change_type, snapshot_id, source column
-        return f"{self.history.table}_change"
+        return f"{self.versioned.table}_change"
 
     @property
     def insert_sql(self) -> str:  # named params, see _snapshot_params
@@ -91,7 +111,7 @@ class SnapshotSpec:
 
     @property
     def scope_column(self) -> str:
-        return self.history.scope_columns[0]
+        return self.versioned.scope_columns[0]
 
 
 @dataclass(frozen=True)
@@ -126,6 +146,8 @@ def load_snapshot(
     incoming = _in_utc(incoming)
     try:
         with transaction(con):
+            if spec.store is not None:  # append-only: the store records it (or the replay)
+                return spec.store(con, spec, incoming)
             replayed = _replayed(con, spec, incoming)
             if replayed is not None:
                 return replayed
@@ -170,7 +192,7 @@ def _load_new(
     rows = spec.prepare(con, incoming)
     stats = apply_snapshot(
         con,
-        spec.history,
+        spec.versioned,
         {spec.scope_column: incoming.source},
         rows,
         snapshot_id=snapshot_id,
@@ -192,7 +214,7 @@ def _load_new(
         unknown_count=unknown,
     )
     _insert_snapshot(con, spec, _snapshot_params(spec, incoming, loaded, stats))
-    _insert_rejects(con, spec, incoming, snapshot_id)
+    insert_rejects(con, spec, incoming, snapshot_id)
     return loaded
 
 
@@ -201,7 +223,7 @@ def _snapshot_params(
 ) -> dict[str, object]:
     """Everything a snapshot row may record; each feed's insert SQL takes what its table has."""
     rows = incoming.result.rows
-    effective = spec.history.effective_column
+    effective = spec.versioned.effective_column
     return {
         "snapshot_id": loaded.snapshot_id,
         "source": incoming.source,
@@ -276,12 +298,13 @@ def _insert_snapshot(
     execute_named(con, read_sql(spec.insert_sql), params)
 
 
-def _insert_rejects(
+def insert_rejects(
     con: duckdb.DuckDBPyConnection,
     spec: SnapshotSpec,
     incoming: IncomingSnapshot,
     snapshot_id: int,
 ) -> None:
+    """The rows ingest refused, in ingest_reject under ``snapshot_id`` (a feed's own id)."""
     rejects = incoming.result.rejects
     if rejects.is_empty():
         return

@@ -11,7 +11,7 @@ from pathlib import Path
 from pipeline.commpeak import CommPeakClient
 from pipeline.ingest.voice import normalize_voice_deck
 
-COMMANDS = ("demo", "run", "lookup", "cost", "diff", "report", "sql", "emulator")
+COMMANDS = ("demo", "run", "lookup", "cost", "cdr", "diff", "report", "sql", "emulator")
 URL_LINE = re.compile(r"^\s*export COMMPEAK_BASE_URL=(http://127\.0\.0\.1:[0-9]+)\s*$", re.M)
 KEY_LINE = re.compile(r"^\s*export COMMPEAK_API_KEY=(\S+)\s*$", re.M)
 

@@ -96,7 +96,7 @@ def test_a_failure_after_the_snapshot_insert_rolls_back_everything(con, load, mo
     def explode(*args, **kwargs):
         raise RuntimeError("disk on fire")
 
-    monkeypatch.setattr(snapshot, "_insert_rejects", explode)
+    monkeypatch.setattr(snapshot, "insert_rejects", explode)
     with pytest.raises(RuntimeError, match="disk on fire"):
         load([("44", "0.2"), ("49", "0.3")], T0 + DAY, rejects=rejects((3, "bad")))
 

@@ -1,0 +1,129 @@
+"""``ratedeck cdr import FILE...`` / ``cdr cost [--day D] [--recost --why TEXT]`` /
+``cdr status``: the customer's own call records (docs/cdr.md).
+
+* ``import``: each file is landed (immutable, sha256), parsed with ``[cdr] format`` and
+  loaded; a file imported before changes nothing. Prints per file the calls added, calls
+  another file already brought, rejects (the first few with their row numbers) and the days
+  touched. A file that cannot be read, or with too many bad rows, is one line naming it: exit 2
+  (files before it stay imported).
+* ``cost``: costs the billable calls not costed yet (of ``--day``, else of every day that has
+  some), each at its own start time. ``--recost`` replaces every cost of ``--day`` (a backfill:
+  logged in cdr_costing_log with ``--why``, the old and the new total).
+* ``status``: files, calls and costed days (the latest costing of each).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from datetime import date
+from pathlib import Path
+
+from pipeline import console
+from pipeline.errors import InputError
+from pipeline.settings import Settings
+
+LISTED_REJECTS = 5
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    actions = parser.add_subparsers(dest="cdr_action", metavar="ACTION", required=True)
+    imports = actions.add_parser("import", help="import CDR files (format: [cdr] format)")
+    imports.add_argument("files", metavar="FILE", nargs="+", type=Path)
+    cost = actions.add_parser("cost", help="cost the calls not costed yet")
+    cost.add_argument("--day", metavar="YYYY-MM-DD", type=_day, help="only this UTC day")
+    cost.add_argument(
+        "--recost", action="store_true", help="replace the day's costs (needs --day; logged)"
+    )
+    cost.add_argument("--why", metavar="TEXT", default="", help="reason logged with --recost")
+    actions.add_parser("status", help="files, calls and costed days")
+
+
+def run(args: argparse.Namespace, settings: Settings) -> int:
+    action = {"import": _import, "cost": _cost, "status": _status}[args.cdr_action]
+    return action(args, settings)
+
+
+def _import(args: argparse.Namespace, settings: Settings) -> int:
+    from pipeline.stages.cdr import import_file
+
+    done = []
+    with console.progress("importing CDR files", total=len(args.files)) as bar:
+        for path in args.files:
+            imported = import_file(settings, path)
+            bar.advance(1, description=path.name)
+            done.append(imported)
+            if not args.json:
+                _print_import(imported)
+    if args.json:
+        console.print_json({"files": [vars(i) for i in done]})
+    return 0
+
+
+def _print_import(imported) -> None:
+    if imported.replayed:
+        print(f"{imported.path}: imported before (file {imported.file_id}): nothing changed")
+        return
+    days = ", ".join(imported.days) or "none"
+    print(
+        f"{imported.path}: {imported.calls:,} call(s) added, {imported.duplicates:,} already "
+        f"imported, {imported.rejects:,} rejected; days {days} -> {imported.raw_path}"
+    )
+    for row, reason in imported.rejects_preview[:LISTED_REJECTS]:
+        print(f"  row {row}: {reason}", file=sys.stderr)
+    if imported.rejects > LISTED_REJECTS:
+        print(
+            f"  ... and {imported.rejects - LISTED_REJECTS:,} more (ingest_reject)", file=sys.stderr
+        )
+
+
+def _cost(args: argparse.Namespace, settings: Settings) -> int:
+    from pipeline.stages.cdr import cost_days
+
+    if args.recost and args.day is None:
+        raise InputError("cdr cost --recost: give the --day to recost (a backfill is explicit)")
+    days = None if args.day is None else [args.day]
+    costings = cost_days(settings, days, recost=args.recost, why=args.why)
+    rows = [(c.day, c.calls, c.unmatched, c.recost, c.old_total, c.new_total) for c in costings]
+    if args.json:
+        console.print_json({"costings": [vars(c) for c in costings]})
+        return 0
+    if not rows:
+        print("nothing to cost: every billable call is costed")
+        return 0
+    console.print_table(("day", "calls", "unmatched", "recost", "old_total", "new_total"), rows)
+    return 0
+
+
+def _status(args: argparse.Namespace, settings: Settings) -> int:
+    import duckdb
+
+    from pipeline.warehouse.db import Warehouse
+    from pipeline.warehouse.migrate import read_sql
+
+    with Warehouse(settings).reader() as con:
+        try:
+            cursor = con.execute(read_sql("queries/cdr_status.sql"))
+        except duckdb.CatalogException:  # published before the CDR tables: nothing imported
+            return _print_status(args, [], [])
+        columns = [d[0] for d in cursor.description]
+        rows = cursor.fetchall()
+    return _print_status(args, columns, rows)
+
+
+def _print_status(args: argparse.Namespace, columns: list[str], rows: list[tuple]) -> int:
+    if args.json:
+        console.print_json({"days": [dict(zip(columns, r, strict=True)) for r in rows]})
+        return 0
+    if not rows:
+        print("no calls imported yet: ratedeck cdr import FILE...")
+        return 0
+    console.print_table(columns, rows)
+    return 0
+
+
+def _day(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"bad day {text!r}: expected YYYY-MM-DD") from None

@@ -1,0 +1,117 @@
+"""The CDR feed in Dagster: the ``cdr_files`` sensor imports new files from ``[cdr] folder``
+and asks for the daily ``cdr_costs`` partitions they touch. A run the sensor (or anyone)
+launches costs only calls not costed yet; a backfill of a partition recosts the day (logged
+in cdr_costing_log). Wiring only: the work is in ``pipeline/stages/cdr.py``."""
+
+import json
+import time
+from datetime import date
+
+import dagster as dg
+
+from pipeline.defs.common import WAREHOUSE_POOL
+from pipeline.errors import RatedeckError
+from pipeline.settings import Settings
+from pipeline.stages import cdr as stages
+from pipeline.warehouse.errors import WarehouseLockedError
+
+BACKFILL_TAG = "dagster/backfill"  # Dagster tags every run of a backfill with its id
+COST_JOB = "cdr_costs_job"
+# no new import starts after this long in one tick, nor waits longer for the warehouse (Dagster
+# times a sensor evaluation out at 60 s)
+TICK_BUDGET_S = 20.0
+
+
+def build_cdr_defs(settings: Settings) -> tuple[list, list, list]:
+    """(assets, jobs, sensors) of the CDR feed; none without a ``[cdr] folder``."""
+    if settings.cdr.folder is None:
+        return [], [], []
+    partitions = dg.DailyPartitionsDefinition(
+        start_date=settings.cdr.partitions_start.isoformat(), timezone="UTC", end_offset=1
+    )
+    costs = _cost_asset(settings, partitions)
+    job = dg.define_asset_job(
+        COST_JOB,
+        selection=[costs],
+        description="Cost the calls of one UTC day (a backfill recosts it).",
+    )
+    return [costs], [job], [_files_sensor(settings, job)]
+
+
+def _cost_asset(settings: Settings, partitions) -> dg.AssetsDefinition:
+    @dg.asset(
+        name="cdr_costs",
+        partitions_def=partitions,
+        group_name="cdr",
+        kinds={"duckdb"},
+        pool=WAREHOUSE_POOL,
+        description="cdr_cost: the day's billable calls, each priced as of its start time. A "
+        "backfill of the partition recosts the day (cdr_costing_log).",
+    )
+    def cdr_costs(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+        backfill = context.run.tags.get(BACKFILL_TAG)
+        who = f"dagster run {context.run.run_id}"
+        [costing] = stages.cost_days(
+            settings,
+            [date.fromisoformat(context.partition_key)],
+            recost=backfill is not None,
+            who=f"{who} (backfill {backfill})" if backfill else who,
+            why="Dagster backfill" if backfill else "cdr_files sensor or manual run",
+        )
+        return dg.MaterializeResult(metadata=_costing_metadata(costing))
+
+    return cdr_costs
+
+
+def _costing_metadata(costing: stages.Costing) -> dict[str, str | int | bool]:
+    return {
+        "calls_costed": costing.calls,
+        "unmatched": costing.unmatched,
+        "recost": costing.recost,
+        "day_total": str(costing.new_total),
+        "previous_total": "never costed" if costing.old_total is None else str(costing.old_total),
+        "costing_run": costing.costing_run if costing.costing_run is not None else "none",
+    }
+
+
+def _files_sensor(settings: Settings, job) -> dg.SensorDefinition:
+    folder = settings.cdr.folder
+    assert folder is not None  # build_cdr_defs checked
+
+    @dg.sensor(
+        name="cdr_files",
+        job=job,
+        minimum_interval_seconds=60,
+        description=f"Imports new call record files from {folder} and costs the days they touch.",
+    )
+    def cdr_files(context: dg.SensorEvaluationContext) -> dg.SensorResult:
+        seen = json.loads(context.cursor) if context.cursor else {}
+        changes = stages.folder_changes(
+            folder, seen, settle_s=settings.cdr.settle_s, now_s=time.time()
+        )
+        days: dict[str, list[int]] = {}
+        started = time.monotonic()
+        for path, key in changes:
+            if time.monotonic() - started > TICK_BUDGET_S:
+                break  # the rest next tick: a sensor evaluation must finish within its timeout
+            try:
+                imported = stages.import_file(settings, path, lock_timeout_s=TICK_BUDGET_S)
+            except WarehouseLockedError:
+                context.log.info("warehouse busy (a load is running): the files wait a tick")
+                break
+            except RatedeckError as exc:
+                seen[path.name] = key  # a bad file waits until it changes, not every tick
+                context.log.error(f"cdr import {path.name}: {exc}")
+                continue
+            seen[path.name] = key
+            for day in imported.days:
+                days.setdefault(day, []).append(imported.file_id)
+        start = settings.cdr.partitions_start.isoformat()
+        requests = [
+            dg.RunRequest(run_key=f"{day}:{'-'.join(map(str, ids))}", partition_key=day)
+            for day, ids in sorted(days.items())
+            if day >= start  # earlier days: `ratedeck cdr cost --day D`
+        ]
+        return dg.SensorResult(run_requests=requests, cursor=json.dumps(seen, sort_keys=True))
+
+    return cdr_files

@@ -1,0 +1,23 @@
+-- Costed calls into cdr_cost, from the registered relation cdr_priced (call_id, rated_on and
+-- the engine's matched_prefix, destination, price, billed_seconds, cost). The increments,
+-- currency and valid_from come from the voice_rate version the engine used: the one valid at
+-- the call's start for the matched prefix (same tie-break as lpm_rate_at).
+-- Params: $costed_at, $costing_run.
+WITH used AS (
+    SELECT p.call_id, r.initial_seconds, r.increment_seconds, r.currency, r.valid_from
+    FROM cdr_priced p
+    JOIN cdr_call c USING (call_id)
+    JOIN voice_rate r ON r.tech_prefix = p.rated_on AND r.prefix = p.matched_prefix
+     AND r.valid_from <= c.started_at AND (r.valid_to IS NULL OR c.started_at < r.valid_to)
+    QUALIFY row_number() OVER (
+        PARTITION BY p.call_id
+        ORDER BY r.valid_from DESC, r.valid_to DESC NULLS FIRST, r.price DESC,
+                 r.initial_seconds DESC, r.increment_seconds DESC, r.destination) = 1
+)
+INSERT INTO cdr_cost
+SELECT p.call_id, c.call_day, c.started_at, c.tech_prefix, p.rated_on, c.number, c.billsec,
+       p.matched_prefix, p.destination, p.price, u.initial_seconds, u.increment_seconds,
+       p.billed_seconds, p.cost, u.currency, u.valid_from, $costed_at, $costing_run
+FROM cdr_priced p
+JOIN cdr_call c USING (call_id)
+LEFT JOIN used u USING (call_id);

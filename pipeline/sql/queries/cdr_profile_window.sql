@@ -1,0 +1,13 @@
+-- The window of costed calls the derived traffic profile reads: the $days UTC days ending
+-- with the latest costed day, and how many of them have call records at all (covered_days:
+-- from the first costed day, when that is later than the window's start). No row: no calls.
+WITH bounds AS (
+    SELECT max(call_day) AS last_day, min(call_day) AS first_day FROM cdr_cost
+)
+SELECT CAST(last_day - ($days - 1) AS DATE) AS window_start, last_day,
+       CAST(last_day - greatest(CAST(last_day - ($days - 1) AS DATE), first_day) + 1 AS BIGINT)
+           AS covered_days,
+       (SELECT count(*) FROM cdr_cost c
+        WHERE c.call_day BETWEEN CAST(last_day - ($days - 1) AS DATE) AND last_day) AS calls
+FROM bounds
+WHERE last_day IS NOT NULL;

@@ -1,0 +1,214 @@
+"""The CDR feed: the customer's switch exports, imported (not fetched) and costed per day.
+
+Import: file -> landing zone (immutable, sha256; the same bytes land once) -> pure ingest
+(``ingest/cdr.py``) -> staged -> ``load_snapshot`` (``warehouse/cdr.py``: append-only).
+Costing: the billable calls of one UTC day, each at its own start time, by the one engine
+(``analytics/cdr.py``); a costed day is never re-costed unless asked (``recost``), and every
+costing is logged (``cdr_costing_log``). No Dagster here: ``defs/cdr.py`` and the CLI wrap it.
+"""
+
+from __future__ import annotations
+
+import getpass
+import hashlib
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import duckdb
+
+from pipeline.analytics.cdr import cost_routed_calls
+from pipeline.errors import InputError
+from pipeline.ingest.cdr import GenericColumns, Routing, ingest_cdr
+from pipeline.ingest.frames import IngestResult
+from pipeline.landing import LandedFile, LandingZone
+from pipeline.settings import Settings
+from pipeline.stages import feed as stages
+from pipeline.warehouse.cdr import (
+    CDR_SNAPSHOT,
+    Costing,
+    day_calls,
+    file_days,
+    record_costs,
+    uncosted_days,
+)
+from pipeline.warehouse.db import DEFAULT_LOCK_TIMEOUT_S, Warehouse
+from pipeline.warehouse.snapshot import load_snapshot
+
+PARQUET_SUFFIXES = (".parquet", ".pq")
+
+
+def ingest_cdr_file(settings: Settings, landed: LandedFile) -> IngestResult:
+    """The pure ingest of one landed CDR file, with the [cdr] settings."""
+    cdr = settings.cdr
+    columns = cdr.columns
+    return ingest_cdr(
+        landed.read_bytes(),
+        source=landed.relative_path,
+        cdr_format=cdr.format,
+        routing=Routing(settings.voice.tech_prefixes, settings.cdr_default_tech_prefix),
+        timezone=cdr.timezone,
+        columns=GenericColumns(
+            columns.number,
+            columns.seconds,
+            columns.started_at,
+            columns.tech_prefix,
+            columns.call_id,
+        ),
+        parquet=landed.path.suffix == ".parquet",
+    )
+
+
+CDR = stages.FeedSpec(
+    snapshot=CDR_SNAPSHOT,
+    ingest=ingest_cdr_file,
+    partition_keys=lambda settings: [],  # daily partitions, see defs/cdr.py
+)
+
+
+@dataclass(frozen=True)
+class CdrImport:
+    """What importing one file did (``replayed``: the same bytes were imported before)."""
+
+    path: Path
+    file_id: int
+    raw_path: str
+    replayed: bool
+    calls: int
+    duplicates: int
+    rejects: int
+    days: tuple[str, ...]  # UTC days its calls fall on
+    rejects_preview: tuple[tuple[int, str], ...] = ()  # (row, reason), the first few
+
+
+def import_file(
+    settings: Settings,
+    path: Path,
+    *,
+    now: datetime | None = None,
+    lock_timeout_s: float = DEFAULT_LOCK_TIMEOUT_S,
+) -> CdrImport:
+    """Land, ingest and load one CDR file. Raises InputError (one line, naming the file and
+    row) for a file that cannot be read or has too many bad rows, WarehouseLockedError when
+    another writer holds the warehouse longer than ``lock_timeout_s``."""
+    data = _read(path)
+    landed = land(settings, data, ext="parquet" if _is_parquet(path) else "csv", now=now)
+    try:
+        staged = stages.normalise(settings, CDR, landed)
+    except InputError as exc:  # name the file as the user knows it (the message has the copy)
+        raise type(exc)(f"{path}: {exc}") from None
+    incoming = replace(stages.incoming(settings, staged), original_name=path.name)
+    with Warehouse(settings, lock_timeout_s=lock_timeout_s).writer() as con:
+        loaded = load_snapshot(con, CDR_SNAPSHOT, incoming)
+        days = file_days(con, loaded.snapshot_id)
+    rejects = staged.rejects().head(5)
+    return CdrImport(
+        path=path,
+        file_id=loaded.snapshot_id,
+        raw_path=loaded.raw_path,
+        replayed=loaded.replayed,
+        calls=loaded.row_count,
+        duplicates=loaded.unchanged,
+        rejects=loaded.reject_count,
+        days=tuple(days),
+        rejects_preview=tuple(zip(rejects["row_number"], rejects["reason"], strict=True)),
+    )
+
+
+def land(settings: Settings, data: bytes, *, ext: str, now: datetime | None = None) -> LandedFile:
+    """Keep the bytes in the landing zone under raw/cdr/<format>/; bytes landed before (same
+    sha256) are not landed again: their first copy is returned."""
+    zone = LandingZone(settings.data_dir)
+    source = settings.cdr.format
+    sha256 = hashlib.sha256(data).hexdigest()
+    data_dir = settings.data_dir.resolve()  # the folder comes back resolved
+    for candidate in sorted(zone.folder("cdr", source).glob(f"*-{sha256[:16]}.{ext}")):
+        landed = zone.open_landed("cdr", source, str(candidate.relative_to(data_dir)))
+        if landed.sha256 == sha256:
+            return landed
+    return zone.store_bytes("cdr", source, data, ext=ext, fetched_at=now or datetime.now(UTC))
+
+
+def cost_days(
+    settings: Settings,
+    days: list[date] | None = None,
+    *,
+    recost: bool = False,
+    who: str | None = None,
+    why: str = "",
+) -> list[Costing]:
+    """Cost the billable calls of each day not costed yet (``days`` None: every day that has
+    some). ``recost``: replace every cost of the day instead (a backfill: a price that changed
+    later, a corrected deck). One writer session; every costing is logged."""
+    with Warehouse(settings).writer() as con:
+        return [
+            cost_day(con, settings, day, recost=recost, who=who or _os_user(), why=why)
+            for day in (uncosted_days(con) if days is None else days)
+        ]
+
+
+def cost_day(
+    con: duckdb.DuckDBPyConnection,
+    settings: Settings,
+    day: date,
+    *,
+    recost: bool,
+    who: str,
+    why: str,
+) -> Costing:
+    """Cost one day on an open writer connection (see ``cost_days``)."""
+    calls = day_calls(con, day, recost=recost)
+    decimals = settings.report.cost_decimals
+    priced = cost_routed_calls(con, calls, cost_decimals=decimals)
+    priced = priced.join(calls.select("call_id", "rated_on"), on="call_id")
+    reason = why or ("recost" if recost else "new calls")
+    return record_costs(
+        con, day, priced, recost=recost, who=who, why=reason, cost_decimals=decimals
+    )
+
+
+def _read(path: Path) -> bytes:
+    if path.is_dir():
+        raise InputError(f"{path}: is a folder, not a CDR file")
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        raise InputError(f"{path}: no such file") from None
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read: {exc.strerror}") from None
+
+
+def _is_parquet(path: Path) -> bool:
+    return path.suffix.lower() in PARQUET_SUFFIXES
+
+
+def _os_user() -> str:
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (KeyError, OSError):  # no passwd entry (a container)
+        return "cli"
+
+
+# -- the folder the Dagster sensor watches --------------------------------------------------
+SKIPPED_SUFFIXES = (".part", ".tmp", ".partial")  # a copy still under way
+
+
+def folder_changes(
+    folder: Path, seen: dict[str, str], *, settle_s: float, now_s: float
+) -> list[tuple[Path, str]]:
+    """Files of ``folder`` not in ``seen`` (name -> "size:mtime_ns") or changed since, with
+    their new key; a file modified in the last ``settle_s`` may still be being written: it
+    waits for a later tick."""
+    if not folder.is_dir():
+        raise InputError(f"cdr.folder {folder}: no such folder")
+    found = []
+    for path in sorted(folder.iterdir()):
+        if path.name.startswith(".") or path.suffix.lower() in SKIPPED_SUFFIXES:
+            continue
+        if not path.is_file():
+            continue
+        stat = path.stat()
+        key = f"{stat.st_size}:{stat.st_mtime_ns}"
+        if seen.get(path.name) != key and now_s - stat.st_mtime >= settle_s:
+            found.append((path, key))
+    return found

@@ -1,0 +1,89 @@
+"""``ratedeck cdr import / cost / status`` in-process (pipeline.cli.main): summaries, JSON,
+and bad input as one line on stderr with exit 2."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from cdr_support import DAY, HISTORY, asterisk_line, insert_history, write_master
+
+from pipeline.cli import main
+
+FIXTURE = Path(__file__).resolve().parents[2] / "fixtures" / "cdr" / "Master.csv"
+
+
+@pytest.fixture
+def config(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    path = tmp_path / "ratedeck.toml"
+    path.write_text(
+        '[paths]\ndata_dir = "data"\n'  # relative: to the working directory
+        '[voice]\ntech_prefixes = ["current", "021001"]\n'
+        "[cdr]\nmax_reject_fraction = 0.5\n"
+    )
+    from pipeline.settings import load_settings
+
+    insert_history(load_settings(path, env={}), HISTORY)
+    return path
+
+
+def ratedeck(capsys, *args: str) -> tuple[int, str, str]:
+    code = main(list(args))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_import_cost_status(config, capsys, tmp_path):
+    code, out, err = ratedeck(capsys, "--config", str(config), "cdr", "import", str(FIXTURE))
+    assert code == 0
+    assert "4 call(s) added, 0 already imported, 2 rejected; days 2026-12-01" in out
+    assert "row 4: number 's': letters are not allowed" in err
+
+    code, out, _ = ratedeck(capsys, "--config", str(config), "cdr", "import", str(FIXTURE))
+    assert code == 0 and "imported before (file 1): nothing changed" in out
+
+    code, out, _ = ratedeck(capsys, "--config", str(config), "--json", "cdr", "cost")
+    assert code == 0
+    [costing] = json.loads(out)["costings"]
+    assert (costing["day"], costing["calls"], costing["recost"]) == ("2026-12-01", 2, False)
+
+    code, out, _ = ratedeck(capsys, "--config", str(config), "--json", "cdr", "status")
+    [day] = json.loads(out)["days"]
+    assert (day["day"], day["calls"], day["billable"], day["costed"]) == ("2026-12-01", 4, 2, 2)
+
+
+def test_recost_needs_a_day_and_is_logged(config, capsys, tmp_path):
+    path = write_master(tmp_path / "m.csv", [asterisk_line("a", "35312345", DAY, 60)])
+    assert ratedeck(capsys, "--config", str(config), "cdr", "import", str(path))[0] == 0
+    code, _, err = ratedeck(capsys, "--config", str(config), "cdr", "cost", "--recost")
+    assert code == 2 and err.count("\n") == 1 and "give the --day" in err
+    args = ["--config", str(config), "cdr", "cost", "--day", "2026-12-01", "--recost"]
+    code, out, _ = ratedeck(capsys, *args, "--why", "deck corrected")
+    assert code == 0 and "True" in out
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (None, "no such file"),
+        ("x,y\n", "not one usable call in 1 row(s) (row 1: 2 field(s), expected at least 16)"),
+    ],
+)
+def test_bad_input_is_one_line_and_exit_2(config, capsys, tmp_path, content, message):
+    path = tmp_path / "bad.csv"
+    if content is not None:
+        path.write_text(content)
+    code, out, err = ratedeck(capsys, "--config", str(config), "cdr", "import", str(path))
+    assert code == 2 and out == ""
+    assert err.count("\n") == 1 and message in err and str(path) in err
+
+
+def test_too_many_bad_rows_names_the_file(config, capsys, tmp_path):
+    later = DAY + timedelta(hours=1)
+    lines = [asterisk_line("a", "35312345", later, 60)] + ["x\n"] * 3
+    path = write_master(tmp_path / "many.csv", lines)
+    code, _, err = ratedeck(capsys, "--config", str(config), "cdr", "import", str(path))
+    assert code == 2 and err.startswith(f"ratedeck: error: {path}: ") and "3 of 4 rows" in err

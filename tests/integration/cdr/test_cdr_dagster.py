@@ -1,0 +1,137 @@
+"""The CDR feed in Dagster, with Dagster's own machinery: the cdr_files sensor imports new
+files and asks for the partitions they touch (build_sensor_context), a cdr_costs partition
+materialises (materialize), and a backfill run recosts the day, logged."""
+
+from __future__ import annotations
+
+import shutil
+from datetime import timedelta
+from decimal import Decimal
+
+import dagster as dg
+import pytest
+from cdr_support import DAY, HISTORY, asterisk_line, cdr_settings, insert_history, query
+
+from pipeline.defs import build_definitions
+
+
+@pytest.fixture
+def inbox(tmp_path):
+    folder = tmp_path / "inbox"
+    folder.mkdir()
+    return folder
+
+
+@pytest.fixture
+def settings(tmp_path, inbox):
+    settings = cdr_settings(
+        tmp_path / "data", folder=str(inbox), settle_s=0, partitions_start="2026-11-01"
+    )
+    insert_history(settings, HISTORY)
+    return settings
+
+
+def drop_file(inbox, name: str, lines: list[str]):
+    staged = inbox.parent / name
+    staged.write_text("".join(lines))
+    shutil.move(staged, inbox / name)
+
+
+def evaluate(defs: dg.Definitions, cursor: str | None):
+    sensor = defs.resolve_sensor_def("cdr_files")
+    with dg.DagsterInstance.ephemeral() as instance:
+        context = dg.build_sensor_context(instance=instance, cursor=cursor, definitions=defs)
+        return sensor(context)
+
+
+def test_the_sensor_imports_new_files_and_requests_their_days(settings, inbox):
+    defs = build_definitions(settings)
+    drop_file(
+        inbox,
+        "Master-1.csv",
+        [
+            asterisk_line("a", "35312345", DAY + timedelta(hours=1), 60),
+            asterisk_line("b", "35312345", DAY + timedelta(days=1, hours=1), 60),
+        ],
+    )
+    (inbox / "Master-2.csv.part").write_text("half a file")  # a copy still under way
+    first = evaluate(defs, None)
+    assert sorted(r.partition_key for r in first.run_requests) == ["2026-12-01", "2026-12-02"]
+    assert query(settings, "SELECT count(*) FROM cdr_call") == [(2,)]
+
+    second = evaluate(defs, first.cursor)  # nothing new: no run, nothing imported again
+    assert second.run_requests == []
+    assert query(settings, "SELECT count(*) FROM cdr_file") == [(1,)]
+
+    drop_file(inbox, "Master-2.csv", [asterisk_line("c", "35312345", DAY + timedelta(hours=2), 6)])
+    third = evaluate(defs, second.cursor)
+    assert [r.partition_key for r in third.run_requests] == ["2026-12-01"]
+    assert third.run_requests[0].run_key != first.run_requests[0].run_key
+
+
+def test_a_bad_file_is_logged_and_skipped_not_retried_every_tick(settings, inbox):
+    defs = build_definitions(settings)
+    (inbox / "broken.csv").write_text("not,a,cdr\n")
+    first = evaluate(defs, None)
+    assert first.run_requests == []
+    assert "broken.csv" in first.cursor
+
+
+def materialize_day(settings, day: str, tags: dict | None = None):
+    defs = build_definitions(settings)
+    return dg.materialize(
+        [*defs.assets],
+        selection=dg.AssetSelection.assets("cdr_costs"),
+        partition_key=day,
+        instance=dg.DagsterInstance.ephemeral(),
+        tags=tags,
+    )
+
+
+def test_a_partition_costs_its_day_and_a_backfill_recosts_it(settings, inbox):
+    from pipeline.stages.cdr import import_file
+
+    drop_file(inbox, "m.csv", [asterisk_line("a", "35312345", DAY + timedelta(hours=1), 60)])
+    import_file(settings, inbox / "m.csv")
+
+    result = materialize_day(settings, "2026-12-01")
+    [event] = result.asset_materializations_for_node("cdr_costs")
+    metadata = {k: v.value for k, v in event.metadata.items()}
+    assert (metadata["calls_costed"], metadata["day_total"]) == (1, "0.05000000")
+    assert metadata["previous_total"] == "never costed" and metadata["recost"] is False
+
+    again = materialize_day(settings, "2026-12-01")  # a plain run: nothing to recost
+    [event] = again.asset_materializations_for_node("cdr_costs")
+    assert event.metadata["calls_costed"].value == 0
+
+    backfill = materialize_day(settings, "2026-12-01", tags={"dagster/backfill": "bf1"})
+    [event] = backfill.asset_materializations_for_node("cdr_costs")
+    assert event.metadata["recost"].value is True
+    [log] = query(
+        settings, "SELECT who, why, old_total, new_total FROM cdr_costing_log WHERE recost"
+    )
+    assert "(backfill bf1)" in log[0] and log[1] == "Dagster backfill"
+    assert log[2:] == (Decimal("0.05"), Decimal("0.05"))
+
+
+def test_no_folder_no_cdr_assets(tmp_path):
+    defs = build_definitions(cdr_settings(tmp_path / "data"))
+    assert "cdr_costs" not in {key.to_user_string() for a in defs.assets for key in a.keys}
+
+
+def test_a_busy_warehouse_leaves_the_file_for_the_next_tick(settings, inbox, monkeypatch):
+    import fcntl
+
+    from pipeline.defs import cdr as cdr_defs
+    from pipeline.warehouse.db import Warehouse
+
+    monkeypatch.setattr(cdr_defs, "TICK_BUDGET_S", 0.2)  # how long the tick waits for the lock
+    defs = build_definitions(settings)
+    drop_file(inbox, "m.csv", [asterisk_line("a", "35312345", DAY, 60)])
+    with open(Warehouse(settings).lock_path, "a+") as lock:  # a load holds the warehouse
+        fcntl.flock(lock.fileno(), fcntl.LOCK_EX)
+        busy = evaluate(defs, None)
+        fcntl.flock(lock.fileno(), fcntl.LOCK_UN)
+    assert busy.run_requests == [] and "m.csv" not in busy.cursor
+    free = evaluate(defs, busy.cursor)
+    assert [r.partition_key for r in free.run_requests] == ["2026-12-01"]

@@ -1,0 +1,162 @@
+"""CDR ingest (pure): Asterisk Master.csv, FreeSWITCH mod_cdr_csv, generic CSV/Parquet;
+rejects with row numbers, unanswered calls kept as not billable, the tech-prefix rule, time
+zones."""
+
+from __future__ import annotations
+
+import io
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from pipeline.ingest.cdr import GenericColumns, Routing, ingest_cdr
+from pipeline.ingest.errors import NoValidRowsError, UnrecognisedFormatError
+
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "cdr"
+ROUTING = Routing(["current", "021001", "0210011"], default="current")
+
+
+def ingest(name: str, cdr_format, **options):
+    data = (FIXTURES / name).read_bytes()
+    options.setdefault("routing", ROUTING)
+    return ingest_cdr(data, source=name, cdr_format=cdr_format, **options)
+
+
+def test_asterisk_master_csv():
+    result = ingest("Master.csv", "asterisk")
+    rows = result.rows.to_dicts()
+    assert [r["row_number"] for r in rows] == [1, 2, 3, 6]
+    first = rows[0]
+    assert first["call_id"] == "1764580500.1"
+    assert first["started_at"] == datetime(2026, 12, 1, 9, 15, tzinfo=UTC)
+    assert (first["tech_prefix"], first["number"]) == ("021001", "35315551234")
+    assert (first["duration_seconds"], first["billsec"], first["billable"]) == (129, 125, True)
+    # unanswered and busy calls are kept, not billable; a "+44 20 ..." number is normalised
+    assert [(r["number"], r["billable"], r["disposition"]) for r in rows[1:]] == [
+        ("442079460018", False, "NO ANSWER"),
+        ("442079460099", True, "ANSWERED"),
+        ("4420794601", False, "BUSY"),
+    ]
+    assert result.source_format == "asterisk"
+    assert result.total_rows == 6
+
+
+def test_asterisk_rejects_carry_row_numbers_reasons_and_raw_values():
+    rejects = ingest("Master.csv", "asterisk").rejects.to_dicts()
+    assert [(r["row_number"], r["reason"]) for r in rejects] == [
+        (4, "number 's': letters are not allowed"),
+        (5, "billsec 40 exceeds duration 38"),
+    ]
+    assert json.loads(rejects[0]["raw"])["3"] == "s"
+
+
+def test_freeswitch_default_template():
+    result = ingest("freeswitch.csv", "freeswitch")
+    rows = result.rows.to_dicts()
+    assert [(r["row_number"], r["billable"], r["disposition"]) for r in rows] == [
+        (1, True, "NORMAL_CLEARING"),
+        (2, False, "NO_ANSWER"),
+        (3, True, "NORMAL_CLEARING"),
+    ]
+    assert rows[0]["call_id"] == "a1b2c3d4-0001-4000-8000-000000000001"
+    assert (rows[0]["tech_prefix"], rows[0]["number"]) == ("021001", "35315551234")
+    assert [(r["row_number"], r["reason"]) for r in result.rejects.to_dicts()] == [
+        (4, "start time '2026-12-01 25:00:00': expected YYYY-MM-DD HH:MM:SS"),
+        (5, "billsec '1.5': expected whole seconds >= 0"),
+    ]
+
+
+def test_a_freeswitch_call_that_did_not_clear_normally_does_not_bill():
+    line = b'"A","1","4420","default","2026-12-01 10:00:00","2026-12-01 10:00:01",'
+    line += b'"2026-12-01 10:00:09","9","8","USER_BUSY","u1","","","PCMA","PCMA"\n'
+    result = ingest_cdr(line, source="fs", cdr_format="freeswitch", routing=ROUTING)
+    assert result.rows["billable"].to_list() == [False]
+
+
+def test_switch_time_is_converted_from_the_configured_zone():
+    result = ingest("Master.csv", "asterisk", timezone="America/New_York")
+    assert result.rows["started_at"][0] == datetime(2026, 12, 1, 14, 15, tzinfo=UTC)
+
+
+def test_a_time_the_clock_skipped_is_a_reject():
+    line = b",1001,4420,ctx,,,,,,2026-03-29 01:30:00,,2026-03-29 01:31:00,60,50,ANSWERED,DOC\n"
+    with pytest.raises(NoValidRowsError, match="does not exist in Europe/Dublin"):
+        ingest_cdr(
+            line, source="m", cdr_format="asterisk", routing=ROUTING, timezone="Europe/Dublin"
+        )
+
+
+@pytest.mark.parametrize(
+    ("dialled", "column", "expected"),
+    [
+        ("0210011442079", None, ("0210011", "442079")),  # the longest configured prefix wins
+        ("021001442079", "021009", ("021001", "442079")),  # dialled beats the column
+        ("442079", "021009", ("021009", "442079")),  # else the column
+        ("442079", None, ("current", "442079")),  # else the default
+        ("021001", None, ("current", "021001")),  # a prefix alone is a number, not a route
+    ],
+)
+def test_tech_prefix_rule(dialled, column, expected):
+    assert ROUTING.split(dialled, column) == expected
+
+
+def test_generic_csv_with_a_column_mapping():
+    data = (
+        b"Called,Secs,When,Route,Id\n"
+        b"+44 20 7946 0018,125,2026-12-01T09:15:00+01:00,021009,c-1\n"
+        b"442079460099,0,2026-12-01 10:00:00,,c-2\n"
+        b"442079460099,-3,2026-12-01 10:00:00,,c-3\n"
+    )
+    columns = GenericColumns("Called", "Secs", "When", tech_prefix="Route", call_id="Id")
+    result = ingest_cdr(
+        data, source="g.csv", cdr_format="generic", routing=ROUTING, columns=columns
+    )
+    rows = result.rows.to_dicts()
+    assert [(r["call_id"], r["tech_prefix"], r["billable"]) for r in rows] == [
+        ("c-1", "021009", True),
+        ("c-2", "current", False),
+    ]
+    assert rows[0]["started_at"] == datetime(2026, 12, 1, 8, 15, tzinfo=UTC)
+    assert rows[0]["duration_seconds"] is None
+    # the header is line 1: the third data row is line 4
+    assert result.rejects.select("row_number", "reason").rows() == [
+        (4, "billsec '-3': expected whole seconds >= 0")
+    ]
+
+
+def test_generic_parquet():
+    frame = pl.DataFrame(
+        {
+            "number": ["442079460018", "00442079460099"],
+            "seconds": [61, 30],
+            "started_at": [datetime(2026, 12, 1, 9, 0), datetime(2026, 12, 2, 9, 0)],
+        }
+    )
+    buffer = io.BytesIO()
+    frame.write_parquet(buffer)
+    result = ingest_cdr(
+        buffer.getvalue(), source="g.parquet", cdr_format="generic", routing=ROUTING, parquet=True
+    )
+    assert result.source_format == "generic-parquet"
+    assert result.rows.select("row_number", "number", "billsec").rows() == [
+        (1, "442079460018", 61),
+        (2, "442079460099", 30),
+    ]
+
+
+def test_generic_file_without_a_mapped_column_names_it():
+    with pytest.raises(UnrecognisedFormatError, match="no column 'seconds'.*has: number, secs"):
+        ingest_cdr(
+            b"number,secs,started_at\n4420,1,2026-12-01\n",
+            source="g.csv",
+            cdr_format="generic",
+            routing=ROUTING,
+        )
+
+
+def test_a_file_of_another_format_is_refused_with_the_first_reason():
+    with pytest.raises(NoValidRowsError, match=r"row 1: 15 field\(s\), expected at least 16"):
+        ingest("freeswitch.csv", "asterisk")
