@@ -1,0 +1,273 @@
+"""Costing calls in batches: memory bounded by the batch and the engines, not by the calls.
+
+* ``CallCoster(con, ...)``: the engines of the asked tech prefixes, built once from the
+  warehouse; ``cost_frame(calls)`` costs one frame of calls (a batch, or all of them) and adds
+  it to running totals kept in integers, so the summary of many batches is exactly the
+  summary of one. ``summary()`` reads the totals. The CDR costing asset calls this.
+* ``cost_file(con, source, out, rejects, ...)``: a CSV or Parquet file of calls streamed in
+  batches of ``batch_rows`` (polars' streaming reader), each batch costed and appended to
+  ``out`` (CSV, or a Parquet row group), bad rows appended to ``rejects`` with their row
+  numbers. Output and totals are the same whatever the batch size.
+
+Engines: a call with a ``started_at`` is priced as of that moment. The engine of a tech prefix
+holds every version in force between the earliest and latest moment seen so far (now
+included, for calls without ``started_at``); a batch outside that span rebuilds it for the
+wider span, which rates every call as the narrower one did. A time-ordered file builds each
+engine once or twice.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import IO
+
+import duckdb
+import numpy as np
+import polars as pl
+
+from pipeline.analytics._engine import LpmEngine
+from pipeline.analytics._versions import epoch_us
+from pipeline.analytics.lookup import (
+    CheapestMix,
+    CostSummary,
+    TechPrefixTotal,
+    _from_us,
+    _utc,
+    before_history_hint,
+    check_call_columns,
+    check_calls,
+    history_starts,
+    interleave,
+    load_versions,
+    rate_calls,
+    resolve_tech_prefixes,
+)
+from pipeline.errors import InputError
+
+DEFAULT_BATCH_ROWS = 1_000_000
+CALL_COLUMNS = ("number", "duration", "started_at")  # the first two required
+SEPARATORS = ",;\t|"
+LISTED_BAD_ROWS = 5
+_NO_COST = np.iinfo(np.int64).max  # "unmatched" in the cheapest-mix comparison
+
+
+# -- reading a file of calls ----------------------------------------------------------------
+def scan_calls(path: Path) -> pl.LazyFrame:
+    """The calls of a CSV (read as text: numbers keep their +, 00 and leading zeros) or
+    Parquet file (typed), the call columns under their canonical names; nothing read yet
+    but the header. ``InputError`` naming the file when it cannot be used."""
+    if path.is_dir():
+        raise InputError(f"{path}: is a folder, not a file of calls")
+    if not path.is_file():
+        raise InputError(f"{path}: no such file")
+    name = path.name.lower()
+    try:
+        if name.endswith((".parquet", ".pq")):
+            frame = pl.scan_parquet(path)
+        elif name.endswith((".csv", ".csv.gz", ".txt")):
+            frame = pl.scan_csv(path, infer_schema=False, separator=sniff_separator(path))
+        else:
+            raise InputError(f"{path}: expected a .csv or .parquet file of calls")
+        columns = frame.collect_schema().names()
+    except (pl.exceptions.PolarsError, OSError) as exc:
+        raise _read_error(path, exc) from None
+    return canonical_columns(frame, columns, path)
+
+
+def sniff_separator(path: Path) -> str:
+    """The header's separator: a spreadsheet in a comma-decimal locale saves ``;``."""
+    opener: Callable[..., IO[str]] = gzip.open if path.name.lower().endswith(".gz") else open
+    with opener(path, "rt", encoding="utf-8-sig", errors="replace", newline="") as handle:
+        header = handle.readline()
+    try:
+        return csv.Sniffer().sniff(header, delimiters=SEPARATORS).delimiter
+    except csv.Error:
+        return ","  # one column, or no separator the sniffer trusts: polars says the rest
+
+
+def canonical_columns(frame: pl.LazyFrame, columns: Sequence[str], path: Path) -> pl.LazyFrame:
+    """``Number``/`` DURATION `` -> ``number``/``duration``; a file without them is named with
+    the columns it has."""
+    found = {c.strip().lower(): c for c in columns}
+    missing = [c for c in CALL_COLUMNS[:2] if c not in found]
+    if missing:
+        have = ", ".join(repr(c) for c in columns) or "none"
+        raise InputError(
+            f"{path}: expected columns number and duration (optionally started_at); found {have}"
+        )
+    renames = {found[c]: c for c in CALL_COLUMNS if c in found and found[c] != c}
+    return frame.rename(renames) if renames else frame
+
+
+def read_batches(path: Path, batch_rows: int) -> Iterator[pl.DataFrame]:
+    """The calls of ``path`` in frames of ``batch_rows`` rows (the last one shorter)."""
+    calls = scan_calls(path)
+    try:
+        yield from calls.collect_batches(chunk_size=batch_rows)
+    except (pl.exceptions.PolarsError, OSError) as exc:  # a bad line deep in the file
+        raise _read_error(path, exc) from None
+
+
+def _read_error(path: Path, exc: Exception) -> InputError:
+    text = str(exc).strip()
+    first_line = text.splitlines()[0] if text else type(exc).__name__
+    return InputError(f"{path}: cannot read calls: {first_line}")
+
+
+# -- totals across batches ------------------------------------------------------------------
+@dataclass
+class _Totals:
+    """Running totals of one tech prefix, in integers (cost in units of 10^-decimals)."""
+
+    matched: int = 0
+    billed_seconds: int = 0
+    cost_units: int = 0
+    before_history: int = 0
+
+
+@dataclass
+class _MixTotals:
+    matched: int = 0
+    cost_units: int = 0
+    chosen: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass
+class CostedBatch:
+    """One batch: ``frame`` (input columns + ``OUTPUT_COLUMNS``, see ``CostResult``) and
+    ``bad_rows`` (``row``: 1-based position in the whole input, the input columns as text,
+    ``reason``)."""
+
+    frame: pl.DataFrame
+    bad_rows: pl.DataFrame
+
+
+@dataclass
+class _Engine:
+    engine: LpmEngine
+    span: tuple[int, int]  # epoch microseconds its versions cover
+
+
+class CallCoster:
+    """Costs frames of calls for the tech prefixes asked (all in the warehouse by default),
+    keeping exact totals across them. ``now``: the moment of calls without ``started_at``."""
+
+    def __init__(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        *,
+        tech_prefixes: Sequence[str] | None = None,
+        cost_decimals: int = 6,
+        now: datetime | None = None,
+        threads: int | None = None,
+    ):
+        self._con = con
+        self.tech_prefixes = resolve_tech_prefixes(con, tech_prefixes)
+        self.cost_decimals = cost_decimals
+        self.now_us = epoch_us(_utc(now or datetime.now(UTC)))
+        self._threads = threads
+        self._starts = history_starts(con, self.tech_prefixes)
+        self._engines: dict[str, _Engine] = {}
+        self.calls = 0  # good calls costed
+        self.bad_rows = 0
+        self.rows_seen = 0  # every input row: the next batch's first row is rows_seen + 1
+        self._totals = {tp: _Totals() for tp in self.tech_prefixes}
+        self._mix = _MixTotals(chosen=dict.fromkeys(self.tech_prefixes, 0))
+
+    def engine(self, tech_prefix: str, span: tuple[int, int]) -> LpmEngine:
+        """The engine of ``tech_prefix``, holding every version in force during ``span``."""
+        held = self._engines.get(tech_prefix)
+        if held is not None and held.span[0] <= span[0] and span[1] <= held.span[1]:
+            return held.engine
+        if held is not None:
+            span = (min(span[0], held.span[0]), max(span[1], held.span[1]))
+        deck = load_versions(self._con, tech_prefix, _from_us(span[0]), _from_us(span[1]))
+        self._engines[tech_prefix] = _Engine(LpmEngine(deck), span)
+        return self._engines[tech_prefix].engine
+
+    def cost_frame(
+        self, calls: pl.DataFrame, *, on_step: Callable[[str], None] | None = None
+    ) -> CostedBatch:
+        """Cost a frame of calls (``number``, ``duration``, optional ``started_at``; the rows
+        after those of the frames before) and add it to the totals. ``on_step`` is told each
+        step (progress display)."""
+        step = on_step or (lambda _text: None)
+        check_call_columns(calls)
+        step("checking calls")
+        checked = check_calls(
+            calls, now_us=self.now_us, first_row=self.rows_seen + 1, threads=self._threads
+        )
+        self.rows_seen += len(calls)
+        first, last = checked.span
+        span = (min(self.now_us, first), max(self.now_us, last))
+        rated = []
+        for tp in self.tech_prefixes:
+            step(f"costing {tp}")
+            engine = self.engine(tp, span)
+            rated.append(rate_calls(engine, tp, checked, self.cost_decimals, self._threads))
+        step("summing up")
+        self._add(rated, checked.at, len(checked.calls), len(checked.bad_rows))
+        return CostedBatch(interleave(checked.calls, rated), checked.bad_rows)
+
+    def _add(self, rated: list[pl.DataFrame], at: np.ndarray | int, calls: int, bad: int) -> None:
+        self.calls += calls
+        self.bad_rows += bad
+        if not calls:
+            return
+        costs = np.empty((len(rated), calls), dtype=np.int64)
+        for i, (tp, frame) in enumerate(zip(self.tech_prefixes, rated, strict=True)):
+            units = frame["cost"].to_physical().cast(pl.Int64)
+            priced = units.is_not_null()
+            totals = self._totals[tp]
+            totals.matched += int(priced.sum())
+            totals.billed_seconds += int(frame["billed_seconds"].sum() or 0)
+            totals.cost_units += int(units.sum() or 0)
+            costs[i] = units.fill_null(_NO_COST).to_numpy()
+            start = self._starts.get(tp)
+            if start is not None and not priced.all():
+                early = (~priced).to_numpy() & (np.asarray(at) < epoch_us(start))
+                totals.before_history += int(np.sum(early))
+        best = np.argmin(costs, axis=0)  # the first tech prefix on a tie
+        best_cost = costs[best, np.arange(calls)]
+        matched = best_cost != _NO_COST
+        self._mix.matched += int(matched.sum())
+        self._mix.cost_units += int(best_cost[matched].sum(dtype=np.int64))
+        chosen = np.bincount(best[matched], minlength=len(rated))
+        for tp, count in zip(self.tech_prefixes, chosen, strict=True):
+            self._mix.chosen[tp] += int(count)
+
+    def summary(self) -> CostSummary:
+        """The ``CostSummary`` of every frame costed so far."""
+        scale = Decimal(1).scaleb(-self.cost_decimals)
+        totals, notes = [], []
+        for tp in self.tech_prefixes:
+            t, start = self._totals[tp], self._starts.get(tp)
+            totals.append(
+                TechPrefixTotal(
+                    tech_prefix=tp,
+                    calls=self.calls,
+                    matched=t.matched,
+                    unmatched=self.calls - t.matched,
+                    billed_seconds=t.billed_seconds,
+                    cost=(Decimal(t.cost_units) * scale).quantize(scale),
+                    before_history=t.before_history,
+                    history_starts=start,
+                )
+            )
+            if t.before_history and start is not None:
+                hint = before_history_hint(tp, start)
+                notes.append(f"{t.before_history:,} call(s) before history: {hint}")
+        mix = CheapestMix(
+            calls=self.calls,
+            matched=self._mix.matched,
+            unmatched=self.calls - self._mix.matched,
+            cost=(Decimal(self._mix.cost_units) * scale).quantize(scale),
+            chosen=dict(self._mix.chosen),
+        )
+        return CostSummary(self.calls, self.bad_rows, self.cost_decimals, totals, mix, notes)
