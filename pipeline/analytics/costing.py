@@ -30,10 +30,13 @@ from typing import IO
 import duckdb
 import numpy as np
 import polars as pl
+from polars.io.plugins import register_io_source
 
-from pipeline.analytics._engine import LpmEngine
+from pipeline.analytics._engine import TEXT_DTYPE, LpmEngine
+from pipeline.analytics._money import PRICE_DTYPE
 from pipeline.analytics._versions import epoch_us
 from pipeline.analytics.lookup import (
+    OUTPUT_COLUMNS,
     CheapestMix,
     CostSummary,
     TechPrefixTotal,
@@ -103,15 +106,6 @@ def canonical_columns(frame: pl.LazyFrame, columns: Sequence[str], path: Path) -
         )
     renames = {found[c]: c for c in CALL_COLUMNS if c in found and found[c] != c}
     return frame.rename(renames) if renames else frame
-
-
-def read_batches(path: Path, batch_rows: int) -> Iterator[pl.DataFrame]:
-    """The calls of ``path`` in frames of ``batch_rows`` rows (the last one shorter)."""
-    calls = scan_calls(path)
-    try:
-        yield from calls.collect_batches(chunk_size=batch_rows)
-    except (pl.exceptions.PolarsError, OSError) as exc:  # a bad line deep in the file
-        raise _read_error(path, exc) from None
 
 
 def _read_error(path: Path, exc: Exception) -> InputError:
@@ -271,3 +265,150 @@ class CallCoster:
             chosen=dict(self._mix.chosen),
         )
         return CostSummary(self.calls, self.bad_rows, self.cost_decimals, totals, mix, notes)
+
+
+# -- a file of calls, streamed --------------------------------------------------------------
+@dataclass(frozen=True)
+class FileCostResult:
+    """What ``cost_file`` did: ``rows_written`` output rows (0 and ``out`` untouched when
+    every call was bad), ``bad_rows`` set aside (all in ``rejects``; ``first_bad_rows``: the
+    first few, as in ``CostResult.bad_rows``)."""
+
+    summary: CostSummary
+    rows_written: int
+    bad_rows: int
+    first_bad_rows: pl.DataFrame
+    rejects: Path | None  # None: no bad row (a stale rejects file is removed)
+
+
+def output_format(out: Path) -> str:
+    """``csv`` or ``parquet``, from the file name."""
+    name = out.name.lower()
+    if name.endswith(".csv"):
+        return "csv"
+    if name.endswith((".parquet", ".pq")):
+        return "parquet"
+    raise InputError(f"{out}: use a .csv or .parquet file name")
+
+
+def output_schema(calls: pl.Schema, cost_decimals: int) -> dict[str, pl.DataType]:
+    """The columns of the costed output: the input's, then ``OUTPUT_COLUMNS``."""
+    rate = {
+        "tech_prefix": TEXT_DTYPE,
+        "matched_prefix": TEXT_DTYPE,
+        "destination": TEXT_DTYPE,
+        "price": PRICE_DTYPE,
+        "billed_seconds": pl.Int64(),
+        "cost": pl.Decimal(18, cost_decimals),
+    }
+    return {**calls, **{name: rate[name] for name in OUTPUT_COLUMNS}}
+
+
+def cost_file(
+    con: duckdb.DuckDBPyConnection,
+    source: Path,
+    out: Path,
+    *,
+    rejects: Path,
+    tech_prefixes: Sequence[str] | None = None,
+    cost_decimals: int = 6,
+    now: datetime | None = None,
+    batch_rows: int = DEFAULT_BATCH_ROWS,
+    threads: int | None = None,
+    on_batch: Callable[[int], None] | None = None,
+) -> FileCostResult:
+    """Cost a CSV/Parquet file of calls into ``out`` (``.csv`` or ``.parquet``), batch by
+    batch: peak memory is a few batches plus the engines, whatever the file's size.
+
+    Bad rows go to ``rejects`` (CSV: ``row``, the input columns, ``reason``), written only
+    if there is one. ``out`` and ``rejects`` appear whole or not at all (written under a
+    temporary name, then renamed). ``on_batch`` is told the rows read so far.
+    """
+    fmt = output_format(out)
+    calls = scan_calls(source)
+    coster = CallCoster(
+        con, tech_prefixes=tech_prefixes, cost_decimals=cost_decimals, now=now, threads=threads
+    )
+    input_schema = calls.collect_schema()
+    check_call_columns(pl.DataFrame(schema=input_schema))  # before any work
+    schema = output_schema(input_schema, cost_decimals)
+    with _Rejects(rejects) as rejected:
+
+        def costed_batches(*_pushdown: object) -> Iterator[pl.DataFrame]:
+            for batch in _batches(calls, source, batch_rows):
+                costed = coster.cost_frame(batch)
+                rejected.write(costed.bad_rows)
+                if on_batch is not None:
+                    on_batch(coster.rows_seen)
+                yield costed.frame
+
+        frames = register_io_source(costed_batches, schema=schema)
+        wrote = _sink(frames, out, fmt, keep=lambda: coster.calls > 0 or not coster.bad_rows)
+    return FileCostResult(
+        coster.summary(),
+        coster.calls * len(coster.tech_prefixes) if wrote else 0,
+        coster.bad_rows,
+        rejected.first,
+        rejects if coster.bad_rows else None,
+    )
+
+
+def _batches(calls: pl.LazyFrame, source: Path, batch_rows: int) -> Iterator[pl.DataFrame]:
+    try:
+        yield from calls.collect_batches(chunk_size=batch_rows)
+    except (pl.exceptions.PolarsError, OSError) as exc:  # a bad line deep in the file
+        raise _read_error(source, exc) from None
+
+
+def _sink(frames: pl.LazyFrame, out: Path, fmt: str, keep: Callable[[], bool]) -> bool:
+    """Stream ``frames`` into ``out`` under a temporary name; rename it in place if ``keep()``
+    says so once all is written."""
+    tmp = out.with_name(f".{out.name}.tmp")
+    try:
+        if fmt == "csv":
+            frames.sink_csv(tmp)
+        else:  # LZ4: half zstd's CPU for a file that is read once, by the next tool
+            frames.sink_parquet(tmp, compression="lz4")
+        if not keep():
+            return False
+        tmp.replace(out)
+        return True
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+class _Rejects:
+    """Bad rows appended to a CSV under a temporary name, renamed in place on success; no
+    file (and a stale one removed) when there is none. Keeps the first few for display."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self._tmp = path.with_name(f".{path.name}.tmp")
+        self._handle: IO[bytes] | None = None
+        self.first = pl.DataFrame()
+
+    def __enter__(self) -> _Rejects:
+        return self
+
+    def write(self, bad_rows: pl.DataFrame) -> None:
+        if len(self.first) < LISTED_BAD_ROWS and len(bad_rows):
+            shown = [self.first, bad_rows] if len(self.first) else [bad_rows]
+            self.first = pl.concat(shown).head(LISTED_BAD_ROWS)
+        if not len(bad_rows):
+            return
+        header = self._handle is None
+        if self._handle is None:
+            self._handle = self._tmp.open("wb")
+        bad_rows.write_csv(self._handle, include_header=header)
+
+    def __exit__(self, kind: object, error: object, trace: object) -> None:
+        if self._handle is None:
+            self._tmp.unlink(missing_ok=True)
+            if kind is None:
+                self.path.unlink(missing_ok=True)  # a stale file from an earlier run misleads
+            return
+        self._handle.close()
+        if kind is None:
+            self._tmp.replace(self.path)
+        else:
+            self._tmp.unlink(missing_ok=True)
