@@ -18,7 +18,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from functools import partial
-from typing import Any
+from typing import Any, cast
 
 import duckdb
 import numpy as np
@@ -400,6 +400,9 @@ def parse_durations(column: pl.Series) -> tuple[np.ndarray, pl.Series]:
         return np.where(good.to_numpy(), values.fill_nan(0).fill_null(0).to_numpy(), 0).astype(
             np.int64
         ), reason
+    plain = _plain_durations(column) if column.dtype == pl.String else None
+    if plain is not None:
+        return plain
     text = column.cast(pl.String).str.strip_chars()
     whole = text.str.extract(r"^\+?([0-9]{1,15})(?:\.0*)?$", 1)
     number = text.cast(pl.Float64, strict=False)  # only to word the reason, never for money
@@ -419,6 +422,16 @@ def parse_durations(column: pl.Series) -> tuple[np.ndarray, pl.Series]:
         .alias(name)
     )
     return whole.cast(pl.Int64).fill_null(0).to_numpy(), reason
+
+
+def _plain_durations(text: pl.Series) -> tuple[np.ndarray, pl.Series] | None:
+    """The common case in one cast, no regex: every value is 1-15 digits (``+`` allowed);
+    ``None`` otherwise (the general parser then words a reason per bad value)."""
+    values = text.cast(pl.UInt64, strict=False)  # null unless [+]digits
+    if values.null_count() or (len(text) and cast(int, text.str.len_bytes().max()) > 15):
+        return None
+    no_reason = pl.repeat(None, len(text), dtype=pl.String, eager=True).alias("duration")
+    return values.cast(pl.Int64).to_numpy(), no_reason
 
 
 def parse_start_times(column: pl.Series) -> tuple[StartTimes, pl.Series]:
