@@ -3,6 +3,7 @@ that its start-up counts, as ratedeck's does. They import only what they need.
 
     python -m benchmarks.cost_peers sql  WAREHOUSE CALLS_CSV OUT_PARQUET [TECH_PREFIX]
     python -m benchmarks.cost_peers dict WAREHOUSE CALLS_CSV OUT_CSV [TECH_PREFIX]
+    python -m benchmarks.cost_peers measure COMMAND [ARG ...]
 
 * ``sql``: DuckDB alone (``benchmarks/bench_cost_peer.sql``): the CSV read by DuckDB, one
   equi-join per prefix length, exact DECIMAL cost, Parquet out.
@@ -10,6 +11,10 @@ that its start-up counts, as ratedeck's does. They import only what they need.
   dict, the CSV read with ``csv``, longest prefix first, integer cost, CSV out.
 
 Both print one line: ``calls matched total_cost_units`` (cost in units of 1e-6).
+
+``measure`` runs a command and prints, last on stderr, ``measured: WALL_S CPU_S MAXRSS_KB``
+of that command alone. A small launcher, because a child forked from the benchmark itself
+would report the benchmark's own resident set as its peak (Linux keeps it across ``exec``).
 """
 
 from __future__ import annotations
@@ -87,7 +92,23 @@ def _price_units(text: str) -> int:
     return int(whole + fraction.ljust(8, "0"))
 
 
+def measure(argv: list[str]) -> int:
+    import resource
+    import subprocess
+    import time
+
+    start = time.perf_counter()
+    code = subprocess.call(argv)
+    wall = time.perf_counter() - start
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = usage.ru_utime + usage.ru_stime
+    print(f"measured: {wall:.6f} {cpu:.6f} {usage.ru_maxrss}", file=sys.stderr)
+    return code
+
+
 def main(argv: list[str]) -> int:
+    if argv[:1] == ["measure"]:
+        return measure(argv[1:])
     mode, warehouse, calls_csv, out, *rest = argv
     runner = {"sql": run_sql, "dict": run_dict}[mode]
     print(runner(warehouse, calls_csv, out, rest[0] if rest else "current"))
