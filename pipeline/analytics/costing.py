@@ -220,21 +220,34 @@ class CallCoster:
             priced = units.is_not_null()
             totals = self._totals[tp]
             totals.matched += int(priced.sum())
-            totals.billed_seconds += int(frame["billed_seconds"].sum() or 0)
-            totals.cost_units += int(units.sum() or 0)
-            costs[i] = units.fill_null(_NO_COST).to_numpy()
-            start = self._starts.get(tp)
-            if start is not None and not priced.all():
-                early = (~priced).to_numpy() & (np.asarray(at) < epoch_us(start))
-                totals.before_history += int(np.sum(early))
+            totals.billed_seconds += exact_sum(frame["billed_seconds"].fill_null(0).to_numpy())
+            costs[i] = units.fill_null(0).to_numpy()
+            totals.cost_units += exact_sum(costs[i])
+            if totals.matched < self.calls:  # some unmatched, before the history perhaps
+                self._count_before_history(tp, (~priced).to_numpy(), at)
+            if len(rated) > 1:
+                costs[i][~priced.to_numpy()] = _NO_COST
+        if len(rated) == 1:  # the only tech prefix is the cheapest
+            tp = self.tech_prefixes[0]
+            matched = int(rated[0]["cost"].is_not_null().sum())
+            self._mix.matched += matched
+            self._mix.cost_units += exact_sum(costs[0])
+            self._mix.chosen[tp] += matched
+            return
         best = np.argmin(costs, axis=0)  # the first tech prefix on a tie
         best_cost = costs[best, np.arange(calls)]
-        matched = best_cost != _NO_COST
-        self._mix.matched += int(matched.sum())
-        self._mix.cost_units += int(best_cost[matched].sum(dtype=np.int64))
-        chosen = np.bincount(best[matched], minlength=len(rated))
+        found = best_cost != _NO_COST
+        self._mix.matched += int(found.sum())
+        self._mix.cost_units += exact_sum(best_cost[found])
+        chosen = np.bincount(best[found], minlength=len(rated))
         for tp, count in zip(self.tech_prefixes, chosen, strict=True):
             self._mix.chosen[tp] += int(count)
+
+    def _count_before_history(self, tech_prefix: str, unmatched: np.ndarray, at: object) -> None:
+        start = self._starts.get(tech_prefix)
+        if start is not None:
+            early = unmatched & (np.asarray(at) < epoch_us(start))
+            self._totals[tech_prefix].before_history += int(np.sum(early))
 
     def summary(self) -> CostSummary:
         """The ``CostSummary`` of every frame costed so far."""
@@ -265,6 +278,15 @@ class CallCoster:
             chosen=dict(self._mix.chosen),
         )
         return CostSummary(self.calls, self.bad_rows, self.cost_decimals, totals, mix, notes)
+
+
+def exact_sum(values: np.ndarray) -> int:
+    """The sum of int64 values as a Python int, exactly: numpy's int64 sum wraps around on
+    overflow. Summed as high and low 32-bit halves, neither of which can overflow for fewer
+    than 2**31 values."""
+    high = values >> 32  # arithmetic shift: values == high * 2**32 + low, 0 <= low < 2**32
+    low = values & 0xFFFFFFFF
+    return (int(high.sum(dtype=np.int64)) << 32) + int(low.sum(dtype=np.int64))
 
 
 # -- a file of calls, streamed --------------------------------------------------------------
