@@ -73,6 +73,7 @@ def build_warehouse(data_dir: Path, deck: pl.DataFrame) -> Path:
     """A warehouse holding ``deck`` as the tech prefix ``current`` since 2026-01-01."""
     data_dir.mkdir(parents=True, exist_ok=True)
     path = data_dir / "warehouse.duckdb"
+    path.unlink(missing_ok=True)  # a kept folder's earlier run would double the deck
     with duckdb.connect(str(path)) as con:
         apply_migrations(con)
         con.register("deck_frame", deck.to_arrow())

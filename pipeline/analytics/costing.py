@@ -53,7 +53,7 @@ from pipeline.analytics.lookup import (
 )
 from pipeline.errors import InputError
 
-DEFAULT_BATCH_ROWS = 1_000_000
+DEFAULT_BATCH_ROWS = 250_000  # small enough to overlap reading, costing and writing
 CALL_COLUMNS = ("number", "duration", "started_at")  # the first two required
 SEPARATORS = ",;\t|"
 LISTED_BAD_ROWS = 5
