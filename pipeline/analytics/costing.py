@@ -315,10 +315,10 @@ def output_format(out: Path) -> str:
 
 def output_schema(calls: pl.Schema, cost_decimals: int) -> dict[str, pl.DataType]:
     """The columns of the costed output: the input's, then ``OUTPUT_COLUMNS``."""
-    rate = {
-        "tech_prefix": TEXT_DTYPE,
-        "matched_prefix": TEXT_DTYPE,
-        "destination": TEXT_DTYPE,
+    rate: dict[str, pl.DataType] = {
+        "tech_prefix": TEXT_DTYPE(),
+        "matched_prefix": TEXT_DTYPE(),
+        "destination": TEXT_DTYPE(),
         "price": PRICE_DTYPE,
         "billed_seconds": pl.Int64(),
         "cost": pl.Decimal(18, cost_decimals),
