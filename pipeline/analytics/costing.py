@@ -5,9 +5,11 @@
   it to running totals kept in integers, so the summary of many batches is exactly the
   summary of one. ``summary()`` reads the totals. The CDR costing asset calls this.
 * ``cost_file(con, source, out, rejects, ...)``: a CSV or Parquet file of calls streamed in
-  batches of ``batch_rows`` (polars' streaming reader), each batch costed and appended to
-  ``out`` (CSV, or a Parquet row group), bad rows appended to ``rejects`` with their row
-  numbers. Output and totals are the same whatever the batch size.
+  batches of ``batch_rows``: polars' streaming reader (``collect_batches``) feeds the batches
+  to ``cost_frame`` inside a polars IO source (``register_io_source``) that polars' streaming
+  sink writes to ``out`` (CSV, or LZ4 Parquet) while the next batches are read; bad rows are
+  appended to ``rejects`` with their row numbers. Output and totals are the same whatever the
+  batch size. (Both polars APIs are marked unstable: the tests pin the behaviour.)
 
 Engines: a call with a ``started_at`` is priced as of that moment. The engine of a tech prefix
 holds every version in force between the earliest and latest moment seen so far (now
@@ -40,11 +42,11 @@ from pipeline.analytics.lookup import (
     CheapestMix,
     CostSummary,
     TechPrefixTotal,
-    _from_us,
-    _utc,
+    as_utc,
     before_history_hint,
     check_call_columns,
     check_calls,
+    from_epoch_us,
     history_starts,
     interleave,
     load_versions,
@@ -164,7 +166,7 @@ class CallCoster:
         self._con = con
         self.tech_prefixes = resolve_tech_prefixes(con, tech_prefixes)
         self.cost_decimals = cost_decimals
-        self.now_us = epoch_us(_utc(now or datetime.now(UTC)))
+        self.now_us = epoch_us(as_utc(now or datetime.now(UTC)))
         self._threads = threads
         self._starts = history_starts(con, self.tech_prefixes)
         self._engines: dict[str, _Engine] = {}
@@ -181,7 +183,7 @@ class CallCoster:
             return held.engine
         if held is not None:
             span = (min(span[0], held.span[0]), max(span[1], held.span[1]))
-        deck = load_versions(self._con, tech_prefix, _from_us(span[0]), _from_us(span[1]))
+        deck = load_versions(self._con, tech_prefix, from_epoch_us(span[0]), from_epoch_us(span[1]))
         self._engines[tech_prefix] = _Engine(LpmEngine(deck), span)
         return self._engines[tech_prefix].engine
 

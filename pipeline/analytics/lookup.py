@@ -98,7 +98,7 @@ def history_starts(
 ) -> dict[str, datetime]:
     """When the rate history of each tech prefix starts (its first version's valid_from)."""
     rows = con.execute(read_sql("queries/voice_history_start.sql"), [list(tech_prefixes)])
-    return {tp: _utc(starts) for tp, starts in rows.fetchall()}
+    return {tp: as_utc(starts) for tp, starts in rows.fetchall()}
 
 
 def before_history_hint(tech_prefix: str, starts: datetime) -> str:
@@ -147,7 +147,7 @@ def lookup_number(
     digits = normalise_number(number)
     if duration_s < 0:
         raise InputError(f"duration must be >= 0 seconds, got {duration_s}")
-    at = _utc(at or datetime.now(UTC))
+    at = as_utc(at or datetime.now(UTC))
     candidates = [digits[:size] for size in range(len(digits) + 1)]
     results = []
     tech_prefixes = resolve_tech_prefixes(con, tech_prefixes)
@@ -505,9 +505,9 @@ def _no_bad_rows(calls: pl.DataFrame) -> pl.DataFrame:
     return pl.DataFrame(schema=schema)
 
 
-def _utc(moment: datetime) -> datetime:
+def as_utc(moment: datetime) -> datetime:
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
-def _from_us(micros: int) -> datetime:
+def from_epoch_us(micros: int) -> datetime:
     return datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=micros)
