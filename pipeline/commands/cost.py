@@ -126,18 +126,11 @@ def _stem(path: Path) -> str:
     return path.stem
 
 
-def output_format(out: Path) -> str:
-    name = out.name.lower()
-    if name.endswith(".csv"):
-        return "csv"
-    if name.endswith((".parquet", ".pq")):
-        return "parquet"
-    raise InputError(f"--out {out}: use a .csv or .parquet file name")
-
-
 def check_output(out: Path, source: Path) -> None:
     """Refuse an output that would overwrite the input or land in a folder nobody made."""
-    output_format(out)
+    from pipeline.analytics.costing import output_format
+
+    output_format(out, what="--out")
     written = (out, rejects_path(out))
     if source.exists() and any(p.exists() and p.samefile(source) for p in written):
         raise InputError(f"--out {out}: would overwrite the input {source}; choose another name")
