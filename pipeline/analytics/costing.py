@@ -14,8 +14,9 @@
 Engines: a call with a ``started_at`` is priced as of that moment. The engine of a tech prefix
 holds every version in force between the earliest and latest moment seen so far (now
 included, for calls without ``started_at``); a batch outside that span rebuilds it for the
-wider span, which rates every call as the narrower one did. A time-ordered file builds each
-engine once or twice.
+wider span, which rates every call as the narrower one did; a batch earlier than the span
+widens it back to 1970, so an engine is built at most twice per tech prefix for calls in the
+past, whatever their order.
 """
 
 from __future__ import annotations
@@ -60,6 +61,7 @@ CALL_COLUMNS = ("number", "duration", "started_at")  # the first two required
 SEPARATORS = ",;\t|"
 LISTED_BAD_ROWS = 5
 _NO_COST = np.iinfo(np.int64).max  # "unmatched" in the cheapest-mix comparison
+_EPOCH = 0  # 1970-01-01 in epoch microseconds: before any rate history
 
 
 # -- reading a file of calls ----------------------------------------------------------------
@@ -181,8 +183,9 @@ class CallCoster:
         held = self._engines.get(tech_prefix)
         if held is not None and held.span[0] <= span[0] and span[1] <= held.span[1]:
             return held.engine
-        if held is not None:
-            span = (min(span[0], held.span[0]), max(span[1], held.span[1]))
+        if held is not None:  # widen once for all: a file in reverse time order rebuilds once
+            earliest = _EPOCH if span[0] < held.span[0] else held.span[0]
+            span = (earliest, max(span[1], held.span[1]))
         deck = load_versions(self._con, tech_prefix, from_epoch_us(span[0]), from_epoch_us(span[1]))
         self._engines[tech_prefix] = _Engine(LpmEngine(deck), span)
         return self._engines[tech_prefix].engine

@@ -144,6 +144,7 @@ def test_the_engine_is_built_once_and_rebuilt_only_for_a_wider_span(con):
     wider = coster.engine("current", (march - 1, july))
     assert wider is not first
     assert coster.engine("current", (march, july)) is wider
+    assert coster.engine("current", (1, july)) is wider  # widened back to 1970 at once
 
 
 def test_history_fixture_is_what_these_tests_assume():
