@@ -265,6 +265,8 @@ class ReportSettings(_Section):
     notice_days: int = Field(7, ge=0)
     top_n: int = Field(15, ge=1)
     cost_decimals: int = Field(6, ge=0, le=8)
+    # `ratedeck cost` reads and costs this many calls at a time: memory is bounded by it
+    cost_batch_rows: int = Field(250_000, ge=1)
     currency: str = "USD"
 
     @field_validator("currency")

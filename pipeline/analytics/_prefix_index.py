@@ -137,8 +137,9 @@ class PrefixIndex:
     def __init__(self, prefix_column: pl.Series, *, first_digits: int | None, stride: int):
         bounds, labels = self._build(prefix_column)
         depth = self.max_length = int(self.lengths.max())
-        if first_digits is None:  # ~40 slots per prefix, at most 10**7 (a 40 MB table)
-            first_digits = min(7, len(str(40 * max(1, len(self.prefixes)))))
+        if first_digits is None:  # 10-100 slots per prefix, at most 10**7 (a 40 MB table):
+            # filling a bigger first table costs more than its faster look-ups save
+            first_digits = min(7, len(str(10 * max(1, len(self.prefixes)))))
         first_digits = max(1, min(first_digits, max(depth, 1)))
         self._trie = _build_trie(bounds, labels, first_digits, stride, depth)
 

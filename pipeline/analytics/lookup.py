@@ -15,23 +15,21 @@ a read-only connection is enough. Money stays exact: DECIMAL in, integers inside
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 import duckdb
 import numpy as np
 import polars as pl
 
 from pipeline.analytics._engine import RATE_COLUMNS, TEXT_DTYPE, LpmEngine
-from pipeline.analytics._versions import epoch_us
-from pipeline.analytics.numbers import parse_numbers
+from pipeline.analytics.numbers import ParsedNumbers, parse_numbers
 
 # one number (lookup_number) needs DuckDB only: it lives in one_call.py, re-exported here
 from pipeline.analytics.one_call import LookupResult as LookupResult
 from pipeline.analytics.one_call import UnknownTechPrefixError as UnknownTechPrefixError
-from pipeline.analytics.one_call import as_utc, before_history_hint, history_starts
 from pipeline.analytics.one_call import cheapest as cheapest
 from pipeline.analytics.one_call import known_tech_prefixes as known_tech_prefixes
 from pipeline.analytics.one_call import lookup_number as lookup_number
@@ -138,13 +136,43 @@ def cost_calls(
     on_step: Callable[[str], None] | None = None,
 ) -> CostResult:
     """Cost every call for every tech prefix (see ``CostResult``); bad rows are set aside,
-    never dropped silently. ``on_step`` is told each step (progress display)."""
-    step = on_step or (lambda _text: None)
-    _check_columns(calls)
-    tech_prefixes = resolve_tech_prefixes(con, tech_prefixes)
-    now_us = epoch_us(as_utc(now or datetime.now(UTC)))
+    never dropped silently. ``on_step`` is told each step (progress display). All in memory:
+    ``pipeline.analytics.costing`` streams a file of any size in batches."""
+    from pipeline.analytics.costing import CallCoster  # costing builds on this module
 
-    step("checking calls")
+    check_call_columns(calls)
+    coster = CallCoster(
+        con, tech_prefixes=tech_prefixes, cost_decimals=cost_decimals, now=now, threads=threads
+    )
+    batch = coster.cost_frame(calls, on_step=on_step)
+    return CostResult(batch.frame, coster.summary(), batch.bad_rows)
+
+
+@dataclass(frozen=True)
+class CheckedCalls:
+    """A frame of calls split into the good ones, ready to rate, and the bad rows."""
+
+    calls: pl.DataFrame  # the good rows, input columns
+    numbers: ParsedNumbers
+    durations: np.ndarray  # int64 seconds
+    at: np.ndarray | int  # epoch microseconds per call, or one moment for all
+    bad_rows: pl.DataFrame  # see ``CostResult``
+    now_us: int  # the moment of calls without a start time
+
+    @property
+    def span(self) -> tuple[int, int]:
+        """The earliest and latest call time (``now`` when there are none)."""
+        at = np.asarray(self.at)
+        if not at.size:
+            return self.now_us, self.now_us
+        return int(at.min()), int(at.max())
+
+
+def check_calls(
+    calls: pl.DataFrame, *, now_us: int, first_row: int = 1, threads: int | None = None
+) -> CheckedCalls:
+    """Validate numbers, durations and start times; ``first_row``: the 1-based row number of
+    the frame's first row in the whole input (for the bad rows)."""
     numbers = parse_numbers(calls["number"], threads=threads)
     durations, duration_problem = parse_durations(calls["duration"])
     if "started_at" in calls.columns:
@@ -152,56 +180,39 @@ def cost_calls(
     else:
         times, time_problem = None, None
     reasons = _combine_reasons(
-        _number_reasons(calls["number"], numbers.problems), duration_problem, time_problem
+        _number_reasons(calls["number"], numbers), duration_problem, time_problem
     )
+    if reasons is None:  # every call is good
+        at = now_us if times is None else np.where(times.mask, now_us, times.values)
+        return CheckedCalls(calls, numbers, durations, at, _no_bad_rows(calls), now_us)
     bad = reasons.is_not_null().to_numpy()
-    bad_rows = _bad_rows(calls, bad, reasons)
     good = ~bad
-    good_calls = calls.filter(pl.Series(good)) if bad.any() else calls
-    good_numbers = numbers.select(good) if bad.any() else numbers
-    durations = durations[good]
-    at = np.where(times.mask[good], now_us, times.values[good]) if times is not None else now_us
-    span = (int(np.min(at)), int(np.max(at))) if np.size(at) else (now_us, now_us)
-
-    rated: list[pl.DataFrame] = []
-    for tech_prefix in tech_prefixes:
-        step(f"costing {tech_prefix}")
-        deck = load_versions(con, tech_prefix, _from_us(span[0]), _from_us(span[1]))
-        engine = LpmEngine(deck)
-        rated.append(
-            engine.rate(
-                good_numbers, durations, at=at, decimals=cost_decimals, threads=threads
-            ).with_columns(pl.lit(tech_prefix, dtype=TEXT_DTYPE).alias("tech_prefix"))
-        )
-    step("summing up")
-    summary = _summarise(tech_prefixes, rated, len(good_calls), len(bad_rows), cost_decimals)
-    summary = _with_history_starts(summary, history_starts(con, tech_prefixes), rated, at)
-    frame = _interleave(good_calls, rated)
-    return CostResult(frame, summary, bad_rows)
+    at = now_us if times is None else np.where(times.mask[good], now_us, times.values[good])
+    return CheckedCalls(
+        calls.filter(pl.Series(good)),
+        numbers.select(good),
+        durations[good],
+        at,
+        _bad_rows(calls, bad, reasons, first_row),
+        now_us,
+    )
 
 
-def _with_history_starts(
-    summary: CostSummary,
-    starts: dict[str, datetime],
-    rated: list[pl.DataFrame],
-    at: np.ndarray | int,
-) -> CostSummary:
-    """Count, per tech prefix, the unmatched calls made before its history starts."""
-    totals, notes = [], []
-    for total, frame in zip(summary.per_tech_prefix, rated, strict=True):
-        start = starts.get(total.tech_prefix)
-        early = 0
-        if start is not None and total.unmatched:
-            unmatched = frame["cost"].is_null().to_numpy()
-            early = int(np.sum(unmatched & (np.asarray(at) < epoch_us(start))))
-        if early and start is not None:
-            hint = before_history_hint(total.tech_prefix, start)
-            notes.append(f"{early:,} call(s) before history: {hint}")
-        totals.append(replace(total, before_history=early, history_starts=start))
-    return replace(summary, per_tech_prefix=totals, notes=notes)
+def rate_calls(
+    engine: LpmEngine,
+    tech_prefix: str,
+    checked: CheckedCalls,
+    decimals: int,
+    threads: int | None = None,
+) -> pl.DataFrame:
+    """The rate columns (``RATE_COLUMNS`` and ``tech_prefix``) of the good calls."""
+    rated = engine.rate(
+        checked.numbers, checked.durations, at=checked.at, decimals=decimals, threads=threads
+    )
+    return rated.with_columns(pl.lit(tech_prefix, dtype=TEXT_DTYPE).alias("tech_prefix"))
 
 
-def _check_columns(calls: pl.DataFrame) -> None:
+def check_call_columns(calls: pl.DataFrame) -> None:
     missing = [c for c in CALL_COLUMNS if c not in calls.columns]
     if missing:
         raise CallsInputError(
@@ -215,7 +226,7 @@ def _check_columns(calls: pl.DataFrame) -> None:
         )
 
 
-def _interleave(calls: pl.DataFrame, rated: list[pl.DataFrame]) -> pl.DataFrame:
+def interleave(calls: pl.DataFrame, rated: list[pl.DataFrame]) -> pl.DataFrame:
     """Input columns + rate columns; rows call by call, tech prefixes in order within."""
     per_tech_prefix = [
         pl.concat([calls, r.select(OUTPUT_COLUMNS)], how="horizontal") for r in rated
@@ -226,45 +237,6 @@ def _interleave(calls: pl.DataFrame, rated: list[pl.DataFrame]) -> pl.DataFrame:
     n, k = len(calls), len(rated)
     order = (np.arange(n)[:, None] + np.arange(k)[None, :] * n).ravel()
     return stacked[order]
-
-
-def _summarise(
-    tech_prefixes: Sequence[str], rated: list[pl.DataFrame], calls: int, bad: int, decimals: int
-) -> CostSummary:
-    scale = Decimal(1).scaleb(-decimals)
-    totals = []
-    missing = np.iinfo(np.int64).max
-    costs = np.full((len(rated), calls), missing, dtype=np.int64)
-    for i, (tech_prefix, frame) in enumerate(zip(tech_prefixes, rated, strict=True)):
-        units = frame["cost"].to_physical().cast(pl.Int64)
-        priced = units.is_not_null()
-        costs[i] = units.fill_null(missing).to_numpy()
-        totals.append(
-            TechPrefixTotal(
-                tech_prefix=tech_prefix,
-                calls=calls,
-                matched=int(priced.sum()),
-                unmatched=calls - int(priced.sum()),
-                billed_seconds=int(frame["billed_seconds"].sum() or 0),
-                cost=(Decimal(int(units.sum() or 0)) * scale).quantize(scale),
-            )
-        )
-    if calls and len(rated):
-        best = np.argmin(costs, axis=0)  # first tech prefix on a tie
-        best_cost = costs[best, np.arange(calls)]
-        matched = best_cost != missing
-        chosen = np.bincount(best[matched], minlength=len(rated))
-        total = int(best_cost[matched].sum(dtype=object)) if matched.any() else 0
-    else:
-        matched, chosen, total = np.zeros(0, bool), np.zeros(len(rated), int), 0
-    mix = CheapestMix(
-        calls=calls,
-        matched=int(matched.sum()),
-        unmatched=calls - int(matched.sum()),
-        cost=(Decimal(total) * scale).quantize(scale),
-        chosen={tp: int(c) for tp, c in zip(tech_prefixes, chosen, strict=True)},
-    )
-    return CostSummary(calls, bad, decimals, totals, mix)
 
 
 # -- validating call columns ----------------------------------------------------------------
@@ -309,6 +281,9 @@ def parse_durations(column: pl.Series) -> tuple[np.ndarray, pl.Series]:
         return np.where(good.to_numpy(), values.fill_nan(0).fill_null(0).to_numpy(), 0).astype(
             np.int64
         ), reason
+    plain = _plain_durations(column) if column.dtype == pl.String else None
+    if plain is not None:
+        return plain
     text = column.cast(pl.String).str.strip_chars()
     whole = text.str.extract(r"^\+?([0-9]{1,15})(?:\.0*)?$", 1)
     number = text.cast(pl.Float64, strict=False)  # only to word the reason, never for money
@@ -328,6 +303,16 @@ def parse_durations(column: pl.Series) -> tuple[np.ndarray, pl.Series]:
         .alias(name)
     )
     return whole.cast(pl.Int64).fill_null(0).to_numpy(), reason
+
+
+def _plain_durations(text: pl.Series) -> tuple[np.ndarray, pl.Series] | None:
+    """The common case in one cast, no regex: every value is 1-15 digits (``+`` allowed);
+    ``None`` otherwise (the general parser then words a reason per bad value)."""
+    values = text.cast(pl.UInt64, strict=False)  # null unless [+]digits
+    if values.null_count() or (len(text) and cast(int, text.str.len_bytes().max()) > 15):
+        return None
+    no_reason = pl.repeat(None, len(text), dtype=pl.String, eager=True).alias("duration")
+    return values.cast(pl.Int64).to_numpy(), no_reason
 
 
 def parse_start_times(column: pl.Series) -> tuple[StartTimes, pl.Series]:
@@ -359,8 +344,10 @@ def parse_start_times(column: pl.Series) -> tuple[StartTimes, pl.Series]:
     return StartTimes(micros.fill_null(0).to_numpy(), micros.is_null().to_numpy()), reason
 
 
-def _number_reasons(raw: pl.Series, problems: pl.Series) -> pl.Series:
-    text = raw.cast(pl.String)
+def _number_reasons(raw: pl.Series, numbers: ParsedNumbers) -> pl.Series | None:
+    if numbers.fixed_problems.null_count() == len(numbers.fixed_problems):
+        return None  # every number is good
+    problems, text = numbers.problems, raw.cast(pl.String)
     return pl.select(
         pl.when(problems.is_null())
         .then(None)
@@ -370,19 +357,34 @@ def _number_reasons(raw: pl.Series, problems: pl.Series) -> pl.Series:
     ).to_series()
 
 
-def _combine_reasons(*reasons: pl.Series | None) -> pl.Series:
-    present = [r.alias(f"r{i}") for i, r in enumerate(reasons) if r is not None]
+def _combine_reasons(*reasons: pl.Series | None) -> pl.Series | None:
+    """The reasons of each row joined with ``; `` (null for a good row); ``None`` when every
+    row is good (the common case, spared the string work)."""
+    present = [
+        r.alias(f"r{i}") for i, r in enumerate(reasons) if r is not None and r.null_count() < len(r)
+    ]
+    if not present:
+        return None
     joined = pl.concat_str(present, separator="; ", ignore_nulls=True)
     return pl.select(pl.when(joined != "").then(joined).alias("reason")).to_series()
 
 
-def _bad_rows(calls: pl.DataFrame, bad: np.ndarray, reasons: pl.Series) -> pl.DataFrame:
+def _bad_rows(
+    calls: pl.DataFrame, bad: np.ndarray, reasons: pl.Series, first_row: int
+) -> pl.DataFrame:
     index = np.flatnonzero(bad)
     rows = calls[index].select(pl.all().cast(pl.String))
     return rows.select(
-        pl.Series("row", index + 1, dtype=pl.Int64), pl.all(), reasons.gather(index).alias("reason")
+        pl.Series("row", index + first_row, dtype=pl.Int64),
+        pl.all(),
+        reasons.gather(index).alias("reason"),
     )
 
 
-def _from_us(micros: int) -> datetime:
+def _no_bad_rows(calls: pl.DataFrame) -> pl.DataFrame:
+    schema = {"row": pl.Int64, **dict.fromkeys(calls.columns, pl.String), "reason": pl.String}
+    return pl.DataFrame(schema=schema)
+
+
+def from_epoch_us(micros: int) -> datetime:
     return datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=micros)

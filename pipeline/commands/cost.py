@@ -21,21 +21,19 @@ the warehouse (or those given with ``--tech-prefix``, repeatable).
 from __future__ import annotations
 
 import argparse
-import csv
-import gzip
 import sys
 from pathlib import Path
-
-import polars as pl
+from typing import TYPE_CHECKING
 
 from pipeline import console
 from pipeline.commands.lookup import tech_prefix_arg
 from pipeline.errors import InputError
 from pipeline.settings import Settings
 
+if TYPE_CHECKING:
+    import polars as pl
+
 LISTED_BAD_ROWS = 5
-CALL_COLUMNS = ("number", "duration", "started_at")  # the first two required
-SEPARATORS = ",;\t|"
 SUMMARY_COLUMNS = ("tech_prefix", "calls", "matched", "unmatched", "billed_seconds", "cost")
 
 
@@ -54,48 +52,61 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         type=Path,
         help="output .csv or .parquet (default: <input stem>.costed.csv next to the input)",
     )
+    parser.add_argument(
+        "--batch-rows",
+        metavar="N",
+        type=_positive_int,
+        help="calls read and costed at a time (default: [report] cost_batch_rows)",
+    )
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {text!r}")
+    return value
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
-    from pipeline.analytics.lookup import cost_calls, resolve_tech_prefixes
+    from pipeline.analytics.costing import cost_file, scan_calls
     from pipeline.warehouse.db import Warehouse
 
     out = args.out or default_output(args.file)
     check_output(out, args.file)  # refuse a bad --out before any work
-    calls = read_calls(args.file)
+    scan_calls(args.file)  # refuse a missing/unreadable file, or one without the columns
+    batch_rows = args.batch_rows or settings.report.cost_batch_rows
     with Warehouse(settings).reader() as con:
-        steps = len(resolve_tech_prefixes(con, args.tech_prefix)) + 2
-        with console.progress(f"costing {calls.height:,} calls", total=steps) as bar:
-            result = cost_calls(
+        with console.progress(f"costing {args.file.name}", total=None) as bar:
+            result = cost_file(
                 con,
-                calls,
+                args.file,
+                out,
+                rejects=rejects_path(out),
                 tech_prefixes=args.tech_prefix,
                 cost_decimals=settings.report.cost_decimals,
-                on_step=lambda text: bar.advance(1, description=text),
+                batch_rows=batch_rows,
+                on_batch=lambda rows: bar.advance(1, description=f"costed {rows:,} rows"),
             )
-    rejects = rejects_path(out) if result.bad_rows.height else None
-    if rejects is not None:
-        result.bad_rows.write_csv(rejects)
-    else:
-        rejects_path(out).unlink(missing_ok=True)  # a stale file from an earlier run would mislead
-    _report_bad_rows(result.bad_rows, rejects)
-    if result.summary.calls == 0 and result.bad_rows.height:
+    _report_bad_rows(result.first_bad_rows, result.bad_rows, result.rejects)
+    if result.summary.calls == 0 and result.bad_rows:
         raise InputError(f"{args.file}: no call could be costed (all rows are bad)")
-    write_frame(result.frame, out)
     if args.json:
         console.print_json(
             {
                 "input": args.file,
                 "output": out,
-                "rows_written": result.frame.height,
-                "rejects": rejects,
+                "rows_written": result.rows_written,
+                "rejects": result.rejects,
                 "summary": result.summary.to_dict(),
-                "bad_rows": result.bad_rows.head(LISTED_BAD_ROWS).to_dicts(),
+                "bad_rows": result.first_bad_rows.to_dicts(),
             }
         )
         return 0
     _print_summary(result.summary)
-    print(f"wrote {result.frame.height:,} rows to {out}")
+    print(f"wrote {result.rows_written:,} rows to {out}")
     return 0
 
 
@@ -115,18 +126,11 @@ def _stem(path: Path) -> str:
     return path.stem
 
 
-def output_format(out: Path) -> str:
-    name = out.name.lower()
-    if name.endswith(".csv"):
-        return "csv"
-    if name.endswith((".parquet", ".pq")):
-        return "parquet"
-    raise InputError(f"--out {out}: use a .csv or .parquet file name")
-
-
 def check_output(out: Path, source: Path) -> None:
     """Refuse an output that would overwrite the input or land in a folder nobody made."""
-    output_format(out)
+    from pipeline.analytics.costing import output_format
+
+    output_format(out, what="--out")
     written = (out, rejects_path(out))
     if source.exists() and any(p.exists() and p.samefile(source) for p in written):
         raise InputError(f"--out {out}: would overwrite the input {source}; choose another name")
@@ -138,75 +142,14 @@ def check_output(out: Path, source: Path) -> None:
         raise InputError(f"--out {out}: folder {folder} {what} (create it first)")
 
 
-def read_calls(path: Path) -> pl.DataFrame:
-    """CSV read as text (numbers keep their +, 00 and leading zeros), or Parquet as typed;
-    the call columns under their canonical names."""
-    if path.is_dir():
-        raise InputError(f"{path}: is a folder, not a file of calls")
-    if not path.is_file():
-        raise InputError(f"{path}: no such file")
-    name = path.name.lower()
-    try:
-        if name.endswith((".parquet", ".pq")):
-            frame = pl.read_parquet(path)
-        elif name.endswith((".csv", ".csv.gz", ".txt")):
-            frame = pl.read_csv(path, infer_schema=False, separator=sniff_separator(path))
-        else:
-            raise InputError(f"{path}: expected a .csv or .parquet file of calls")
-    except (pl.exceptions.PolarsError, OSError) as exc:
-        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise InputError(f"{path}: cannot read calls: {first_line}") from None
-    return canonical_columns(frame, path)
-
-
-def sniff_separator(path: Path) -> str:
-    """The header's separator: a spreadsheet in a comma-decimal locale saves ``;``."""
-    opener = gzip.open if path.name.lower().endswith(".gz") else open
-    with opener(path, "rt", encoding="utf-8-sig", errors="replace", newline="") as handle:
-        header = handle.readline()
-    try:
-        return csv.Sniffer().sniff(header, delimiters=SEPARATORS).delimiter
-    except csv.Error:
-        return ","  # one column, or no separator the sniffer trusts: polars says the rest
-
-
-def canonical_columns(frame: pl.DataFrame, path: Path) -> pl.DataFrame:
-    """``Number``/`` DURATION `` -> ``number``/``duration``; a file without them is named with
-    the columns it has."""
-    found = {c.strip().lower(): c for c in frame.columns}
-    missing = [c for c in CALL_COLUMNS[:2] if c not in found]
-    if missing:
-        have = ", ".join(repr(c) for c in frame.columns) or "none"
-        raise InputError(
-            f"{path}: expected columns number and duration (optionally started_at); found {have}"
-        )
-    renames = {found[c]: c for c in CALL_COLUMNS if c in found and found[c] != c}
-    return frame.rename(renames) if renames else frame
-
-
-def write_frame(frame: pl.DataFrame, out: Path) -> None:
-    tmp = out.with_name(f".{out.name}.tmp")
-    try:
-        if output_format(out) == "csv":
-            frame.write_csv(tmp)
-        else:
-            frame.write_parquet(tmp)
-        tmp.replace(out)
-    finally:
-        tmp.unlink(missing_ok=True)
-
-
-def _report_bad_rows(bad_rows: pl.DataFrame, rejects: Path | None) -> None:
-    if not bad_rows.height:
+def _report_bad_rows(first: pl.DataFrame, count: int, rejects: Path | None) -> None:
+    if not count:
         return
-    print(
-        f"ratedeck: {bad_rows.height:,} bad row(s) not costed, all written to {rejects}:",
-        file=sys.stderr,
-    )
-    for row in bad_rows.head(LISTED_BAD_ROWS).iter_rows(named=True):
+    print(f"ratedeck: {count:,} bad row(s) not costed, all written to {rejects}:", file=sys.stderr)
+    for row in first.head(LISTED_BAD_ROWS).iter_rows(named=True):
         print(f"  row {row['row']}: {row['reason']}", file=sys.stderr)
-    if bad_rows.height > LISTED_BAD_ROWS:
-        print(f"  ... and {bad_rows.height - LISTED_BAD_ROWS:,} more", file=sys.stderr)
+    if count > LISTED_BAD_ROWS:
+        print(f"  ... and {count - LISTED_BAD_ROWS:,} more", file=sys.stderr)
 
 
 def _print_summary(summary) -> None:

@@ -119,3 +119,19 @@ def test_runner_lists_and_refuses_unknown_names(capsys):
     with pytest.raises(SystemExit) as exited:
         run_benchmarks(["no_such_bench"])
     assert exited.value.code == 2
+
+
+@pytest.mark.slow
+def test_bench_cost_runs_the_three_contenders_and_they_agree(capsys):
+    """Tiny sizes: ratedeck, the SQL peer and the dict reference, each a process, agree on
+    every row and total (the benchmark exits otherwise) and a verdict is printed per goal."""
+    from benchmarks import bench_cost
+
+    assert bench_cost.main(["--calls", "3000", "--prefixes", "300", "--repeat", "1"]) == 0
+    report = capsys.readouterr().out
+    agreed = re.search(r"same rows and totals: 3,000 calls, ([\d,]+) matched", report)
+    assert agreed and 0 < int(agreed[1].replace(",", "")) <= 3000
+    for label in ("ratedeck cost", "duckdb sql peer", "python dict reference"):
+        assert any(line.startswith(label) for line in report.splitlines())
+    assert re.search(r"ratedeck vs SQL peer +[\d.]+x .* (PASS|MISS)", report)
+    assert re.search(r"ratedeck vs dict reference +[\d.]+x .* (PASS|MISS)", report)

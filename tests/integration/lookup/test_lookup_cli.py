@@ -155,3 +155,34 @@ def test_cost_bad_input_exit_2(ratedeck, tmp_path, content, extra, message):
     code, _, err = ratedeck("cost", str(calls), *extra)
     assert code == 2
     assert message in err.splitlines()[-1]
+
+
+def test_cost_in_small_batches_writes_the_same_files(ratedeck, tmp_path):
+    calls = tmp_path / "calls.csv"
+    calls.write_text(
+        "number,duration,started_at\n"
+        + "+44 20 123,61,2026-03-01\n44x,3,\n004420123,61,2026-07-01\n33,5,\n44,-1,\n" * 3
+    )
+    assert ratedeck("cost", str(calls), "--out", str(tmp_path / "whole.csv"))[0] == 0
+    (tmp_path / "ratedeck.toml").write_text("[report]\ncost_batch_rows = 4\n")  # in the cwd
+    code, out, err = ratedeck("cost", str(calls), "--out", str(tmp_path / "batched.csv"))
+    assert code == 0
+    assert (tmp_path / "batched.csv").read_text() == (tmp_path / "whole.csv").read_text()
+    rejects = (tmp_path / "batched.rejects.csv").read_text()
+    assert rejects == (tmp_path / "whole.rejects.csv").read_text()
+    rows = [line.split(",")[0] for line in rejects.splitlines()]
+    assert rows == ["row", "2", "5", "7", "10", "12", "15"]
+    assert "6 bad row(s) not costed" in err and "... and 1 more" in err
+    assert "wrote 18 rows" in out
+    code, _, _ = ratedeck(
+        "cost", str(calls), "--out", str(tmp_path / "b1.csv"), "--batch-rows", "1"
+    )
+    assert (tmp_path / "b1.csv").read_text() == (tmp_path / "whole.csv").read_text()
+
+
+def test_cost_batch_rows_must_be_positive(ratedeck, tmp_path):
+    calls = tmp_path / "calls.csv"
+    calls.write_text("number,duration\n44,1\n")
+    code, _, err = ratedeck("cost", str(calls), "--batch-rows", "0")
+    assert code == 2
+    assert "expected a whole number >= 1, got '0'" in err

@@ -1,0 +1,439 @@
+"""Costing calls in batches: memory bounded by the batch and the engines, not by the calls.
+
+* ``CallCoster(con, ...)``: the engines of the asked tech prefixes, built once from the
+  warehouse; ``cost_frame(calls)`` costs one frame of calls (a batch, or all of them) and adds
+  it to running totals kept in integers, so the summary of many batches is exactly the
+  summary of one. ``summary()`` reads the totals. The CDR costing asset calls this.
+* ``cost_file(con, source, out, rejects, ...)``: a CSV or Parquet file of calls streamed in
+  batches of ``batch_rows``: polars' streaming reader (``collect_batches``) feeds the batches
+  to ``cost_frame`` inside a polars IO source (``register_io_source``) that polars' streaming
+  sink writes to ``out`` (CSV, or snappy Parquet) while the next batches are read; bad rows are
+  appended to ``rejects`` with their row numbers. Output and totals are the same whatever the
+  batch size. (Both polars APIs are marked unstable: the tests pin the behaviour.)
+
+Engines: a call with a ``started_at`` is priced as of that moment. The engine of a tech prefix
+holds every version in force between the earliest and latest moment seen so far (now
+included, for calls without ``started_at``); a batch outside that span rebuilds it for the
+wider span, which rates every call as the narrower one did; a batch earlier than the span
+widens it back to 1970, so an engine is built at most twice per tech prefix for calls in the
+past, whatever their order.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import IO
+
+import duckdb
+import numpy as np
+import polars as pl
+from polars.io.plugins import register_io_source
+
+from pipeline.analytics._engine import TEXT_DTYPE, LpmEngine
+from pipeline.analytics._money import PRICE_DTYPE
+from pipeline.analytics._versions import epoch_us
+from pipeline.analytics.lookup import (
+    OUTPUT_COLUMNS,
+    CheapestMix,
+    CostSummary,
+    TechPrefixTotal,
+    check_call_columns,
+    check_calls,
+    from_epoch_us,
+    interleave,
+    load_versions,
+    rate_calls,
+    resolve_tech_prefixes,
+)
+from pipeline.analytics.one_call import as_utc, before_history_hint, history_starts
+from pipeline.errors import InputError
+
+DEFAULT_BATCH_ROWS = 250_000  # small enough to overlap reading, costing and writing
+CALL_COLUMNS = ("number", "duration", "started_at")  # the first two required
+SEPARATORS = ",;\t|"
+LISTED_BAD_ROWS = 5
+_NO_COST = np.iinfo(np.int64).max  # "unmatched" in the cheapest-mix comparison
+_EPOCH = 0  # 1970-01-01 in epoch microseconds: before any rate history
+
+
+# -- reading a file of calls ----------------------------------------------------------------
+def scan_calls(path: Path) -> pl.LazyFrame:
+    """The calls of a CSV (read as text: numbers keep their +, 00 and leading zeros) or
+    Parquet file (typed), the call columns under their canonical names; nothing read yet
+    but the header. ``InputError`` naming the file when it cannot be used."""
+    if path.is_dir():
+        raise InputError(f"{path}: is a folder, not a file of calls")
+    if not path.is_file():
+        raise InputError(f"{path}: no such file")
+    name = path.name.lower()
+    try:
+        if name.endswith((".parquet", ".pq")):
+            frame = pl.scan_parquet(path)
+        elif name.endswith((".csv", ".csv.gz", ".txt")):
+            frame = pl.scan_csv(path, infer_schema=False, separator=sniff_separator(path))
+        else:
+            raise InputError(f"{path}: expected a .csv or .parquet file of calls")
+        columns = frame.collect_schema().names()
+    except (pl.exceptions.PolarsError, OSError) as exc:
+        raise _read_error(path, exc) from None
+    return canonical_columns(frame, columns, path)
+
+
+def sniff_separator(path: Path) -> str:
+    """The header's separator: a spreadsheet in a comma-decimal locale saves ``;``."""
+    opener: Callable[..., IO[str]] = gzip.open if path.name.lower().endswith(".gz") else open
+    with opener(path, "rt", encoding="utf-8-sig", errors="replace", newline="") as handle:
+        header = handle.readline()
+    try:
+        return csv.Sniffer().sniff(header, delimiters=SEPARATORS).delimiter
+    except csv.Error:
+        return ","  # one column, or no separator the sniffer trusts: polars says the rest
+
+
+def canonical_columns(frame: pl.LazyFrame, columns: Sequence[str], path: Path) -> pl.LazyFrame:
+    """``Number``/`` DURATION `` -> ``number``/``duration``; a file without them is named with
+    the columns it has."""
+    found = {c.strip().lower(): c for c in columns}
+    missing = [c for c in CALL_COLUMNS[:2] if c not in found]
+    if missing:
+        have = ", ".join(repr(c) for c in columns) or "none"
+        raise InputError(
+            f"{path}: expected columns number and duration (optionally started_at); found {have}"
+        )
+    renames = {found[c]: c for c in CALL_COLUMNS if c in found and found[c] != c}
+    return frame.rename(renames) if renames else frame
+
+
+def _read_error(path: Path, exc: Exception) -> InputError:
+    text = str(exc).strip()
+    first_line = text.splitlines()[0] if text else type(exc).__name__
+    return InputError(f"{path}: cannot read calls: {first_line}")
+
+
+# -- totals across batches ------------------------------------------------------------------
+@dataclass
+class _Totals:
+    """Running totals of one tech prefix, in integers (cost in units of 10^-decimals)."""
+
+    matched: int = 0
+    billed_seconds: int = 0
+    cost_units: int = 0
+    before_history: int = 0
+
+
+@dataclass
+class _MixTotals:
+    matched: int = 0
+    cost_units: int = 0
+    chosen: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass
+class CostedBatch:
+    """One batch: ``frame`` (input columns + ``OUTPUT_COLUMNS``, see ``CostResult``) and
+    ``bad_rows`` (``row``: 1-based position in the whole input, the input columns as text,
+    ``reason``)."""
+
+    frame: pl.DataFrame
+    bad_rows: pl.DataFrame
+
+
+@dataclass
+class _Engine:
+    engine: LpmEngine
+    span: tuple[int, int]  # epoch microseconds its versions cover
+
+
+class CallCoster:
+    """Costs frames of calls for the tech prefixes asked (all in the warehouse by default),
+    keeping exact totals across them. ``now``: the moment of calls without ``started_at``."""
+
+    def __init__(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        *,
+        tech_prefixes: Sequence[str] | None = None,
+        cost_decimals: int = 6,
+        now: datetime | None = None,
+        threads: int | None = None,
+    ):
+        self._con = con
+        self.tech_prefixes = resolve_tech_prefixes(con, tech_prefixes)
+        self.cost_decimals = cost_decimals
+        self.now_us = epoch_us(as_utc(now or datetime.now(UTC)))
+        self._threads = threads
+        self._starts = history_starts(con, self.tech_prefixes)
+        self._engines: dict[str, _Engine] = {}
+        self.calls = 0  # good calls costed
+        self.bad_rows = 0
+        self.rows_seen = 0  # every input row: the next batch's first row is rows_seen + 1
+        self._totals = {tp: _Totals() for tp in self.tech_prefixes}
+        self._mix = _MixTotals(chosen=dict.fromkeys(self.tech_prefixes, 0))
+
+    def engine(self, tech_prefix: str, span: tuple[int, int]) -> LpmEngine:
+        """The engine of ``tech_prefix``, holding every version in force during ``span``."""
+        held = self._engines.get(tech_prefix)
+        if held is not None and held.span[0] <= span[0] and span[1] <= held.span[1]:
+            return held.engine
+        if held is not None:  # widen once for all: a file in reverse time order rebuilds once
+            earliest = _EPOCH if span[0] < held.span[0] else held.span[0]
+            span = (earliest, max(span[1], held.span[1]))
+        deck = load_versions(self._con, tech_prefix, from_epoch_us(span[0]), from_epoch_us(span[1]))
+        self._engines[tech_prefix] = _Engine(LpmEngine(deck), span)
+        return self._engines[tech_prefix].engine
+
+    def cost_frame(
+        self, calls: pl.DataFrame, *, on_step: Callable[[str], None] | None = None
+    ) -> CostedBatch:
+        """Cost a frame of calls (``number``, ``duration``, optional ``started_at``; the rows
+        after those of the frames before) and add it to the totals. ``on_step`` is told each
+        step (progress display)."""
+        step = on_step or (lambda _text: None)
+        check_call_columns(calls)
+        step("checking calls")
+        checked = check_calls(
+            calls, now_us=self.now_us, first_row=self.rows_seen + 1, threads=self._threads
+        )
+        self.rows_seen += len(calls)
+        first, last = checked.span
+        span = (min(self.now_us, first), max(self.now_us, last))
+        rated = []
+        for tp in self.tech_prefixes:
+            step(f"costing {tp}")
+            engine = self.engine(tp, span)
+            rated.append(rate_calls(engine, tp, checked, self.cost_decimals, self._threads))
+        step("summing up")
+        self._add(rated, checked.at, len(checked.calls), len(checked.bad_rows))
+        return CostedBatch(interleave(checked.calls, rated), checked.bad_rows)
+
+    def _add(self, rated: list[pl.DataFrame], at: np.ndarray | int, calls: int, bad: int) -> None:
+        self.calls += calls
+        self.bad_rows += bad
+        if not calls:
+            return
+        costs = np.empty((len(rated), calls), dtype=np.int64)
+        for i, (tp, frame) in enumerate(zip(self.tech_prefixes, rated, strict=True)):
+            units = frame["cost"].to_physical().cast(pl.Int64)
+            priced = units.is_not_null()
+            totals = self._totals[tp]
+            totals.matched += int(priced.sum())
+            totals.billed_seconds += exact_sum(frame["billed_seconds"].fill_null(0).to_numpy())
+            costs[i] = units.fill_null(0).to_numpy()
+            totals.cost_units += exact_sum(costs[i])
+            if totals.matched < self.calls:  # some unmatched, before the history perhaps
+                self._count_before_history(tp, (~priced).to_numpy(), at)
+            if len(rated) > 1:
+                costs[i][~priced.to_numpy()] = _NO_COST
+        if len(rated) == 1:  # the only tech prefix is the cheapest
+            tp = self.tech_prefixes[0]
+            matched = int(rated[0]["cost"].is_not_null().sum())
+            self._mix.matched += matched
+            self._mix.cost_units += exact_sum(costs[0])
+            self._mix.chosen[tp] += matched
+            return
+        best = np.argmin(costs, axis=0)  # the first tech prefix on a tie
+        best_cost = costs[best, np.arange(calls)]
+        found = best_cost != _NO_COST
+        self._mix.matched += int(found.sum())
+        self._mix.cost_units += exact_sum(best_cost[found])
+        chosen = np.bincount(best[found], minlength=len(rated))
+        for tp, count in zip(self.tech_prefixes, chosen, strict=True):
+            self._mix.chosen[tp] += int(count)
+
+    def _count_before_history(self, tech_prefix: str, unmatched: np.ndarray, at: object) -> None:
+        start = self._starts.get(tech_prefix)
+        if start is not None:
+            early = unmatched & (np.asarray(at) < epoch_us(start))
+            self._totals[tech_prefix].before_history += int(np.sum(early))
+
+    def summary(self) -> CostSummary:
+        """The ``CostSummary`` of every frame costed so far."""
+        scale = Decimal(1).scaleb(-self.cost_decimals)
+        totals, notes = [], []
+        for tp in self.tech_prefixes:
+            t, start = self._totals[tp], self._starts.get(tp)
+            totals.append(
+                TechPrefixTotal(
+                    tech_prefix=tp,
+                    calls=self.calls,
+                    matched=t.matched,
+                    unmatched=self.calls - t.matched,
+                    billed_seconds=t.billed_seconds,
+                    cost=(Decimal(t.cost_units) * scale).quantize(scale),
+                    before_history=t.before_history,
+                    history_starts=start,
+                )
+            )
+            if t.before_history and start is not None:
+                hint = before_history_hint(tp, start)
+                notes.append(f"{t.before_history:,} call(s) before history: {hint}")
+        mix = CheapestMix(
+            calls=self.calls,
+            matched=self._mix.matched,
+            unmatched=self.calls - self._mix.matched,
+            cost=(Decimal(self._mix.cost_units) * scale).quantize(scale),
+            chosen=dict(self._mix.chosen),
+        )
+        return CostSummary(self.calls, self.bad_rows, self.cost_decimals, totals, mix, notes)
+
+
+def exact_sum(values: np.ndarray) -> int:
+    """The sum of int64 values as a Python int, exactly: numpy's int64 sum wraps around on
+    overflow. Summed as high and low 32-bit halves, neither of which can overflow for fewer
+    than 2**31 values."""
+    high = values >> 32  # arithmetic shift: values == high * 2**32 + low, 0 <= low < 2**32
+    low = values & 0xFFFFFFFF
+    return (int(high.sum(dtype=np.int64)) << 32) + int(low.sum(dtype=np.int64))
+
+
+# -- a file of calls, streamed --------------------------------------------------------------
+@dataclass(frozen=True)
+class FileCostResult:
+    """What ``cost_file`` did: ``rows_written`` output rows (0 and ``out`` untouched when
+    every call was bad), ``bad_rows`` set aside (all in ``rejects``; ``first_bad_rows``: the
+    first few, as in ``CostResult.bad_rows``)."""
+
+    summary: CostSummary
+    rows_written: int
+    bad_rows: int
+    first_bad_rows: pl.DataFrame
+    rejects: Path | None  # None: no bad row (a stale rejects file is removed)
+
+
+def output_format(out: Path, *, what: str = "output") -> str:
+    """``csv`` or ``parquet``, from the file name; ``what`` names it in the error."""
+    name = out.name.lower()
+    if name.endswith(".csv"):
+        return "csv"
+    if name.endswith((".parquet", ".pq")):
+        return "parquet"
+    raise InputError(f"{what} {out}: use a .csv or .parquet file name")
+
+
+def output_schema(calls: pl.Schema, cost_decimals: int) -> dict[str, pl.DataType]:
+    """The columns of the costed output: the input's, then ``OUTPUT_COLUMNS``."""
+    rate: dict[str, pl.DataType] = {
+        "tech_prefix": TEXT_DTYPE(),
+        "matched_prefix": TEXT_DTYPE(),
+        "destination": TEXT_DTYPE(),
+        "price": PRICE_DTYPE,
+        "billed_seconds": pl.Int64(),
+        "cost": pl.Decimal(18, cost_decimals),
+    }
+    return {**calls, **{name: rate[name] for name in OUTPUT_COLUMNS}}
+
+
+def cost_file(
+    con: duckdb.DuckDBPyConnection,
+    source: Path,
+    out: Path,
+    *,
+    rejects: Path,
+    tech_prefixes: Sequence[str] | None = None,
+    cost_decimals: int = 6,
+    now: datetime | None = None,
+    batch_rows: int = DEFAULT_BATCH_ROWS,
+    threads: int | None = None,
+    on_batch: Callable[[int], None] | None = None,
+) -> FileCostResult:
+    """Cost a CSV/Parquet file of calls into ``out`` (``.csv`` or ``.parquet``), batch by
+    batch: peak memory is a few batches plus the engines, whatever the file's size.
+
+    Bad rows go to ``rejects`` (CSV: ``row``, the input columns, ``reason``), written only
+    if there is one. ``out`` and ``rejects`` appear whole or not at all (written under a
+    temporary name, then renamed). ``on_batch`` is told the rows read so far.
+    """
+    fmt = output_format(out)
+    calls = scan_calls(source)
+    coster = CallCoster(
+        con, tech_prefixes=tech_prefixes, cost_decimals=cost_decimals, now=now, threads=threads
+    )
+    input_schema = calls.collect_schema()
+    check_call_columns(pl.DataFrame(schema=input_schema))  # before any work
+    schema = output_schema(input_schema, cost_decimals)
+    with _Rejects(rejects) as rejected:
+
+        def costed_batches(*_pushdown: object) -> Iterator[pl.DataFrame]:
+            for batch in _batches(calls, source, batch_rows):
+                costed = coster.cost_frame(batch)
+                rejected.write(costed.bad_rows)
+                if on_batch is not None:
+                    on_batch(coster.rows_seen)
+                yield costed.frame
+
+        frames = register_io_source(costed_batches, schema=schema)
+        wrote = _sink(frames, out, fmt, keep=lambda: coster.calls > 0 or not coster.bad_rows)
+    return FileCostResult(
+        coster.summary(),
+        coster.calls * len(coster.tech_prefixes) if wrote else 0,
+        coster.bad_rows,
+        rejected.first,
+        rejects if coster.bad_rows else None,
+    )
+
+
+def _batches(calls: pl.LazyFrame, source: Path, batch_rows: int) -> Iterator[pl.DataFrame]:
+    try:
+        yield from calls.collect_batches(chunk_size=batch_rows)
+    except (pl.exceptions.PolarsError, OSError) as exc:  # a bad line deep in the file
+        raise _read_error(source, exc) from None
+
+
+def _sink(frames: pl.LazyFrame, out: Path, fmt: str, keep: Callable[[], bool]) -> bool:
+    """Stream ``frames`` into ``out`` under a temporary name; rename it in place if ``keep()``
+    says so once all is written."""
+    tmp = out.with_name(f".{out.name}.tmp")
+    try:
+        if fmt == "csv":
+            frames.sink_csv(tmp)
+        else:  # snappy: Parquet's usual codec, 60% of zstd's CPU (the write is a third of a run)
+            frames.sink_parquet(tmp, compression="snappy")
+        if not keep():
+            return False
+        tmp.replace(out)
+        return True
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+class _Rejects:
+    """Bad rows appended to a CSV under a temporary name, renamed in place on success; no
+    file (and a stale one removed) when there is none. Keeps the first few for display."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self._tmp = path.with_name(f".{path.name}.tmp")
+        self._handle: IO[bytes] | None = None
+        self.first = pl.DataFrame()
+
+    def __enter__(self) -> _Rejects:
+        return self
+
+    def write(self, bad_rows: pl.DataFrame) -> None:
+        if len(self.first) < LISTED_BAD_ROWS and len(bad_rows):
+            shown = [self.first, bad_rows] if len(self.first) else [bad_rows]
+            self.first = pl.concat(shown).head(LISTED_BAD_ROWS)
+        if not len(bad_rows):
+            return
+        header = self._handle is None
+        if self._handle is None:
+            self._handle = self._tmp.open("wb")
+        bad_rows.write_csv(self._handle, include_header=header)
+
+    def __exit__(self, kind: object, error: object, trace: object) -> None:
+        if self._handle is None:
+            self._tmp.unlink(missing_ok=True)
+            if kind is None:
+                self.path.unlink(missing_ok=True)  # a stale file from an earlier run misleads
+            return
+        self._handle.close()
+        if kind is None:
+            self._tmp.replace(self.path)
+        else:
+            self._tmp.unlink(missing_ok=True)
