@@ -8,7 +8,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from cdr_support import DAY, HISTORY, asterisk_line, insert_history, write_master
+from support.cdr import DAY, HISTORY, asterisk_line, insert_history, write_master
 
 from pipeline.cli import main
 

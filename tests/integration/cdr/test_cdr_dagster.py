@@ -10,7 +10,7 @@ from decimal import Decimal
 
 import dagster as dg
 import pytest
-from cdr_support import DAY, HISTORY, asterisk_line, cdr_settings, insert_history, query
+from support.cdr import DAY, HISTORY, asterisk_line, cdr_settings, insert_history, query
 
 from pipeline.defs import build_definitions
 
@@ -85,6 +85,7 @@ def materialize_day(settings, day: str, tags: dict | None = None):
         partition_key=day,
         instance=dg.DagsterInstance.ephemeral(),
         tags=tags,
+        resources=defs.resources,
     )
 
 

@@ -11,7 +11,8 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from cdr_support import (
+from support.bodies import ingest_result, voice_rate_frame
+from support.cdr import (
     DAY,
     HISTORY,
     NOON,
@@ -21,8 +22,7 @@ from cdr_support import (
     query,
     write_master,
 )
-from support.bodies import ingest_result, voice_rate_frame
-from unit.analytics_lookup.lookup_reference import (
+from support.lookup_reference import (
     Version,
     reference_billed,
     reference_cost,

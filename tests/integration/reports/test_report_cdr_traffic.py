@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
-from reports_fixtures import T0, T1, Rate
+from support.reports import T0, T1, Rate
 
 from pipeline.ingest.cdr import Routing, ingest_cdr
 from pipeline.reports.voice import voice_section
