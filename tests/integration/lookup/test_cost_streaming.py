@@ -9,7 +9,7 @@ from pathlib import Path
 
 import polars as pl
 import pytest
-from lookup_warehouse import STANDARD_HISTORY
+from support.lookup_warehouse import STANDARD_HISTORY
 
 from pipeline.analytics.costing import CallCoster, cost_file
 from pipeline.analytics.lookup import cost_calls
