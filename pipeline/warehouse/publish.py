@@ -80,15 +80,39 @@ def copy_range(source_fd: int, target_fd: int, offset: int, count: int) -> int:
 @contextmanager
 def unless_read(path: Path) -> Iterator[int | None]:
     """``path`` opened for writing, with an open-file-description write lock that conflicts
-    with the read lock every DuckDB connection holds on its file, in any process including this
-    one; None when a reader holds it (or the platform has no such lock: assume a reader). While
-    the lock is held, a DuckDB reader that tries to open the file is refused, never shown a mix.
-    """
+    with the read lock every DuckDB connection in another process holds on its file; None when
+    a reader holds it, in another process or in this one (or the platform cannot tell: assume a
+    reader). While the lock is held, a DuckDB reader that tries to open the file is refused,
+    never shown a mix."""
+    if open_in_this_process(path):
+        yield None
+        return
     fd = os.open(path, os.O_RDWR)
     try:
         yield fd if _ofd_write_lock(fd) else None
     finally:
         os.close(fd)  # releases the lock
+
+
+def open_in_this_process(path: Path) -> bool:
+    """Some file descriptor of this process has ``path``'s file open (a DuckDB reader here).
+
+    Locks cannot tell: POSIX record locks belong to the process, and closing any descriptor of
+    a file drops them all, so a reader in this process loses its lock as soon as this process
+    opens and closes the file for anything else. Linux lists a process's descriptors in
+    /proc/self/fd; elsewhere assume the file is open."""
+    descriptors = Path("/proc/self/fd")
+    if not descriptors.is_dir():
+        return True
+    wanted = os.stat(path)
+    for name in os.listdir(descriptors):
+        try:
+            found = os.stat(descriptors / name)
+        except OSError:  # closed meanwhile
+            continue
+        if (found.st_dev, found.st_ino) == (wanted.st_dev, wanted.st_ino):
+            return True
+    return False
 
 
 def _ofd_write_lock(fd: int) -> bool:
