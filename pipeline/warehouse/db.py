@@ -326,7 +326,7 @@ class Warehouse:
         (the file published before) gets only the blocks that changed, unless something else
         still uses it; then the working copy is copied whole. Done by the next writer rather
         than right after the publish, so that readers of the spare have had time to close."""
-        if not same_file(self.working_path, self.published_path):
+        if not self._working_copy_shared():
             return
         try:
             _remove_stale_copies(self.working_path)
@@ -338,6 +338,14 @@ class Warehouse:
                 f"cannot prepare the working copy {self.working_path}: {exc}"
             ) from exc
         fsync_dir(self.state_dir)
+
+    def _working_copy_shared(self) -> bool:
+        """Another name leads to the working copy's file: the published file, or one that was
+        published under another path (``warehouse.path`` changed since the last run)."""
+        try:
+            return os.stat(self.working_path).st_nlink > 1
+        except FileNotFoundError:
+            return False
 
     def _refresh_spare_as_working_copy(self) -> bool:
         """False when the spare is missing, still open in a reader, or has another name (the

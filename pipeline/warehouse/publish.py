@@ -129,9 +129,10 @@ def _ofd_write_lock(fd: int) -> bool:
 
 
 def same_file(first: Path, second: Path) -> bool:
+    """Both names lead to one file (False when either does not exist)."""
     try:
         return os.path.samefile(first, second)
-    except FileNotFoundError:
+    except (FileNotFoundError, NotADirectoryError):
         return False
 
 
