@@ -299,6 +299,10 @@ class Warehouse:
         except OSError as exc:
             raise WarehouseError(f"cannot publish {self.published_path}: {exc}") from exc
         fsync_dir(target_dir)
+        try:
+            self._detach_working_copy()
+        except WarehouseError as exc:  # published all the same; the next writer tries again
+            log.warning("%s", exc)
 
     def _publish_by_link(self) -> bool:
         """The working copy's file becomes the published one; the file published so far is kept
@@ -321,11 +325,12 @@ class Warehouse:
         return True
 
     def _detach_working_copy(self) -> None:
-        """After a publish by link the working copy *is* the published file: before anything
-        writes it, give the working copy a file of its own again, the same bytes. The spare
-        (the file published before) gets only the blocks that changed, unless something else
-        still uses it; then the working copy is copied whole. Done by the next writer rather
-        than right after the publish, so that readers of the spare have had time to close."""
+        """After a publish by link the working copy *is* the published file: give it a file of
+        its own again, the same bytes, so that nothing written to the published file (a
+        read-write session opened by mistake) reaches the pipeline's history. The spare (the
+        file published before) gets only the blocks that changed, unless something else still
+        uses it; then the working copy is copied whole. Right after each publish, and again
+        before each writer (a publish killed midway)."""
         if not self._working_copy_shared():
             return
         try:

@@ -7,8 +7,9 @@ about it: the stall is monkeypatched in here.
 MODE ``transaction``: stalls inside the load transaction, after the rate history and the
 snapshot row were written but before COMMIT. ``publish``: the load has committed, and the
 publish stalls with the working copy's file linked to a temporary name beside the published
-file, not yet renamed over it. ``refresh``: the load is published, and the next writer stalls
-halfway through bringing the spare (the file published before) up to date as its working copy.
+file, not yet renamed over it. ``refresh``: the load is published, and the publish stalls
+halfway through bringing the spare (the file published before) up to date as the next working
+copy.
 Writes READY_FILE when it has reached the point, then sleeps until killed.
 """
 
@@ -69,7 +70,6 @@ def main(mode: str, data_dir: str, ready_file: str, rows: str) -> int:
 
         db.link_over = link_then_stall
     elif mode == "refresh":
-        load_voice_deck(settings, deck)
         copy_range = publish.copy_range
 
         def headers_then_stall(source_fd: int, target_fd: int, offset: int, count: int) -> int:
@@ -78,8 +78,6 @@ def main(mode: str, data_dir: str, ready_file: str, rows: str) -> int:
             return count
 
         publish.copy_range = headers_then_stall
-        with db.Warehouse(settings).writer():
-            return 1  # not reached: the writer stalls as it opens
     else:
         raise SystemExit(f"unknown mode {mode!r}")
     load_voice_deck(settings, deck)
