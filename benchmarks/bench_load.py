@@ -41,7 +41,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from pipeline.settings import Settings
+    from pipeline.stages.voice import NormalisedDeck
+    from pipeline.warehouse.db import Warehouse
 
 API_KEY = "bench-load-key"
 MARKET_START = date(2026, 11, 1)
@@ -216,7 +221,7 @@ def run(
     return report
 
 
-def bench_settings(url: str, root: Path, ids: list[str], concurrency: int):
+def bench_settings(url: str, root: Path, ids: list[str], concurrency: int) -> Settings:
     """Settings for a benchmark: the emulator at ``url``, a data dir under ``root``."""
     from pydantic import SecretStr
 
@@ -231,7 +236,7 @@ def bench_settings(url: str, root: Path, ids: list[str], concurrency: int):
     return settings.model_copy(update={"secrets": secrets})
 
 
-def load_in_one_publish(settings, decks: list) -> list:
+def load_in_one_publish(settings: Settings, decks: list[NormalisedDeck]) -> list[Any]:
     """As ``ratedeck run`` loads: one transaction per deck, one publish for them all."""
     from pipeline.stages.voice import load_voice_deck
     from pipeline.warehouse.db import Warehouse
@@ -316,7 +321,7 @@ def simulate(days: int, tech_prefixes: int, deck_size: int, concurrency: int) ->
     return report
 
 
-def render_decks(settings, ids: list[str], scratch: Path) -> None:
+def render_decks(settings: Settings, ids: list[str], scratch: Path) -> None:
     """Untimed: every deck fetched once, so the emulator renders the day's decks (its work, in
     its own process) before the timed run fetches them."""
     from pipeline.commpeak.client import CommPeakClient
@@ -326,7 +331,7 @@ def render_decks(settings, ids: list[str], scratch: Path) -> None:
             client.download_rates(tech_prefix, scratch / "warm-up.csv")
 
 
-def simulated_day(settings, ids: list[str], day: int, market_date: str) -> SimulatedDay:
+def simulated_day(settings: Settings, ids: list[str], day: int, market_date: str) -> SimulatedDay:
     """One run as ``ratedeck run`` does it, timed, and the warehouse after it."""
     from pipeline.commpeak.client import CommPeakClient
     from pipeline.stages.voice import fetch_voice_decks, normalise_voice_deck
@@ -352,7 +357,7 @@ def simulated_day(settings, ids: list[str], day: int, market_date: str) -> Simul
     )
 
 
-def warehouse_bytes_on_disk(warehouse) -> int:
+def warehouse_bytes_on_disk(warehouse: Warehouse) -> int:
     """Blocks allocated to the warehouse's files, each file (inode) counted once: the published
     file and the working copy may be one file between two runs."""
     folders = {warehouse.published_path.parent, warehouse.state_dir}
