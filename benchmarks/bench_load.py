@@ -245,12 +245,15 @@ def load_in_one_publish(settings: Settings, decks: list[NormalisedDeck]) -> list
         return [load_voice_deck(settings, deck) for deck in decks]
 
 
-def render(report: LoadReport) -> str:
+def machine_load() -> str:
     one, five, _ = os.getloadavg()
+    return f"load average {one:.2f} {five:.2f} on {os.cpu_count()} CPUs"
+
+
+def render(report: LoadReport) -> str:
     lines = [
         f"bench_load: {report.tech_prefixes} tech prefixes x {report.deck_size:,} prefixes, "
-        f"concurrency {report.concurrency}, latency {report.latency_s:g} s; "
-        f"load average {one:.2f} {five:.2f} on {os.cpu_count()} CPUs",
+        f"concurrency {report.concurrency}, latency {report.latency_s:g} s; {machine_load()}",
         f"{'phase':<18} {'wall s':>8} {'peak RSS MB':>12}  detail",
     ]
     for phase in report.phases:
@@ -388,11 +391,9 @@ def compact_size(published: Path, scratch: Path) -> int:
 
 
 def render_simulation(report: SimulationReport) -> str:
-    one, five, _ = os.getloadavg()
     lines = [
         f"bench_load --days {report.days}: {report.tech_prefixes} tech prefixes x "
-        f"{report.deck_size:,} prefixes, the emulator's moving market; load average "
-        f"{one:.2f} {five:.2f} on {os.cpu_count()} CPUs",
+        f"{report.deck_size:,} prefixes, the emulator's moving market; {machine_load()}",
         f"{'day':>4} {'date':<10} {'run s':>7} {'load s':>7} {'changes':>8} {'rates':>10} "
         f"{'published MB':>13} {'on disk MB':>11}",
     ]
