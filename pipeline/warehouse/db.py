@@ -144,8 +144,8 @@ class Warehouse:
         """The working database, migrated, for one writer at a time (across processes).
 
         Clean exit: CHECKPOINT, close, publish if anything changed (at the end of the
-        ``publish_once()`` block instead, when one is open). Exception: close (uncommitted work rolls back), publish
-        nothing, release the lock, re-raise.
+        ``publish_once()`` block instead, when one is open). Exception: close (uncommitted work
+        rolls back), publish nothing, release the lock, re-raise.
         """
         with self._lock(exclusive=True):
             self._detach_working_copy()
