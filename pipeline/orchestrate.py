@@ -253,7 +253,7 @@ def _one_publish(settings: Settings, summary: RunSummary) -> Iterator[None]:
     try:
         with Warehouse(settings).publish_once():
             yield
-    except WarehouseError as exc:
+    except (WarehouseError, OSError) as exc:  # the publish at the end; the steps stand
         reason = _publish_failure(exc)
         for done in summary.steps:
             if done.ok:
@@ -368,7 +368,7 @@ def _outcome(area: str, partition: str | None, result: dg.ExecuteInProcessResult
     return StepOutcome(area, partition, False, error=_failure_message(result), metadata=metadata)
 
 
-def _publish_failure(exc: WarehouseError) -> str:
+def _publish_failure(exc: WarehouseError | OSError) -> str:
     """Why the run's publish failed, one line: an operating system error as "<folder>: <reason>"
     (a full disk), anything else (a busy warehouse) as its message."""
     message = _one_line(str(exc))

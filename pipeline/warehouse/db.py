@@ -250,9 +250,8 @@ class Warehouse:
                 raise
             return con
         except duckdb.Error as exc:
-            first_line = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
             mode = "read-only" if read_only else "for writing"
-            raise WarehouseError(f"cannot open {path} {mode}: {first_line}") from exc
+            raise WarehouseError(f"cannot open {path} {mode}: {_first_line(exc)}") from exc
 
     def _ensure_working_copy(self) -> None:
         """First write on this machine: start from the published file (if any)."""
@@ -282,11 +281,7 @@ class Warehouse:
         """Hard link + rename (or copy + fsync + rename): a reader sees the old file or the new
         one, never a mix."""
         if self._working_wal().exists():  # a writer died after committing: fold its WAL in
-            con = self._connect(self.working_path, read_only=False)
-            try:
-                con.execute("CHECKPOINT")
-            finally:
-                con.close()
+            self._fold_wal()
         target_dir = self.published_path.parent
         try:
             target_dir.mkdir(parents=True, exist_ok=True)
@@ -303,6 +298,17 @@ class Warehouse:
             self._detach_working_copy()
         except WarehouseError as exc:  # published all the same; the next writer tries again
             log.warning("%s", exc)
+
+    def _fold_wal(self) -> None:
+        con = self._connect(self.working_path, read_only=False)
+        try:
+            con.execute("CHECKPOINT")
+        except duckdb.Error as exc:  # a full disk, typically
+            raise WarehouseError(
+                f"cannot publish {self.published_path}: {_first_line(exc)}"
+            ) from exc
+        finally:
+            con.close()
 
     def _publish_by_link(self) -> bool:
         """The working copy's file becomes the published one; the file published so far is kept
@@ -413,6 +419,10 @@ class Warehouse:
                         f"than {self.lock_timeout_s:g} s (a long load or a stuck run?)"
                     ) from None
                 time.sleep(_LOCK_POLL_S)
+
+
+def _first_line(exc: BaseException) -> str:
+    return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
 
 
 def _remove_stale_copies(path: Path) -> None:
