@@ -4,7 +4,9 @@ lists them on the jobs' pages next to the scheduled ones.
 
 One job run per partition (tech prefix, SMS channel), then balance, then the report.
 A failing partition does not stop the others (each snapshot is its own transaction); the run as
-a whole fails (exit 1) and says which step failed and why, in one line each.
+a whole fails (exit 1) and says which step failed and why, in one line each. The steps commit to
+the warehouse's working copy and the run publishes once, at the end: analysts see all of a run
+or none of it, and a run costs one publish however many decks it loads.
 """
 
 from __future__ import annotations
@@ -30,6 +32,8 @@ from pipeline.defs.common import one_line as _one_line
 from pipeline.errors import ConfigError, RunFailed
 from pipeline.settings import Settings
 from pipeline.stages.feeds import FEEDS
+from pipeline.warehouse.db import Warehouse
+from pipeline.warehouse.errors import WarehouseError
 
 if TYPE_CHECKING:
     # the type of a step failure's error (and its causes); dagster does not re-export it
@@ -64,7 +68,7 @@ telemetry:
 # Below this much free space a run is refused up front: SQLite (Dagster's run storage) reports a
 # full disk only as "disk I/O error", deep in a traceback.
 MIN_FREE_BYTES = 1024 * 1024
-# how pipeline.warehouse.db reports a publish (copy to the published file) that failed
+# how pipeline.warehouse.db reports a publish that failed
 PUBLISH_FAILURE = "cannot publish "
 
 
@@ -80,8 +84,8 @@ class StepOutcome:
     ok: bool
     error: str | None = None
     metadata: dict[str, dict] = field(default_factory=dict)  # asset name -> metadata values
-    # the step's writes are committed to the working copy, but copying it to the published
-    # file failed (why, one line): analysts see them after the next successful publish
+    # the step's writes are committed to the working copy, but the run's publish failed (why,
+    # one line): analysts see them after the next successful publish
     unpublished: str | None = None
 
 
@@ -280,11 +284,26 @@ def run_pipeline(
                     raise _StorageBroken from exc
             summary.steps.append(_outcome(area, partition, result))
 
-        try:
-            _run_steps(settings, areas, report, step)
-        except _StorageBroken:
-            pass  # later steps would fail the same way; the steps done so far stand
+        with _one_publish(settings, summary):
+            try:
+                _run_steps(settings, areas, report, step)
+            except _StorageBroken:
+                pass  # later steps would fail the same way; the steps done so far stand
     return summary
+
+
+@contextmanager
+def _one_publish(settings: Settings, summary: RunSummary) -> Iterator[None]:
+    """The steps inside commit to the working copy; one publish at the end shows analysts the
+    whole run. A failed publish marks the steps done but unpublished: the next run publishes."""
+    try:
+        with Warehouse(settings).publish_once():
+            yield
+    except (WarehouseError, OSError) as exc:  # the publish at the end; the steps stand
+        reason = _publish_failure(exc)
+        for done in summary.steps:
+            if done.ok:
+                done.unpublished = reason
 
 
 class _StorageBroken(Exception):
@@ -390,33 +409,19 @@ def _outcome(area: str, partition: str | None, result: dg.ExecuteInProcessResult
     failed_check = _failed_check(result)
     if result.success and failed_check is None:
         return StepOutcome(area, partition, True, metadata=metadata)
-    unpublished = _publish_failure(result)
-    if unpublished and failed_check is None:
-        return StepOutcome(area, partition, True, metadata=metadata, unpublished=unpublished)
     return StepOutcome(area, partition, False, error=_failure_message(result), metadata=metadata)
 
 
-def _publish_failure(result: dg.ExecuteInProcessResult) -> str | None:
-    """When every failed step failed only in publishing (Warehouse.writer commits, then
-    publishes: its "cannot publish" error comes after the commit), the reason, as one line."""
-    reasons = []
-    for event in result.get_step_failure_events():
-        reason = _publish_reason(event.step_failure_data.error)
-        if reason is None:
-            return None
-        reasons.append(reason)
-    return reasons[0] if reasons else None
-
-
-def _publish_reason(error: SerializableErrorInfo | None) -> str | None:
-    if error is None:
-        return None
-    seen: SerializableErrorInfo | None = error
-    while seen is not None:
-        if seen.cls_name == "WarehouseError" and PUBLISH_FAILURE in seen.message:
-            return _os_reason(_one_line(seen.message), _one_line(_root_cause(error).message))
-        seen = seen.cause or seen.context
-    return None
+def _publish_failure(exc: WarehouseError | OSError) -> str:
+    """Why the run's publish failed, one line: an operating system error as "<folder>: <reason>"
+    (a full disk), anything else (a busy warehouse) as its message."""
+    message = _one_line(str(exc))
+    if not message.startswith(PUBLISH_FAILURE):
+        return message
+    root: BaseException = exc
+    while root.__cause__ is not None:
+        root = root.__cause__
+    return _os_reason(message, _one_line(str(root)))
 
 
 def _root_cause(error: SerializableErrorInfo) -> SerializableErrorInfo:

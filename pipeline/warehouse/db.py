@@ -4,9 +4,20 @@ that analysts open read-only.
 Why two files: while any process holds a read-only DuckDB connection on a file, no process can
 open that file for writing ("Could not set lock on file"). So writers never touch the published
 file: they write the working copy under ``state_dir`` (serialised by an inter-process
-``flock``), and publishing copies it to a temporary file beside the published one and renames
-it over (``os.replace``). Open readers keep the snapshot they opened (their inode lives on);
-readers that connect afterwards see the new data.
+``flock``), and publishing makes the working copy's file the published one with a hard link
+renamed over it (``os.replace``). Open readers keep the snapshot they opened (their inode lives
+on); readers that connect afterwards see the new data.
+
+Publishing costs what changed, not what is stored: the file that was published before becomes
+the next working copy (kept under ``state_dir`` as ``warehouse.spare.duckdb`` during the swap)
+and is brought up to date by writing only the DuckDB blocks that differ
+(``pipeline.warehouse.publish``). When a reader still holds that older file, or the published
+file is on another filesystem than ``state_dir`` (no hard links), the working copy is copied
+whole instead, as before. Two files in all, the published one and the working copy.
+
+Within ``publish_once()`` (``ratedeck run``: the whole run) writers commit to the working copy
+and one publish at the end shows readers every load of the run at once; elsewhere each writer
+publishes when it ends.
 
 Because ratedeck never writes the published file in place, nothing beside it is ratedeck's: a
 ``.wal`` there was left by someone who opened it read-write and did not close (a killed
@@ -16,6 +27,7 @@ because of such a WAL removes it and opens again; both say so in one warning lin
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import logging
 import os
@@ -34,6 +46,15 @@ import duckdb
 from pipeline.durable import fsync_dir
 from pipeline.warehouse.errors import WarehouseError, WarehouseLockedError, WarehouseMissingError
 from pipeline.warehouse.migrate import apply_migrations
+from pipeline.warehouse.publish import (
+    HEADERS_BYTES,
+    fsync_file,
+    has_block_layout,
+    link_over,
+    same_file,
+    sync_blocks,
+    unless_read,
+)
 
 if TYPE_CHECKING:
     from pipeline.settings import Settings
@@ -41,6 +62,8 @@ if TYPE_CHECKING:
 DEFAULT_LOCK_TIMEOUT_S = 300.0
 _LOCK_POLL_S = 0.05
 _COPY_SUFFIX = re.compile(r"[0-9a-f]{32}\.tmp")
+# what os.link says where hard links cannot be made: publishing then copies the file whole
+_NO_HARD_LINKS = {errno.EXDEV, errno.EPERM, errno.EMLINK, errno.EOPNOTSUPP}
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +71,8 @@ log = logging.getLogger(__name__)
 # thread would otherwise wait for itself until the timeout.
 _held_locks: dict[Path, int] = {}
 _held_guard = threading.Lock()
+# published file -> depth of the publish_once() blocks open on it in this process
+_publishing_deferred: dict[Path, int] = {}
 
 
 def connect(settings: Settings | None = None) -> duckdb.DuckDBPyConnection:
@@ -107,16 +132,23 @@ class Warehouse:
     def lock_path(self) -> Path:
         return self.state_dir / "warehouse.lock"
 
+    @property
+    def spare_path(self) -> Path:
+        """The previously published file while a publish turns it into the next working copy."""
+        return self.state_dir / "warehouse.spare.duckdb"
+
     # -- writing ---------------------------------------------------------------------------
 
     @contextmanager
     def writer(self) -> Iterator[duckdb.DuckDBPyConnection]:
         """The working database, migrated, for one writer at a time (across processes).
 
-        Clean exit: CHECKPOINT, close, publish. Exception: close (uncommitted work rolls back),
-        publish nothing, release the lock, re-raise.
+        Clean exit: CHECKPOINT, close, publish if anything changed (at the end of the
+        ``publish_once()`` block instead, when one is open). Exception: close (uncommitted work
+        rolls back), publish nothing, release the lock, re-raise.
         """
         with self._lock(exclusive=True):
+            self._detach_working_copy()
             self._ensure_working_copy()
             con = self._connect(self.working_path, read_only=False)
             try:
@@ -125,17 +157,41 @@ class Warehouse:
                 con.execute("CHECKPOINT")
             finally:
                 con.close()
-            self._publish_locked()
+            if not self._deferred() and self._changed_since_publish():
+                self._publish_locked()
 
-    def publish(self) -> Path:
-        """Copy the working database over the published one atomically; returns its path."""
+    @contextmanager
+    def publish_once(self) -> Iterator[None]:
+        """Writers in this process commit to the working copy only, and one publish at the end
+        of the block shows readers all they wrote at once (a run's decks: one publish, not one
+        per deck). Nothing is published when the block ends with an exception: whatever was
+        committed is published by the next writer or ``publish()``."""
+        key = self.published_path.resolve()
+        with _held_guard:
+            _publishing_deferred[key] = _publishing_deferred.get(key, 0) + 1
+        try:
+            yield
+        finally:
+            with _held_guard:
+                _publishing_deferred[key] -= 1
+                outermost = _publishing_deferred[key] == 0
+                if outermost:
+                    del _publishing_deferred[key]
+        if outermost:
+            self.publish()
+
+    def publish(self) -> bool:
+        """Publish the working copy if it changed since the last publish; True if it did."""
         with self._lock(exclusive=True):
             if not self.working_path.exists():
                 if self.published_path.exists():
-                    return self.published_path
+                    return False
                 raise self._missing()
+            self._detach_working_copy()
+            if not self._changed_since_publish():
+                return False
             self._publish_locked()
-        return self.published_path
+        return True
 
     # -- reading ---------------------------------------------------------------------------
 
@@ -194,47 +250,138 @@ class Warehouse:
                 raise
             return con
         except duckdb.Error as exc:
-            first_line = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
             mode = "read-only" if read_only else "for writing"
-            raise WarehouseError(f"cannot open {path} {mode}: {first_line}") from exc
+            raise WarehouseError(f"cannot open {path} {mode}: {_first_line(exc)}") from exc
 
     def _ensure_working_copy(self) -> None:
         """First write on this machine: start from the published file (if any)."""
         if self.working_path.exists() or not self.published_path.exists():
             return
-        _remove_stale_copies(self.working_path)
-        tmp = self.state_dir / f".{self.working_path.name}.{uuid.uuid4().hex}.tmp"
-        try:
-            shutil.copyfile(self.published_path, tmp)
-            os.replace(tmp, self.working_path)
-        finally:
-            tmp.unlink(missing_ok=True)
+        self._copy_whole(self.published_path, self.working_path)
+
+    def _deferred(self) -> bool:
+        with _held_guard:
+            return self.published_path.resolve() in _publishing_deferred
+
+    def _changed_since_publish(self) -> bool:
+        """Every checkpoint writes a new DuckDB header: equal headers, same data."""
+        if self._working_wal().exists() or not self.published_path.exists():
+            return True
+        if same_file(self.working_path, self.published_path):
+            return False
+        with open(self.working_path, "rb") as working, open(self.published_path, "rb") as published:
+            if not (has_block_layout(working.fileno()) and has_block_layout(published.fileno())):
+                return True
+            return working.read(HEADERS_BYTES) != published.read(HEADERS_BYTES)
+
+    def _working_wal(self) -> Path:
+        return self.working_path.with_name(self.working_path.name + ".wal")
 
     def _publish_locked(self) -> None:
-        """Copy + fsync + rename: a reader sees the old file or the new one, never a mix."""
-        wal = self.working_path.with_name(self.working_path.name + ".wal")
-        if wal.exists():  # a writer died after committing: fold its WAL in before copying
-            con = self._connect(self.working_path, read_only=False)
-            try:
-                con.execute("CHECKPOINT")
-            finally:
-                con.close()
+        """Hard link + rename (or copy + fsync + rename): a reader sees the old file or the new
+        one, never a mix."""
+        if self._working_wal().exists():  # a writer died after committing: fold its WAL in
+            self._fold_wal()
         target_dir = self.published_path.parent
-        target_dir.mkdir(parents=True, exist_ok=True)
-        _remove_stale_copies(self.published_path)
-        tmp = target_dir / f".{self.published_path.name}.{uuid.uuid4().hex}.tmp"
         try:
-            shutil.copyfile(self.working_path, tmp)
-            with open(tmp, "rb+") as handle:
-                os.fsync(handle.fileno())
-            # before the rename: a reader in between sees the old file as ratedeck published it
-            _remove_foreign_wal(self.published_path)
-            os.replace(tmp, self.published_path)
+            target_dir.mkdir(parents=True, exist_ok=True)
+            _remove_stale_copies(self.published_path)
+            _remove_stale_copies(self.working_path)
+            if not self._publish_by_link():
+                # before the copy: a reader in between sees the old file as ratedeck published it
+                _remove_foreign_wal(self.published_path)
+                self._copy_whole(self.working_path, self.published_path)
         except OSError as exc:
             raise WarehouseError(f"cannot publish {self.published_path}: {exc}") from exc
+        fsync_dir(target_dir)
+        try:
+            self._detach_working_copy()
+        except WarehouseError as exc:  # published all the same; the next writer tries again
+            log.warning("%s", exc)
+
+    def _fold_wal(self) -> None:
+        con = self._connect(self.working_path, read_only=False)
+        try:
+            con.execute("CHECKPOINT")
+        except duckdb.Error as exc:  # a full disk, typically
+            raise WarehouseError(
+                f"cannot publish {self.published_path}: {_first_line(exc)}"
+            ) from exc
+        finally:
+            con.close()
+
+    def _publish_by_link(self) -> bool:
+        """The working copy's file becomes the published one; the file published so far is kept
+        as the spare, to become the next working copy. False (and nothing changed) where hard
+        links cannot be made: another filesystem, or one without them."""
+        if os.stat(self.published_path.parent).st_dev != os.stat(self.state_dir).st_dev:
+            return False
+        fsync_file(self.working_path)
+        self.spare_path.unlink(missing_ok=True)
+        try:
+            if self.published_path.exists():
+                os.link(self.published_path, self.spare_path)
+            # before the rename: a reader in between sees the old file as ratedeck published it
+            _remove_foreign_wal(self.published_path)
+            link_over(self.working_path, self.published_path)
+        except OSError as exc:
+            if exc.errno in _NO_HARD_LINKS:
+                return False
+            raise
+        return True
+
+    def _detach_working_copy(self) -> None:
+        """After a publish by link the working copy *is* the published file: give it a file of
+        its own again, the same bytes, so that nothing written to the published file (a
+        read-write session opened by mistake) reaches the pipeline's history. The spare (the
+        file published before) gets only the blocks that changed, unless something else still
+        uses it; then the working copy is copied whole. Right after each publish, and again
+        before each writer (a publish killed midway)."""
+        if not self._working_copy_shared():
+            return
+        try:
+            _remove_stale_copies(self.working_path)
+            if not self._refresh_spare_as_working_copy():
+                self.spare_path.unlink(missing_ok=True)
+                self._copy_whole(self.working_path, self.working_path)
+        except OSError as exc:
+            raise WarehouseError(
+                f"cannot prepare the working copy {self.working_path}: {exc}"
+            ) from exc
+        fsync_dir(self.state_dir)
+
+    def _working_copy_shared(self) -> bool:
+        """Another name leads to the working copy's file: the published file, or one that was
+        published under another path (``warehouse.path`` changed since the last run)."""
+        try:
+            return os.stat(self.working_path).st_nlink > 1
+        except FileNotFoundError:
+            return False
+
+    def _refresh_spare_as_working_copy(self) -> bool:
+        """False when the spare is missing, still open in a reader, or has another name (the
+        working copy of another state dir that published the same file)."""
+        if not self.spare_path.exists():
+            return False
+        with unless_read(self.spare_path) as fd:
+            if fd is None or os.fstat(fd).st_nlink != 1:
+                return False
+            sync_blocks(self.working_path, fd)
+            os.fsync(fd)
+            os.replace(self.spare_path, self.working_path)
+        return True
+
+    @staticmethod
+    def _copy_whole(source: Path, target: Path) -> None:
+        """A full copy to a temporary file beside ``target``, fsynced, renamed over it."""
+        _remove_stale_copies(target)
+        tmp = target.parent / f".{target.name}.{uuid.uuid4().hex}.tmp"
+        try:
+            shutil.copyfile(source, tmp)
+            fsync_file(tmp)
+            os.replace(tmp, target)
         finally:
             tmp.unlink(missing_ok=True)
-        fsync_dir(target_dir)
 
     @contextmanager
     def _lock(self, *, exclusive: bool) -> Iterator[None]:
@@ -272,6 +419,10 @@ class Warehouse:
                         f"than {self.lock_timeout_s:g} s (a long load or a stuck run?)"
                     ) from None
                 time.sleep(_LOCK_POLL_S)
+
+
+def _first_line(exc: BaseException) -> str:
+    return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
 
 
 def _remove_stale_copies(path: Path) -> None:

@@ -1,8 +1,11 @@
 """Applies the package's ``sql/`` (``pipeline/sql``) to a DuckDB connection: numbered schema migrations once each, in order,
-then macros and views re-created every time (they hold no data)."""
+then macros and views re-created whenever their text changed or a migration ran (they hold no
+data). Re-creating them on every writer session would change the catalog each time: a
+checkpoint and a publish for a session that changed nothing, ~0.2 s per deck."""
 
 from __future__ import annotations
 
+import hashlib
 from importlib.resources import files
 from importlib.resources.abc import Traversable
 
@@ -10,6 +13,9 @@ import duckdb
 
 # shipped inside the package (a wheel carries it); read through importlib.resources
 SQL_DIR: Traversable = files("pipeline") / "sql"
+DERIVED_FOLDERS = ("macros", "views")
+# schema_migration row naming the macros and views in place: this prefix + their sha256
+DERIVED_MARK = "derived-sql "
 
 
 def sql_files(folder: str) -> list[Traversable]:
@@ -43,7 +49,11 @@ def apply_migrations(con: duckdb.DuckDBPyConnection) -> list[str]:
             con.execute("ROLLBACK")
             raise
         applied.append(path.name)
-    for folder in ("macros", "views"):
-        for path in sql_files(folder):
-            con.execute(path.read_text(encoding="utf-8"))
+    derived = [path.read_text(encoding="utf-8") for f in DERIVED_FOLDERS for path in sql_files(f)]
+    mark = DERIVED_MARK + hashlib.sha256("\n;\n".join(derived).encode()).hexdigest()
+    if applied or mark not in done:
+        for text in derived:
+            con.execute(text)
+        con.execute("DELETE FROM schema_migration WHERE starts_with(name, ?)", [DERIVED_MARK])
+        con.execute("INSERT INTO schema_migration (name) VALUES (?)", [mark])
     return applied

@@ -6,19 +6,23 @@ about it: the stall is monkeypatched in here.
 
 MODE ``transaction``: stalls inside the load transaction, after the rate history and the
 snapshot row were written but before COMMIT. ``publish``: the load has committed, and the
-publish copy (working copy -> published file) stalls halfway through.
+publish stalls with the working copy's file linked to a temporary name beside the published
+file, not yet renamed over it. ``refresh``: the load is published, and the publish stalls
+halfway through bringing the spare (the file published before) up to date as the next working
+copy.
 Writes READY_FILE when it has reached the point, then sleeps until killed.
 """
 
 from __future__ import annotations
 
-import shutil
+import os
 import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pipeline.warehouse.db as db
+import pipeline.warehouse.publish as publish
 import pipeline.warehouse.snapshot as warehouse_snapshot
 from pipeline.landing import LandingZone
 from pipeline.settings import Settings
@@ -59,18 +63,21 @@ def main(mode: str, data_dir: str, ready_file: str, rows: str) -> int:
 
         warehouse_snapshot._insert_snapshot = insert_then_stall
     elif mode == "publish":
-        published_dir = settings.warehouse_path.resolve().parent
-        copyfile = shutil.copyfile
 
-        def half_copy_then_stall(src, dst, *args, **kwargs):
-            if Path(dst).resolve().parent != published_dir:
-                return copyfile(src, dst, *args, **kwargs)
-            data = Path(src).read_bytes()
-            with open(dst, "wb") as handle:
-                handle.write(data[: len(data) // 2])
+        def link_then_stall(source: Path, target: Path) -> None:
+            os.link(source, target.with_name(f".{target.name}.{'0' * 32}.tmp"))
             stall(ready)
 
-        db.shutil.copyfile = half_copy_then_stall  # delegates for every other destination
+        db.link_over = link_then_stall
+    elif mode == "refresh":
+        copy_range = publish.copy_range
+
+        def headers_then_stall(source_fd: int, target_fd: int, offset: int, count: int) -> int:
+            copy_range(source_fd, target_fd, offset, count)  # the new headers, old blocks
+            stall(ready)
+            return count
+
+        publish.copy_range = headers_then_stall
     else:
         raise SystemExit(f"unknown mode {mode!r}")
     load_voice_deck(settings, deck)

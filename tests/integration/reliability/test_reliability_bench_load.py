@@ -62,3 +62,18 @@ def test_fetch_voice_decks_lands_every_deck_with_bounded_concurrency(tmp_path, m
     assert all(f.relative_path.startswith(f"raw/voice/{tp}/") for tp, f in landed.items())
     assert all(f.path.is_file() for f in landed.values())
     assert peak[0] == 2  # two at once (they met at the barrier), never more
+
+
+def test_bench_load_simulates_market_days(capsys):
+    assert main(["--days", "3", "--tech-prefixes", "2", "--deck-size", "300", "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    days = report["history"]
+    assert [d["day"] for d in days] == [1, 2, 3]
+    assert days[0]["market_date"] < days[1]["market_date"] < days[2]["market_date"]
+    assert days[0]["changes"] == 0 and sum(d["changes"] for d in days) > 0  # the market moves
+    assert days[0]["rates_stored"] < days[-1]["rates_stored"]
+    assert report["run_ratio"] == days[-1]["run_s"] / days[0]["run_s"]
+    # between runs: the published file and the working copy (the same bytes), nothing else
+    last = days[-1]
+    assert 1.9 * last["published_mb"] <= last["on_disk_mb"] <= 2.1 * last["published_mb"]
+    assert report["size_ratio"] == last["published_mb"] / report["compact_mb"]

@@ -120,3 +120,18 @@ def test_sigkill_while_publishing(settings, tmp_path):
     # replaying that raw file now adds nothing: it is recognised
     assert replay(settings, landed).replayed
     assert len(dump_warehouse(settings.warehouse_path)["voice_snapshot"]) == 2
+
+
+def test_sigkill_while_refreshing_the_working_copy(settings, tmp_path):
+    """Killed while the file published before is brought up to date as the next working copy
+    (half of it new, half old): readers never see it, and the next writer redoes it."""
+    kill_driver_at("refresh", settings, tmp_path)
+
+    published = dump_warehouse(settings.warehouse_path)
+    assert current_prices(settings) == [("0.02000000", BIG_DECK_ROWS)]
+    wh = Warehouse(settings.warehouse_path, settings.state_dir, lock_timeout_s=10)
+    with wh.writer() as con:
+        con.execute("SELECT 1").fetchall()
+    assert dump_both(settings) == (published, published)
+    assert not os.path.samefile(wh.working_path, wh.published_path)
+    assert temp_leftovers(settings.data_dir) == []
