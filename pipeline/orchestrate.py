@@ -254,7 +254,9 @@ def run_pipeline(
     require_credentials(settings, areas)
     # no step retries in-process: a person is waiting, and the client already retries transient
     # errors; the daemon's runs keep dagster.fetch_retries
-    defs = build_definitions(settings.with_overrides(dagster={"fetch_retries": 0}))
+    # (a copy, not re-validated: the settings were checked when they were loaded)
+    no_step_retries = settings.dagster.model_copy(update={"fetch_retries": 0})
+    defs = build_definitions(settings.model_copy(update={"dagster": no_step_retries}))
     summary = RunSummary()
     with _session(settings) as session, event_log_held(instance, INDEX_SHARD):
         if instance is not None:

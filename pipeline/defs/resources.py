@@ -44,14 +44,19 @@ class SettingsResource(dg.ConfigurableResource):
         return cls(**values, **secrets)
 
     def settings_for(self, settings: Settings) -> Settings:
-        """``settings`` with this resource's set fields, validated as ratedeck.toml is (a bad
-        value is one ConfigError line naming the resource and the setting)."""
+        """``settings`` with this resource's set fields that differ from them, validated as
+        ratedeck.toml is (a bad value is one ConfigError line naming the resource and the
+        setting). Values equal to the settings' own were checked when the settings loaded."""
         sections: dict[str, dict[str, object]] = {}
         for field, (section, key) in self.SETTINGS.items():
-            if getattr(self, field) is not None:
-                sections.setdefault(section, {})[key] = getattr(self, field)
+            value = getattr(self, field)
+            current = _config_value(getattr(getattr(settings, section), key))
+            if value is not None and value != current:
+                sections.setdefault(section, {})[key] = value
         secrets = {
-            name: SecretStr(value) for name in self.SECRETS if (value := getattr(self, name))
+            name: SecretStr(value)
+            for name in self.SECRETS
+            if (value := getattr(self, name)) and value != _secret_value(settings, name)
         }
         if not sections and not secrets:
             return settings
@@ -149,6 +154,11 @@ def ratedeck_resources(settings: Settings) -> dict[str, SettingsResource]:
 
 def _config_value(value: object) -> object:
     return str(value) if isinstance(value, Path) else value  # Dagster config has no Path
+
+
+def _secret_value(settings: Settings, name: str) -> str | None:
+    secret: SecretStr | None = getattr(settings.secrets, name)
+    return secret.get_secret_value() if secret is not None else None
 
 
 def _env_secret(settings: Settings, name: str) -> str | None:
