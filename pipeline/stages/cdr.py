@@ -115,11 +115,19 @@ def import_file(
     )
 
 
-def land(settings: Settings, data: bytes, *, ext: str, now: datetime | None = None) -> LandedFile:
-    """Keep the bytes in the landing zone under raw/cdr/<format>/; bytes landed before (same
-    sha256) are not landed again: their first copy is returned."""
+def land(
+    settings: Settings,
+    data: bytes,
+    *,
+    ext: str,
+    now: datetime | None = None,
+    source: str | None = None,
+) -> LandedFile:
+    """Keep the bytes in the landing zone under raw/cdr/<source>/ (default: the [cdr] format;
+    carrier exports: ``carrier``); bytes landed before (same sha256) are not landed again:
+    their first copy is returned."""
     zone = LandingZone(settings.data_dir)
-    source = settings.cdr.format
+    source = source or settings.cdr.format
     sha256 = hashlib.sha256(data).hexdigest()
     data_dir = settings.data_dir.resolve()  # the folder comes back resolved
     for candidate in sorted(zone.folder("cdr", source).glob(f"*-{sha256[:16]}.{ext}")):

@@ -1,0 +1,139 @@
+"""Reconciliation with the carrier in the warehouse: its call exports (append-only, like the
+switch's CDRs), the settings the reconcile views read, and the reads the email and the asset
+check use (SQL in ``sql/queries/reconcile_*.sql``, views in ``sql/views/095_reconcile.sql``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+import duckdb
+
+from pipeline.warehouse.history import execute_named
+from pipeline.warehouse.migrate import read_sql
+from pipeline.warehouse.snapshot import (
+    IncomingSnapshot,
+    SnapshotLoad,
+    SnapshotSpec,
+    insert_rejects,
+)
+
+CALLS_VIEW = "carrier_incoming"
+
+
+def store_carrier_file(
+    con: duckdb.DuckDBPyConnection, spec: SnapshotSpec, incoming: IncomingSnapshot
+) -> SnapshotLoad:
+    """Record one carrier export (inside load_snapshot's transaction). The outcome's
+    ``row_count`` is the calls it added, ``unchanged`` the calls an earlier export brought."""
+    stored = _stored(con, incoming)
+    if stored is not None:
+        return stored
+    [(file_id,)] = con.execute("SELECT nextval('carrier_file_id_seq')").fetchall()
+    result = incoming.result
+    con.register(CALLS_VIEW, result.rows.to_arrow())
+    try:
+        execute_named(con, read_sql("queries/carrier_call_insert.sql"), {"file_id": file_id})
+    finally:
+        con.unregister(CALLS_VIEW)
+    params = {
+        "file_id": file_id,
+        "content_sha256": incoming.content_sha256,
+        "original_name": incoming.original_name or incoming.raw_path,
+        "raw_path": incoming.raw_path,
+        "valid_rows": result.rows.height,
+        "reject_count": result.rejects.height,
+    }
+    execute_named(con, read_sql("queries/carrier_file_insert.sql"), params)
+    insert_rejects(con, spec, incoming, file_id)
+    added = _stored(con, incoming, replayed=False)
+    assert added is not None  # inserted just above, in this transaction
+    return added
+
+
+def _stored(
+    con: duckdb.DuckDBPyConnection, incoming: IncomingSnapshot, *, replayed: bool = True
+) -> SnapshotLoad | None:
+    """The export already holding these bytes, as a load outcome; None when new."""
+    params = {"content_sha256": incoming.content_sha256}
+    found = execute_named(con, read_sql("queries/carrier_file_replay.sql"), params).fetchall()
+    if not found:
+        return None
+    file_id, raw_path, row_count, reject_count, duplicates = found[0]
+    return SnapshotLoad(
+        snapshot_id=file_id,
+        source=incoming.source,
+        fetched_at=incoming.fetched_at,
+        content_sha256=incoming.content_sha256,
+        raw_path=raw_path,
+        row_count=row_count,
+        reject_count=reject_count,
+        opened=row_count,
+        closed=0,
+        unchanged=duplicates,
+        replayed=replayed,
+    )
+
+
+def carrier_file_days(con: duckdb.DuckDBPyConnection, file_id: int) -> list[str]:
+    """The UTC days (YYYY-MM-DD) an export's calls fall on."""
+    cursor = execute_named(con, read_sql("queries/carrier_file_days.sql"), {"file_id": file_id})
+    return [day for (day,) in cursor.fetchall()]
+
+
+def record_reconcile_setting(
+    con: duckdb.DuckDBPyConnection, tolerance_pct: Decimal, match_tolerance_s: int
+) -> None:
+    """Store the [reconcile] settings the views read (a no-op when unchanged)."""
+    params = {"tolerance_pct": tolerance_pct, "match_tolerance_s": match_tolerance_s}
+    execute_named(con, read_sql("queries/reconcile_setting_record.sql"), params)
+
+
+@dataclass(frozen=True)
+class ReconcileDay:
+    """Balance spend against the costed calls of one UTC day (a row of reconcile_daily)."""
+
+    day: date
+    spend: Decimal
+    topups: Decimal
+    calls: int
+    own_cost: Decimal
+    difference: Decimal
+    pct: Decimal | None
+    tolerance_pct: Decimal
+    within_tolerance: bool
+
+
+def reconcile_days(con: duckdb.DuckDBPyConnection, first: date, last: date) -> list[ReconcileDay]:
+    """The days of ``first``..``last`` that have both balance snapshots and costed calls."""
+    rows = _rows(con, "reconcile_days", first, last)
+    return [ReconcileDay(**row) for row in rows]
+
+
+def disputed_calls(
+    con: duckdb.DuckDBPyConnection, first: date, last: date
+) -> list[dict[str, Any]]:
+    """Every call of ``first``..``last`` on which we and the carrier disagree, in start order."""
+    return _rows(con, "reconcile_disputes", first, last)
+
+
+def disputes_by_destination(
+    con: duckdb.DuckDBPyConnection, first: date, last: date
+) -> list[dict[str, Any]]:
+    """The disputed calls' money per destination, the largest overcharge first."""
+    return _rows(con, "reconcile_by_destination", first, last)
+
+
+def _rows(con: duckdb.DuckDBPyConnection, query: str, first: date, last: date) -> list[dict]:
+    params = {"first": first, "last": last}
+    cursor = execute_named(con, read_sql(f"queries/{query}.sql"), params)
+    names = [d[0] for d in cursor.description]
+    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+CARRIER_SNAPSHOT = SnapshotSpec(
+    kind="carrier", noun="carrier export", history=None, store=store_carrier_file
+)
