@@ -135,9 +135,7 @@ def _money(text: str | None, name: str) -> Decimal:
     return amount
 
 
-def _result(
-    source: str, rows: list[dict[str, Any]], rejects: list[dict[str, Any]]
-) -> IngestResult:
+def _result(source: str, rows: list[dict[str, Any]], rejects: list[dict[str, Any]]) -> IngestResult:
     total = len(rows) + len(rejects)
     result = IngestResult(
         rows=pl.DataFrame(rows, schema=CARRIER_CALL_SCHEMA, orient="row"),
@@ -153,4 +151,3 @@ def _result(
             result,
         )
     return result
-

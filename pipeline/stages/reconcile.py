@@ -92,5 +92,5 @@ def check_day(settings: Settings, day: date) -> DayCheck:
     """Balance vs own costs for one UTC day (with the current [reconcile] tolerance)."""
     with Warehouse(settings).writer() as con:
         _record_settings(con, settings)
-        found = reconcile_days(con, day, day)
+        found = reconcile_days(con, day, day, settings.reconcile.tolerance_pct)
     return DayCheck(day, found[0] if found else None)

@@ -107,15 +107,21 @@ class ReconcileDay:
     within_tolerance: bool
 
 
-def reconcile_days(con: duckdb.DuckDBPyConnection, first: date, last: date) -> list[ReconcileDay]:
+def reconcile_days(
+    con: duckdb.DuckDBPyConnection, first: date, last: date, tolerance_pct: Decimal
+) -> list[ReconcileDay]:
     """The days of ``first``..``last`` that have both balance snapshots and costed calls."""
-    rows = _rows(con, "reconcile_days", first, last)
+    rows = _rows(con, "reconcile_days", first, last, tolerance_pct=tolerance_pct)
     return [ReconcileDay(**row) for row in rows]
 
 
-def disputed_calls(
-    con: duckdb.DuckDBPyConnection, first: date, last: date
-) -> list[dict[str, Any]]:
+def latest_reconcile_day(con: duckdb.DuckDBPyConnection) -> date | None:
+    """The latest day with costed calls or carrier calls; None before any."""
+    [(day,)] = con.execute(read_sql("queries/reconcile_latest_day.sql")).fetchall()
+    return day if isinstance(day, date) else None
+
+
+def disputed_calls(con: duckdb.DuckDBPyConnection, first: date, last: date) -> list[dict[str, Any]]:
     """Every call of ``first``..``last`` on which we and the carrier disagree, in start order."""
     return _rows(con, "reconcile_disputes", first, last)
 
@@ -127,8 +133,10 @@ def disputes_by_destination(
     return _rows(con, "reconcile_by_destination", first, last)
 
 
-def _rows(con: duckdb.DuckDBPyConnection, query: str, first: date, last: date) -> list[dict]:
-    params = {"first": first, "last": last}
+def _rows(
+    con: duckdb.DuckDBPyConnection, query: str, first: date, last: date, **more: object
+) -> list[dict[str, Any]]:
+    params = {"first": first, "last": last, **more}
     cursor = execute_named(con, read_sql(f"queries/{query}.sql"), params)
     names = [d[0] for d in cursor.description]
     return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]

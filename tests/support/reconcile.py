@@ -8,13 +8,12 @@ import json
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
-from support.cdr import insert_history
-
 from pipeline.emulator import Discrepancies, Market
 from pipeline.emulator.cdr import render_manifest, write_carrier_cdrs, write_switch_cdrs
 from pipeline.settings import Settings
 from pipeline.stages.cdr import cost_days, import_file
 from pipeline.stages.reconcile import import_carrier_file
+from support.cdr import insert_history
 
 START = date(2026, 11, 1)
 EPOCH = datetime(2026, 1, 1, tzinfo=UTC)
@@ -48,7 +47,9 @@ def deck_history(market: Market, d: date) -> list[tuple]:
     rows = []
     for tp in market.tech_prefixes:
         day = market.day(d)
-        announced = {r.prefix: r for r in day.voice_deck(tp) if r.effective_date and r.effective_date > d}
+        announced = {
+            r.prefix: r for r in day.voice_deck(tp) if r.effective_date and r.effective_date > d
+        }
         for r in day.current_rates(tp):
             later = announced.get(r.prefix)
             until = _midnight(later.effective_date) if later else None
@@ -77,3 +78,26 @@ def load_market_day(settings: Settings, market: Market, d: date, folder: Path) -
 
 def next_day(d: date) -> date:
     return d + timedelta(days=1)
+
+
+def balance_snapshots(settings: Settings, market: Market, days: list[date]) -> None:
+    """What GET /customer served around each day: the opening the second before the day, the
+    top-up at its start (when there is one), the closing at its end."""
+    from pipeline.warehouse.db import Warehouse
+    from pipeline.warehouse.migrate import read_sql
+
+    moments = []
+    for d in days:
+        ledger = market.day(d).ledger()
+        start = _midnight(d)
+        moments.append((start - timedelta(seconds=1), ledger.opening))
+        if ledger.top_up:
+            moments.append((start, ledger.opening + ledger.top_up))
+        moments.append((start + timedelta(hours=23, minutes=59), ledger.closing))
+    with Warehouse(settings).writer() as con:
+        [(next_id,)] = con.execute("SELECT count(*) + 1 FROM balance_snapshot").fetchall()
+        for n, (at, balance) in enumerate(sorted(set(moments))):
+            con.execute(
+                read_sql("queries/balance_snapshot_insert.sql"),
+                [next_id + n, at, "demo@example.com", balance, 0, 0, "x", "raw"],
+            )
