@@ -107,15 +107,20 @@ def day_lines(rec: Reconciliation, currency: str) -> list[str]:
             f"Balance vs own costs: all {len(rec.days)} day(s) of {span} are within the "
             f"{tolerance} tolerance."
         ]
-    return [_beyond_line(day, tolerance, currency) for day in rec.beyond]
+    lines = [_beyond_line(day, tolerance, currency) for day in rec.beyond]
+    within = [str(d.day) for d in rec.days if d.within_tolerance]
+    if within:
+        lines.append(f"Within the {tolerance} tolerance: {', '.join(within)}.")
+    return lines
 
 
 def _beyond_line(day: ReconcileDay, tolerance: str, currency: str) -> str:
+    topups = f"top-ups of {_exact(day.topups)} not counted" if day.topups else "no top-up"
     return (
-        f"{day.day}: the balance spent {_exact(day.spend)} {currency} (top-ups "
-        f"{_exact(day.topups)} apart), our {day.calls:,} costed call(s) cost "
-        f"{_exact(day.own_cost)}: difference {_exact(day.difference, signed=True)} "
-        f"({fmt.pct(day.pct)}), beyond the {tolerance} tolerance."
+        f"{day.day}: the balance spent {_exact(day.spend)} {currency} ({topups}), our "
+        f"{day.calls:,} costed call(s) cost {_exact(day.own_cost)}: difference "
+        f"{_exact(day.difference, signed=True)} ({fmt.pct(day.pct)}), beyond the {tolerance} "
+        "tolerance."
     )
 
 
