@@ -24,6 +24,7 @@ from pipeline.ingest.frames import IngestResult
 from pipeline.landing import LandedFile, LandingZone
 from pipeline.settings import Settings
 from pipeline.stages import feed as stages
+from pipeline.stages.staging import StagedIngest
 from pipeline.warehouse.cdr import (
     CDR_SNAPSHOT,
     Costing,
@@ -33,7 +34,7 @@ from pipeline.warehouse.cdr import (
     uncosted_days,
 )
 from pipeline.warehouse.db import DEFAULT_LOCK_TIMEOUT_S, Warehouse
-from pipeline.warehouse.snapshot import load_snapshot
+from pipeline.warehouse.snapshot import SnapshotLoad, load_snapshot
 
 PARQUET_SUFFIXES = (".parquet", ".pq")
 
@@ -91,7 +92,7 @@ def import_file(
     """Land, ingest and load one CDR file. Raises InputError (one line, naming the file and
     row) for a file that cannot be read or has too many bad rows, WarehouseLockedError when
     another writer holds the warehouse longer than ``lock_timeout_s``."""
-    data = _read(path)
+    data = read_call_file(path)
     landed = land(settings, data, ext="parquet" if _is_parquet(path) else "csv", now=now)
     try:
         staged = stages.normalise(settings, CDR, landed)
@@ -101,6 +102,13 @@ def import_file(
     with Warehouse(settings, lock_timeout_s=lock_timeout_s).writer() as con:
         loaded = load_snapshot(con, CDR_SNAPSHOT, incoming)
         days = file_days(con, loaded.snapshot_id)
+    return import_outcome(path, loaded, days, staged)
+
+
+def import_outcome(
+    path: Path, loaded: SnapshotLoad, days: list[str], staged: StagedIngest
+) -> CdrImport:
+    """What importing ``path`` did, with the first few rejects (row, reason)."""
     rejects = staged.rejects().head(5)
     return CdrImport(
         path=path,
@@ -175,7 +183,7 @@ def cost_day(
     )
 
 
-def _read(path: Path) -> bytes:
+def read_call_file(path: Path) -> bytes:
     if path.is_dir():
         raise InputError(f"{path}: is a folder, not a CDR file")
     try:

@@ -15,7 +15,7 @@ from pipeline.errors import InputError
 from pipeline.ingest.carrier import SOURCE_FORMAT, CarrierColumnNames, ingest_carrier
 from pipeline.settings import Settings
 from pipeline.stages import feed as stages
-from pipeline.stages.cdr import CdrImport, _read, land
+from pipeline.stages.cdr import CdrImport, import_outcome, land, read_call_file
 from pipeline.stages.staging import stage_ingest
 from pipeline.warehouse.db import DEFAULT_LOCK_TIMEOUT_S, Warehouse
 from pipeline.warehouse.reconcile import (
@@ -38,7 +38,7 @@ def import_carrier_file(
     """Land, ingest and load one carrier export (columns: ``[reconcile.columns]``). Raises
     InputError (one line, naming the file and row) for a file that cannot be read or has more
     bad rows than ``cdr.max_reject_fraction``."""
-    data = _read(path)
+    data = read_call_file(path)
     landed = land(settings, data, ext="csv", now=now, source=SOURCE_FORMAT)
     columns = CarrierColumnNames(**settings.reconcile.columns.model_dump())
     try:
@@ -51,18 +51,7 @@ def import_carrier_file(
         _record_settings(con, settings)
         loaded = load_snapshot(con, CARRIER_SNAPSHOT, incoming)
         days = carrier_file_days(con, loaded.snapshot_id)
-    rejects = staged.rejects().head(5)
-    return CdrImport(
-        path=path,
-        file_id=loaded.snapshot_id,
-        raw_path=loaded.raw_path,
-        replayed=loaded.replayed,
-        calls=loaded.row_count,
-        duplicates=loaded.unchanged,
-        rejects=loaded.reject_count,
-        days=tuple(days),
-        rejects_preview=tuple(zip(rejects["row_number"], rejects["reason"], strict=True)),
-    )
+    return import_outcome(path, loaded, days, staged)
 
 
 def record_settings(settings: Settings) -> None:

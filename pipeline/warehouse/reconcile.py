@@ -12,16 +12,12 @@ from typing import Any
 
 import duckdb
 
+from pipeline.warehouse.cdr import CallFiles, store_call_file
 from pipeline.warehouse.history import execute_named
 from pipeline.warehouse.migrate import read_sql
-from pipeline.warehouse.snapshot import (
-    IncomingSnapshot,
-    SnapshotLoad,
-    SnapshotSpec,
-    insert_rejects,
-)
+from pipeline.warehouse.snapshot import IncomingSnapshot, SnapshotLoad, SnapshotSpec
 
-CALLS_VIEW = "carrier_incoming"
+CARRIER_FILES = CallFiles("carrier", "carrier_incoming")
 
 
 def store_carrier_file(
@@ -29,53 +25,7 @@ def store_carrier_file(
 ) -> SnapshotLoad:
     """Record one carrier export (inside load_snapshot's transaction). The outcome's
     ``row_count`` is the calls it added, ``unchanged`` the calls an earlier export brought."""
-    stored = _stored(con, incoming)
-    if stored is not None:
-        return stored
-    [(file_id,)] = con.execute("SELECT nextval('carrier_file_id_seq')").fetchall()
-    result = incoming.result
-    con.register(CALLS_VIEW, result.rows.to_arrow())
-    try:
-        execute_named(con, read_sql("queries/carrier_call_insert.sql"), {"file_id": file_id})
-    finally:
-        con.unregister(CALLS_VIEW)
-    params = {
-        "file_id": file_id,
-        "content_sha256": incoming.content_sha256,
-        "original_name": incoming.original_name or incoming.raw_path,
-        "raw_path": incoming.raw_path,
-        "valid_rows": result.rows.height,
-        "reject_count": result.rejects.height,
-    }
-    execute_named(con, read_sql("queries/carrier_file_insert.sql"), params)
-    insert_rejects(con, spec, incoming, file_id)
-    added = _stored(con, incoming, replayed=False)
-    assert added is not None  # inserted just above, in this transaction
-    return added
-
-
-def _stored(
-    con: duckdb.DuckDBPyConnection, incoming: IncomingSnapshot, *, replayed: bool = True
-) -> SnapshotLoad | None:
-    """The export already holding these bytes, as a load outcome; None when new."""
-    params = {"content_sha256": incoming.content_sha256}
-    found = execute_named(con, read_sql("queries/carrier_file_replay.sql"), params).fetchall()
-    if not found:
-        return None
-    file_id, raw_path, row_count, reject_count, duplicates = found[0]
-    return SnapshotLoad(
-        snapshot_id=file_id,
-        source=incoming.source,
-        fetched_at=incoming.fetched_at,
-        content_sha256=incoming.content_sha256,
-        raw_path=raw_path,
-        row_count=row_count,
-        reject_count=reject_count,
-        opened=row_count,
-        closed=0,
-        unchanged=duplicates,
-        replayed=replayed,
-    )
+    return store_call_file(con, spec, incoming, CARRIER_FILES)
 
 
 def carrier_file_days(con: duckdb.DuckDBPyConnection, file_id: int) -> list[str]:

@@ -135,3 +135,25 @@ def test_a_file_without_a_mapped_column_is_one_line_naming_it(tmp_path):
     path.write_text("Call ID,Cost\nx,1\n")
     with pytest.raises(InputError, match=r"cdrs.csv: .*no column 'Start Time \(UTC\)'"):
         import_carrier_file(settings, path)
+
+
+def test_cli_imports_a_carrier_export_and_refuses_a_bad_one(tmp_path, monkeypatch, capsys):
+    from pipeline.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    config = tmp_path / "ratedeck.toml"
+    config.write_text('[paths]\ndata_dir = "data"\n[reconcile.columns]\ncost = "Charge"\n')
+    header = "Call ID,Start Time (UTC),Tech Prefix,Destination Number,Destination,Prefix,"
+    header += "Duration,Billed Seconds,Rate,Billing Increments,Charge,Currency\n"
+    good = "a1,2026-11-01 10:00:00,,4420794000,UK,44,60,60,0.1,60/60,0.100000,USD\n"
+    path = tmp_path / "cdrs.csv"
+    path.write_text(header + good)
+    assert main(["--config", str(config), "cdr", "import", "--carrier", str(path)]) == 0
+    assert "1 call(s) added, 0 already imported, 0 rejected; days 2026-11-01" in (
+        capsys.readouterr().out
+    )
+    bad = tmp_path / "other.csv"
+    bad.write_text(header.replace("Charge", "Cost") + good)
+    assert main(["--config", str(config), "cdr", "import", "--carrier", str(bad)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "other.csv" in err and "no column 'Charge'" in err and "\n" not in err
