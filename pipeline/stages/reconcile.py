@@ -54,13 +54,8 @@ def import_carrier_file(
     return import_outcome(path, loaded, days, staged)
 
 
-def record_settings(settings: Settings) -> None:
-    """Store the [reconcile] tolerances where the reconcile views read them."""
-    with Warehouse(settings).writer() as con:
-        _record_settings(con, settings)
-
-
 def _record_settings(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
+    """Store the [reconcile] tolerances where the reconcile views read them."""
     reconcile = settings.reconcile
     record_reconcile_setting(con, reconcile.tolerance_pct, reconcile.match_tolerance_s)
 
