@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 import polars as pl
 
 from pipeline.analytics.numbers import number_problem
-from pipeline.ingest.cdr import BadField, _reject, _seconds, _utc
+from pipeline.ingest.cdr import BadField, reject_row, utc_moment, whole_seconds
 from pipeline.ingest.errors import NoValidRowsError, UnrecognisedFormatError
 from pipeline.ingest.frames import REJECT_SCHEMA, UTC_TS, IngestResult
 
@@ -76,7 +76,7 @@ def ingest_carrier(data: bytes, *, source: str, columns: CarrierColumnNames) -> 
         try:
             rows.append({"row_number": line, **_billed_call(fields)})
         except BadField as exc:
-            rejects.append(_reject(line, raw, str(exc)))
+            rejects.append(reject_row(line, raw, str(exc)))
     return _result(source, rows, rejects)
 
 
@@ -107,11 +107,11 @@ def _billed_call(fields: dict[str, str | None]) -> dict[str, Any]:
     tech_prefix = (fields["tech_prefix"] or "").strip() or "current"
     if not (tech_prefix == "current" or tech_prefix.isdigit()):
         raise BadField(f"tech prefix {tech_prefix!r}: must be empty or digits")
-    seconds = _seconds(fields["seconds"], "seconds")
-    billed = _seconds(fields["billed_seconds"], "billed seconds")
+    seconds = whole_seconds(fields["seconds"], "seconds")
+    billed = whole_seconds(fields["billed_seconds"], "billed seconds")
     return {
         "call_id": call_id,
-        "started_at": _utc(fields["started_at"], UTC_ZONE),
+        "started_at": utc_moment(fields["started_at"], UTC_ZONE),
         "tech_prefix": tech_prefix,
         "number": digits,
         "destination": (fields["destination"] or "").strip() or None,
