@@ -409,6 +409,43 @@ class CdrSettings(_Section):
     settle_s: float = Field(60, ge=0, allow_inf_nan=False)
 
 
+class CarrierColumns(_Section):
+    """Which column of the carrier's call export (CommPeak's portal CSV) holds what; the
+    defaults are the portal's (and the emulator's) header."""
+
+    call_id: str = "Call ID"
+    started_at: str = "Start Time (UTC)"  # UTC, YYYY-MM-DD HH:MM:SS (or ISO 8601 with offset)
+    tech_prefix: str = "Tech Prefix"  # empty: the account's default plan (current)
+    number: str = "Destination Number"  # E.164 digits, without the tech prefix
+    destination: str = "Destination"
+    prefix: str = "Prefix"  # the deck row that billed it
+    seconds: str = "Duration"  # seconds the carrier measured
+    billed_seconds: str = "Billed Seconds"
+    rate: str = "Rate"  # price per minute applied
+    cost: str = "Cost"
+    currency: str = "Currency"
+
+    @model_validator(mode="after")
+    def _distinct(self) -> CarrierColumns:
+        names = list(self.model_dump().values())
+        twice = sorted({n for n in names if names.count(n) > 1})
+        if twice:
+            raise ValueError(f"column {twice[0]!r} is mapped to more than one field")
+        if any(not n.strip() for n in names):
+            raise ValueError("a column name is empty")
+        return self
+
+
+class ReconcileSettings(_Section):
+    """Reconciliation with the carrier (docs/cdr.md#reconciliation)."""
+
+    # a day whose balance spend differs from the costed calls by more than this % fails
+    tolerance_pct: Decimal = Field(Decimal(2), ge=0, le=100)
+    # a carrier row and a switch call are the same call when their starts differ by at most this
+    match_tolerance_s: int = Field(2, ge=0, le=3600)
+    columns: CarrierColumns = CarrierColumns()
+
+
 class Secrets(BaseModel):
     """Read from the environment only; SecretStr keeps them out of reprs and logs."""
 
@@ -439,6 +476,7 @@ class Settings(_Section):
     dagster: DagsterSettings = DagsterSettings()
     alerts: AlertsSettings = AlertsSettings()
     cdr: CdrSettings = CdrSettings()
+    reconcile: ReconcileSettings = ReconcileSettings()
     secrets: Secrets = Field(default_factory=Secrets, exclude=True)
     source: str = Field("built-in demo settings", exclude=True)
 

@@ -1,7 +1,7 @@
 """``ratedeck cdr import FILE...`` / ``cdr cost [--day D] [--recost --why TEXT]`` /
 ``cdr status``: the customer's own call records (docs/cdr.md).
 
-* ``import``: each file is landed (immutable, sha256), parsed with ``[cdr] format`` and
+* ``import [--carrier]``: each file (``--carrier``: the carrier's call export) is landed (immutable, sha256), parsed with ``[cdr] format`` and
   loaded; a file imported before changes nothing. Prints per file the calls added, calls
   another file already brought, rejects (the first few with their row numbers) and the days
   touched. A file that cannot be read, or with too many bad rows, is one line naming it: exit 2
@@ -30,6 +30,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     actions = parser.add_subparsers(dest="cdr_action", metavar="ACTION", required=True)
     imports = actions.add_parser("import", help="import CDR files (format: [cdr] format)")
     imports.add_argument("files", metavar="FILE", nargs="+", type=Path)
+    imports.add_argument(
+        "--carrier",
+        action="store_true",
+        help="the files are the carrier's call export (columns: [reconcile.columns])",
+    )
     cost = actions.add_parser("cost", help="cost the calls not costed yet")
     cost.add_argument("--day", metavar="YYYY-MM-DD", type=_day, help="only this UTC day")
     cost.add_argument(
@@ -46,11 +51,13 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
 
 def _import(args: argparse.Namespace, settings: Settings) -> int:
     from pipeline.stages.cdr import import_file
+    from pipeline.stages.reconcile import import_carrier_file
 
+    importer = import_carrier_file if args.carrier else import_file
     done = []
     with console.progress("importing CDR files", total=len(args.files)) as bar:
         for path in args.files:
-            imported = import_file(settings, path)
+            imported = importer(settings, path)
             bar.advance(1, description=path.name)
             done.append(imported)
             if not args.json:

@@ -7,6 +7,12 @@ The market is a pure function of (seed, dates), and its daily events depend on t
 market announces a change and an increase at short notice (checked on the decks, before any
 download), so every run shows both.
 
+The customer's calls play along (docs/cdr.md#reconciliation): each day the demo imports the
+switch's Master.csv and the carrier's export of the day and costs them; on day 2 the emulated
+carrier bills some calls wrongly (``DEMO_DISCREPANCIES``), so day 1 reconciles and day 2 does
+not, and the day-2 email says so. The market opens the day before day 1 (day 0), whose
+balance is fetched first: the balance before day 1's calls.
+
 Both days run within minutes, but the demo stamps each day's fetches with a demo clock that
 starts at the beginning of its market day (UTC) and says so: the history spans real days (a
 balance runway over a real day of spending, calls of yesterday that can be costed).
@@ -33,12 +39,19 @@ from pipeline.settings import Settings
 if TYPE_CHECKING:
     from pipeline.emulator.market import Market
 
-DEMO_OUTPUTS = ("raw", "staging", "state", "outbox", "reports", "dagster_home", "rejects")
+DEMO_OUTPUTS = (
+    "raw", "staging", "state", "outbox", "reports", "dagster_home", "rejects", "cdr",
+)  # fmt: skip
 DEMO_EMULATOR_KEY = "demo-emulator-key"
 SEED_TRIES = 100  # seeds tried from the default before settling for it
 # the emulated account's default tech prefix, which "current" serves (the API collection's)
 DEFAULT_TECH_PREFIX = "021001"
 MIN_DECK_SIZE, MAX_DECK_SIZE = 10, 2_000_000  # as emulator.deck_size
+# what the emulated carrier gets wrong on day 2: enough calls billed that the switch never made
+# to put the day's balance spend well beyond a 2% tolerance of the costed calls
+DEMO_DISCREPANCIES = {
+    "early_price": 2, "extra_seconds": 5, "missing_on_carrier": 3, "missing_on_customer": 25,
+}  # fmt: skip
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -66,6 +79,8 @@ def _run_demo(args: argparse.Namespace, settings: Settings, deck_size: int) -> i
     # heavy imports (Dagster) only when the command runs: keeps `ratedeck --help` fast
     from pipeline.emulator.server import EmulatorServer
     from pipeline.orchestrate import persistent_instance
+    from pipeline.reports import report_and_send
+    from pipeline.warehouse.db import Warehouse
 
     today = datetime.now(UTC).date()
     days = (today - timedelta(days=1), today)
@@ -90,6 +105,7 @@ def _run_demo(args: argparse.Namespace, settings: Settings, deck_size: int) -> i
     with EmulatorServer(market, api_key=api_key) as server:
         demo_settings = _emulator_settings(settings, server.url, api_key)
         started = datetime.now(UTC)
+        _opening_balance(demo_settings, server, instance, days[0] - timedelta(days=1), started)
         for market_day, label in zip(days, ("day 1 (baseline)", "day 2"), strict=True):
             server.set_market_date(market_day)
             # the clock runs on from the day's start: day 2's fetches come a day and a bit
@@ -101,10 +117,15 @@ def _run_demo(args: argparse.Namespace, settings: Settings, deck_size: int) -> i
                 f"fetched as of {stamp:%Y-%m-%d %H:%M:%S} UTC (demo clock)",
             )
             with clock.running_from(stamp):
-                _run_day(args, demo_settings, instance, label, market_day, document)
+                last = market_day == days[-1]
+                _run_day(args, demo_settings, instance, label, market_day, document, not last)
+                _import_calls(demo_settings, market, market_day)
+                if last:  # the email comes after the calls: it reconciles both days
+                    report_and_send(Warehouse(demo_settings), demo_settings)
             document["days"][-1]["demo_clock_start"] = stamp
     document.update(
         ok=True,
+        reconciliation=reconciliation_summary(demo_settings, days),
         what_changed=what_changed(demo_settings),
         locations=demo_locations(demo_settings),
     )
@@ -112,6 +133,7 @@ def _run_demo(args: argparse.Namespace, settings: Settings, deck_size: int) -> i
         console.print_json(document)
     else:
         print_what_changed(document["what_changed"])
+        print_reconciliation(document["reconciliation"])
         print_locations(document["locations"])
     return 0
 
@@ -119,15 +141,18 @@ def _run_demo(args: argparse.Namespace, settings: Settings, deck_size: int) -> i
 def demo_market(
     seed: int, first_day: date, deck_size: int, tech_prefixes: tuple[str, ...]
 ) -> Market:
+    from pipeline.emulator.carrier import Discrepancies
     from pipeline.emulator.market import Market
 
+    day2 = first_day + timedelta(days=1)
     return Market(
         seed,
-        first_day,
+        first_day - timedelta(days=1),  # day 0: the balance before day 1's calls
         deck_size,
         tech_prefixes,
         effective_dates=True,
         default_tech_prefix=DEFAULT_TECH_PREFIX,
+        discrepancies=Discrepancies(**DEMO_DISCREPANCIES, days=frozenset({day2})),
     )
 
 
@@ -151,14 +176,28 @@ def _emulator_settings(settings: Settings, url: str, api_key: str) -> Settings:
     """The settings, pointed at the emulator; no SMTP host: the demo never mails anyone, its
     email goes to the outbox."""
     secrets = settings.secrets.model_copy(update={"api_key": SecretStr(api_key)})
-    overridden = settings.with_overrides(api={"base_url": url}, smtp={"host": None})
+    overridden = settings.with_overrides(
+        api={"base_url": url},
+        smtp={"host": None},
+        cdr={"default_tech_prefix": "current"},  # the switch dials current's calls bare
+    )
     return overridden.model_copy(update={"secrets": secrets})
 
 
-def _run_day(args, settings: Settings, instance, label: str, market_day: date, document: dict):
+def _run_day(
+    args,
+    settings: Settings,
+    instance,
+    label: str,
+    market_day: date,
+    document: dict,
+    report: bool = True,
+):
     from pipeline.orchestrate import AREAS
 
-    summary = execute(settings, list(AREAS), label=f"demo {label}", instance=instance)
+    summary = execute(
+        settings, list(AREAS), label=f"demo {label}", instance=instance, report=report
+    )
     document["days"].append(
         {"label": label, "market_date": market_day, **summary_document(summary)}
     )
@@ -168,6 +207,76 @@ def _run_day(args, settings: Settings, instance, label: str, market_day: date, d
         if args.json:
             console.print_json(document)
         raise_if_failed(summary, context=f"demo {label}: ")
+
+
+def _opening_balance(settings: Settings, server, instance, day0: date, started: datetime) -> None:
+    """The balance at the end of day 0: what day 1's spend is measured from."""
+    server.set_market_date(day0)
+    with clock.running_from(demo_clock_start(day0) + (datetime.now(UTC) - started)):
+        summary = execute(
+            settings, ["balance"], label="demo day 0 (balance)", instance=instance, report=False
+        )
+    raise_if_failed(summary, context="demo day 0: ")
+
+
+def _import_calls(settings: Settings, market: Market, market_day: date) -> None:
+    """The day's calls as the switch logged them and as the carrier billed them, imported
+    and costed like any customer's files."""
+    from pipeline.emulator.cdr import write_carrier_cdrs, write_switch_cdrs
+    from pipeline.stages.cdr import cost_days, import_file
+    from pipeline.stages.reconcile import import_carrier_file
+
+    folder = settings.data_dir / "cdr"
+    switch = write_switch_cdrs(market, market_day, folder / f"Master-{market_day}.csv")
+    carrier = write_carrier_cdrs(market, market_day, market_day, folder / f"cdrs_{market_day}.csv")
+    import_file(settings, switch)
+    import_carrier_file(settings, carrier)
+    cost_days(settings, [market_day], who="ratedeck demo", why="demo")
+
+
+def reconciliation_summary(settings: Settings, days: tuple[date, date]) -> list[dict]:
+    """Per demo day: balance spend against the costed calls, and the calls in dispute."""
+    from collections import Counter
+
+    from pipeline.warehouse.db import Warehouse
+    from pipeline.warehouse.reconcile import disputed_calls, reconcile_days
+
+    tolerance = settings.reconcile.tolerance_pct
+    with Warehouse(settings).reader() as con:
+        found = {r.day: r for r in reconcile_days(con, days[0], days[1], tolerance)}
+        disputes = Counter(d["call_day"] for d in disputed_calls(con, days[0], days[1]))
+    return [
+        {
+            "day": d,
+            "spend": found[d].spend if d in found else None,
+            "own_cost": found[d].own_cost if d in found else None,
+            "difference": found[d].difference if d in found else None,
+            "pct": found[d].pct if d in found else None,
+            "within_tolerance": found[d].within_tolerance if d in found else None,
+            "disputed_calls": disputes.get(d.isoformat(), 0),
+        }
+        for d in days
+    ]
+
+
+def print_reconciliation(days: list[dict]) -> None:
+    print()
+    print("ratedeck demo: balance and calls against the carrier (docs/cdr.md#reconciliation)")
+    console.print_table(
+        ["day", "balance spend", "our calls cost", "difference", "%", "reconciles", "disputed"],
+        [
+            [
+                d["day"],
+                d["spend"],
+                d["own_cost"],
+                d["difference"],
+                d["pct"],
+                {True: "yes", False: "NO", None: "n/a"}[d["within_tolerance"]],
+                d["disputed_calls"],
+            ]
+            for d in days
+        ],
+    )
 
 
 def _say(args: argparse.Namespace, line: str) -> None:
@@ -224,9 +333,15 @@ def showcase_seed(
         market = demo_market(seed, days[0], deck_size, tech_prefixes)
         announced, short_notice = notice_outlook(market, *days, notice_days=notice_days)
         # under 2 days of notice setting, no announced increase can be short of it
-        if announced and (short_notice or notice_days < 2):
+        if announced and (short_notice or notice_days < 2) and no_top_ups(market, days):
             return seed
     return first_seed
+
+
+def no_top_ups(market: Market, days: tuple[date, date]) -> bool:
+    """No top-up on either day: with one balance fetch a day, a top-up nets out against the
+    spend, and the day would not reconcile for a reason the demo does not mean to show."""
+    return all(market.day(d).ledger().top_up == 0 for d in days)
 
 
 def notice_outlook(market: Market, day1: date, day2: date, *, notice_days: int) -> tuple[int, int]:

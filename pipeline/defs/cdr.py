@@ -1,11 +1,14 @@
 """The CDR feed in Dagster: the ``cdr_files`` sensor imports new files from ``[cdr] folder``
-and asks for the daily ``cdr_costs`` partitions they touch. A run the sensor (or anyone)
+and asks for the daily ``cdr_costs`` partitions they touch; the ``balance_reconciles`` check
+of each partition compares the day's balance spend with its costed calls. A run the sensor (or anyone)
 launches costs only calls not costed yet; a backfill of a partition recosts the day (logged
 in cdr_costing_log). Wiring only: the work is in ``pipeline/stages/cdr.py``."""
 
 import json
 import time
+import warnings
 from datetime import date
+from decimal import Decimal
 
 import dagster as dg
 
@@ -13,6 +16,7 @@ from pipeline.defs.common import WAREHOUSE_POOL
 from pipeline.errors import RatedeckError
 from pipeline.settings import Settings
 from pipeline.stages import cdr as stages
+from pipeline.stages import reconcile
 from pipeline.warehouse.errors import WarehouseLockedError
 
 BACKFILL_TAG = "dagster/backfill"  # Dagster tags every run of a backfill with its id
@@ -30,12 +34,13 @@ def build_cdr_defs(settings: Settings) -> tuple[list, list, list]:
         start_date=settings.cdr.partitions_start.isoformat(), timezone="UTC", end_offset=1
     )
     costs = _cost_asset(settings, partitions)
+    check = _balance_check(settings, partitions, costs)
     job = dg.define_asset_job(
         COST_JOB,
         selection=[costs],
         description="Cost the calls of one UTC day (a backfill recosts it).",
     )
-    return [costs], [job], [_files_sensor(settings, job)]
+    return [costs, check], [job], [_files_sensor(settings, job)]
 
 
 def _cost_asset(settings: Settings, partitions) -> dg.AssetsDefinition:
@@ -61,6 +66,51 @@ def _cost_asset(settings: Settings, partitions) -> dg.AssetsDefinition:
         return dg.MaterializeResult(metadata=_costing_metadata(costing))
 
     return cdr_costs
+
+
+def _balance_check(
+    settings: Settings, partitions: dg.PartitionsDefinition, costs: dg.AssetsDefinition
+) -> dg.AssetChecksDefinition:
+    tolerance = settings.reconcile.tolerance_pct
+    with warnings.catch_warnings():  # a partitioned check is a Dagster preview: we mean it
+        warnings.simplefilter("ignore", dg.PreviewWarning)
+        return _partitioned_check(settings, partitions, costs, tolerance)
+
+
+def _partitioned_check(
+    settings: Settings,
+    partitions: dg.PartitionsDefinition,
+    costs: dg.AssetsDefinition,
+    tolerance: Decimal,
+) -> dg.AssetChecksDefinition:
+    @dg.asset_check(
+        asset=costs,
+        name="balance_reconciles",
+        partitions_def=partitions,
+        pool=WAREHOUSE_POOL,
+        description=f"The day's balance spend (top-ups apart) is within {tolerance}% of its "
+        "costed calls (reconcile_daily); a day without balance snapshots passes.",
+    )
+    def balance_reconciles(context: dg.AssetCheckExecutionContext) -> dg.AssetCheckResult:
+        checked = reconcile.check_day(settings, date.fromisoformat(context.partition_key))
+        return dg.AssetCheckResult(passed=checked.passed, metadata=_check_metadata(checked))
+
+    return balance_reconciles
+
+
+def _check_metadata(checked: reconcile.DayCheck) -> dict[str, str | int | bool]:
+    day = checked.reconciled
+    if day is None:
+        return {"compared": False, "why": "no balance snapshots or no costed calls that day"}
+    return {
+        "compared": True,
+        "spend": str(day.spend),
+        "topups": str(day.topups),
+        "own_cost": str(day.own_cost),
+        "difference": str(day.difference),
+        "pct": "n/a" if day.pct is None else str(day.pct),
+        "tolerance_pct": str(day.tolerance_pct),
+    }
 
 
 def _costing_metadata(costing: stages.Costing) -> dict[str, str | int | bool]:

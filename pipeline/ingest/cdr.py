@@ -140,7 +140,7 @@ def ingest_cdr(
         try:
             rows.append({"row_number": row_number, **_call(fields, routing, zone)})
         except BadField as exc:
-            rejects.append(_reject(row_number, raw, str(exc)))
+            rejects.append(reject_row(row_number, raw, str(exc)))
     return _result(source, cdr_format, rows, rejects, parquet=parquet)
 
 
@@ -227,8 +227,8 @@ def _call(fields: dict[str, str | None], routing: Routing, zone: ZoneInfo) -> di
     tech_prefix, number = routing.split(digits, _blank_to_none(fields.get("tech_prefix")))
     if not (tech_prefix == "current" or tech_prefix.isdigit()):
         raise BadField(f"tech_prefix {tech_prefix!r}: must be 'current' or digits")
-    billsec = _seconds(fields["billsec"], "billsec")
-    duration = _seconds(fields["duration"], "duration") if "duration" in fields else None
+    billsec = whole_seconds(fields["billsec"], "billsec")
+    duration = whole_seconds(fields["duration"], "duration") if "duration" in fields else None
     if duration is not None and billsec > duration:
         raise BadField(f"billsec {billsec} exceeds duration {duration}")
     disposition = _blank_to_none(fields.get("disposition"))
@@ -236,7 +236,7 @@ def _call(fields: dict[str, str | None], routing: Routing, zone: ZoneInfo) -> di
     billable = billsec > 0 and (answered is None or (disposition or "").upper() == answered)
     return {
         "call_id": _blank_to_none(fields.get("call_id")),
-        "started_at": _utc(fields["started_at"], zone),
+        "started_at": utc_moment(fields["started_at"], zone),
         "dialled": dialled,
         "number": number,
         "tech_prefix": tech_prefix,
@@ -247,7 +247,8 @@ def _call(fields: dict[str, str | None], routing: Routing, zone: ZoneInfo) -> di
     }
 
 
-def _seconds(text: str | None, name: str) -> int:
+def whole_seconds(text: str | None, name: str) -> int:
+    """Whole seconds >= 0 from a field named ``name``; BadField otherwise."""
     value = (text or "").strip()
     if not value:
         raise BadField(f"{name}: empty")
@@ -256,7 +257,8 @@ def _seconds(text: str | None, name: str) -> int:
     return int(value)
 
 
-def _utc(text: str | None, zone: ZoneInfo) -> datetime:
+def utc_moment(text: str | None, zone: ZoneInfo) -> datetime:
+    """A start time in UTC: an offset is kept, a naive time is read in ``zone``."""
     value = (text or "").strip()
     if not value:
         raise BadField("start time: empty")
@@ -299,7 +301,8 @@ def _result(
     return result
 
 
-def _reject(row_number: int, raw: Any, reason: str) -> dict[str, Any]:
+def reject_row(row_number: int, raw: Any, reason: str) -> dict[str, Any]:
+    """A reject (REJECT_SCHEMA) with the row's raw values as JSON."""
     values = raw if isinstance(raw, dict) else {str(i + 1): v for i, v in enumerate(raw)}
     return {
         "row_number": row_number,

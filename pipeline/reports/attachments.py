@@ -80,34 +80,45 @@ def changes_xlsx(sections: Sequence[ChangeSection]) -> bytes:
 
     workbook = Workbook(write_only=True)
     for section in sections:
-        _write_sheet(workbook, section)
+        _write_sheet(workbook, f"{section.title} changes", section.columns, section.records)
     out = io.BytesIO()
     workbook.save(out)
     return out.getvalue()
 
 
-def _write_sheet(workbook, section: ChangeSection) -> None:
+def table_xlsx(title: str, columns: Sequence[Column], records: Sequence[dict]) -> bytes:
+    """A workbook of one sheet ``title``: a header, then one row per record."""
+    from openpyxl import Workbook
+
+    workbook = Workbook(write_only=True)
+    _write_sheet(workbook, title, columns, records)
+    out = io.BytesIO()
+    workbook.save(out)
+    return out.getvalue()
+
+
+def _write_sheet(workbook, title: str, columns: Sequence[Column], records: Sequence[dict]) -> None:
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Alignment, Font, PatternFill
     from openpyxl.utils import get_column_letter
 
-    sheet = workbook.create_sheet(f"{section.title} changes"[:31])
-    for index, column in enumerate(section.columns, start=1):
+    sheet = workbook.create_sheet(title[:31])
+    for index, column in enumerate(columns, start=1):
         width = COLUMN_WIDTHS.get(column.kind, 14)
         sheet.column_dimensions[get_column_letter(index)].width = max(width, len(column.header))
     sheet.freeze_panes = "A2"
     header_font = Font(bold=True, color="FFFFFF")
     header = []
-    for column in section.columns:
+    for column in columns:
         cell = WriteOnlyCell(sheet, value=column.header)
         cell.font, cell.fill = header_font, PatternFill("solid", fgColor=HEADER_COLOUR)
         cell.alignment = Alignment(wrap_text=True, vertical="top")
         header.append(cell)
     sheet.append(header)
-    for record in section.records:
-        sheet.append([_cell(sheet, record.get(c.field), c) for c in section.columns])
-    last = get_column_letter(len(section.columns))
-    sheet.auto_filter.ref = f"A1:{last}{len(section.records) + 1}"
+    for record in records:
+        sheet.append([_cell(sheet, record.get(c.field), c) for c in columns])
+    last = get_column_letter(len(columns))
+    sheet.auto_filter.ref = f"A1:{last}{len(records) + 1}"
 
 
 def _cell(sheet, value: object, column: Column):

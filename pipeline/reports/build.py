@@ -10,6 +10,7 @@ import duckdb
 from pipeline.reports.attachments import report_attachments
 from pipeline.reports.chart import change_chart
 from pipeline.reports.model import ChangeSection, Report
+from pipeline.reports.reconcile import dispute_attachment, reconciliation, template_values
 from pipeline.reports.render import render_html, render_text, subject, template_context
 from pipeline.reports.sms import sms_section
 from pipeline.reports.voice import voice_section
@@ -39,6 +40,9 @@ def build_report(
     report_settings = settings.report
     stamp = now.astimezone(UTC).strftime("%Y%m%d-%H%M")
     attachments = report_attachments(sections, stamp)
+    reconciled = reconciliation(con, settings)
+    dispute = dispute_attachment(reconciled, stamp) if reconciled else None
+    attachments += [dispute] if dispute else []
     all_rows = [row for s in sections for row in s.rows]
     chart = change_chart(all_rows, currency=report_settings.currency, top_n=10)
     title = subject(sections, currency=report_settings.currency)
@@ -53,6 +57,7 @@ def build_report(
         attachments=[a.filename for a in attachments],
     )
     context["subject"] = title
+    context["reconciliation"] = template_values(reconciled, report_settings.currency)
     return Report(
         created_at=now,
         subject=title,

@@ -227,6 +227,7 @@ def template_context(
         "attachments": attachments,
         "categories": CATEGORIES,
         "category_labels": CATEGORY_LABELS,
+        "reconciliation": None,  # build.py fills it when calls are costed or billed
     }
 
 

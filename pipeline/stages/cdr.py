@@ -24,6 +24,7 @@ from pipeline.ingest.frames import IngestResult
 from pipeline.landing import LandedFile, LandingZone
 from pipeline.settings import Settings
 from pipeline.stages import feed as stages
+from pipeline.stages.staging import StagedIngest
 from pipeline.warehouse.cdr import (
     CDR_SNAPSHOT,
     Costing,
@@ -33,7 +34,7 @@ from pipeline.warehouse.cdr import (
     uncosted_days,
 )
 from pipeline.warehouse.db import DEFAULT_LOCK_TIMEOUT_S, Warehouse
-from pipeline.warehouse.snapshot import load_snapshot
+from pipeline.warehouse.snapshot import SnapshotLoad, load_snapshot
 
 PARQUET_SUFFIXES = (".parquet", ".pq")
 
@@ -91,7 +92,7 @@ def import_file(
     """Land, ingest and load one CDR file. Raises InputError (one line, naming the file and
     row) for a file that cannot be read or has too many bad rows, WarehouseLockedError when
     another writer holds the warehouse longer than ``lock_timeout_s``."""
-    data = _read(path)
+    data = read_call_file(path)
     landed = land(settings, data, ext="parquet" if _is_parquet(path) else "csv", now=now)
     try:
         staged = stages.normalise(settings, CDR, landed)
@@ -101,6 +102,13 @@ def import_file(
     with Warehouse(settings, lock_timeout_s=lock_timeout_s).writer() as con:
         loaded = load_snapshot(con, CDR_SNAPSHOT, incoming)
         days = file_days(con, loaded.snapshot_id)
+    return import_outcome(path, loaded, days, staged)
+
+
+def import_outcome(
+    path: Path, loaded: SnapshotLoad, days: list[str], staged: StagedIngest
+) -> CdrImport:
+    """What importing ``path`` did, with the first few rejects (row, reason)."""
     rejects = staged.rejects().head(5)
     return CdrImport(
         path=path,
@@ -115,11 +123,19 @@ def import_file(
     )
 
 
-def land(settings: Settings, data: bytes, *, ext: str, now: datetime | None = None) -> LandedFile:
-    """Keep the bytes in the landing zone under raw/cdr/<format>/; bytes landed before (same
-    sha256) are not landed again: their first copy is returned."""
+def land(
+    settings: Settings,
+    data: bytes,
+    *,
+    ext: str,
+    now: datetime | None = None,
+    source: str | None = None,
+) -> LandedFile:
+    """Keep the bytes in the landing zone under raw/cdr/<source>/ (default: the [cdr] format;
+    carrier exports: ``carrier``); bytes landed before (same sha256) are not landed again:
+    their first copy is returned."""
     zone = LandingZone(settings.data_dir)
-    source = settings.cdr.format
+    source = source or settings.cdr.format
     sha256 = hashlib.sha256(data).hexdigest()
     data_dir = settings.data_dir.resolve()  # the folder comes back resolved
     for candidate in sorted(zone.folder("cdr", source).glob(f"*-{sha256[:16]}.{ext}")):
@@ -167,7 +183,7 @@ def cost_day(
     )
 
 
-def _read(path: Path) -> bytes:
+def read_call_file(path: Path) -> bytes:
     if path.is_dir():
         raise InputError(f"{path}: is a folder, not a CDR file")
     try:

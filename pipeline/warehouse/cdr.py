@@ -27,22 +27,50 @@ CALLS_VIEW = "cdr_incoming"
 PRICED_VIEW = "cdr_priced"
 
 
+@dataclass(frozen=True)
+class CallFiles:
+    """An append-only feed of call files (the switch's CDRs, the carrier's exports), named by
+    convention from ``prefix``: the sequence ``<prefix>_file_id_seq``, the queries
+    ``<prefix>_call_insert.sql`` (rows registered as ``calls_view``), ``<prefix>_file_insert.sql``
+    and ``<prefix>_file_replay.sql``."""
+
+    prefix: str
+    calls_view: str
+
+    def query(self, name: str) -> str:
+        return read_sql(f"queries/{self.prefix}_{name}.sql")
+
+
+CDR_FILES = CallFiles("cdr", CALLS_VIEW)
+
+
 def store_cdr_file(
     con: duckdb.DuckDBPyConnection, spec: SnapshotSpec, incoming: IncomingSnapshot
 ) -> SnapshotLoad:
     """Record one CDR file (inside load_snapshot's transaction). The outcome's ``row_count``
     is the calls it added, ``unchanged`` the calls another file already brought."""
-    stored = _stored(con, incoming)
+    return store_call_file(con, spec, incoming, CDR_FILES)
+
+
+def store_call_file(
+    con: duckdb.DuckDBPyConnection,
+    spec: SnapshotSpec,
+    incoming: IncomingSnapshot,
+    files: CallFiles,
+) -> SnapshotLoad:
+    """Record one file of ``files``' feed: its calls (each call id once), the file row, the
+    rejects; the same bytes stored before change nothing."""
+    stored = _stored(con, incoming, files)
     if stored is not None:
         return stored
-    [(file_id,)] = con.execute("SELECT nextval('cdr_file_id_seq')").fetchall()
+    [(file_id,)] = con.execute(f"SELECT nextval('{files.prefix}_file_id_seq')").fetchall()
     result = incoming.result
-    con.register(CALLS_VIEW, result.rows.to_arrow())
+    con.register(files.calls_view, result.rows.to_arrow())
     try:
         params = {"file_id": file_id, "file_key": incoming.content_sha256[:16]}
-        execute_named(con, read_sql("queries/cdr_call_insert.sql"), params)
+        execute_named(con, files.query("call_insert"), params)
     finally:
-        con.unregister(CALLS_VIEW)
+        con.unregister(files.calls_view)
     params = {
         "file_id": file_id,
         "content_sha256": incoming.content_sha256,
@@ -52,9 +80,9 @@ def store_cdr_file(
         "valid_rows": result.rows.height,
         "reject_count": result.rejects.height,
     }
-    execute_named(con, read_sql("queries/cdr_file_insert.sql"), params)
+    execute_named(con, files.query("file_insert"), params)
     insert_rejects(con, spec, incoming, file_id)
-    added = _stored(con, incoming, replayed=False)
+    added = _stored(con, incoming, files, replayed=False)
     assert added is not None  # just inserted
     return added
 
@@ -66,11 +94,15 @@ def file_days(con: duckdb.DuckDBPyConnection, file_id: int) -> list[str]:
 
 
 def _stored(
-    con: duckdb.DuckDBPyConnection, incoming: IncomingSnapshot, *, replayed: bool = True
+    con: duckdb.DuckDBPyConnection,
+    incoming: IncomingSnapshot,
+    files: CallFiles,
+    *,
+    replayed: bool = True,
 ) -> SnapshotLoad | None:
     """The file already holding these bytes, as a load outcome; None when new."""
     params = {"content_sha256": incoming.content_sha256}
-    found = execute_named(con, read_sql("queries/cdr_file_replay.sql"), params).fetchall()
+    found = execute_named(con, files.query("file_replay"), params).fetchall()
     if not found:
         return None
     file_id, raw_path, row_count, reject_count, duplicates = found[0]

@@ -105,10 +105,15 @@ def test_demo_end_to_end(first_demo, demo_dir):
     fetched = query(
         demo_dir,
         "SELECT DISTINCT CAST(fetched_at AT TIME ZONE 'UTC' AS DATE) FROM voice_snapshot"
-        " UNION SELECT CAST(fetched_at AT TIME ZONE 'UTC' AS DATE) FROM balance_snapshot"
         " ORDER BY 1",
     )
     assert fetched == [(day1,), (day2,)]
+    # the balance is fetched on day 0 too: what day 1's spend is measured from
+    balances = query(
+        demo_dir,
+        "SELECT CAST(fetched_at AT TIME ZONE 'UTC' AS DATE) FROM balance_snapshot ORDER BY 1",
+    )
+    assert balances == [(day1 - timedelta(days=1),), (day1,), (day2,)]
     # a runway over a day of spending, not minutes
     [(window_days, avg_daily_spend, note)] = query(
         demo_dir, "SELECT window_days, avg_daily_spend, runway_note FROM balance_runway"
@@ -140,6 +145,41 @@ def test_demo_end_to_end(first_demo, demo_dir):
     assert f"finance email: {eml}" in out
     assert f"subject:       {message['subject']}" in out
     assert "Traceback" not in result.stderr
+
+
+def test_demo_day_1_reconciles_and_day_2_does_not(first_demo, demo_dir):
+    result = first_demo.result()
+    assert result.returncode == 0, result.stderr[-3000:]
+    days = query(
+        demo_dir,
+        "SELECT day, within_tolerance, difference FROM reconcile_daily ORDER BY day",
+    )
+    assert [(ok, diff == 0) for _, ok, diff in days] == [(True, True), (False, False)]
+    (day1, _, _), (day2, _, difference) = days
+    [(disputed,)] = query(
+        demo_dir,
+        "SELECT count(*) FROM reconcile_call WHERE class <> 'exact' AND call_day = ?",
+        [day2],
+    )
+    [(disputed_day1,)] = query(
+        demo_dir,
+        "SELECT count(*) FROM reconcile_call WHERE class <> 'exact' AND call_day = ?",
+        [day1],
+    )
+    assert disputed >= 30 and disputed_day1 == 0
+    # the summary says what each day shows
+    assert re.search(rf"^{day1}\s.*\byes\s+0$", result.stdout, re.M), result.stdout
+    assert re.search(rf"^{day2}\s.*\bNO\s+{disputed}$", result.stdout, re.M), result.stdout
+    # and so does the email: day 2 beyond tolerance with the money, day 1 within, the disputes
+    [eml] = sorted((demo_dir / "outbox").glob("*.eml"))
+    message = message_from_bytes(eml.read_bytes(), policy=policy.default)
+    text = message.get_body(("plain",)).get_content()
+    assert f"{day2}: the balance spent " in text and "beyond the 2% tolerance" in text
+    assert f"Within the 2% tolerance: {day1}." in text
+    assert f"Disputed calls: {disputed} call(s), +" in text
+    names = [part.get_filename() for part in message.iter_attachments()]
+    assert any(n.startswith("ratedeck-reconciliation-") for n in names), names
+    assert difference > 0
 
 
 def test_a_call_of_yesterday_can_be_costed(ratedeck, first_demo, demo_dir):

@@ -1,0 +1,153 @@
+"""The carrier's own call export (CommPeak's portal CSV) -> canonical billed calls + rejects
+(pure).
+
+One row per call the carrier billed; ``CarrierColumnNames`` says which header holds what
+(``[reconcile.columns]``, defaults: the portal's header). A row that cannot be a billed call
+(bad number, time, seconds or money) is a reject with its line number (the header is line 1)
+and the reason; nothing is dropped silently. Money stays exact (Decimal).
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass
+from decimal import Decimal, InvalidOperation
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import polars as pl
+
+from pipeline.analytics.numbers import number_problem
+from pipeline.ingest.cdr import BadField, reject_row, utc_moment, whole_seconds
+from pipeline.ingest.errors import NoValidRowsError, UnrecognisedFormatError
+from pipeline.ingest.frames import REJECT_SCHEMA, UTC_TS, IngestResult
+
+SOURCE_FORMAT = "carrier"
+MONEY = pl.Decimal(18, 8)
+UTC_ZONE = ZoneInfo("UTC")  # the export is in UTC
+
+CARRIER_CALL_SCHEMA = pl.Schema(
+    {
+        "row_number": pl.Int64(),  # line in the file (the header is line 1)
+        "call_id": pl.String(),  # the carrier's id of the call
+        "started_at": UTC_TS,
+        "tech_prefix": pl.String(),  # 'current' when the export names none
+        "number": pl.String(),  # digits, without the tech prefix
+        "destination": pl.String(),
+        "prefix": pl.String(),
+        "seconds": pl.Int64(),  # what the carrier measured
+        "billed_seconds": pl.Int64(),
+        "rate": MONEY,
+        "cost": MONEY,
+        "currency": pl.String(),
+    }
+)
+
+
+@dataclass(frozen=True)
+class CarrierColumnNames:
+    """The export's header for each field (settings ``[reconcile.columns]``)."""
+
+    call_id: str = "Call ID"
+    started_at: str = "Start Time (UTC)"
+    tech_prefix: str = "Tech Prefix"
+    number: str = "Destination Number"
+    destination: str = "Destination"
+    prefix: str = "Prefix"
+    seconds: str = "Duration"
+    billed_seconds: str = "Billed Seconds"
+    rate: str = "Rate"
+    cost: str = "Cost"
+    currency: str = "Currency"
+
+
+def ingest_carrier(data: bytes, *, source: str, columns: CarrierColumnNames) -> IngestResult:
+    """Parse one carrier export. Raises an ingest error when a mapped column is missing or
+    no row is usable."""
+    frame = _read(data, source)
+    wanted = asdict(columns)
+    _require(frame, wanted, source)
+    rows: list[dict[str, Any]] = []
+    rejects: list[dict[str, Any]] = []
+    for index, raw in enumerate(frame.iter_rows(named=True)):
+        line = index + 2  # line 1 is the header
+        fields = {field: raw[header] for field, header in wanted.items()}
+        try:
+            rows.append({"row_number": line, **_billed_call(fields)})
+        except BadField as exc:
+            rejects.append(reject_row(line, raw, str(exc)))
+    return _result(source, rows, rejects)
+
+
+def _read(data: bytes, source: str) -> pl.DataFrame:
+    try:
+        return pl.read_csv(io.BytesIO(data), infer_schema=False)
+    except (pl.exceptions.PolarsError, OSError) as exc:
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        raise UnrecognisedFormatError(f"{source}: not a readable CSV file: {first}") from None
+
+
+def _require(frame: pl.DataFrame, wanted: Mapping[str, str], source: str) -> None:
+    missing = [header for header in wanted.values() if header not in frame.columns]
+    if missing:
+        have = ", ".join(frame.columns) or "none"
+        raise UnrecognisedFormatError(
+            f"{source}: no column {missing[0]!r} (reconcile.columns); the file has: {have}"
+        )
+
+
+def _billed_call(fields: dict[str, str | None]) -> dict[str, Any]:
+    call_id = (fields["call_id"] or "").strip()
+    if not call_id:
+        raise BadField("call id: empty")
+    digits, problem = number_problem((fields["number"] or "").strip() or None)
+    if digits is None:
+        raise BadField(f"number {fields['number']!r}: {problem}")
+    tech_prefix = (fields["tech_prefix"] or "").strip() or "current"
+    if not (tech_prefix == "current" or tech_prefix.isdigit()):
+        raise BadField(f"tech prefix {tech_prefix!r}: must be empty or digits")
+    seconds = whole_seconds(fields["seconds"], "seconds")
+    billed = whole_seconds(fields["billed_seconds"], "billed seconds")
+    return {
+        "call_id": call_id,
+        "started_at": utc_moment(fields["started_at"], UTC_ZONE),
+        "tech_prefix": tech_prefix,
+        "number": digits,
+        "destination": (fields["destination"] or "").strip() or None,
+        "prefix": (fields["prefix"] or "").strip() or None,
+        "seconds": seconds,
+        "billed_seconds": billed,
+        "rate": _money(fields["rate"], "rate"),
+        "cost": _money(fields["cost"], "cost"),
+        "currency": (fields["currency"] or "").strip().upper() or None,
+    }
+
+
+def _money(text: str | None, name: str) -> Decimal:
+    value = (text or "").strip()
+    try:
+        amount = Decimal(value)
+    except InvalidOperation:
+        raise BadField(f"{name} {value!r}: expected a decimal amount") from None
+    if not amount.is_finite() or amount < 0 or amount != round(amount, 8) or amount >= 10**10:
+        raise BadField(f"{name} {value!r}: expected an amount >= 0 with at most 8 decimals")
+    return amount
+
+
+def _result(source: str, rows: list[dict[str, Any]], rejects: list[dict[str, Any]]) -> IngestResult:
+    total = len(rows) + len(rejects)
+    result = IngestResult(
+        rows=pl.DataFrame(rows, schema=CARRIER_CALL_SCHEMA, orient="row"),
+        rejects=pl.DataFrame(rejects, schema=REJECT_SCHEMA, orient="row"),
+        source_format=SOURCE_FORMAT,
+        total_rows=total,
+    )
+    if total and not rows:
+        first = rejects[0]
+        raise NoValidRowsError(
+            f"{source}: not one usable billed call in {total} row(s) "
+            f"(row {first['row_number']}: {first['reason']}); is reconcile.columns right?",
+            result,
+        )
+    return result

@@ -1,0 +1,4 @@
+-- The carrier_file already holding these bytes (a re-import is a no-op). Param: $content_sha256.
+SELECT file_id, raw_path, row_count, reject_count, duplicate_count
+FROM carrier_file
+WHERE content_sha256 = $content_sha256;

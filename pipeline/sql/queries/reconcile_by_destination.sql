@@ -1,0 +1,13 @@
+-- Money of the disputed calls (every class but exact) of the UTC days $first..$last, per
+-- destination: calls per class and what the carrier charged more (> 0) or less than the decks.
+SELECT coalesce(destination, '(unknown)') AS destination,
+       count(*) AS calls,
+       count(*) FILTER (WHERE class = 'price_differs') AS price_differs,
+       count(*) FILTER (WHERE class = 'duration_differs') AS duration_differs,
+       count(*) FILTER (WHERE class = 'missing_ours') AS missing_ours,
+       count(*) FILTER (WHERE class = 'missing_theirs') AS missing_theirs,
+       CAST(sum(cost_difference) AS DECIMAL(18, 8)) AS cost_difference
+FROM reconcile_call
+WHERE class <> 'exact' AND call_day BETWEEN $first AND $last
+GROUP BY ALL
+ORDER BY cost_difference DESC, destination;

@@ -1,0 +1,10 @@
+-- The calls of the UTC days $first..$last on which we and the carrier disagree (every class
+-- but exact), one row per call, in start order: the dispute attachment.
+SELECT strftime(call_day, '%Y-%m-%d') AS call_day, class, started_at, number, tech_prefix, destination, prefix,
+       our_call_id, their_call_id, our_seconds, their_seconds, seconds_difference,
+       our_rate, strftime(our_rate_valid_from, '%Y-%m-%d') AS our_rate_valid_from,
+       their_rate, strftime(their_rate_valid_from, '%Y-%m-%d') AS their_rate_valid_from,
+       our_cost, their_cost, cost_difference
+FROM reconcile_call
+WHERE class <> 'exact' AND call_day BETWEEN $first AND $last
+ORDER BY started_at, number, our_call_id, their_call_id;

@@ -1,0 +1,121 @@
+-- Reconciliation with the carrier (docs/cdr.md#reconciliation). Re-created on every migration.
+-- Tolerances come from reconcile_setting (the [reconcile] settings, one row).
+
+-- One row per call either side billed. Our side: the switch's billable calls (cdr_call) with
+-- their costs (cdr_cost); theirs: carrier_call. Two rows are one call when the number is the
+-- same and the starts differ by at most match_tolerance_s; each call pairs at most once (a
+-- pair is each side's closest candidate, ties to the lower call id).
+CREATE OR REPLACE VIEW reconcile_call AS
+WITH ours AS (
+    SELECT c.call_id, c.started_at, c.call_day, c.number, c.tech_prefix, c.billsec,
+           k.rated_on, k.matched_prefix, k.destination, k.price, k.cost, k.rate_valid_from
+    FROM cdr_call c LEFT JOIN cdr_cost k USING (call_id)
+    WHERE c.billable
+),
+candidate AS (
+    SELECT o.call_id AS our_id, t.call_id AS their_id,
+           abs(date_diff('second', o.started_at, t.started_at)) AS gap
+    FROM ours o
+    JOIN carrier_call t ON t.number = o.number
+    WHERE abs(date_diff('second', o.started_at, t.started_at))
+          <= (SELECT match_tolerance_s FROM reconcile_setting)
+),
+pair AS (
+    SELECT our_id, their_id FROM candidate
+    QUALIFY row_number() OVER (PARTITION BY our_id ORDER BY gap, their_id) = 1
+        AND row_number() OVER (PARTITION BY their_id ORDER BY gap, our_id) = 1
+),
+joined AS (
+    SELECT o.*, t.call_id AS their_call_id, t.started_at AS their_started_at,
+           t.tech_prefix AS their_tech_prefix, t.number AS their_number,
+           t.destination AS their_destination, t.prefix AS their_prefix,
+           t.seconds AS their_seconds, t.rate AS their_rate, t.cost AS their_cost,
+           t.call_day AS their_call_day
+    FROM (ours o LEFT JOIN pair p ON p.our_id = o.call_id)
+    FULL JOIN carrier_call t ON t.call_id = p.their_id
+)
+SELECT coalesce(call_day, their_call_day) AS call_day,
+       CASE WHEN call_id IS NULL THEN 'missing_ours'
+            WHEN their_call_id IS NULL THEN 'missing_theirs'
+            WHEN price IS NULL OR their_rate <> price THEN 'price_differs'
+            WHEN their_seconds <> billsec THEN 'duration_differs'
+            WHEN their_cost <> cost THEN 'price_differs'
+            ELSE 'exact' END AS class,
+       call_id AS our_call_id,
+       their_call_id,
+       coalesce(started_at, their_started_at) AS started_at,
+       coalesce(number, their_number) AS number,
+       coalesce(rated_on, their_tech_prefix) AS tech_prefix,
+       coalesce(destination, their_destination) AS destination,
+       coalesce(matched_prefix, their_prefix) AS prefix,
+       billsec AS our_seconds,
+       their_seconds,
+       coalesce(their_seconds, 0) - coalesce(billsec, 0) AS seconds_difference,
+       CAST(cost AS DECIMAL(18, 8)) AS our_cost,
+       CAST(their_cost AS DECIMAL(18, 8)) AS their_cost,
+       CAST(coalesce(their_cost, 0) - coalesce(cost, 0) AS DECIMAL(18, 8)) AS cost_difference,
+       CAST(price AS DECIMAL(18, 8)) AS our_rate,
+       rate_valid_from AS our_rate_valid_from,
+       CAST(their_rate AS DECIMAL(18, 8)) AS their_rate,
+       CASE WHEN their_rate IS NOT NULL AND their_rate IS DISTINCT FROM price THEN (
+           SELECT arg_min(v.valid_from,
+                          abs(date_diff('second', v.valid_from,
+                                        coalesce(joined.started_at, joined.their_started_at))))
+           FROM voice_rate v
+           WHERE v.tech_prefix = coalesce(joined.rated_on, joined.their_tech_prefix)
+             AND v.prefix = coalesce(joined.their_prefix, joined.matched_prefix)
+             AND v.price = joined.their_rate
+             AND v.withdrawn_at IS NULL) END AS their_rate_valid_from
+FROM joined;
+COMMENT ON VIEW reconcile_call IS 'Our calls against the carrier''s, one row per call either side billed: exact, duration_differs, price_differs (a rate other than the deck in force), missing_ours (billed, not in our CDRs) or missing_theirs (in our CDRs, not billed). Matched on number and start within reconcile_setting.match_tolerance_s.';
+COMMENT ON COLUMN reconcile_call.call_day IS 'UTC day of the call (ours, else the carrier''s).';
+COMMENT ON COLUMN reconcile_call.class IS 'exact | duration_differs | price_differs | missing_ours | missing_theirs. A rate difference wins over a duration difference.';
+COMMENT ON COLUMN reconcile_call.our_call_id IS 'cdr_call.call_id (NULL: missing_ours).';
+COMMENT ON COLUMN reconcile_call.their_call_id IS 'carrier_call.call_id (NULL: missing_theirs).';
+COMMENT ON COLUMN reconcile_call.started_at IS 'Start of the call (ours, else the carrier''s), UTC.';
+COMMENT ON COLUMN reconcile_call.number IS 'The called number, digits.';
+COMMENT ON COLUMN reconcile_call.tech_prefix IS 'The deck the call is priced on: cdr_cost.rated_on, else the carrier''s tech prefix.';
+COMMENT ON COLUMN reconcile_call.destination IS 'Destination (ours, else the carrier''s).';
+COMMENT ON COLUMN reconcile_call.prefix IS 'The prefix that priced it (ours, else the carrier''s).';
+COMMENT ON COLUMN reconcile_call.our_seconds IS 'Talk seconds our switch logged (cdr_call.billsec).';
+COMMENT ON COLUMN reconcile_call.their_seconds IS 'Seconds the carrier measured.';
+COMMENT ON COLUMN reconcile_call.seconds_difference IS 'their_seconds - our_seconds (a missing side counts 0).';
+COMMENT ON COLUMN reconcile_call.our_cost IS 'What the call costs at the deck in force (cdr_cost.cost), exact.';
+COMMENT ON COLUMN reconcile_call.their_cost IS 'What the carrier charged, exact.';
+COMMENT ON COLUMN reconcile_call.cost_difference IS 'their_cost - our_cost, exact (a missing side counts 0): > 0 the carrier charged more.';
+COMMENT ON COLUMN reconcile_call.our_rate IS 'Price per minute of the deck version in force at the call''s start (cdr_cost.price).';
+COMMENT ON COLUMN reconcile_call.our_rate_valid_from IS 'valid_from of that version.';
+COMMENT ON COLUMN reconcile_call.their_rate IS 'Price per minute the carrier applied.';
+COMMENT ON COLUMN reconcile_call.their_rate_valid_from IS 'When their rate differs from ours: valid_from of the version of the same deck and prefix with their price (the one nearest the call), e.g. an increase billed before its effective date; NULL when no version had it.';
+
+-- Per UTC day with both balance snapshots and costed calls: what the balance lost (top-ups
+-- apart, as balance_daily counts them) against what our calls cost at the decks in force.
+CREATE OR REPLACE VIEW reconcile_daily AS
+WITH own AS (
+    SELECT call_day AS day, count(*) AS calls, sum(cost) AS own_cost
+    FROM cdr_cost GROUP BY call_day
+),
+spend AS (
+    SELECT day, sum(balance_spend) AS spend, sum(balance_topups) AS topups
+    FROM balance_daily GROUP BY day
+)
+SELECT s.day,
+       CAST(s.spend AS DECIMAL(18, 8)) AS spend,
+       CAST(s.topups AS DECIMAL(18, 8)) AS topups,
+       o.calls,
+       CAST(o.own_cost AS DECIMAL(18, 8)) AS own_cost,
+       CAST(s.spend - o.own_cost AS DECIMAL(18, 8)) AS difference,
+       exact_pct_change(o.own_cost, s.spend) AS pct,
+       r.tolerance_pct,
+       abs(s.spend - o.own_cost) * 100 <= o.own_cost * r.tolerance_pct AS within_tolerance
+FROM spend s JOIN own o USING (day) CROSS JOIN reconcile_setting r;
+COMMENT ON VIEW reconcile_daily IS 'Balance spend against our costed calls per UTC day (days with both balance snapshots and costed calls): the difference in money and percent, and whether it is within reconcile_setting.tolerance_pct.';
+COMMENT ON COLUMN reconcile_daily.day IS 'UTC day. Key.';
+COMMENT ON COLUMN reconcile_daily.spend IS 'What the voice balance lost that day, top-ups apart (balance_daily.balance_spend, all accounts), exact.';
+COMMENT ON COLUMN reconcile_daily.topups IS 'The day''s top-ups (balance_daily.balance_topups), exact; not spend.';
+COMMENT ON COLUMN reconcile_daily.calls IS 'Costed calls of the day (cdr_cost).';
+COMMENT ON COLUMN reconcile_daily.own_cost IS 'Sum of cdr_cost.cost of the day: the calls at the decks in force, exact.';
+COMMENT ON COLUMN reconcile_daily.difference IS 'spend - own_cost, exact: > 0 the balance lost more than the calls cost.';
+COMMENT ON COLUMN reconcile_daily.pct IS 'difference as a percentage of own_cost, exact, 4 decimals (NULL when own_cost is 0).';
+COMMENT ON COLUMN reconcile_daily.tolerance_pct IS 'The tolerance applied (reconcile_setting.tolerance_pct).';
+COMMENT ON COLUMN reconcile_daily.within_tolerance IS 'true when |difference| <= own_cost x tolerance_pct / 100 (exact).';

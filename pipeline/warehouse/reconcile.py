@@ -1,0 +1,97 @@
+"""Reconciliation with the carrier in the warehouse: its call exports (append-only, like the
+switch's CDRs), the settings the reconcile views read, and the reads the email and the asset
+check use (SQL in ``sql/queries/reconcile_*.sql``, views in ``sql/views/095_reconcile.sql``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+import duckdb
+
+from pipeline.warehouse.cdr import CallFiles, store_call_file
+from pipeline.warehouse.history import execute_named
+from pipeline.warehouse.migrate import read_sql
+from pipeline.warehouse.snapshot import IncomingSnapshot, SnapshotLoad, SnapshotSpec
+
+CARRIER_FILES = CallFiles("carrier", "carrier_incoming")
+
+
+def store_carrier_file(
+    con: duckdb.DuckDBPyConnection, spec: SnapshotSpec, incoming: IncomingSnapshot
+) -> SnapshotLoad:
+    """Record one carrier export (inside load_snapshot's transaction). The outcome's
+    ``row_count`` is the calls it added, ``unchanged`` the calls an earlier export brought."""
+    return store_call_file(con, spec, incoming, CARRIER_FILES)
+
+
+def carrier_file_days(con: duckdb.DuckDBPyConnection, file_id: int) -> list[str]:
+    """The UTC days (YYYY-MM-DD) an export's calls fall on."""
+    cursor = execute_named(con, read_sql("queries/carrier_file_days.sql"), {"file_id": file_id})
+    return [day for (day,) in cursor.fetchall()]
+
+
+def record_reconcile_setting(
+    con: duckdb.DuckDBPyConnection, tolerance_pct: Decimal, match_tolerance_s: int
+) -> None:
+    """Store the [reconcile] settings the views read (a no-op when unchanged)."""
+    params = {"tolerance_pct": tolerance_pct, "match_tolerance_s": match_tolerance_s}
+    execute_named(con, read_sql("queries/reconcile_setting_record.sql"), params)
+
+
+@dataclass(frozen=True)
+class ReconcileDay:
+    """Balance spend against the costed calls of one UTC day (a row of reconcile_daily)."""
+
+    day: date
+    spend: Decimal
+    topups: Decimal
+    calls: int
+    own_cost: Decimal
+    difference: Decimal
+    pct: Decimal | None
+    tolerance_pct: Decimal
+    within_tolerance: bool
+
+
+def reconcile_days(
+    con: duckdb.DuckDBPyConnection, first: date, last: date, tolerance_pct: Decimal
+) -> list[ReconcileDay]:
+    """The days of ``first``..``last`` that have both balance snapshots and costed calls."""
+    rows = _rows(con, "reconcile_days", first, last, tolerance_pct=tolerance_pct)
+    return [ReconcileDay(**row) for row in rows]
+
+
+def latest_reconcile_day(con: duckdb.DuckDBPyConnection) -> date | None:
+    """The latest day with costed calls or carrier calls; None before any."""
+    [(day,)] = con.execute(read_sql("queries/reconcile_latest_day.sql")).fetchall()
+    return day if isinstance(day, date) else None
+
+
+def disputed_calls(con: duckdb.DuckDBPyConnection, first: date, last: date) -> list[dict[str, Any]]:
+    """Every call of ``first``..``last`` on which we and the carrier disagree, in start order."""
+    return _rows(con, "reconcile_disputes", first, last)
+
+
+def disputes_by_destination(
+    con: duckdb.DuckDBPyConnection, first: date, last: date
+) -> list[dict[str, Any]]:
+    """The disputed calls' money per destination, the largest overcharge first."""
+    return _rows(con, "reconcile_by_destination", first, last)
+
+
+def _rows(
+    con: duckdb.DuckDBPyConnection, query: str, first: date, last: date, **more: object
+) -> list[dict[str, Any]]:
+    params = {"first": first, "last": last, **more}
+    cursor = execute_named(con, read_sql(f"queries/{query}.sql"), params)
+    names = [d[0] for d in cursor.description]
+    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+CARRIER_SNAPSHOT = SnapshotSpec(
+    kind="carrier", noun="carrier export", history=None, store=store_carrier_file
+)

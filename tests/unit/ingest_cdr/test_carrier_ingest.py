@@ -1,0 +1,68 @@
+"""The carrier's call export -> billed calls + rejects (pure): exact money, UTC times, an
+empty tech prefix is the default plan, every bad row a reject with its line and reason."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import pytest
+
+from pipeline.emulator.cdr import CARRIER_HEADER
+from pipeline.ingest.carrier import CarrierColumnNames, ingest_carrier
+from pipeline.ingest.errors import NoValidRowsError
+
+HEADER = ",".join(CARRIER_HEADER) + "\n"
+GOOD = "id1,2026-11-01 02:53:04,,4857979843,Poland - Mobile,4857,89,90,0.0856,6/6,0.128400,USD\n"
+
+
+def ingest(body: str, **columns: str):
+    return ingest_carrier(body.encode(), source="cdrs.csv", columns=CarrierColumnNames(**columns))
+
+
+def test_a_portal_row_becomes_an_exact_billed_call():
+    [row] = ingest(HEADER + GOOD).rows.to_dicts()
+    assert row == {
+        "row_number": 2,
+        "call_id": "id1",
+        "started_at": datetime(2026, 11, 1, 2, 53, 4, tzinfo=UTC),
+        "tech_prefix": "current",
+        "number": "4857979843",
+        "destination": "Poland - Mobile",
+        "prefix": "4857",
+        "seconds": 89,
+        "billed_seconds": 90,
+        "rate": Decimal("0.0856"),
+        "cost": Decimal("0.1284"),
+        "currency": "USD",
+    }
+
+
+@pytest.mark.parametrize(
+    ("row", "reason"),
+    [
+        (GOOD.replace("id1", ""), "call id: empty"),
+        (GOOD.replace("4857979843", "48s79"), "number '48s79'"),
+        (GOOD.replace(",,", ",cp,"), "tech prefix 'cp': must be empty or digits"),
+        (GOOD.replace("02:53:04", "25:00:00"), "start time '2026-11-01 25:00:00'"),
+        (GOOD.replace(",89,", ",-1,"), "seconds '-1': expected whole seconds"),
+        (GOOD.replace("0.128400", "-0.1"), "cost '-0.1': expected an amount >= 0"),
+        (GOOD.replace("0.0856", "0.123456789"), "rate '0.123456789': expected an amount"),
+    ],
+)
+def test_a_bad_row_is_a_reject_with_its_line(row, reason):
+    result = ingest(HEADER + GOOD.replace("id1", "id0") + row)
+    assert result.rows.height == 1
+    [reject] = result.rejects.to_dicts()
+    assert reject["row_number"] == 3 and reason in reject["reason"]
+
+
+def test_a_file_of_only_bad_rows_is_refused_naming_the_first():
+    with pytest.raises(NoValidRowsError, match=r"cdrs.csv: not one usable billed call .*row 2"):
+        ingest(HEADER + GOOD.replace("0.0856", "x"))
+
+
+def test_columns_are_mapped_by_name():
+    body = HEADER.replace("Cost", "Charge") + GOOD
+    [row] = ingest(body, cost="Charge").rows.to_dicts()
+    assert row["cost"] == Decimal("0.1284")
