@@ -63,7 +63,7 @@ def store_call_file(
     stored = _stored(con, incoming, files)
     if stored is not None:
         return stored
-    [(file_id,)] = con.execute(f"SELECT nextval('{files.prefix}_file_id_seq')").fetchall()
+    [(file_id,)] = execute_named(con, files.query("file_id_next"), {}).fetchall()
     result = incoming.result
     con.register(files.calls_view, result.rows.to_arrow())
     try:
