@@ -181,6 +181,14 @@ def snapshot_change_counts(
     return tuple((change_type, int(count)) for change_type, count in rows)
 
 
+def brought_no_changes(loaded: SnapshotLoad, *, first_of_source: bool) -> bool:
+    """True when the change view cannot hold a change of ``loaded`` (so counting is skipped):
+    it touched no version, or it is the source's first snapshot (the baseline, which the change
+    views never report) and closed or withdrew nothing. False: count them."""
+    touched_stored = loaded.closed or loaded.withdrawn
+    return not (loaded.opened or touched_stored) or (first_of_source and not touched_stored)
+
+
 def _in_utc(incoming: IncomingSnapshot) -> IncomingSnapshot:
     return replace(incoming, fetched_at=as_utc(incoming.fetched_at))
 
