@@ -152,13 +152,12 @@ def load_into(
     diverted = feed.divert(con, staged.landed) if feed.divert else None
     if diverted is not None:
         return diverted
-    first_of_source = previous_row_count(con, feed.snapshot, staged.landed.source) is None
     loaded = load_snapshot(con, feed.snapshot, incoming(settings, staged))
     record_report_setting(con, settings.report)  # the change views judge like the email
     if loaded.replayed or feed.snapshot.history is None:  # append-only: no change view
         return loaded
-    if brought_no_changes(loaded, first_of_source=first_of_source):
-        return loaded  # the change view would scan the source's whole history to say so
+    if brought_no_changes(con, feed.snapshot, loaded):  # spares a scan of the whole history
+        return loaded
     counts = snapshot_change_counts(con, feed.snapshot, loaded.source, loaded.snapshot_id)
     return replace(loaded, changes=counts)
 

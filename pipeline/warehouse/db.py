@@ -143,27 +143,21 @@ class Warehouse:
     def writer(self) -> Iterator[duckdb.DuckDBPyConnection]:
         """The working database, migrated, for one writer at a time (across processes).
 
-        Clean exit: CHECKPOINT, close, publish if anything changed. Within ``publish_once()``
-        no checkpoint: what was committed stays in the working copy's WAL (durable: DuckDB syncs
-        it at each commit, and checkpoints by itself past ``checkpoint_threshold``) and the
-        publish at the end of the block folds it in, once. Exception: close (uncommitted work
+        Clean exit: CHECKPOINT, close, publish if anything changed (at the end of the
+        ``publish_once()`` block instead, when one is open). Exception: close (uncommitted work
         rolls back), publish nothing, release the lock, re-raise.
         """
         with self._lock(exclusive=True):
             self._detach_working_copy()
             self._ensure_working_copy()
-            deferred = self._deferred()
             con = self._connect(self.working_path, read_only=False)
             try:
-                if deferred:  # a checkpoint per deck was the larger part of a run's load time
-                    con.execute("PRAGMA disable_checkpoint_on_shutdown")
                 apply_migrations(con)
                 yield con
-                if not deferred:
-                    con.execute("CHECKPOINT")
+                con.execute("CHECKPOINT")
             finally:
                 con.close()
-            if not deferred and self._changed_since_publish():
+            if not self._deferred() and self._changed_since_publish():
                 self._publish_locked()
 
     @contextmanager
