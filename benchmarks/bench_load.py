@@ -328,7 +328,7 @@ def simulate(days: int, tech_prefixes: int, deck_size: int, concurrency: int) ->
 def render_decks(settings: Settings, ids: list[str], scratch: Path) -> None:
     """Untimed: every deck fetched once, so the emulator renders the day's decks (its work, in
     its own process) before the timed run fetches them."""
-    from pipeline.commpeak.client import CommPeakClient
+    from pipeline.commpeak import CommPeakClient
 
     with CommPeakClient.from_settings(settings) as client:
         for tech_prefix in ids:
@@ -337,7 +337,7 @@ def render_decks(settings: Settings, ids: list[str], scratch: Path) -> None:
 
 def simulated_day(settings: Settings, ids: list[str], day: int, market_date: str) -> SimulatedDay:
     """One run as ``ratedeck run`` does it, timed, and the warehouse after it."""
-    from pipeline.commpeak.client import CommPeakClient
+    from pipeline.commpeak import CommPeakClient
 
     from pipeline.stages.voice import fetch_voice_decks, normalise_voice_deck
     from pipeline.warehouse.db import Warehouse
