@@ -338,7 +338,6 @@ def render_decks(settings: Settings, ids: list[str], scratch: Path) -> None:
 def simulated_day(settings: Settings, ids: list[str], day: int, market_date: str) -> SimulatedDay:
     """One run as ``ratedeck run`` does it, timed, and the warehouse after it."""
     from pipeline.commpeak import CommPeakClient
-
     from pipeline.stages.voice import fetch_voice_decks, normalise_voice_deck
     from pipeline.warehouse.db import Warehouse
 
