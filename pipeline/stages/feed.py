@@ -27,6 +27,7 @@ from pipeline.warehouse.snapshot import (
     IncomingSnapshot,
     SnapshotLoad,
     SnapshotSpec,
+    brought_no_changes,
     load_snapshot,
     previous_row_count,
     snapshot_change_counts,
@@ -154,6 +155,8 @@ def load_into(
     loaded = load_snapshot(con, feed.snapshot, incoming(settings, staged))
     record_report_setting(con, settings.report)  # the change views judge like the email
     if loaded.replayed or feed.snapshot.history is None:  # append-only: no change view
+        return loaded
+    if brought_no_changes(con, feed.snapshot, loaded):  # spares a scan of the whole history
         return loaded
     counts = snapshot_change_counts(con, feed.snapshot, loaded.source, loaded.snapshot_id)
     return replace(loaded, changes=counts)

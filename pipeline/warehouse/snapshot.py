@@ -181,6 +181,22 @@ def snapshot_change_counts(
     return tuple((change_type, int(count)) for change_type, count in rows)
 
 
+def brought_no_changes(
+    con: duckdb.DuckDBPyConnection, spec: SnapshotSpec, loaded: SnapshotLoad
+) -> bool:
+    """True when the feed's change view holds no change of ``loaded``, known without reading
+    it (the view scans the source's whole history): the snapshot touched no version, or it is
+    the source's first (the baseline, which no change view reports) and ended no stored one."""
+    ended_stored = loaded.closed or loaded.withdrawn
+    if not (loaded.opened or ended_stored):
+        return True
+    if ended_stored:
+        return False
+    params = {"source": loaded.source, "snapshot_id": loaded.snapshot_id}
+    [(earlier,)] = execute_named(con, _template("snapshot_earlier.sql", spec), params).fetchall()
+    return not earlier
+
+
 def _in_utc(incoming: IncomingSnapshot) -> IncomingSnapshot:
     return replace(incoming, fetched_at=as_utc(incoming.fetched_at))
 
