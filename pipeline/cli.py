@@ -56,7 +56,17 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
         sp = sub.add_parser(name, help=help_text, description=help_text, parents=[common_sub])
         if name == chosen or argv is None:
             _command_module(name).add_arguments(sp)
+            _nested_common_options(sp)
     return parser
+
+
+def _nested_common_options(parser: argparse.ArgumentParser) -> None:
+    """A command with actions of its own (``cdr import``) takes --config/--debug/--json after
+    the action too, like every other command."""
+    for action in parser._actions:  # argparse keeps a parser's sub-commands only here
+        if isinstance(action, argparse._SubParsersAction):
+            for nested in action.choices.values():
+                _common_options(nested, defaults=False)
 
 
 def _common_options(parser: _Parser, *, defaults: bool) -> _Parser:

@@ -87,3 +87,15 @@ def test_too_many_bad_rows_names_the_file(config, capsys, tmp_path):
     path = write_master(tmp_path / "many.csv", lines)
     code, _, err = ratedeck(capsys, "--config", str(config), "cdr", "import", str(path))
     assert code == 2 and err.startswith(f"ratedeck: error: {path}: ") and "3 of 4 rows" in err
+
+
+def test_common_options_come_after_the_action_too(config, capsys):
+    """``ratedeck cdr import FILE --config F --json``, as every other command takes them."""
+    code, out, err = ratedeck(capsys, "cdr", "import", str(FIXTURE), "--config", str(config))
+    assert code == 0, err
+    assert "4 call(s) added" in out
+
+    code, out, _ = ratedeck(capsys, "cdr", "status", "--json", "--config", str(config))
+    assert code == 0
+    [day] = json.loads(out)["days"]
+    assert (day["day"], day["calls"]) == ("2026-12-01", 4)
