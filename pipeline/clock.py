@@ -14,6 +14,11 @@ from datetime import UTC, datetime, timedelta
 _offset = timedelta(0)
 
 
+def as_utc(moment: datetime) -> datetime:
+    """An aware UTC datetime (a naive one is taken to be UTC already)."""
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
 def utc_now() -> datetime:
     return datetime.now(UTC) + _offset
 

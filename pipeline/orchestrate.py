@@ -27,7 +27,7 @@ import dagster as dg
 from pipeline import postgres_storage
 from pipeline.dagster_storage import INDEX_SHARD, event_log_held
 from pipeline.defs import AREA_JOBS, build_definitions
-from pipeline.defs.common import API_POOL, WAREHOUSE_POOL
+from pipeline.defs.common import API_POOL, WAREHOUSE_POOL, root_cause
 from pipeline.defs.common import one_line as _one_line
 from pipeline.errors import ConfigError, RunFailed
 from pipeline.settings import Settings
@@ -37,7 +37,7 @@ from pipeline.warehouse.errors import WarehouseError
 
 if TYPE_CHECKING:
     # the type of a step failure's error (and its causes); dagster does not re-export it
-    from dagster_shared.error import SerializableErrorInfo
+    pass
 
 FEED_AREAS = tuple(feed.name for feed in FEEDS)
 AREAS = (*FEED_AREAS, "balance")
@@ -426,12 +426,6 @@ def _publish_failure(exc: WarehouseError | OSError) -> str:
     return _os_reason(message, _one_line(str(root)))
 
 
-def _root_cause(error: SerializableErrorInfo) -> SerializableErrorInfo:
-    while error.cause is not None:
-        error = error.cause
-    return error
-
-
 def _os_reason(publish_message: str, root_message: str) -> str:
     """ "cannot publish /x/warehouse.duckdb: [Errno 28] No space left on device: ..." ->
     "/x: No space left on device"."""
@@ -459,5 +453,5 @@ def _failure_message(result: dg.ExecuteInProcessResult) -> str:
     for event in result.get_step_failure_events():
         error = event.step_failure_data.error
         if error is not None:
-            return _one_line(_root_cause(error).message)
+            return root_cause(error)
     return "run failed"

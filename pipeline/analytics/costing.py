@@ -51,7 +51,8 @@ from pipeline.analytics.lookup import (
     rate_calls,
     resolve_tech_prefixes,
 )
-from pipeline.analytics.one_call import as_utc, before_history_hint, history_starts
+from pipeline.analytics.one_call import before_history_hint, history_starts
+from pipeline.clock import as_utc
 from pipeline.errors import InputError
 
 DEFAULT_BATCH_ROWS = 250_000  # small enough to overlap reading, costing and writing

@@ -19,6 +19,7 @@ import duckdb
 
 from pipeline.analytics._errors import CostOverflowError
 from pipeline.analytics.phone import normalise_number
+from pipeline.clock import as_utc
 from pipeline.errors import InputError
 from pipeline.warehouse.migrate import read_sql
 
@@ -62,11 +63,6 @@ def history_starts(
 def before_history_hint(tech_prefix: str, starts: datetime) -> str:
     """Why a moment before all history has no price, and when prices start."""
     return f"no price: history for tech prefix {tech_prefix} starts {starts:%Y-%m-%d %H:%M} UTC"
-
-
-def as_utc(moment: datetime) -> datetime:
-    """An aware UTC datetime (a naive one is taken to be UTC already)."""
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 # -- one number -----------------------------------------------------------------------------

@@ -12,9 +12,10 @@ from decimal import Decimal
 
 import duckdb
 
+from pipeline.clock import as_utc
 from pipeline.ingest.balance import BalanceRecord
 from pipeline.warehouse.errors import SnapshotLoadError
-from pipeline.warehouse.history import as_utc, transaction
+from pipeline.warehouse.history import transaction
 from pipeline.warehouse.migrate import read_sql
 
 

@@ -40,13 +40,14 @@ import re
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from functools import cache
 from typing import Any
 
 import duckdb
 import polars as pl
 
+from pipeline.clock import as_utc
 from pipeline.warehouse.errors import SnapshotLoadError
 from pipeline.warehouse.migrate import read_sql
 
@@ -156,13 +157,6 @@ def apply_snapshot(
     # every effective deck row is either kept (unchanged) or opened
     unchanged = _effective_rows(spec, deck, fetched_at, dedupe) - opened
     return HistoryStats(opened=opened, closed=closed, withdrawn=withdrawn, unchanged=unchanged)
-
-
-def as_utc(moment: datetime) -> datetime:
-    """Aware datetimes as UTC; a naive one is taken to be UTC already."""
-    if moment.tzinfo is None:
-        return moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC)
 
 
 def _validated_deck(spec: HistorySpec, frame: pl.DataFrame) -> tuple[pl.DataFrame, bool]:

@@ -22,13 +22,13 @@ from functools import cache
 import duckdb
 import polars as pl
 
+from pipeline.clock import as_utc
 from pipeline.ingest.frames import REJECT_SCHEMA, IngestResult
 from pipeline.warehouse.errors import SnapshotLoadError
 from pipeline.warehouse.history import (
     HistorySpec,
     HistoryStats,
     apply_snapshot,
-    as_utc,
     execute_named,
     first_line,
     transaction,

@@ -10,7 +10,8 @@ from typing import Any
 import duckdb
 import polars as pl
 
-from pipeline.warehouse.history import HistorySpec, as_utc
+from pipeline.clock import as_utc
+from pipeline.warehouse.history import HistorySpec
 from pipeline.warehouse.migrate import read_sql
 from pipeline.warehouse.snapshot import (
     IncomingSnapshot,
