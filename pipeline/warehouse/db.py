@@ -65,9 +65,6 @@ if TYPE_CHECKING:
 
 DEFAULT_LOCK_TIMEOUT_S = 300.0
 _LOCK_POLL_S = 0.05
-# A writer session's WAL is replayed by nobody while the session holds it: let it grow to this
-# before DuckDB checkpoints inside a commit (the session checkpoints when it lets go).
-SESSION_CHECKPOINT_THRESHOLD = "256MiB"
 _COPY_SUFFIX = re.compile(r"[0-9a-f]{32}\.tmp")
 # what os.link says where hard links cannot be made: publishing then copies the file whole
 _NO_HARD_LINKS = {errno.EXDEV, errno.EPERM, errno.EMLINK, errno.EOPNOTSUPP}
@@ -517,8 +514,9 @@ class _WriterSession:
                 opening.callback(con.close)
                 apply_migrations(con)
                 # one checkpoint when the session lets go, not one inside every few commits
-                # (DuckDB's default: when the WAL passes 16 MiB, about three 50k decks)
-                con.execute(f"SET checkpoint_threshold = '{SESSION_CHECKPOINT_THRESHOLD}'")
+                # (DuckDB's default: when the WAL passes 16 MiB, about three 50k decks); no one
+                # replays this WAL while the session holds it
+                con.execute("SET checkpoint_threshold = '256MiB'")
                 self._open, self._con = opening.pop_all(), con
         return self._con
 
