@@ -499,6 +499,9 @@ class _WriterSession:
                 return
             try:
                 self._con.execute("CHECKPOINT")
+            except duckdb.Error as exc:  # a full disk: the commits stay in the WAL, not lost
+                path = self._warehouse.working_path
+                raise WarehouseError(f"cannot checkpoint {path}: {_first_line(exc)}") from exc
             finally:
                 self._open.close()
                 self._con = self._open = None
