@@ -471,8 +471,9 @@ class _WriterSession:
 
     Opened (lock, working copy, migrations) by the first writer, then each writer gets a
     cursor of it: its own transaction, rolled back if it ends uncommitted. The session lets go
-    of the warehouse (checkpoint, close, unlock) when the block ends, or after a writer when
-    another process waits for the warehouse, and opens again at the next writer.
+    of the warehouse (checkpoint, close, unlock) when the block ends, or as soon as another
+    process waits for the warehouse (after the current writer, if one is writing), and opens
+    again at the next writer.
     """
 
     def __init__(self, warehouse: Warehouse) -> None:
@@ -521,7 +522,29 @@ class _WriterSession:
                 # replays this WAL while the session holds it
                 con.execute("SET checkpoint_threshold = '256MiB'")
                 self._open, self._con = opening.pop_all(), con
+                self._watch(self._open)
         return self._con
+
+    def _watch(self, session: ExitStack) -> None:
+        """Between writers too (a run fetching its next deck for minutes), hand the warehouse
+        over as soon as another process waits for it."""
+        ended = threading.Event()
+        session.callback(ended.set)
+        threading.Thread(
+            target=self._hand_over_when_wanted, args=(ended,), daemon=True, name="ratedeck-wh"
+        ).start()
+
+    def _hand_over_when_wanted(self, ended: threading.Event) -> None:
+        while not ended.wait(_LOCK_POLL_S):
+            if self._warehouse.wanted_path.exists():
+                with self._turn:
+                    if ended.is_set():  # closed meanwhile (perhaps opened again: not ours)
+                        return
+                    try:
+                        self.close()
+                    except WarehouseError as exc:
+                        log.warning("%s", exc)
+                return
 
 
 def _first_line(exc: BaseException) -> str:

@@ -146,3 +146,17 @@ def test_release_session_lets_another_process_write_mid_block(table):
         write(table, "INSERT INTO t VALUES (2)")
     with table.reader() as con:
         assert values(con) == [1, 2, 100]
+
+
+def test_a_waiting_process_gets_the_warehouse_while_the_session_is_idle(table):
+    """Between writers (a run fetching its next deck), nobody waits for the session."""
+    with table.publish_once():
+        write(table, "INSERT INTO t VALUES (1)")
+        other = other_process_writes(table, 100)
+        try:
+            assert other.wait(timeout=60) == 0  # no writer of ours ran in the meantime
+        finally:
+            other.kill()
+        write(table, "INSERT INTO t VALUES (2)")
+    with table.reader() as con:
+        assert values(con) == [1, 2, 100]
