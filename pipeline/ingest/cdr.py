@@ -34,9 +34,9 @@ from zoneinfo import ZoneInfo
 
 import polars as pl
 
-from pipeline.analytics.numbers import number_problem
 from pipeline.ingest.errors import NoValidRowsError, UnrecognisedFormatError
 from pipeline.ingest.frames import REJECT_SCHEMA, UTC_TS, IngestResult
+from pipeline.ingest.phone import number_problem
 
 CdrFormat = Literal["asterisk", "freeswitch", "generic"]
 
