@@ -145,14 +145,16 @@ def ingest_cdr(
     else:
         calls = _switch_calls(data, source, LAYOUTS[cdr_format])
     checked = _fast_check(calls, routing, zone)
-    fast = checked.filter(pl.col("_fast")).select(CDR_CALL_SCHEMA.names())
-    slow_rows, rejects = _word_rows(calls, checked.filter(~pl.col("_fast")), routing, zone)
+    fast = checked.filter(pl.col("_fast")).drop("_fast")
+    unproven = checked.filter(~pl.col("_fast"))["row_number"].to_list()
+    slow_rows, rejects = _word_rows(calls, unproven, routing, zone)
     rows = pl.concat([fast, slow_rows]).sort("row_number")
     return _result(source, cdr_format, rows, rejects, parquet=parquet)
 
 
 # -- reading the formats --------------------------------------------------------------------
-RecordOf = Callable[[int], tuple[Any, dict[str, str | None]]]  # row -> (raw values, fields)
+Record = tuple[Any, dict[str, str | None]]  # raw values, canonical fields
+RecordsOf = Callable[[list[int]], list[Record]]  # row numbers -> their records
 TEXT_FIELDS = ("number", "started_at", "billsec", "duration", "disposition", "call_id",
                "tech_prefix")  # fmt: skip
 
@@ -161,10 +163,10 @@ TEXT_FIELDS = ("number", "started_at", "billsec", "duration", "disposition", "ca
 class RawCalls:
     """A file's non-blank rows as text (``TEXT_FIELDS``, ``row_number``, ``_complete``: the row
     has every field its format needs) and, for the rows the fast check cannot take, the exact
-    raw values and canonical fields one row at a time would have read (``record``)."""
+    raw values and canonical fields one row at a time would have read (``records``)."""
 
     fields: pl.DataFrame
-    record: RecordOf
+    records: RecordsOf
     answered: str | None
     has_duration: bool
 
@@ -181,10 +183,11 @@ def _switch_calls(data: bytes, source: str, layout: Layout) -> RawCalls:
         frame.select(_complete(frame, layout)).to_series(),
     )
     lines = _LineIndex(utf8)
-    blank = frame.select(_blank_row(frame)).to_series()
     return RawCalls(
-        fields=named.filter(~blank),
-        record=lambda row: _switch_record(_parse_line(lines.line(row)), layout),
+        fields=named.filter(~_blank_rows(frame, layout)),
+        records=lambda rows: [
+            _switch_record(values, layout) for values in _switch_values(frame, lines, rows)
+        ],
         answered=layout.answered,
         has_duration=True,
     )
@@ -206,7 +209,7 @@ def _polars_records(utf8: bytes, layout: Layout) -> pl.DataFrame | None:
     quote where RFC 4180 has none or a row wider than the first (polars refuses those), a
     record over several lines (a line number then is not a record number), or rows too short
     to be calls at all (every row is a reject: the row-by-row reader words them)."""
-    if utf8.count(b"\r") != utf8.count(b"\r\n"):
+    if b"\r" in utf8 and utf8.count(b"\r") != utf8.count(b"\r\n"):
         return None
     try:
         frame = pl.read_csv(utf8, has_header=False, infer_schema=False)
@@ -241,12 +244,18 @@ def _complete(frame: pl.DataFrame, layout: Layout) -> pl.Expr:
     return pl.col(frame.columns[layout.min_fields - 1]).is_not_null().alias("_complete")
 
 
-def _blank_row(frame: pl.DataFrame) -> pl.Expr:
-    """A row whose every field is empty or whitespace (Python's ``str.strip``): no call."""
-    return pl.all_horizontal(
-        pl.col(name).is_null() | (pl.col(name).str.strip_chars(PY_WHITESPACE) == "")
-        for name in frame.columns
-    )
+def _blank_rows(frame: pl.DataFrame, layout: Layout) -> pl.Series:
+    """Rows whose every field is empty or whitespace (Python's ``str.strip``): no call. Only a
+    row without a number can be one, so only those are looked at whole."""
+
+    def blank(name: str) -> pl.Expr:
+        return pl.col(name).is_null() | (pl.col(name).str.strip_chars(PY_WHITESPACE) == "")
+
+    maybe = frame.select(blank(frame.columns[layout.number])).to_series()
+    if not maybe.any():
+        return maybe
+    candidates = frame.filter(maybe).select(pl.all_horizontal(map(blank, frame.columns)))
+    return maybe.scatter(maybe.arg_true(), candidates.to_series())
 
 
 class _LineIndex:
@@ -262,6 +271,17 @@ class _LineIndex:
         start = 0 if number == 1 else int(self._ends[number - 2]) + 1
         end = int(self._ends[number - 1]) if number - 1 < len(self._ends) else len(self._utf8)
         return self._utf8[start:end].decode("utf-8-sig" if number == 1 else "utf-8")
+
+
+def _switch_values(frame: pl.DataFrame, lines: _LineIndex, rows: list[int]) -> list[list[str]]:
+    """The values ``csv`` reads from each row: polars' own where no field is null (then the
+    row has exactly the frame's fields, each as read), else from the row's line."""
+    picked = frame[[row - 1 for row in rows]]
+    whole = picked.select(~pl.any_horizontal(pl.all().is_null())).to_series().to_list()
+    return [
+        list(values) if is_whole else _parse_line(lines.line(row))
+        for row, values, is_whole in zip(rows, picked.rows(), whole, strict=True)
+    ]
 
 
 def _parse_line(line: str) -> list[str]:
@@ -313,7 +333,7 @@ def _python_switch_calls(text: str, source: str, layout: Layout) -> RawCalls:
     )
     return RawCalls(
         fields=fields,
-        record=lambda row: _switch_record(records[row], layout),
+        records=lambda rows: [_switch_record(records[row], layout) for row in rows],
         answered=layout.answered,
         has_duration=True,
     )
@@ -344,11 +364,14 @@ def _generic_calls(data: bytes, source: str, columns: GenericColumns, *, parquet
         },  # fmt: skip
     )
 
-    def record(row: int) -> tuple[Any, dict[str, str | None]]:
-        raw = frame.row(row - first, named=True)
-        return raw, {key: _text_value(raw[name]) if name else None for key, name in wanted.items()}
+    def records(rows: list[int]) -> list[Record]:
+        picked = frame[[row - first for row in rows]].rows(named=True)
+        return [
+            (raw, {key: _text_value(raw[name]) if name else None for key, name in wanted.items()})
+            for raw in picked
+        ]
 
-    return RawCalls(fields=fields, record=record, answered=None, has_duration=False)
+    return RawCalls(fields=fields, records=records, answered=None, has_duration=False)
 
 
 def _as_text(frame: pl.DataFrame, name: str | None) -> pl.Series:
@@ -406,6 +429,7 @@ _ISO_TIME = (
     r"^([0-9]{4})-([0-9]{2}-[0-9]{2})[T ]((?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]"
     r"(?:\.[0-9]{3}|\.[0-9]{6})?)(Z|[+-](?:[01][0-9]|2[0-3]):[0-5][0-9])?$"
 )
+_PLAIN_TIME = r"^[0-9]{4}-[0-9]{2}-[0-9]{2} (?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]$"
 _ASCII = r"^[\x20-\x7e]*$"
 
 
@@ -420,22 +444,24 @@ def _none_if_empty(expr: pl.Expr) -> pl.Expr:
 def _fast_check(calls: RawCalls, routing: Routing, zone: ZoneInfo) -> pl.DataFrame:
     """Every row with its values where the fast check holds (``_fast``); a row it does not
     prove good keeps ``_fast`` false and goes to ``_word_rows``."""
-    frame = calls.fields.with_columns(
+    started = calls.fields.select(_stripped("started_at")).to_series()
+    frame = calls.fields.lazy().with_columns(
+        _started_at(started, zone),
         _stripped("number").alias("dialled"),
         _whole_seconds("billsec").alias("billsec"),
         _whole_seconds("duration").alias("duration_seconds"),
         _none_if_empty(_stripped("disposition")).alias("disposition"),
         _none_if_empty(_stripped("call_id")).alias("call_id"),
         _none_if_empty(_stripped("tech_prefix")).alias("_column_route"),
-        _stripped("started_at").alias("_started"),
     )
     frame = frame.with_columns(
         pl.col("dialled").str.replace_all(_SEPARATORS, "").str.strip_prefix("00").alias("_digits")
     )
-    frame = frame.with_columns(*_route(routing), _started_at(frame["_started"], zone))
+    frame = frame.with_columns(*_route(routing))
     answered = (
         pl.lit(True)
         if calls.answered is None
+        # ASCII (the fast check insists), so polars' upper case is Python's
         else pl.col("disposition").str.to_uppercase().eq_missing(pl.lit(calls.answered))
     )
     duration_ok = (
@@ -454,9 +480,13 @@ def _fast_check(calls: RawCalls, routing: Routing, zone: ZoneInfo) -> pl.DataFra
         & pl.col("started_at").is_not_null()
         & pl.col("disposition").str.contains(_ASCII).fill_null(True)
     ).fill_null(False)
-    return frame.with_columns(
-        fast.alias("_fast"),
-        ((pl.col("billsec") > 0) & answered).fill_null(False).alias("billable"),
+    return (
+        frame.with_columns(
+            fast.alias("_fast"),
+            ((pl.col("billsec") > 0) & answered).fill_null(False).alias("billable"),
+        )
+        .select(*CDR_CALL_SCHEMA.names(), "_fast")
+        .collect()
     )
 
 
@@ -478,7 +508,29 @@ def _route(routing: Routing) -> tuple[pl.Expr, pl.Expr]:
 
 
 def _started_at(started: pl.Series, zone: ZoneInfo) -> pl.Series:
-    """``utc_moment`` for plain ISO times (``_ISO_TIME``); null for anything else."""
+    """``utc_moment`` for plain ISO times (``_ISO_TIME``); null for anything else. Switches
+    write ``YYYY-MM-DD HH:MM:SS``: those are parsed in one pass, the rest (a ``T``, a fraction,
+    an offset) through the regex groups."""
+    plain = started.str.contains(_PLAIN_TIME).fill_null(False) & started.str.slice(0, 4).is_between(
+        pl.lit("0002"), pl.lit("9998")
+    ).fill_null(False)
+    naive = (
+        pl.DataFrame({"text": started, "plain": plain})
+        .select(
+            pl.when("plain").then(
+                pl.col("text").str.strptime(pl.Datetime("us"), "%Y-%m-%d %H:%M:%S", strict=False)
+            )
+        )
+        .to_series()
+    )
+    utc = _local_to_utc(naive, zone).dt.replace_time_zone("UTC")
+    others = (~plain).arg_true()
+    if len(others):
+        utc = utc.scatter(others, _iso_started_at(started.gather(others), zone))
+    return utc.alias("started_at")
+
+
+def _iso_started_at(started: pl.Series, zone: ZoneInfo) -> pl.Series:
     parts = (
         started.str.extract_groups(_ISO_TIME)
         .struct.rename_fields(["year", "rest", "clock", "offset"])
@@ -510,7 +562,6 @@ def _started_at(started: pl.Series, zone: ZoneInfo) -> pl.Series:
         .otherwise(pl.col("naive") - pl.duration(minutes=minutes))
         .dt.replace_time_zone("UTC")
         .cast(UTC_TS)
-        .alias("started_at")
     ).to_series()
 
 
@@ -548,13 +599,12 @@ def _utc_offset(moment: datetime, zone: ZoneInfo) -> timedelta | None:
 
 
 def _word_rows(
-    calls: RawCalls, unproven: pl.DataFrame, routing: Routing, zone: ZoneInfo
+    calls: RawCalls, unproven: list[int], routing: Routing, zone: ZoneInfo
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """The rows the fast check could not take, one at a time: (calls, rejects with reasons)."""
     rows: list[dict[str, Any]] = []
     rejects: list[dict[str, Any]] = []
-    for row_number in unproven["row_number"].to_list():
-        raw, fields = calls.record(row_number)
+    for row_number, (raw, fields) in zip(unproven, calls.records(unproven), strict=True):
         try:
             rows.append({"row_number": row_number, **_call(fields, routing, zone)})
         except BadField as exc:

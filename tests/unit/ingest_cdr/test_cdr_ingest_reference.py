@@ -15,8 +15,8 @@ import polars as pl
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from support.cdr_reference import reference_ingest_cdr
 
+from benchmarks.cdr_reference import reference_ingest_cdr
 from pipeline.emulator import Market
 from pipeline.emulator.cdr import render_switch_cdrs
 from pipeline.ingest.cdr import PY_WHITESPACE, GenericColumns, Routing, ingest_cdr
