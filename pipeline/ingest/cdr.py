@@ -421,7 +421,8 @@ PY_WHITESPACE = (
     "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005"
     "\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
 )
-_PLAIN_NUMBER = r"^[0-9 +\-.()\[\]]+$"  # digits and ASCII separators only: see phone.py
+# digits and ASCII separators only (see phone.py), no space at either end (nothing to strip)
+_PLAIN_NUMBER = r"^[0-9+\-.()\[\]](?:[0-9 +\-.()\[\]]*[0-9+\-.()\[\]])?$"
 _SEPARATORS = r"[ +\-.()\[\]]"
 _FLOAT_LIKE = r"^\+?[0-9]+\.0+$"
 _SECONDS = r"^[0-9]{1,9}$"
@@ -430,7 +431,7 @@ _ISO_TIME = (
     r"(?:\.[0-9]{3}|\.[0-9]{6})?)(Z|[+-](?:[01][0-9]|2[0-3]):[0-5][0-9])?$"
 )
 _PLAIN_TIME = r"^[0-9]{4}-[0-9]{2}-[0-9]{2} (?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]$"
-_ASCII = r"^[\x20-\x7e]*$"
+_ASCII = r"^(?:[\x21-\x7e](?:[\x20-\x7e]*[\x21-\x7e])?)?$"  # and nothing to strip
 
 
 def _stripped(name: str) -> pl.Expr:
@@ -444,13 +445,15 @@ def _none_if_empty(expr: pl.Expr) -> pl.Expr:
 def _fast_check(calls: RawCalls, routing: Routing, zone: ZoneInfo) -> pl.DataFrame:
     """Every row with its values where the fast check holds (``_fast``); a row it does not
     prove good keeps ``_fast`` false and goes to ``_word_rows``."""
-    started = calls.fields.select(_stripped("started_at")).to_series()
+    # the fast check takes only values with nothing to strip (a number, a time, seconds, a
+    # disposition): the rest go the row-by-row way
+    started = calls.fields["started_at"]
     frame = calls.fields.lazy().with_columns(
         _started_at(started, zone),
-        _stripped("number").alias("dialled"),
+        pl.col("number").alias("dialled"),
         _whole_seconds("billsec").alias("billsec"),
         _whole_seconds("duration").alias("duration_seconds"),
-        _none_if_empty(_stripped("disposition")).alias("disposition"),
+        _none_if_empty(pl.col("disposition")).alias("disposition"),
         _none_if_empty(_stripped("call_id")).alias("call_id"),
         _none_if_empty(_stripped("tech_prefix")).alias("_column_route"),
     )
@@ -491,7 +494,7 @@ def _fast_check(calls: RawCalls, routing: Routing, zone: ZoneInfo) -> pl.DataFra
 
 
 def _whole_seconds(name: str) -> pl.Expr:
-    value = _stripped(name)
+    value = pl.col(name)
     return pl.when(value.str.contains(_SECONDS)).then(value.cast(pl.Int64, strict=False))
 
 
