@@ -2,8 +2,8 @@
 
     python -m benchmarks [--quick] [--list] [NAME ...]      (``make bench`` runs them all)
 
-NAME is a module name with or without its ``bench_`` prefix (``ingest``, ``bench_lpm``).
-Convention: each module's ``main(argv: list[str] | None = None)`` accepts ``--quick`` (small
+NAME is a module name with or without its ``bench_`` prefix (``ingest``, ``bench_lpm``,
+``cdr_ingest``); every ``bench_*.py`` is found, none needs listing. Convention: each module's ``main(argv: list[str] | None = None)`` accepts ``--quick`` (small
 sizes, for a smoke run). ``--quick`` passes ``--quick`` to the modules that declare it and
 nothing to the others (they run at their defaults, and a line says so). A module that fails
 does not stop the others; the exit code is 1 if any failed.

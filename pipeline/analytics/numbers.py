@@ -5,7 +5,8 @@ Normalising (docs/analysts.md): whitespace, ``+``, ``-``, ``.`` and brackets
 must be ASCII digits: a number with letters, any other character, or no digits at all is
 refused with an ``InputError`` naming it (``BadNumberError``).
 
-Keys: a number is read as its first ``KEY_DIGITS`` (19) digits right-padded with zeros, an
+Normalising lives in ``pipeline.ingest`` (``phone``: one number, ``number_columns``: a
+column), re-exported here. Keys: a number is read as its first ``KEY_DIGITS`` (19) digits right-padded with zeros, an
 unsigned 64-bit integer, plus its length (see ``_prefix_index.py`` for why).
 
 ``parse_numbers`` does both for millions of numbers at once. The common case (the text is
@@ -24,11 +25,13 @@ from typing import TypeVar
 import numpy as np
 import polars as pl
 
-# one number at a time lives in phone.py (pure Python); re-exported here for its callers
-from pipeline.analytics.phone import FLOAT_ARTEFACT, FLOAT_ARTEFACT_PROBLEM, NOISE
-from pipeline.analytics.phone import BadNumberError as BadNumberError
-from pipeline.analytics.phone import normalise_number as normalise_number
-from pipeline.analytics.phone import number_problem as number_problem
+# normalising lives in ingest (the lower layer: ingest must not import analytics): one number
+# at a time in phone.py (pure Python), a column at a time in number_columns.py; re-exported
+# here for their callers
+from pipeline.ingest.number_columns import normalise_odd as _normalise_odd
+from pipeline.ingest.phone import BadNumberError as BadNumberError
+from pipeline.ingest.phone import normalise_number as normalise_number
+from pipeline.ingest.phone import number_problem as number_problem
 
 T = TypeVar("T")
 
@@ -183,46 +186,6 @@ def _plain_digit_keys(
     odd = np.flatnonzero(odd)
     uncast = nulls[odd] if nulls is not None else np.zeros(len(odd), dtype=bool)
     return keys, lengths, odd, uncast
-
-
-def _normalise_odd(raw: pl.Series) -> tuple[pl.Series, pl.Series]:
-    """Like ``_normalise_slow``, with a cheap path for ``+digits``, ``00digits``, ``0digits``."""
-    tail = raw.str.strip_prefix("+") if raw.str.starts_with("+").any() else raw
-    if not tail.str.contains(r"^[0-9]+$").fill_null(False).all():
-        return _normalise_slow(raw)
-    digits = tail.str.strip_prefix("00")
-    empty = digits == ""  # "00" alone
-    problems = pl.select(pl.when(empty).then(pl.lit("no digits"))).to_series().alias("problem")
-    digits = pl.select(pl.when(~empty).then(digits)).to_series().alias("digits")
-    return digits, problems
-
-
-def _normalise_slow(raw: pl.Series) -> tuple[pl.Series, pl.Series]:
-    """Digits (null when bad) and reason (null when good): the regex normaliser, vectorised."""
-    cleaned = raw.str.replace_all(NOISE, "").str.replace(r"^00", "")
-    float_like = raw.str.contains(FLOAT_ARTEFACT).fill_null(False)
-    good = cleaned.str.contains(r"^[0-9]+$").fill_null(False) & ~float_like
-    if good.all():
-        return cleaned.alias("digits"), pl.Series("problem", [None] * len(raw), pl.String)
-    frame = pl.DataFrame({"raw": raw, "cleaned": cleaned, "good": good, "float": float_like})
-    problems = frame.select(
-        pl.when(pl.col("good"))
-        .then(None)
-        .when(pl.col("raw").is_null())
-        .then(pl.lit("no number"))
-        .when(pl.col("float"))
-        .then(pl.lit(FLOAT_ARTEFACT_PROBLEM))
-        .when(pl.col("cleaned") == "")
-        .then(pl.lit("no digits"))
-        .when(pl.col("cleaned").str.contains(r"[^\W\d_]"))
-        .then(pl.lit("letters are not allowed"))
-        .otherwise(
-            pl.format("unexpected character '{}'", pl.col("cleaned").str.extract(r"([^0-9])", 1))
-        )
-        .alias("problem")
-    ).to_series()
-    digits = frame.select(pl.when(pl.col("good")).then(pl.col("cleaned")).alias("digits"))
-    return digits.to_series(), problems
 
 
 def digit_keys(digits: pl.Series) -> tuple[np.ndarray, np.ndarray]:

@@ -18,10 +18,10 @@ from zoneinfo import ZoneInfo
 
 import polars as pl
 
-from pipeline.analytics.numbers import number_problem
 from pipeline.ingest.cdr import BadField, reject_row, utc_moment, whole_seconds
 from pipeline.ingest.errors import NoValidRowsError, UnrecognisedFormatError
 from pipeline.ingest.frames import REJECT_SCHEMA, UTC_TS, IngestResult
+from pipeline.ingest.phone import number_problem
 
 SOURCE_FORMAT = "carrier"
 MONEY = pl.Decimal(18, 8)

@@ -69,11 +69,35 @@ def test_freeswitch_default_template():
     ]
 
 
-def test_a_freeswitch_call_that_did_not_clear_normally_does_not_bill():
-    line = b'"A","1","4420","default","2026-12-01 10:00:00","2026-12-01 10:00:01",'
-    line += b'"2026-12-01 10:00:09","9","8","USER_BUSY","u1","","","PCMA","PCMA"\n'
+def _freeswitch_line(cause: str, answer: str, billsec: int) -> bytes:
+    """One line of mod_cdr_csv's ``default`` template (every field quoted)."""
+    fields = ["Agent 07", "4420795007", "021001442079460018", "default", "2026-12-01 10:00:00",
+              answer, "2026-12-01 10:05:12", str(12 + billsec), str(billsec), cause,
+              "5c1e7a52-9d4e-4a8e-8e0b-3f2d1c0b9a87", "", "callcentre", "PCMA", "PCMA"]  # fmt: skip
+    return (",".join(f'"{v}"' for v in fields) + "\n").encode()
+
+
+@pytest.mark.parametrize(
+    ("cause", "answer", "billsec", "billable"),
+    [
+        # FreeSWITCH sets billsec = hangup - answer when the call was answered, else 0
+        # (switch_channel_set_timestamps): an answered call bills whatever ended it
+        ("NORMAL_CLEARING", "2026-12-01 10:00:12", 300, True),
+        ("ALLOTTED_TIMEOUT", "2026-12-01 10:00:12", 300, True),  # the dialplan's time limit
+        ("NORMAL_UNSPECIFIED", "2026-12-01 10:00:12", 300, True),
+        ("MEDIA_TIMEOUT", "2026-12-01 10:00:12", 300, True),  # RTP stopped mid-call
+        ("NORMAL_CLEARING", "2026-12-01 10:00:12", 0, False),  # answered, hung up at once
+        ("USER_BUSY", "", 0, False),
+        ("NO_ANSWER", "", 0, False),
+        ("ORIGINATOR_CANCEL", "", 0, False),
+    ],
+)
+def test_a_freeswitch_call_bills_when_it_was_answered(cause, answer, billsec, billable):
+    line = _freeswitch_line(cause, answer, billsec)
     result = ingest_cdr(line, source="fs", cdr_format="freeswitch", routing=ROUTING)
-    assert result.rows["billable"].to_list() == [False]
+    assert result.rows.select("billsec", "billable", "disposition").rows() == [
+        (billsec, billable, cause)
+    ]
 
 
 def test_switch_time_is_converted_from_the_configured_zone():
@@ -160,3 +184,39 @@ def test_generic_file_without_a_mapped_column_names_it():
 def test_a_file_of_another_format_is_refused_with_the_first_reason():
     with pytest.raises(NoValidRowsError, match=r"row 1: 15 field\(s\), expected at least 16"):
         ingest("freeswitch.csv", "asterisk")
+
+
+MASTER_LINE = (
+    '"","1001","021001442079460018","ctx","""A"" <1001>","SIP/a","SIP/b","Dial","{lastdata}",'
+    '"{start}","","2026-12-01 09:17:09",129,125,"ANSWERED","DOCUMENTATION","{uniqueid}",""\n'
+)
+
+
+def master(lastdata="SIP/x,60", start="2026-12-01 09:15:00", uniqueid="1.1") -> bytes:
+    return MASTER_LINE.format(lastdata=lastdata, start=start, uniqueid=uniqueid).encode()
+
+
+def test_a_huge_field_is_read_not_a_crash():
+    # Python's csv stops at 128 KiB fields (the row-by-row reader raised csv.Error)
+    data = master() + master(lastdata="x" * 300_000, uniqueid="1.2")
+    result = ingest_cdr(data, source="m", cdr_format="asterisk", routing=ROUTING)
+    assert result.rows["call_id"].to_list() == ["1.1", "1.2"]
+
+
+def test_a_huge_field_in_a_file_polars_cannot_read_is_one_clear_line():
+    data = master() + master(lastdata="x" * 300_000) + b'"4420"x,unquoted"quote\n'
+    with pytest.raises(UnrecognisedFormatError) as caught:
+        ingest_cdr(data, source="m", cdr_format="asterisk", routing=ROUTING)
+    assert str(caught.value).startswith("m: line 2: field larger than field limit")
+    assert "\n" not in str(caught.value)
+
+
+def test_a_start_time_past_the_calendar_is_a_reject_not_a_crash():
+    # 9999-12-31 23:30 in New York is 10000-01-01 in UTC (astimezone raised OverflowError)
+    data = master() + master(start="9999-12-31 23:30:00", uniqueid="1.2")
+    result = ingest_cdr(
+        data, source="m", cdr_format="asterisk", routing=ROUTING, timezone="America/New_York"
+    )
+    assert result.rejects.select("row_number", "reason").rows() == [
+        (2, "start time '9999-12-31 23:30:00': out of range")
+    ]
