@@ -180,7 +180,8 @@ class CallCoster:
         threads: int | None = None,
         cache: EngineCache | None = None,
     ):
-        self._connect = con if callable(con) else lambda: con
+        self._open = con if callable(con) else lambda: con
+        self._con: duckdb.DuckDBPyConnection | None = None
         self._cache = cache
         known, starts = self._catalog()
         self.tech_prefixes = choose_tech_prefixes(known, tech_prefixes)
@@ -195,12 +196,17 @@ class CallCoster:
         self._totals = {tp: _Totals() for tp in self.tech_prefixes}
         self._mix = _MixTotals(chosen=dict.fromkeys(self.tech_prefixes, 0))
 
+    def _connection(self) -> duckdb.DuckDBPyConnection:
+        if self._con is None:
+            self._con = self._open()
+        return self._con
+
     def _catalog(self) -> tuple[list[str], dict[str, datetime]]:
         """Every tech prefix with rates and when each one's history starts."""
         cached = self._cache.catalog() if self._cache is not None else None
         if cached is not None:
             return cached
-        con = self._connect()
+        con = self._connection()
         known = known_tech_prefixes(con)
         starts = history_starts(con, known) if known else {}
         if self._cache is not None and known:
@@ -230,7 +236,7 @@ class CallCoster:
         return _Engine(engine, span, window)
 
     def _build(self, tech_prefix: str, span: tuple[int, int]) -> _Engine:
-        con = self._connect()
+        con = self._connection()
         start, end = from_epoch_us(span[0]), from_epoch_us(span[1])
         engine = LpmEngine(load_versions(con, tech_prefix, start, end))
         if self._cache is None:
@@ -349,8 +355,8 @@ def version_window(
         "start": from_epoch_us(span[0]),
         "end": from_epoch_us(span[1]),
     }
-    row = con.execute(read_sql("queries/lpm_version_bounds.sql"), parameters).fetchone()
-    start, end = row if row is not None else (None, None)
+    # fetchall: DuckDB refuses the next query while a result is left unread
+    ((start, end),) = con.execute(read_sql("queries/lpm_version_bounds.sql"), parameters).fetchall()
     return (
         _ALWAYS[0] if start is None else epoch_us(as_utc(start)),
         _ALWAYS[1] if end is None else epoch_us(as_utc(end)) - 1,
