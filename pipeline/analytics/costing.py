@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import IO, TYPE_CHECKING
+from typing import IO, TYPE_CHECKING, cast
 
 import numpy as np
 import polars as pl
@@ -60,10 +60,16 @@ from pipeline.clock import as_utc
 from pipeline.errors import InputError
 from pipeline.warehouse.migrate import read_sql
 
+if TYPE_CHECKING:
+    from polars._typing import ParquetCompression
+
 if TYPE_CHECKING:  # DuckDB is imported by whoever opens the warehouse; a cache hit opens none
     import duckdb
 
 
+# Parquet codecs offered; snappy: Parquet's usual codec (see docs/benchmarks.md for the others)
+COMPRESSIONS = ("snappy", "lz4", "zstd", "uncompressed")
+DEFAULT_COMPRESSION = "snappy"
 DEFAULT_BATCH_ROWS = 250_000  # small enough to overlap reading, costing and writing
 CALL_COLUMNS = ("number", "duration", "started_at")  # the first two required
 SEPARATORS = ",;\t|"
@@ -422,6 +428,7 @@ def cost_file(
     threads: int | None = None,
     on_batch: Callable[[int], None] | None = None,
     cache: EngineCache | None = None,
+    compression: str = DEFAULT_COMPRESSION,
 ) -> FileCostResult:
     """Cost a CSV/Parquet file of calls into ``out`` (``.csv`` or ``.parquet``), batch by
     batch: peak memory is a few batches plus the engines, whatever the file's size.
@@ -429,9 +436,11 @@ def cost_file(
     Bad rows go to ``rejects`` (CSV: ``row``, the input columns, ``reason``), written only
     if there is one. ``out`` and ``rejects`` appear whole or not at all (written under a
     temporary name, then renamed). ``on_batch`` is told the rows read so far. ``con`` and
-    ``cache`` as in ``CallCoster``.
+    ``cache`` as in ``CallCoster``. ``compression``: the Parquet codec (``COMPRESSIONS``).
     """
     fmt = output_format(out)
+    if compression not in COMPRESSIONS:
+        raise InputError(f"compression {compression!r}: use one of {', '.join(COMPRESSIONS)}")
     calls = scan_calls(source)
     coster = CallCoster(
         con,
@@ -455,7 +464,9 @@ def cost_file(
                 yield costed.frame
 
         frames = register_io_source(costed_batches, schema=schema)
-        wrote = _sink(frames, out, fmt, keep=lambda: coster.calls > 0 or not coster.bad_rows)
+        wrote = _sink(
+            frames, out, fmt, compression, keep=lambda: coster.calls > 0 or not coster.bad_rows
+        )
     return FileCostResult(
         coster.summary(),
         coster.calls * len(coster.tech_prefixes) if wrote else 0,
@@ -472,15 +483,17 @@ def _batches(calls: pl.LazyFrame, source: Path, batch_rows: int) -> Iterator[pl.
         raise _read_error(source, exc) from None
 
 
-def _sink(frames: pl.LazyFrame, out: Path, fmt: str, keep: Callable[[], bool]) -> bool:
+def _sink(
+    frames: pl.LazyFrame, out: Path, fmt: str, compression: str, keep: Callable[[], bool]
+) -> bool:
     """Stream ``frames`` into ``out`` under a temporary name; rename it in place if ``keep()``
     says so once all is written."""
     tmp = out.with_name(f".{out.name}.tmp")
     try:
         if fmt == "csv":
             frames.sink_csv(tmp)
-        else:  # snappy: Parquet's usual codec, 60% of zstd's CPU (the write is a third of a run)
-            frames.sink_parquet(tmp, compression="snappy")
+        else:
+            frames.sink_parquet(tmp, compression=cast("ParquetCompression", compression))
         if not keep():
             return False
         tmp.replace(out)

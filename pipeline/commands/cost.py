@@ -62,6 +62,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="calls read and costed at a time (default: [report] cost_batch_rows)",
     )
     parser.add_argument(
+        "--compression",
+        choices=(
+            "snappy",
+            "lz4",
+            "zstd",
+            "uncompressed",
+        ),  # costing.COMPRESSIONS (not imported here)
+        default="snappy",
+        help="Parquet output codec (default: snappy; uncompressed writes fastest, zstd smallest)",
+    )
+    parser.add_argument(
         "--no-cache",
         action="store_true",
         help="build the rate engines from the warehouse, ignoring (and not writing) the engine "
@@ -98,6 +109,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
                 batch_rows=batch_rows,
                 on_batch=lambda rows: bar.advance(1, description=f"costed {rows:,} rows"),
                 cache=None if args.no_cache else engine_cache(settings),
+                compression=args.compression,
             )
     _report_bad_rows(result.first_bad_rows, result.bad_rows, result.rejects)
     if result.summary.calls == 0 and result.bad_rows:
