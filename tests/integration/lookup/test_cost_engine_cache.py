@@ -22,6 +22,7 @@ from pipeline.analytics import epoch_us
 from pipeline.analytics._engine_cache import EngineCache, warehouse_key
 from pipeline.analytics.costing import cost_file, version_window
 from pipeline.analytics.numbers import normalise_number
+from pipeline.cli import main
 
 LATER = datetime(2026, 9, 1, tzinfo=UTC)
 MARCH = "2026-03-01 12:00"
@@ -204,3 +205,53 @@ def test_ratedeck_cost_from_the_cache_loads_no_duckdb(warehouse, tmp_path):
         for _ in range(2)
     ]
     assert runs == ["0 True", "0 False"]
+
+
+@pytest.fixture
+def ratedeck(warehouse: Path, tmp_path: Path, monkeypatch, capsys):
+    """The CLI in-process against the private warehouse; returns (exit code, stdout, stderr)."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("RATEDECK_DATA_DIR", str(warehouse.parent))
+
+    def run(*argv: str) -> tuple[int, str, str]:
+        try:
+            code = main(list(argv))
+        except SystemExit as exc:  # argparse: usage errors
+            code = exc.code
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    return run
+
+
+def test_no_cache_neither_reads_nor_writes_it(ratedeck, warehouse, tmp_path):
+    source = _calls(tmp_path / "calls.csv", MARCH)
+    assert ratedeck("cost", str(source), "--out", "a.csv", "--no-cache")[0] == 0
+    assert not (warehouse.parent / "state" / "engine_cache").exists()
+    assert ratedeck("cost", str(source), "--out", "b.csv")[0] == 0
+    assert (warehouse.parent / "state" / "engine_cache").is_dir()
+    assert (tmp_path / "a.csv").read_text() == (tmp_path / "b.csv").read_text()
+
+
+@pytest.mark.parametrize(
+    ("option", "codec"),
+    [([], "SNAPPY"), (["--compression", "zstd"], "ZSTD"), (["--compression", "lz4"], "LZ4_RAW"),
+     (["--compression", "uncompressed"], "UNCOMPRESSED")],
+)  # fmt: skip
+def test_compression_is_the_parquet_codec(ratedeck, tmp_path, option, codec):
+    source = _calls(tmp_path / "calls.csv", MARCH)
+    assert ratedeck("cost", str(source), "--out", "out.parquet", *option)[0] == 0
+    with duckdb.connect() as con:
+        codecs = con.execute(
+            "SELECT DISTINCT compression FROM parquet_metadata(?)", [str(tmp_path / "out.parquet")]
+        ).fetchall()
+    assert codecs == [(codec,)]
+    assert pl.read_parquet(tmp_path / "out.parquet").height == 2 * len(NUMBERS) * 3
+
+
+def test_an_unknown_compression_is_a_usage_error(ratedeck, tmp_path):
+    source = _calls(tmp_path / "calls.csv", MARCH)
+    code, out, err = ratedeck("cost", str(source), "--out", "o.parquet", "--compression", "gzip")
+    assert (code, out) == (2, "")
+    assert "argument --compression: invalid choice: 'gzip'" in err
+    assert not (tmp_path / "o.parquet").exists()
