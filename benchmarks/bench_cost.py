@@ -22,7 +22,7 @@ on its own: the first run after the warehouse was published, which builds the en
 apart, with its own ratio.
 
 ``--stream``: Parquet of ``--calls`` calls in (written in pieces, never whole in memory),
-``ratedeck cost`` into Parquet, its peak RSS (goal: <= 1 GB at 100M calls) and rate (goal:
+``ratedeck cost`` into Parquet (``--compression C``: its codec), its peak RSS (goal: <= 1 GB at 100M calls) and rate (goal:
 >= 5M calls/s on 2 cores).
 
 Deck and calls are those of ``bench_lpm`` (``make_deck``, ``make_calls``) for one tech prefix.
@@ -94,8 +94,9 @@ def build_warehouse(data_dir: Path, deck: pl.DataFrame) -> Path:
     return path
 
 
-def ratedeck_argv(source: Path, out: Path) -> list[str]:
-    return [sys.executable, "-m", "pipeline.cli", "cost", str(source), "--out", str(out)]
+def ratedeck_argv(source: Path, out: Path, compression: str | None = None) -> list[str]:
+    codec = ["--compression", compression] if compression else []
+    return [sys.executable, "-m", "pipeline.cli", "cost", str(source), "--out", str(out), *codec]
 
 
 def peer_argv(mode: str, warehouse: Path, source: Path, out: Path) -> list[str]:
@@ -222,7 +223,9 @@ def write_calls_parquet(path: Path, deck: pl.DataFrame, calls: int, seed: int) -
             writer.close()
 
 
-def streaming(work: Path, calls: int, prefixes: int, seed: int, repeat: int) -> int:
+def streaming(
+    work: Path, calls: int, prefixes: int, seed: int, repeat: int, compression: str | None
+) -> int:
     del repeat  # one run: it is long
     deck = make_deck(prefixes, seed=seed)
     source = work / "calls.parquet"
@@ -231,10 +234,11 @@ def streaming(work: Path, calls: int, prefixes: int, seed: int, repeat: int) -> 
     env = {**os.environ, "RATEDECK_DATA_DIR": str(work / "data")}
     print(
         f"bench_cost --stream: {calls:,} calls ({source.stat().st_size / 2**20:.0f} MB of "
-        f"Parquet) x {len(deck):,} prefixes, Parquet in and out; {_machine()}"
+        f"Parquet) x {len(deck):,} prefixes, Parquet in and out "
+        f"({compression or 'default'} codec); {_machine()}"
     )
     out = work / "costed.parquet"
-    run = run_child(ratedeck_argv(source, out), env)
+    run = run_child(ratedeck_argv(source, out, compression), env)
     rows, matched, _ = parquet_totals(out)
     if rows != calls:
         raise SystemExit(f"ratedeck wrote {rows:,} rows for {calls:,} calls")
@@ -263,17 +267,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--keep", type=Path, help="work in this folder and keep the files")
     parser.add_argument("--quick", action="store_true", help="small sizes (a smoke run)")
+    parser.add_argument(
+        "--compression", help="with --stream: ratedeck's Parquet codec (default: its default)"
+    )
     args = parser.parse_args(argv)
     calls = args.calls or (10_000_000 if args.stream else 3_000_000)
     prefixes = args.prefixes
     if args.quick:
         calls, prefixes, args.repeat = min(calls, 100_000), min(prefixes, 2_000), 1
-    run = streaming if args.stream else side_by_side
+
+    def run(work: Path) -> int:
+        if args.stream:
+            return streaming(work, calls, prefixes, args.seed, args.repeat, args.compression)
+        return side_by_side(work, calls, prefixes, args.seed, args.repeat)
+
     if args.keep:
         args.keep.mkdir(parents=True, exist_ok=True)
-        return run(args.keep, calls, prefixes, args.seed, args.repeat)
+        return run(args.keep)
     with tempfile.TemporaryDirectory(prefix="bench_cost.") as work:
-        return run(Path(work), calls, prefixes, args.seed, args.repeat)
+        return run(Path(work))
 
 
 if __name__ == "__main__":
