@@ -62,8 +62,8 @@ def format_table(columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
     A table of printable ASCII (every table the commands print about rates and calls) is laid
     out here, exactly as rich lays it out (a test holds them equal): importing rich costs a
     command about 0.05 s, a tenth of `ratedeck cost`'s start-up."""
-    rows = [list(r) for r in rows]
-    return _plain_table(columns, rows) or _rich_table(columns, rows)
+    listed = [list(r) for r in rows]
+    return _plain_table(columns, listed) or _rich_table(columns, listed)
 
 
 def _plain_table(columns: Sequence[str], rows: list[list[Any]]) -> str | None:
