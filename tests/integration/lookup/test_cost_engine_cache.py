@@ -163,6 +163,22 @@ def test_a_publish_makes_the_cache_stale(warehouse, tmp_path):
     assert names and not [name for name in names if name.startswith(str(old_key))]
 
 
+def test_a_real_publish_makes_the_cache_stale(warehouse, tmp_path):
+    """Through the warehouse's own writer and publish (the working copy becomes the published
+    file), not a simulation: the next run reads the warehouse and sees the new price."""
+    from pipeline.warehouse.db import Warehouse
+
+    source = _calls(tmp_path / "calls.csv", "2026-07-01 08:00")
+    before, _ = _cost(warehouse, source, tmp_path / "before.csv", _cache(warehouse))
+    old_key = warehouse_key(warehouse)
+    with Warehouse(warehouse, warehouse.parent / "state").writer() as con:
+        insert_versions(con, [("current", "4491", "UK 91", "0.5", 1, 1, JUN, None)])
+    assert warehouse_key(warehouse) not in (old_key, None)
+    after, opened = _cost(warehouse, source, tmp_path / "after.csv", _cache(warehouse))
+    fresh, _ = _cost(warehouse, source, tmp_path / "fresh.csv", None)
+    assert opened == 1 and after == fresh != before
+
+
 def test_no_cache_while_a_wal_holds_data_the_file_lacks(warehouse):
     assert warehouse_key(warehouse) is not None
     warehouse.with_name(warehouse.name + ".wal").write_bytes(b"not checkpointed")
