@@ -44,6 +44,16 @@ class _ArrowExport:
         return exported
 
 
+def _index_series(index: np.ndarray) -> pl.Series:
+    """Row numbers for a gather, handed over like the rate columns: polars converting a numpy
+    array itself first imports ``numpy.ma`` (0.02 s of start-up) to rule out a masked array."""
+    index = np.ascontiguousarray(index)  # the buffer is read as it lies in memory
+    array = pa.Array.from_buffers(
+        pa.from_numpy_dtype(index.dtype), len(index), [None, pa.py_buffer(index)]
+    )
+    return pl.Series("index", _ArrowExport(array))
+
+
 def _with_nulls(
     values: np.ndarray, bitmap: pa.Buffer | None, arrow_type: pa.DataType, name: str
 ) -> pl.Series:
@@ -250,7 +260,7 @@ class LpmEngine:
         overhead makes block-wise gathers several times slower."""
         matched = index != len(self.deck)
         bitmap = None if matched.all() else pa.py_buffer(np.packbits(matched, bitorder="little"))
-        return self._text[index].with_columns(
+        return self._text[_index_series(index)].with_columns(
             _with_nulls(billed, bitmap, pa.int64(), "billed_seconds"),
             _with_nulls(cost, bitmap, pa.decimal64(18, decimals), "cost"),
         )
