@@ -49,7 +49,7 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
         epilog="Exit codes: 0 success, 1 failed run, 2 bad usage or bad input.",
         parents=[common],
     )
-    parser.add_argument("--version", action="version", version=f"ratedeck {_version()}")
+    parser.add_argument("--version", action=_VersionAction)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True
     for name, help_text in COMMANDS.items():
@@ -83,6 +83,19 @@ def _common_options(parser: _Parser, *, defaults: bool) -> _Parser:
         "--json", action="store_true", help="print one JSON document on stdout", **suppress
     )
     return parser
+
+
+class _VersionAction(argparse.Action):
+    """``--version``: the package metadata is read only when asked (importlib.metadata costs
+    every other command a few hundredths of a second)."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, **kwargs: Any):
+        kwargs.update(nargs=0, default=argparse.SUPPRESS)
+        super().__init__(option_strings, dest, help="show the version and exit", **kwargs)
+
+    def __call__(self, parser: argparse.ArgumentParser, *_args: Any, **_kwargs: Any) -> None:
+        print(f"ratedeck {_version()}")  # on stdout, as argparse's own version action does
+        parser.exit()
 
 
 def _version() -> str:

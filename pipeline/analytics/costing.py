@@ -28,14 +28,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING, cast
 
-import duckdb
 import numpy as np
 import polars as pl
 from polars.io.plugins import register_io_source
 
 from pipeline.analytics._engine import TEXT_DTYPE, LpmEngine
+from pipeline.analytics._engine_cache import EngineCache
 from pipeline.analytics._money import PRICE_DTYPE
 from pipeline.analytics._versions import epoch_us
 from pipeline.analytics.lookup import (
@@ -49,18 +49,34 @@ from pipeline.analytics.lookup import (
     interleave,
     load_versions,
     rate_calls,
-    resolve_tech_prefixes,
 )
-from pipeline.analytics.one_call import before_history_hint, history_starts
+from pipeline.analytics.one_call import (
+    before_history_hint,
+    choose_tech_prefixes,
+    history_starts,
+    known_tech_prefixes,
+)
 from pipeline.clock import as_utc
 from pipeline.errors import InputError
+from pipeline.warehouse.migrate import read_sql
 
+if TYPE_CHECKING:
+    from polars._typing import ParquetCompression
+
+if TYPE_CHECKING:  # DuckDB is imported by whoever opens the warehouse; a cache hit opens none
+    import duckdb
+
+
+# Parquet codecs offered; snappy: Parquet's usual codec (see docs/benchmarks.md for the others)
+COMPRESSIONS = ("snappy", "lz4", "zstd", "uncompressed")
+DEFAULT_COMPRESSION = "snappy"
 DEFAULT_BATCH_ROWS = 250_000  # small enough to overlap reading, costing and writing
 CALL_COLUMNS = ("number", "duration", "started_at")  # the first two required
 SEPARATORS = ",;\t|"
 LISTED_BAD_ROWS = 5
 _NO_COST = np.iinfo(np.int64).max  # "unmatched" in the cheapest-mix comparison
 _EPOCH = 0  # 1970-01-01 in epoch microseconds: before any rate history
+_ALWAYS = (-(2**62), 2**62)  # a window without a version boundary on one side or the other
 
 
 # -- reading a file of calls ----------------------------------------------------------------
@@ -148,28 +164,37 @@ class CostedBatch:
 @dataclass
 class _Engine:
     engine: LpmEngine
-    span: tuple[int, int]  # epoch microseconds its versions cover
+    span: tuple[int, int]  # epoch microseconds asked for when it was built (widened from)
+    window: tuple[int, int]  # any span within it gets the same engine (span itself, at least)
 
 
 class CallCoster:
     """Costs frames of calls for the tech prefixes asked (all in the warehouse by default),
-    keeping exact totals across them. ``now``: the moment of calls without ``started_at``."""
+    keeping exact totals across them. ``now``: the moment of calls without ``started_at``.
+
+    ``con``: a read-only connection to the warehouse, or a function opening one when first
+    needed. ``cache``: engines and catalog kept between runs (``_engine_cache``); with a valid
+    one, the warehouse is not read at all."""
 
     def __init__(
         self,
-        con: duckdb.DuckDBPyConnection,
+        con: duckdb.DuckDBPyConnection | Callable[[], duckdb.DuckDBPyConnection],
         *,
         tech_prefixes: Sequence[str] | None = None,
         cost_decimals: int = 6,
         now: datetime | None = None,
         threads: int | None = None,
+        cache: EngineCache | None = None,
     ):
-        self._con = con
-        self.tech_prefixes = resolve_tech_prefixes(con, tech_prefixes)
+        self._open = con if callable(con) else lambda: con
+        self._con: duckdb.DuckDBPyConnection | None = None
+        self._cache = cache
+        known, starts = self._catalog()
+        self.tech_prefixes = choose_tech_prefixes(known, tech_prefixes)
         self.cost_decimals = cost_decimals
         self.now_us = epoch_us(as_utc(now or datetime.now(UTC)))
         self._threads = threads
-        self._starts = history_starts(con, self.tech_prefixes)
+        self._starts = {tp: starts[tp] for tp in self.tech_prefixes if tp in starts}
         self._engines: dict[str, _Engine] = {}
         self.calls = 0  # good calls costed
         self.bad_rows = 0
@@ -177,17 +202,54 @@ class CallCoster:
         self._totals = {tp: _Totals() for tp in self.tech_prefixes}
         self._mix = _MixTotals(chosen=dict.fromkeys(self.tech_prefixes, 0))
 
+    def _connection(self) -> duckdb.DuckDBPyConnection:
+        if self._con is None:
+            self._con = self._open()
+        return self._con
+
+    def _catalog(self) -> tuple[list[str], dict[str, datetime]]:
+        """Every tech prefix with rates and when each one's history starts."""
+        cached = self._cache.catalog() if self._cache is not None else None
+        if cached is not None:
+            return cached
+        con = self._connection()
+        known = known_tech_prefixes(con)
+        starts = history_starts(con, known) if known else {}
+        if self._cache is not None and known:
+            self._cache.save_catalog(known, starts)
+        return known, starts
+
     def engine(self, tech_prefix: str, span: tuple[int, int]) -> LpmEngine:
         """The engine of ``tech_prefix``, holding every version in force during ``span``."""
         held = self._engines.get(tech_prefix)
-        if held is not None and held.span[0] <= span[0] and span[1] <= held.span[1]:
+        if held is not None and _within(span, held.window):
             return held.engine
         if held is not None:  # widen once for all: a file in reverse time order rebuilds once
             earliest = _EPOCH if span[0] < held.span[0] else held.span[0]
             span = (earliest, max(span[1], held.span[1]))
-        deck = load_versions(self._con, tech_prefix, from_epoch_us(span[0]), from_epoch_us(span[1]))
-        self._engines[tech_prefix] = _Engine(LpmEngine(deck), span)
+        self._engines[tech_prefix] = self._cached_engine(tech_prefix, span) or self._build(
+            tech_prefix, span
+        )
         return self._engines[tech_prefix].engine
+
+    def _cached_engine(self, tech_prefix: str, span: tuple[int, int]) -> _Engine | None:
+        if self._cache is None:
+            return None
+        try:
+            engine, window = self._cache.engine(tech_prefix, span)
+        except LookupError:
+            return None
+        return _Engine(engine, span, window)
+
+    def _build(self, tech_prefix: str, span: tuple[int, int]) -> _Engine:
+        con = self._connection()
+        start, end = from_epoch_us(span[0]), from_epoch_us(span[1])
+        engine = LpmEngine(load_versions(con, tech_prefix, start, end))
+        if self._cache is None:
+            return _Engine(engine, span, span)
+        window = version_window(con, tech_prefix, span)
+        self._cache.save_engine(tech_prefix, window, engine)
+        return _Engine(engine, span, window)
 
     def cost_frame(
         self, calls: pl.DataFrame, *, on_step: Callable[[str], None] | None = None
@@ -284,6 +346,29 @@ class CallCoster:
         return CostSummary(self.calls, self.bad_rows, self.cost_decimals, totals, mix, notes)
 
 
+def _within(span: tuple[int, int], window: tuple[int, int]) -> bool:
+    return window[0] <= span[0] and span[1] <= window[1]
+
+
+def version_window(
+    con: duckdb.DuckDBPyConnection, tech_prefix: str, span: tuple[int, int]
+) -> tuple[int, int]:
+    """The widest window (epoch microseconds, both ends included) around ``span`` in which
+    the versions of ``tech_prefix`` in force stay those of ``span``
+    (``queries/lpm_version_bounds.sql``)."""
+    parameters = {
+        "tech_prefix": tech_prefix,
+        "start": from_epoch_us(span[0]),
+        "end": from_epoch_us(span[1]),
+    }
+    # fetchall: DuckDB refuses the next query while a result is left unread
+    ((start, end),) = con.execute(read_sql("queries/lpm_version_bounds.sql"), parameters).fetchall()
+    return (
+        _ALWAYS[0] if start is None else epoch_us(as_utc(start)),
+        _ALWAYS[1] if end is None else epoch_us(as_utc(end)) - 1,
+    )
+
+
 def exact_sum(values: np.ndarray) -> int:
     """The sum of int64 values as a Python int, exactly: numpy's int64 sum wraps around on
     overflow. Summed as high and low 32-bit halves, neither of which can overflow for fewer
@@ -331,7 +416,7 @@ def output_schema(calls: pl.Schema, cost_decimals: int) -> dict[str, pl.DataType
 
 
 def cost_file(
-    con: duckdb.DuckDBPyConnection,
+    con: duckdb.DuckDBPyConnection | Callable[[], duckdb.DuckDBPyConnection],
     source: Path,
     out: Path,
     *,
@@ -342,18 +427,28 @@ def cost_file(
     batch_rows: int = DEFAULT_BATCH_ROWS,
     threads: int | None = None,
     on_batch: Callable[[int], None] | None = None,
+    cache: EngineCache | None = None,
+    compression: str = DEFAULT_COMPRESSION,
 ) -> FileCostResult:
     """Cost a CSV/Parquet file of calls into ``out`` (``.csv`` or ``.parquet``), batch by
     batch: peak memory is a few batches plus the engines, whatever the file's size.
 
     Bad rows go to ``rejects`` (CSV: ``row``, the input columns, ``reason``), written only
     if there is one. ``out`` and ``rejects`` appear whole or not at all (written under a
-    temporary name, then renamed). ``on_batch`` is told the rows read so far.
+    temporary name, then renamed). ``on_batch`` is told the rows read so far. ``con`` and
+    ``cache`` as in ``CallCoster``. ``compression``: the Parquet codec (``COMPRESSIONS``).
     """
     fmt = output_format(out)
+    if compression not in COMPRESSIONS:
+        raise InputError(f"compression {compression!r}: use one of {', '.join(COMPRESSIONS)}")
     calls = scan_calls(source)
     coster = CallCoster(
-        con, tech_prefixes=tech_prefixes, cost_decimals=cost_decimals, now=now, threads=threads
+        con,
+        tech_prefixes=tech_prefixes,
+        cost_decimals=cost_decimals,
+        now=now,
+        threads=threads,
+        cache=cache,
     )
     input_schema = calls.collect_schema()
     check_call_columns(pl.DataFrame(schema=input_schema))  # before any work
@@ -369,7 +464,9 @@ def cost_file(
                 yield costed.frame
 
         frames = register_io_source(costed_batches, schema=schema)
-        wrote = _sink(frames, out, fmt, keep=lambda: coster.calls > 0 or not coster.bad_rows)
+        wrote = _sink(
+            frames, out, fmt, compression, keep=lambda: coster.calls > 0 or not coster.bad_rows
+        )
     return FileCostResult(
         coster.summary(),
         coster.calls * len(coster.tech_prefixes) if wrote else 0,
@@ -386,15 +483,17 @@ def _batches(calls: pl.LazyFrame, source: Path, batch_rows: int) -> Iterator[pl.
         raise _read_error(source, exc) from None
 
 
-def _sink(frames: pl.LazyFrame, out: Path, fmt: str, keep: Callable[[], bool]) -> bool:
+def _sink(
+    frames: pl.LazyFrame, out: Path, fmt: str, compression: str, keep: Callable[[], bool]
+) -> bool:
     """Stream ``frames`` into ``out`` under a temporary name; rename it in place if ``keep()``
     says so once all is written."""
     tmp = out.with_name(f".{out.name}.tmp")
     try:
         if fmt == "csv":
             frames.sink_csv(tmp)
-        else:  # snappy: Parquet's usual codec, 60% of zstd's CPU (the write is a third of a run)
-            frames.sink_parquet(tmp, compression="snappy")
+        else:
+            frames.sink_parquet(tmp, compression=cast("ParquetCompression", compression))
         if not keep():
             return False
         tmp.replace(out)

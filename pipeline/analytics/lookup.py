@@ -18,9 +18,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
-import duckdb
 import numpy as np
 import polars as pl
 
@@ -35,6 +34,9 @@ from pipeline.analytics.one_call import known_tech_prefixes as known_tech_prefix
 from pipeline.analytics.one_call import lookup_number as lookup_number
 from pipeline.analytics.one_call import resolve_tech_prefixes as resolve_tech_prefixes
 from pipeline.errors import InputError
+
+if TYPE_CHECKING:  # DuckDB is imported only when the warehouse is read (not on a cache hit)
+    import duckdb
 
 OUTPUT_COLUMNS = ("tech_prefix", *RATE_COLUMNS)
 CALL_COLUMNS = ("number", "duration")

@@ -13,15 +13,16 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any
-
-import duckdb
+from typing import TYPE_CHECKING, Any
 
 from pipeline.analytics._errors import CostOverflowError
 from pipeline.analytics.phone import normalise_number
 from pipeline.clock import as_utc
 from pipeline.errors import InputError
 from pipeline.warehouse.migrate import read_sql
+
+if TYPE_CHECKING:  # imported where used: costing from the engine cache opens no DuckDB
+    import duckdb
 
 
 class UnknownTechPrefixError(InputError):
@@ -39,11 +40,15 @@ def resolve_tech_prefixes(
     con: duckdb.DuckDBPyConnection, requested: Sequence[str] | None
 ) -> list[str]:
     """The requested tech prefixes (checked against the warehouse), or all it has."""
-    known = known_tech_prefixes(con)
+    return choose_tech_prefixes(known_tech_prefixes(con), requested)
+
+
+def choose_tech_prefixes(known: Sequence[str], requested: Sequence[str] | None) -> list[str]:
+    """``requested`` checked against the tech prefixes ``known`` to have rates, or all."""
     if not known:
         raise UnknownTechPrefixError("the warehouse has no voice rates yet: run `ratedeck run`")
     if not requested:
-        return known
+        return list(known)
     unknown = [tp for tp in requested if tp not in known]
     if unknown:
         raise UnknownTechPrefixError(
@@ -132,6 +137,8 @@ def _rate_one_call(
         "seconds": call.duration_s,
         "decimals": cost_decimals,
     }
+    import duckdb
+
     try:
         cursor = con.execute(read_sql("queries/lookup_one_call.sql"), parameters)
         row = cursor.fetchone()

@@ -31,7 +31,10 @@ from pipeline.errors import InputError
 from pipeline.settings import Settings
 
 if TYPE_CHECKING:
+    import duckdb
     import polars as pl
+
+    from pipeline.analytics._engine_cache import EngineCache
 
 LISTED_BAD_ROWS = 5
 SUMMARY_COLUMNS = ("tech_prefix", "calls", "matched", "unmatched", "billed_seconds", "cost")
@@ -58,6 +61,23 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         type=_positive_int,
         help="calls read and costed at a time (default: [report] cost_batch_rows)",
     )
+    parser.add_argument(
+        "--compression",
+        choices=(
+            "snappy",
+            "lz4",
+            "zstd",
+            "uncompressed",
+        ),  # costing.COMPRESSIONS (not imported here)
+        default="snappy",
+        help="Parquet output codec (default: snappy; uncompressed writes fastest, zstd smallest)",
+    )
+    parser.add_argument(
+        "--no-cache",
+        action="store_true",
+        help="build the rate engines from the warehouse, ignoring (and not writing) the engine "
+        "cache under the state folder",
+    )
 
 
 def _positive_int(text: str) -> int:
@@ -72,16 +92,15 @@ def _positive_int(text: str) -> int:
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
     from pipeline.analytics.costing import cost_file, scan_calls
-    from pipeline.warehouse.db import Warehouse
 
     out = args.out or default_output(args.file)
     check_output(out, args.file)  # refuse a bad --out before any work
     scan_calls(args.file)  # refuse a missing/unreadable file, or one without the columns
     batch_rows = args.batch_rows or settings.report.cost_batch_rows
-    with Warehouse(settings).reader() as con:
+    with _LazyReader(settings) as warehouse:
         with console.progress(f"costing {args.file.name}", total=None) as bar:
             result = cost_file(
-                con,
+                warehouse.connection,
                 args.file,
                 out,
                 rejects=rejects_path(out),
@@ -89,6 +108,8 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
                 cost_decimals=settings.report.cost_decimals,
                 batch_rows=batch_rows,
                 on_batch=lambda rows: bar.advance(1, description=f"costed {rows:,} rows"),
+                cache=None if args.no_cache else engine_cache(settings),
+                compression=args.compression,
             )
     _report_bad_rows(result.first_bad_rows, result.bad_rows, result.rejects)
     if result.summary.calls == 0 and result.bad_rows:
@@ -108,6 +129,36 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     _print_summary(result.summary)
     print(f"wrote {result.rows_written:,} rows to {out}")
     return 0
+
+
+def engine_cache(settings: Settings) -> EngineCache:
+    """The engines of the published warehouse kept between runs, under the state folder."""
+    from pipeline.analytics._engine_cache import EngineCache
+
+    return EngineCache(settings.state_dir / "engine_cache", settings.warehouse_path)
+
+
+class _LazyReader:
+    """A read-only connection to the published warehouse, opened on first use only (a run
+    served by the engine cache never imports DuckDB), closed on exit."""
+
+    def __init__(self, settings: Settings):
+        self._settings = settings
+        self._con: duckdb.DuckDBPyConnection | None = None
+
+    def __enter__(self) -> _LazyReader:
+        return self
+
+    def connection(self) -> duckdb.DuckDBPyConnection:
+        if self._con is None:
+            from pipeline.warehouse.db import Warehouse
+
+            self._con = Warehouse(self._settings).reader()
+        return self._con
+
+    def __exit__(self, *_exc: object) -> None:
+        if self._con is not None:
+            self._con.close()
 
 
 def default_output(source: Path) -> Path:

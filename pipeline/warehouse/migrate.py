@@ -8,8 +8,10 @@ from __future__ import annotations
 import hashlib
 from importlib.resources import files
 from importlib.resources.abc import Traversable
+from typing import TYPE_CHECKING
 
-import duckdb
+if TYPE_CHECKING:  # read_sql is on the cost path, which opens no DuckDB on a cache hit
+    import duckdb
 
 # shipped inside the package (a wheel carries it); read through importlib.resources
 SQL_DIR: Traversable = files("pipeline") / "sql"

@@ -33,3 +33,14 @@ def test_top_level_help_and_version_load_nothing_heavy(argv):
 
 def test_run_help_loads_neither_dagster_nor_data_libraries():
     assert modules_loaded_by(["run", "--help"]) == ["pydantic"]  # the settings, nothing more
+
+
+def test_a_table_of_calls_is_laid_out_without_importing_rich():
+    probe = (
+        "import sys\n"
+        "from pipeline import console\n"
+        "console.format_table(['tech_prefix', 'calls', 'cost'], [('current', 3, '1.5')])\n"
+        "print('rich' in sys.modules)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert done.stdout.split() == ["False"]

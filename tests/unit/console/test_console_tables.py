@@ -6,6 +6,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from decimal import Decimal
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from rich.cells import cell_len
 
 from pipeline import console
@@ -50,3 +52,25 @@ def test_timestamps_and_empty_tables():
 def test_print_table_keeps_its_call(capsys):
     console.print_table(["what", "count"], [["voice changes", 3]])
     assert capsys.readouterr().out.splitlines()[2] == "voice changes      3"
+
+
+_ascii_text = st.text(alphabet=st.characters(min_codepoint=32, max_codepoint=126), max_size=12)
+_cells = st.one_of(
+    st.none(),
+    _ascii_text,
+    st.integers(-(10**12), 10**12),
+    st.decimals(
+        allow_nan=False, allow_infinity=False, places=4, max_value=10**9, min_value=-(10**9)
+    ),
+)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.integers(1, 5).flatmap(lambda n: st.tuples(
+    st.lists(_ascii_text, min_size=n, max_size=n),
+    st.lists(st.lists(_cells, min_size=n, max_size=n), max_size=6),
+)))  # fmt: skip
+def test_plain_ascii_tables_are_laid_out_exactly_as_rich_lays_them_out(table):
+    """The fast path (no rich import) prints what rich prints, character for character."""
+    columns, rows = table
+    assert console.format_table(columns, rows) == console._rich_table(columns, rows)
