@@ -9,12 +9,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
 
 import duckdb
 import polars as pl
 
 from pipeline.analytics.lookup import cost_calls, known_tech_prefixes
 from pipeline.warehouse.migrate import read_sql
+
+PRICED_VIEW = "cdr_priced"
+VERSIONS_VIEW = "cdr_day_versions"
+# what the engine (lpm_versions, voice_history_start.sql) and cdr_cost_rows.sql read
+LPM_MACROS = ("macros/000_exact.sql", "macros/100_lpm.sql")
+# the calls' own columns of a cdr_cost row (the engine adds the price columns)
+CALL_COLUMNS = ("call_id", "call_day", "started_at", "tech_prefix", "rated_on", "number", "billsec")
 
 PRICED_SCHEMA = pl.Schema(
     {
@@ -45,6 +53,38 @@ def cost_routed_calls(
     return pl.concat([costed, missing.with_columns(_nulls())], how="diagonal").select(
         list(PRICED_SCHEMA)
     )
+
+
+def pricing_connection(versions: pl.DataFrame) -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB whose ``voice_rate`` holds ``versions`` (rows of voice_rate), with
+    the LPM macros: all that costing calls made while those versions were in force reads, so
+    a day is costed without holding the warehouse file open. Close it after use."""
+    con = duckdb.connect()
+    try:
+        con.register(VERSIONS_VIEW, versions.to_arrow())
+        con.execute(f"CREATE TABLE voice_rate AS SELECT * FROM {VERSIONS_VIEW}")
+        con.unregister(VERSIONS_VIEW)
+        for macros in LPM_MACROS:
+            con.execute(read_sql(macros))
+    except BaseException:
+        con.close()
+        raise
+    return con
+
+
+def write_cost_rows(
+    con: duckdb.DuckDBPyConnection, calls: pl.DataFrame, out: Path, *, cost_decimals: int
+) -> None:
+    """Price ``calls`` (``cdr_day_calls.sql``'s columns) on ``con``'s rate versions and write
+    their cdr_cost rows (``cdr_cost_rows.sql``: the version used, without costed_at and
+    costing_run) to the Parquet file ``out``."""
+    priced = cost_routed_calls(con, calls, cost_decimals=cost_decimals)
+    rows = calls.select(CALL_COLUMNS).join(priced, on="call_id")
+    con.register(PRICED_VIEW, rows.to_arrow())
+    try:
+        con.sql(read_sql("queries/cdr_cost_rows.sql")).write_parquet(str(out))
+    finally:
+        con.unregister(PRICED_VIEW)
 
 
 def _cost_on(
