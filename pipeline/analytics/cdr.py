@@ -18,7 +18,7 @@ from pipeline.analytics.lookup import cost_calls, known_tech_prefixes
 from pipeline.warehouse.migrate import read_sql
 
 PRICED_VIEW = "cdr_priced"
-VERSIONS_VIEW = "cdr_day_versions"
+VERSIONS_VIEW = "cdr_day_versions"  # named as such in pricing_connection's SQL
 # what the engine (lpm_versions, voice_history_start.sql) and cdr_cost_rows.sql read
 LPM_MACROS = ("macros/000_exact.sql", "macros/100_lpm.sql")
 # the calls' own columns of a cdr_cost row (the engine adds the price columns)
@@ -62,7 +62,7 @@ def pricing_connection(versions: pl.DataFrame) -> duckdb.DuckDBPyConnection:
     con = duckdb.connect()
     try:
         con.register(VERSIONS_VIEW, versions.to_arrow())
-        con.execute(f"CREATE TABLE voice_rate AS SELECT * FROM {VERSIONS_VIEW}")
+        con.execute("CREATE TABLE voice_rate AS SELECT * FROM cdr_day_versions")
         con.unregister(VERSIONS_VIEW)
         for macros in LPM_MACROS:
             con.execute(read_sql(macros))

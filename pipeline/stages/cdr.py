@@ -168,8 +168,7 @@ def cost_days(
         with Warehouse(settings).working_reader() as con:
             days = uncosted_days(con)
     return [
-        cost_one_day(settings, day, recost=recost, who=who or _os_user(), why=why)
-        for day in days
+        cost_one_day(settings, day, recost=recost, who=who or _os_user(), why=why) for day in days
     ]
 
 

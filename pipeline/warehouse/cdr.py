@@ -127,7 +127,6 @@ def _stored(
 # day, and ``day_inputs``); the costing then runs without the writer lock and stages its rows
 # as a Parquet file; ``record_costs`` commits them in one transaction, under the writer lock,
 # after ``day_inputs`` showed that nothing it read changed in between.
-STAGED_TABLE = "cdr_staged"
 
 
 @dataclass(frozen=True)
@@ -215,13 +214,13 @@ def record_costs(
     calls adds theirs. Logged with the day's total before and after."""
     with transaction(con):
         con.execute(
-            f"CREATE OR REPLACE TEMP TABLE {STAGED_TABLE} AS SELECT * FROM read_parquet(?)",
+            "CREATE OR REPLACE TEMP TABLE cdr_staged AS SELECT * FROM read_parquet(?)",
             [str(staged)],
         )
         try:
             return _record_staged(con, day, recost=recost, who=who, why=why, decimals=cost_decimals)
         finally:
-            con.execute(f"DROP TABLE IF EXISTS {STAGED_TABLE}")
+            con.execute("DROP TABLE IF EXISTS cdr_staged")
 
 
 def _record_staged(
@@ -229,7 +228,7 @@ def _record_staged(
 ) -> Costing:
     total, costed = _day_total(con, day)
     [(calls, unmatched)] = con.execute(
-        f"SELECT count(*), count(*) - count(cost) FROM {STAGED_TABLE}"
+        "SELECT count(*), count(*) - count(cost) FROM cdr_staged"
     ).fetchall()
     if calls == 0 and not recost:
         return Costing(day, None, False, 0, 0, total if costed else None, total)
