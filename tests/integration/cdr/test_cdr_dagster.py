@@ -37,10 +37,16 @@ def drop_file(inbox, name: str, lines: list[str]):
     shutil.move(staged, inbox / name)
 
 
-def evaluate(defs: dg.Definitions, cursor: str | None):
+def evaluate(defs: dg.Definitions, cursor: str | None, resources: dict | None = None):
+    """One tick, with the code location's resources (as the daemon gives them) or others."""
     sensor = defs.resolve_sensor_def("cdr_files")
     with dg.DagsterInstance.ephemeral() as instance:
-        context = dg.build_sensor_context(instance=instance, cursor=cursor, definitions=defs)
+        context = dg.build_sensor_context(
+            instance=instance,
+            cursor=cursor,
+            definitions=defs,
+            resources=defs.resources if resources is None else resources,
+        )
         return sensor(context)
 
 
