@@ -212,15 +212,14 @@ def record_costs(
     """Store the staged cdr_cost rows of ``day`` (a Parquet file of ``cdr_cost_rows.sql``'s
     columns) in one transaction: a recost replaces every cost of the day, a costing of new
     calls adds theirs. Logged with the day's total before and after."""
-    with transaction(con):
+    with transaction(con):  # a failure rolls the temporary table back too
         con.execute(
             "CREATE OR REPLACE TEMP TABLE cdr_staged AS SELECT * FROM read_parquet(?)",
             [str(staged)],
         )
-        try:
-            return _record_staged(con, day, recost=recost, who=who, why=why, decimals=cost_decimals)
-        finally:
-            con.execute("DROP TABLE IF EXISTS cdr_staged")
+        costing = _record_staged(con, day, recost=recost, who=who, why=why, decimals=cost_decimals)
+        con.execute("DROP TABLE cdr_staged")
+    return costing
 
 
 def _record_staged(
