@@ -24,4 +24,3 @@ SELECT p.call_id, p.call_day, p.started_at, p.tech_prefix, p.rated_on, p.number,
        p.billed_seconds, p.cost, u.currency, u.valid_from AS rate_valid_from
 FROM priced p
 LEFT JOIN used u USING (call_id)
-ORDER BY p.started_at, p.call_id
