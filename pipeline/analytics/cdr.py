@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from pathlib import Path
 
 import duckdb
 import polars as pl
@@ -72,19 +71,19 @@ def pricing_connection(versions: pl.DataFrame) -> duckdb.DuckDBPyConnection:
     return con
 
 
-def write_cost_rows(
-    con: duckdb.DuckDBPyConnection, calls: pl.DataFrame, out: Path, *, cost_decimals: int
-) -> None:
-    """Price ``calls`` (``cdr_day_calls.sql``'s columns) on ``con``'s rate versions and write
-    their cdr_cost rows (``cdr_cost_rows.sql``: the version used, without costed_at and
-    costing_run) to the Parquet file ``out``."""
+def cost_rows(
+    con: duckdb.DuckDBPyConnection, calls: pl.DataFrame, *, cost_decimals: int
+) -> pl.DataFrame:
+    """Price ``calls`` (``cdr_day_calls.sql``'s columns) on ``con``'s rate versions: their
+    cdr_cost rows (``cdr_cost_rows.sql``: the version used; no costed_at, costing_run)."""
     priced = cost_routed_calls(con, calls, cost_decimals=cost_decimals)
     rows = calls.select(CALL_COLUMNS).join(priced, on="call_id")
     con.register(PRICED_VIEW, rows.to_arrow())
     try:
-        con.sql(read_sql("queries/cdr_cost_rows.sql")).write_parquet(str(out))
+        frame: pl.DataFrame = con.sql(read_sql("queries/cdr_cost_rows.sql")).pl()
     finally:
         con.unregister(PRICED_VIEW)
+    return frame
 
 
 def _cost_on(

@@ -14,15 +14,14 @@ from __future__ import annotations
 
 import getpass
 import hashlib
-import time
-import uuid
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 
 import duckdb
+import polars as pl
 
-from pipeline.analytics.cdr import pricing_connection, write_cost_rows
+from pipeline.analytics.cdr import cost_rows, pricing_connection
 from pipeline.errors import InputError
 from pipeline.ingest.cdr import GenericColumns, Routing, ingest_cdr
 from pipeline.ingest.frames import IngestResult
@@ -173,43 +172,38 @@ def cost_days(
 
 
 def cost_one_day(settings: Settings, day: date, *, recost: bool, who: str, why: str) -> Costing:
-    """Price ``day`` from a snapshot, then commit it: what one Dagster run of a partition does.
+    """Price ``day`` from one read, then commit it: what one Dagster run of a partition does.
     Runs of other days price at the same time; only the commits take turns."""
     staged = stage_day(settings, day, recost=recost)
-    try:
-        with Warehouse(settings).writer() as con:
-            return commit_day(con, settings, staged, who=who, why=why)
-    finally:
-        staged.path.unlink(missing_ok=True)
+    with Warehouse(settings).writer() as con:
+        return commit_day(con, settings, staged, who=who, why=why)
 
 
 @dataclass(frozen=True)
 class StagedDay:
-    """A day priced from one read of the warehouse: its cdr_cost rows in a Parquet file, and
-    the fingerprint (``day_inputs``) of what they were priced from."""
+    """A day priced from one read of the warehouse: its cdr_cost rows, and the fingerprint
+    (``day_inputs``) of what they were priced from. The commit runs in the same process (one
+    Dagster step), so the rows stay in memory: a Parquet file in between cost 0.7 s more per
+    1M calls to write and read back."""
 
     day: date
     recost: bool
     inputs: tuple[object, ...]
-    path: Path
+    rows: pl.DataFrame
 
 
 def stage_day(settings: Settings, day: date, *, recost: bool) -> StagedDay:
     """Read what costing ``day`` needs (the working copy, under the shared lock: writers wait
-    for the read, about 1 s for 1M calls, not for the pricing), then price it in memory and
-    write its rows to a Parquet file under the state dir. Holds no lock while pricing."""
+    for the read, about 1.5 s for 1M calls, not for the pricing), then price it in memory.
+    Holds no lock while pricing."""
     with Warehouse(settings).working_reader() as con:
         read = read_day(con, day, recost=recost)
-    path = staged_path(settings, day)
     pricing = pricing_connection(read.versions)
     try:
-        write_cost_rows(pricing, read.calls, path, cost_decimals=settings.report.cost_decimals)
-    except BaseException:
-        path.unlink(missing_ok=True)
-        raise
+        rows = cost_rows(pricing, read.calls, cost_decimals=settings.report.cost_decimals)
     finally:
         pricing.close()
-    return StagedDay(day, recost, read.inputs, path)
+    return StagedDay(day, recost, read.inputs, rows)
 
 
 def commit_day(
@@ -218,21 +212,16 @@ def commit_day(
     """Commit a staged day on the open writer connection, in one transaction. If what the
     pricing read changed since (a deck loaded, a route aliased, calls imported or costed by
     another run), the day is priced again here, under the lock, from the warehouse as it is
-    now: the rows committed are always those of the committed state they replace."""
+    now: the rows committed are always those of the committed state they go into."""
     decimals = settings.report.cost_decimals
     recomputed = day_inputs(con, staged.day, recost=staged.recost) != staged.inputs
+    rows = staged.rows
     if recomputed:
         calls = day_calls(con, staged.day, recost=staged.recost)
-        write_cost_rows(con, calls, staged.path, cost_decimals=decimals)
+        rows = cost_rows(con, calls, cost_decimals=decimals)
     reason = why or ("recost" if staged.recost else "new calls")
     costing = record_costs(
-        con,
-        staged.day,
-        staged.path,
-        recost=staged.recost,
-        who=who,
-        why=reason,
-        cost_decimals=decimals,
+        con, staged.day, rows, recost=staged.recost, who=who, why=reason, cost_decimals=decimals
     )
     return replace(costing, recomputed=recomputed)
 
@@ -247,33 +236,10 @@ def cost_day(
     why: str,
 ) -> Costing:
     """Cost one day entirely on an open writer connection (holding the lock throughout)."""
-    path = staged_path(settings, day)
-    try:
-        calls = day_calls(con, day, recost=recost)
-        write_cost_rows(con, calls, path, cost_decimals=settings.report.cost_decimals)
-        staged = StagedDay(day, recost, day_inputs(con, day, recost=recost), path)
-        return commit_day(con, settings, staged, who=who, why=why)
-    finally:
-        path.unlink(missing_ok=True)
-
-
-STAGED_FOLDER = "cdr_staged"
-STALE_STAGED_S = 24 * 3600  # a file this old was left by a killed costing
-
-
-def staged_path(settings: Settings, day: date) -> Path:
-    """A new file for the staged rows of ``day`` under ``<state_dir>/cdr_staged/``; files a
-    killed costing left there a day ago or more are removed."""
-    folder = settings.state_dir / STAGED_FOLDER
-    folder.mkdir(parents=True, exist_ok=True)
-    now = time.time()
-    for old in folder.glob("*.parquet"):
-        try:
-            if now - old.stat().st_mtime > STALE_STAGED_S:
-                old.unlink(missing_ok=True)
-        except FileNotFoundError:  # another costing removed it meanwhile
-            continue
-    return folder / f"{day.isoformat()}-{uuid.uuid4().hex}.parquet"
+    calls = day_calls(con, day, recost=recost)
+    rows = cost_rows(con, calls, cost_decimals=settings.report.cost_decimals)
+    staged = StagedDay(day, recost, day_inputs(con, day, recost=recost), rows)
+    return commit_day(con, settings, staged, who=who, why=why)
 
 
 def read_call_file(path: Path) -> bytes:

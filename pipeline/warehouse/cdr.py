@@ -10,7 +10,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
-from pathlib import Path
 
 import duckdb
 import polars as pl
@@ -25,6 +24,7 @@ from pipeline.warehouse.snapshot import (
 )
 
 CALLS_VIEW = "cdr_incoming"
+STAGED_VIEW = "cdr_staged"  # a day's priced rows, as the cdr_cost_*.sql queries name them
 
 
 @dataclass(frozen=True)
@@ -122,11 +122,11 @@ def _stored(
 
 
 # -- costed days ----------------------------------------------------------------------------
-# Costing a day is two steps (docs/cdr.md#costing): ``read_day`` takes, in one read of the
-# warehouse, everything the costing uses (the day's calls, the rate versions in force that
-# day, and ``day_inputs``); the costing then runs without the writer lock and stages its rows
-# as a Parquet file; ``record_costs`` commits them in one transaction, under the writer lock,
-# after ``day_inputs`` showed that nothing it read changed in between.
+# Costing a day is three steps (docs/cdr.md#costing-a-day-read-price-commit): ``read_day``
+# takes, in one read of the warehouse, everything the costing uses (the day's calls, the rate
+# versions in force that day, and ``day_inputs``); the pricing then runs without the writer
+# lock; ``record_costs`` commits its rows in one transaction, under the writer lock, after
+# ``day_inputs`` showed that nothing the read saw changed in between.
 
 
 @dataclass(frozen=True)
@@ -202,33 +202,29 @@ def uncosted_days(con: duckdb.DuckDBPyConnection) -> list[date]:
 def record_costs(
     con: duckdb.DuckDBPyConnection,
     day: date,
-    staged: Path,
+    staged: pl.DataFrame,
     *,
     recost: bool,
     who: str,
     why: str,
     cost_decimals: int,
 ) -> Costing:
-    """Store the staged cdr_cost rows of ``day`` (a Parquet file of ``cdr_cost_rows.sql``'s
-    columns) in one transaction: a recost replaces every cost of the day, a costing of new
-    calls adds theirs. Logged with the day's total before and after."""
-    with transaction(con):  # a failure rolls the temporary table back too
-        con.execute(
-            "CREATE OR REPLACE TEMP TABLE cdr_staged AS SELECT * FROM read_parquet(?)",
-            [str(staged)],
-        )
-        costing = _record_staged(con, day, recost=recost, who=who, why=why, decimals=cost_decimals)
-        con.execute("DROP TABLE cdr_staged")
-    return costing
+    """Store the staged cdr_cost rows of ``day`` (``cdr_cost_rows.sql``'s columns) in one
+    transaction: a recost replaces every cost of the day, a costing of new calls adds theirs.
+    Logged with the day's total before and after."""
+    con.register(STAGED_VIEW, staged.to_arrow())
+    try:
+        with transaction(con):
+            return _record_staged(con, day, recost=recost, who=who, why=why, decimals=cost_decimals)
+    finally:
+        con.unregister(STAGED_VIEW)
 
 
 def _record_staged(
     con: duckdb.DuckDBPyConnection, day: date, *, recost: bool, who: str, why: str, decimals: int
 ) -> Costing:
     total, costed = _day_total(con, day)
-    [(calls, unmatched)] = con.execute(
-        "SELECT count(*), count(*) - count(cost) FROM cdr_staged"
-    ).fetchall()
+    [(calls, unmatched)] = con.execute(read_sql("queries/cdr_staged_counts.sql")).fetchall()
     if calls == 0 and not recost:
         return Costing(day, None, False, 0, 0, total if costed else None, total)
     [(run,)] = con.execute("SELECT nextval('cdr_costing_run_seq')").fetchall()

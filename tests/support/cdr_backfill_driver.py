@@ -53,7 +53,6 @@ def main(data_dir: str, day: str, staged_file: str, go_file: str, *mode: str) ->
         kill_after_the_recost_update()
     with Warehouse(settings).writer() as con:
         costing = commit_day(con, settings, staged, who=f"driver {day}", why="backfill")
-    staged.path.unlink(missing_ok=True)
     print(json.dumps({k: str(v) for k, v in vars(costing).items()}), flush=True)
     return 0
 

@@ -1,5 +1,5 @@
--- A day's staged cdr_cost rows (the temporary table cdr_staged, read from the Parquet file
--- the costing wrote) into cdr_cost, except calls of the day costed already: a recost updates
+-- A day's staged cdr_cost rows (the registered relation cdr_staged, priced without the
+-- writer lock) into cdr_cost, except calls of the day costed already: a recost updates
 -- those (cdr_cost_recost.sql). Params: $day, $costed_at, $costing_run.
 INSERT INTO cdr_cost
 SELECT s.*, $costed_at, $costing_run
