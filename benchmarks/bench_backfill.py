@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import multiprocessing
 import os
+import resource
 import statistics
 import tempfile
 import time
@@ -133,6 +134,7 @@ class DayTiming:
     day: str
     worker: int  # process id
     total_s: float  # the materialisation (asset and check), as the run's step would take
+    cpu_s: float  # CPU time of the worker (all its threads) over that materialisation
     price_s: float  # read + price + stage, no writer lock
     commit_s: float  # inside the writer lock (fingerprint, transaction); checkpoint not in it
     recomputed: bool
@@ -160,6 +162,7 @@ def worker(data_dir: str, queue: Any, results: Any, ready: Any, go: Any, recost:
         go.wait()
         while (day := queue.get()) is not None:  # None: no day left
             phases.clear()
+            cpu_started = _cpu_seconds()
             started = time.perf_counter()
             result = dg.materialize(
                 list(defs.assets or []),
@@ -171,14 +174,26 @@ def worker(data_dir: str, queue: Any, results: Any, ready: Any, go: Any, recost:
                 run_config=QUIET_CONSOLE,
             )
             total = time.perf_counter() - started
+            cpu = _cpu_seconds() - cpu_started
             [event] = result.asset_materializations_for_node("cdr_costs")
             recomputed = bool(event.metadata["recomputed_at_commit"].value)
             done.append(
                 DayTiming(
-                    day, os.getpid(), total, phases["stage_day"], phases["commit_day"], recomputed
+                    day,
+                    os.getpid(),
+                    total,
+                    cpu,
+                    phases["stage_day"],
+                    phases["commit_day"],
+                    recomputed,
                 )
             )
         results.put(done)  # before the instance and the interpreter shut down
+
+
+def _cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
 def _time_phase(module: Any, name: str, into: dict[str, float]) -> None:
@@ -257,18 +272,20 @@ def describe(run: Backfill, label: str, reference: tuple[int, int], data_dir: Pa
     per_day = [t.total_s for t in run.days]
     price = [t.price_s for t in run.days]
     commit = [t.commit_s for t in run.days]
+    cpu = [t.cpu_s for t in run.days]
     same = "yes" if cost_digest(data_dir) == reference else "NO"
     recomputed = sum(t.recomputed for t in run.days)
     return (
         f"{label:<22} {run.workers:>7}  {run.wall_s:>7.1f}  {run.wall_s / len(run.days):>9.2f}  "
         f"{statistics.median(per_day):>10.2f}  {statistics.median(price):>8.2f}  "
-        f"{statistics.median(commit):>9.2f}  {recomputed:>10}  {same}"
+        f"{statistics.median(commit):>9.2f}  {statistics.median(cpu):>10.2f}  {recomputed:>10}  "
+        f"{same}"
     )
 
 
 HEADER = (
     f"{'backfill':<22} {'workers':>7}  {'wall s':>7}  {'s per day':>9}  {'day median':>10}  "
-    f"{'price s':>8}  {'commit s':>9}  {'recomputed':>10}  same rows"
+    f"{'price s':>8}  {'commit s':>9}  {'cpu s/day':>10}  {'recomputed':>10}  same rows"
 )
 
 
@@ -311,6 +328,12 @@ def summarise(
         f" best {best_seq:.1f} s vs {best_par:.1f} s: {best_seq / best_par:.2f}x)"
     )
     startup = statistics.median(r.startup_s for r in [*sequential, *parallel])
+    cpu = statistics.median(t.cpu_s for r in sequential for t in r.days)
+    cores = os.cpu_count() or 1
+    print(
+        f"CPU per day (sequential, median): {cpu:.2f} s; on {cores} idle cores no number of "
+        f"workers can cost a year in less than {YEAR * cpu / cores / 60:.1f} min"
+    )
     year_seq, year_par = YEAR * seq / days, YEAR * par / days
     # a Dagster run worker is a process per run (per day): its start-up, spread over workers
     start_seq, start_par = YEAR * startup, YEAR * startup / workers
