@@ -59,6 +59,7 @@ class Phase:
     seconds: float
     peak_rss_mb: float
     detail: str = ""
+    cpu_seconds: float = 0.0  # this process's user + system time (every thread, DuckDB's too)
 
 
 @dataclass
@@ -86,6 +87,11 @@ class LoadReport:
 def tech_prefix_ids(count: int) -> list[str]:
     """021001, 021002, ... (the CommPeak style of tech prefix ids)."""
     return [f"021{n:03d}" for n in range(1, count + 1)]
+
+
+def cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
 def peak_rss_mb() -> float:
@@ -140,11 +146,11 @@ class EmulatorProcess:
 
 
 def _timed(report: LoadReport, name: str, action: Callable[[], Any], detail=None) -> Any:
-    start = time.perf_counter()
+    start, cpu_start = time.perf_counter(), cpu_seconds()
     outcome = action()
     seconds = time.perf_counter() - start
     text = detail(outcome, seconds) if detail else ""
-    report.phases.append(Phase(name, seconds, peak_rss_mb(), text))
+    report.phases.append(Phase(name, seconds, peak_rss_mb(), text, cpu_seconds() - cpu_start))
     return outcome
 
 
@@ -255,11 +261,12 @@ def render(report: LoadReport) -> str:
     lines = [
         f"bench_load: {report.tech_prefixes} tech prefixes x {report.deck_size:,} prefixes, "
         f"concurrency {report.concurrency}, latency {report.latency_s:g} s; {machine_load()}",
-        f"{'phase':<18} {'wall s':>8} {'peak RSS MB':>12}  detail",
+        f"{'phase':<18} {'wall s':>8} {'CPU s':>7} {'peak RSS MB':>12}  detail",
     ]
     for phase in report.phases:
         lines.append(
-            f"{phase.name:<18} {phase.seconds:8.2f} {phase.peak_rss_mb:12.0f}  {phase.detail}"
+            f"{phase.name:<18} {phase.seconds:8.2f} {phase.cpu_seconds:7.2f} "
+            f"{phase.peak_rss_mb:12.0f}  {phase.detail}"
         )
     pipeline_s = sum(report.seconds(name) for name in ("fetch_concurrent", "normalise", "load"))
     lines.append(

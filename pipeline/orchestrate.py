@@ -273,7 +273,10 @@ def run_pipeline(
                 on_step(f"{area} {partition or ''}".strip())
             # one run of a partition at a time: two runs at once could otherwise load their
             # snapshots out of fetch order (the older one is then refused)
-            with _file_lock(settings.state_dir / "partitions" / _lock_name(area, partition)):
+            # (the run's warehouse session is let go before waiting: the other run may be
+            # waiting for the warehouse while it holds this partition)
+            partition_lock = settings.state_dir / "partitions" / _lock_name(area, partition)
+            with _file_lock(partition_lock, before_waiting=Warehouse(settings).release_session):
                 run_id = str(uuid.uuid4())
                 try:
                     job = defs.resolve_job_def(AREA_JOBS[area])
@@ -335,11 +338,17 @@ def _run_steps(
 
 
 @contextmanager
-def _file_lock(path: Path) -> Iterator[None]:
-    """An exclusive inter-process lock; the kernel releases it if the process dies."""
+def _file_lock(path: Path, before_waiting: Callable[[], None] | None = None) -> Iterator[None]:
+    """An exclusive inter-process lock; the kernel releases it if the process dies.
+    ``before_waiting`` runs once when another process holds it, before this one waits."""
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "a+") as handle:
-        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+        try:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            if before_waiting is not None:
+                before_waiting()
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
         try:
             yield
         finally:

@@ -352,6 +352,9 @@ class AlertsSettings(_Section):
     sms_max_age_hours: Hours = 26
     balance_max_age_hours: Hours = 2
     freshness_schedule: Cron = "15 * * * *"
+    # a stale feed is emailed when it becomes stale, then again every this many hours while it
+    # stays stale (the hourly check still fails, and shows it, every time)
+    stale_repeat_hours: Hours = 24
 
 
 class EmulatorSettings(_Section):

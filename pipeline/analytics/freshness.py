@@ -37,9 +37,14 @@ class FeedAge:
             return None
         return round((self.now - self.last_loaded_at).total_seconds() / 3600, 1)
 
+    @property
+    def key(self) -> str:
+        """ "voice 021001", "sms acme:1", "balance": one feed, across checks."""
+        return "balance" if self.feed == "balance" else f"{self.feed} {self.source}"
+
     def describe(self) -> str:
         """One line: "voice 021001: last loaded 30.5 h ago (limit 26 h)"."""
-        name = "balance" if self.feed == "balance" else f"{self.feed} {self.source}"
+        name = self.key
         limit = f"limit {self.max_age.total_seconds() / 3600:g} h"
         if self.last_loaded_at is None:
             return f"{name}: never loaded ({limit})"
@@ -85,3 +90,15 @@ def feed_ages(
         ]
         for feed, sources in expected_feeds(settings).items()
     }
+
+
+def due_announcements(
+    stale: list[FeedAge], announced: dict[str, datetime], repeat: timedelta, now: datetime
+) -> tuple[list[FeedAge], dict[str, datetime]]:
+    """Which stale feeds to email now, and the record to keep: a feed is announced when it
+    becomes stale and again every ``repeat`` while it stays stale, not on every check. A
+    feed that is fresh again leaves the record, so its next staleness is news again."""
+    due = [age for age in stale if age.key not in announced or now - announced[age.key] >= repeat]
+    record = {age.key: announced[age.key] for age in stale if age.key in announced}
+    record.update({age.key: now for age in due})
+    return due, record

@@ -5,18 +5,23 @@ moves past each failure once) with the one-line cause and a link to the run.
 
 ``feeds_fresh`` checks, on the warehouse, that every configured tech prefix, SMS channel and
 the balance loaded within its ``[alerts] *_max_age_hours``; the ``freshness_checks`` job runs it
-on ``alerts.freshness_schedule``. A stale feed fails the check and then the run, so the
-failure sensor emails the stale feeds, one line each.
+on ``alerts.freshness_schedule``. A stale feed fails its check every time; the run fails too
+(so the failure sensor emails the stale feeds, one line each) when a feed has just become stale
+or was last emailed ``alerts.stale_repeat_hours`` ago: an hourly check does not email the same
+stale feed every hour (``pipeline.notify.announced`` keeps the record).
 """
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import dagster as dg
 
 from pipeline import clock
-from pipeline.analytics.freshness import FeedAge, feed_ages
+from pipeline.analytics.freshness import FeedAge, due_announcements, feed_ages
 from pipeline.defs.common import one_line, root_cause
 from pipeline.errors import RunFailed
+from pipeline.notify.announced import announced_path, read_announced, write_announced
 from pipeline.notify.run_alert import FailedRun, send_run_failure_alert
 from pipeline.settings import Settings
 from pipeline.warehouse.db import Warehouse
@@ -86,9 +91,10 @@ def build_freshness_checks(settings: Settings) -> dg.AssetChecksDefinition:
         stale = []
         for kind in kinds:
             yield freshness_result(kind, ages[kind])
-            stale += [age.describe() for age in ages[kind] if age.stale]
-        if stale:  # fails the run: the run-failure sensor emails the data engineers
-            raise RunFailed("stale: " + "; ".join(stale))
+            stale += [age for age in ages[kind] if age.stale]
+        due = announce_stale(settings, stale)
+        if due:  # fails the run: the run-failure sensor emails the data engineers
+            raise RunFailed("stale: " + "; ".join(age.describe() for age in due))
 
     return feeds_fresh
 
@@ -100,6 +106,16 @@ def read_feed_ages(settings: Settings) -> dict[str, list[FeedAge]]:
         return feed_ages(settings, None, clock.utc_now())  # nothing ever loaded
     with con:
         return feed_ages(settings, con, clock.utc_now())
+
+
+def announce_stale(settings: Settings, stale: list[FeedAge]) -> list[FeedAge]:
+    """The stale feeds to email now (new ones, and those last emailed ``stale_repeat_hours``
+    ago), recorded as emailed; the others stay failed checks without an email."""
+    path = announced_path(settings.state_dir)
+    repeat = timedelta(hours=settings.alerts.stale_repeat_hours)
+    due, record = due_announcements(stale, read_announced(path), repeat, clock.utc_now())
+    write_announced(path, record)
+    return due
 
 
 def freshness_result(kind: str, ages: list[FeedAge]) -> dg.AssetCheckResult:

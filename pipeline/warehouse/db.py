@@ -17,7 +17,11 @@ whole instead, as before. Two files in all, the published one and the working co
 
 Within ``publish_once()`` (``ratedeck run``: the whole run) writers commit to the working copy
 and one publish at the end shows readers every load of the run at once; elsewhere each writer
-publishes when it ends.
+publishes when it ends. The writers of a ``publish_once()`` block share one writer session: the
+working copy is opened, migrated and checkpointed once for all of them, not once per writer
+(each writer still commits in its own transaction, on its own cursor). A process that waits for
+the warehouse says so (``warehouse.wanted`` beside the lock), and the session then lets go after
+its current writer: holding it costs others at most one writer's time, as before.
 
 Because ratedeck never writes the published file in place, nothing beside it is ratedeck's: a
 ``.wal`` there was left by someone who opened it read-write and did not close (a killed
@@ -37,7 +41,7 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
@@ -73,6 +77,8 @@ _held_locks: dict[Path, int] = {}
 _held_guard = threading.Lock()
 # published file -> depth of the publish_once() blocks open on it in this process
 _publishing_deferred: dict[Path, int] = {}
+# published file -> the writer session its publish_once() blocks share in this process
+_sessions: dict[Path, _WriterSession] = {}
 
 
 def connect(settings: Settings | None = None) -> duckdb.DuckDBPyConnection:
@@ -146,7 +152,15 @@ class Warehouse:
         Clean exit: CHECKPOINT, close, publish if anything changed (at the end of the
         ``publish_once()`` block instead, when one is open). Exception: close (uncommitted work
         rolls back), publish nothing, release the lock, re-raise.
+
+        Inside ``publish_once()`` the writer is a cursor of the block's shared session: the same
+        rules per writer (uncommitted work rolls back when it ends), without a checkpoint each.
         """
+        session = self._session()
+        if session is not None:
+            with session.cursor() as cursor:
+                yield cursor
+            return
         with self._lock(exclusive=True):
             self._detach_working_copy()
             self._ensure_working_copy()
@@ -169,6 +183,8 @@ class Warehouse:
         key = self.published_path.resolve()
         with _held_guard:
             _publishing_deferred[key] = _publishing_deferred.get(key, 0) + 1
+            if key not in _sessions:
+                _sessions[key] = _WriterSession(self)
         try:
             yield
         finally:
@@ -177,8 +193,19 @@ class Warehouse:
                 outermost = _publishing_deferred[key] == 0
                 if outermost:
                     del _publishing_deferred[key]
+                    session = _sessions.pop(key)
+            if outermost:
+                session.close()
         if outermost:
             self.publish()
+
+    def release_session(self) -> None:
+        """Close this process's shared writer session now (checkpointed; it opens again at the
+        next writer): before waiting for something another writer may hold, so that the wait
+        cannot go round in a circle."""
+        session = self._session()
+        if session is not None:
+            session.close()
 
     def publish(self) -> bool:
         """Publish the working copy if it changed since the last publish; True if it did."""
@@ -215,7 +242,14 @@ class Warehouse:
     @contextmanager
     def working_reader(self) -> Iterator[duckdb.DuckDBPyConnection]:
         """Read-only connection to the working copy, for pipeline steps that read what they
-        (or an earlier step) wrote. Holds a shared lock: writers wait, readers don't."""
+        (or an earlier step) wrote. Holds a shared lock: writers wait, readers don't. Inside
+        ``publish_once()``: a cursor of the shared writer session (its writes are not
+        published yet; readers of the working copy must see them)."""
+        session = self._session()
+        if session is not None:
+            with session.cursor() as cursor:
+                yield cursor
+            return
         with self._lock(exclusive=False):
             path = self.working_path if self.working_path.exists() else self.published_path
             if not path.exists():
@@ -258,6 +292,15 @@ class Warehouse:
         if self.working_path.exists() or not self.published_path.exists():
             return
         self._copy_whole(self.published_path, self.working_path)
+
+    def _session(self) -> _WriterSession | None:
+        with _held_guard:
+            return _sessions.get(self.published_path.resolve())
+
+    @property
+    def wanted_path(self) -> Path:
+        """Touched by a process waiting for the lock: the shared session then lets it go."""
+        return self.state_dir / "warehouse.wanted"
 
     def _deferred(self) -> bool:
         with _held_guard:
@@ -411,14 +454,97 @@ class Warehouse:
         while True:
             try:
                 fcntl.flock(handle.fileno(), mode)
+                self.wanted_path.unlink(missing_ok=True)  # others still waiting touch it again
                 return
             except BlockingIOError:
+                self.wanted_path.touch()
                 if time.monotonic() >= deadline:
                     raise WarehouseLockedError(
                         f"warehouse is busy: another process held {self.lock_path} for more "
                         f"than {self.lock_timeout_s:g} s (a long load or a stuck run?)"
                     ) from None
                 time.sleep(_LOCK_POLL_S)
+
+
+class _WriterSession:
+    """The writer connection the writers of one ``publish_once()`` block share.
+
+    Opened (lock, working copy, migrations) by the first writer, then each writer gets a
+    cursor of it: its own transaction, rolled back if it ends uncommitted. The session lets go
+    of the warehouse (checkpoint, close, unlock) when the block ends, or as soon as another
+    process waits for the warehouse (after the current writer, if one is writing), and opens
+    again at the next writer.
+    """
+
+    def __init__(self, warehouse: Warehouse) -> None:
+        self._warehouse = warehouse
+        self._open: ExitStack | None = None
+        self._con: duckdb.DuckDBPyConnection | None = None
+        # the writers of this process take turns, as they did with a lock each
+        self._turn = threading.RLock()
+
+    @contextmanager
+    def cursor(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        with self._turn:
+            cursor = self._connection().cursor()
+            try:
+                yield cursor
+            finally:
+                cursor.close()
+            if self._warehouse.wanted_path.exists():
+                self.close()
+
+    def close(self) -> None:
+        with self._turn:
+            if self._con is None or self._open is None:
+                return
+            try:
+                self._con.execute("CHECKPOINT")
+            except duckdb.Error as exc:  # a full disk: the commits stay in the WAL, not lost
+                path = self._warehouse.working_path
+                raise WarehouseError(f"cannot checkpoint {path}: {_first_line(exc)}") from exc
+            finally:
+                self._open.close()
+                self._con = self._open = None
+
+    def _connection(self) -> duckdb.DuckDBPyConnection:
+        if self._con is None:
+            wh = self._warehouse
+            with ExitStack() as opening:
+                opening.enter_context(wh._lock(exclusive=True))
+                wh._detach_working_copy()
+                wh._ensure_working_copy()
+                con = wh._connect(wh.working_path, read_only=False)
+                opening.callback(con.close)
+                apply_migrations(con)
+                # one checkpoint when the session lets go, not one inside every few commits
+                # (DuckDB's default: when the WAL passes 16 MiB, about three 50k decks); no one
+                # replays this WAL while the session holds it
+                con.execute("SET checkpoint_threshold = '256MiB'")
+                self._open, self._con = opening.pop_all(), con
+                self._watch(self._open)
+        return self._con
+
+    def _watch(self, session: ExitStack) -> None:
+        """Between writers too (a run fetching its next deck for minutes), hand the warehouse
+        over as soon as another process waits for it."""
+        ended = threading.Event()
+        session.callback(ended.set)
+        threading.Thread(
+            target=self._hand_over_when_wanted, args=(ended,), daemon=True, name="ratedeck-wh"
+        ).start()
+
+    def _hand_over_when_wanted(self, ended: threading.Event) -> None:
+        while not ended.wait(_LOCK_POLL_S):
+            if self._warehouse.wanted_path.exists():
+                with self._turn:
+                    if ended.is_set():  # closed meanwhile (perhaps opened again: not ours)
+                        return
+                    try:
+                        self.close()
+                    except WarehouseError as exc:
+                        log.warning("%s", exc)
+                return
 
 
 def _first_line(exc: BaseException) -> str:

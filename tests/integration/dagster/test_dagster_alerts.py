@@ -5,12 +5,14 @@ failing run, and the retry policy of the fetch steps (a step that fails once, th
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import timedelta
 
 import dagster as dg
 import pytest
 from support.smtp import RecordingHandler, recording_smtp
 
 from pipeline.defs import build_definitions
+from pipeline.notify.announced import announced_path, read_announced, write_announced
 from pipeline.orchestrate import run_pipeline
 from pipeline.warehouse.db import Warehouse
 
@@ -118,6 +120,33 @@ def test_freshness_checks_flag_unloaded_tech_prefix_and_old_balance(
     assert email["Subject"].startswith("ratedeck run failed: freshness_checks: stale: ")
     assert "voice 021001: never loaded" in email.get_content()
     assert "voice current" not in email.get_content()  # it just loaded
+
+
+def test_a_stale_feed_is_emailed_once_then_after_the_repeat_interval(
+    alert_settings, smtp, api_warnings
+):
+    settings = alert_settings(alerts={"stale_repeat_hours": 24})
+    defs = build_definitions(settings)
+    instance = dg.DagsterInstance.ephemeral()
+    with api_warnings():
+        first = run_job(defs, "freshness_checks", instance)
+        evaluate_failure_sensor(defs, instance, first)
+        assert len(smtp.emails) == 1
+
+        again = run_job(defs, "freshness_checks", instance)  # the next hour's check
+        assert again.success  # nothing new to tell: no failed run, no email
+        assert check_evaluations(again)["voice_fresh"][0] is False  # still shown as failing
+        assert len(smtp.emails) == 1
+
+        record = announced_path(settings.state_dir)
+        day_ago = {key: when - timedelta(hours=24) for key, when in read_announced(record).items()}
+        assert set(day_ago) == {"voice 021001", "voice current", "sms acme:1", "balance"}
+        write_announced(record, day_ago)
+        reminder = run_job(defs, "freshness_checks", instance)
+    assert not reminder.success  # a day later: emailed again
+    evaluate_failure_sensor(defs, instance, reminder)
+    assert len(smtp.emails) == 2
+    assert "voice 021001: never loaded" in smtp.emails[1].get_content()
 
 
 def test_freshness_checks_pass_when_everything_loaded(alert_settings, smtp):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from pipeline.analytics.freshness import FeedAge, feed_ages
+from pipeline.analytics.freshness import FeedAge, due_announcements, feed_ages
 from pipeline.settings import Settings
 
 NOW = datetime(2026, 11, 3, 12, 0, tzinfo=UTC)
@@ -47,3 +47,32 @@ def test_every_configured_feed_is_listed_with_its_own_limit():
     assert ages["sms"][0].max_age == timedelta(hours=50)
     assert ages["balance"][0].max_age == timedelta(hours=1.5)
     assert all(a.stale for items in ages.values() for a in items)
+
+
+CHECKED_AT = datetime(2026, 12, 7, 12, 0, tzinfo=UTC)
+DAY = timedelta(hours=24)
+
+
+def stale(source: str) -> FeedAge:
+    return FeedAge("voice", source, None, timedelta(hours=26), CHECKED_AT)
+
+
+def test_a_feed_is_announced_when_it_turns_stale_and_again_after_the_repeat():
+    due, record = due_announcements([stale("021001")], {}, DAY, CHECKED_AT)
+    assert [age.key for age in due] == ["voice 021001"] and record == {"voice 021001": CHECKED_AT}
+
+    hour_later = CHECKED_AT + timedelta(hours=1)
+    due, record = due_announcements([stale("021001")], record, DAY, hour_later)
+    assert due == [] and record == {"voice 021001": CHECKED_AT}  # the hourly check: no second email
+
+    day_later = CHECKED_AT + DAY
+    due, record = due_announcements([stale("021001")], record, DAY, day_later)
+    assert [age.key for age in due] == ["voice 021001"] and record == {"voice 021001": day_later}
+
+
+def test_a_new_stale_feed_is_announced_alone_and_a_fresh_one_leaves_the_record():
+    record = {"voice 021001": CHECKED_AT, "voice 021002": CHECKED_AT}
+    later = CHECKED_AT + timedelta(hours=2)
+    due, record = due_announcements([stale("021001"), stale("021003")], record, DAY, later)
+    assert [age.key for age in due] == ["voice 021003"]
+    assert record == {"voice 021001": CHECKED_AT, "voice 021003": later}  # 021002 loaded again
