@@ -18,8 +18,6 @@ from pipeline.warehouse.migrate import read_sql
 
 PRICED_VIEW = "cdr_priced"
 VERSIONS_VIEW = "cdr_day_versions"  # named as such in pricing_connection's SQL
-# what the engine (lpm_versions, voice_history_start.sql) and cdr_cost_rows.sql read
-LPM_MACROS = ("macros/000_exact.sql", "macros/100_lpm.sql")
 # the calls' own columns of a cdr_cost row (the engine adds the price columns)
 CALL_COLUMNS = ("call_id", "call_day", "started_at", "tech_prefix", "rated_on", "number", "billsec")
 
@@ -63,8 +61,9 @@ def pricing_connection(versions: pl.DataFrame) -> duckdb.DuckDBPyConnection:
         con.register(VERSIONS_VIEW, versions.to_arrow())
         con.execute("CREATE TABLE voice_rate AS SELECT * FROM cdr_day_versions")
         con.unregister(VERSIONS_VIEW)
-        for macros in LPM_MACROS:
-            con.execute(read_sql(macros))
+        # what the engine (lpm_versions, voice_history_start.sql) and cdr_cost_rows.sql use
+        con.execute(read_sql("macros/000_exact.sql"))
+        con.execute(read_sql("macros/100_lpm.sql"))
     except BaseException:
         con.close()
         raise
