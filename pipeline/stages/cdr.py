@@ -183,8 +183,8 @@ def cost_one_day(settings: Settings, day: date, *, recost: bool, who: str, why: 
 class StagedDay:
     """A day priced from one read of the warehouse: its cdr_cost rows, and the fingerprint
     (``day_inputs``) of what they were priced from. The commit runs in the same process (one
-    Dagster step), so the rows stay in memory: a Parquet file in between cost 0.7 s more per
-    1M calls to write and read back."""
+    Dagster step), so the rows stay in memory: a Parquet file in between cost about 1 s more
+    per 1M calls to write and read back."""
 
     day: date
     recost: bool
