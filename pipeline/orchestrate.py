@@ -27,7 +27,7 @@ import dagster as dg
 from pipeline import postgres_storage
 from pipeline.dagster_storage import INDEX_SHARD, event_log_held
 from pipeline.defs import AREA_JOBS, build_definitions
-from pipeline.defs.common import API_POOL, WAREHOUSE_POOL, root_cause
+from pipeline.defs.common import API_POOL, CDR_POOL, CDR_POOL_LIMIT, WAREHOUSE_POOL, root_cause
 from pipeline.defs.common import one_line as _one_line
 from pipeline.errors import ConfigError, RunFailed
 from pipeline.settings import Settings
@@ -41,7 +41,9 @@ if TYPE_CHECKING:
 
 FEED_AREAS = tuple(feed.name for feed in FEEDS)
 AREAS = (*FEED_AREAS, "balance")
-POOLS = (WAREHOUSE_POOL, API_POOL)
+POOLS = (WAREHOUSE_POOL, API_POOL)  # at default_limit (1)
+# pools with a limit of their own: CDR days price side by side, their commits take turns
+POOL_LIMITS = {CDR_POOL: CDR_POOL_LIMIT}
 # Dagster's console logger prints every event at DEBUG, and a failed step as a multi-line
 # traceback at ERROR; the CLI shows its own progress, summary and one-line error, and the full
 # event log stays in the Dagster instance (visible in `make dev`).
@@ -214,15 +216,19 @@ def prepare_dagster_home(settings: Settings) -> Path:
 
 
 def ensure_pools(instance: dg.DagsterInstance) -> None:
-    """Give the pools their limit (``default_limit``, 1) before any run is queued. The daemon's
-    run queue reads which pools are limited before it creates the missing ones: the runs of the
-    very first tick (one per tech prefix) would otherwise all start at once. A limit someone
-    changed (UI, ``dagster instance concurrency set``) is kept."""
+    """Give the pools their limit (``default_limit``, 1, or their own in ``POOL_LIMITS``)
+    before any run is queued. The daemon's run queue reads which pools are limited before it
+    creates the missing ones: the runs of the very first tick (one per tech prefix) would
+    otherwise all start at once. A limit someone changed (UI, ``dagster instance concurrency
+    set``) is kept."""
     storage = instance.event_log_storage
     limited = storage.get_concurrency_keys()
     for pool in POOLS:
         if pool not in limited:
             storage.initialize_concurrency_limit_to_default(pool)
+    for pool, limit in POOL_LIMITS.items():
+        if pool not in limited:
+            storage.set_concurrency_slots(pool, limit)
 
 
 def persistent_instance(settings: Settings) -> dg.DagsterInstance:

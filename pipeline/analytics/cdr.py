@@ -16,6 +16,11 @@ import polars as pl
 from pipeline.analytics.lookup import cost_calls, known_tech_prefixes
 from pipeline.warehouse.migrate import read_sql
 
+PRICED_VIEW = "cdr_priced"
+VERSIONS_VIEW = "cdr_day_versions"  # named as such in pricing_connection's SQL
+# the calls' own columns of a cdr_cost row (the engine adds the price columns)
+CALL_COLUMNS = ("call_id", "call_day", "started_at", "tech_prefix", "rated_on", "number", "billsec")
+
 PRICED_SCHEMA = pl.Schema(
     {
         "call_id": pl.String(),
@@ -45,6 +50,39 @@ def cost_routed_calls(
     return pl.concat([costed, missing.with_columns(_nulls())], how="diagonal").select(
         list(PRICED_SCHEMA)
     )
+
+
+def pricing_connection(versions: pl.DataFrame) -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB whose ``voice_rate`` holds ``versions`` (rows of voice_rate), with
+    the LPM macros: all that costing calls made while those versions were in force reads, so
+    a day is costed without holding the warehouse file open. Close it after use."""
+    con = duckdb.connect()
+    try:
+        con.register(VERSIONS_VIEW, versions.to_arrow())
+        con.execute("CREATE TABLE voice_rate AS SELECT * FROM cdr_day_versions")
+        con.unregister(VERSIONS_VIEW)
+        # what the engine (lpm_versions, voice_history_start.sql) and cdr_cost_rows.sql use
+        con.execute(read_sql("macros/000_exact.sql"))
+        con.execute(read_sql("macros/100_lpm.sql"))
+    except BaseException:
+        con.close()
+        raise
+    return con
+
+
+def cost_rows(
+    con: duckdb.DuckDBPyConnection, calls: pl.DataFrame, *, cost_decimals: int
+) -> pl.DataFrame:
+    """Price ``calls`` (``cdr_day_calls.sql``'s columns) on ``con``'s rate versions: their
+    cdr_cost rows (``cdr_cost_rows.sql``: the version used; no costed_at, costing_run)."""
+    priced = cost_routed_calls(con, calls, cost_decimals=cost_decimals)
+    rows = calls.select(CALL_COLUMNS).join(priced, on="call_id")
+    con.register(PRICED_VIEW, rows.to_arrow())
+    try:
+        frame: pl.DataFrame = con.sql(read_sql("queries/cdr_cost_rows.sql")).pl()
+    finally:
+        con.unregister(PRICED_VIEW)
+    return frame
 
 
 def _cost_on(

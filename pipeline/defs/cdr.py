@@ -12,7 +12,8 @@ from decimal import Decimal
 
 import dagster as dg
 
-from pipeline.defs.common import WAREHOUSE_POOL
+from pipeline.defs.common import CDR_POOL
+from pipeline.defs.resources import WarehouseResource, applied
 from pipeline.errors import RatedeckError
 from pipeline.settings import Settings
 from pipeline.stages import cdr as stages
@@ -49,16 +50,21 @@ def _cost_asset(settings: Settings, partitions) -> dg.AssetsDefinition:
         partitions_def=partitions,
         group_name="cdr",
         kinds={"duckdb"},
-        pool=WAREHOUSE_POOL,
+        # not duckdb_warehouse: a day is priced without the writer lock and only its short
+        # commit takes it, so the runs of a backfill overlap (pools apply per run: see
+        # defs/common.py)
+        pool=CDR_POOL,
         description="cdr_cost: the day's billable calls, each priced as of its start time. A "
         "backfill of the partition recosts the day (cdr_costing_log).",
     )
-    def cdr_costs(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+    def cdr_costs(
+        context: dg.AssetExecutionContext, warehouse: WarehouseResource
+    ) -> dg.MaterializeResult:
         backfill = context.run.tags.get(BACKFILL_TAG)
         who = f"dagster run {context.run.run_id}"
-        [costing] = stages.cost_days(
-            settings,
-            [date.fromisoformat(context.partition_key)],
+        costing = stages.cost_one_day(
+            applied(settings, warehouse),
+            date.fromisoformat(context.partition_key),
             recost=backfill is not None,
             who=f"{who} (backfill {backfill})" if backfill else who,
             why="Dagster backfill" if backfill else "cdr_files sensor or manual run",
@@ -87,12 +93,15 @@ def _partitioned_check(
         asset=costs,
         name="balance_reconciles",
         partitions_def=partitions,
-        pool=WAREHOUSE_POOL,
+        pool=CDR_POOL,  # runs with its partition's costing: one pool for the run
         description=f"The day's balance spend (top-ups apart) is within {tolerance}% of its "
         "costed calls (reconcile_daily); a day without balance snapshots passes.",
     )
-    def balance_reconciles(context: dg.AssetCheckExecutionContext) -> dg.AssetCheckResult:
-        checked = reconcile.check_day(settings, date.fromisoformat(context.partition_key))
+    def balance_reconciles(
+        context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource
+    ) -> dg.AssetCheckResult:
+        day = date.fromisoformat(context.partition_key)
+        checked = reconcile.check_day(applied(settings, warehouse), day)
         return dg.AssetCheckResult(passed=checked.passed, metadata=_check_metadata(checked))
 
     return balance_reconciles
@@ -121,6 +130,9 @@ def _costing_metadata(costing: stages.Costing) -> dict[str, str | int | bool]:
         "day_total": str(costing.new_total),
         "previous_total": "never costed" if costing.old_total is None else str(costing.old_total),
         "costing_run": costing.costing_run if costing.costing_run is not None else "none",
+        # what the pricing read changed before its commit: the day was priced again under
+        # the writer lock (a deck or calls arrived meanwhile)
+        "recomputed_at_commit": costing.recomputed,
     }
 
 
@@ -134,7 +146,10 @@ def _files_sensor(settings: Settings, job) -> dg.SensorDefinition:
         minimum_interval_seconds=60,
         description=f"Imports new call record files from {folder} and costs the days they touch.",
     )
-    def cdr_files(context: dg.SensorEvaluationContext) -> dg.SensorResult:
+    def cdr_files(
+        context: dg.SensorEvaluationContext, warehouse: WarehouseResource
+    ) -> dg.SensorResult:
+        run_settings = applied(settings, warehouse)  # where the files are landed and loaded
         seen = json.loads(context.cursor) if context.cursor else {}
         changes = stages.folder_changes(
             folder, seen, settle_s=settings.cdr.settle_s, now_s=time.time()
@@ -145,7 +160,7 @@ def _files_sensor(settings: Settings, job) -> dg.SensorDefinition:
             if time.monotonic() - started > TICK_BUDGET_S:
                 break  # the rest next tick: a sensor evaluation must finish within its timeout
             try:
-                imported = stages.import_file(settings, path, lock_timeout_s=TICK_BUDGET_S)
+                imported = stages.import_file(run_settings, path, lock_timeout_s=TICK_BUDGET_S)
             except WarehouseLockedError:
                 context.log.info("warehouse busy (a load is running): the files wait a tick")
                 break

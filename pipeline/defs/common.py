@@ -21,6 +21,14 @@ if TYPE_CHECKING:
 # Every DuckDB writer runs in this pool: runs never collide on the warehouse file.
 WAREHOUSE_POOL = "duckdb_warehouse"
 API_POOL = "commpeak_api"
+# The runs that cost CDR days (cdr_costs and its check). Not in WAREHOUSE_POOL: pools are
+# enforced per run (orchestrate.INSTANCE_CONFIG, granularity run), so a run in that pool
+# holds it while it prices, and a backfill's days would take turns. A day is priced from one
+# read, without the writer lock, and only its commit (1.6-3.7 s of a 1M-call day) takes the
+# warehouse's own writer lock, which keeps writers apart whatever their pool. This pool only
+# bounds how many days price at once (memory: about 1 GB per 1M-call day).
+CDR_POOL = "cdr_costing"
+CDR_POOL_LIMIT = 2
 
 # The change views, by the column that names a snapshot's scope (tech prefix, SMS channel).
 

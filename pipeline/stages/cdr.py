@@ -4,7 +4,10 @@ Import: file -> landing zone (immutable, sha256; the same bytes land once) -> pu
 (``ingest/cdr.py``) -> staged -> ``load_snapshot`` (``warehouse/cdr.py``: append-only).
 Costing: the billable calls of one UTC day, each at its own start time, by the one engine
 (``analytics/cdr.py``); a costed day is never re-costed unless asked (``recost``), and every
-costing is logged (``cdr_costing_log``). No Dagster here: ``defs/cdr.py`` and the CLI wrap it.
+costing is logged (``cdr_costing_log``). A day is priced from one read of the warehouse
+without the writer lock, and only its commit takes the lock (``stage_day``, ``commit_day``),
+so the days of a backfill price side by side. No Dagster here: ``defs/cdr.py`` and the CLI
+wrap it.
 """
 
 from __future__ import annotations
@@ -16,8 +19,9 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 import duckdb
+import polars as pl
 
-from pipeline.analytics.cdr import cost_routed_calls
+from pipeline.analytics.cdr import cost_rows, pricing_connection
 from pipeline.errors import InputError
 from pipeline.ingest.cdr import GenericColumns, Routing, ingest_cdr
 from pipeline.ingest.frames import IngestResult
@@ -29,7 +33,9 @@ from pipeline.warehouse.cdr import (
     CDR_SNAPSHOT,
     Costing,
     day_calls,
+    day_inputs,
     file_days,
+    read_day,
     record_costs,
     uncosted_days,
 )
@@ -155,12 +161,69 @@ def cost_days(
 ) -> list[Costing]:
     """Cost the billable calls of each day not costed yet (``days`` None: every day that has
     some). ``recost``: replace every cost of the day instead (a backfill: a price that changed
-    later, a corrected deck). One writer session; every costing is logged."""
+    later, a corrected deck). Each day is priced outside the writer lock (``stage_day``) and
+    committed in one short transaction under it (``commit_day``); every costing is logged."""
+    if days is None:
+        with Warehouse(settings).working_reader() as con:
+            days = uncosted_days(con)
+    return [
+        cost_one_day(settings, day, recost=recost, who=who or _os_user(), why=why) for day in days
+    ]
+
+
+def cost_one_day(settings: Settings, day: date, *, recost: bool, who: str, why: str) -> Costing:
+    """Price ``day`` from one read, then commit it: what one Dagster run of a partition does.
+    Runs of other days price at the same time; only the commits take turns."""
+    staged = stage_day(settings, day, recost=recost)
     with Warehouse(settings).writer() as con:
-        return [
-            cost_day(con, settings, day, recost=recost, who=who or _os_user(), why=why)
-            for day in (uncosted_days(con) if days is None else days)
-        ]
+        return commit_day(con, settings, staged, who=who, why=why)
+
+
+@dataclass(frozen=True)
+class StagedDay:
+    """A day priced from one read of the warehouse: its cdr_cost rows, and the fingerprint
+    (``day_inputs``) of what they were priced from. The commit runs in the same process (one
+    Dagster step), so the rows stay in memory: a Parquet file in between cost about 1 s more
+    per 1M calls to write and read back."""
+
+    day: date
+    recost: bool
+    inputs: tuple[object, ...]
+    rows: pl.DataFrame
+
+
+def stage_day(settings: Settings, day: date, *, recost: bool) -> StagedDay:
+    """Read what costing ``day`` needs (the working copy, under the shared lock: writers wait
+    for the read, about 1.5 s for 1M calls, not for the pricing), then price it in memory.
+    Holds no lock while pricing."""
+    with Warehouse(settings).working_reader() as con:
+        read = read_day(con, day, recost=recost)
+    pricing = pricing_connection(read.versions)
+    try:
+        rows = cost_rows(pricing, read.calls, cost_decimals=settings.report.cost_decimals)
+    finally:
+        pricing.close()
+    return StagedDay(day, recost, read.inputs, rows)
+
+
+def commit_day(
+    con: duckdb.DuckDBPyConnection, settings: Settings, staged: StagedDay, *, who: str, why: str
+) -> Costing:
+    """Commit a staged day on the open writer connection, in one transaction. If what the
+    pricing read changed since (a deck loaded, a route aliased, calls imported or costed by
+    another run), the day is priced again here, under the lock, from the warehouse as it is
+    now: the rows committed are always those of the committed state they go into."""
+    decimals = settings.report.cost_decimals
+    recomputed = day_inputs(con, staged.day, recost=staged.recost) != staged.inputs
+    rows = staged.rows
+    if recomputed:
+        calls = day_calls(con, staged.day, recost=staged.recost)
+        rows = cost_rows(con, calls, cost_decimals=decimals)
+    reason = why or ("recost" if staged.recost else "new calls")
+    costing = record_costs(
+        con, staged.day, rows, recost=staged.recost, who=who, why=reason, cost_decimals=decimals
+    )
+    return replace(costing, recomputed=recomputed)
 
 
 def cost_day(
@@ -172,15 +235,11 @@ def cost_day(
     who: str,
     why: str,
 ) -> Costing:
-    """Cost one day on an open writer connection (see ``cost_days``)."""
+    """Cost one day entirely on an open writer connection (holding the lock throughout)."""
     calls = day_calls(con, day, recost=recost)
-    decimals = settings.report.cost_decimals
-    priced = cost_routed_calls(con, calls, cost_decimals=decimals)
-    priced = priced.join(calls.select("call_id", "rated_on"), on="call_id")
-    reason = why or ("recost" if recost else "new calls")
-    return record_costs(
-        con, day, priced, recost=recost, who=who, why=reason, cost_decimals=decimals
-    )
+    rows = cost_rows(con, calls, cost_decimals=settings.report.cost_decimals)
+    staged = StagedDay(day, recost, day_inputs(con, day, recost=recost), rows)
+    return commit_day(con, settings, staged, who=who, why=why)
 
 
 def read_call_file(path: Path) -> bytes:

@@ -8,7 +8,7 @@ not a snapshot of something that changes), so ``load_snapshot`` hands the file t
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
 import duckdb
@@ -24,7 +24,7 @@ from pipeline.warehouse.snapshot import (
 )
 
 CALLS_VIEW = "cdr_incoming"
-PRICED_VIEW = "cdr_priced"
+STAGED_VIEW = "cdr_staged"  # a day's priced rows, as the cdr_cost_*.sql queries name them
 
 
 @dataclass(frozen=True)
@@ -122,9 +122,18 @@ def _stored(
 
 
 # -- costed days ----------------------------------------------------------------------------
+# Costing a day is three steps (docs/cdr.md#costing-a-day-read-price-commit): ``read_day``
+# takes, in one read of the warehouse, everything the costing uses (the day's calls, the rate
+# versions in force that day, and ``day_inputs``); the pricing then runs without the writer
+# lock; ``record_costs`` commits its rows in one transaction, under the writer lock, after
+# ``day_inputs`` showed that nothing the read saw changed in between.
+
+
 @dataclass(frozen=True)
 class Costing:
-    """One costing of a day (``costing_run`` None: nothing to cost, nothing logged)."""
+    """One costing of a day (``costing_run`` None: nothing to cost, nothing logged).
+    ``recomputed``: what the costing read changed before its commit (a deck, a route, calls
+    or another costing of the day), so the day was costed again under the writer lock."""
 
     day: date
     costing_run: int | None
@@ -133,6 +142,49 @@ class Costing:
     unmatched: int
     old_total: Decimal | None  # None: the day had never been costed
     new_total: Decimal
+    recomputed: bool = False
+
+
+@dataclass(frozen=True)
+class DayRead:
+    """What costing one day reads, all from one state of the warehouse: the calls to cost
+    (``day_calls``), the rate versions in force that day (``cdr_day_versions.sql``) and the
+    fingerprint of both (``day_inputs``)."""
+
+    day: date
+    recost: bool
+    calls: pl.DataFrame
+    versions: pl.DataFrame
+    inputs: tuple[object, ...]
+
+
+def day_bounds(day: date) -> dict[str, datetime]:
+    """The UTC day as [day_start, day_end) parameters."""
+    start = datetime.combine(day, time(), UTC)
+    return {"day_start": start, "day_end": start + timedelta(days=1)}
+
+
+def read_day(con: duckdb.DuckDBPyConnection, day: date, *, recost: bool) -> DayRead:
+    """Everything costing ``day`` reads, in one transaction (``con`` read-only)."""
+    with transaction(con):
+        inputs = day_inputs(con, day, recost=recost)
+        calls = day_calls(con, day, recost=recost)
+        versions: pl.DataFrame = con.sql(
+            read_sql("queries/cdr_day_versions.sql"), params=day_bounds(day)
+        ).pl()
+    return DayRead(day, recost, calls, versions, inputs)
+
+
+def day_inputs(con: duckdb.DuckDBPyConnection, day: date, *, recost: bool) -> tuple[object, ...]:
+    """A fingerprint of what costing ``day`` depends on: counts and sums of row hashes of the
+    day's calls (and, for new calls only, which are costed), of what routes them to a deck,
+    and of the rate versions in force that day. Equal fingerprints: the costing would price
+    the same calls the same way (up to a 64-bit hash collision of the changed rows)."""
+    params = {"day": day, "recost": recost}
+    [others] = execute_named(con, read_sql("queries/cdr_day_inputs.sql"), params).fetchall()
+    versions = con.sql(read_sql("queries/cdr_day_versions.sql"), params=day_bounds(day))
+    [prices] = versions.aggregate("count(*), sum(hash(COLUMNS(*))::HUGEINT)").fetchall()
+    return (*others, *prices)
 
 
 def day_calls(con: duckdb.DuckDBPyConnection, day: date, *, recost: bool) -> pl.DataFrame:
@@ -150,51 +202,52 @@ def uncosted_days(con: duckdb.DuckDBPyConnection) -> list[date]:
 def record_costs(
     con: duckdb.DuckDBPyConnection,
     day: date,
-    priced: pl.DataFrame,
+    staged: pl.DataFrame,
     *,
     recost: bool,
     who: str,
     why: str,
     cost_decimals: int,
 ) -> Costing:
-    """Store ``priced`` (call_id, rated_on and the engine's columns) as the costs of ``day``,
-    in one transaction: a recost first removes every cost of the day. Logged with the day's
-    total before and after."""
-    with transaction(con):
-        total, costed = _day_total(con, day)
-        if priced.is_empty() and not recost:
-            return Costing(day, None, False, 0, 0, total if costed else None, total)
-        if recost:
-            con.execute("DELETE FROM cdr_cost WHERE call_day = ?", [day])
-        [(run,)] = con.execute("SELECT nextval('cdr_costing_run_seq')").fetchall()
-        unmatched = priced["cost"].null_count()
-        old_total = total if costed else None
-        params: dict[str, object] = {
-            "costing_run": run,
-            "day": day,
-            "costed_at": datetime.now(UTC),
-            "recost": recost,
-            "who": who,
-            "why": why,
-            "calls": priced.height,
-            "unmatched": unmatched,
-            "cost_decimals": cost_decimals,
-            "old_total": old_total,
-        }
-        _insert_priced(con, priced, params)
-        execute_named(con, read_sql("queries/cdr_costing_log_insert.sql"), params)
-        new_total, _ = _day_total(con, day)
-    return Costing(day, run, recost, priced.height, unmatched, old_total, new_total)
-
-
-def _insert_priced(
-    con: duckdb.DuckDBPyConnection, priced: pl.DataFrame, params: dict[str, object]
-) -> None:
-    con.register(PRICED_VIEW, priced.to_arrow())
+    """Store the staged cdr_cost rows of ``day`` (``cdr_cost_rows.sql``'s columns) in one
+    transaction: a recost replaces every cost of the day, a costing of new calls adds theirs.
+    Logged with the day's total before and after."""
+    con.register(STAGED_VIEW, staged.to_arrow())
     try:
-        execute_named(con, read_sql("queries/cdr_cost_insert.sql"), params)
+        with transaction(con):
+            return _record_staged(con, day, recost=recost, who=who, why=why, decimals=cost_decimals)
     finally:
-        con.unregister(PRICED_VIEW)
+        con.unregister(STAGED_VIEW)
+
+
+def _record_staged(
+    con: duckdb.DuckDBPyConnection, day: date, *, recost: bool, who: str, why: str, decimals: int
+) -> Costing:
+    total, costed = _day_total(con, day)
+    [(calls, unmatched)] = con.execute(read_sql("queries/cdr_staged_counts.sql")).fetchall()
+    if calls == 0 and not recost:
+        return Costing(day, None, False, 0, 0, total if costed else None, total)
+    [(run,)] = con.execute("SELECT nextval('cdr_costing_run_seq')").fetchall()
+    old_total = total if costed else None
+    params: dict[str, object] = {
+        "costing_run": run,
+        "day": day,
+        "costed_at": datetime.now(UTC),
+        "recost": recost,
+        "who": who,
+        "why": why,
+        "calls": calls,
+        "unmatched": unmatched,
+        "cost_decimals": decimals,
+        "old_total": old_total,
+    }
+    if recost:
+        execute_named(con, read_sql("queries/cdr_cost_recost.sql"), params)
+        execute_named(con, read_sql("queries/cdr_cost_unstaged_delete.sql"), params)
+    execute_named(con, read_sql("queries/cdr_cost_insert.sql"), params)
+    execute_named(con, read_sql("queries/cdr_costing_log_insert.sql"), params)
+    new_total, _ = _day_total(con, day)
+    return Costing(day, run, recost, calls, unmatched, old_total, new_total)
 
 
 def _day_total(con: duckdb.DuckDBPyConnection, day: date) -> tuple[Decimal, bool]:

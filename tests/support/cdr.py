@@ -3,12 +3,14 @@ dir, a rate history written into the real warehouse, CDR files written as the sw
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import random
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
 from pipeline.settings import Settings
 from pipeline.warehouse.db import Warehouse
+from support.lookup_reference import Version, reference_billed, reference_cost, reference_match
 
 DAY = datetime(2026, 12, 1, tzinfo=UTC)
 NOON = datetime(2026, 12, 1, 12, tzinfo=UTC)
@@ -64,3 +66,57 @@ def write_master(path: Path, lines: list[str]) -> Path:
 def query(settings: Settings, sql: str, params: list | None = None) -> list[tuple]:
     with Warehouse(settings).reader() as con:
         return con.execute(sql, params or []).fetchall()
+
+
+def generated_calls(
+    count: int, seed: int = 16, days: int = 1
+) -> list[tuple[str, str, datetime, int, bool]]:
+    """(call_id, dialled, start, billsec, answered): numbers across nested prefixes, the noon
+    price change, both tech prefixes (dialled 021001 + number), unmatched and unanswered;
+    starts spread over ``days`` UTC days from DAY."""
+    rng = random.Random(seed)
+    heads = ["442079", "4420", "44", "353", "1212", "4420794", "3538"]
+    calls = []
+    for i in range(count):
+        number = rng.choice(heads) + "".join(rng.choice("0123456789") for _ in range(6))
+        dialled = ("021001" + number) if rng.random() < 0.4 else number
+        start = DAY + timedelta(seconds=rng.randrange(86400 * days))
+        billsec = rng.choice([0, 1, 29, 30, 31, 59, 60, 61, 125, rng.randrange(3600)])
+        calls.append((f"g{i}", dialled, start, billsec, rng.random() < 0.9))
+    return calls
+
+
+def reference_costs(calls, history: list[tuple] = HISTORY) -> dict[str, tuple]:
+    """Brute force: dict of versions per tech prefix, LPM by hand, Decimal money. Per
+    billable call: (tech_prefix, matched prefix, price, billed seconds, cost)."""
+    decks: dict[str, list[Version]] = {}
+    for tp, prefix, dest, price, a, b, valid_from, valid_to in history:
+        decks.setdefault(tp, []).append(
+            Version(prefix, dest, Decimal(price), a, b, valid_from, valid_to)
+        )
+    expected = {}
+    for call_id, dialled, start, billsec, answered in calls:
+        if not answered or billsec == 0:
+            continue  # not billable: never costed
+        tp, number = (
+            ("021001", dialled[6:]) if dialled.startswith("021001") else ("current", dialled)
+        )
+        version = reference_match(decks.get(tp, []), number, start)
+        if version is None:
+            expected[call_id] = (tp, None, None, None, None)
+            continue
+        billed = reference_billed(billsec, version.initial, version.increment)
+        cost = reference_cost(version.price, billed, 6)
+        expected[call_id] = (tp, version.prefix, version.price, billed, cost)
+    return expected
+
+
+def warehouse_history(settings: Settings) -> list[tuple]:
+    """voice_rate as the warehouse holds it now, in HISTORY's shape (withdrawn versions left
+    out, as costing leaves them out): the reference prices against what was committed."""
+    return query(
+        settings,
+        "SELECT tech_prefix, prefix, destination, CAST(price AS VARCHAR), initial_seconds, "
+        "increment_seconds, valid_from, valid_to FROM voice_rate "
+        "WHERE valid_to IS NULL OR valid_to > valid_from",
+    )

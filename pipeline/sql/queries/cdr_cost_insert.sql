@@ -1,29 +1,8 @@
--- Costed calls into cdr_cost, from the registered relation cdr_priced (call_id, rated_on and
--- the engine's matched_prefix, destination, price, billed_seconds, cost). The increments,
--- currency and valid_from come from the voice_rate version the engine used: the one valid at
--- the call's start for the matched prefix (same tie-break as lpm_rate_at).
--- Params: $costed_at, $costing_run.
--- The priced calls meet their cdr_call rows first, materialised: a registered frame has no
--- statistics, and without this DuckDB may join voice_rate by the time range alone first
--- (1.2 billion candidate rows for 100k calls) before it applies the prefix equality.
-WITH priced AS MATERIALIZED (
-    SELECT p.*, c.call_day, c.started_at, c.tech_prefix, c.number, c.billsec
-    FROM cdr_priced p
-    JOIN cdr_call c USING (call_id)
-),
-used AS (
-    SELECT p.call_id, r.initial_seconds, r.increment_seconds, r.currency, r.valid_from
-    FROM priced p
-    JOIN voice_rate r ON r.tech_prefix = p.rated_on AND r.prefix = p.matched_prefix
-     AND r.valid_from <= p.started_at AND (r.valid_to IS NULL OR p.started_at < r.valid_to)
-    QUALIFY row_number() OVER (
-        PARTITION BY p.call_id
-        ORDER BY r.valid_from DESC, r.valid_to DESC NULLS FIRST, r.price DESC,
-                 r.initial_seconds DESC, r.increment_seconds DESC, r.destination) = 1
-)
+-- A day's staged cdr_cost rows (the registered relation cdr_staged, priced without the
+-- writer lock) into cdr_cost, except calls of the day costed already: a recost updates
+-- those (cdr_cost_recost.sql). Params: $day, $costed_at, $costing_run.
 INSERT INTO cdr_cost
-SELECT p.call_id, p.call_day, p.started_at, p.tech_prefix, p.rated_on, p.number, p.billsec,
-       p.matched_prefix, p.destination, p.price, u.initial_seconds, u.increment_seconds,
-       p.billed_seconds, p.cost, u.currency, u.valid_from, $costed_at, $costing_run
-FROM priced p
-LEFT JOIN used u USING (call_id);
+SELECT s.*, $costed_at, $costing_run
+FROM cdr_staged s
+WHERE NOT EXISTS (
+    SELECT 1 FROM cdr_cost k WHERE k.call_day = $day AND k.call_id = s.call_id);

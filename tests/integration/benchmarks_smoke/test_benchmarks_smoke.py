@@ -138,3 +138,19 @@ def test_bench_cost_runs_the_three_contenders_and_they_agree(capsys):
     assert re.search(r"1st run vs SQL peer +[\d.]+x .* (PASS|MISS)", report)
     assert re.search(r"ratedeck vs SQL peer +[\d.]+x .* (PASS|MISS)", report)
     assert re.search(r"ratedeck vs dict reference +[\d.]+x .* (PASS|MISS)", report)
+
+
+@pytest.mark.slow  # worker processes, each loading the code location and Dagster
+def test_bench_backfill_recosts_every_day_to_the_same_rows(capsys):
+    """Tiny sizes: the first costing, one sequential and one 2-worker backfill each cost
+    every day (the benchmark stops otherwise) and leave the first costing's rows."""
+    from benchmarks import bench_backfill
+
+    assert bench_backfill.main(["--quick"]) == 0
+    report = capsys.readouterr().out
+    rows = [line.split() for line in report.splitlines() if line.startswith(("first", "recost"))]
+    assert [(r[0], r[-1]) for r in rows] == [("first", "yes"), ("recost", "yes"), ("recost", "yes")]
+    assert [r[2] for r in rows] == ["1", "1", "2"]  # workers
+    assert re.search(r"speed-up of 2 workers: [\d.]+x", report)
+    assert re.search(r"projected year \(365 days\) at 5,000 calls/day", report)
+    assert "load average" in report.splitlines()[0]

@@ -37,10 +37,16 @@ def drop_file(inbox, name: str, lines: list[str]):
     shutil.move(staged, inbox / name)
 
 
-def evaluate(defs: dg.Definitions, cursor: str | None):
+def evaluate(defs: dg.Definitions, cursor: str | None, resources: dict | None = None):
+    """One tick, with the code location's resources (as the daemon gives them) or others."""
     sensor = defs.resolve_sensor_def("cdr_files")
     with dg.DagsterInstance.ephemeral() as instance:
-        context = dg.build_sensor_context(instance=instance, cursor=cursor, definitions=defs)
+        context = dg.build_sensor_context(
+            instance=instance,
+            cursor=cursor,
+            definitions=defs,
+            resources=defs.resources if resources is None else resources,
+        )
         return sensor(context)
 
 
@@ -136,3 +142,60 @@ def test_a_busy_warehouse_leaves_the_file_for_the_next_tick(settings, inbox, mon
     assert busy.run_requests == [] and "m.csv" not in busy.cursor
     free = evaluate(defs, busy.cursor)
     assert [r.partition_key for r in free.run_requests] == ["2026-12-01"]
+
+
+def spend_five_cents(settings) -> None:
+    """Balance snapshots around 2026-12-01: 0.05 spent that day."""
+    from pipeline.warehouse.db import Warehouse
+    from pipeline.warehouse.migrate import read_sql
+
+    with Warehouse(settings).writer() as con:
+        for n, (at, balance) in enumerate(
+            [
+                (DAY - timedelta(hours=1), Decimal("10")),
+                (DAY + timedelta(hours=23), Decimal("9.95")),
+            ]
+        ):
+            con.execute(
+                read_sql("queries/balance_snapshot_insert.sql"),
+                [n + 1, at, "a@example.com", balance, Decimal(0), Decimal(0), "x", "raw"],
+            )
+
+
+def test_the_warehouse_resource_overrides_reach_the_cdr_sensor_asset_and_check(
+    settings, inbox, tmp_path
+):
+    """A deployment (or one launchpad run) that points the warehouse resource elsewhere gets
+    its CDR imports, costs and checks there, as the voice and SMS assets do."""
+    from pipeline.defs.resources import WarehouseResource
+
+    elsewhere = settings.with_overrides(paths={"data_dir": str(tmp_path / "elsewhere")})
+    insert_history(elsewhere, HISTORY)
+    spend_five_cents(elsewhere)
+    defs = build_definitions(settings)
+    drop_file(inbox, "m.csv", [asterisk_line("a", "35312345", DAY + timedelta(hours=1), 60)])
+
+    moved = {"warehouse": WarehouseResource(data_dir=str(elsewhere.data_dir))}
+    tick = evaluate(defs, None, resources=moved)
+    assert [r.partition_key for r in tick.run_requests] == ["2026-12-01"]
+    assert query(elsewhere, "SELECT call_id FROM cdr_call") == [("a",)]
+    assert list((elsewhere.data_dir / "raw" / "cdr").rglob("*.csv"))  # landed there too
+    assert query(settings, "SELECT count(*) FROM cdr_call") == [(0,)]
+
+    launchpad = {"resources": {"warehouse": {"config": {"data_dir": str(elsewhere.data_dir)}}}}
+    result = dg.materialize(
+        [*defs.assets],
+        selection=dg.AssetSelection.assets("cdr_costs"),
+        partition_key="2026-12-01",
+        instance=dg.DagsterInstance.ephemeral(),
+        resources=defs.resources,
+        run_config=launchpad,
+    )
+    assert result.success
+    assert query(elsewhere, "SELECT call_id, cost FROM cdr_cost") == [("a", Decimal("0.05"))]
+    assert query(settings, "SELECT count(*) FROM cdr_cost") == [(0,)]
+    [check] = result.get_asset_check_evaluations()
+    # the check compared the day where it was costed (the configured warehouse has no calls)
+    assert check.check_name == "balance_reconciles" and check.passed
+    assert check.metadata["compared"].value is True
+    assert check.metadata["own_cost"].value == "0.05000000"

@@ -4,7 +4,6 @@ brute-force Python reference prices them, and never re-costed unless asked (then
 
 from __future__ import annotations
 
-import random
 import stat
 from datetime import date, timedelta
 from decimal import Decimal
@@ -18,15 +17,11 @@ from support.cdr import (
     NOON,
     asterisk_line,
     cdr_settings,
+    generated_calls,
     insert_history,
     query,
+    reference_costs,
     write_master,
-)
-from support.lookup_reference import (
-    Version,
-    reference_billed,
-    reference_cost,
-    reference_match,
 )
 
 from pipeline.stages.cdr import cost_days, import_file
@@ -87,45 +82,6 @@ def test_an_overlapping_export_counts_each_call_once(settings, tmp_path):
     overlap = import_file(settings, both)
     assert (overlap.calls, overlap.duplicates) == (1, 1)
     assert query(settings, "SELECT call_id FROM cdr_call ORDER BY 1") == [("u1",), ("u2",)]
-
-
-def generated_calls(count: int, seed: int = 16) -> list[tuple[str, str, object, int, bool]]:
-    """(call_id, dialled, start, billsec, answered): numbers across nested prefixes, the noon
-    price change, both tech prefixes (dialled 021001 + number), unmatched and unanswered."""
-    rng = random.Random(seed)
-    heads = ["442079", "4420", "44", "353", "1212", "4420794", "3538"]
-    calls = []
-    for i in range(count):
-        number = rng.choice(heads) + "".join(rng.choice("0123456789") for _ in range(6))
-        dialled = ("021001" + number) if rng.random() < 0.4 else number
-        start = DAY + timedelta(seconds=rng.randrange(86400))
-        billsec = rng.choice([0, 1, 29, 30, 31, 59, 60, 61, 125, rng.randrange(3600)])
-        calls.append((f"g{i}", dialled, start, billsec, rng.random() < 0.9))
-    return calls
-
-
-def reference_costs(calls) -> dict[str, tuple]:
-    """Brute force: dict of versions per tech prefix, LPM by hand, Decimal money."""
-    decks: dict[str, list[Version]] = {}
-    for tp, prefix, dest, price, a, b, valid_from, valid_to in HISTORY:
-        decks.setdefault(tp, []).append(
-            Version(prefix, dest, Decimal(price), a, b, valid_from, valid_to)
-        )
-    expected = {}
-    for call_id, dialled, start, billsec, answered in calls:
-        if not answered or billsec == 0:
-            continue  # not billable: never costed
-        tp, number = (
-            ("021001", dialled[6:]) if dialled.startswith("021001") else ("current", dialled)
-        )
-        version = reference_match(decks[tp], number, start)
-        if version is None:
-            expected[call_id] = (tp, None, None, None, None)
-            continue
-        billed = reference_billed(billsec, version.initial, version.increment)
-        cost = reference_cost(version.price, billed, 6)
-        expected[call_id] = (tp, version.prefix, version.price, billed, cost)
-    return expected
 
 
 def test_costing_equals_the_brute_force_reference(settings, tmp_path):
