@@ -21,7 +21,8 @@ renamed over it: its change time and headers move), so a publish means a new key
 ``.wal`` beside the file (data DuckDB has not checkpointed into it) turns the cache off. Files
 of other keys are removed when a new key is written, so the folder holds one warehouse's worth.
 Files are written under a temporary name and renamed: a reader sees a whole file or none; an
-unreadable one is a miss, never an error.
+unreadable one is a miss, never an error. Unpickling runs code, so the folder is private
+(0700, files 0600) and a file another user owns or can write is never read (a miss).
 """
 
 from __future__ import annotations
@@ -122,6 +123,8 @@ class EngineCache:
             if lo <= span[0] and span[1] <= hi:
                 try:
                     with path.open("rb") as handle:
+                        if not _private(handle.fileno()):
+                            continue
                         engine = pickle.load(handle)
                 except (OSError, pickle.UnpicklingError, EOFError, AttributeError):
                     continue
@@ -158,8 +161,9 @@ class EngineCache:
                 return
         tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
         try:
-            self.folder.mkdir(parents=True, exist_ok=True)
+            self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)
             self._remove_other_keys()
+            tmp.touch(mode=0o600)
             tmp.write_bytes(data)
             tmp.replace(path)
         except OSError:
@@ -169,6 +173,12 @@ class EngineCache:
         for path in self._listing():
             if not path.name.startswith((f"{self.key}.", ".")):
                 path.unlink(missing_ok=True)
+
+
+def _private(fd: int) -> bool:
+    """Unpickling runs code: only a file this user owns and nobody else can write is read."""
+    status = os.fstat(fd)
+    return status.st_uid == os.getuid() and not status.st_mode & 0o022
 
 
 def _name(tech_prefix: str) -> str:

@@ -271,3 +271,17 @@ def test_an_unknown_compression_is_a_usage_error(ratedeck, tmp_path):
     assert (code, out) == (2, "")
     assert "argument --compression: invalid choice: 'gzip'" in err
     assert not (tmp_path / "o.parquet").exists()
+
+
+def test_an_engine_file_others_can_write_is_never_unpickled(tmp_path):
+    """Unpickling runs code: a cache file that group or others can write is a miss."""
+    from pipeline.analytics._engine_cache import _private
+
+    path = tmp_path / "x.engine"
+    path.write_bytes(b"not a pickle")
+    os.chmod(path, 0o600)
+    with open(path, "rb") as handle:
+        assert _private(handle.fileno())
+    os.chmod(path, 0o666)
+    with open(path, "rb") as handle:
+        assert not _private(handle.fileno())
