@@ -20,7 +20,6 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import dagster as dg
 
@@ -34,10 +33,6 @@ from pipeline.settings import Settings
 from pipeline.stages.feeds import FEEDS
 from pipeline.warehouse.db import Warehouse
 from pipeline.warehouse.errors import WarehouseError
-
-if TYPE_CHECKING:
-    # the type of a step failure's error (and its causes); dagster does not re-export it
-    pass
 
 FEED_AREAS = tuple(feed.name for feed in FEEDS)
 AREAS = (*FEED_AREAS, "balance")

@@ -38,6 +38,7 @@ from pipeline.analytics._engine import TEXT_DTYPE, LpmEngine
 from pipeline.analytics._engine_cache import EngineCache
 from pipeline.analytics._money import PRICE_DTYPE
 from pipeline.analytics._versions import epoch_us
+from pipeline.analytics.codecs import COMPRESSIONS, DEFAULT_COMPRESSION
 from pipeline.analytics.lookup import (
     OUTPUT_COLUMNS,
     CheapestMix,
@@ -61,15 +62,10 @@ from pipeline.errors import InputError
 from pipeline.warehouse.migrate import read_sql
 
 if TYPE_CHECKING:
+    # DuckDB is imported by whoever opens the warehouse; a cache hit opens none
+    import duckdb
     from polars._typing import ParquetCompression
 
-if TYPE_CHECKING:  # DuckDB is imported by whoever opens the warehouse; a cache hit opens none
-    import duckdb
-
-
-# Parquet codecs offered; snappy: Parquet's usual codec (see docs/benchmarks.md for the others)
-COMPRESSIONS = ("snappy", "lz4", "zstd", "uncompressed")
-DEFAULT_COMPRESSION = "snappy"
 DEFAULT_BATCH_ROWS = 250_000  # small enough to overlap reading, costing and writing
 CALL_COLUMNS = ("number", "duration", "started_at")  # the first two required
 SEPARATORS = ",;\t|"

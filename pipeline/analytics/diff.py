@@ -34,8 +34,8 @@ from typing import Any
 import duckdb
 import polars as pl
 
-from pipeline.analytics.numbers import number_problem
 from pipeline.errors import InputError
+from pipeline.ingest.phone import number_problem
 from pipeline.settings import TECH_PREFIX_RE
 from pipeline.warehouse.migrate import read_sql
 

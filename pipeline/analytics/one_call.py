@@ -16,9 +16,9 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from pipeline.analytics._errors import CostOverflowError
-from pipeline.analytics.phone import normalise_number
 from pipeline.clock import as_utc
 from pipeline.errors import InputError
+from pipeline.ingest.phone import normalise_number
 from pipeline.warehouse.migrate import read_sql
 
 if TYPE_CHECKING:  # imported where used: costing from the engine cache opens no DuckDB

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pipeline import console
+from pipeline.analytics.codecs import COMPRESSIONS, DEFAULT_COMPRESSION
 from pipeline.commands.lookup import tech_prefix_arg
 from pipeline.errors import InputError
 from pipeline.settings import Settings
@@ -63,13 +64,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--compression",
-        choices=(
-            "snappy",
-            "lz4",
-            "zstd",
-            "uncompressed",
-        ),  # costing.COMPRESSIONS (not imported here)
-        default="snappy",
+        choices=COMPRESSIONS,
+        default=DEFAULT_COMPRESSION,
         help="Parquet output codec (default: snappy; uncompressed writes fastest, zstd smallest)",
     )
     parser.add_argument(

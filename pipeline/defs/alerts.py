@@ -13,15 +13,13 @@ stale feed every hour (``pipeline.notify.announced`` keeps the record).
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import dagster as dg
 
 from pipeline import clock
-from pipeline.analytics.freshness import FeedAge, due_announcements, feed_ages
+from pipeline.analytics.freshness import FeedAge, feed_ages
 from pipeline.defs.common import one_line, root_cause
 from pipeline.errors import RunFailed
-from pipeline.notify.announced import announced_path, read_announced, write_announced
+from pipeline.notify.announced import announce_stale
 from pipeline.notify.run_alert import FailedRun, send_run_failure_alert
 from pipeline.settings import Settings
 from pipeline.warehouse.db import Warehouse
@@ -92,7 +90,7 @@ def build_freshness_checks(settings: Settings) -> dg.AssetChecksDefinition:
         for kind in kinds:
             yield freshness_result(kind, ages[kind])
             stale += [age for age in ages[kind] if age.stale]
-        due = announce_stale(settings, stale)
+        due = announce_stale(settings.state_dir, stale, settings.alerts.stale_repeat_hours)
         if due:  # fails the run: the run-failure sensor emails the data engineers
             raise RunFailed("stale: " + "; ".join(age.describe() for age in due))
 
@@ -106,16 +104,6 @@ def read_feed_ages(settings: Settings) -> dict[str, list[FeedAge]]:
         return feed_ages(settings, None, clock.utc_now())  # nothing ever loaded
     with con:
         return feed_ages(settings, con, clock.utc_now())
-
-
-def announce_stale(settings: Settings, stale: list[FeedAge]) -> list[FeedAge]:
-    """The stale feeds to email now (new ones, and those last emailed ``stale_repeat_hours``
-    ago), recorded as emailed; the others stay failed checks without an email."""
-    path = announced_path(settings.state_dir)
-    repeat = timedelta(hours=settings.alerts.stale_repeat_hours)
-    due, record = due_announcements(stale, read_announced(path), repeat, clock.utc_now())
-    write_announced(path, record)
-    return due
 
 
 def freshness_result(kind: str, ages: list[FeedAge]) -> dg.AssetCheckResult:

@@ -144,10 +144,7 @@ def _result(source: str, rows: list[dict[str, Any]], rejects: list[dict[str, Any
         total_rows=total,
     )
     if total and not rows:
-        first = rejects[0]
-        raise NoValidRowsError(
-            f"{source}: not one usable billed call in {total} row(s) "
-            f"(row {first['row_number']}: {first['reason']}); is reconcile.columns right?",
-            result,
+        raise NoValidRowsError.none_usable(
+            source, "billed call", total, result, "; is reconcile.columns right?"
         )
     return result

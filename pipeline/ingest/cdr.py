@@ -89,6 +89,7 @@ ASTERISK = Layout(16, number=2, started_at=9, duration=12, billsec=13, dispositi
 FREESWITCH = Layout(15, number=2, started_at=4, duration=7, billsec=8, disposition=9,
                     call_id=10, answered=None)  # fmt: skip
 LAYOUTS = {"asterisk": ASTERISK, "freeswitch": FREESWITCH}
+NO_CALL_HINT = "; is cdr.format right?"  # a file of no usable call is usually another format
 
 
 @dataclass(frozen=True)
@@ -732,12 +733,7 @@ def _result(
         total_rows=total,
     )
     if total and not rows.height:
-        row_number, reason = rejects.row(0)[0], rejects.row(0, named=True)["reason"]
-        raise NoValidRowsError(
-            f"{source}: not one usable call in {total} row(s) "
-            f"(row {row_number}: {reason}); is cdr.format right?",
-            result,
-        )
+        raise NoValidRowsError.none_usable(source, "call", total, result, NO_CALL_HINT)
     return result
 
 

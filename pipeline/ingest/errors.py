@@ -41,6 +41,19 @@ class NoValidRowsError(IngestError):
         super().__init__(message)
         self.result = result
 
+    @classmethod
+    def none_usable(
+        cls, source: str, what: str, total: int, result: IngestResult, hint: str = ""
+    ) -> NoValidRowsError:
+        """ "<source>: not one usable <what> in <total> row(s) (row N: <first reason>)<hint>",
+        the first reject of ``result`` (every row a reject) saying why."""
+        first = result.rejects.row(0, named=True)
+        return cls(
+            f"{source}: not one usable {what} in {total} row(s) "
+            f"(row {first['row_number']}: {first['reason']}){hint}",
+            result,
+        )
+
 
 class TooManyRejectsError(IngestError):
     """More rows were refused than the configured fraction allows."""

@@ -3,7 +3,7 @@
 Pure Python (no polars, no numpy): ``ratedeck lookup`` and the report's diff use it without
 loading the LPM engine; ``number_columns.py`` applies the same rules to millions of numbers at
 once. It lives in ingest, the lowest layer that reads numbers, so that ingest (pure) never
-imports analytics; ``pipeline.analytics.phone`` and ``pipeline.analytics.numbers`` re-export it.
+imports analytics; ``pipeline.analytics.numbers`` re-exports it.
 Rules: docs/analysts.md (whitespace, ``+ - . ( ) [ ]`` removed, then one leading ``00``;
 what is left must be ASCII digits).
 """

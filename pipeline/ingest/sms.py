@@ -53,12 +53,7 @@ def normalize_sms_rates(data: bytes, *, source: str) -> IngestResult:
     )
     if doc and not rows:
         # loading it would close every rate of the channel: refuse, keep the reasons
-        first = rejects[0]
-        raise NoValidRowsError(
-            f"{source}: not one usable SMS rate in {len(doc)} row(s) "
-            f"(row {first['row_number']}: {first['reason']})",
-            result,
-        )
+        raise NoValidRowsError.none_usable(source, "SMS rate", len(doc), result)
     return result
 
 

@@ -8,9 +8,11 @@ import json
 import logging
 import os
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
+from pipeline import clock
+from pipeline.analytics.freshness import FeedAge, due_announcements
 from pipeline.durable import fsync_dir
 
 log = logging.getLogger(__name__)
@@ -46,3 +48,13 @@ def write_announced(path: Path, record: dict[str, datetime]) -> None:
     finally:
         tmp.unlink(missing_ok=True)
     fsync_dir(path.parent)
+
+
+def announce_stale(state_dir: Path, stale: list[FeedAge], repeat_hours: float) -> list[FeedAge]:
+    """The stale feeds to email now (new ones, and those last emailed ``repeat_hours`` ago),
+    recorded as emailed; the others stay failed checks without an email."""
+    path = announced_path(state_dir)
+    repeat = timedelta(hours=repeat_hours)
+    due, record = due_announcements(stale, read_announced(path), repeat, clock.utc_now())
+    write_announced(path, record)
+    return due
