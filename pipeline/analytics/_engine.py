@@ -13,6 +13,7 @@ at the call's time; ``_money`` bills and costs in integers.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 import numpy as np
@@ -25,10 +26,23 @@ from pipeline.analytics._prefix_index import NO_MATCH, PrefixIndex
 from pipeline.analytics._versions import Versions
 from pipeline.analytics.numbers import ParsedNumbers, parse_numbers, run_blocks
 
+_RANKS_KEPT = 64  # tables of _rows_at_rank kept (two int64 per prefix each)
 TEXT_DTYPE = pl.Categorical  # matched_prefix, destination (and tech_prefix in lookup.py)
 
 DECK_COLUMNS = ("prefix", "destination", "price", "initial_seconds", "increment_seconds")
 RATE_COLUMNS = ("matched_prefix", "destination", "price", "billed_seconds", "cost")
+
+
+@dataclass(frozen=True)
+class Rating:
+    """What ``LpmEngine.rate_arrays`` found: the rate columns, and per number whether it
+    matched and its billed seconds and cost (int64 units of 10^-decimals; meaningless where
+    unmatched), for totals without reading the columns back."""
+
+    frame: pl.DataFrame
+    matched: np.ndarray  # bool
+    billed: np.ndarray
+    cost: np.ndarray
 
 
 class _ArrowExport:
@@ -120,6 +134,7 @@ class LpmEngine:
             initial=self._initial,
             increment=self._increment,
         )
+        self._by_rank: dict[int, tuple[np.ndarray, np.ndarray]] = {}  # see _rows_at_rank
 
     # -- match ------------------------------------------------------------------------------
     @property
@@ -148,12 +163,37 @@ class LpmEngine:
         pid = self._index.lookup(keys)
         if ranks is None:  # one version per prefix: straight to its row
             rows: np.ndarray = self._versions.pid_row[pid]
-            if lengths.min() < self._index.max_length:  # some number may be too short
-                too_long = np.flatnonzero(self._index.lengths[pid] > lengths)
-                if too_long.size:
-                    rows[too_long] = self._walk_parents(pid[too_long], lengths[too_long], None)
-            return rows
-        return self._walk_parents(pid, lengths, ranks)
+            row_lengths = self._index.lengths[pid]
+        elif ranks[0] == ranks.min() == ranks.max():  # one moment (or one stretch without a
+            # price change) for every number, the common case: a table per moment
+            pid_row, pid_length = self._rows_at_rank(int(ranks[0]))
+            rows, row_lengths = pid_row[pid], pid_length[pid]
+        else:
+            return self._walk_parents(pid, lengths, ranks)
+        if lengths.min() < self._index.max_length:  # some number may be too short
+            too_long = np.flatnonzero(row_lengths > lengths)
+            if too_long.size:
+                rows[too_long] = self._walk_parents(
+                    pid[too_long], lengths[too_long], None if ranks is None else ranks[too_long]
+                )
+        return rows
+
+    def _rows_at_rank(self, rank: int) -> tuple[np.ndarray, np.ndarray]:
+        """Per prefix id (and the sentinel -1): the deck row of the prefix, or of its nearest
+        shorter one, with a version valid at ``rank``, and that prefix's length (numbers
+        shorter than it walk up further). Kept per rank: a batch of calls meets a few."""
+        held = self._by_rank.get(rank)
+        if held is not None:
+            return held
+        pid = np.arange(len(self.prefixes), dtype=np.int64)
+        any_length = np.full(len(pid), np.iinfo(np.int64).max)
+        rows = self._walk_parents(pid, any_length, np.full(len(pid), rank, np.int64))
+        lengths = np.where(rows >= 0, self._index.lengths[self._index.row_pid[rows]], 0)
+        held = (np.append(rows, NO_MATCH), np.append(lengths, 0))
+        if len(self._by_rank) >= _RANKS_KEPT:
+            self._by_rank.clear()
+        self._by_rank[rank] = held
+        return held
 
     def _walk_parents(
         self, pid: np.ndarray, lengths: np.ndarray, ranks: np.ndarray | None
@@ -210,7 +250,25 @@ class LpmEngine:
         block: int = 1 << 16,
         threads: int | None = None,
     ) -> pl.DataFrame:
-        """``matched_prefix, destination, price, billed_seconds, cost`` per number.
+        """The rate columns of ``rate_arrays``: ``matched_prefix, destination, price,
+        billed_seconds, cost`` per number."""
+        rating = self.rate_arrays(
+            numbers, durations, at=at, decimals=decimals, block=block, threads=threads
+        )
+        return rating.frame
+
+    def rate_arrays(
+        self,
+        numbers: ParsedNumbers | pl.Series,
+        durations: np.ndarray,
+        *,
+        at: np.ndarray | datetime | int | None = None,
+        decimals: int = 6,
+        block: int = 1 << 16,
+        threads: int | None = None,
+    ) -> Rating:
+        """``matched_prefix, destination, price, billed_seconds, cost`` per number (``frame``
+        of the ``Rating``), with the arrays behind them.
 
         ``numbers``: from ``parse_numbers`` (or raw text, parsed here); bad numbers come out
         unmatched. ``durations``: integer seconds >= 0. ``at`` as in ``match``. Unmatched
@@ -251,14 +309,21 @@ class LpmEngine:
 
         run_blocks(rate_block, n, block, threads)
         index[bad] = unmatched
-        return self._frame(index, billed, cost, decimals)
+        matched = index != unmatched
+        return Rating(self._frame(index, billed, cost, decimals, matched), matched, billed, cost)
 
     def _frame(
-        self, index: np.ndarray, billed: np.ndarray, cost: np.ndarray, decimals: int
+        self,
+        index: np.ndarray,
+        billed: np.ndarray,
+        cost: np.ndarray,
+        decimals: int,
+        matched: np.ndarray | None = None,
     ) -> pl.DataFrame:
         """The rate columns. One gather per text column over all numbers: polars' per-call
         overhead makes block-wise gathers several times slower."""
-        matched = index != len(self.deck)
+        if matched is None:
+            matched = index != len(self.deck)
         bitmap = None if matched.all() else pa.py_buffer(np.packbits(matched, bitorder="little"))
         return self._text[_index_series(index)].with_columns(
             _with_nulls(billed, bitmap, pa.int64(), "billed_seconds"),

@@ -126,7 +126,9 @@ class Versions:
         # a prefix whose versions are all empty has no segment: matches fall to its parent
         finite = np.unique(np.concatenate([start[start != _T_MIN], end[end != _T_MAX]]))
         self._time_bounds = finite
-        self._timeless = finite.size == 0 and bool((self._seg_count <= 1).all())
+        # timeless: one segment per prefix, valid always (a prefix left without one, its
+        # only version withdrawn, must fall to its parent: the walk does that)
+        self._timeless = finite.size == 0 and bool((self._seg_count[:-1] == 1).all())
         self._seg_start_rank = np.append(np.searchsorted(finite, start, side="right"), 0)
         end_rank = np.where(end == _T_MAX, len(finite) + 1, np.searchsorted(finite, end, "right"))
         self._seg_end_rank = np.append(end_rank, 0)

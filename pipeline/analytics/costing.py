@@ -34,7 +34,7 @@ import numpy as np
 import polars as pl
 from polars.io.plugins import register_io_source
 
-from pipeline.analytics._engine import TEXT_DTYPE, LpmEngine
+from pipeline.analytics._engine import TEXT_DTYPE, LpmEngine, Rating
 from pipeline.analytics._engine_cache import EngineCache
 from pipeline.analytics._money import PRICE_DTYPE
 from pipeline.analytics._versions import epoch_us
@@ -269,35 +269,37 @@ class CallCoster:
             rated.append(rate_calls(engine, tp, checked, self.cost_decimals, self._threads))
         step("summing up")
         self._add(rated, checked.at, len(checked.calls), len(checked.bad_rows))
-        return CostedBatch(interleave(checked.calls, rated), checked.bad_rows)
+        frames = [rating.frame for rating in rated]
+        return CostedBatch(interleave(checked.calls, frames), checked.bad_rows)
 
-    def _add(self, rated: list[pl.DataFrame], at: np.ndarray | int, calls: int, bad: int) -> None:
+    def _add(self, rated: list[Rating], at: np.ndarray | int, calls: int, bad: int) -> None:
+        """Add a batch to the totals, from the arrays behind its rate columns."""
         self.calls += calls
         self.bad_rows += bad
         if not calls:
             return
-        costs = np.empty((len(rated), calls), dtype=np.int64)
-        for i, (tp, frame) in enumerate(zip(self.tech_prefixes, rated, strict=True)):
-            units = frame["cost"].to_physical().cast(pl.Int64)
-            priced = units.is_not_null()
+        offers = []  # per tech prefix, the cost of each call there (_NO_COST: unmatched)
+        for tp, rating in zip(self.tech_prefixes, rated, strict=True):
             totals = self._totals[tp]
-            totals.matched += int(priced.sum())
-            totals.billed_seconds += exact_sum(frame["billed_seconds"].fill_null(0).to_numpy())
-            costs[i] = units.fill_null(0).to_numpy()
-            totals.cost_units += exact_sum(costs[i])
-            if totals.matched < self.calls:  # some unmatched, before the history perhaps
-                self._count_before_history(tp, (~priced).to_numpy(), at)
-            if len(rated) > 1:
-                costs[i][~priced.to_numpy()] = _NO_COST
-        if len(rated) == 1:  # the only tech prefix is the cheapest
-            tp = self.tech_prefixes[0]
-            matched = int(rated[0]["cost"].is_not_null().sum())
-            self._mix.matched += matched
-            self._mix.cost_units += exact_sum(costs[0])
-            self._mix.chosen[tp] += matched
-            return
-        best = np.argmin(costs, axis=0)  # the first tech prefix on a tie
-        best_cost = costs[best, np.arange(calls)]
+            matched = int(np.count_nonzero(rating.matched))
+            billed, cost = rating.billed, rating.cost
+            if matched < calls:  # the arrays hold leftovers where unmatched
+                billed = np.where(rating.matched, billed, 0)
+                cost = np.where(rating.matched, cost, 0)
+                self._count_before_history(tp, ~rating.matched, at)
+            totals.matched += matched
+            totals.billed_seconds += exact_sum(billed)
+            batch_cost = exact_sum(cost)
+            totals.cost_units += batch_cost
+            if len(rated) == 1:  # the only tech prefix is the cheapest
+                self._mix.matched += matched
+                self._mix.cost_units += batch_cost
+                self._mix.chosen[tp] += matched
+                return
+            offers.append(np.where(rating.matched, cost, _NO_COST))
+        stacked = np.stack(offers)
+        best = np.argmin(stacked, axis=0)  # the first tech prefix on a tie
+        best_cost = stacked[best, np.arange(calls)]
         found = best_cost != _NO_COST
         self._mix.matched += int(found.sum())
         self._mix.cost_units += exact_sum(best_cost[found])

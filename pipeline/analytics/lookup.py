@@ -15,7 +15,7 @@ a read-only connection is enough. Money stays exact: DECIMAL in, integers inside
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, cast
@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any, cast
 import numpy as np
 import polars as pl
 
-from pipeline.analytics._engine import RATE_COLUMNS, TEXT_DTYPE, LpmEngine
+from pipeline.analytics._engine import RATE_COLUMNS, TEXT_DTYPE, LpmEngine, Rating
 from pipeline.analytics.numbers import ParsedNumbers, parse_numbers
 
 # one number (lookup_number) needs DuckDB only: it lives in one_call.py, re-exported here
@@ -206,12 +206,14 @@ def rate_calls(
     checked: CheckedCalls,
     decimals: int,
     threads: int | None = None,
-) -> pl.DataFrame:
-    """The rate columns (``RATE_COLUMNS`` and ``tech_prefix``) of the good calls."""
-    rated = engine.rate(
+) -> Rating:
+    """The rate columns (``RATE_COLUMNS`` and ``tech_prefix``) of the good calls, with the
+    arrays behind them (``Rating``)."""
+    rating = engine.rate_arrays(
         checked.numbers, checked.durations, at=checked.at, decimals=decimals, threads=threads
     )
-    return rated.with_columns(pl.lit(tech_prefix, dtype=TEXT_DTYPE).alias("tech_prefix"))
+    tech_prefix_column = pl.lit(tech_prefix, dtype=TEXT_DTYPE).alias("tech_prefix")
+    return replace(rating, frame=rating.frame.with_columns(tech_prefix_column))
 
 
 def check_call_columns(calls: pl.DataFrame) -> None:

@@ -77,6 +77,38 @@ def test_engine_equals_brute_force(deck, calls, decimals):
         assert row == _expected(deck, number, seconds, moment, decimals), (number, seconds, moment)
 
 
+@FAST
+@given(
+    deck=versions(),
+    calls=st.lists(st.tuples(number_text, st.integers(0, 5000)), min_size=1, max_size=25),
+    hours=st.lists(st.integers(0, 7 * 24), min_size=1, max_size=3),
+    block=st.sampled_from([3, 1 << 16]),
+)
+def test_calls_at_a_few_moments_equal_brute_force(deck, calls, hours, block):
+    """Blocks whose calls all fall between the same two price changes take the per-moment
+    table (``LpmEngine._rows_at_rank``); the others walk; both agree with the reference."""
+    engine = LpmEngine(deck_frame(deck))
+    numbers = [c[0] for c in calls]
+    durations = [c[1] for c in calls]
+    at = [T0 + timedelta(hours=hours[i * len(hours) // len(calls)]) for i in range(len(calls))]
+    got = engine.rate(
+        parse_numbers(pl.Series(numbers, dtype=pl.String)),
+        np.array(durations, dtype=np.int64),
+        at=np.array([epoch_us(t) for t in at], dtype=np.int64),
+        block=block,
+        threads=2,
+    ).to_dicts()
+    for row, number, seconds, moment in zip(got, numbers, durations, at, strict=True):
+        assert row == _expected(deck, number, seconds, moment), (number, seconds, moment)
+    if len(hours) == 1:  # one moment for all: the same through a scalar time
+        scalar = engine.rate(
+            parse_numbers(pl.Series(numbers, dtype=pl.String)),
+            np.array(durations, dtype=np.int64),
+            at=at[0],
+        ).to_dicts()
+        assert scalar == got
+
+
 @settings(max_examples=50, deadline=None)
 @given(deck=versions(history=False, max_size=30), numbers=st.lists(number_text, max_size=30))
 @pytest.mark.parametrize(
@@ -89,6 +121,18 @@ def test_trie_shape_does_not_change_matches(shape, deck, numbers):
         digits, problem = number_problem(number)
         expected = None if problem else reference_match(deck, digits, T0)
         assert (None if row < 0 else deck[row].prefix) == (expected and expected.prefix)
+
+
+def test_a_prefix_whose_only_version_is_withdrawn_falls_to_its_parent():
+    # found by the property test above: with no other time bound, the engine took the deck
+    # for timeless and left "0" unmatched instead of rating it on ""
+    deck = [
+        Version("", "any", Decimal("1"), 1, 1),
+        Version("0", "zero", Decimal("2"), 1, 1, valid_from=T0, valid_to=T0),
+    ]
+    got = _rate(deck, ["0", "01"], [60, 60], [T0, T0])
+    assert got["matched_prefix"].to_list() == ["", ""]
+    assert got["cost"].to_list() == [Decimal("1.000000")] * 2
 
 
 def test_nested_prefixes_and_short_numbers():
