@@ -304,21 +304,20 @@ class CallCoster:
         for tp, rating in zip(self.tech_prefixes, rated, strict=True):
             totals = self._totals[tp]
             matched = int(np.count_nonzero(rating.matched))
-            billed, cost = rating.billed, rating.cost
-            if matched < calls:  # the arrays hold leftovers where unmatched
-                billed = np.where(rating.matched, billed, 0)
-                cost = np.where(rating.matched, cost, 0)
-                self._count_before_history(tp, ~rating.matched, at)
+            # the arrays hold leftovers where unmatched: summed where matched only
+            where = None if matched == calls else rating.matched
+            if where is not None:
+                self._count_before_history(tp, ~where, at)
             totals.matched += matched
-            totals.billed_seconds += exact_sum(billed)
-            batch_cost = exact_sum(cost)
+            totals.billed_seconds += exact_sum(rating.billed, where)
+            batch_cost = exact_sum(rating.cost, where)
             totals.cost_units += batch_cost
             if len(rated) == 1:  # the only tech prefix is the cheapest
                 self._mix.matched += matched
                 self._mix.cost_units += batch_cost
                 self._mix.chosen[tp] += matched
                 return
-            offers.append(np.where(rating.matched, cost, _NO_COST))
+            offers.append(np.where(rating.matched, rating.cost, _NO_COST))
         stacked = np.stack(offers)
         best = np.argmin(stacked, axis=0)  # the first tech prefix on a tie
         best_cost = stacked[best, np.arange(calls)]
@@ -389,10 +388,25 @@ def version_window(
     )
 
 
-def exact_sum(values: np.ndarray) -> int:
-    """The sum of int64 values as a Python int, exactly: numpy's int64 sum wraps around on
-    overflow. Summed as high and low 32-bit halves, neither of which can overflow for fewer
-    than 2**31 values."""
+def exact_sum(values: np.ndarray, where: np.ndarray | None = None) -> int:
+    """The sum of int64 values (those where ``where`` is true) as a Python int, exactly:
+    numpy's int64 sum wraps around on overflow.
+
+    When no partial sum can leave int64 (the largest magnitude times the count stays below
+    2**63: cost units always, by far), numpy's sum is exact and needs no temporary array.
+    Otherwise the values are summed as high and low 32-bit halves, neither of which can
+    overflow for fewer than 2**31 values."""
+    if not values.size:
+        return 0
+    if where is None:
+        top = max(-int(values.min()), int(values.max()))
+        if top < 2**63 // values.size:
+            return int(values.sum())
+    else:
+        top = max(-int(values.min(initial=0, where=where)), int(values.max(initial=0, where=where)))
+        if top < 2**63 // values.size:
+            return int(values.sum(where=where))
+        values = np.where(where, values, 0)
     high = values >> 32  # arithmetic shift: values == high * 2**32 + low, 0 <= low < 2**32
     low = values & 0xFFFFFFFF
     return (int(high.sum(dtype=np.int64)) << 32) + int(low.sum(dtype=np.int64))
