@@ -13,7 +13,7 @@ at the call's time; ``_money`` bills and costs in integers.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 import numpy as np
@@ -36,13 +36,22 @@ RATE_COLUMNS = ("matched_prefix", "destination", "price", "billed_seconds", "cos
 @dataclass(frozen=True)
 class Rating:
     """What ``LpmEngine.rate_arrays`` found: the rate columns, and per number whether it
-    matched and its billed seconds and cost (int64 units of 10^-decimals; meaningless where
-    unmatched), for totals without reading the columns back."""
+    matched, its billed seconds and cost (int64 units of 10^-decimals; meaningless where
+    unmatched) and the deck row it was rated on, for totals and further columns without
+    reading the rate columns back."""
 
     frame: pl.DataFrame
     matched: np.ndarray  # bool
     billed: np.ndarray
     cost: np.ndarray
+    index: np.ndarray  # deck row per number; len(deck) where unmatched
+    deck: pl.DataFrame = field(repr=False)
+
+    def deck_columns(self, names: list[str]) -> pl.DataFrame:
+        """Columns of the deck row each number was rated on (its version: increments,
+        currency, valid_from...); nulls where unmatched."""
+        table = pl.concat([self.deck.select(names), self.deck.select(names).clear(1)])
+        return table[_index_series(self.index)]
 
 
 class _ArrowExport:
@@ -319,7 +328,7 @@ class LpmEngine:
         index[bad] = unmatched
         matched = index != unmatched
         frame = self._frame(index, billed, cost, decimals, matched, text)
-        return Rating(frame, matched, billed, cost)
+        return Rating(frame, matched, billed, cost, index, self.deck)
 
     def _frame(
         self,

@@ -1,8 +1,9 @@
-"""Costing the customer's own calls with the one engine (``lookup.cost_calls``).
+"""Costing the customer's own calls with the one engine (``costing.CallCoster``).
 
 Each call is priced on the deck of its route (``rated_on``) as of its own start time, exactly
-as ``ratedeck cost`` and the ``call_cost`` SQL macro price it. ``cost_routed_calls`` is the
-only place CDR costing calls into the engine: a streaming engine slots in here.
+as ``ratedeck cost`` and the ``call_cost`` SQL macro price it; the version columns of its
+cdr_cost row (increments, currency, valid_from) are those of the deck row the engine rated it
+on. ``cost_rows`` is the only place CDR costing calls into the engine.
 """
 
 from __future__ import annotations
@@ -13,43 +14,34 @@ from datetime import date
 import duckdb
 import polars as pl
 
-from pipeline.analytics.lookup import cost_calls, known_tech_prefixes
+from pipeline.analytics.costing import CallCoster
+from pipeline.analytics.lookup import known_tech_prefixes
 from pipeline.warehouse.migrate import read_sql
 
-PRICED_VIEW = "cdr_priced"
 VERSIONS_VIEW = "cdr_day_versions"  # named as such in pricing_connection's SQL
-# the calls' own columns of a cdr_cost row (the engine adds the price columns)
+# the calls' own columns of a cdr_cost row (cdr_day_calls.sql's)
 CALL_COLUMNS = ("call_id", "call_day", "started_at", "tech_prefix", "rated_on", "number", "billsec")
-
-PRICED_SCHEMA = pl.Schema(
+# what the engine adds: the rate columns, and from the version it rated the call on
+PRICE_SCHEMA = pl.Schema(
     {
-        "call_id": pl.String(),
         "matched_prefix": pl.String(),
         "destination": pl.String(),
         "price": pl.Decimal(18, 8),
+        "initial_seconds": pl.Int32(),
+        "increment_seconds": pl.Int32(),
         "billed_seconds": pl.Int64(),
         "cost": pl.Decimal(18, 8),
+        "currency": pl.String(),
+        "rate_valid_from": pl.Datetime("us", "UTC"),  # given the calls' own time zone
     }
 )
-
-
-def cost_routed_calls(
-    con: duckdb.DuckDBPyConnection, calls: pl.DataFrame, *, cost_decimals: int
-) -> pl.DataFrame:
-    """``calls`` (``call_id``, ``number``, ``billsec``, ``started_at`` UTC, ``rated_on``) ->
-    one row per call (``PRICED_SCHEMA``); a call whose route has no deck, or whose number no
-    prefix matched at its start, has null match columns and cost."""
-    decks = set(known_tech_prefixes(con))
-    priced = [
-        _cost_on(con, group, route, cost_decimals)
-        for (route,), group in calls.group_by("rated_on", maintain_order=True)
-        if route in decks
-    ]
-    costed = pl.concat(priced) if priced else pl.DataFrame(schema=PRICED_SCHEMA)
-    missing = calls.select("call_id").join(costed, on="call_id", how="anti")
-    return pl.concat([costed, missing.with_columns(_nulls())], how="diagonal").select(
-        list(PRICED_SCHEMA)
-    )
+_VERSION_COLUMNS = {
+    "initial_seconds": "initial_seconds",
+    "increment_seconds": "increment_seconds",
+    "currency": "currency",
+    "valid_from": "rate_valid_from",
+}
+_ORDER = "__order"
 
 
 def pricing_connection(versions: pl.DataFrame) -> duckdb.DuckDBPyConnection:
@@ -61,7 +53,7 @@ def pricing_connection(versions: pl.DataFrame) -> duckdb.DuckDBPyConnection:
         con.register(VERSIONS_VIEW, versions.to_arrow())
         con.execute("CREATE TABLE voice_rate AS SELECT * FROM cdr_day_versions")
         con.unregister(VERSIONS_VIEW)
-        # what the engine (lpm_versions, voice_history_start.sql) and cdr_cost_rows.sql use
+        # what the engine reads (lpm_versions, voice_history_start.sql)
         con.execute(read_sql("macros/000_exact.sql"))
         con.execute(read_sql("macros/100_lpm.sql"))
     except BaseException:
@@ -74,42 +66,50 @@ def cost_rows(
     con: duckdb.DuckDBPyConnection, calls: pl.DataFrame, *, cost_decimals: int
 ) -> pl.DataFrame:
     """Price ``calls`` (``cdr_day_calls.sql``'s columns) on ``con``'s rate versions: their
-    cdr_cost rows (``cdr_cost_rows.sql``: the version used; no costed_at, costing_run)."""
-    priced = cost_routed_calls(con, calls, cost_decimals=cost_decimals)
-    rows = calls.select(CALL_COLUMNS).join(priced, on="call_id")
-    con.register(PRICED_VIEW, rows.to_arrow())
-    try:
-        frame: pl.DataFrame = con.sql(read_sql("queries/cdr_cost_rows.sql")).pl()
-    finally:
-        con.unregister(PRICED_VIEW)
-    return frame
+    cdr_cost rows, in the calls' order (``CALL_COLUMNS``, then ``PRICE_SCHEMA``; no
+    costed_at, costing_run: the commit sets them). A call whose route has no deck, or whose
+    number no prefix matched at its start, has null price columns."""
+    decks = set(known_tech_prefixes(con))
+    numbered = calls.select(CALL_COLUMNS).with_row_index(_ORDER)
+    parts = [
+        _priced_on(con, group, route, cost_decimals) if route in decks else _unpriced(group)
+        for (route,), group in numbered.group_by("rated_on", maintain_order=True)
+    ]
+    if not parts:
+        call_schema = calls.select(CALL_COLUMNS).schema
+        return pl.DataFrame(schema={**call_schema, **_price_schema(call_schema["started_at"])})
+    return pl.concat(parts).sort(_ORDER).drop(_ORDER)
 
 
-def _cost_on(
+def _priced_on(
     con: duckdb.DuckDBPyConnection, calls: pl.DataFrame, route: str, cost_decimals: int
 ) -> pl.DataFrame:
+    """The calls of one route priced on its deck: the one place CDR costing calls the
+    engine. The version columns come from the deck row the engine rated each call on."""
     frame = calls.select("call_id", "number", pl.col("billsec").alias("duration"), "started_at")
-    result = cost_calls(con, frame, tech_prefixes=[route], cost_decimals=cost_decimals)
+    coster = CallCoster(con, tech_prefixes=[route], cost_decimals=cost_decimals)
+    batch = coster.cost_frame(frame)
     # ingest stored only good numbers and times: a bad row here would be a lost call
-    if result.bad_rows.height:
-        first = result.bad_rows.row(0, named=True)
+    if batch.bad_rows.height:
+        first = batch.bad_rows.row(0, named=True)
         raise ValueError(f"call {first['call_id']}: cannot be costed: {first['reason']}")
-    return result.frame.select(
-        "call_id",
-        pl.col("matched_prefix").cast(pl.String),
-        pl.col("destination").cast(pl.String),
-        pl.col("price").cast(pl.Decimal(18, 8)),
-        pl.col("billed_seconds").cast(pl.Int64),
-        pl.col("cost").cast(pl.Decimal(18, 8)),
+    [rating] = batch.ratings
+    version = rating.deck_columns(list(_VERSION_COLUMNS)).rename(_VERSION_COLUMNS)
+    schema = _price_schema(calls.schema["started_at"])
+    priced = pl.concat([batch.frame, version], how="horizontal").select(
+        pl.col(name).cast(dtype) for name, dtype in schema.items()
     )
+    return pl.concat([calls, priced], how="horizontal")
 
 
-def _nulls() -> list[pl.Expr]:
-    return [
-        pl.lit(None, dtype).alias(name)
-        for name, dtype in PRICED_SCHEMA.items()
-        if name != "call_id"
-    ]
+def _unpriced(calls: pl.DataFrame) -> pl.DataFrame:
+    schema = _price_schema(calls.schema["started_at"])
+    return calls.with_columns(pl.lit(None, dtype).alias(name) for name, dtype in schema.items())
+
+
+def _price_schema(started_at: pl.DataType) -> dict[str, pl.DataType]:
+    """``PRICE_SCHEMA`` with ``rate_valid_from`` in the type of the calls' start times."""
+    return {**PRICE_SCHEMA, "rate_valid_from": started_at}
 
 
 # -- the traffic profile the finance email prices changes on --------------------------------

@@ -151,12 +151,14 @@ class _MixTotals:
 
 @dataclass
 class CostedBatch:
-    """One batch: ``frame`` (input columns + ``OUTPUT_COLUMNS``, see ``CostResult``) and
+    """One batch: ``frame`` (input columns + ``OUTPUT_COLUMNS``, see ``CostResult``),
     ``bad_rows`` (``row``: 1-based position in the whole input, the input columns as text,
-    ``reason``)."""
+    ``reason``) and per tech prefix the ``Rating`` of the good rows (in ``frame``'s order
+    of calls)."""
 
     frame: pl.DataFrame
     bad_rows: pl.DataFrame
+    ratings: list[Rating] = field(default_factory=list, repr=False)
 
 
 @dataclass
@@ -292,7 +294,7 @@ class CallCoster:
         step("summing up")
         self._add(rated, checked.at, len(checked.calls), len(checked.bad_rows))
         frames = [rating.frame for rating in rated]
-        return CostedBatch(interleave(checked.calls, frames), checked.bad_rows)
+        return CostedBatch(interleave(checked.calls, frames), checked.bad_rows, rated)
 
     def _add(self, rated: list[Rating], at: np.ndarray | int, calls: int, bad: int) -> None:
         """Add a batch to the totals, from the arrays behind its rate columns."""

@@ -209,7 +209,7 @@ def record_costs(
     why: str,
     cost_decimals: int,
 ) -> Costing:
-    """Store the staged cdr_cost rows of ``day`` (``cdr_cost_rows.sql``'s columns) in one
+    """Store the staged cdr_cost rows of ``day`` (``analytics.cdr.cost_rows``' columns) in one
     transaction: a recost replaces every cost of the day, a costing of new calls adds theirs.
     Logged with the day's total before and after."""
     con.register(STAGED_VIEW, staged.to_arrow())

@@ -21,6 +21,7 @@ from support.cdr import (
     insert_history,
     query,
     reference_costs,
+    reference_versions,
     write_master,
 )
 
@@ -99,6 +100,12 @@ def test_costing_equals_the_brute_force_reference(settings, tmp_path):
         )
     }
     assert got == expected
+    # the version each call is recorded as rated on: the deck row the engine priced it on
+    versions = query(
+        settings,
+        "SELECT call_id, initial_seconds, increment_seconds, rate_valid_from FROM cdr_cost",
+    )
+    assert {row[0]: row[1:] for row in versions} == reference_versions(calls)
     assert costing.day == D1 and costing.calls == len(expected)
     assert costing.new_total == sum((e[4] for e in expected.values() if e[4]), Decimal(0))
     assert costing.unmatched == sum(1 for e in expected.values() if e[1] is None)
