@@ -27,6 +27,7 @@ from pipeline.analytics._versions import Versions
 from pipeline.analytics.numbers import ParsedNumbers, parse_numbers, run_blocks
 
 _RANKS_KEPT = 64  # tables of _rows_at_rank kept (two int64 per prefix each)
+_FEW_RANKS = 8  # a block of calls spanning fewer price changes is rated table by table
 TEXT_DTYPE = pl.Categorical  # matched_prefix, destination (and tech_prefix in lookup.py)
 
 DECK_COLUMNS = ("prefix", "destination", "price", "initial_seconds", "increment_seconds")
@@ -179,12 +180,13 @@ class LpmEngine:
         if ranks is None:  # one version per prefix: straight to its row
             rows: np.ndarray = self._versions.pid_row[pid]
             row_lengths = self._index.lengths[pid]
-        elif ranks[0] == ranks.min() == ranks.max():  # one moment (or one stretch without a
-            # price change) for every number, the common case: a table per moment
-            pid_row, pid_length = self._rows_at_rank(int(ranks[0]))
-            rows, row_lengths = pid_row[pid], pid_length[pid]
         else:
-            return self._walk_parents(pid, lengths, ranks)
+            lowest, highest = int(ranks.min()), int(ranks.max())
+            if highest - lowest >= _FEW_RANKS:  # calls across many price changes: walk
+                return self._walk_parents(pid, lengths, ranks)
+            # calls between the same two price changes (the common case), or a few: a
+            # table per stretch between changes (``_rows_at_rank``)
+            rows, row_lengths = self._rows_in_stretches(pid, ranks, lowest, highest)
         if lengths.min() < self._index.max_length:  # some number may be too short
             too_long = np.flatnonzero(row_lengths > lengths)
             if too_long.size:
@@ -192,6 +194,22 @@ class LpmEngine:
                     pid[too_long], lengths[too_long], None if ranks is None else ranks[too_long]
                 )
         return rows
+
+    def _rows_in_stretches(
+        self, pid: np.ndarray, ranks: np.ndarray, lowest: int, highest: int
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Rows and their prefixes' lengths, from the table of each number's rank."""
+        if lowest == highest:
+            pid_row, pid_length = self._rows_at_rank(lowest)
+            return pid_row[pid], pid_length[pid]
+        rows = np.empty(len(pid), np.int64)
+        row_lengths = np.empty(len(pid), np.int64)
+        for rank in range(lowest, highest + 1):
+            at = np.flatnonzero(ranks == rank)
+            if at.size:
+                pid_row, pid_length = self._rows_at_rank(rank)
+                rows[at], row_lengths[at] = pid_row[pid[at]], pid_length[pid[at]]
+        return rows, row_lengths
 
     def _rows_at_rank(self, rank: int) -> tuple[np.ndarray, np.ndarray]:
         """Per prefix id (and the sentinel -1): the deck row of the prefix, or of its nearest

@@ -28,7 +28,7 @@ from pipeline.analytics.numbers import number_problem, parse_numbers
 FAST = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
-def _rate(deck: list[Version], numbers, durations, at, *, decimals=6, **engine_options):
+def _rate(deck: list[Version], numbers, durations, at, *, decimals=6, block=3, **engine_options):
     engine = LpmEngine(deck_frame(deck), **engine_options)
     at_us = np.array([epoch_us(t) for t in at], dtype=np.int64)
     return engine.rate(
@@ -36,7 +36,7 @@ def _rate(deck: list[Version], numbers, durations, at, *, decimals=6, **engine_o
         np.array(durations, dtype=np.int64),
         at=at_us,
         decimals=decimals,
-        block=3,  # several blocks, on two threads
+        block=block,  # by default several blocks, on two threads
         threads=2,
     )
 
@@ -121,6 +121,25 @@ def test_trie_shape_does_not_change_matches(shape, deck, numbers):
         digits, problem = number_problem(number)
         expected = None if problem else reference_match(deck, digits, T0)
         assert (None if row < 0 else deck[row].prefix) == (expected and expected.prefix)
+
+
+def test_a_block_across_many_price_changes_walks_and_equals_brute_force():
+    """More price changes in one block than ``_FEW_RANKS``: no table per stretch, the walk
+    (the other tests' blocks span fewer)."""
+    deck = [Version("4", "any", Decimal("0.01"), 1, 1)]
+    for day in range(12):  # "44" changes price every day; a gap on day 5 falls to "4"
+        if day != 5:
+            start = T0 + timedelta(days=day)
+            deck.append(
+                Version("44", "UK", Decimal(day + 1) / 10, 60, 6, start, start + timedelta(days=1))
+            )
+    moments = [T0 + timedelta(days=d, hours=7) for d in range(-1, 13)]
+    numbers = ["441234", "4", "44", "4512"] * len(moments)
+    at = [m for m in moments for _ in range(4)]
+    got = _rate(deck, numbers, [61] * len(numbers), at, block=1 << 16).to_dicts()
+    for row, number, moment in zip(got, numbers, at, strict=True):
+        assert row == _expected(deck, number, 61, moment), (number, moment)
+    assert {row["price"] for row in got} >= {Decimal("0.1"), Decimal("1.2"), Decimal("0.01")}
 
 
 def test_a_prefix_whose_only_version_is_withdrawn_falls_to_its_parent():
