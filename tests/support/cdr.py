@@ -86,46 +86,39 @@ def generated_calls(
     return calls
 
 
-def reference_versions(calls, history: list[tuple] = HISTORY) -> dict[str, tuple]:
-    """Brute force, as ``reference_costs``: per billable call, the version it is rated on
-    (initial and increment seconds, valid_from; Nones when no prefix matched)."""
+def reference_matches(calls, history: list[tuple] = HISTORY):
+    """Brute force: dict of versions per tech prefix, LPM by hand. Per billable call:
+    (call_id, tech_prefix, billsec, the Version it is rated on or None)."""
     decks: dict[str, list[Version]] = {}
     for tp, prefix, dest, price, a, b, valid_from, valid_to in history:
         decks.setdefault(tp, []).append(
             Version(prefix, dest, Decimal(price), a, b, valid_from, valid_to)
         )
-    expected = {}
-    for call_id, dialled, start, billsec, answered in calls:
-        if not answered or billsec == 0:
-            continue
-        tp, number = (
-            ("021001", dialled[6:]) if dialled.startswith("021001") else ("current", dialled)
-        )
-        version = reference_match(decks.get(tp, []), number, start)
-        expected[call_id] = (
-            (None, None, None)
-            if version is None
-            else (version.initial, version.increment, version.valid_from)
-        )
-    return expected
-
-
-def reference_costs(calls, history: list[tuple] = HISTORY) -> dict[str, tuple]:
-    """Brute force: dict of versions per tech prefix, LPM by hand, Decimal money. Per
-    billable call: (tech_prefix, matched prefix, price, billed seconds, cost)."""
-    decks: dict[str, list[Version]] = {}
-    for tp, prefix, dest, price, a, b, valid_from, valid_to in history:
-        decks.setdefault(tp, []).append(
-            Version(prefix, dest, Decimal(price), a, b, valid_from, valid_to)
-        )
-    expected = {}
     for call_id, dialled, start, billsec, answered in calls:
         if not answered or billsec == 0:
             continue  # not billable: never costed
         tp, number = (
             ("021001", dialled[6:]) if dialled.startswith("021001") else ("current", dialled)
         )
-        version = reference_match(decks.get(tp, []), number, start)
+        yield call_id, tp, billsec, reference_match(decks.get(tp, []), number, start)
+
+
+def reference_versions(calls, history: list[tuple] = HISTORY) -> dict[str, tuple]:
+    """Per billable call, the version it is rated on: (initial and increment seconds,
+    valid_from), Nones when no prefix matched."""
+    return {
+        call_id: (None, None, None)
+        if version is None
+        else (version.initial, version.increment, version.valid_from)
+        for call_id, _tp, _billsec, version in reference_matches(calls, history)
+    }
+
+
+def reference_costs(calls, history: list[tuple] = HISTORY) -> dict[str, tuple]:
+    """Decimal money on ``reference_matches``. Per billable call: (tech_prefix, matched
+    prefix, price, billed seconds, cost)."""
+    expected = {}
+    for call_id, tp, billsec, version in reference_matches(calls, history):
         if version is None:
             expected[call_id] = (tp, None, None, None, None)
             continue
