@@ -458,10 +458,10 @@ PY_WHITESPACE = (
     "\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
 )
 # digits and ASCII separators only (see phone.py), no space at either end (nothing to strip)
-_PLAIN_NUMBER = r"^[0-9+\-.()\[\]](?:[0-9 +\-.()\[\]]*[0-9+\-.()\[\]])?$"
-_SEPARATORS = r"[ +\-.()\[\]]"
-_FLOAT_LIKE = r"^\+?[0-9]+\.0+$"
-_SECONDS = r"^[0-9]{1,9}$"
+PLAIN_NUMBER = r"^[0-9+\-.()\[\]](?:[0-9 +\-.()\[\]]*[0-9+\-.()\[\]])?$"
+SEPARATORS = r"[ +\-.()\[\]]"
+FLOAT_LIKE = r"^\+?[0-9]+\.0+$"
+WHOLE_SECONDS = r"^[0-9]{1,9}$"
 _ISO_TIME = (
     r"^([0-9]{4})-([0-9]{2}-[0-9]{2})[T ]((?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]"
     r"(?:\.[0-9]{3}|\.[0-9]{6})?)(Z|[+-](?:[01][0-9]|2[0-3]):[0-5][0-9])?$"
@@ -470,11 +470,11 @@ _PLAIN_TIME = r"^[0-9]{4}-[0-9]{2}-[0-9]{2} (?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5
 _ASCII = r"^(?:[\x21-\x7e](?:[\x20-\x7e]*[\x21-\x7e])?)?$"  # and nothing to strip
 
 
-def _stripped(name: str) -> pl.Expr:
+def stripped(name: str) -> pl.Expr:
     return pl.col(name).str.strip_chars(PY_WHITESPACE)
 
 
-def _none_if_empty(expr: pl.Expr) -> pl.Expr:
+def none_if_empty(expr: pl.Expr) -> pl.Expr:
     return pl.when(expr != "").then(expr)
 
 
@@ -485,16 +485,16 @@ def _fast_check(calls: RawCalls, routing: Routing, zone: ZoneInfo) -> pl.DataFra
     # disposition): the rest go the row-by-row way
     started = calls.fields["started_at"]
     frame = calls.fields.lazy().with_columns(
-        _started_at(started, zone),
+        started_at_column(started, zone),
         pl.col("number").alias("dialled"),
-        _whole_seconds("billsec").alias("billsec"),
-        _whole_seconds("duration").alias("duration_seconds"),
-        _none_if_empty(pl.col("disposition")).alias("disposition"),
-        _none_if_empty(_stripped("call_id")).alias("call_id"),
-        _none_if_empty(_stripped("tech_prefix")).alias("_column_route"),
+        whole_seconds_column("billsec").alias("billsec"),
+        whole_seconds_column("duration").alias("duration_seconds"),
+        none_if_empty(pl.col("disposition")).alias("disposition"),
+        none_if_empty(stripped("call_id")).alias("call_id"),
+        none_if_empty(stripped("tech_prefix")).alias("_column_route"),
     )
     frame = frame.with_columns(
-        pl.col("dialled").str.replace_all(_SEPARATORS, "").str.strip_prefix("00").alias("_digits")
+        pl.col("dialled").str.replace_all(SEPARATORS, "").str.strip_prefix("00").alias("_digits")
     )
     frame = frame.with_columns(*_route(routing))
     answered = (
@@ -510,8 +510,8 @@ def _fast_check(calls: RawCalls, routing: Routing, zone: ZoneInfo) -> pl.DataFra
     )
     fast = (
         pl.col("_complete")
-        & pl.col("dialled").str.contains(_PLAIN_NUMBER).fill_null(False)
-        & ~pl.col("dialled").str.contains(_FLOAT_LIKE).fill_null(True)
+        & pl.col("dialled").str.contains(PLAIN_NUMBER).fill_null(False)
+        & ~pl.col("dialled").str.contains(FLOAT_LIKE).fill_null(True)
         & pl.col("_digits").str.contains(r"^[0-9]+$").fill_null(False)
         & (pl.col("tech_prefix").str.contains(r"^[0-9]+$") | (pl.col("tech_prefix") == "current"))
         & pl.col("billsec").is_not_null()
@@ -529,9 +529,9 @@ def _fast_check(calls: RawCalls, routing: Routing, zone: ZoneInfo) -> pl.DataFra
     )
 
 
-def _whole_seconds(name: str) -> pl.Expr:
+def whole_seconds_column(name: str) -> pl.Expr:
     value = pl.col(name)
-    return pl.when(value.str.contains(_SECONDS)).then(value.cast(pl.Int64, strict=False))
+    return pl.when(value.str.contains(WHOLE_SECONDS)).then(value.cast(pl.Int64, strict=False))
 
 
 def _route(routing: Routing) -> tuple[pl.Expr, pl.Expr]:
@@ -546,7 +546,7 @@ def _route(routing: Routing) -> tuple[pl.Expr, pl.Expr]:
     return tech_prefix.alias("tech_prefix"), number.alias("number")
 
 
-def _started_at(started: pl.Series, zone: ZoneInfo) -> pl.Series:
+def started_at_column(started: pl.Series, zone: ZoneInfo) -> pl.Series:
     """``utc_moment`` for plain ISO times (``_ISO_TIME``); null for anything else. Switches
     write ``YYYY-MM-DD HH:MM:SS``: those are parsed in one pass, the rest (a ``T``, a fraction,
     an offset) through the regex groups."""
