@@ -7,6 +7,10 @@ at the call's time; ``_money`` bills and costs in integers.
 * Corrections. A number shorter than its matched prefix (``"44"`` against prefix ``"4420"``)
   and a prefix with no version valid at the call's time fall back to the next shorter prefix
   of the deck (``parent``): a few vectorised passes over the few numbers concerned.
+* Moments. Between two price changes of the deck, the row each prefix rates on (its own
+  version, or its nearest shorter prefix's) is fixed: a table of it per moment, built once
+  (``_rows_at_rank``), rates a block of calls in one gather. Only a block spanning many price
+  changes walks each number up its prefixes at its own moment.
 * Blocks. ``rate`` works in cache-sized blocks spread over threads: numpy and polars release
   the GIL, and small temporaries avoid the page faults that dominate on 10M-element arrays.
 """

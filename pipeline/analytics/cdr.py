@@ -78,7 +78,8 @@ def cost_rows(
     if not parts:
         call_schema = calls.select(CALL_COLUMNS).schema
         return pl.DataFrame(schema={**call_schema, **_price_schema(call_schema["started_at"])})
-    return pl.concat(parts).sort(_ORDER).drop(_ORDER)
+    ordered = parts[0] if len(parts) == 1 else pl.concat(parts).sort(_ORDER)
+    return ordered.drop(_ORDER)
 
 
 def _priced_on(
