@@ -115,7 +115,7 @@ def tech_prefix_arg(value: str) -> str:
 
 def seconds_arg(value: str) -> int:
     text = value.strip()
-    if not text.isdigit():
+    if not text.isdecimal():  # not isdigit: int() refuses "²"
         raise argparse.ArgumentTypeError(f"{value!r}: expected whole seconds >= 0")
     return int(text)
 

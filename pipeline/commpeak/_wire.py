@@ -55,7 +55,7 @@ def declared_length(response: Any) -> int | None:
     """Content-Length, when it counts the bytes we will read (no content coding)."""
     encoding = (response.headers.get("Content-Encoding") or "identity").strip().lower()
     value = response.headers.get("Content-Length")
-    if encoding != "identity" or value is None or not value.strip().isdigit():
+    if encoding != "identity" or value is None or not _ascii_digits(value.strip()):
         return None
     return int(value.strip())
 
@@ -132,3 +132,8 @@ def filename_from_content_disposition(value: str | None) -> str | None:
         return None
     name = plain.group(1) if plain.group(1) is not None else plain.group(2)
     return sanitize_filename(re.sub(r"\\(.)", r"\1", name))
+
+
+def _ascii_digits(text: str) -> bool:
+    """A header's number: ASCII digits only ("²" and "٣" are digits to str.isdigit)."""
+    return text.isascii() and text.isdigit()

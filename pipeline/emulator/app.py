@@ -339,7 +339,8 @@ class EmulatorApp:
         if not self._speech_authorised(request):
             return access_denied()
         negotiate(request.header("Accept"), JSON_TYPES)
-        task = self.speech.get(int(params["id"])) if params["id"].isdigit() else None
+        ident = params["id"]
+        task = self.speech.get(int(ident)) if ident.isascii() and ident.isdigit() else None
         if task is None:
             return _error(404, "Not Found")
         return _json(200, result_document(task), JSON_PLAIN)

@@ -43,6 +43,7 @@ from pipeline.ingest.phone import number_problem
 
 SOURCE_FORMAT = "carrier"
 MONEY = pl.Decimal(18, 8)
+_EIGHT_PLACES = Decimal("1E-8")  # MONEY's scale
 UTC_ZONE = ZoneInfo("UTC")  # the export is in UTC
 
 CARRIER_CALL_SCHEMA = pl.Schema(
@@ -212,9 +213,15 @@ def _money(text: str | None, name: str) -> Decimal:
         amount = Decimal(value)
     except InvalidOperation:
         raise BadField(f"{name} {value!r}: expected a decimal amount") from None
-    if not amount.is_finite() or amount < 0 or amount != round(amount, 8) or amount >= 10**10:
-        raise BadField(f"{name} {value!r}: expected an amount >= 0 with at most 8 decimals")
-    return amount
+    wrong = BadField(f"{name} {value!r}: expected an amount >= 0 with at most 8 decimals")
+    if not amount.is_finite() or amount < 0 or amount >= 10**10:
+        raise wrong
+    # below 10**10, 8 places fit the context's 28 digits: quantize cannot fail (round() on
+    # "1E+30" raised). The result is the stored form: "0E+100" is 0.00000000
+    exact = amount.quantize(_EIGHT_PLACES)
+    if exact != amount:
+        raise wrong
+    return exact
 
 
 def _result(source: str, rows: pl.DataFrame, rejects: list[dict[str, Any]]) -> IngestResult:

@@ -690,7 +690,8 @@ def whole_seconds(text: str | None, name: str) -> int:
     value = (text or "").strip()
     if not value:
         raise BadField(f"{name}: empty")
-    if not value.isdigit() or len(value) > 9:  # whole seconds; a 31-year call is a typo
+    # isdecimal, not isdigit: "²" is a digit that int() refuses (it crashed the import)
+    if not value.isdecimal() or len(value) > 9:  # whole seconds; a 31-year call is a typo
         raise BadField(f"{name} {value!r}: expected whole seconds >= 0")
     return int(value)
 

@@ -197,7 +197,7 @@ def _error_line(exc: Exception, settings: Settings) -> str:
 def _crossing_of(name: str) -> int | None:
     """The crossing snapshot id in an alert's name ``low-balance-<id>``."""
     tail = name.removeprefix("low-balance-")
-    return int(tail) if tail.isdigit() else None
+    return int(tail) if tail.isascii() and tail.isdigit() else None
 
 
 def _pending_alert(

@@ -72,6 +72,7 @@ def test_lookup_unmatched_says_so(ratedeck):
         (("lookup", "44ABC"), "ratedeck: error: bad number '44ABC': letters are not allowed\n"),
         (("lookup", "44", "--tech-prefix", "999"), "no rates for tech prefix '999'"),
         (("lookup", "44", "--duration", "-5"), "expected whole seconds"),
+        (("lookup", "44", "--duration", "²"), "expected whole seconds"),
         (("lookup", "44", "--at", "yesterday"), "expected an ISO date"),
     ],
 )

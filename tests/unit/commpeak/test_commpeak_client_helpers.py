@@ -134,3 +134,18 @@ def test_secret_with_control_characters_is_refused_without_quoting_it():
     with pytest.raises(InvalidRequestError) as caught:
         CommPeakClient("https://api.commpeak.com", "abc\r\nX-Evil: 1")
     assert str(caught.value) == "client: the API key contains non-printable characters"
+
+
+class _Response:
+    def __init__(self, **headers: str):
+        self.headers = headers
+
+
+@pytest.mark.parametrize(
+    ("length", "expected"), [("12", 12), (" 7 ", 7), ("²", None), ("٣", None), ("-1", None)]
+)
+def test_a_declared_length_is_ascii_digits(length, expected):
+    # "²" is a digit to str.isdigit that int() refuses: it raised ValueError out of the client
+    from pipeline.commpeak._wire import declared_length
+
+    assert declared_length(_Response(**{"Content-Length": length})) == expected

@@ -48,6 +48,9 @@ def test_a_portal_row_becomes_an_exact_billed_call():
         (GOOD.replace(",89,", ",-1,"), "seconds '-1': expected whole seconds"),
         (GOOD.replace("0.128400", "-0.1"), "cost '-0.1': expected an amount >= 0"),
         (GOOD.replace("0.0856", "0.123456789"), "rate '0.123456789': expected an amount"),
+        # found by the property test: these crashed the import (decimal.InvalidOperation)
+        (GOOD.replace("0.0856", "1E+30"), "rate '1E+30': expected an amount >= 0"),
+        (GOOD.replace("0.0856", "sNaN"), "rate 'sNaN': expected an amount >= 0"),
     ],
 )
 def test_a_bad_row_is_a_reject_with_its_line(row, reason):
@@ -66,3 +69,10 @@ def test_columns_are_mapped_by_name():
     body = HEADER.replace("Cost", "Charge") + GOOD
     [row] = ingest(body, cost="Charge").rows.to_dicts()
     assert row["cost"] == Decimal("0.1284")
+
+
+def test_an_exponent_is_read_as_its_amount_with_eight_places():
+    # "0E+100" passed the checks and then could not be stored (too large for Decimal128)
+    body = HEADER + GOOD.replace("0.0856", "0E+100").replace("0.128400", "1.5E-3")
+    [row] = ingest(body).rows.to_dicts()
+    assert (row["rate"], row["cost"]) == (Decimal("0"), Decimal("0.0015"))

@@ -12,7 +12,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from pipeline.ingest.cdr import GenericColumns, Routing, ingest_cdr
+from pipeline.ingest.cdr import BadField, GenericColumns, Routing, ingest_cdr, whole_seconds
 from pipeline.ingest.errors import NoValidRowsError, UnrecognisedFormatError
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "cdr"
@@ -220,3 +220,14 @@ def test_a_start_time_past_the_calendar_is_a_reject_not_a_crash():
     assert result.rejects.select("row_number", "reason").rows() == [
         (2, "start time '9999-12-31 23:30:00': out of range")
     ]
+
+
+@pytest.mark.parametrize("text", ["²", "¹²", "①"])
+def test_a_digit_int_refuses_is_a_reject_not_a_crash(text):
+    # str.isdigit says yes to these, int() says no: the import crashed with a traceback
+    with pytest.raises(BadField, match="expected whole seconds >= 0"):
+        whole_seconds(text, "billsec")
+
+
+def test_decimal_digits_of_other_scripts_stay_seconds():
+    assert whole_seconds("٣٠", "billsec") == 30
