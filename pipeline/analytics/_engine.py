@@ -150,6 +150,12 @@ class LpmEngine:
         )
         self._by_rank: dict[int, tuple[np.ndarray, np.ndarray]] = {}  # see _rows_at_rank
 
+    @property
+    def text_table(self) -> pl.DataFrame:
+        """What the rate columns ``matched_prefix, destination, price`` are gathered from: a
+        row per deck row, then an all-null row (no match)."""
+        return self._text
+
     # -- match ------------------------------------------------------------------------------
     @property
     def has_history(self) -> bool:
@@ -297,6 +303,7 @@ class LpmEngine:
         decimals: int = 6,
         block: int = 1 << 16,
         threads: int | None = None,
+        text: pl.DataFrame | None = None,
     ) -> Rating:
         """``matched_prefix, destination, price, billed_seconds, cost`` per number (``frame``
         of the ``Rating``), with the arrays behind them.
@@ -305,6 +312,7 @@ class LpmEngine:
         unmatched. ``durations``: integer seconds >= 0. ``at`` as in ``match``. Unmatched
         numbers get nulls in every column. ``matched_prefix``/``destination`` are Categorical,
         ``price`` Decimal(18, 8), ``billed_seconds`` Int64, ``cost`` Decimal(18, decimals).
+        ``text``: ``text_table`` with other dtypes for its text columns (the same rows).
         """
         if not isinstance(numbers, ParsedNumbers):
             numbers = parse_numbers(numbers)
@@ -341,7 +349,7 @@ class LpmEngine:
         run_blocks(rate_block, n, block, threads)
         index[bad] = unmatched
         matched = index != unmatched
-        frame = self._frame(index, billed, cost, decimals, matched)
+        frame = self._frame(index, billed, cost, decimals, matched, text)
         return Rating(frame, matched, billed, cost, index, self.deck)
 
     def _frame(
@@ -351,13 +359,15 @@ class LpmEngine:
         cost: np.ndarray,
         decimals: int,
         matched: np.ndarray | None = None,
+        text: pl.DataFrame | None = None,
     ) -> pl.DataFrame:
         """The rate columns. One gather per text column over all numbers: polars' per-call
         overhead makes block-wise gathers several times slower."""
         if matched is None:
             matched = index != len(self.deck)
         bitmap = None if matched.all() else pa.py_buffer(np.packbits(matched, bitorder="little"))
-        return self._text[_index_series(index)].with_columns(
+        table = self._text if text is None else text
+        return table[_index_series(index)].with_columns(
             _with_nulls(billed, bitmap, pa.int64(), "billed_seconds"),
             _with_nulls(cost, bitmap, pa.decimal64(18, decimals), "cost"),
         )

@@ -32,6 +32,7 @@ import json
 import os
 import pickle
 import sys
+from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 
@@ -109,6 +110,25 @@ class EngineCache:
         }
         self._write(self._catalog_path(), json.dumps(document).encode())
 
+    def text_categories(self, tech_prefixes: Sequence[str]) -> tuple[list[str], list[str]] | None:
+        """Every prefix and destination the decks of ``tech_prefixes`` ever held
+        (``lookup.text_categories``); ``None`` when not cached."""
+        if self.key is None:
+            return None
+        try:
+            document = json.loads(self._text_path(tech_prefixes).read_text(encoding="utf-8"))
+            prefixes = [str(prefix) for prefix in document["prefixes"]]
+            destinations = [str(destination) for destination in document["destinations"]]
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+        return prefixes, destinations
+
+    def save_text_categories(
+        self, tech_prefixes: Sequence[str], prefixes: list[str], destinations: list[str]
+    ) -> None:
+        document = {"prefixes": prefixes, "destinations": destinations}
+        self._write(self._text_path(tech_prefixes), json.dumps(document).encode())
+
     # -- engines ------------------------------------------------------------------------------
     def engine(self, tech_prefix: str, span: tuple[int, int]) -> tuple[LpmEngine, tuple[int, int]]:
         """A cached engine of ``tech_prefix`` valid for ``span`` and the window it is valid
@@ -141,6 +161,9 @@ class EngineCache:
     # -- files --------------------------------------------------------------------------------
     def _catalog_path(self) -> Path:
         return self.folder / f"{self.key}.catalog.json"
+
+    def _text_path(self, tech_prefixes: Sequence[str]) -> Path:
+        return self.folder / f"{self.key}.{_name(chr(0).join(tech_prefixes))}.text.json"
 
     def _listing(self) -> list[Path]:
         try:

@@ -43,6 +43,7 @@ from pipeline.analytics.lookup import (
     OUTPUT_COLUMNS,
     CheapestMix,
     CostSummary,
+    OutputText,
     TechPrefixTotal,
     check_call_columns,
     check_calls,
@@ -50,6 +51,7 @@ from pipeline.analytics.lookup import (
     interleave,
     load_versions,
     rate_calls,
+    text_categories,
 )
 from pipeline.analytics.one_call import (
     before_history_hint,
@@ -199,6 +201,7 @@ class CallCoster:
         self.rows_seen = 0  # every input row: the next batch's first row is rows_seen + 1
         self._totals = {tp: _Totals() for tp in self.tech_prefixes}
         self._mix = _MixTotals(chosen=dict.fromkeys(self.tech_prefixes, 0))
+        self.output_text: OutputText | None = None  # None: Categorical text columns
 
     def _connection(self) -> duckdb.DuckDBPyConnection:
         if self._con is None:
@@ -216,6 +219,22 @@ class CallCoster:
         if self._cache is not None and known:
             self._cache.save_catalog(known, starts)
         return known, starts
+
+    def fix_output_text(self) -> OutputText:
+        """Rate into the Enum text columns of ``OutputText`` from now on: what a stream
+        written batch by batch needs (every batch of the same dtypes), and quicker to write."""
+        if self.output_text is None:
+            self.output_text = OutputText(self.tech_prefixes, *self._text_categories())
+        return self.output_text
+
+    def _text_categories(self) -> tuple[list[str], list[str]]:
+        cached = self._cache.text_categories(self.tech_prefixes) if self._cache else None
+        if cached is not None:
+            return cached
+        found = text_categories(self._connection(), self.tech_prefixes)
+        if self._cache is not None:
+            self._cache.save_text_categories(self.tech_prefixes, *found)
+        return found
 
     def engine(self, tech_prefix: str, span: tuple[int, int]) -> LpmEngine:
         """The engine of ``tech_prefix``, holding every version in force during ``span``."""
@@ -268,7 +287,10 @@ class CallCoster:
         for tp in self.tech_prefixes:
             step(f"costing {tp}")
             engine = self.engine(tp, span)
-            rated.append(rate_calls(engine, tp, checked, self.cost_decimals, self._threads))
+            rating = rate_calls(
+                engine, tp, checked, self.cost_decimals, self._threads, text=self.output_text
+            )
+            rated.append(rating)
         step("summing up")
         self._add(rated, checked.at, len(checked.calls), len(checked.bad_rows))
         frames = [rating.frame for rating in rated]
@@ -416,12 +438,15 @@ def output_format(out: Path, *, what: str = "output") -> str:
     raise InputError(f"{what} {out}: use a .csv or .parquet file name")
 
 
-def output_schema(calls: pl.Schema, cost_decimals: int) -> dict[str, pl.DataType]:
-    """The columns of the costed output: the input's, then ``OUTPUT_COLUMNS``."""
+def output_schema(
+    calls: pl.Schema, cost_decimals: int, text: OutputText | None = None
+) -> dict[str, pl.DataType]:
+    """The columns of the costed output: the input's, then ``OUTPUT_COLUMNS`` (text columns
+    Categorical, or ``text``'s Enums)."""
     rate: dict[str, pl.DataType] = {
-        "tech_prefix": TEXT_DTYPE(),
-        "matched_prefix": TEXT_DTYPE(),
-        "destination": TEXT_DTYPE(),
+        "tech_prefix": TEXT_DTYPE() if text is None else text.tech_prefix,
+        "matched_prefix": TEXT_DTYPE() if text is None else text.matched_prefix,
+        "destination": TEXT_DTYPE() if text is None else text.destination,
         "price": PRICE_DTYPE,
         "billed_seconds": pl.Int64(),
         "cost": pl.Decimal(18, cost_decimals),
@@ -466,7 +491,7 @@ def cost_file(
     )
     input_schema = calls.collect_schema()
     check_call_columns(pl.DataFrame(schema=input_schema))  # before any work
-    schema = output_schema(input_schema, cost_decimals)
+    schema = output_schema(input_schema, cost_decimals, coster.fix_output_text())
     with _Rejects(rejects) as rejected:
 
         def costed_batches(*_pushdown: object) -> Iterator[pl.DataFrame]:

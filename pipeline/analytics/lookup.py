@@ -24,6 +24,7 @@ import numpy as np
 import polars as pl
 
 from pipeline.analytics._engine import RATE_COLUMNS, TEXT_DTYPE, LpmEngine, Rating
+from pipeline.analytics._errors import DeckError
 from pipeline.analytics.numbers import ParsedNumbers, parse_numbers
 
 # one number (lookup_number) needs DuckDB only: it lives in one_call.py, re-exported here
@@ -34,6 +35,7 @@ from pipeline.analytics.one_call import known_tech_prefixes as known_tech_prefix
 from pipeline.analytics.one_call import lookup_number as lookup_number
 from pipeline.analytics.one_call import resolve_tech_prefixes as resolve_tech_prefixes
 from pipeline.errors import InputError
+from pipeline.warehouse.migrate import read_sql
 
 if TYPE_CHECKING:  # DuckDB is imported only when the warehouse is read (not on a cache hit)
     import duckdb
@@ -206,14 +208,63 @@ def rate_calls(
     checked: CheckedCalls,
     decimals: int,
     threads: int | None = None,
+    *,
+    text: OutputText | None = None,
 ) -> Rating:
     """The rate columns (``RATE_COLUMNS`` and ``tech_prefix``) of the good calls, with the
-    arrays behind them (``Rating``)."""
+    arrays behind them (``Rating``). Text columns: Categorical, or ``text``'s Enums."""
     rating = engine.rate_arrays(
-        checked.numbers, checked.durations, at=checked.at, decimals=decimals, threads=threads
+        checked.numbers,
+        checked.durations,
+        at=checked.at,
+        decimals=decimals,
+        threads=threads,
+        text=None if text is None else text.table(tech_prefix, engine),
     )
-    tech_prefix_column = pl.lit(tech_prefix, dtype=TEXT_DTYPE).alias("tech_prefix")
+    dtype = TEXT_DTYPE() if text is None else text.tech_prefix
+    tech_prefix_column = pl.lit(tech_prefix, dtype=dtype).alias("tech_prefix")
     return replace(rating, frame=rating.frame.with_columns(tech_prefix_column))
+
+
+class OutputText:
+    """Enums for the text columns of a costed output, fixed before its first batch: every
+    tech prefix asked, and every prefix and destination their decks ever held
+    (``queries/lpm_text_categories.sql``). Polars writes an Enum to Parquet twice as fast as
+    a Categorical, whose values it first maps batch by batch; and every batch of a stream
+    must have the same dtypes."""
+
+    def __init__(self, tech_prefixes: Sequence[str], prefixes: list[str], destinations: list[str]):
+        self.tech_prefix = pl.Enum(list(dict.fromkeys(tech_prefixes)))
+        self.matched_prefix = pl.Enum(prefixes)
+        self.destination = pl.Enum(destinations)
+        self._tables: dict[str, tuple[LpmEngine, pl.DataFrame]] = {}
+
+    def table(self, tech_prefix: str, engine: LpmEngine) -> pl.DataFrame:
+        """``engine.text_table`` with these Enums (recast only when the engine changes)."""
+        held = self._tables.get(tech_prefix)
+        if held is not None and held[0] is engine:
+            return held[1]
+        types = {"matched_prefix": self.matched_prefix, "destination": self.destination}
+        try:
+            table = engine.text_table.cast(types)  # type: ignore[arg-type]
+        except pl.exceptions.InvalidOperationError:
+            raise DeckError(
+                f"tech prefix {tech_prefix}: its deck holds a prefix or destination the "
+                "warehouse did not list (a stale engine cache?): run again with --no-cache"
+            ) from None
+        self._tables[tech_prefix] = (engine, table)
+        return table
+
+
+def text_categories(
+    con: duckdb.DuckDBPyConnection, tech_prefixes: Sequence[str]
+) -> tuple[list[str], list[str]]:
+    """Every prefix and destination the decks of ``tech_prefixes`` ever held, sorted."""
+    query = read_sql("queries/lpm_text_categories.sql")
+    ((prefixes, destinations),) = con.execute(
+        query, {"tech_prefixes": list(tech_prefixes)}
+    ).fetchall()
+    return list(prefixes), list(destinations)
 
 
 def check_call_columns(calls: pl.DataFrame) -> None:

@@ -21,6 +21,7 @@ from support.lookup_warehouse import JUN, STANDARD_HISTORY, insert_versions
 from pipeline.analytics import epoch_us
 from pipeline.analytics._engine_cache import EngineCache, warehouse_key
 from pipeline.analytics.costing import cost_file, version_window
+from pipeline.analytics.lookup import text_categories
 from pipeline.analytics.numbers import normalise_number
 from pipeline.cli import main
 
@@ -187,8 +188,19 @@ def test_no_cache_while_a_wal_holds_data_the_file_lacks(warehouse):
     assert cache.catalog() is None
     # nor is anything written (it was, as "None.catalog.json", sweeping the other files away)
     cache.save_catalog(["current"], {})
+    cache.save_text_categories(["current"], ["44"], ["UK"])
     folder = warehouse.parent / "state" / "engine_cache"
     assert not folder.exists() or not os.listdir(folder)
+
+
+def test_the_output_text_categories_are_cached_per_set_of_tech_prefixes(warehouse, tmp_path):
+    source = _calls(tmp_path / "calls.csv", MARCH)
+    _cost(warehouse, source, tmp_path / "out.csv", _cache(warehouse))
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        listed = text_categories(con, ["current", "021001"])
+    assert _cache(warehouse).text_categories(["current", "021001"]) == listed
+    assert "Gone" in listed[1]  # withdrawn versions too: an engine for an older span has it
+    assert _cache(warehouse).text_categories(["current"]) is None  # another set, not costed
 
 
 def test_an_unreadable_cache_file_is_a_miss_not_an_error(warehouse, tmp_path):
