@@ -137,3 +137,16 @@ def warehouse_history(settings: Settings) -> list[tuple]:
         "increment_seconds, valid_from, valid_to FROM voice_rate "
         "WHERE valid_to IS NULL OR valid_to > valid_from",
     )
+
+
+def assert_same_outcome(new: tuple, old: tuple) -> None:
+    """Two ingests' outcomes, ``(rows, rejects, total, format)`` or a refusal ``(type,
+    message)``, are the same: the same refusal, or the same rows (schema and values), rejects
+    and counts."""
+    if isinstance(old[0], str) or isinstance(new[0], str):
+        assert new == old
+        return
+    assert new[2:] == old[2:]
+    assert new[0].schema == old[0].schema
+    assert new[0].to_dicts() == old[0].to_dicts()
+    assert new[1].to_dicts() == old[1].to_dicts()

@@ -15,6 +15,7 @@ import polars as pl
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from support.cdr import assert_same_outcome
 
 from benchmarks.cdr_reference import reference_ingest_cdr
 from pipeline.emulator import Market
@@ -40,13 +41,7 @@ def outcome(function, data: bytes, **options):
 def assert_same(data: bytes, **options) -> None:
     new = outcome(ingest_cdr, data, **options)
     old = outcome(reference_ingest_cdr, data, **options)
-    if isinstance(old[0], str) or isinstance(new[0], str):
-        assert new == old
-        return
-    assert new[2:] == old[2:]
-    assert new[0].schema == old[0].schema
-    assert new[0].to_dicts() == old[0].to_dicts()
-    assert new[1].to_dicts() == old[1].to_dicts()
+    assert_same_outcome(new, old)
 
 
 def test_python_whitespace_is_what_str_strip_removes():
