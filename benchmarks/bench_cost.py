@@ -9,7 +9,10 @@ Side by side (CSV of ``number,duration`` in, costed rows out; `benchmarks/cost_p
 * ``ratedeck cost CALLS.csv --out OUT.parquet`` against a warehouse holding the deck;
 * the SQL peer: DuckDB alone, one equi-join per prefix length, exact DECIMAL cost, Parquet
   out (`benchmarks/bench_cost_peer.sql`);
-* the pure-Python dict reference: ``csv`` in, a dict LPM, integer cost, ``csv`` out.
+* the pure-Python dict reference: ``csv`` in, a dict LPM, integer cost, ``csv`` out;
+* the writer floor: no costing, polars alone reading ratedeck's output and writing it again
+  (same codec). No ``ratedeck cost`` that writes this output through polars can take less, so
+  the SQL peer's time over the floor's is the highest ratio any such ratedeck could reach.
 Every contender's total cost and matched count must agree, and ratedeck's Parquet and the SQL
 peer's must hold the same rows (ratedeck's first run, which builds the engine cache, and its
 runs from the cache too); figures are wall seconds of each child process (and its CPU
@@ -23,7 +26,7 @@ apart, with its own ratio.
 
 ``--stream``: Parquet of ``--calls`` calls in (written in pieces, never whole in memory),
 ``ratedeck cost`` into Parquet (``--compression C``: its codec), its peak RSS (goal: <= 1 GB at 100M calls) and rate (goal:
->= 5M calls/s on 2 cores).
+>= 5M calls/s on 2 cores), then the writer floor on its output: the rate of rewriting it alone.
 
 Deck and calls are those of ``bench_lpm`` (``make_deck``, ``make_calls``) for one tech prefix.
 """
@@ -44,6 +47,7 @@ import polars as pl
 import pyarrow.parquet as pq
 
 from benchmarks.bench_lpm import make_calls, make_deck
+from pipeline.analytics.codecs import DEFAULT_COMPRESSION
 from pipeline.warehouse.migrate import apply_migrations
 
 GOAL_VS_SQL = 3.0
@@ -111,6 +115,11 @@ def peer_argv(mode: str, warehouse: Path, source: Path, out: Path) -> list[str]:
     ]
 
 
+def floor_argv(costed: Path, out: Path, compression: str | None = None) -> list[str]:
+    codec = compression or DEFAULT_COMPRESSION
+    return [sys.executable, "-m", "benchmarks.cost_peers", "floor", str(costed), str(out), codec]
+
+
 def parquet_totals(path: Path) -> tuple[int, int, int]:
     """Rows, matched rows and total cost units (1e-6) of a costed Parquet file."""
     query = (
@@ -165,11 +174,12 @@ def side_by_side(work: Path, calls: int, prefixes: int, seed: int, repeat: int) 
     # the first run after a publish reads the warehouse and writes the engine cache; the
     # runs after it start from the cache (what every later run against that warehouse does)
     cold = run_child(ratedeck_argv(source, work / "cold.parquet"), env)
-    ratedeck_runs, sql_runs = [], []
-    for _ in range(repeat):  # alternately: both see the same spells of load
+    ratedeck_runs, sql_runs, floor_runs = [], [], []
+    for _ in range(repeat):  # alternately: all see the same spells of load
         ratedeck_runs.append(run_child(ratedeck_argv(source, outputs["ratedeck"]), env))
         sql_runs.append(run_child(peer_argv("sql", warehouse, source, outputs["sql"])))
-    ratedeck, sql = best_of(ratedeck_runs), best_of(sql_runs)
+        floor_runs.append(run_child(floor_argv(outputs["ratedeck"], work / "floor.parquet")))
+    ratedeck, sql, floor = best_of(ratedeck_runs), best_of(sql_runs), best_of(floor_runs)
     python = run_child(peer_argv("dict", warehouse, source, work / "dict.csv"))
     totals = {
         "ratedeck": parquet_totals(outputs["ratedeck"]),
@@ -182,10 +192,13 @@ def side_by_side(work: Path, calls: int, prefixes: int, seed: int, repeat: int) 
         raise SystemExit("ratedeck's rows differ from the SQL peer's")
     if not same_rows(work / "cold.parquet", outputs["ratedeck"]):
         raise SystemExit("ratedeck's rows from the engine cache differ from those without it")
+    if parquet_totals(work / "floor.parquet") != totals["ratedeck"]:
+        raise SystemExit("the writer floor did not write ratedeck's rows")
     print(_line("ratedeck cost, 1st run", cold, calls) + "  (no engine cache yet: builds it)")
     print(_line("ratedeck cost", ratedeck, calls) + _spread(ratedeck_runs))
     print(_line("duckdb sql peer", sql, calls) + _spread(sql_runs))
     print(_line("python dict reference", python, calls))
+    print(_line("writer floor", floor, calls) + _spread(floor_runs) + "  (no costing)")
     rows, matched, units = totals["ratedeck"]
     print(f"same rows and totals: {rows:,} calls, {matched:,} matched, cost {units / 1e6:,.6f}")
     vs_sql, vs_dict = sql.wall / ratedeck.wall, python.wall / ratedeck.wall
@@ -198,6 +211,11 @@ def side_by_side(work: Path, calls: int, prefixes: int, seed: int, repeat: int) 
     )
     print(
         f"ratedeck vs dict reference {vs_dict:4.1f}x  (goal >= {GOAL_VS_DICT:.0f}x)   {_verdict(vs_dict >= GOAL_VS_DICT)}"
+    )
+    print(
+        f"ceiling: SQL peer / writer floor {sql.wall / floor.wall:4.1f}x  (the most any ratedeck "
+        f"writing this output could reach); ratedeck takes {ratedeck.wall / floor.wall:.2f}x "
+        "the floor"
     )
     print(f"after: {_machine()}")
     return 0
@@ -239,7 +257,7 @@ def streaming(
     )
     out = work / "costed.parquet"
     run = run_child(ratedeck_argv(source, out, compression), env)
-    rows, matched, _ = parquet_totals(out)
+    rows, matched, units = parquet_totals(out)
     if rows != calls:
         raise SystemExit(f"ratedeck wrote {rows:,} rows for {calls:,} calls")
     print(_line("ratedeck cost", run, calls) + f"  ({matched:,} matched)")
@@ -250,6 +268,15 @@ def streaming(
     print(
         f"rate {rate / 1e6:.2f} M calls/s (goal >= {GOAL_STREAM_RATE / 1e6:.0f} M on 2 cores)   {_verdict(rate >= GOAL_STREAM_RATE)}"
     )
+    floor = run_child(floor_argv(out, work / "floor.parquet", compression))
+    if parquet_totals(work / "floor.parquet") != (rows, matched, units):
+        raise SystemExit("the writer floor did not write ratedeck's rows")
+    print(_line("writer floor", floor, calls) + "  (no costing: polars rewriting that output)")
+    print(
+        f"ceiling: the floor's rate {calls / floor.wall / 1e6:.2f} M calls/s; ratedeck takes "
+        f"{run.wall / floor.wall:.2f}x the floor"
+    )
+    (work / "floor.parquet").unlink(missing_ok=True)
     print(f"after: {_machine()}")
     return 0
 

@@ -3,6 +3,7 @@ that its start-up counts, as ratedeck's does. They import only what they need.
 
     python -m benchmarks.cost_peers sql  WAREHOUSE CALLS_CSV OUT_PARQUET [TECH_PREFIX]
     python -m benchmarks.cost_peers dict WAREHOUSE CALLS_CSV OUT_CSV [TECH_PREFIX]
+    python -m benchmarks.cost_peers floor COSTED_PARQUET OUT_PARQUET [CODEC]
     python -m benchmarks.cost_peers measure COMMAND [ARG ...]
 
 * ``sql``: DuckDB alone (``benchmarks/bench_cost_peer.sql``): the CSV read by DuckDB, one
@@ -11,6 +12,12 @@ that its start-up counts, as ratedeck's does. They import only what they need.
   dict, the CSV read with ``csv``, longest prefix first, integer cost, CSV out.
 
 Both print one line: ``calls matched total_cost_units`` (cost in units of 1e-6).
+
+* ``floor``: no costing at all: polars (the only import) reads a costed Parquet file (ratedeck's
+  own output) and writes the same rows again with ``CODEC`` (default snappy, ratedeck's
+  default), streaming as ``ratedeck cost`` does. Start-up, reading and writing those bytes is
+  what any ``ratedeck cost`` writing that output through polars must spend at least: a floor
+  under its time, and so a ceiling over its ratio to the SQL peer. Prints nothing.
 
 ``measure`` runs a command and prints, last on stderr, ``measured: WALL_S CPU_S MAXRSS_KB``
 of that command alone. A small launcher, because a child forked from the benchmark itself
@@ -21,6 +28,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 PEER_SQL = Path(__file__).with_name("bench_cost_peer.sql")
 DIVISOR = 6000  # 60 s x 10^(8 - 6): price units of 1e-8 per minute -> cost units of 1e-6
@@ -86,6 +94,16 @@ def run_dict(warehouse: str, calls_csv: str, out: str, tech_prefix: str) -> str:
     return f"{calls} {matched} {total}"
 
 
+def run_floor(costed: str, out: str, codec: str = "snappy") -> None:
+    from typing import cast
+
+    import polars as pl
+
+    if TYPE_CHECKING:
+        from polars._typing import ParquetCompression
+    pl.scan_parquet(costed).sink_parquet(out, compression=cast("ParquetCompression", codec))
+
+
 def _price_units(text: str) -> int:
     """'0.12345678' -> 12345678 (units of 1e-8), exactly."""
     whole, _, fraction = text.partition(".")
@@ -109,6 +127,9 @@ def measure(argv: list[str]) -> int:
 def main(argv: list[str]) -> int:
     if argv[:1] == ["measure"]:
         return measure(argv[1:])
+    if argv[:1] == ["floor"]:
+        run_floor(*argv[1:])
+        return 0
     mode, warehouse, calls_csv, out, *rest = argv
     runner = {"sql": run_sql, "dict": run_dict}[mode]
     print(runner(warehouse, calls_csv, out, rest[0] if rest else "current"))

@@ -124,20 +124,39 @@ def test_runner_lists_and_refuses_unknown_names(capsys):
 @pytest.mark.slow
 def test_bench_cost_runs_the_three_contenders_and_they_agree(capsys):
     """Tiny sizes: ratedeck, the SQL peer and the dict reference, each a process, agree on
-    every row and total (the benchmark exits otherwise) and a verdict is printed per goal."""
+    every row and total (the benchmark exits otherwise) and a verdict is printed per goal;
+    the writer floor rewrites ratedeck's rows (checked) and bounds the ratio."""
     from benchmarks import bench_cost
 
     assert bench_cost.main(["--calls", "3000", "--prefixes", "300", "--repeat", "1"]) == 0
     report = capsys.readouterr().out
     agreed = re.search(r"same rows and totals: 3,000 calls, ([\d,]+) matched", report)
     assert agreed and 0 < int(agreed[1].replace(",", "")) <= 3000
-    for label in ("ratedeck cost", "duckdb sql peer", "python dict reference"):
+    for label in ("ratedeck cost", "duckdb sql peer", "python dict reference", "writer floor"):
         assert any(line.startswith(label) for line in report.splitlines())
     # the first run (it builds the engine cache) is reported apart, with its own ratio
     assert re.search(r"ratedeck cost, 1st run .*no engine cache yet", report)
     assert re.search(r"1st run vs SQL peer +[\d.]+x .* (PASS|MISS)", report)
     assert re.search(r"ratedeck vs SQL peer +[\d.]+x .* (PASS|MISS)", report)
     assert re.search(r"ratedeck vs dict reference +[\d.]+x .* (PASS|MISS)", report)
+    assert re.search(
+        r"ceiling: SQL peer / writer floor +[\d.]+x .* takes [\d.]+x the floor", report
+    )
+
+
+@pytest.mark.slow
+def test_bench_cost_stream_costs_every_call_and_measures_the_writer_floor(capsys):
+    """Tiny sizes, Parquet in and out: every call written once, a verdict per goal, and the
+    writer floor rewriting ratedeck's rows (the benchmark exits when they differ)."""
+    from benchmarks import bench_cost
+
+    assert bench_cost.main(["--stream", "--calls", "3000", "--prefixes", "300"]) == 0
+    report = capsys.readouterr().out
+    assert re.search(r"ratedeck cost .*\(([\d,]+) matched\)", report)
+    assert re.search(r"peak RSS [\d,]+ MB \(goal <= 1024 MB at 100M calls\) +(PASS|MISS)", report)
+    assert re.search(r"rate [\d.]+ M calls/s \(goal >= 5 M on 2 cores\) +(PASS|MISS)", report)
+    assert re.search(r"^writer floor .*no costing", report, re.MULTILINE)
+    assert re.search(r"ceiling: the floor's rate [\d.]+ M calls/s; ratedeck takes [\d.]+x", report)
 
 
 @pytest.mark.slow  # worker processes, each loading the code location and Dagster
