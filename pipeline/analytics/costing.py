@@ -69,6 +69,11 @@ if TYPE_CHECKING:
     from polars._typing import ParquetCompression
 
 DEFAULT_BATCH_ROWS = 250_000  # small enough to overlap reading, costing and writing
+# Parquet output rows per row group. Each row group carries the whole dictionary of every
+# Enum text column (27k prefixes: ~0.3 MB); polars' streaming sink otherwise cuts a row group
+# wherever a batch ends (2k-156k rows), so readers decode those dictionaries ~10x as often
+# (10M costed calls: polars and pyarrow read matched_prefix 2.2x faster, files 4% smaller)
+OUTPUT_ROW_GROUP_ROWS = 1_000_000
 CALL_COLUMNS = ("number", "duration", "started_at")  # the first two required
 SEPARATORS = ",;\t|"
 LISTED_BAD_ROWS = 5
@@ -468,6 +473,7 @@ def cost_file(
     on_batch: Callable[[int], None] | None = None,
     cache: EngineCache | None = None,
     compression: str = DEFAULT_COMPRESSION,
+    row_group_rows: int = OUTPUT_ROW_GROUP_ROWS,
 ) -> FileCostResult:
     """Cost a CSV/Parquet file of calls into ``out`` (``.csv`` or ``.parquet``), batch by
     batch: peak memory is a few batches plus the engines, whatever the file's size.
@@ -475,7 +481,8 @@ def cost_file(
     Bad rows go to ``rejects`` (CSV: ``row``, the input columns, ``reason``), written only
     if there is one. ``out`` and ``rejects`` appear whole or not at all (written under a
     temporary name, then renamed). ``on_batch`` is told the rows read so far. ``con`` and
-    ``cache`` as in ``CallCoster``. ``compression``: the Parquet codec (``COMPRESSIONS``).
+    ``cache`` as in ``CallCoster``. ``compression``: the Parquet codec (``COMPRESSIONS``);
+    ``row_group_rows``: output rows per Parquet row group (the last one holds the rest).
     """
     fmt = output_format(out)
     if compression not in COMPRESSIONS:
@@ -504,7 +511,10 @@ def cost_file(
 
         frames = register_io_source(costed_batches, schema=schema)
         wrote = _sink(
-            frames, out, fmt, compression, keep=lambda: coster.calls > 0 or not coster.bad_rows
+            frames,
+            out,
+            _ParquetLayout(compression, row_group_rows) if fmt == "parquet" else None,
+            keep=lambda: coster.calls > 0 or not coster.bad_rows,
         )
     return FileCostResult(
         coster.summary(),
@@ -522,17 +532,27 @@ def _batches(calls: pl.LazyFrame, source: Path, batch_rows: int) -> Iterator[pl.
         raise _read_error(source, exc) from None
 
 
+@dataclass(frozen=True)
+class _ParquetLayout:
+    compression: str
+    row_group_rows: int
+
+
 def _sink(
-    frames: pl.LazyFrame, out: Path, fmt: str, compression: str, keep: Callable[[], bool]
+    frames: pl.LazyFrame, out: Path, parquet: _ParquetLayout | None, keep: Callable[[], bool]
 ) -> bool:
-    """Stream ``frames`` into ``out`` under a temporary name; rename it in place if ``keep()``
-    says so once all is written."""
+    """Stream ``frames`` into ``out`` (CSV, or Parquet laid out as ``parquet`` says) under a
+    temporary name; rename it in place if ``keep()`` says so once all is written."""
     tmp = out.with_name(f".{out.name}.tmp")
     try:
-        if fmt == "csv":
+        if parquet is None:
             frames.sink_csv(tmp)
         else:
-            frames.sink_parquet(tmp, compression=cast("ParquetCompression", compression))
+            frames.sink_parquet(
+                tmp,
+                compression=cast("ParquetCompression", parquet.compression),
+                row_group_size=parquet.row_group_rows,
+            )
         if not keep():
             return False
         tmp.replace(out)

@@ -99,6 +99,22 @@ def test_streamed_parquet_equals_all_at_once(con, tmp_path):
     assert {name: kind for name, kind in types if name in text} == dict.fromkeys(text, "VARCHAR")
 
 
+def test_parquet_output_has_row_groups_of_the_size_asked_whatever_the_batches(con, tmp_path):
+    """Every row group carries the Enum dictionaries: they are cut at a fixed size, not
+    wherever a batch ends (polars' sink cut them at every 4-row batch here)."""
+    import pyarrow.parquet as pq
+
+    source = _write_calls(tmp_path / "calls.csv", 60)
+    out = tmp_path / "out.parquet"
+    result = cost_file(
+        con, source, out, rejects=tmp_path / "r.csv", now=LATER, batch_rows=4, row_group_rows=25
+    )
+    layout = pq.ParquetFile(out).metadata
+    sizes = [layout.row_group(i).num_rows for i in range(layout.num_row_groups)]
+    assert result.rows_written == 90  # 45 good calls x 2 tech prefixes
+    assert sizes == [25, 25, 25, 15]
+
+
 def test_totals_are_exact_sums_of_the_rows(con, tmp_path):
     """The summary adds integers across batches: it equals the Decimal sum of the output."""
     source = _write_calls(tmp_path / "calls.csv", 33)
