@@ -14,6 +14,7 @@ from decimal import Decimal
 import duckdb
 import polars as pl
 
+from pipeline.warehouse.errors import WarehouseError
 from pipeline.warehouse.history import execute_named, transaction
 from pipeline.warehouse.migrate import read_sql
 from pipeline.warehouse.snapshot import (
@@ -211,7 +212,12 @@ def record_costs(
 ) -> Costing:
     """Store the staged cdr_cost rows of ``day`` (``analytics.cdr.cost_rows``' columns) in one
     transaction: a recost replaces every cost of the day, a costing of new calls adds theirs.
-    Logged with the day's total before and after."""
+    Logged with the day's total before and after. Staged rows that repeat a call_id are
+    refused (``WarehouseError``, nothing stored): cdr_cost has no key, the costing keeps
+    call_id unique (schema/100_cdr_cost_no_key.sql)."""
+    if staged.height and staged["call_id"].is_duplicated().any():
+        repeated = staged.filter(staged["call_id"].is_duplicated())["call_id"][0]
+        raise WarehouseError(f"costing {day}: call {repeated!r} staged twice; nothing stored")
     con.register(STAGED_VIEW, staged.to_arrow())
     try:
         with transaction(con):

@@ -1,7 +1,7 @@
 -- A recost replaces the day's costs with the staged rows (cdr_staged): a call costed before
--- is updated in place (deleting and inserting the same call_id again in one transaction makes
--- DuckDB's primary-key index take about 17 s at commit for 1M calls; the update 0.6 s), a
--- cost of the day that is not staged is removed, then cdr_cost_insert.sql adds new calls.
+-- is updated in place (0.4 s for 1M calls; when cdr_cost had a primary key, deleting and
+-- inserting the same call_id in one transaction took about 17 s at commit), a cost of the day
+-- that is not staged is removed, then cdr_cost_insert.sql adds new calls.
 -- Params: $day, $costed_at, $costing_run.
 UPDATE cdr_cost AS k
 SET started_at = s.started_at, tech_prefix = s.tech_prefix, rated_on = s.rated_on,
