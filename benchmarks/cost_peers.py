@@ -3,7 +3,7 @@ that its start-up counts, as ratedeck's does. They import only what they need.
 
     python -m benchmarks.cost_peers sql  WAREHOUSE CALLS_CSV OUT_PARQUET [TECH_PREFIX]
     python -m benchmarks.cost_peers dict WAREHOUSE CALLS_CSV OUT_CSV [TECH_PREFIX]
-    python -m benchmarks.cost_peers floor COSTED_PARQUET OUT_PARQUET [CODEC]
+    python -m benchmarks.cost_peers floor COSTED_PARQUET OUT_PARQUET CODEC
     python -m benchmarks.cost_peers measure COMMAND [ARG ...]
 
 * ``sql``: DuckDB alone (``benchmarks/bench_cost_peer.sql``): the CSV read by DuckDB, one
@@ -14,8 +14,8 @@ that its start-up counts, as ratedeck's does. They import only what they need.
 Both print one line: ``calls matched total_cost_units`` (cost in units of 1e-6).
 
 * ``floor``: no costing at all: polars (the only import) reads a costed Parquet file (ratedeck's
-  own output) and writes the same rows again with ``CODEC`` (default snappy, ratedeck's
-  default), streaming as ``ratedeck cost`` does. Start-up, reading and writing those bytes is
+  own output) and writes the same rows again with ``CODEC`` (``bench_cost`` passes ratedeck's
+  codec), streaming as ``ratedeck cost`` does. Start-up, reading and writing those bytes is
   what any ``ratedeck cost`` writing that output through polars must spend at least: a floor
   under its time, and so a ceiling over its ratio to the SQL peer. Prints nothing.
 
@@ -94,7 +94,7 @@ def run_dict(warehouse: str, calls_csv: str, out: str, tech_prefix: str) -> str:
     return f"{calls} {matched} {total}"
 
 
-def run_floor(costed: str, out: str, codec: str = "snappy") -> None:
+def run_floor(costed: str, out: str, codec: str) -> None:
     from typing import cast
 
     import polars as pl

@@ -215,9 +215,9 @@ def record_costs(
     Logged with the day's total before and after. Staged rows that repeat a call_id are
     refused (``WarehouseError``, nothing stored): cdr_cost has no key, the costing keeps
     call_id unique (schema/100_cdr_cost_no_key.sql)."""
-    if staged.height and staged["call_id"].is_duplicated().any():
-        repeated = staged.filter(staged["call_id"].is_duplicated())["call_id"][0]
-        raise WarehouseError(f"costing {day}: call {repeated!r} staged twice; nothing stored")
+    repeated = staged["call_id"].filter(staged["call_id"].is_duplicated())
+    if len(repeated):
+        raise WarehouseError(f"costing {day}: call {repeated[0]!r} staged twice; nothing stored")
     con.register(STAGED_VIEW, staged.to_arrow())
     try:
         with transaction(con):

@@ -100,8 +100,8 @@ def test_streamed_parquet_equals_all_at_once(con, tmp_path):
 
 
 def test_parquet_output_has_row_groups_of_the_size_asked_whatever_the_batches(con, tmp_path):
-    """Every row group carries the Enum dictionaries: they are cut at a fixed size, not
-    wherever a batch ends (polars' sink cut them at every 4-row batch here)."""
+    """Every row group carries the Enum dictionaries: they are cut at a fixed size, whatever
+    the batches (left to itself, polars' sink wrote these 90 rows as one row group)."""
     import pyarrow.parquet as pq
 
     source = _write_calls(tmp_path / "calls.csv", 60)
