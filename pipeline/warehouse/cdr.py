@@ -2,7 +2,7 @@
 
 ``CDR_SNAPSHOT`` is the CDR feed's ``SnapshotSpec``: no history (a file of calls is a fact,
 not a snapshot of something that changes), so ``load_snapshot`` hands the file to
-``store_cdr_file``: replay check by sha256, calls (each call_id once), the file row, rejects.
+``store_cdr_file``: replay check by sha256, calls (each call once), the file row, rejects.
 """
 
 from __future__ import annotations
@@ -59,16 +59,23 @@ def store_call_file(
     incoming: IncomingSnapshot,
     files: CallFiles,
 ) -> SnapshotLoad:
-    """Record one file of ``files``' feed: its calls (each call id once), the file row, the
-    rejects; the same bytes stored before change nothing."""
+    """Record one file of ``files``' feed: its calls (each call once: a call is its id on its
+    UTC day, see ``<prefix>_call_insert.sql``), the file row, the rejects; the same bytes
+    stored before change nothing."""
     stored = _stored(con, incoming, files)
     if stored is not None:
         return stored
     [(file_id,)] = execute_named(con, files.query("file_id_next"), {}).fetchall()
     result = incoming.result
+    first_day, last_day = call_days(result.rows)
     con.register(files.calls_view, result.rows.to_arrow())
     try:
-        params = {"file_id": file_id, "file_key": incoming.content_sha256[:16]}
+        params = {
+            "file_id": file_id,
+            "file_key": incoming.content_sha256[:16],
+            "first_day": first_day,
+            "last_day": last_day,
+        }
         execute_named(con, files.query("call_insert"), params)
     finally:
         con.unregister(files.calls_view)
@@ -86,6 +93,14 @@ def store_call_file(
     added = _stored(con, incoming, files, replayed=False)
     assert added is not None  # just inserted
     return added
+
+
+def call_days(rows: pl.DataFrame) -> tuple[date | None, date | None]:
+    """The UTC days of the first and last calls of ``rows`` (``started_at``); None, None for
+    no row. An import looks for the calls it repeats on those days only (a day either side)."""
+    day = pl.col("started_at").dt.convert_time_zone("UTC").dt.date()
+    first, last = rows.select(day.min(), day.max().alias("last")).row(0)
+    return first, last
 
 
 def file_days(con: duckdb.DuckDBPyConnection, file_id: int) -> list[str]:
@@ -214,7 +229,7 @@ def record_costs(
     transaction: a recost replaces every cost of the day, a costing of new calls adds theirs.
     Logged with the day's total before and after. Staged rows that repeat a call_id are
     refused (``WarehouseError``, nothing stored): cdr_cost has no key, the costing keeps
-    call_id unique (schema/100_cdr_cost_no_key.sql)."""
+    each call (its call_id on ``day``) once (schema/100_cdr_cost_no_key.sql)."""
     repeated = staged["call_id"].filter(staged["call_id"].is_duplicated())
     if len(repeated):
         raise WarehouseError(f"costing {day}: call {repeated[0]!r} staged twice; nothing stored")

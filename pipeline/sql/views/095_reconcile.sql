@@ -4,16 +4,18 @@
 -- One row per call either side billed. Our side: the switch's billable calls (cdr_call) with
 -- their costs (cdr_cost); theirs: carrier_call. Two rows are one call when the number is the
 -- same and the starts differ by at most match_tolerance_s; each call pairs at most once (a
--- pair is each side's closest candidate, ties to the lower call id).
+-- pair is each side's closest candidate, ties to the lower call id). A call, on either side,
+-- is its call_id on its call_day (an id may come back on another day: another call).
 CREATE OR REPLACE VIEW reconcile_call AS
 WITH ours AS (
     SELECT c.call_id, c.started_at, c.call_day, c.number, c.tech_prefix, c.billsec,
            k.rated_on, k.matched_prefix, k.destination, k.price, k.cost, k.rate_valid_from
-    FROM cdr_call c LEFT JOIN cdr_cost k USING (call_id)
+    FROM cdr_call c LEFT JOIN cdr_cost k USING (call_day, call_id)
     WHERE c.billable
 ),
 candidate AS (
-    SELECT o.call_id AS our_id, t.call_id AS their_id,
+    SELECT o.call_day AS our_day, o.call_id AS our_id,
+           t.call_day AS their_day, t.call_id AS their_id,
            abs(date_diff('second', o.started_at, t.started_at)) AS gap
     FROM ours o
     JOIN carrier_call t ON t.number = o.number
@@ -21,9 +23,11 @@ candidate AS (
           <= (SELECT match_tolerance_s FROM reconcile_setting)
 ),
 pair AS (
-    SELECT our_id, their_id FROM candidate
-    QUALIFY row_number() OVER (PARTITION BY our_id ORDER BY gap, their_id) = 1
-        AND row_number() OVER (PARTITION BY their_id ORDER BY gap, our_id) = 1
+    SELECT our_day, our_id, their_day, their_id FROM candidate
+    QUALIFY row_number() OVER (
+                PARTITION BY our_day, our_id ORDER BY gap, their_id, their_day) = 1
+        AND row_number() OVER (
+                PARTITION BY their_day, their_id ORDER BY gap, our_id, our_day) = 1
 ),
 joined AS (
     SELECT o.*, t.call_id AS their_call_id, t.started_at AS their_started_at,
@@ -31,8 +35,8 @@ joined AS (
            t.destination AS their_destination, t.prefix AS their_prefix,
            t.seconds AS their_seconds, t.rate AS their_rate, t.cost AS their_cost,
            t.call_day AS their_call_day
-    FROM (ours o LEFT JOIN pair p ON p.our_id = o.call_id)
-    FULL JOIN carrier_call t ON t.call_id = p.their_id
+    FROM (ours o LEFT JOIN pair p ON p.our_day = o.call_day AND p.our_id = o.call_id)
+    FULL JOIN carrier_call t ON t.call_day = p.their_day AND t.call_id = p.their_id
 )
 SELECT coalesce(call_day, their_call_day) AS call_day,
        CASE WHEN call_id IS NULL THEN 'missing_ours'

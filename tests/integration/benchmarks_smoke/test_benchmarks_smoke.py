@@ -173,3 +173,18 @@ def test_bench_backfill_recosts_every_day_to_the_same_rows(capsys):
     assert re.search(r"speed-up of 2 workers: [\d.]+x", report)
     assert re.search(r"projected year \(365 days\) at 5,000 calls/day", report)
     assert "load average" in report.splitlines()[0]
+
+
+def test_bench_cdr_import_adds_the_same_calls_with_and_without_a_history(capsys):
+    """Tiny sizes: the file imports into an empty warehouse and into one with a history
+    (the benchmark stops if they add different calls), and today's rule and its global peer
+    add the same calls (checked likewise); a ratio is printed for each."""
+    from benchmarks import bench_cdr_import
+
+    assert bench_cdr_import.main(["--quick"]) == 0
+    report = capsys.readouterr().out
+    assert "load average" in report.splitlines()[0]
+    assert re.search(r"^first day \(nothing stored\) +[\d.]+ s +[\d.]+ s$", report, re.MULTILINE)
+    assert re.search(r"^after 15,000 calls +[\d.]+ s +[\d.]+ s$", report, re.MULTILINE)
+    assert re.search(r"[\d.]+x end to end, [\d.]+x load \(5,000 calls added each time\)", report)
+    assert re.search(r"global / file's days: [\d.]+x", report)

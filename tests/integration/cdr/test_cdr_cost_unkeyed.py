@@ -14,7 +14,7 @@ from support.migrations import apply_schema_before
 
 from pipeline.analytics.cdr import cost_rows
 from pipeline.stages.cdr import cost_days, import_file
-from pipeline.warehouse.cdr import day_calls, record_costs
+from pipeline.warehouse.cdr import day_calls, record_costs, uncosted_days
 from pipeline.warehouse.db import Warehouse
 from pipeline.warehouse.errors import WarehouseError
 from pipeline.warehouse.migrate import apply_migrations
@@ -54,7 +54,8 @@ def test_an_older_warehouse_keeps_its_costs_and_comments_without_the_key(tmp_pat
             ).fetchall()
         )
         assert all(comments.values()), "every column keeps a comment"
-        assert comments["call_id"].startswith("The cdr_call costed. Unique")
+        assert comments["call_id"].startswith("The cdr_call costed")
+        assert "not a declared key" in comments["call_id"]
         [(table_comment,)] = con.execute(
             "SELECT comment FROM duckdb_tables() WHERE table_name = 'cdr_cost'"
         ).fetchall()
@@ -98,3 +99,46 @@ def test_staged_costs_that_repeat_a_call_are_refused_and_nothing_is_stored(tmp_p
             "SELECT (SELECT count(*) FROM cdr_cost), (SELECT count(*) FROM cdr_costing_log)"
         ).fetchall()
     assert stored == [(0, 0)]
+
+
+# the days left to cost, call by call (the query cdr_uncosted_days.sql replaced)
+CALL_BY_CALL = (
+    "SELECT DISTINCT call_day FROM cdr_call c WHERE billable AND NOT EXISTS "
+    "(SELECT 1 FROM cdr_cost k WHERE k.call_id = c.call_id) ORDER BY call_day"
+)
+
+
+def test_the_days_left_to_cost_counted_per_day_are_those_found_call_by_call(tmp_path):
+    """``uncosted_days`` compares per-day counts (a day's costs are costs of its own billable
+    calls, each once); at every step of imports, costings, late calls, unanswered calls and a
+    recost it names exactly the days a call-by-call search finds."""
+    settings = cdr_settings(tmp_path / "data")
+    insert_history(settings, HISTORY)
+    d2, d3 = D1 + timedelta(days=1), D1 + timedelta(days=2)
+
+    def left() -> list[date]:
+        with Warehouse(settings).reader() as con:
+            expected = [day for (day,) in con.execute(CALL_BY_CALL).fetchall()]
+            assert uncosted_days(con) == expected
+        return expected
+
+    def calls(name: str, *lines: str) -> None:
+        import_file(settings, write_master(tmp_path / f"{name}.csv", list(lines)))
+
+    hour = timedelta(hours=1)
+    calls(
+        "a",
+        *(asterisk_line(f"a{i}", "35312345", DAY + i * hour, 60) for i in range(3)),
+        asterisk_line("a9", "35312345", DAY + 30 * hour, 60),  # day 2
+        asterisk_line("n1", "35312345", DAY + 50 * hour, 0, answered=False),  # day 3: unbilled
+    )
+    assert left() == [D1, d2]
+    cost_days(settings, [D1])
+    assert left() == [d2]
+    calls("late", asterisk_line("a5", "35312345", DAY + 5 * hour, 60))  # a late call of day 1
+    assert left() == [D1, d2]
+    cost_days(settings)
+    assert left() == []
+    cost_days(settings, [D1], recost=True, why="test")
+    calls("b", asterisk_line("b1", "35312345", DAY + 49 * hour, 60))  # day 3 bills now
+    assert left() == [d3]

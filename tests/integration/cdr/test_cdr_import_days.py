@@ -1,0 +1,244 @@
+"""A call is its call id on its UTC day (schema/101_call_tables_no_key.sql), and counts once:
+an id already stored for a call within a day of an imported one is the same call (an
+overlapping export, a [cdr] timezone changed in between), looked for on the file's days only,
+so an import takes as long after a year of calls as on the first day
+(docs/benchmarks.md#importing-cdrs-over-a-long-history); an id back days later is another call
+(a switch that reuses its ids), costed and reconciled on its own day. Switch CDRs and carrier
+exports follow the same rule (``CallFiles``)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+
+import duckdb
+import pytest
+from support.cdr import DAY, HISTORY, asterisk_line, cdr_settings, insert_history, query
+from support.cdr import write_master as write_calls
+from support.migrations import apply_schema_before
+from support.reconcile import carrier_market, market_settings
+
+from pipeline.stages.cdr import cost_days, import_file
+from pipeline.stages.reconcile import import_carrier_file
+from pipeline.warehouse.migrate import apply_migrations
+
+LONDON = "442079460001"
+
+
+@pytest.fixture
+def settings(tmp_path):
+    settings = cdr_settings(tmp_path / "data")
+    insert_history(settings, HISTORY)
+    return settings
+
+
+STORED = {  # feed: its calls (call_id, UTC day) and its file count
+    "cdr": (
+        "SELECT call_id, strftime(call_day, '%Y-%m-%d') FROM cdr_call ORDER BY 1",
+        "SELECT count(*) FROM cdr_file",
+    ),
+    "carrier": (
+        "SELECT call_id, strftime(call_day, '%Y-%m-%d') FROM carrier_call ORDER BY 1",
+        "SELECT count(*) FROM carrier_file",
+    ),
+}
+
+
+def stored(settings, feed="cdr"):
+    """(call_id, UTC day) of every stored call of ``feed``, and how many files it has."""
+    calls, files = STORED[feed]
+    return query(settings, calls), query(settings, files)[0][0]
+
+
+def test_a_call_repeated_the_next_day_is_the_same_call(settings, tmp_path):
+    # the same call, its UTC start moved over midnight (the [cdr] timezone was changed)
+    late = DAY + timedelta(hours=23, minutes=30)
+    write_calls(tmp_path / "a.csv", [asterisk_line("u1", LONDON, late, 60)])
+    write_calls(
+        tmp_path / "b.csv",
+        [
+            asterisk_line("u1", LONDON, late + timedelta(hours=2), 60),
+            asterisk_line("u2", LONDON, late + timedelta(hours=3), 61),
+        ],
+    )
+    import_file(settings, tmp_path / "a.csv")
+    overlap = import_file(settings, tmp_path / "b.csv")
+    assert (overlap.calls, overlap.duplicates) == (1, 1)
+    assert stored(settings) == ([("u1", "2026-12-01"), ("u2", "2026-12-02")], 2)
+
+
+def test_a_call_id_back_days_later_is_another_call_costed_on_its_own_day(settings, tmp_path):
+    start = DAY + timedelta(hours=9)
+    write_calls(tmp_path / "a.csv", [asterisk_line("u1", LONDON, start, 60)])
+    import_file(settings, tmp_path / "a.csv")
+    reused = write_calls(
+        tmp_path / "reused.csv",
+        [
+            asterisk_line("u2", LONDON, start + timedelta(days=2), 61),
+            asterisk_line("u1", LONDON, start + timedelta(days=2, minutes=1), 62),
+        ],
+    )
+    added = import_file(settings, reused)
+    assert (added.calls, added.duplicates) == (2, 0)
+    assert stored(settings) == (
+        [("u1", "2026-12-01"), ("u1", "2026-12-03"), ("u2", "2026-12-03")],
+        2,
+    )
+    cost_days(settings)
+    costs = query(
+        settings,
+        "SELECT call_id, strftime(call_day, '%Y-%m-%d'), billsec FROM cdr_cost ORDER BY 2, 1",
+    )
+    assert costs == [("u1", "2026-12-01", 60), ("u1", "2026-12-03", 62), ("u2", "2026-12-03", 61)]
+
+
+def test_a_file_repeating_an_id_keeps_its_first_row_of_the_day(settings, tmp_path):
+    start = DAY + timedelta(hours=9)
+    path = write_calls(
+        tmp_path / "m.csv",
+        [
+            asterisk_line("u1", LONDON, start, 60),
+            asterisk_line("u1", LONDON, start + timedelta(hours=1), 99),  # the same day
+            asterisk_line("u1", LONDON, start + timedelta(days=1), 61),  # the next: another
+        ],
+    )
+    added = import_file(settings, path)
+    assert (added.calls, added.duplicates) == (2, 1)
+    calls = query(settings, "SELECT call_id, billsec FROM cdr_call ORDER BY call_day")
+    assert calls == [("u1", 60), ("u1", 61)]
+
+
+def carrier_export(path, *rows: tuple[str, str, int]):
+    """A carrier export of calls to LONDON (call id, start, seconds) at 0.3 a minute, 30/6."""
+    lines = [
+        f"{call_id},{begun},,{LONDON},London centre,442079,{seconds},{seconds},0.3,30/6,"
+        f"{Decimal('0.3') * seconds / 60:.6f},USD\n"
+        for call_id, begun, seconds in rows
+    ]
+    path.write_text(CARRIER_HEADER + "".join(lines))
+    return path
+
+
+def test_reconciliation_pairs_each_call_of_a_reused_id_once(settings, tmp_path):
+    """A call, ours or the carrier's, is its id on its day: each pairs once, exactly."""
+    start = DAY + timedelta(hours=9)
+    ours = write_calls(
+        tmp_path / "ours.csv",
+        [
+            asterisk_line("u1", LONDON, start, 60),
+            asterisk_line("u1", LONDON, start + timedelta(days=3), 90),
+        ],
+    )
+    import_file(settings, ours)
+    cost_days(settings)
+    theirs = carrier_export(
+        tmp_path / "theirs.csv",
+        ("x1", "2026-12-01 09:00:00", 60),
+        ("x1", "2026-12-04 09:00:00", 90),
+    )
+    import_carrier_file(settings, theirs)
+    rows = query(
+        settings,
+        "SELECT strftime(call_day, '%Y-%m-%d'), class, our_call_id, their_call_id, our_seconds, "
+        "their_seconds FROM reconcile_call ORDER BY call_day",
+    )
+    assert rows == [
+        ("2026-12-01", "exact", "u1", "x1", 60, 60),
+        ("2026-12-04", "exact", "u1", "x1", 90, 90),
+    ]
+
+
+CARRIER_HEADER = (
+    "Call ID,Start Time (UTC),Tech Prefix,Destination Number,Destination,Prefix,"
+    "Duration,Billed Seconds,Rate,Billing Increments,Cost,Currency\n"
+)
+
+
+def carrier_row(call_id: str, start: str) -> str:
+    return f"{call_id},{start},021001,4420794000,UK,44,60,60,0.1,60/60,0.100000,USD\n"
+
+
+def test_carrier_exports_follow_the_same_rule(tmp_path):
+    settings = market_settings(tmp_path / "data", carrier_market())
+    first = tmp_path / "first.csv"
+    first.write_text(CARRIER_HEADER + carrier_row("a1", "2026-11-01 23:50:00"))
+    overlap = tmp_path / "overlap.csv"
+    overlap.write_text(
+        CARRIER_HEADER
+        + carrier_row("a1", "2026-11-01 23:50:00")
+        + carrier_row("a2", "2026-11-02 00:10:00")
+        + carrier_row("a2", "2026-11-02 00:10:00")  # repeated in the export itself
+    )
+    import_carrier_file(settings, first)
+    added = import_carrier_file(settings, overlap)
+    assert (added.calls, added.duplicates) == (1, 2)
+    assert stored(settings, "carrier") == ([("a1", "2026-11-01"), ("a2", "2026-11-02")], 2)
+
+    later = tmp_path / "later.csv"
+    later.write_text(
+        CARRIER_HEADER
+        + carrier_row("a1", "2026-11-02 23:00:00")  # a day after the stored a1: the same call
+        + carrier_row("a1", "2026-11-05 10:00:00")  # days after: another call
+    )
+    again = import_carrier_file(settings, later)
+    assert (again.calls, again.duplicates) == (1, 1)
+    assert stored(settings, "carrier") == (
+        [("a1", "2026-11-01"), ("a1", "2026-11-05"), ("a2", "2026-11-02")],
+        3,
+    )
+
+
+def test_an_older_warehouse_keeps_its_calls_and_comments_without_the_keys(tmp_path):
+    new = "101_call_tables_no_key.sql"
+    with duckdb.connect(str(tmp_path / "old.duckdb")) as con:
+        apply_schema_before(con, new)  # what an older ratedeck left
+        at = DAY + timedelta(hours=9)
+        con.execute(
+            "INSERT INTO cdr_call VALUES ('u1', 1, 1, ?, ?, '4420', '4420', 'current', 61, 60, "
+            "true, 'ANSWERED'), ('u2', 1, 2, ?, ?, '4420', '4420', 'current', 0, 0, false, NULL)",
+            [at, at.date(), at, at.date()],
+        )
+        con.execute(
+            "INSERT INTO carrier_call VALUES ('x1', 1, 2, ?, ?, 'current', '4420', 'UK', '44', "
+            "60, 60, 0.1, 0.1, 'USD')",
+            [at, at.date()],
+        )
+        before = _rows(con)
+        assert _keys(con) == {"cdr_call": 2, "carrier_call": 1}
+
+        assert new in apply_migrations(con)
+
+        assert _rows(con) == before
+        assert _keys(con) == {}
+        for table in TABLES:
+            comments = con.execute(
+                "SELECT column_name, comment FROM duckdb_columns() WHERE table_name = ?", [table]
+            ).fetchall()
+            assert len(comments) > 10 and all(comment for _, comment in comments), table
+            [(comment,)] = con.execute(
+                "SELECT comment FROM duckdb_tables() WHERE table_name = ?", [table]
+            ).fetchall()
+            assert "its call_id on its call_day" in comment
+        with pytest.raises(duckdb.ConstraintException):  # NOT NULL constraints are kept
+            con.execute("INSERT INTO cdr_call (call_id) VALUES (NULL)")
+        assert apply_migrations(con) == []  # once
+
+
+TABLES = ("cdr_call", "carrier_call")
+
+
+def _rows(con) -> list[list[tuple]]:
+    return [
+        con.execute("SELECT * FROM cdr_call ORDER BY call_id").fetchall(),
+        con.execute("SELECT * FROM carrier_call ORDER BY call_id").fetchall(),
+    ]
+
+
+def _keys(con) -> dict[str, int]:
+    """Primary keys and unique constraints of the call tables, counted per table."""
+    rows = con.execute(
+        "SELECT table_name, count(*) FROM duckdb_constraints() WHERE table_name IN "
+        "('cdr_call', 'carrier_call') AND constraint_type IN ('PRIMARY KEY', 'UNIQUE') "
+        "GROUP BY table_name"
+    ).fetchall()
+    return dict(rows)
