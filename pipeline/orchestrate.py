@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import dagster as dg
 
@@ -215,8 +216,18 @@ def ensure_pools(instance: dg.DagsterInstance) -> None:
     before any run is queued. The daemon's run queue reads which pools are limited before it
     creates the missing ones: the runs of the very first tick (one per tech prefix) would
     otherwise all start at once. A limit someone changed (UI, ``dagster instance concurrency
-    set``) is kept."""
-    storage = instance.event_log_storage
+    set``) is kept. Two processes starting at once on a new instance (two ``ratedeck run``)
+    may both find the pools missing and both create them; the one whose insert the storage
+    refuses (a unique key) looks again, and finds them there."""
+    from sqlalchemy.exc import IntegrityError
+
+    try:
+        _create_missing_pools(instance.event_log_storage)
+    except IntegrityError:
+        _create_missing_pools(instance.event_log_storage)
+
+
+def _create_missing_pools(storage: Any) -> None:
     limited = storage.get_concurrency_keys()
     for pool in POOLS:
         if pool not in limited:

@@ -34,3 +34,37 @@ def test_a_changed_limit_is_kept(settings):
     instance.dispose()
 
     assert pool_limits(settings) == {WAREHOUSE_POOL: 1, API_POOL: 3, CDR_POOL: 2}
+
+
+def test_two_processes_creating_the_pools_at_once_both_start(settings, monkeypatch):
+    """The race two ``ratedeck run`` started together ran into (CI, 2026-12-07): both read that
+    the pools were missing, the other process created them first, and Dagster's storage
+    refused this one's insert (sqlite: UNIQUE constraint failed: concurrency_limits.
+    concurrency_key). Replayed at the moment it happened: the other process, a real instance
+    on the same home, creates the pools, then the refused insert raises as it did."""
+    from dagster._core.storage.event_log.sql_event_log import SqlEventLogStorage
+    from sqlalchemy.exc import IntegrityError
+
+    real = SqlEventLogStorage.initialize_concurrency_limit_to_default
+    raced = []
+
+    def insert_after_the_other_process(self, pool):
+        if raced:
+            return real(self, pool)
+        raced.append(pool)
+        persistent_instance(settings).dispose()  # the other `ratedeck run`, first to insert
+        raise IntegrityError(
+            "INSERT INTO concurrency_limits ...",
+            {},
+            Exception("UNIQUE constraint failed: concurrency_limits.concurrency_key"),
+        )
+
+    monkeypatch.setattr(
+        SqlEventLogStorage,
+        "initialize_concurrency_limit_to_default",
+        insert_after_the_other_process,
+    )
+    persistent_instance(settings).dispose()  # starts, as the other one did
+    monkeypatch.undo()
+    assert raced  # the race was replayed
+    assert pool_limits(settings) == {WAREHOUSE_POOL: 1, API_POOL: 1, CDR_POOL: 2}
