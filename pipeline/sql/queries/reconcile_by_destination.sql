@@ -7,7 +7,7 @@ SELECT coalesce(destination, '(unknown)') AS destination,
        count(*) FILTER (WHERE class = 'missing_ours') AS missing_ours,
        count(*) FILTER (WHERE class = 'missing_theirs') AS missing_theirs,
        CAST(sum(cost_difference) AS DECIMAL(18, 8)) AS cost_difference
-FROM reconcile_call
-WHERE class <> 'exact' AND call_day BETWEEN $first AND $last
+FROM reconcile_calls(CAST($first AS DATE), CAST($last AS DATE))
+WHERE class <> 'exact'
 GROUP BY ALL
 ORDER BY cost_difference DESC, destination;

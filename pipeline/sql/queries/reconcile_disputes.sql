@@ -5,6 +5,6 @@ SELECT strftime(call_day, '%Y-%m-%d') AS call_day, class, started_at, number, te
        our_rate, strftime(our_rate_valid_from, '%Y-%m-%d') AS our_rate_valid_from,
        their_rate, strftime(their_rate_valid_from, '%Y-%m-%d') AS their_rate_valid_from,
        our_cost, their_cost, cost_difference
-FROM reconcile_call
-WHERE class <> 'exact' AND call_day BETWEEN $first AND $last
+FROM reconcile_calls(CAST($first AS DATE), CAST($last AS DATE))
+WHERE class <> 'exact'
 ORDER BY started_at, number, our_call_id, their_call_id;

@@ -6,19 +6,30 @@
 -- same and the starts differ by at most match_tolerance_s; each call pairs at most once (a
 -- pair is each side's closest candidate, ties to the lower call id). A call, on either side,
 -- is its call_id on its call_day (an id may come back on another day: another call).
-CREATE OR REPLACE VIEW reconcile_call AS
-WITH ours AS (
+-- reconcile_calls(first_day, last_day): the rows of those UTC days, reading the calls of those
+-- days and one either side only (a pair's starts are at most match_tolerance_s <= 1 h apart,
+-- so every candidate of a call of those days, and every candidate of those candidates that
+-- could outrank it, is there): the same rows as reconcile_call's of those days, at a cost
+-- that grows with the days asked for, not with the history (docs/cdr.md#call-by-call).
+CREATE OR REPLACE MACRO reconcile_calls(first_day, last_day) AS TABLE
+WITH costs AS (
+    SELECT * FROM cdr_cost WHERE call_day BETWEEN first_day - 1 AND last_day + 1
+),
+ours AS (
     SELECT c.call_id, c.started_at, c.call_day, c.number, c.tech_prefix, c.billsec,
            k.rated_on, k.matched_prefix, k.destination, k.price, k.cost, k.rate_valid_from
-    FROM cdr_call c LEFT JOIN cdr_cost k USING (call_day, call_id)
-    WHERE c.billable
+    FROM cdr_call c LEFT JOIN costs k USING (call_day, call_id)
+    WHERE c.billable AND c.call_day BETWEEN first_day - 1 AND last_day + 1
+),
+theirs AS (
+    SELECT * FROM carrier_call WHERE call_day BETWEEN first_day - 1 AND last_day + 1
 ),
 candidate AS (
     SELECT o.call_day AS our_day, o.call_id AS our_id,
            t.call_day AS their_day, t.call_id AS their_id,
            abs(date_diff('second', o.started_at, t.started_at)) AS gap
     FROM ours o
-    JOIN carrier_call t ON t.number = o.number
+    JOIN theirs t ON t.number = o.number
     WHERE abs(date_diff('second', o.started_at, t.started_at))
           <= (SELECT match_tolerance_s FROM reconcile_setting)
 ),
@@ -36,7 +47,7 @@ joined AS (
            t.seconds AS their_seconds, t.rate AS their_rate, t.cost AS their_cost,
            t.call_day AS their_call_day
     FROM (ours o LEFT JOIN pair p ON p.our_day = o.call_day AND p.our_id = o.call_id)
-    FULL JOIN carrier_call t ON t.call_day = p.their_day AND t.call_id = p.their_id
+    FULL JOIN theirs t ON t.call_day = p.their_day AND t.call_id = p.their_id
 )
 SELECT coalesce(call_day, their_call_day) AS call_day,
        CASE WHEN call_id IS NULL THEN 'missing_ours'
@@ -70,7 +81,13 @@ SELECT coalesce(call_day, their_call_day) AS call_day,
              AND v.prefix = coalesce(joined.their_prefix, joined.matched_prefix)
              AND v.price = joined.their_rate
              AND v.withdrawn_at IS NULL) END AS their_rate_valid_from
-FROM joined;
+FROM joined
+WHERE coalesce(call_day, their_call_day) BETWEEN first_day AND last_day;
+
+-- Every day: what analysts query (a day's or a month's rows read faster from reconcile_calls).
+CREATE OR REPLACE VIEW reconcile_call AS
+SELECT * FROM reconcile_calls(DATE '0001-01-02', DATE '9999-12-30');
+COMMENT ON MACRO TABLE reconcile_calls IS 'reconcile_calls(first_day, last_day): reconcile_call''s rows of the UTC days first_day..last_day (DATE), reading only those days and one either side: as fast after a year of calls as after a day (the view pairs every call first).';
 COMMENT ON VIEW reconcile_call IS 'Our calls against the carrier''s, one row per call either side billed: exact, duration_differs, price_differs (a rate other than the deck in force), missing_ours (billed, not in our CDRs) or missing_theirs (in our CDRs, not billed). Matched on number and start within reconcile_setting.match_tolerance_s.';
 COMMENT ON COLUMN reconcile_call.call_day IS 'UTC day of the call (ours, else the carrier''s).';
 COMMENT ON COLUMN reconcile_call.class IS 'exact | duration_differs | price_differs | missing_ours | missing_theirs. A rate difference wins over a duration difference.';

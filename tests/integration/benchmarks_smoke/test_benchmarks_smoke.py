@@ -188,3 +188,15 @@ def test_bench_cdr_import_adds_the_same_calls_with_and_without_a_history(capsys)
     assert re.search(r"^after 15,000 calls +[\d.]+ s +[\d.]+ s$", report, re.MULTILINE)
     assert re.search(r"[\d.]+x end to end, [\d.]+x load \(5,000 calls added each time\)", report)
     assert re.search(r"global / file's days: [\d.]+x", report)
+
+
+def test_bench_reconcile_reads_the_same_disputes_both_ways(capsys):
+    """Tiny sizes: the macro and the filtered view give the same disputes (the benchmark
+    stops otherwise): 10 calls the carrier skipped and 5 it billed at another rate."""
+    from benchmarks import bench_reconcile
+
+    assert bench_reconcile.main(["--quick"]) == 0
+    report = capsys.readouterr().out
+    assert "load average" in report.splitlines()[0]
+    assert "15 disputed calls on 2026-11-04" in report
+    assert re.search(r"peer / reconcile_calls: [\d.]+x", report)

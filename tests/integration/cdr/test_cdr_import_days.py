@@ -242,3 +242,36 @@ def _keys(con) -> dict[str, int]:
         "GROUP BY table_name"
     ).fetchall()
     return dict(rows)
+
+
+def test_reconcile_calls_of_some_days_are_the_view_s_rows_of_those_days(settings, tmp_path):
+    """reconcile_calls(first, last) reads only those days and one either side; its rows are
+    reconcile_call's of those days, pairs across midnight and rivals for one call included."""
+    midnight = DAY + timedelta(days=1)
+    second = timedelta(seconds=1)
+    ours = [
+        asterisk_line("o1", LONDON, midnight - second, 60),  # pairs with x1, after midnight
+        asterisk_line("o2", LONDON, midnight + 3 * second, 60),  # rivals o1 for x1: further
+        asterisk_line("o3", LONDON, midnight + timedelta(hours=12), 90),  # x3 bills 91 s
+        asterisk_line("o4", LONDON, midnight + timedelta(days=1) - second, 60),  # no x4
+    ]
+    import_file(settings, write_calls(tmp_path / "ours.csv", ours))
+    cost_days(settings)
+    theirs = carrier_export(
+        tmp_path / "theirs.csv",
+        ("x1", "2026-12-02 00:00:00", 60),
+        ("x3", "2026-12-02 12:00:01", 91),
+        ("x5", "2026-12-03 00:00:00", 60),  # we have none: missing ours, the day after
+    )
+    import_carrier_file(settings, theirs)
+    view = query(settings, "SELECT * FROM reconcile_call ORDER BY ALL")
+    across = [r for r in view if r[2:4] == ("o1", "x1")]
+    assert across and across[0][0].isoformat() == "2026-12-01"  # the pair spans midnight
+    d1, d2, d3 = (DAY + timedelta(days=k) for k in range(3))
+    for first, last in [(d1, d1), (d2, d2), (d3, d3), (d1, d2), (d2, d3), (d1, d3)]:
+        some = query(
+            settings,
+            "SELECT * FROM reconcile_calls(?::DATE, ?::DATE) ORDER BY ALL",
+            [first.date(), last.date()],
+        )
+        assert some == [r for r in view if first.date() <= r[0] <= last.date()], (first, last)
