@@ -10,7 +10,7 @@
 -- days and one either side only (a pair's starts are at most match_tolerance_s <= 1 h apart,
 -- so every candidate of a call of those days, and every candidate of those candidates that
 -- could outrank it, is there): the same rows as reconcile_call's of those days, at a cost
--- that grows with the days asked for, not with the history (docs/cdr.md#call-by-call).
+-- that grows with the days asked for, not with the history (docs/cdr.md#reconciliation).
 CREATE OR REPLACE MACRO reconcile_calls(first_day, last_day) AS TABLE
 WITH costs AS (
     SELECT * FROM cdr_cost WHERE call_day BETWEEN first_day - 1 AND last_day + 1
