@@ -1,6 +1,6 @@
 """cdr_cost has no primary key (schema/100_cdr_cost_no_key.sql: its index made a first
-costing's insert and commit 3x slower and grew with the history); call_id stays unique by
-construction, and a costing that would repeat one stores nothing."""
+costing's insert and commit 3x slower and grew with the history); each call (its call_id on
+its day) stays once by construction, and a costing that would repeat one stores nothing."""
 
 from __future__ import annotations
 

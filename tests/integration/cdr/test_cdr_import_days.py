@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from decimal import Decimal
+from pathlib import Path
 
 import duckdb
 import pytest
@@ -18,6 +19,7 @@ from support.cdr import write_master as write_calls
 from support.migrations import apply_schema_before
 from support.reconcile import carrier_market, market_settings
 
+from pipeline.emulator.cdr import CARRIER_HEADER
 from pipeline.stages.cdr import cost_days, import_file
 from pipeline.stages.reconcile import import_carrier_file
 from pipeline.warehouse.migrate import apply_migrations
@@ -108,15 +110,24 @@ def test_a_file_repeating_an_id_keeps_its_first_row_of_the_day(settings, tmp_pat
     assert calls == [("u1", 60), ("u1", 61)]
 
 
-def carrier_export(path, *rows: tuple[str, str, int]):
-    """A carrier export of calls to LONDON (call id, start, seconds) at 0.3 a minute, 30/6."""
-    lines = [
-        f"{call_id},{begun},,{LONDON},London centre,442079,{seconds},{seconds},0.3,30/6,"
-        f"{Decimal('0.3') * seconds / 60:.6f},USD\n"
-        for call_id, begun, seconds in rows
-    ]
-    path.write_text(CARRIER_HEADER + "".join(lines))
+def carrier_export(path: Path, *lines: str) -> Path:
+    """The carrier's export (the portal's header, as the emulator writes it) of ``lines``."""
+    path.write_text(",".join(CARRIER_HEADER) + "\n" + "".join(lines))
     return path
+
+
+def london_call(call_id: str, start: str, seconds: int) -> str:
+    """A carrier row: a call to LONDON billed at 0.3 a minute, 30/6 (HISTORY's 442079)."""
+    cost = Decimal("0.3") * seconds / 60
+    return (
+        f"{call_id},{start},,{LONDON},London centre,442079,{seconds},{seconds},0.3,30/6,"
+        f"{cost:.6f},USD\n"
+    )
+
+
+def uk_call(call_id: str, start: str) -> str:
+    """A carrier row on tech prefix 021001: 60 s to the UK at 0.1 a minute."""
+    return f"{call_id},{start},021001,4420794000,UK,44,60,60,0.1,60/60,0.100000,USD\n"
 
 
 def test_reconciliation_pairs_each_call_of_a_reused_id_once(settings, tmp_path):
@@ -133,8 +144,8 @@ def test_reconciliation_pairs_each_call_of_a_reused_id_once(settings, tmp_path):
     cost_days(settings)
     theirs = carrier_export(
         tmp_path / "theirs.csv",
-        ("x1", "2026-12-01 09:00:00", 60),
-        ("x1", "2026-12-04 09:00:00", 90),
+        london_call("x1", "2026-12-01 09:00:00", 60),
+        london_call("x1", "2026-12-04 09:00:00", 90),
     )
     import_carrier_file(settings, theirs)
     rows = query(
@@ -148,37 +159,24 @@ def test_reconciliation_pairs_each_call_of_a_reused_id_once(settings, tmp_path):
     ]
 
 
-CARRIER_HEADER = (
-    "Call ID,Start Time (UTC),Tech Prefix,Destination Number,Destination,Prefix,"
-    "Duration,Billed Seconds,Rate,Billing Increments,Cost,Currency\n"
-)
-
-
-def carrier_row(call_id: str, start: str) -> str:
-    return f"{call_id},{start},021001,4420794000,UK,44,60,60,0.1,60/60,0.100000,USD\n"
-
-
 def test_carrier_exports_follow_the_same_rule(tmp_path):
     settings = market_settings(tmp_path / "data", carrier_market())
-    first = tmp_path / "first.csv"
-    first.write_text(CARRIER_HEADER + carrier_row("a1", "2026-11-01 23:50:00"))
-    overlap = tmp_path / "overlap.csv"
-    overlap.write_text(
-        CARRIER_HEADER
-        + carrier_row("a1", "2026-11-01 23:50:00")
-        + carrier_row("a2", "2026-11-02 00:10:00")
-        + carrier_row("a2", "2026-11-02 00:10:00")  # repeated in the export itself
+    first = carrier_export(tmp_path / "first.csv", uk_call("a1", "2026-11-01 23:50:00"))
+    overlap = carrier_export(
+        tmp_path / "overlap.csv",
+        uk_call("a1", "2026-11-01 23:50:00"),
+        uk_call("a2", "2026-11-02 00:10:00"),
+        uk_call("a2", "2026-11-02 00:10:00"),  # repeated in the export itself
     )
     import_carrier_file(settings, first)
     added = import_carrier_file(settings, overlap)
     assert (added.calls, added.duplicates) == (1, 2)
     assert stored(settings, "carrier") == ([("a1", "2026-11-01"), ("a2", "2026-11-02")], 2)
 
-    later = tmp_path / "later.csv"
-    later.write_text(
-        CARRIER_HEADER
-        + carrier_row("a1", "2026-11-02 23:00:00")  # a day after the stored a1: the same call
-        + carrier_row("a1", "2026-11-05 10:00:00")  # days after: another call
+    later = carrier_export(
+        tmp_path / "later.csv",
+        uk_call("a1", "2026-11-02 23:00:00"),  # a day after the stored a1: the same call
+        uk_call("a1", "2026-11-05 10:00:00"),  # days after: another call
     )
     again = import_carrier_file(settings, later)
     assert (again.calls, again.duplicates) == (1, 1)
@@ -259,9 +257,9 @@ def test_reconcile_calls_of_some_days_are_the_view_s_rows_of_those_days(settings
     cost_days(settings)
     theirs = carrier_export(
         tmp_path / "theirs.csv",
-        ("x1", "2026-12-02 00:00:00", 60),
-        ("x3", "2026-12-02 12:00:01", 91),
-        ("x5", "2026-12-03 00:00:00", 60),  # we have none: missing ours, the day after
+        london_call("x1", "2026-12-02 00:00:00", 60),
+        london_call("x3", "2026-12-02 12:00:01", 91),
+        london_call("x5", "2026-12-03 00:00:00", 60),  # we have none: missing ours, the day after
     )
     import_carrier_file(settings, theirs)
     view = query(settings, "SELECT * FROM reconcile_call ORDER BY ALL")
