@@ -8,10 +8,12 @@ Exit codes: 0 success, 1 failed run, 2 bad usage or bad input. Errors are one li
 from __future__ import annotations
 
 import argparse
+import atexit
 import importlib
 import logging
 import os
 import sys
+import threading
 from collections.abc import Sequence
 from typing import Any, NoReturn
 
@@ -147,5 +149,36 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
 
 
+def entry() -> NoReturn:
+    """The installed ``ratedeck`` command (and ``python -m pipeline.cli``): ``main``, then
+    the exit. After a command whose module says ``QUICK_EXIT = True`` (it reads, and writes
+    only files it has closed), the process ends without the interpreter's teardown: freeing
+    every module and object one by one took 0.11-0.17 s after costing 3M calls and 0.04 s
+    after a lookup, for nothing the command still needed. The atexit handlers run first
+    (logging, temporary files), and a thread still running gets the normal exit, which
+    waits for it."""
+    argv = sys.argv[1:]
+    code = main(argv)
+    if _quick_exit_allowed(argv):
+        _exit_now(code)
+    sys.exit(code)
+
+
+def _quick_exit_allowed(argv: Sequence[str]) -> bool:
+    chosen = next((a for a in argv if a in COMMANDS), None)
+    module = sys.modules.get(f"pipeline.commands.{chosen}") if chosen else None
+    return bool(getattr(module, "QUICK_EXIT", False)) and threading.active_count() == 1
+
+
+def _exit_now(code: int) -> NoReturn:
+    atexit._run_exitfuncs()  # what an exit runs before the teardown: logging, temp files...
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (BrokenPipeError, ValueError):  # the reader went away, or the stream is closed
+            pass
+    os._exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    entry()

@@ -37,6 +37,9 @@ if TYPE_CHECKING:
 
     from pipeline.analytics._engine_cache import EngineCache
 
+# reads the warehouse and writes only files it has closed: no teardown needed (cli.entry)
+QUICK_EXIT = True
+
 LISTED_BAD_ROWS = 5
 SUMMARY_COLUMNS = ("tech_prefix", "calls", "matched", "unmatched", "billed_seconds", "cost")
 

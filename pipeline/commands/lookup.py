@@ -13,6 +13,9 @@ from datetime import UTC, datetime
 from pipeline import console
 from pipeline.settings import Settings, validate_tech_prefix
 
+# reads the warehouse and writes only files it has closed: no teardown needed (cli.entry)
+QUICK_EXIT = True
+
 TABLE_COLUMNS = (
     "tech_prefix",
     "prefix",

@@ -41,6 +41,9 @@ from pipeline.settings import Settings
 from pipeline.warehouse.db import Warehouse
 from pipeline.warehouse.errors import QueryError
 
+# reads the warehouse and writes only files it has closed: no teardown needed (cli.entry)
+QUICK_EXIT = True
+
 FORMATS = ("table", "csv", "json", "parquet")
 SUFFIX_FORMATS = {".csv": "csv", ".json": "json", ".parquet": "parquet", ".txt": "table"}
 
