@@ -19,6 +19,8 @@ Both print one line: ``calls matched total_cost_units`` (cost in units of 1e-6).
   what any ``ratedeck cost`` writing that output through polars must spend at least: a floor
   under its time, and so a ceiling over its ratio to the SQL peer. Prints nothing.
 
+Every mode ends with ``os._exit`` once its output is flushed, as ``ratedeck cost`` does.
+
 ``measure`` runs a command and prints, last on stderr, ``measured: WALL_S CPU_S MAXRSS_KB``
 of that command alone. A small launcher, because a child forked from the benchmark itself
 would report the benchmark's own resident set as its peak (Linux keeps it across ``exec``).
@@ -26,6 +28,7 @@ would report the benchmark's own resident set as its peak (Linux keeps it across
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -137,4 +140,9 @@ def main(argv: list[str]) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    exit_code = main(sys.argv[1:])
+    sys.stdout.flush()
+    sys.stderr.flush()
+    # no interpreter teardown, as `ratedeck cost` ends (pipeline.cli.entry): the processes
+    # compared spend their time on the work, not on freeing what they built
+    os._exit(exit_code)
