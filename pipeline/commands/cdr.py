@@ -2,10 +2,10 @@
 ``cdr status``: the customer's own call records (docs/cdr.md).
 
 * ``import [--carrier]``: each file (``--carrier``: the carrier's call export) is landed (immutable, sha256), parsed with ``[cdr] format`` and
-  loaded; a file imported before changes nothing. Prints per file the calls added, calls
-  another file already brought, rejects (the first few with their row numbers) and the days
-  touched. A file that cannot be read, or with too many bad rows, is one line naming it: exit 2
-  (files before it stay imported).
+  loaded; a file imported before changes nothing. Prints per file the calls added, the calls
+  left out as already stored or repeated in the file (a call is its id on its UTC day), rejects
+  (the first few with their row numbers) and the days touched. A file that cannot be read,
+  or with too many bad rows, is one line naming it: exit 2 (files before it stay imported).
 * ``cost``: costs the billable calls not costed yet (of ``--day``, else of every day that has
   some), each at its own start time. ``--recost`` replaces every cost of ``--day`` (a backfill:
   logged in cdr_costing_log with ``--why``, the old and the new total).
@@ -74,7 +74,8 @@ def _print_import(imported) -> None:
     days = ", ".join(imported.days) or "none"
     print(
         f"{imported.path}: {imported.calls:,} call(s) added, {imported.duplicates:,} already "
-        f"imported, {imported.rejects:,} rejected; days {days} -> {imported.raw_path}"
+        f"imported or repeated in the file, {imported.rejects:,} rejected; days {days} -> "
+        f"{imported.raw_path}"
     )
     for row, reason in imported.rejects_preview[:LISTED_REJECTS]:
         print(f"  row {row}: {reason}", file=sys.stderr)

@@ -49,7 +49,8 @@ def store_cdr_file(
     con: duckdb.DuckDBPyConnection, spec: SnapshotSpec, incoming: IncomingSnapshot
 ) -> SnapshotLoad:
     """Record one CDR file (inside load_snapshot's transaction). The outcome's ``row_count``
-    is the calls it added, ``unchanged`` the calls another file already brought."""
+    is the calls it added, ``unchanged`` the calls left out as already stored or repeated in
+    the file (cdr_file.duplicate_count)."""
     return store_call_file(con, spec, incoming, CDR_FILES)
 
 

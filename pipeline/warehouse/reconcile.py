@@ -24,7 +24,8 @@ def store_carrier_file(
     con: duckdb.DuckDBPyConnection, spec: SnapshotSpec, incoming: IncomingSnapshot
 ) -> SnapshotLoad:
     """Record one carrier export (inside load_snapshot's transaction). The outcome's
-    ``row_count`` is the calls it added, ``unchanged`` the calls an earlier export brought."""
+    ``row_count`` is the calls it added, ``unchanged`` the calls left out as already stored or
+    repeated in the export (carrier_file.duplicate_count)."""
     return store_call_file(con, spec, incoming, CARRIER_FILES)
 
 

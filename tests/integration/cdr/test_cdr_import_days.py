@@ -222,6 +222,32 @@ def test_an_older_warehouse_keeps_its_calls_and_comments_without_the_keys(tmp_pa
         assert apply_migrations(con) == []  # once
 
 
+def test_an_older_warehouse_s_duplicate_counts_say_what_they_count(tmp_path):
+    """090 and 095 said the count was of calls an earlier file brought; it also holds a call
+    repeated on its day in the same file (test_a_file_repeating_an_id_keeps_its_first_row)."""
+    new = "102_duplicate_count_comments.sql"
+    sql = (
+        "SELECT table_name, comment FROM duckdb_columns() "
+        "WHERE column_name = 'duplicate_count' ORDER BY 1"
+    )
+    with duckdb.connect(str(tmp_path / "old.duckdb")) as con:
+        apply_schema_before(con, new)
+        assert [c for _, c in con.execute(sql).fetchall()] == [
+            "Valid rows not added because an earlier export already brought their call id "
+            "(counted once).",
+            "Valid calls not added because an earlier file already brought their call_id "
+            "(counted once).",
+        ]
+        assert new in apply_migrations(con)
+        [(carrier_table, carrier), (cdr_table, cdr)] = con.execute(sql).fetchall()
+    assert (carrier_table, cdr_table) == ("carrier_file", "cdr_file")
+    assert "repeated on the same UTC day earlier in this file" in cdr
+    assert "repeated on the same UTC day earlier in this export" in carrier
+    for comment in (cdr, carrier):
+        assert "or already stored for a call within a day of it" in comment
+        assert "An id seen again days later is another call, and is added." in comment
+
+
 TABLES = ("cdr_call", "carrier_call")
 
 
