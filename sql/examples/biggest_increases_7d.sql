@@ -1,5 +1,6 @@
 -- The biggest price increases that took effect in the last 7 days, every tech prefix.
--- Parameters (optional): SET VARIABLE top_n = 20;
+-- Parameters (optional, set first), shown with their defaults:
+--   SET VARIABLE top_n = 20;
 SELECT tech_prefix, prefix, new_destination AS destination,
        old_price, new_price, price_change, price_change_pct, changed_at
 FROM voice_rate_change

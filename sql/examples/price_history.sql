@@ -1,7 +1,7 @@
 -- Every version of one prefix's rate, oldest first (withdrawn announcements included, flagged).
--- Parameters (optional, set first):
+-- Parameters (optional, set first), shown with their defaults:
 --   SET VARIABLE tech_prefix = 'current';
---   SET VARIABLE prefix = '4420';
+--   SET VARIABLE prefix = '44';
 SELECT prefix, destination, price, initial_seconds, increment_seconds,
        valid_from, valid_to, effective_at, first_seen_at,
        withdrawn_at IS NOT NULL AS withdrawn

@@ -3,6 +3,7 @@ something true about it."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -99,3 +100,18 @@ def test_examples_run_with_their_defaults(populated):
     for path in sorted(EXAMPLES.glob("*.sql")):
         columns, _ = run_query(populated, path.read_text())
         assert columns, path.name
+
+
+HEADER_SET = re.compile(r"^--\s+SET VARIABLE (\w+) = (.+?);", re.M)
+BODY_DEFAULT = re.compile(r"coalesce\(getvariable\('(\w+)'\)(?:::\w+)?, (.+?)\)")
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_header_shows_each_parameter_with_its_default(name):
+    """Each example's header says its parameters are "shown with their defaults": the SET
+    lines must be the values the query falls back to (analysts.md#example-queries)."""
+    text = (EXAMPLES / name).read_text()
+    header = "".join(line for line in text.splitlines(True) if line.startswith("--"))
+    shown = dict(HEADER_SET.findall(header))
+    assert shown == dict(BODY_DEFAULT.findall(text))
+    assert not shown or "shown with their defaults" in header
