@@ -1,4 +1,4 @@
-"""The finance email's reconciliation section (docs/finance-email.md#reconciliation).
+"""The finance email's reconciliation section (docs/cdr.md#reconciliation).
 
 Over the ``WINDOW_DAYS`` UTC days ending with the latest day that has costed calls or carrier
 calls: each day whose balance spend differs from its costed calls by more than
