@@ -300,6 +300,10 @@ def run_pipeline(
                     summary.steps.append(StepOutcome(area, partition, False, error=str(failure)))
                     raise _StorageBroken from exc
             summary.steps.append(_outcome(area, partition, result))
+            if _interrupted(result):
+                # Ctrl-C: Dagster fails the step under way and returns; the run stops there
+                # (no later step, no report, no publish), as any command stops on Ctrl-C
+                raise KeyboardInterrupt
 
         with _one_publish(settings, summary):
             try:
@@ -433,6 +437,20 @@ def _outcome(area: str, partition: str | None, result: dg.ExecuteInProcessResult
     if result.success and failed_check is None:
         return StepOutcome(area, partition, True, metadata=metadata)
     return StepOutcome(area, partition, False, error=_failure_message(result), metadata=metadata)
+
+
+def _interrupted(result: dg.ExecuteInProcessResult) -> bool:
+    """The run was stopped by Ctrl-C (SIGINT): Dagster cancels it, or fails the step it was
+    in with its interruption error (the error of a step, or the cause of one)."""
+    if result.dagster_run.status == dg.DagsterRunStatus.CANCELED:
+        return True
+    for event in result.get_step_failure_events():
+        error = event.step_failure_data.error
+        while error is not None:
+            if error.cls_name == "DagsterExecutionInterruptedError":
+                return True
+            error = error.cause
+    return False
 
 
 def _publish_failure(exc: WarehouseError | OSError) -> str:
