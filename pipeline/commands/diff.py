@@ -10,9 +10,9 @@ country and network (an MCC/MNC pair the reference lacks is shown as "unknown ne
 from __future__ import annotations
 
 import argparse
-from datetime import UTC, datetime
 
 from pipeline import console
+from pipeline.clock import parse_moment
 from pipeline.errors import InputError
 from pipeline.reports import formatting as fmt
 from pipeline.settings import Settings, validate_tech_prefix
@@ -74,7 +74,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     kinds = selected_kinds(args.kind, tech_prefix=args.tech_prefix, channel=args.channel)
     tech_prefix = _tech_prefix(args.tech_prefix)
     channel = _channel(args.channel)
-    since = parse_timestamp(args.since) if args.since else None
+    since = parse_moment(args.since, "--since") if args.since else None
     voice, sms = [], []
     with Warehouse(settings).reader() as con:
         if tech_prefix is not None:
@@ -133,20 +133,6 @@ def _print_tables(kinds: tuple, voice: list[dict], sms: list[dict]) -> None:
             print(f"\nSMS: {len(sms)} change{'s' if len(sms) != 1 else ''}")
         if sms:
             console.print_table(SMS_TABLE_COLUMNS, [_sms_table_row(r) for r in sms])
-
-
-def parse_timestamp(text: str) -> datetime:
-    """2026-11-05, 2026-11-05T06:00, 2026-11-05 06:00:00+01:00 -> an aware UTC datetime."""
-    try:
-        moment = datetime.fromisoformat(text.strip())
-    except ValueError:
-        raise InputError(
-            f"--since {text!r}: expected an ISO date or date-time, e.g. 2026-11-05 or "
-            "2026-11-05T06:00:00Z"
-        ) from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC)
 
 
 def _tech_prefix(value: str | None) -> str | None:

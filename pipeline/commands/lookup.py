@@ -11,6 +11,7 @@ import argparse
 from datetime import UTC, datetime
 
 from pipeline import console
+from pipeline.clock import parse_moment
 from pipeline.settings import Settings, validate_tech_prefix
 
 # reads the warehouse and writes only files it has closed: no teardown needed (cli.entry)
@@ -46,7 +47,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--at",
         metavar="TS",
-        type=timestamp_arg,
         help="rate as of this moment (ISO date or date-time, UTC unless it has an offset; "
         "default: now)",
     )
@@ -57,7 +57,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     from pipeline.warehouse.db import Warehouse
 
     duration = settings.report.reference_call_seconds if args.duration is None else args.duration
-    at = args.at or datetime.now(UTC)
+    at = parse_moment(args.at, "--at") if args.at else datetime.now(UTC)
     with Warehouse(settings).reader() as con:
         results = lookup_number(
             con,
@@ -80,7 +80,9 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         )
         return 0
     number = results[0].number if results else args.number
-    print(f"number {number}, {duration} s call, at {at:%Y-%m-%d %H:%M:%S} UTC")
+    # isoformat, not %Y: strftime writes year 1 as "1"
+    when = at.replace(tzinfo=None).isoformat(" ", "seconds")
+    print(f"number {number}, {duration} s call, at {when} UTC")
     console.print_table(TABLE_COLUMNS, [_row(r) for r in results])
     for reason in dict.fromkeys(r.no_match_reason for r in results if r.no_match_reason):
         print(reason)
@@ -121,19 +123,3 @@ def seconds_arg(value: str) -> int:
     if not text.isdecimal():  # not isdigit: int() refuses "²"
         raise argparse.ArgumentTypeError(f"{value!r}: expected whole seconds >= 0")
     return int(text)
-
-
-def timestamp_arg(value: str) -> datetime:
-    """2026-11-05, 2026-11-05T06:00, 2026-11-05 06:00:00+01:00, ...Z -> aware UTC datetime."""
-    text = value.strip()
-    if text[-1:] in ("Z", "z"):
-        text = text[:-1] + "+00:00"
-    try:
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"{value!r}: expected an ISO date or date-time, e.g. 2026-11-05 or 2026-11-05T06:00:00Z"
-        ) from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC)

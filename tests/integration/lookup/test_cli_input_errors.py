@@ -121,3 +121,33 @@ def test_emulator_on_a_busy_port_is_one_line_exit_2(ratedeck):
         f"ratedeck: error: --port {port}: cannot listen on 127.0.0.1:{port}: Address already in "
         "use (another port, or --port 0 for a free one)"
     ]
+
+
+@pytest.mark.parametrize(
+    ("command", "option", "moment"),
+    [
+        ("lookup", "--at", "0001-01-01T00:00:00+05:00"),  # year 0 in UTC
+        ("lookup", "--at", "9999-12-31T23:59:59-05:00"),  # year 10000 in UTC
+        ("diff", "--since", "0001-01-01T00:00:00+05:00"),
+        ("diff", "--since", "9999-12-31T23:59:59-05:00"),
+    ],
+)
+def test_a_moment_out_of_range_is_one_line_exit_2(ratedeck, command, option, moment):
+    argv = (
+        (command, "4420123", option, moment) if command == "lookup" else (command, option, moment)
+    )
+    code, out, err = ratedeck(*argv)
+    assert (code, out) == (2, "")
+    assert err.splitlines() == [
+        f"ratedeck: error: {option} '{moment}': out of range: moments from "
+        "0001-01-01T00:00:00Z to 9999-12-31T23:59:59.999999Z are supported"
+    ]
+
+
+@pytest.mark.parametrize("moment", ["0001-01-01T00:00:00Z", "9999-12-31T23:59:59.999999z"])
+def test_the_first_and_last_moments_are_answered(ratedeck, moment):
+    code, out, err = ratedeck("lookup", "4420123", "--at", moment, "--tech-prefix", "current")
+    assert (code, err) == (0, "")
+    first = "0001-01-01 00:00:00" if moment.startswith("0001") else "9999-12-31 23:59:59"
+    assert out.splitlines()[0] == f"number 4420123, 150 s call, at {first} UTC"
+    assert ratedeck("diff", "--since", moment)[:3:2] == (0, "")
