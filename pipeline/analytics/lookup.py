@@ -25,6 +25,7 @@ import polars as pl
 
 from pipeline.analytics._engine import RATE_COLUMNS, TEXT_DTYPE, LpmEngine, Rating
 from pipeline.analytics._errors import DeckError
+from pipeline.analytics._versions import epoch_us
 from pipeline.analytics.numbers import ParsedNumbers, parse_numbers
 
 # one number (lookup_number) needs DuckDB only: it lives in one_call.py, re-exported here
@@ -34,6 +35,7 @@ from pipeline.analytics.one_call import cheapest as cheapest
 from pipeline.analytics.one_call import known_tech_prefixes as known_tech_prefixes
 from pipeline.analytics.one_call import lookup_number as lookup_number
 from pipeline.analytics.one_call import resolve_tech_prefixes as resolve_tech_prefixes
+from pipeline.clock import EARLIEST, LATEST, MOMENT_RANGE
 from pipeline.errors import InputError
 from pipeline.warehouse.migrate import read_sql
 
@@ -42,6 +44,8 @@ if TYPE_CHECKING:  # DuckDB is imported only when the warehouse is read (not on 
 
 OUTPUT_COLUMNS = ("tech_prefix", *RATE_COLUMNS)
 CALL_COLUMNS = ("number", "duration")
+# the start times a call may have (clock.MOMENT_RANGE) in epoch microseconds
+_MOMENT_RANGE_US = (epoch_us(EARLIEST), epoch_us(LATEST))
 _TIMESTAMP_FORMATS = (
     "%Y-%m-%dT%H:%M:%S%.f%z",
     "%Y-%m-%d %H:%M:%S%.f%z",
@@ -396,7 +400,27 @@ def parse_start_times(column: pl.Series) -> tuple[StartTimes, pl.Series]:
     if isinstance(parsed.dtype, pl.Datetime) and parsed.dtype.time_zone is not None:
         parsed = parsed.dt.convert_time_zone("UTC").dt.replace_time_zone(None)
     micros = parsed.dt.cast_time_unit("us").cast(pl.Int64)
+    reason = _out_of_range_reasons(column, micros, reason)
     return StartTimes(micros.fill_null(0).to_numpy(), micros.is_null().to_numpy()), reason
+
+
+def _out_of_range_reasons(column: pl.Series, micros: pl.Series, reason: pl.Series) -> pl.Series:
+    """``reason``, plus one for each start time outside ``clock.MOMENT_RANGE``: polars reads
+    ``0001-01-01T00:00:00+05:00`` (year 0 in UTC), which no Python datetime holds."""
+    outside = ~micros.is_between(*_MOMENT_RANGE_US)  # null where there is no time
+    if not outside.any():  # the common case: one pass, no string work
+        return reason
+    text = column.cast(pl.String)
+    out_of_range = f"is out of range: moments from {MOMENT_RANGE} are supported"
+    return (
+        pl.select(
+            pl.when(outside)
+            .then(pl.format(f"started_at {{}} {out_of_range}", text))
+            .otherwise(reason)
+        )
+        .to_series()
+        .alias("started_at")
+    )
 
 
 def _number_reasons(raw: pl.Series, numbers: ParsedNumbers) -> pl.Series | None:
@@ -442,4 +466,5 @@ def _no_bad_rows(calls: pl.DataFrame) -> pl.DataFrame:
 
 
 def from_epoch_us(micros: int) -> datetime:
+    """Epoch microseconds within ``_MOMENT_RANGE_US`` (what ``check_calls`` lets through)."""
     return datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=micros)

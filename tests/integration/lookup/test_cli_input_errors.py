@@ -151,3 +151,22 @@ def test_the_first_and_last_moments_are_answered(ratedeck, moment):
     first = "0001-01-01 00:00:00" if moment.startswith("0001") else "9999-12-31 23:59:59"
     assert out.splitlines()[0] == f"number 4420123, 150 s call, at {first} UTC"
     assert ratedeck("diff", "--since", moment)[:3:2] == (0, "")
+
+
+def test_cost_rejects_a_start_time_out_of_range_and_costs_the_rest(ratedeck, tmp_path):
+    calls = tmp_path / "calls.csv"
+    calls.write_text(
+        "number,duration,started_at\n4420123,61,2026-03-01\n4420123,61,0001-01-01T00:00:00+05:00\n"
+    )
+    code, _, err = ratedeck("cost", str(calls), "--tech-prefix", "current")
+    assert code == 0, err
+    costed = pl.read_csv(tmp_path / "calls.costed.csv", infer_schema=False)
+    assert costed["cost"].to_list() == ["0.400000"]
+    rejects = pl.read_csv(tmp_path / "calls.costed.rejects.csv", infer_schema=False)
+    assert rejects.select("row", "reason").rows() == [
+        (
+            "2",
+            "started_at 0001-01-01T00:00:00+05:00 is out of range: moments from "
+            "0001-01-01T00:00:00Z to 9999-12-31T23:59:59.999999Z are supported",
+        )
+    ]

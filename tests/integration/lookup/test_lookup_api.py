@@ -7,7 +7,8 @@ from decimal import Decimal
 
 import polars as pl
 import pytest
-from support.lookup_warehouse import JAN, JUN
+from support.lookup_reference import Version, reference_billed, reference_cost, reference_match
+from support.lookup_warehouse import JAN, JUN, STANDARD_HISTORY
 
 from pipeline.analytics.lookup import (
     OUTPUT_COLUMNS,
@@ -18,6 +19,7 @@ from pipeline.analytics.lookup import (
     lookup_number,
 )
 from pipeline.analytics.numbers import BadNumberError
+from pipeline.clock import EARLIEST, LATEST
 
 MARCH = datetime(2026, 3, 1, tzinfo=UTC)
 LATER = datetime(2026, 8, 1, tzinfo=UTC)
@@ -191,3 +193,61 @@ def test_bad_timestamps_are_bad_rows(con):
     result = cost_calls(con, calls, tech_prefixes=["current"], now=MARCH)
     assert result.bad_rows["reason"].to_list() == ["bad started_at soon"]
     assert result.frame.height == 1  # the empty one is "no start time": rated now
+
+
+OUT_OF_RANGE = "is out of range: moments from 0001-01-01T00:00:00Z to 9999-12-31T23:59:59.999999Z are supported"
+
+
+def _reference_costs(calls: pl.DataFrame, moments: list[datetime], tech_prefix: str) -> list:
+    """Each call's cost under ``tech_prefix``, brute force over STANDARD_HISTORY (None: no match)."""
+    versions = [
+        Version(p, d, Decimal(price), a, b, f, t)
+        for tp, p, d, price, a, b, f, t in STANDARD_HISTORY
+        if tp == tech_prefix
+    ]
+    costs = []
+    for number, seconds, at in zip(calls["number"], calls["duration"], moments, strict=True):
+        match = reference_match(versions, number, at)
+        billed = reference_billed(seconds, match.initial, match.increment) if match else None
+        costs.append(reference_cost(match.price, billed, 6) if match else None)
+    return costs
+
+
+def test_a_start_time_out_of_range_is_a_bad_row_and_the_others_cost_as_the_reference(con):
+    calls = pl.DataFrame(
+        {
+            "number": ["4420123", "4420123", "442079555", "449", "4420123", "441"],
+            "duration": [61, 61, 95, 7, 3600, 1],
+            "started_at": [
+                "2026-03-01T00:00:00Z",
+                "0001-01-01T00:00:00+05:00",  # year 0 in UTC: the whole file used to abort
+                "0001-01-01T00:00:00Z",  # the first moment: before history, unmatched
+                "9999-12-31T23:59:59-05:00",  # year 10000 in UTC
+                "9999-12-31T23:59:59.999999Z",  # the last moment
+                "2026-07-01 12:00",
+            ],
+        }
+    )
+    result = cost_calls(con, calls, now=LATER)
+    assert result.bad_rows.select("row", "reason").rows() == [
+        (2, f"started_at 0001-01-01T00:00:00+05:00 {OUT_OF_RANGE}"),
+        (4, f"started_at 9999-12-31T23:59:59-05:00 {OUT_OF_RANGE}"),
+    ]
+    good = calls[[0, 2, 4, 5]]
+    moments = [MARCH, EARLIEST, LATEST, datetime(2026, 7, 1, 12, tzinfo=UTC)]
+    for tech_prefix in ("current", "021001"):
+        costed = result.frame.filter(pl.col("tech_prefix") == tech_prefix)
+        assert costed["cost"].to_list() == _reference_costs(good, moments, tech_prefix)
+    assert (
+        result.frame["cost"].to_list() == cost_calls(con, good, now=LATER).frame["cost"].to_list()
+    )
+
+
+def test_a_typed_start_time_out_of_range_is_a_bad_row(con):
+    started = pl.Series(["0000-12-31 19:00:00", "2026-03-01 00:00:00"]).str.to_datetime()
+    calls = pl.DataFrame({"number": ["4420123"] * 2, "duration": [61] * 2, "started_at": started})
+    result = cost_calls(con, calls, tech_prefixes=["current"], now=LATER)
+    assert result.bad_rows.select("row", "reason").rows() == [
+        (1, f"started_at 0000-12-31 19:00:00.000000 {OUT_OF_RANGE}")
+    ]
+    assert result.frame["cost"].to_list() == [Decimal("0.400000")]
