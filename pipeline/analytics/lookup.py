@@ -29,6 +29,7 @@ from pipeline.analytics._versions import epoch_us
 from pipeline.analytics.numbers import ParsedNumbers, parse_numbers
 
 # one number (lookup_number) needs DuckDB only: it lives in one_call.py, re-exported here
+from pipeline.analytics.one_call import MAX_CALL_SECONDS, TOO_LARGE
 from pipeline.analytics.one_call import LookupResult as LookupResult
 from pipeline.analytics.one_call import UnknownTechPrefixError as UnknownTechPrefixError
 from pipeline.analytics.one_call import cheapest as cheapest
@@ -306,30 +307,39 @@ class StartTimes:
 
 
 def parse_durations(column: pl.Series) -> tuple[np.ndarray, pl.Series]:
-    """Whole seconds >= 0 as int64 (0 where bad), and a reason per bad value (else null)."""
+    """Whole seconds from 0 to ``MAX_CALL_SECONDS`` as int64 (0 where bad), and a reason per
+    bad value (else null)."""
     name = "duration"
+    too_large = f"duration {{}} {TOO_LARGE}"
     if column.dtype.is_integer():
-        values = column.cast(pl.Int64)
+        if column.dtype not in (pl.UInt64, pl.Int128):  # exact in int64, and the limit fits
+            column = column.cast(pl.Int64)
         reason = (
             pl.select(
-                pl.when(values.is_null())
+                pl.when(column.is_null())
                 .then(pl.lit("no duration"))
-                .when(values < 0)
-                .then(pl.format("negative duration {}", values))
+                .when(column < 0)
+                .then(pl.format("negative duration {}", column))
+                .when(column > MAX_CALL_SECONDS)
+                .then(pl.format(too_large, column))
             )
             .to_series()
             .alias(name)
         )
-        return values.fill_null(0).clip(lower_bound=0).to_numpy(), reason
+        # strict=False: a UInt64 beyond int64 (too large: refused above) becomes null
+        values = column.cast(pl.Int64, strict=False).fill_null(0)
+        return values.clip(0, MAX_CALL_SECONDS).to_numpy(), reason
     if column.dtype.is_float():
         values = column.cast(pl.Float64)  # float input: only whole values are accepted
-        whole_value = values.is_finite() & (values == values.floor()) & (values.abs() < 1e15)
+        whole_value = values.is_finite() & (values == values.floor()) & (values <= MAX_CALL_SECONDS)
         reason = (
             pl.select(
                 pl.when(values.is_null() | values.is_nan())
                 .then(pl.lit("no duration"))
                 .when(values < 0)
                 .then(pl.format("negative duration {}", values))
+                .when(values > MAX_CALL_SECONDS)
+                .then(pl.format(too_large, values))
                 .when(~whole_value)
                 .then(pl.format("duration {} is not a whole number of seconds", values))
             )
@@ -344,7 +354,9 @@ def parse_durations(column: pl.Series) -> tuple[np.ndarray, pl.Series]:
     if plain is not None:
         return plain
     text = column.cast(pl.String).str.strip_chars()
-    whole = text.str.extract(r"^\+?([0-9]{1,15})(?:\.0*)?$", 1)
+    digits = text.str.extract(r"^\+?0*([0-9]+)(?:\.0*)?$", 1)  # whole, no leading zeros
+    seconds = digits.cast(pl.UInt64, strict=False)  # null beyond 2**64: too large as well
+    whole = pl.select(pl.when(seconds <= MAX_CALL_SECONDS).then(seconds)).to_series()
     number = text.cast(pl.Float64, strict=False)  # only to word the reason, never for money
     reason = (
         pl.select(
@@ -352,6 +364,8 @@ def parse_durations(column: pl.Series) -> tuple[np.ndarray, pl.Series]:
             .then(None)
             .when(text.is_null() | (text == ""))
             .then(pl.lit("no duration"))
+            .when(digits.is_not_null() | (number > MAX_CALL_SECONDS))
+            .then(pl.format(too_large, text))
             .when(number < 0)
             .then(pl.format("negative duration {}", text))
             .when(number.is_not_null() & number.is_finite())
@@ -365,10 +379,11 @@ def parse_durations(column: pl.Series) -> tuple[np.ndarray, pl.Series]:
 
 
 def _plain_durations(text: pl.Series) -> tuple[np.ndarray, pl.Series] | None:
-    """The common case in one cast, no regex: every value is 1-15 digits (``+`` allowed);
-    ``None`` otherwise (the general parser then words a reason per bad value)."""
-    values = text.cast(pl.UInt64, strict=False)  # null unless [+]digits
-    if values.null_count() or (len(text) and cast(int, text.str.len_bytes().max()) > 15):
+    """The common case in one cast, no regex: every value is digits (``+`` allowed) up to
+    ``MAX_CALL_SECONDS``; ``None`` otherwise (the general parser then words a reason per bad
+    value)."""
+    values = text.cast(pl.UInt64, strict=False)  # null unless [+]digits below 2**64
+    if values.null_count() or (len(text) and cast(int, values.max()) > MAX_CALL_SECONDS):
         return None
     no_reason = pl.repeat(None, len(text), dtype=pl.String, eager=True).alias("duration")
     return values.cast(pl.Int64).to_numpy(), no_reason

@@ -25,6 +25,14 @@ if TYPE_CHECKING:  # imported where used: costing from the engine cache opens no
     import duckdb
 
 
+# The longest call lookup and cost price: 999,999,999 s (about 31.7 years), the 9 digits of
+# billsec a CDR import takes. Billed seconds (at most this plus an increment of a day) stay
+# far inside int64, and lookup's HUGEINT price x billed x 10^decimals inside its 1.7e38; a
+# cost beyond DECIMAL(18, decimals) is a CostOverflowError in both, never a wrapped integer.
+MAX_CALL_SECONDS = 999_999_999
+TOO_LARGE = f"is too large: at most {MAX_CALL_SECONDS:,} seconds"
+
+
 class UnknownTechPrefixError(InputError):
     """A tech prefix with no rates in the warehouse."""
 
@@ -111,6 +119,8 @@ def lookup_number(
     digits = normalise_number(number)
     if duration_s < 0:
         raise InputError(f"duration must be >= 0 seconds, got {duration_s}")
+    if duration_s > MAX_CALL_SECONDS:
+        raise InputError(f"duration {duration_s} {TOO_LARGE}")
     at = as_utc(at or datetime.now(UTC))
     tech_prefixes = resolve_tech_prefixes(con, tech_prefixes)
     starts = history_starts(con, tech_prefixes)

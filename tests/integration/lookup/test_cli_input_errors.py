@@ -3,7 +3,9 @@ and name what is wrong (issue 13 item 11); nothing the user wrote is overwritten
 
 from __future__ import annotations
 
+import json
 import socket
+from decimal import Decimal
 from pathlib import Path
 
 import polars as pl
@@ -153,16 +155,23 @@ def test_the_first_and_last_moments_are_answered(ratedeck, moment):
     assert ratedeck("diff", "--since", moment)[:3:2] == (0, "")
 
 
-def test_cost_rejects_a_start_time_out_of_range_and_costs_the_rest(ratedeck, tmp_path):
-    calls = tmp_path / "calls.csv"
-    calls.write_text(
-        "number,duration,started_at\n4420123,61,2026-03-01\n4420123,61,0001-01-01T00:00:00+05:00\n"
-    )
+def _cost_on_current(ratedeck, folder: Path, text: str) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """``ratedeck cost`` of a CSV holding ``text`` on tech prefix current: (costed, rejects)."""
+    calls = folder / "calls.csv"
+    calls.write_text(text)
     code, _, err = ratedeck("cost", str(calls), "--tech-prefix", "current")
     assert code == 0, err
-    costed = pl.read_csv(tmp_path / "calls.costed.csv", infer_schema=False)
+    costed = pl.read_csv(folder / "calls.costed.csv", infer_schema=False)
+    return costed, pl.read_csv(folder / "calls.costed.rejects.csv", infer_schema=False)
+
+
+def test_cost_rejects_a_start_time_out_of_range_and_costs_the_rest(ratedeck, tmp_path):
+    costed, rejects = _cost_on_current(
+        ratedeck,
+        tmp_path,
+        "number,duration,started_at\n4420123,61,2026-03-01\n4420123,61,0001-01-01T00:00:00+05:00\n",
+    )
     assert costed["cost"].to_list() == ["0.400000"]
-    rejects = pl.read_csv(tmp_path / "calls.costed.rejects.csv", infer_schema=False)
     assert rejects.select("row", "reason").rows() == [
         (
             "2",
@@ -170,3 +179,29 @@ def test_cost_rejects_a_start_time_out_of_range_and_costs_the_rest(ratedeck, tmp
             "0001-01-01T00:00:00Z to 9999-12-31T23:59:59.999999Z are supported",
         )
     ]
+
+
+def test_lookup_and_cost_agree_on_the_longest_call(ratedeck, tmp_path):
+    costed, rejects = _cost_on_current(
+        ratedeck,
+        tmp_path,
+        "number,duration\n4420123,999999999\n4420123,1000000000\n4420123,9223372036854775807\n",
+    )
+    assert rejects.select("row", "reason").rows() == [
+        ("2", "duration 1000000000 is too large: at most 999,999,999 seconds"),
+        ("3", "duration 9223372036854775807 is too large: at most 999,999,999 seconds"),
+    ]
+    code, out, err = ratedeck(
+        "lookup", "4420123", "--tech-prefix", "current", "--duration", "999999999", "--json"
+    )
+    assert (code, err) == (0, "")
+    [found] = json.loads(out)["results"]
+    longest = Decimal("4166666.750000")  # 1,000,000,020 billed seconds (60/60) at 0.25 a minute
+    assert Decimal(str(found["cost"])) == Decimal(costed["cost"][0]) == longest
+    for too_long in ("1000000000", "100000000000000"):
+        code, out, err = ratedeck("lookup", "4420123", "--duration", too_long)
+        assert (code, out) == (2, "")
+        assert err.splitlines() == [
+            f"ratedeck: error: argument --duration: '{too_long}': too large: at most "
+            "999,999,999 seconds (as in cost)"
+        ]

@@ -20,6 +20,7 @@ from pipeline.analytics.lookup import (
 )
 from pipeline.analytics.numbers import BadNumberError
 from pipeline.clock import EARLIEST, LATEST
+from pipeline.errors import InputError
 
 MARCH = datetime(2026, 3, 1, tzinfo=UTC)
 LATER = datetime(2026, 8, 1, tzinfo=UTC)
@@ -251,3 +252,11 @@ def test_a_typed_start_time_out_of_range_is_a_bad_row(con):
         (1, f"started_at 0000-12-31 19:00:00.000000 {OUT_OF_RANGE}")
     ]
     assert result.frame["cost"].to_list() == [Decimal("0.400000")]
+
+
+def test_lookup_refuses_a_call_longer_than_cost_takes(con):
+    with pytest.raises(InputError) as refused:
+        lookup_number(con, "4420123", duration_s=1_000_000_000)
+    assert str(refused.value) == "duration 1000000000 is too large: at most 999,999,999 seconds"
+    [result] = lookup_number(con, "4420123", duration_s=999_999_999, tech_prefixes=["current"])
+    assert result.billed_seconds == 1_000_000_020

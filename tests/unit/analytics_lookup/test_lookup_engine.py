@@ -24,6 +24,7 @@ from support.lookup_reference import (
 
 from pipeline.analytics import CostOverflowError, DeckError, LpmEngine, epoch_us
 from pipeline.analytics.numbers import number_problem, parse_numbers
+from pipeline.analytics.one_call import MAX_CALL_SECONDS
 
 FAST = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -283,6 +284,32 @@ def test_a_cost_beyond_decimal_18_is_an_error_not_a_wrong_number():
     deck = [Version("1", "x", Decimal("9999999999.99999999"), 1, 1)]
     with pytest.raises(CostOverflowError, match="more than DECIMAL"):
         _rate(deck, ["1"], [10**9], [T0])
+
+
+@pytest.mark.parametrize(
+    ("price", "increments", "decimals"),
+    [
+        (Decimal("0.12345678"), (1, 1), 6),
+        (Decimal("59995.20000001"), (86400, 86400), 6),  # just fits DECIMAL(18, 6)
+        (Decimal("599.95200001"), (86400, 86400), 8),  # just fits DECIMAL(18, 8)
+        (Decimal("-59995.20000001"), (60, 60), 6),
+    ],
+)
+def test_the_longest_call_costs_exactly(price, increments, decimals):
+    """MAX_CALL_SECONDS billed in increments of a day (the largest a deck holds): price x
+    billed leaves int64, and the cost is still the reference's, never a wrapped integer."""
+    deck = [Version("1", "x", price, *increments)]
+    got = _rate(deck, ["1"], [MAX_CALL_SECONDS], [T0], decimals=decimals)
+    billed = reference_billed(MAX_CALL_SECONDS, *increments)
+    assert got["billed_seconds"].to_list() == [billed]
+    assert got["cost"].to_list() == [reference_cost(price, billed, decimals)]
+
+
+@pytest.mark.parametrize("price", [Decimal("59995.25"), Decimal("9999999999.99999999")])
+def test_the_longest_call_too_dear_for_decimal_18_is_an_error(price):
+    deck = [Version("1", "x", price, 86400, 86400)]
+    with pytest.raises(CostOverflowError, match="more than DECIMAL"):
+        _rate(deck, ["1"], [MAX_CALL_SECONDS], [T0])
 
 
 @pytest.mark.parametrize(
