@@ -56,6 +56,7 @@ from pipeline.analytics.lookup import (
 from pipeline.analytics.one_call import (
     before_history_hint,
     choose_tech_prefixes,
+    deck_alias_of,
     history_starts,
     known_tech_prefixes,
 )
@@ -195,7 +196,9 @@ class CallCoster:
         self._con: duckdb.DuckDBPyConnection | None = None
         self._cache = cache
         known, starts = self._catalog()
-        self.tech_prefixes = choose_tech_prefixes(known, tech_prefixes)
+        self.tech_prefixes = choose_tech_prefixes(
+            known, tech_prefixes, alias_of=lambda tp: deck_alias_of(self._connection(), tp)
+        )
         self.cost_decimals = cost_decimals
         self.now_us = epoch_us(as_utc(now or datetime.now(UTC)))
         self._threads = threads

@@ -9,7 +9,7 @@ starts in a fraction of the time. Many calls: ``lookup.cost_calls`` (the engine)
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -48,19 +48,44 @@ def resolve_tech_prefixes(
     con: duckdb.DuckDBPyConnection, requested: Sequence[str] | None
 ) -> list[str]:
     """The requested tech prefixes (checked against the warehouse), or all it has."""
-    return choose_tech_prefixes(known_tech_prefixes(con), requested)
+    return choose_tech_prefixes(
+        known_tech_prefixes(con), requested, alias_of=lambda tp: deck_alias_of(con, tp)
+    )
 
 
-def choose_tech_prefixes(known: Sequence[str], requested: Sequence[str] | None) -> list[str]:
-    """``requested`` checked against the tech prefixes ``known`` to have rates, or all."""
+def deck_alias_of(con: duckdb.DuckDBPyConnection, tech_prefix: str) -> str | None:
+    """The tech prefix whose deck ``tech_prefix``'s downloads were, stored once as that one's
+    (``queries/voice_deck_alias_of.sql``); None when it has none."""
+    rows = con.execute(
+        read_sql("queries/voice_deck_alias_of.sql"), {"tech_prefix": tech_prefix}
+    ).fetchall()
+    return rows[0][0] if rows else None
+
+
+def choose_tech_prefixes(
+    known: Sequence[str],
+    requested: Sequence[str] | None,
+    *,
+    alias_of: Callable[[str], str | None] | None = None,
+) -> list[str]:
+    """``requested`` checked against the tech prefixes ``known`` to have rates, or all.
+    ``alias_of`` (asked only for a refused tech prefix) names the deck it shares, for the
+    error to say which tech prefix to ask for instead."""
     if not known:
         raise UnknownTechPrefixError("the warehouse has no voice rates yet: run `ratedeck run`")
     if not requested:
         return list(known)
     unknown = [tp for tp in requested if tp not in known]
     if unknown:
+        same_as = alias_of(unknown[0]) if alias_of is not None else None
+        hint = (
+            f"; its deck is {same_as!r}'s, stored once: ask for {same_as!r}"
+            if same_as is not None
+            else ""
+        )
         raise UnknownTechPrefixError(
-            f"no rates for tech prefix {unknown[0]!r} in the warehouse (it has: {', '.join(known)})"
+            f"no rates for tech prefix {unknown[0]!r} in the warehouse (it has: "
+            f"{', '.join(known)}){hint}"
         )
     return list(dict.fromkeys(requested))
 
