@@ -4,6 +4,7 @@ rename): the rename itself only survives a power loss once the directory entry i
 from __future__ import annotations
 
 import os
+import uuid
 from pathlib import Path
 
 
@@ -19,3 +20,10 @@ def fsync_dir(directory: Path) -> None:
         pass  # some file systems cannot fsync a directory; the rename is still atomic
     finally:
         os.close(fd)
+
+
+def temporary_beside(path: Path) -> Path:
+    """A temporary name in ``path``'s folder (same file system: the rename is atomic), unique
+    to this writer: two runs writing the same file never share one, and a stale or foreign
+    ``.<name>.tmp`` is neither used nor removed."""
+    return path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")

@@ -61,6 +61,7 @@ from pipeline.analytics.one_call import (
     known_tech_prefixes,
 )
 from pipeline.clock import as_utc
+from pipeline.durable import temporary_beside
 from pipeline.errors import InputError
 from pipeline.warehouse.migrate import read_sql
 
@@ -545,8 +546,9 @@ def _sink(
     frames: pl.LazyFrame, out: Path, parquet: _ParquetLayout | None, keep: Callable[[], bool]
 ) -> bool:
     """Stream ``frames`` into ``out`` (CSV, or Parquet laid out as ``parquet`` says) under a
-    temporary name; rename it in place if ``keep()`` says so once all is written."""
-    tmp = out.with_name(f".{out.name}.tmp")
+    temporary name of its own; rename it in place if ``keep()`` says so once all is written
+    (two runs writing the same ``out``: each file appears whole, the last rename wins)."""
+    tmp = temporary_beside(out)
     try:
         if parquet is None:
             frames.sink_csv(tmp)
@@ -565,12 +567,13 @@ def _sink(
 
 
 class _Rejects:
-    """Bad rows appended to a CSV under a temporary name, renamed in place on success; no
-    file (and a stale one removed) when there is none. Keeps the first few for display."""
+    """Bad rows appended to a CSV under a temporary name of its own, renamed in place on
+    success; no file (and a stale one removed) when there is none. Keeps the first few for
+    display."""
 
     def __init__(self, path: Path):
         self.path = path
-        self._tmp = path.with_name(f".{path.name}.tmp")
+        self._tmp = temporary_beside(path)
         self._handle: IO[bytes] | None = None
         self.first = pl.DataFrame()
 
