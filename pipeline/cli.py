@@ -147,6 +147,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         # `ratedeck diff | head`: the reader went away; not an error worth a traceback
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
+    except OSError as exc:  # last resort: a full disk or a read-only folder no layer foresaw
+        if args.debug:
+            raise
+        print(f"ratedeck: error: {os_error_line(exc)}", file=sys.stderr)
+        return 1
+
+
+def os_error_line(exc: OSError) -> str:
+    """``<file>: <what went wrong>``, e.g. ``data/raw/x: No space left on device``."""
+    from pipeline.errors import os_error_path, os_error_reason
+
+    path, reason = os_error_path(exc), os_error_reason(exc)
+    return f"{path}: {reason}" if path else reason
 
 
 def entry() -> NoReturn:

@@ -27,3 +27,13 @@ def temporary_beside(path: Path) -> Path:
     to this writer: two runs writing the same file never share one, and a stale or foreign
     ``.<name>.tmp`` is neither used nor removed."""
     return path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
+
+
+def remove_quietly(path: Path) -> None:
+    """Remove a temporary file, if any, and say nothing if that fails: where a write failed
+    (a read-only file system refuses even to unlink a missing file) the write's own error is
+    the one to report."""
+    try:
+        path.unlink(missing_ok=True)
+    except OSError:
+        pass

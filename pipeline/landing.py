@@ -17,7 +17,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from pipeline.demo_data import retire_unless_demo
-from pipeline.errors import RatedeckError
+from pipeline.durable import remove_quietly
+from pipeline.errors import RatedeckError, os_error_reason
 
 _NAME_RE = re.compile(
     r"^(?P<ts>\d{8}T\d{6}\.\d{6}Z)-(?P<sha>[0-9a-f]{16})\.(?P<ext>csv|xls|xlsx|json|parquet)$"
@@ -111,19 +112,28 @@ class LandingZone:
     def store_bytes(
         self, kind: str, source: str, data: bytes, *, ext: str, fetched_at: datetime
     ) -> LandedFile:
-        staged = self.staging_file(kind, source)
-        with open(staged, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        return self.store_file(
-            kind,
-            source,
-            staged,
-            ext=ext,
-            fetched_at=fetched_at,
-            sha256=hashlib.sha256(data).hexdigest(),
-        )
+        """Store ``data`` as a landed file; a full disk or a read-only folder is a
+        ``LandingError`` naming the folder, and leaves no partial file."""
+        try:
+            staged = self.staging_file(kind, source)
+        except OSError as exc:
+            raise _cannot_store(self.root, exc) from None
+        try:
+            with open(staged, "wb") as fh:
+                fh.write(data)
+                fh.flush()
+                os.fsync(fh.fileno())
+            return self.store_file(
+                kind,
+                source,
+                staged,
+                ext=ext,
+                fetched_at=fetched_at,
+                sha256=hashlib.sha256(data).hexdigest(),
+            )
+        except OSError as exc:
+            remove_quietly(staged)
+            raise _cannot_store(staged.parent, exc) from None
 
     def open_landed(self, kind: str, source: str, relative_path: str) -> LandedFile:
         """Re-open a landed file by its recorded relative path (replays, re-runs)."""
@@ -146,6 +156,10 @@ class LandingZone:
             size_bytes=path.stat().st_size,
             fetched_at=fetched_at,
         )
+
+
+def _cannot_store(folder: Path, exc: OSError) -> LandingError:
+    return LandingError(f"{folder}: cannot write there: {os_error_reason(exc)}")
 
 
 def remove_stale_partials(folder: Path, *, older_than_s: float = STALE_PARTIAL_S) -> list[Path]:

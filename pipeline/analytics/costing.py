@@ -61,8 +61,8 @@ from pipeline.analytics.one_call import (
     known_tech_prefixes,
 )
 from pipeline.clock import as_utc
-from pipeline.durable import temporary_beside
-from pipeline.errors import InputError
+from pipeline.durable import remove_quietly, temporary_beside
+from pipeline.errors import InputError, os_error_reason
 from pipeline.warehouse.migrate import read_sql
 
 if TYPE_CHECKING:
@@ -562,14 +562,20 @@ def _sink(
             return False
         tmp.replace(out)
         return True
+    except OSError as exc:  # a read-only folder, a full disk...
+        raise _write_error(out, exc) from None
     finally:
-        tmp.unlink(missing_ok=True)
+        remove_quietly(tmp)
+
+
+def _write_error(path: Path, exc: OSError) -> InputError:
+    return InputError(f"{path}: cannot write: {os_error_reason(exc)}")
 
 
 class _Rejects:
     """Bad rows appended to a CSV under a temporary name of its own, renamed in place on
     success; no file (and a stale one removed) when there is none. Keeps the first few for
-    display."""
+    display. A file that cannot be written is an ``InputError`` naming it."""
 
     def __init__(self, path: Path):
         self.path = path
@@ -587,18 +593,26 @@ class _Rejects:
         if not len(bad_rows):
             return
         header = self._handle is None
-        if self._handle is None:
-            self._handle = self._tmp.open("wb")
-        bad_rows.write_csv(self._handle, include_header=header)
+        try:
+            if self._handle is None:
+                self._handle = self._tmp.open("wb")
+            bad_rows.write_csv(self._handle, include_header=header)
+        except OSError as exc:
+            raise _write_error(self.path, exc) from None
 
     def __exit__(self, kind: object, error: object, trace: object) -> None:
-        if self._handle is None:
-            self._tmp.unlink(missing_ok=True)
-            if kind is None:
-                self.path.unlink(missing_ok=True)  # a stale file from an earlier run misleads
-            return
-        self._handle.close()
-        if kind is None:
-            self._tmp.replace(self.path)
-        else:
-            self._tmp.unlink(missing_ok=True)
+        try:
+            self._finish(succeeded=kind is None)
+        except OSError as exc:
+            if kind is None:  # else the run's own error is the one to report
+                raise _write_error(self.path, exc) from None
+        finally:
+            remove_quietly(self._tmp)
+
+    def _finish(self, *, succeeded: bool) -> None:
+        if self._handle is not None:
+            self._handle.close()
+            if succeeded:
+                self._tmp.replace(self.path)
+        elif succeeded and self.path.exists():
+            self.path.unlink()  # a stale file from an earlier run misleads

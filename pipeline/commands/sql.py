@@ -27,7 +27,6 @@ import io
 import os
 import re
 import sys
-import uuid
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -36,7 +35,8 @@ from typing import Any
 import duckdb
 
 from pipeline import console
-from pipeline.errors import InputError
+from pipeline.durable import remove_quietly, temporary_beside
+from pipeline.errors import InputError, os_error_reason
 from pipeline.settings import Settings
 from pipeline.warehouse.db import Warehouse
 from pipeline.warehouse.errors import QueryError
@@ -295,11 +295,11 @@ def refuse_ratedeck_files(out: Path, settings: Settings, *, source: str | None) 
 
 def write_file(out: Path, write) -> None:
     """Write through a temporary file beside ``out`` and rename: never a half-written file."""
-    tmp = out.with_name(f".{out.name}.{uuid.uuid4().hex}.tmp")
+    tmp = temporary_beside(out)
     try:
         write(tmp)
         os.replace(tmp, out)
     except OSError as exc:
-        raise InputError(f"--out {out}: cannot write: {exc.strerror or exc}") from None
+        raise InputError(f"--out {out}: cannot write: {os_error_reason(exc)}") from None
     finally:
-        tmp.unlink(missing_ok=True)
+        remove_quietly(tmp)  # its own failure must not hide the write's

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -12,6 +13,8 @@ from pathlib import Path
 RATEDECK = str(Path(sys.executable).with_name("ratedeck"))
 MARKET_DAY = date(2026, 11, 1)
 API_KEY = "cli-errors-key"
+# a private user and mount namespace: read-only bind mounts and small tmpfs without root
+UNSHARE = ("unshare", "--user", "--map-root-user", "--mount")
 
 
 @dataclass
@@ -39,3 +42,25 @@ def run_ratedeck(*args: str, cwd: Path, prefix: tuple[str, ...] = (), **env: str
         timeout=600,
     )
     return Finished(done.returncode, done.stdout, done.stderr)
+
+
+def namespaces_work() -> bool:
+    if shutil.which("unshare") is None:
+        return False
+    probe = subprocess.run([*UNSHARE, "true"], capture_output=True)
+    return probe.returncode == 0
+
+
+def under_mount(mount: str) -> tuple[str, ...]:
+    """A wrapper running the CLI after ``mount`` (a shell command) in a private namespace."""
+    return (*UNSHARE, "sh", "-c", f'{mount} && exec "$@"', "sh")
+
+
+def read_only(folder: Path) -> str:
+    """The mount command that makes ``folder`` read-only (for root too)."""
+    return f"mount --bind {folder} {folder} && mount -o remount,ro,bind {folder}"
+
+
+def tiny_tmpfs(folder: Path, size: str) -> str:
+    """The mount command that puts a tmpfs of ``size`` (``64k``) on ``folder``."""
+    return f"mount -t tmpfs -o size={size} tmpfs {folder}"

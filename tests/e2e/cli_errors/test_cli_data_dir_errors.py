@@ -6,34 +6,17 @@ that did their work are reported as done (issue 13 item 9)."""
 from __future__ import annotations
 
 import re
-import shutil
-import subprocess
 
 import duckdb
 import pytest
-from support.cli_errors import API_KEY
-
-UNSHARE = ("unshare", "--user", "--map-root-user", "--mount")
-
-
-def _namespaces_work() -> bool:
-    if shutil.which("unshare") is None:
-        return False
-    probe = subprocess.run([*UNSHARE, "true"], capture_output=True)
-    return probe.returncode == 0
-
+from support.cli_errors import API_KEY, namespaces_work, under_mount
 
 pytestmark = [
     pytest.mark.skipif(
-        not _namespaces_work(), reason="needs unprivileged user and mount namespaces (unshare)"
+        not namespaces_work(), reason="needs unprivileged user and mount namespaces (unshare)"
     ),
     pytest.mark.slow,  # `ratedeck run` in a subprocess, twice per test
 ]
-
-
-def under_mount(mount: str) -> tuple[str, ...]:
-    """A wrapper running the CLI after ``mount`` (a shell command) in a private namespace."""
-    return (*UNSHARE, "sh", "-c", f'{mount} && exec "$@"', "sh")
 
 
 def env_for(emulator, data_dir, **extra) -> dict[str, str]:

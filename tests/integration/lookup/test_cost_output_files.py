@@ -1,6 +1,6 @@
 """``cost_file``'s output and rejects files: each run writes under a temporary name of its own,
 so two runs with the same output never share (or tear) one file, and a temporary file that is
-not this run's is left alone."""
+not this run's is left alone. An output that cannot be written is one line naming it."""
 
 from __future__ import annotations
 
@@ -9,8 +9,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
+import pytest
 
 from pipeline.analytics.costing import cost_file
+from pipeline.cli import main
 
 LATER = datetime(2026, 9, 1, tzinfo=UTC)
 
@@ -88,3 +90,24 @@ def test_a_temporary_file_that_is_not_this_runs_is_neither_used_nor_removed(data
         ".out.csv.tmp",
         ".out.rejects.csv.tmp",
     ]
+
+
+def test_an_output_folder_that_cannot_be_written_is_one_line_naming_the_file(
+    data_dir, tmp_path, monkeypatch, capsys
+):
+    # /sys takes no new file, even from root (chmod would not stop root)
+    out = Path("/sys/costed.csv")
+    if not Path("/sys").is_dir() or out.exists():
+        pytest.skip("needs Linux's /sys")
+    source = tmp_path / "calls.csv"
+    source.write_text("number,duration\n4420123,61\n")
+    monkeypatch.setenv("RATEDECK_DATA_DIR", str(data_dir))
+    monkeypatch.chdir(tmp_path)
+
+    code = main(["cost", str(source), "--out", str(out), "--no-cache"])
+
+    out_text, err = capsys.readouterr()
+    assert (code, out_text) == (2, "")
+    assert len(err.splitlines()) == 1, err
+    assert err.startswith(f"ratedeck: error: {out}: cannot write: "), err
+    assert err.rstrip().endswith(("Permission denied", "Read-only file system")), err
