@@ -483,7 +483,7 @@ def cost_file(
     batch: peak memory is a few batches plus the engines, whatever the file's size.
 
     Bad rows go to ``rejects`` (CSV: ``row``, the input columns, ``reason``), written only
-    if there is one. ``out`` and ``rejects`` appear whole or not at all (written under a
+    if there is one. A file with no row at all is an ``InputError`` (nothing written). ``out`` and ``rejects`` appear whole or not at all (written under a
     temporary name, then renamed). ``on_batch`` is told the rows read so far. ``con`` and
     ``cache`` as in ``CallCoster``. ``compression``: the Parquet codec (``COMPRESSIONS``);
     ``row_group_rows``: output rows per Parquet row group (the last one holds the rest).
@@ -518,8 +518,10 @@ def cost_file(
             frames,
             out,
             _ParquetLayout(compression, row_group_rows) if fmt == "parquet" else None,
-            keep=lambda: coster.calls > 0 or not coster.bad_rows,
+            keep=lambda: coster.calls > 0,
         )
+        if not coster.rows_seen:  # raised inside: a stale rejects file is left alone too
+            raise InputError(f"{source}: no calls (only a header)")
     return FileCostResult(
         coster.summary(),
         coster.calls * len(coster.tech_prefixes) if wrote else 0,

@@ -64,6 +64,23 @@ def test_cost_refuses_an_output_folder_that_does_not_exist(ratedeck, tmp_path):
     assert not (tmp_path / "no").exists()
 
 
+@pytest.mark.parametrize("suffix", [".csv", ".parquet"])
+def test_cost_of_a_file_without_calls_exits_2_and_leaves_the_output_alone(
+    ratedeck, tmp_path, suffix
+):
+    calls = tmp_path / f"header{suffix}"
+    empty = pl.DataFrame(schema={"number": pl.String, "duration": pl.String})
+    empty.write_csv(calls) if suffix == ".csv" else empty.write_parquet(calls)
+    out, rejects = tmp_path / "k.csv", tmp_path / "k.rejects.csv"
+    out.write_text("an earlier costing\n")
+    rejects.write_text("its rejects\n")
+    code, stdout, err = ratedeck("cost", str(calls), "--out", str(out))
+    assert (code, stdout) == (2, "")
+    assert err.splitlines() == [f"ratedeck: error: {calls}: no calls (only a header)"]
+    assert (out.read_text(), rejects.read_text()) == ("an earlier costing\n", "its rejects\n")
+    assert sorted(p.name for p in tmp_path.iterdir()) == [calls.name, "k.csv", "k.rejects.csv"]
+
+
 def test_cost_names_the_columns_it_found(ratedeck, tmp_path):
     calls = tmp_path / "calls.csv"
     calls.write_text("phone,seconds\n4420123,61\n")
