@@ -28,6 +28,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
 
     warehouse = Warehouse(settings)
     if args.send:
+        warehouse.require_existing()  # its writer would start an empty one
         return _send(args, settings, warehouse)
     from pipeline.reports import build_report
 

@@ -250,6 +250,7 @@ class Warehouse:
             with session.cursor() as cursor:
                 yield cursor
             return
+        self.require_existing()  # before the lock, which would create the state folder
         with self._lock(exclusive=False):
             path = self.working_path if self.working_path.exists() else self.published_path
             if not path.exists():
@@ -259,6 +260,13 @@ class Warehouse:
                 yield con
             finally:
                 con.close()
+
+    def require_existing(self) -> None:
+        """Refuse (``WarehouseMissingError``, exit 2) unless something was loaded: a published
+        file or a working copy. For commands that need data, before they write anything: a
+        writer would otherwise start an empty warehouse (a mistyped data dir)."""
+        if not (self.published_path.exists() or self.working_path.exists()):
+            raise self._missing()
 
     # -- internals -------------------------------------------------------------------------
 
