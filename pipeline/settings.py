@@ -42,6 +42,12 @@ SECRET_ENV = {
     "smtp_password": "RATEDECK_SMTP_PASSWORD",
     "postgres_password": "RATEDECK_POSTGRES_PASSWORD",
 }
+# settings the environment overrides: (section, key) -> variable
+ENV_OVERRIDES = {
+    ("api", "base_url"): "COMMPEAK_BASE_URL",
+    ("paths", "data_dir"): "RATEDECK_DATA_DIR",
+    ("warehouse", "path"): "RATEDECK_WAREHOUSE",
+}
 DEMO_TECH_PREFIXES = ["current", "021001", "021002"]
 # a plain address (it goes into To:/From: headers as is): local@domain, no name, no list
 ADDRESS_RE = re.compile(
@@ -547,16 +553,27 @@ def demo_defaults() -> dict:
     }
 
 
-def _format_validation_error(exc: ValidationError, source: str) -> str:
+def _format_validation_error(
+    exc: ValidationError, source: str, from_env: Mapping[tuple[str, ...], str]
+) -> str:
     err = exc.errors()[0]
     where = ".".join(str(p) for p in err["loc"])
     msg = err["msg"].removeprefix("Value error, ")
     if err["type"] == "extra_forbidden":
         msg = "unknown setting"
+    variable = from_env.get(tuple(str(p) for p in err["loc"][:2]))
+    if variable:  # the value came from the environment, not from the file
+        return f"{variable} ({where}): {msg}"
     return f"{source}: {where}: {msg}" if where else f"{source}: {msg}"
 
 
-def _build(data: dict, secrets: Secrets, source: str) -> Settings:
+def _build(
+    data: dict,
+    secrets: Secrets,
+    source: str,
+    from_env: Mapping[tuple[str, ...], str] | None = None,
+) -> Settings:
+    """``from_env``: (section, key) -> the environment variable its value came from."""
     for forbidden in SECRET_ENV:
         for section in data.values():
             if isinstance(section, dict) and forbidden in section:
@@ -567,7 +584,7 @@ def _build(data: dict, secrets: Secrets, source: str) -> Settings:
     try:
         return Settings(**data, secrets=secrets, source=source)
     except ValidationError as exc:
-        raise ConfigError(_format_validation_error(exc, source)) from None
+        raise ConfigError(_format_validation_error(exc, source, from_env or {})) from None
 
 
 def resolve_config_path(config: str | os.PathLike | None, env: Mapping[str, str]) -> Path | None:
@@ -590,17 +607,30 @@ def load_settings(
         data, source = demo_defaults(), "built-in demo settings"
     else:
         source = str(path)
-        try:
-            data = tomllib.loads(path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise ConfigError(f"{path}: settings file not found") from None
-        except tomllib.TOMLDecodeError as exc:
-            raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+        data = read_settings_file(path)
     data = {k: dict(v) if isinstance(v, dict) else v for k, v in data.items()}
-    if env.get("COMMPEAK_BASE_URL"):
-        data.setdefault("api", {})["base_url"] = env["COMMPEAK_BASE_URL"]
-    if env.get("RATEDECK_DATA_DIR"):
-        data.setdefault("paths", {})["data_dir"] = env["RATEDECK_DATA_DIR"]
-    if env.get("RATEDECK_WAREHOUSE"):
-        data.setdefault("warehouse", {})["path"] = env["RATEDECK_WAREHOUSE"]
-    return _build(data, Secrets.from_env(env), source)
+    from_env: dict[tuple[str, ...], str] = {}
+    for (section, key), variable in ENV_OVERRIDES.items():
+        if env.get(variable):
+            data.setdefault(section, {})[key] = env[variable]
+            from_env[(section, key)] = variable
+    return _build(data, Secrets.from_env(env), source, from_env)
+
+
+def read_settings_file(path: Path) -> dict:
+    """The TOML of ``path``; any problem is one line naming the file. A UTF-8 byte order mark
+    (Windows editors write one) is dropped, as TOML allows none."""
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8-sig"))
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: settings file not found") from None
+    except IsADirectoryError:
+        raise ConfigError(f"{path}: is a folder, not a settings file") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read the settings file: {exc.strerror or exc}") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(
+            f"{path}: not UTF-8 text (byte {exc.start}): save the settings file as UTF-8"
+        ) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
