@@ -9,7 +9,8 @@
 * ``cost``: costs the billable calls not costed yet (of ``--day``, else of every day that has
   some), each at its own start time. ``--recost`` replaces every cost of ``--day`` (a backfill:
   logged in cdr_costing_log with ``--why``, the old and the new total).
-* ``status``: files, calls and costed days (the latest costing of each).
+* ``status``: per UTC day, the calls, billable, costed and unmatched ones, the total cost and
+  the latest costing.
 """
 
 from __future__ import annotations
@@ -28,20 +29,57 @@ LISTED_REJECTS = 5
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     actions = parser.add_subparsers(dest="cdr_action", metavar="ACTION", required=True)
-    imports = actions.add_parser("import", help="import CDR files (format: [cdr] format)")
-    imports.add_argument("files", metavar="FILE", nargs="+", type=Path)
+    imports = _action(
+        actions,
+        "import",
+        "import CDR files ([cdr] format), or with --carrier the carrier's call export",
+        "Land each FILE (kept byte for byte under <data_dir>/raw/cdr/), parse it with [cdr] "
+        "format (--carrier: as the carrier's call export, [reconcile.columns]) and load its "
+        "calls; a file imported before changes nothing. Prints per file the calls added, those "
+        "already imported or repeated in the file, the rejects and the UTC days touched. A file "
+        "that cannot be read, or with too many bad rows, is one line naming it, exit 2 (the "
+        "files before it stay imported).",
+    )
+    imports.add_argument(
+        "files",
+        metavar="FILE",
+        nargs="+",
+        type=Path,
+        help="a switch export in the [cdr] format (asterisk, freeswitch, or generic: CSV or "
+        "Parquet with [cdr.columns]); with --carrier, the carrier's call export",
+    )
     imports.add_argument(
         "--carrier",
         action="store_true",
         help="the files are the carrier's call export (columns: [reconcile.columns])",
     )
-    cost = actions.add_parser("cost", help="cost the calls not costed yet")
+    cost = _action(
+        actions,
+        "cost",
+        "cost the billable calls not costed yet, each as of its start time",
+        "Cost the billable calls not costed yet (of --day, else of every day that has some), "
+        "each at the prices in force when it started; prints one line per day costed. "
+        "--recost replaces every cost of --day (a backfill), logged with --why, the old and "
+        "the new total.",
+    )
     cost.add_argument("--day", metavar="YYYY-MM-DD", type=_day, help="only this UTC day")
     cost.add_argument(
         "--recost", action="store_true", help="replace the day's costs (needs --day; logged)"
     )
     cost.add_argument("--why", metavar="TEXT", default="", help="reason logged with --recost")
-    actions.add_parser("status", help="files, calls and costed days")
+    _action(
+        actions,
+        "status",
+        "per UTC day: calls, billable, costed, unmatched, total cost, last costing",
+        "One row per UTC day with imported calls: the calls, how many are billable, costed and "
+        "unmatched, the day's total cost, when it was last costed and whether it was ever "
+        "recosted.",
+    )
+
+
+def _action(actions, name: str, summary: str, description: str) -> argparse.ArgumentParser:
+    """An action of ``cdr``: ``summary`` in ``cdr --help``, ``description`` in its own."""
+    return actions.add_parser(name, help=summary, description=description)
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
