@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from decimal import Decimal
+from pathlib import Path
 
 import duckdb
 import polars as pl
@@ -51,3 +52,17 @@ STANDARD_HISTORY = [
     ("021001", "44", "UK", "0.12345678", 60, 1, JAN, None),
     ("021001", "4420", "London", "0.3", 1, 1, JAN, None),
 ]
+
+
+def standard_data_dir(path: Path) -> Path:
+    """``path`` made a data dir whose published warehouse holds STANDARD_HISTORY (closed)."""
+    from pipeline.warehouse.migrate import apply_migrations
+
+    path.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect(str(path / "warehouse.duckdb"))
+    try:
+        apply_migrations(con)
+        insert_versions(con, STANDARD_HISTORY)
+    finally:
+        con.close()
+    return path

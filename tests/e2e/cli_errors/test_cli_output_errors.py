@@ -7,12 +7,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import duckdb
 import pytest
 from support.cli_errors import UNSHARE, namespaces_work, read_only, tiny_tmpfs, under_mount
-from support.lookup_warehouse import STANDARD_HISTORY, insert_versions
-
-from pipeline.warehouse.migrate import apply_migrations
+from support.lookup_warehouse import standard_data_dir
 
 pytestmark = [
     pytest.mark.skipif(
@@ -24,16 +21,7 @@ pytestmark = [
 
 @pytest.fixture
 def data_dir(tmp_path: Path) -> Path:
-    """A data dir whose published warehouse holds STANDARD_HISTORY."""
-    path = tmp_path / "data"
-    path.mkdir()
-    con = duckdb.connect(str(path / "warehouse.duckdb"))
-    try:
-        apply_migrations(con)
-        insert_versions(con, STANDARD_HISTORY)
-    finally:
-        con.close()
-    return path
+    return standard_data_dir(tmp_path / "data")
 
 
 @pytest.fixture
@@ -63,11 +51,21 @@ def one_error_line(result) -> str:
     return lines[0]
 
 
-def test_cost_into_a_read_only_folder(ratedeck, tmp_path, data_dir, calls, folder):
+@pytest.mark.parametrize(
+    ("command", "named"),
+    [
+        ("cost", "{out}: cannot write"),  # the file costing writes
+        ("sql", "--out {out}: cannot write"),  # the option the analyst gave
+    ],
+)
+def test_writing_into_a_read_only_folder(
+    ratedeck, tmp_path, data_dir, calls, folder, command, named
+):
     out = folder / "x.csv"
+    what = str(calls) if command == "cost" else "select 1"
     result = ratedeck(
-        "cost",
-        str(calls),
+        command,
+        what,
         "--out",
         str(out),
         cwd=tmp_path,
@@ -75,7 +73,9 @@ def test_cost_into_a_read_only_folder(ratedeck, tmp_path, data_dir, calls, folde
         RATEDECK_DATA_DIR=str(data_dir),
     )
     assert (result.returncode, result.stdout) == (2, "")
-    assert one_error_line(result) == f"ratedeck: error: {out}: cannot write: Read-only file system"
+    assert one_error_line(result) == (
+        f"ratedeck: error: {named.format(out=out)}: Read-only file system"
+    )
 
 
 def test_cost_onto_a_full_disk_keeps_the_earlier_output(
@@ -100,23 +100,6 @@ def test_cost_onto_a_full_disk_keeps_the_earlier_output(
         f"ratedeck: error: {out}: cannot write: No space left on device"
     )
     assert result.stdout.splitlines() == ["x.csv", "earlier output"]  # no temporary file left
-
-
-def test_sql_into_a_read_only_folder(ratedeck, tmp_path, data_dir, folder):
-    out = folder / "x.csv"
-    result = ratedeck(
-        "sql",
-        "select 1",
-        "--out",
-        str(out),
-        cwd=tmp_path,
-        prefix=under_mount(read_only(folder)),
-        RATEDECK_DATA_DIR=str(data_dir),
-    )
-    assert (result.returncode, result.stdout) == (2, "")
-    assert one_error_line(result) == (
-        f"ratedeck: error: --out {out}: cannot write: Read-only file system"
-    )
 
 
 def test_cdr_import_into_a_full_landing_zone(ratedeck, tmp_path, data_dir):

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from support.lookup_warehouse import STANDARD_HISTORY, insert_versions
+from support.lookup_warehouse import standard_data_dir
 
 from pipeline.warehouse.migrate import apply_migrations
 
@@ -15,15 +15,7 @@ from pipeline.warehouse.migrate import apply_migrations
 def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A data dir whose published warehouse holds STANDARD_HISTORY (file closed). Shared by
     the session: everything here only reads it (outputs go to each test's tmp_path)."""
-    path = tmp_path_factory.mktemp("lookup") / "data"
-    path.mkdir()
-    con = duckdb.connect(str(path / "warehouse.duckdb"))
-    try:
-        apply_migrations(con)
-        insert_versions(con, STANDARD_HISTORY)
-    finally:
-        con.close()
-    return path
+    return standard_data_dir(tmp_path_factory.mktemp("lookup") / "data")
 
 
 @pytest.fixture
