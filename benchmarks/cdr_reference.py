@@ -3,13 +3,16 @@ formats) or polars' row iterator (generic files) and checked one at a time in Py
 the reference the vectorised ``pipeline.ingest.cdr.ingest_cdr`` must equal, row for row and
 reject for reject. It shares the pipeline's spec (schema, layouts, routing) and its per-row
 rules (``_call``: the rules that word every reject), so what it checks is the vectorised
-reading and bulk conversion against them. Not used by the pipeline.
+reading and bulk conversion against them. A call without an id is named by its record
+(``_named_by_record``: the raw text of the layout's naming fields and its occurrence among
+identical records, docs/cdr.md#formats), here one record at a time. Not used by the pipeline.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+from collections import Counter
 from collections.abc import Iterator
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -60,16 +63,27 @@ def reference_ingest_cdr(
         records = _switch_records(data, source, LAYOUTS[cdr_format])
     rows: list[dict[str, Any]] = []
     rejects: list[dict[str, Any]] = []
-    for row_number, raw, fields in records:
+    seen: Counter[str] = Counter()  # the naming text of every record so far
+    for row_number, raw, fields, naming in records:
+        seen[naming] += 1
         try:
-            rows.append({"row_number": row_number, **_call(fields, routing, zone)})
+            call = _call(fields, routing, zone)
         except BadField as exc:
             rejects.append(reject_row(row_number, raw, str(exc)))
+            continue
+        call["call_id"] = call["call_id"] or f"{naming}#{seen[naming]}"
+        rows.append({"row_number": row_number, **call})
     return _result(source, cdr_format, rows, rejects, parquet=parquet)
 
 
+def _naming_text(values: list[str | None]) -> str:
+    """The raw naming fields of one record, ``|`` between them, ``\\`` and ``|`` escaped."""
+    return "|".join((v or "").replace("\\", "\\\\").replace("|", "\\|") for v in values)
+
+
 # -- reading the formats --------------------------------------------------------------------
-Record = tuple[int, Any, dict[str, str | None]]  # row number, raw values, canonical fields
+# row number, raw values, canonical fields, the naming text
+Record = tuple[int, Any, dict[str, str | None], str]
 
 
 def _switch_records(data: bytes, source: str, layout: Layout) -> Iterator[Record]:
@@ -91,7 +105,7 @@ def _switch_records(data: bytes, source: str, layout: Layout) -> Iterator[Record
                 "answered": layout.answered,
                 "call_id": _at(values, layout.call_id),
             }
-        yield line, values, fields
+        yield line, values, fields, _naming_text([_at(values, i) for i in layout.record])
 
 
 def _generic_records(
@@ -109,7 +123,8 @@ def _generic_records(
     first = 1 if parquet else 2  # a CSV's line 1 is its header
     for index, raw in enumerate(frame.iter_rows(named=True)):
         fields = {key: _text_value(raw[name]) if name else None for key, name in wanted.items()}
-        yield index + first, raw, fields
+        naming = [fields[key] for key in ("started_at", "number", "billsec", "tech_prefix")]
+        yield index + first, raw, fields, _naming_text(naming)
 
 
 # -- shaping the result ---------------------------------------------------------------------

@@ -54,7 +54,7 @@ CdrFormat = Literal["asterisk", "freeswitch", "generic"]
 CDR_CALL_SCHEMA = pl.Schema(
     {
         "row_number": pl.Int64(),  # 1-based line (data row of a generic file)
-        "call_id": pl.String(),  # the switch's unique id; null when the export has none
+        "call_id": pl.String(),  # the switch's id; without one, the record's (_name_by_record)
         "started_at": UTC_TS,
         "dialled": pl.String(),  # as the switch sent it (tech prefix included)
         "number": pl.String(),  # digits, without the tech prefix
@@ -79,15 +79,19 @@ class Layout:
     disposition: int
     call_id: int | None
     answered: str | None  # the disposition a call must have to bill; None: billsec > 0 says
+    record: tuple[int, ...]  # the fields whose raw text names a call without an id
 
 
 # Asterisk: ANSWERED (billsec alone is not enough: it counts from when party A was answered,
-# which the PBX itself may do, e.g. an IVR, before a Dial that never connects).
+# which the PBX itself may do, e.g. an IVR, before a Dial that never connects). A call without
+# uniqueid is named by start, dst, duration, billsec, disposition and channel (the channel
+# name carries Asterisk's own sequence number: two calls at the same second differ there).
 ASTERISK = Layout(16, number=2, started_at=9, duration=12, billsec=13, disposition=14,
-                  call_id=16, answered="ANSWERED")  # fmt: skip
-# FreeSWITCH: billsec is 0 unless the call was answered, whatever the hangup cause.
+                  call_id=16, answered="ANSWERED", record=(9, 2, 12, 13, 14, 5))  # fmt: skip
+# FreeSWITCH: billsec is 0 unless the call was answered, whatever the hangup cause. A call
+# without uuid is named by start, destination, duration, billsec, hangup cause and caller.
 FREESWITCH = Layout(15, number=2, started_at=4, duration=7, billsec=8, disposition=9,
-                    call_id=10, answered=None)  # fmt: skip
+                    call_id=10, answered=None, record=(4, 2, 7, 8, 9, 1))  # fmt: skip
 LAYOUTS = {"asterisk": ASTERISK, "freeswitch": FREESWITCH}
 NO_CALL_HINT = "; is cdr.format right?"  # a file of no usable call is usually another format
 
@@ -150,7 +154,7 @@ def ingest_cdr(
     unproven = checked.filter(~pl.col("_fast"))["row_number"].to_list()
     slow_rows, rejects = _word_rows(calls, unproven, routing, zone)
     rows = pl.concat([fast, slow_rows]).sort("row_number")
-    return _result(source, cdr_format, rows, rejects, parquet=parquet)
+    return _result(source, cdr_format, _name_by_record(rows, calls), rejects, parquet=parquet)
 
 
 # -- reading the formats --------------------------------------------------------------------
@@ -163,10 +167,13 @@ TEXT_FIELDS = ("number", "started_at", "billsec", "duration", "disposition", "ca
 @dataclass(frozen=True)
 class RawCalls:
     """A file's non-blank rows as text (``TEXT_FIELDS``, ``row_number``, ``_complete``: the row
-    has every field its format needs) and, for the rows the fast check cannot take, the exact
-    raw values and canonical fields one row at a time would have read (``records``)."""
+    has every field its format needs), the raw text naming each of those rows
+    (``record_text``, see ``_name_by_record``; only computed when a call has no id) and, for
+    the rows the fast check cannot take, the exact raw values and canonical fields one row at
+    a time would have read (``records``)."""
 
     fields: pl.DataFrame
+    record_text: Callable[[], pl.Series]
     records: RecordsOf
     answered: str | None
     has_duration: bool
@@ -184,8 +191,14 @@ def _switch_calls(data: bytes, source: str, layout: Layout) -> RawCalls:
         frame.select(_complete(frame, layout)).to_series(),
     )
     lines = _LineIndex(utf8)
+    kept = ~_blank_rows(frame, layout)
     return RawCalls(
-        fields=named.filter(~_blank_rows(frame, layout)),
+        fields=named.filter(kept),
+        record_text=lambda: (
+            frame.filter(kept)
+            .select(record_text([pl.col(frame.columns[index]) for index in layout.record]))
+            .to_series()
+        ),
         records=lambda rows: [
             _switch_record(values, layout) for values in _switch_values(frame, lines, rows)
         ],
@@ -367,8 +380,15 @@ def _python_switch_calls(text: str, source: str, layout: Layout) -> RawCalls:
             "_complete": pl.Boolean,
         },  # fmt: skip
     )
+    raw_record = pl.DataFrame(
+        {str(i): [_at(values, i) for values in records.values()] for i in layout.record},
+        schema=dict.fromkeys(map(str, layout.record), pl.String),
+    )
     return RawCalls(
         fields=fields,
+        record_text=lambda: raw_record.select(
+            record_text(list(map(pl.col, raw_record.columns)))
+        ).to_series(),
         records=lambda rows: [_switch_record(records[row], layout) for row in rows],
         answered=layout.answered,
         has_duration=True,
@@ -407,7 +427,14 @@ def _generic_calls(data: bytes, source: str, columns: GenericColumns, *, parquet
             for raw in picked
         ]
 
-    return RawCalls(fields=fields, records=records, answered=None, has_duration=False)
+    named_by = [pl.col(key) for key in ("started_at", "number", "billsec", "tech_prefix")]
+    return RawCalls(
+        fields=fields,
+        record_text=lambda: fields.select(record_text(named_by)).to_series(),
+        records=records,
+        answered=None,
+        has_duration=False,
+    )
 
 
 def _as_text(frame: pl.DataFrame, name: str | None) -> pl.Series:
@@ -715,6 +742,51 @@ def utc_moment(text: str | None, zone: ZoneInfo) -> datetime:
     if in_utc.astimezone(zone).replace(tzinfo=None) != moment:
         raise BadField(f"start time {value!r}: does not exist in {zone.key} (clock change)")
     return in_utc
+
+
+# -- naming calls without an id ------------------------------------------------------------
+def record_text(fields: Sequence[pl.Expr]) -> pl.Expr:
+    """The raw text of a record's naming fields, as written in the file (an empty or missing
+    field is empty), ``|`` between them (``\\`` and ``|`` inside a field escaped with ``\\``, so
+    that two different records never read the same)."""
+    escaped = (
+        field.fill_null("")
+        .str.replace_all("\\", "\\\\", literal=True)
+        .str.replace_all("|", "\\|", literal=True)
+        for field in fields
+    )
+    return pl.concat_str(escaped, separator="|")
+
+
+def record_keys(texts: pl.Series) -> pl.Series:
+    """``<text>#<n>``: each record's text numbered among the identical records before it in
+    the file (``#1``, ``#2``, in file order), so two identical records stay two calls and an
+    append-only file numbers them the same way every time it is read."""
+    keys = texts + "#1"
+    repeated = texts.is_duplicated().arg_true()
+    if not len(repeated):  # the common case: numbering each text is 4x the cost of this check
+        return keys
+    occurrence = pl.int_range(1, pl.len() + 1, dtype=pl.Int64).over("text").cast(pl.String)
+    numbered = pl.DataFrame({"text": texts.gather(repeated)}).select(
+        pl.concat_str("text", pl.lit("#"), occurrence)
+    )
+    return keys.scatter(repeated, numbered.to_series())
+
+
+def _name_by_record(rows: pl.DataFrame, calls: RawCalls) -> pl.DataFrame:
+    """Calls without a switch id named by their record (docs/cdr.md#formats): the raw text of
+    their naming fields and their occurrence in the file. Not by the file (its sha256 and the
+    row): a grown append-only file (Asterisk's Master.csv) would name every call anew, and
+    not by values read with settings (a changed ``[cdr] timezone`` would too). The occurrence
+    counts every non-blank record, rejected ones too, so it does not depend on the settings
+    either."""
+    if not rows["call_id"].has_nulls():
+        return rows
+    keys = pl.DataFrame(
+        {"row_number": calls.fields["row_number"], "_key": record_keys(calls.record_text())}
+    )
+    named = rows.join(keys, on="row_number", how="left", maintain_order="left")
+    return named.with_columns(pl.coalesce("call_id", "_key").alias("call_id")).drop("_key")
 
 
 # -- shaping the result ---------------------------------------------------------------------

@@ -73,7 +73,6 @@ def store_call_file(
     try:
         params = {
             "file_id": file_id,
-            "file_key": incoming.content_sha256[:16],
             "first_day": first_day,
             "last_day": last_day,
         }

@@ -231,3 +231,29 @@ def test_a_digit_int_refuses_is_a_reject_not_a_crash(text):
 
 def test_decimal_digits_of_other_scripts_stay_seconds():
     assert whole_seconds("٣٠", "billsec") == 30
+
+
+def test_a_call_without_an_id_is_named_by_its_record_and_its_occurrence():
+    line = (
+        '"","1001","442079460001","ctx","","{chan}","","Dial","","2026-12-01 09:00:00","","",'
+        '63,60,"{disposition}",""\n'
+    )
+    data = (
+        line.format(chan="SIP/a-1", disposition="ANSWERED")
+        + line.format(chan="SIP/a-1", disposition="ANSWERED")  # identical: its second occurrence
+        # the same text if "|" were not escaped
+        + line.format(chan="y", disposition="NO ANSWER|SIP/x")
+        + line.format(chan="SIP/x|y", disposition="NO ANSWER")
+    ).encode()
+    result = ingest_cdr(data, source="m", cdr_format="asterisk", routing=ROUTING)
+    named = "2026-12-01 09:00:00|442079460001|63|60|"
+    assert result.rows["call_id"].to_list() == [
+        named + "ANSWERED|SIP/a-1#1",
+        named + "ANSWERED|SIP/a-1#2",
+        named + "NO ANSWER\\|SIP/x|y#1",
+        named + "NO ANSWER|SIP/x\\|y#1",
+    ]
+    # the raw start text, not the time read in [cdr] timezone
+    in_kolkata = ingest_cdr(data, source="m", cdr_format="asterisk", routing=ROUTING,
+                            timezone="Asia/Kolkata")  # fmt: skip
+    assert in_kolkata.rows["call_id"].to_list() == result.rows["call_id"].to_list()
