@@ -32,6 +32,7 @@ from pipeline.ingest.cdr import (
     BadField,
     none_if_empty,
     reject_row,
+    start_in_range,
     started_at_column,
     stripped,
     utc_moment,
@@ -133,7 +134,7 @@ def _fast_check(fields: pl.DataFrame) -> pl.DataFrame:
         & (tech_prefix.is_in(["", "current"]) | tech_prefix.str.contains(_PLAIN_DIGITS))
         & pl.col("seconds").str.contains(WHOLE_SECONDS)
         & pl.col("billed_seconds").str.contains(WHOLE_SECONDS)
-        & pl.col("started_at").is_not_null()
+        & start_in_range(pl.col("started_at"))
         & pl.col("rate").str.contains(_MONEY)
         & pl.col("cost").str.contains(_MONEY)
         & currency.fill_null("").str.contains(_CURRENCY)

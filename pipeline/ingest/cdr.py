@@ -94,6 +94,12 @@ FREESWITCH = Layout(15, number=2, started_at=4, duration=7, billsec=8, dispositi
                     call_id=10, answered=None, record=(4, 2, 7, 8, 9, 1))  # fmt: skip
 LAYOUTS = {"asterisk": ASTERISK, "freeswitch": FREESWITCH}
 NO_CALL_HINT = "; is cdr.format right?"  # a file of no usable call is usually another format
+# The moments a call can start at (UTC, the end excluded): a call is costed on its UTC day as
+# [day, day + 1), so that day and the day after must exist (9999-12-31 has no day after), and
+# nothing was dialled before 1970. A start outside is a reject, for the carrier's export too.
+FIRST_START = datetime(1970, 1, 1, tzinfo=UTC)
+END_OF_STARTS = datetime(9999, 12, 31, tzinfo=UTC)
+OUT_OF_RANGE = "out of range (1970-01-01 to 9999-12-30, UTC)"
 
 
 @dataclass(frozen=True)
@@ -543,7 +549,7 @@ def _fast_check(calls: RawCalls, routing: Routing, zone: ZoneInfo) -> pl.DataFra
         & (pl.col("tech_prefix").str.contains(r"^[0-9]+$") | (pl.col("tech_prefix") == "current"))
         & pl.col("billsec").is_not_null()
         & duration_ok
-        & pl.col("started_at").is_not_null()
+        & start_in_range(pl.col("started_at"))
         & pl.col("disposition").str.contains(_ASCII).fill_null(True)
     ).fill_null(False)
     return (
@@ -554,6 +560,12 @@ def _fast_check(calls: RawCalls, routing: Routing, zone: ZoneInfo) -> pl.DataFra
         .select(*CDR_CALL_SCHEMA.names(), "_fast")
         .collect()
     )
+
+
+def start_in_range(started_at: pl.Expr) -> pl.Expr:
+    """Whether a UTC start is one a call can have (``FIRST_START``, ``END_OF_STARTS``); null
+    stays null. Outside, the row-by-row rules word the reject."""
+    return started_at.is_between(pl.lit(FIRST_START), pl.lit(END_OF_STARTS), closed="left")
 
 
 def whole_seconds_column(name: str) -> pl.Expr:
@@ -733,13 +745,13 @@ def utc_moment(text: str | None, zone: ZoneInfo) -> datetime:
     except ValueError:
         raise BadField(f"start time {value!r}: expected YYYY-MM-DD HH:MM:SS") from None
     try:
-        if moment.tzinfo is not None:
-            return moment.astimezone(UTC)
-        local = moment.replace(tzinfo=zone)  # fold=0: a repeated hour reads as its first pass
-        in_utc = local.astimezone(UTC)
+        # fold=0: a repeated hour reads as its first pass
+        in_utc = (moment if moment.tzinfo else moment.replace(tzinfo=zone)).astimezone(UTC)
     except OverflowError:  # year 1 or 9999 moved past the calendar's end
-        raise BadField(f"start time {value!r}: out of range") from None
-    if in_utc.astimezone(zone).replace(tzinfo=None) != moment:
+        raise BadField(f"start time {value!r}: {OUT_OF_RANGE}") from None
+    if not FIRST_START <= in_utc < END_OF_STARTS:
+        raise BadField(f"start time {value!r}: {OUT_OF_RANGE}")
+    if moment.tzinfo is None and in_utc.astimezone(zone).replace(tzinfo=None) != moment:
         raise BadField(f"start time {value!r}: does not exist in {zone.key} (clock change)")
     return in_utc
 

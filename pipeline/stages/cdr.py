@@ -15,7 +15,7 @@ from __future__ import annotations
 import getpass
 import hashlib
 from dataclasses import dataclass, replace
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import duckdb
@@ -23,7 +23,13 @@ import polars as pl
 
 from pipeline.analytics.cdr import cost_rows, pricing_connection
 from pipeline.errors import InputError
-from pipeline.ingest.cdr import GenericColumns, Routing, ingest_cdr
+from pipeline.ingest.cdr import (
+    END_OF_STARTS,
+    FIRST_START,
+    GenericColumns,
+    Routing,
+    ingest_cdr,
+)
 from pipeline.ingest.frames import IngestResult
 from pipeline.landing import LandedFile, LandingZone
 from pipeline.settings import Settings
@@ -162,13 +168,29 @@ def cost_days(
     """Cost the billable calls of each day not costed yet (``days`` None: every day that has
     some). ``recost``: replace every cost of the day instead (a backfill: a price that changed
     later, a corrected deck). Each day is priced outside the writer lock (``stage_day``) and
-    committed in one short transaction under it (``commit_day``); every costing is logged."""
+    committed in one short transaction under it (``commit_day``); every costing is logged.
+    A day no call can start on (``call_day_problem``) is an InputError, before anything is
+    costed; left out of ``days`` None (calls an older release let in: they cannot be costed)."""
     if days is None:
         with Warehouse(settings).working_reader() as con:
-            days = uncosted_days(con)
+            days = [day for day in uncosted_days(con) if not call_day_problem(day)]
+    for day in days:
+        if problem := call_day_problem(day):
+            raise InputError(f"day {day}: {problem}")
     return [
         cost_one_day(settings, day, recost=recost, who=who or _os_user(), why=why) for day in days
     ]
+
+
+FIRST_CALL_DAY = FIRST_START.date()
+LAST_CALL_DAY = (END_OF_STARTS - timedelta(days=1)).date()
+
+
+def call_day_problem(day: date) -> str | None:
+    """Why no call can be on the UTC ``day`` (the import refuses such starts), or None."""
+    if FIRST_CALL_DAY <= day <= LAST_CALL_DAY:
+        return None
+    return f"out of range (calls start from {FIRST_CALL_DAY} to {LAST_CALL_DAY}, UTC)"
 
 
 def cost_one_day(settings: Settings, day: date, *, recost: bool, who: str, why: str) -> Costing:

@@ -112,3 +112,53 @@ def test_common_options_come_after_the_action_too(config, capsys):
     assert code == 0
     [day] = json.loads(out)["days"]
     assert (day["day"], day["calls"]) == ("2026-12-01", 4)
+
+
+def test_a_start_outside_the_supported_days_is_a_reject_and_costing_goes_on(
+    config, capsys, tmp_path
+):
+    """9999-12-31 was accepted, then every `cdr cost` crashed (its day after does not exist)."""
+    path = tmp_path / "calls.csv"
+    path.write_text(
+        "number,seconds,started_at\n"
+        "442079460001,60,2026-12-01 09:00:00\n"
+        "442079460001,60,9999-12-31 23:59:59\n"
+        "442079460001,60,1969-12-31 23:59:59\n"
+        "442079460001,61,2026-12-01 10:00:00\n"
+        "442079460001,62,2026-12-01 11:00:00\n"
+    )
+    config.write_text(config.read_text() + 'format = "generic"\n')
+    code, out, err = ratedeck(capsys, "--config", str(config), "cdr", "import", str(path))
+    assert code == 0 and "3 call(s) added" in out and "2 rejected; days 2026-12-01 " in out
+    assert "row 3: start time '9999-12-31 23:59:59': out of range" in err
+    assert "row 4: start time '1969-12-31 23:59:59': out of range" in err
+    code, out, _ = ratedeck(capsys, "--config", str(config), "--json", "cdr", "cost")
+    assert code == 0
+    assert [c["day"] for c in json.loads(out)["costings"]] == ["2026-12-01"]
+
+
+@pytest.mark.parametrize("day", ["9999-12-31", "0001-01-01", "1969-12-31"])
+def test_cost_of_a_day_no_call_can_have_is_one_line_and_exit_2(config, capsys, day):
+    code, out, err = ratedeck(capsys, "--config", str(config), "cdr", "cost", "--day", day)
+    assert (code, out) == (2, "")
+    assert err == (
+        f"ratedeck: error: day {day}: out of range (calls start from 1970-01-01 to "
+        "9999-12-30, UTC)\n"
+    )
+
+
+def test_a_call_an_older_release_let_in_on_9999_12_31_no_longer_stops_costing(
+    config, capsys, tmp_path
+):
+    from pipeline.settings import load_settings
+    from pipeline.warehouse.db import Warehouse
+
+    ratedeck(capsys, "--config", str(config), "cdr", "import", str(FIXTURE))
+    with Warehouse(load_settings(config, env={})).writer() as con:
+        con.execute(
+            "INSERT INTO cdr_call VALUES ('far', 1, 99, TIMESTAMPTZ '9999-12-31 23:59:59+00', "
+            "DATE '9999-12-31', '4420', '4420', 'current', 61, 60, true, 'ANSWERED')"
+        )
+    code, out, err = ratedeck(capsys, "--config", str(config), "--json", "cdr", "cost")
+    assert (code, err) == (0, "")
+    assert [c["day"] for c in json.loads(out)["costings"]] == ["2026-12-01"]

@@ -76,3 +76,13 @@ def test_an_exponent_is_read_as_its_amount_with_eight_places():
     body = HEADER + GOOD.replace("0.0856", "0E+100").replace("0.128400", "1.5E-3")
     [row] = ingest(body).rows.to_dicts()
     assert (row["rate"], row["cost"]) == (Decimal("0"), Decimal("0.0015"))
+
+
+def test_a_start_outside_the_supported_days_is_a_reject():
+    far = GOOD.replace("id1,2026-11-01 02:53:04", "id2,9999-12-31 23:59:59")
+    early = GOOD.replace("id1,2026-11-01 02:53:04", "id3,1969-12-31 23:59:59")
+    rejects = ingest(HEADER + GOOD + far + early).rejects
+    assert rejects.select("row_number", "reason").rows() == [
+        (3, "start time '9999-12-31 23:59:59': out of range (1970-01-01 to 9999-12-30, UTC)"),
+        (4, "start time '1969-12-31 23:59:59': out of range (1970-01-01 to 9999-12-30, UTC)"),
+    ]

@@ -218,8 +218,32 @@ def test_a_start_time_past_the_calendar_is_a_reject_not_a_crash():
         data, source="m", cdr_format="asterisk", routing=ROUTING, timezone="America/New_York"
     )
     assert result.rejects.select("row_number", "reason").rows() == [
-        (2, "start time '9999-12-31 23:30:00': out of range")
+        (2, "start time '9999-12-31 23:30:00': out of range (1970-01-01 to 9999-12-30, UTC)")
     ]
+
+
+@pytest.mark.parametrize(
+    ("start", "accepted"),
+    [
+        ("1970-01-01 00:00:00", True),
+        ("9999-12-30 23:59:59", True),
+        ("1969-12-31 23:59:59", False),  # the fast path reads it: the range must hold there too
+        ("9999-12-31 00:00:00", False),  # its UTC day has no day after: costing it crashed
+        ("9999-12-31T01:00:00+02:00", True),  # 9999-12-30 23:00 UTC
+        ("1970-01-01T01:00:00+02:00", False),  # 1969-12-31 23:00 UTC
+        ("0001-01-01T00:00:00+05:00", False),
+        ("1000-06-01 12:00:00", False),
+    ],
+)
+def test_a_start_outside_the_supported_days_is_a_reject(start, accepted):
+    data = f"number,seconds,started_at\n442079460001,60,2026-12-01 09:00:00\n4420,1,{start}\n"
+    result = ingest_cdr(data.encode(), source="g", cdr_format="generic", routing=ROUTING)
+    if accepted:
+        assert result.rows.height == 2 and result.rejects.height == 0
+    else:
+        assert result.rejects.select("row_number", "reason").rows() == [
+            (3, f"start time {start!r}: out of range (1970-01-01 to 9999-12-30, UTC)")
+        ]
 
 
 @pytest.mark.parametrize("text", ["²", "¹²", "①"])
