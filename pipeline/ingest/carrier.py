@@ -3,8 +3,9 @@
 
 One row per call the carrier billed; ``CarrierColumnNames`` says which header holds what
 (``[reconcile.columns]``, defaults: the portal's header). A row that cannot be a billed call
-(bad number, time, seconds or money) is a reject with its line number (the header is line 1)
-and the reason; nothing is dropped silently. Money stays exact (Decimal).
+(bad number, time, seconds or money, or money in another currency than the account's: the
+reconciliation subtracts it from our costs) is a reject with its line number (the header is
+line 1) and the reason; nothing is dropped silently. Money stays exact (Decimal).
 
 Vectorised as the CDR ingest is (``cdr.py``): a row whose every field is plainly good (digits
 and separators for the number, whole seconds, an ISO time, plain decimals for the money, an
@@ -82,23 +83,26 @@ class CarrierColumnNames:
     currency: str = "Currency"
 
 
-def ingest_carrier(data: bytes, *, source: str, columns: CarrierColumnNames) -> IngestResult:
-    """Parse one carrier export. Raises an ingest error when a mapped column is missing or
-    no row is usable."""
+def ingest_carrier(
+    data: bytes, *, source: str, columns: CarrierColumnNames, currency: str
+) -> IngestResult:
+    """Parse one carrier export whose money must be in ``currency`` (the account's, ISO 4217
+    upper case; a row naming no currency is taken to be in it). Raises an ingest error when a
+    mapped column is missing or no row is usable."""
     frame = _read(data, source)
     wanted = asdict(columns)
     _require(frame, wanted, source)
     fields = frame.select(pl.col(header).alias(field) for field, header in wanted.items())
-    checked = _fast_check(fields)
+    checked = _fast_check(fields, currency)
     fast = checked.filter(pl.col("_fast")).drop("_fast")
     others = checked.filter(~pl.col("_fast"))["row_number"].to_list()
-    rows, rejects = _row_by_row(frame, wanted, others)
+    rows, rejects = _row_by_row(frame, wanted, others, currency)
     slow = pl.DataFrame(rows, schema=CARRIER_CALL_SCHEMA, orient="row")
     return _result(source, pl.concat([fast, slow]).sort("row_number"), rejects)
 
 
 def _row_by_row(
-    frame: pl.DataFrame, wanted: Mapping[str, str], lines: list[int]
+    frame: pl.DataFrame, wanted: Mapping[str, str], lines: list[int], currency: str
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """The billed calls and rejects of the rows on ``lines`` (line 1 is the header)."""
     rows: list[dict[str, Any]] = []
@@ -107,7 +111,7 @@ def _row_by_row(
     for line, raw in zip(lines, picked.iter_rows(named=True), strict=True):
         fields = {field: raw[header] for field, header in wanted.items()}
         try:
-            rows.append({"row_number": line, **_billed_call(fields)})
+            rows.append({"row_number": line, **_billed_call(fields, currency)})
         except BadField as exc:
             rejects.append(reject_row(line, raw, str(exc)))
     return rows, rejects
@@ -119,7 +123,7 @@ _CURRENCY = r"^[A-Za-z]*$"
 _PLAIN_DIGITS = r"^[0-9]+$"
 
 
-def _fast_check(fields: pl.DataFrame) -> pl.DataFrame:
+def _fast_check(fields: pl.DataFrame, account_currency: str) -> pl.DataFrame:
     """Every row (``CARRIER_CALL_SCHEMA``) with its values where the fast check holds
     (``_fast``); a row it does not prove good keeps ``_fast`` false."""
     number = pl.col("number")
@@ -138,6 +142,8 @@ def _fast_check(fields: pl.DataFrame) -> pl.DataFrame:
         & pl.col("rate").str.contains(_MONEY)
         & pl.col("cost").str.contains(_MONEY)
         & currency.fill_null("").str.contains(_CURRENCY)
+        # ASCII (just checked), so polars' upper case is Python's
+        & currency.fill_null("").str.to_uppercase().is_in(["", account_currency])
     ).fill_null(False)
     values = [  # meaningful where ``_fast`` (the other rows are decided row by row)
         stripped("call_id").alias("call_id"),
@@ -181,7 +187,7 @@ def _require(frame: pl.DataFrame, wanted: Mapping[str, str], source: str) -> Non
         )
 
 
-def _billed_call(fields: dict[str, str | None]) -> dict[str, Any]:
+def _billed_call(fields: dict[str, str | None], account_currency: str) -> dict[str, Any]:
     call_id = (fields["call_id"] or "").strip()
     if not call_id:
         raise BadField("call id: empty")
@@ -193,6 +199,12 @@ def _billed_call(fields: dict[str, str | None]) -> dict[str, Any]:
         raise BadField(f"tech prefix {tech_prefix!r}: must be empty or digits")
     seconds = whole_seconds(fields["seconds"], "seconds")
     billed = whole_seconds(fields["billed_seconds"], "billed seconds")
+    currency = (fields["currency"] or "").strip().upper() or None
+    if currency not in (None, account_currency):
+        raise BadField(
+            f"currency {fields['currency']!r}: not the account's {account_currency} "
+            "(report.currency); its money cannot be compared with our costs"
+        )
     return {
         "call_id": call_id,
         "started_at": utc_moment(fields["started_at"], UTC_ZONE),
@@ -204,7 +216,7 @@ def _billed_call(fields: dict[str, str | None]) -> dict[str, Any]:
         "billed_seconds": billed,
         "rate": _money(fields["rate"], "rate"),
         "cost": _money(fields["cost"], "cost"),
-        "currency": (fields["currency"] or "").strip().upper() or None,
+        "currency": currency,
     }
 
 

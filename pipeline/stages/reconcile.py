@@ -42,7 +42,11 @@ def import_carrier_file(
     landed = land(settings, data, ext="csv", now=now, source=SOURCE_FORMAT)
     columns = CarrierColumnNames(**settings.reconcile.columns.model_dump())
     try:
-        result = ingest_carrier(data, source=landed.relative_path, columns=columns)
+        # report.currency: the account's, in which our decks (voice_rate.currency) and so
+        # our costs are priced; the reconciliation subtracts the carrier's money from them
+        result = ingest_carrier(
+            data, source=landed.relative_path, columns=columns, currency=settings.report.currency
+        )
         staged = stage_ingest(settings, landed, result, settings.cdr.max_reject_fraction)
     except InputError as exc:  # name the file as the user knows it (the message has the copy)
         raise type(exc)(f"{path}: {exc}") from None

@@ -299,3 +299,19 @@ def test_reconcile_calls_of_some_days_are_the_view_s_rows_of_those_days(settings
             [first.date(), last.date()],
         )
         assert some == [r for r in view if first.date() <= r[0] <= last.date()], (first, last)
+
+
+def test_a_carrier_row_in_another_currency_than_the_accounts_is_a_reject(settings, tmp_path):
+    """reconcile_call subtracts the carrier's money from our costs (report.currency, USD)."""
+    export = carrier_export(
+        tmp_path / "theirs.csv",
+        london_call("x1", "2026-12-01 09:00:00", 60),
+        london_call("x2", "2026-12-01 10:00:00", 60).replace(",USD", ",EUR"),
+        london_call("x3", "2026-12-01 11:00:00", 90),
+    )
+    done = import_carrier_file(settings, export)
+    assert (done.calls, done.rejects) == (2, 1)
+    [(row, reason)] = done.rejects_preview
+    assert (row, reason.split(":")[0]) == (3, "currency 'EUR'")
+    assert "not the account's USD (report.currency)" in reason
+    assert stored(settings, "carrier") == ([("x1", "2026-12-01"), ("x3", "2026-12-01")], 1)

@@ -16,8 +16,10 @@ HEADER = ",".join(CARRIER_HEADER) + "\n"
 GOOD = "id1,2026-11-01 02:53:04,,4857979843,Poland - Mobile,4857,89,90,0.0856,6/6,0.128400,USD\n"
 
 
-def ingest(body: str, **columns: str):
-    return ingest_carrier(body.encode(), source="cdrs.csv", columns=CarrierColumnNames(**columns))
+def ingest(body: str, currency: str = "USD", **columns: str):
+    return ingest_carrier(
+        body.encode(), source="cdrs.csv", columns=CarrierColumnNames(**columns), currency=currency
+    )
 
 
 def test_a_portal_row_becomes_an_exact_billed_call():
@@ -86,3 +88,18 @@ def test_a_start_outside_the_supported_days_is_a_reject():
         (3, "start time '9999-12-31 23:59:59': out of range (1970-01-01 to 9999-12-30, UTC)"),
         (4, "start time '1969-12-31 23:59:59': out of range (1970-01-01 to 9999-12-30, UTC)"),
     ]
+
+
+def test_money_in_another_currency_than_the_accounts_is_a_reject():
+    eur = GOOD.replace("id1,", "id2,").replace(",USD", ",EUR")
+    euro_lower = GOOD.replace("id1,", "id3,").replace(",USD", ", eur ")  # the row-by-row path
+    unnamed = GOOD.replace("id1,", "id4,").replace(",USD", ",")
+    result = ingest(HEADER + GOOD + eur + euro_lower + unnamed)
+    reason = "not the account's USD (report.currency); its money cannot be compared with our costs"
+    assert result.rejects.select("row_number", "reason").rows() == [
+        (3, f"currency 'EUR': {reason}"),
+        (4, f"currency ' eur ': {reason}"),
+    ]
+    assert result.rows.select("call_id", "currency").rows() == [("id1", "USD"), ("id4", None)]
+    in_euros = ingest(HEADER + eur, currency="EUR")
+    assert in_euros.rows["currency"].to_list() == ["EUR"]

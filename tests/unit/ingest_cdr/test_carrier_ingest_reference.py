@@ -23,21 +23,22 @@ from pipeline.ingest.carrier import CARRIER_CALL_SCHEMA, CarrierColumnNames, ing
 from pipeline.ingest.errors import IngestError
 
 COLUMNS = CarrierColumnNames()
+CURRENCY = "USD"  # the account's
 
 
-def row_by_row(data: bytes, *, source: str, columns: CarrierColumnNames):
+def row_by_row(data: bytes, *, source: str, columns: CarrierColumnNames, currency: str):
     """The reference: every row through ``_billed_call`` (what the ingest did before)."""
     frame = carrier._read(data, source)
     wanted = asdict(columns)
     carrier._require(frame, wanted, source)
-    rows, rejects = carrier._row_by_row(frame, wanted, list(range(2, frame.height + 2)))
+    rows, rejects = carrier._row_by_row(frame, wanted, list(range(2, frame.height + 2)), currency)
     good = pl.DataFrame(rows, schema=CARRIER_CALL_SCHEMA, orient="row")
     return carrier._result(source, good, rejects)
 
 
 def outcome(function, data: bytes):
     try:
-        result = function(data, source="cdrs.csv", columns=COLUMNS)
+        result = function(data, source="cdrs.csv", columns=COLUMNS, currency=CURRENCY)
     except IngestError as exc:
         return type(exc).__name__, str(exc)
     return result.rows, result.rejects, result.total_rows, result.source_format
@@ -60,7 +61,8 @@ def test_the_emulators_export():
     data = render_carrier_cdrs([market.day(date(2026, 1, 2)).calls()])
     assert data.count(b"\n") > 100
     assert_same(data)
-    assert ingest_carrier(data, source="e.csv", columns=COLUMNS).rejects.height == 0
+    result = ingest_carrier(data, source="e.csv", columns=COLUMNS, currency=CURRENCY)
+    assert result.rejects.height == 0
 
 
 SPACES = ["", " ", "\t", "\u00a0", "\u3000", "\x1c"]
@@ -183,10 +185,11 @@ def test_a_mostly_good_file_takes_the_fast_path_and_keeps_line_order():
     checked = carrier._fast_check(
         carrier._read(data, "f").select(
             pl.col(header).alias(field) for field, header in asdict(COLUMNS).items()
-        )
+        ),
+        CURRENCY,
     )
     assert (~checked["_fast"]).arg_true().to_list() == [7, 9]
-    result = ingest_carrier(data, source="f", columns=COLUMNS)
+    result = ingest_carrier(data, source="f", columns=COLUMNS, currency=CURRENCY)
     assert result.rows["row_number"].to_list() == [n for n in range(2, 52) if n != 11]
     assert result.rows["currency"].unique().to_list() == ["USD"]
 
