@@ -23,6 +23,7 @@ from pipeline.ingest.cdr import (
     CDR_CALL_SCHEMA,
     LAYOUTS,
     NO_CALL_HINT,
+    SWITCH_NAMES,
     BadField,
     CdrFormat,
     GenericColumns,
@@ -34,6 +35,7 @@ from pipeline.ingest.cdr import (
     _require_columns,
     _text,
     _text_value,
+    generic_names,
     reject_row,
 )
 from pipeline.ingest.errors import NoValidRowsError
@@ -52,13 +54,11 @@ def reference_ingest_cdr(
 ) -> IngestResult:
     """Parse one CDR file. Raises an ingest error for a file with no usable row at all."""
     zone = ZoneInfo(timezone)
+    names = SWITCH_NAMES
     if cdr_format == "generic":
-        records = _generic_records(
-            data,
-            source,
-            columns or GenericColumns("number", "seconds", "started_at"),
-            parquet=parquet,
-        )
+        columns = columns or GenericColumns("number", "seconds", "started_at")
+        records = _generic_records(data, source, columns, parquet=parquet)
+        names = generic_names(columns)
     else:
         records = _switch_records(data, source, LAYOUTS[cdr_format])
     rows: list[dict[str, Any]] = []
@@ -67,7 +67,7 @@ def reference_ingest_cdr(
     for row_number, raw, fields, naming in records:
         seen[naming] += 1
         try:
-            call = _call(fields, routing, zone)
+            call = _call(fields, routing, zone, names)
         except BadField as exc:
             rejects.append(reject_row(row_number, raw, str(exc)))
             continue

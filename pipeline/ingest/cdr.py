@@ -134,6 +134,23 @@ class GenericColumns:
     call_id: str | None = None
 
 
+@dataclass(frozen=True)
+class FieldNames:
+    """What a reject's reason calls a field: the switch formats' own names, or a generic
+    file's columns as the user named them (``[cdr.columns]``)."""
+
+    number: str = "number"
+    billsec: str = "billsec"
+    tech_prefix: str = "tech_prefix"
+
+
+SWITCH_NAMES = FieldNames()
+
+
+def generic_names(columns: GenericColumns) -> FieldNames:
+    return FieldNames(columns.number, columns.seconds, columns.tech_prefix or "tech_prefix")
+
+
 class BadField(ValueError):
     """One field of one row is unusable; the message is the reject reason."""
 
@@ -183,6 +200,7 @@ class RawCalls:
     records: RecordsOf
     answered: str | None
     has_duration: bool
+    names: FieldNames = SWITCH_NAMES
 
 
 def _switch_calls(data: bytes, source: str, layout: Layout) -> RawCalls:
@@ -440,6 +458,7 @@ def _generic_calls(data: bytes, source: str, columns: GenericColumns, *, parquet
         records=records,
         answered=None,
         has_duration=False,
+        names=generic_names(columns),
     )
 
 
@@ -684,7 +703,8 @@ def _word_rows(
     rejects: list[dict[str, Any]] = []
     for row_number, (raw, fields) in zip(unproven, calls.records(unproven), strict=True):
         try:
-            rows.append({"row_number": row_number, **_call(fields, routing, zone)})
+            call = _call(fields, routing, zone, calls.names)
+            rows.append({"row_number": row_number, **call})
         except BadField as exc:
             rejects.append(reject_row(row_number, raw, str(exc)))
     return (
@@ -694,17 +714,22 @@ def _word_rows(
 
 
 # -- one call -------------------------------------------------------------------------------
-def _call(fields: dict[str, str | None], routing: Routing, zone: ZoneInfo) -> dict[str, Any]:
+def _call(
+    fields: dict[str, str | None],
+    routing: Routing,
+    zone: ZoneInfo,
+    names: FieldNames = SWITCH_NAMES,
+) -> dict[str, Any]:
     if "problem" in fields:
         raise BadField(str(fields["problem"]))
     dialled = (fields["number"] or "").strip()
     digits, problem = number_problem(dialled or None)
     if digits is None:
-        raise BadField(f"number {dialled!r}: {problem}")
+        raise BadField(f"{names.number} {dialled!r}: {problem}")
     tech_prefix, number = routing.split(digits, _blank_to_none(fields.get("tech_prefix")))
     if not (tech_prefix == "current" or tech_prefix.isdigit()):
-        raise BadField(f"tech_prefix {tech_prefix!r}: must be 'current' or digits")
-    billsec = whole_seconds(fields["billsec"], "billsec")
+        raise BadField(f"{names.tech_prefix} {tech_prefix!r}: must be 'current' or digits")
+    billsec = whole_seconds(fields["billsec"], names.billsec)
     duration = whole_seconds(fields["duration"], "duration") if "duration" in fields else None
     if duration is not None and billsec > duration:
         raise BadField(f"billsec {billsec} exceeds duration {duration}")

@@ -147,7 +147,7 @@ def test_generic_csv_with_a_column_mapping():
     assert rows[0]["duration_seconds"] is None
     # the header is line 1: the third data row is line 4
     assert result.rejects.select("row_number", "reason").rows() == [
-        (4, "billsec '-3': expected whole seconds >= 0")
+        (4, "Secs '-3': expected whole seconds >= 0")
     ]
 
 
@@ -281,3 +281,23 @@ def test_a_call_without_an_id_is_named_by_its_record_and_its_occurrence():
     in_kolkata = ingest_cdr(data, source="m", cdr_format="asterisk", routing=ROUTING,
                             timezone="Asia/Kolkata")  # fmt: skip
     assert in_kolkata.rows["call_id"].to_list() == result.rows["call_id"].to_list()
+
+
+def test_generic_rejects_name_the_users_columns():
+    data = (
+        b"dst,talk,begin,plan\n"
+        b"442079460001,60,2026-12-01 09:00:00,\n"
+        b"442079460001,-3,2026-12-01 09:00:00,\n"
+        b"442079460001,,2026-12-01 09:00:00,\n"
+        b"44207946000x,60,2026-12-01 09:00:00,\n"
+        b"442079460001,60,2026-12-01 09:00:00,p1\n"
+        b"442079460001,61,2026-12-01 09:00:00,\n"
+    )
+    columns = GenericColumns("dst", "talk", "begin", tech_prefix="plan")
+    result = ingest_cdr(data, source="g", cdr_format="generic", routing=ROUTING, columns=columns)
+    assert result.rejects.select("row_number", "reason").rows() == [
+        (3, "talk '-3': expected whole seconds >= 0"),
+        (4, "talk: empty"),
+        (5, "dst '44207946000x': letters are not allowed"),
+        (6, "plan 'p1': must be 'current' or digits"),
+    ]
