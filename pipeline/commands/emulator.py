@@ -9,6 +9,8 @@ import argparse
 import logging
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 
 from pipeline import console
@@ -102,7 +104,6 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     server = EmulatorServer(
         market, api_key, token, port=args.port, faults=faults, market_date=served
     )
-    _log_requests_to_stderr()
     try:
         server.start()
     except EmulatorError as exc:  # a busy port: the user's choice of --port, so exit 2
@@ -110,10 +111,14 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             f"--port {args.port}: {exc} (another port, or --port 0 for a free one)"
         ) from None
     try:
-        _announce(
-            args, server, market, from_env=(bool(secrets.api_key), bool(secrets.recognition_token))
-        )
-        _wait_for_ctrl_c()
+        with _requests_logged_to_stderr():
+            _announce(
+                args,
+                server,
+                market,
+                from_env=(bool(secrets.api_key), bool(secrets.recognition_token)),
+            )
+            _wait_for_ctrl_c()
     except KeyboardInterrupt:
         print("ratedeck emulator: stopped", file=sys.stderr)
     finally:
@@ -170,11 +175,24 @@ def _announce(args: argparse.Namespace, server, market, from_env: tuple[bool, bo
     print("Ctrl-C stops.", flush=True)
 
 
-def _log_requests_to_stderr() -> None:
+@contextmanager
+def _requests_logged_to_stderr() -> Iterator[None]:
+    """One line per request on stderr while the server serves (unless logging already shows
+    them); the handler goes when the command ends, so a run in-process leaves none behind
+    bound to a stream that may be closed by then."""
     logger = logging.getLogger("pipeline.emulator.server")
-    if logger.getEffectiveLevel() > logging.INFO:
-        handler = logging.StreamHandler(sys.stderr)
-        handler.setFormatter(logging.Formatter("%(asctime)s %(message)s", "%H:%M:%S"))
-        logger.addHandler(handler)
-        logger.setLevel(logging.INFO)
-        logger.propagate = False
+    if logger.getEffectiveLevel() <= logging.INFO:
+        yield
+        return
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(message)s", "%H:%M:%S"))
+    level, propagate = logger.level, logger.propagate
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    logger.propagate = False
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+        logger.propagate = propagate

@@ -4,6 +4,7 @@ and name what is wrong (issue 13 item 11); nothing the user wrote is overwritten
 from __future__ import annotations
 
 import json
+import logging
 import socket
 from decimal import Decimal
 from pathlib import Path
@@ -140,6 +141,10 @@ def test_emulator_on_a_busy_port_is_one_line_exit_2(ratedeck):
         f"ratedeck: error: --port {port}: cannot listen on 127.0.0.1:{port}: Address already in "
         "use (another port, or --port 0 for a free one)"
     ]
+    # nothing left behind in this process: a handler bound to this test's captured stderr
+    # made every later emulator request in the process log "I/O operation on closed file"
+    server_log = logging.getLogger("pipeline.emulator.server")
+    assert (server_log.handlers, server_log.level, server_log.propagate) == ([], 0, True)
 
 
 @pytest.mark.parametrize(
