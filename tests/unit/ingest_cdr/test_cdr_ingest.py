@@ -12,7 +12,14 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from pipeline.ingest.cdr import BadField, GenericColumns, Routing, ingest_cdr, whole_seconds
+from pipeline.ingest.cdr import (
+    BadField,
+    GenericColumns,
+    Routing,
+    ingest_cdr,
+    record_keys,
+    whole_seconds,
+)
 from pipeline.ingest.errors import NoValidRowsError, UnrecognisedFormatError
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "cdr"
@@ -281,6 +288,12 @@ def test_a_call_without_an_id_is_named_by_its_record_and_its_occurrence():
     in_kolkata = ingest_cdr(data, source="m", cdr_format="asterisk", routing=ROUTING,
                             timezone="Asia/Kolkata")  # fmt: skip
     assert in_kolkata.rows["call_id"].to_list() == result.rows["call_id"].to_list()
+
+
+def test_identical_records_are_numbered_in_file_order_among_unique_ones():
+    texts = pl.Series(["a", "b", "a", "c", "a", "b", "d"])
+    assert record_keys(texts).to_list() == ["a#1", "b#1", "a#2", "c#1", "a#3", "b#2", "d#1"]
+    assert record_keys(pl.Series(["x", "y"])).to_list() == ["x#1", "y#1"]
 
 
 def test_generic_rejects_name_the_users_columns():
