@@ -1,4 +1,5 @@
-"""Reconciling one day call by call, after a history of days: the finance email's query.
+"""Reconciling one day call by call, after a history of days: the finance email's query; and
+the other queries a day's CDR work runs, on the same history.
 
     python -m benchmarks.bench_reconcile [--days 10] [--calls 1000000] [--repeat 2] [--quick]
 
@@ -13,6 +14,11 @@ ways, alternately ``--repeat`` times (best of each), and must give the same rows
   either side;
 * the peer, ``reconcile_call WHERE call_day = day``: the view over every day, as the queries
   read it before 2026-12-07 (DuckDB cannot push the day through the view's full join).
+
+Then each query of ``DAILY_QUERIES`` (``pipeline/sql/queries``: what the import, the costing,
+its check, ``cdr status`` and the email ask of the CDR tables), with the last day's parameters,
+best of ``--repeat``, and its time per stored day: what grows with the history. Run at two
+``--days`` to compare.
 """
 
 from __future__ import annotations
@@ -54,6 +60,19 @@ SELECT 'x' || call_id, file_id, row_number, started_at + INTERVAL 1 SECOND,
 FROM cdr_call WHERE file_id = $k AND row_number % 500 <> 0
 """
 DISPUTES = "SELECT * FROM {source} WHERE class <> 'exact' ORDER BY ALL"
+# a query of the daily CDR work -> its parameters for the last day ($day), file (file_id) and
+# window
+DAILY_QUERIES = {
+    "cdr_file_days": {"file_id": "last file"},
+    "carrier_file_days": {"file_id": "last file"},
+    "cdr_day_inputs": {"day": "$day", "recost": False},
+    "cdr_day_total": {"day": "$day"},
+    "cdr_uncosted_days": {},
+    "cdr_profile_window": {"days": 30},
+    "reconcile_latest_day": {},
+    "reconcile_days": {"first": "$day", "last": "$day", "tolerance_pct": 2},
+    "cdr_status": {},
+}
 WAYS = {
     "reconcile_calls(day, day)": "reconcile_calls($day, $day)",
     "peer: the view, filtered": "(SELECT * FROM reconcile_call WHERE call_day = $day)",
@@ -96,6 +115,7 @@ def run(days: int, calls: int, repeat: int) -> int:
                         DISPUTES.format(source=source), {"day": last}
                     ).fetchall()
                     times[way].append(time.perf_counter() - started)
+            daily = time_daily_queries(con, last, days - 1, repeat)
     first, peer = WAYS
     if rows[first] != rows[peer]:
         raise SystemExit("reconcile_calls and the view disagree on the day's disputes")
@@ -104,7 +124,30 @@ def run(days: int, calls: int, repeat: int) -> int:
     for way, seconds in best.items():
         print(f"  {way:28s} {seconds:7.2f} s")
     print(f"  peer / reconcile_calls: {best[peer] / best[first]:.1f}x")
+    print(f"the day's other queries after {days} days (best of {repeat}):")
+    for name, seconds in daily.items():
+        print(f"  {name:28s} {seconds:7.3f} s  {seconds / days * 1000:6.2f} ms per stored day")
     return 0
+
+
+def time_daily_queries(
+    con: duckdb.DuckDBPyConnection, last: date, last_file: int, repeat: int
+) -> dict[str, float]:
+    """Best time of each of ``DAILY_QUERIES`` with the last day's parameters."""
+    from pipeline.warehouse.migrate import read_sql
+
+    stand_ins = {"$day": last, "last file": last_file}
+    best = {}
+    for name, given in DAILY_QUERIES.items():
+        params = {key: stand_ins.get(value, value) for key, value in given.items()}
+        sql = read_sql(f"queries/{name}.sql")
+        seconds = []
+        for _ in range(repeat):
+            started = time.perf_counter()
+            con.execute(sql, params).fetchall()
+            seconds.append(time.perf_counter() - started)
+        best[name] = min(seconds)
+    return best
 
 
 def main(argv: Sequence[str] | None = None) -> int:

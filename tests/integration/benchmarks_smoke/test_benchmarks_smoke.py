@@ -200,3 +200,5 @@ def test_bench_reconcile_reads_the_same_disputes_both_ways(capsys):
     assert "load average" in report.splitlines()[0]
     assert "15 disputed calls on 2026-11-04" in report
     assert re.search(r"peer / reconcile_calls: [\d.]+x", report)
+    for query in bench_reconcile.DAILY_QUERIES:  # every one ran, on every day's rows
+        assert re.search(rf"  {query} +[\d.]+ s +[\d.]+ ms per stored day", report)
