@@ -9,7 +9,6 @@ from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 
-import pytest
 from support.bodies import ingest_result, voice_rate_frame
 from support.cdr import (
     DAY,
@@ -31,13 +30,6 @@ from pipeline.warehouse.voice import load_voice_snapshot
 
 FIXTURE = Path(__file__).resolve().parents[2] / "fixtures" / "cdr"
 D1 = date(2026, 12, 1)
-
-
-@pytest.fixture
-def settings(tmp_path):
-    settings = cdr_settings(tmp_path / "data")
-    insert_history(settings, HISTORY)
-    return settings
 
 
 def test_import_keeps_the_file_and_its_calls_once(settings):

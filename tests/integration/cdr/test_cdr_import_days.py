@@ -14,7 +14,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from support.cdr import DAY, HISTORY, asterisk_line, cdr_settings, insert_history, query
+from support.cdr import DAY, asterisk_line, query
 from support.cdr import write_master as write_calls
 from support.migrations import apply_schema_before
 from support.reconcile import carrier_market, market_settings
@@ -25,13 +25,6 @@ from pipeline.stages.reconcile import import_carrier_file
 from pipeline.warehouse.migrate import apply_migrations
 
 LONDON = "442079460001"
-
-
-@pytest.fixture
-def settings(tmp_path):
-    settings = cdr_settings(tmp_path / "data")
-    insert_history(settings, HISTORY)
-    return settings
 
 
 STORED = {  # feed: its calls (call_id, UTC day) and its file count

@@ -9,7 +9,6 @@ from __future__ import annotations
 from datetime import timedelta
 from decimal import Decimal
 
-import pytest
 from support.cdr import DAY, HISTORY, cdr_settings, insert_history, query, write_master
 
 from pipeline.stages.cdr import cost_days, import_file
@@ -17,13 +16,6 @@ from pipeline.warehouse.db import Warehouse
 
 LONDON = "442079460001"
 DUBLIN = "35315551234"
-
-
-@pytest.fixture
-def settings(tmp_path):
-    settings = cdr_settings(tmp_path / "data")
-    insert_history(settings, HISTORY)
-    return settings
 
 
 def master_line(dialled: str, start, billsec: int, channel: str = "PJSIP/1001-00000001") -> str:
