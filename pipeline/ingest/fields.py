@@ -54,12 +54,15 @@ def destination_rule() -> tuple[pl.Expr, pl.Expr]:
 
 
 def prefix_rule() -> tuple[pl.Expr, pl.Expr]:
-    """Digits only: '+', spaces and dashes are dropped; letters or other marks refuse it."""
+    """Digits only: '+', spaces and dashes are dropped; letters or other marks refuse it, and
+    so does a range (``is_prefix_range``): dropping its dash would make one wrong prefix."""
     raw = pl.col("prefix")
     digits = raw.str.replace_all(r"[\s\-]", "").str.strip_prefix("+")
     reason = (
         pl.when(is_empty(raw))
         .then(because("prefix", "empty"))
+        .when(is_prefix_range(raw))
+        .then(because("prefix", "a range, not a prefix (one row per prefix)", raw))
         .when(digits.str.contains(r"\p{L}"))
         .then(because("prefix", "contains letters", raw))
         .when(~digits.str.contains(r"^[0-9]+$"))
@@ -68,6 +71,19 @@ def prefix_rule() -> tuple[pl.Expr, pl.Expr]:
         .then(because("prefix", f"longer than {MAX_PREFIX_DIGITS} digits", raw))
     )
     return digits, reason
+
+
+def is_prefix_range(raw: pl.Expr) -> pl.Expr:
+    """``49172-49174``, as rate notices write three prefixes: two digit groups of the same
+    length, the same first digit, the second greater. A dash that only groups digits
+    (``44-20``, ``353-89``) fails one of these and is dropped as a separator."""
+    ends = raw.str.replace_all(r"\s", "").str.extract_groups(r"^\+?([0-9]+)-([0-9]+)$")
+    low, high = ends.struct.field("1"), ends.struct.field("2")
+    return (
+        (low.str.len_bytes() == high.str.len_bytes())
+        & (low.str.slice(0, 1) == high.str.slice(0, 1))
+        & (high > low)
+    ).fill_null(False)
 
 
 def price_rule() -> tuple[pl.Expr, pl.Expr]:

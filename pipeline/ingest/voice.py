@@ -75,6 +75,7 @@ def normalize_voice_deck(
     refused = pl.concat([checked.filter(pl.col("_reason").is_not_null()), duplicates])
     rows = _rows_frame(valid)
     rejects = _rejects_frame(refused, deck)
+    notes.extend(_unmatchable_prefix_note(rows))
     if fetched_at is not None:
         notes.extend(_scheduled_note(rows, fetched_at))
     result = IngestResult(
@@ -367,6 +368,23 @@ def _raw_json(table: RawTable, index: int, refused: pl.DataFrame) -> pl.DataFram
         pl.Series("_idx", wanted),
         pl.struct(table.mapping.names).struct.json_encode().alias("raw"),
     )
+
+
+def _unmatchable_prefix_note(rows: pl.DataFrame) -> list[str]:
+    """Prefixes written with the international call prefix (``0044``) are kept as written,
+    but a number loses one leading 00 before it is matched (``phone.normalise_number``): no
+    number can reach them, and the deck's owner should hear it rather than find out from a
+    call billed on a shorter prefix."""
+    international = rows.filter(pl.col("prefix").str.starts_with("00"))["prefix"]
+    if international.is_empty():
+        return []
+    count = international.len()
+    return [
+        f"{count} prefix{'es' if count != 1 else ''} start with 00 (e.g. '{international[0]}'): "
+        "numbers are matched without their leading 00, so none can match "
+        f"{'them' if count != 1 else 'it'} (write '{international[0][2:]}' for "
+        f"'{international[0]}')"
+    ]
 
 
 def _scheduled_note(rows: pl.DataFrame, fetched_at: datetime) -> list[str]:

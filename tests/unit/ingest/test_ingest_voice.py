@@ -153,6 +153,33 @@ def test_values_are_normalised(decks) -> None:
     ]
 
 
+def test_a_prefix_range_is_refused_not_glued_into_one_prefix(decks) -> None:
+    # rate notices write "49172-49174" for three prefixes: dropping the dash as a separator
+    # made 4917249174, a plausible prefix that billed real numbers at the range's rate
+    rows = [
+        ["Germany Mobile", "49172-49174", "0.10", "1/1"],
+        ["UK London", "44-20", "0.01", "1/1"],  # a dash that groups digits stays a separator
+        ["Ireland Mobile", "353 - 89", "0.02", "1/1"],
+        ["Germany Mobile", "+49 170 - 49 179", "0.10", "1/1"],
+    ]
+    result = normalize_voice_deck(deck(decks, *rows), source="x.csv")
+    assert reasons(result) == {
+        2: "prefix: a range, not a prefix (one row per prefix) '49172-49174'",
+        5: "prefix: a range, not a prefix (one row per prefix) '+49 170 - 49 179'",
+    }
+    assert result.rows["prefix"].to_list() == ["4420", "35389"]
+
+
+def test_a_prefix_no_number_can_match_is_kept_and_noted(decks) -> None:
+    rows = [["Zeros", "0044", "0.1", "1/1"], ["UK", "44", "0.1", "1/1"]]
+    result = normalize_voice_deck(deck(decks, *rows), source="x.csv")
+    assert result.rows["prefix"].to_list() == ["0044", "44"]
+    assert (
+        "1 prefix start with 00 (e.g. '0044'): numbers are matched without their leading 00, "
+        "so none can match it (write '44' for '0044')"
+    ) in result.notes
+
+
 def test_first_and_sub_interval_columns(decks) -> None:
     header = ["Destination", "Prefix", "First Interval", "Sub Interval", "Rate"]
     result = normalize_voice_deck(
