@@ -41,7 +41,7 @@ def build_cdr_defs(settings: Settings) -> tuple[list, list, list]:
         selection=[costs],
         description="Cost the calls of one UTC day (a backfill recosts it).",
     )
-    return [costs, check], [job], [_files_sensor(settings, job)]
+    return [costs, check], [job], [_files_sensor(settings, job, partitions)]
 
 
 def _cost_asset(settings: Settings, partitions) -> dg.AssetsDefinition:
@@ -60,7 +60,7 @@ def _cost_asset(settings: Settings, partitions) -> dg.AssetsDefinition:
     def cdr_costs(
         context: dg.AssetExecutionContext, warehouse: WarehouseResource
     ) -> dg.MaterializeResult:
-        backfill = context.run.tags.get(BACKFILL_TAG)
+        backfill = backfill_of(context.run, context.instance)
         who = f"dagster run {context.run.run_id}"
         costing = stages.cost_one_day(
             applied(settings, warehouse),
@@ -72,6 +72,17 @@ def _cost_asset(settings: Settings, partitions) -> dg.AssetsDefinition:
         return dg.MaterializeResult(metadata=_costing_metadata(costing))
 
     return cdr_costs
+
+
+def backfill_of(run: dg.DagsterRun, instance: dg.DagsterInstance) -> str | None:
+    """The backfill ``run`` belongs to, if any: its own tag, else its root run's. Dagster
+    leaves the backfill tags off a run re-executed (by hand or by a run retry) once the
+    backfill is over, and that run must recost the day as the run it repeats was asked to."""
+    backfill = run.tags.get(BACKFILL_TAG)
+    if backfill is not None or run.root_run_id is None:
+        return backfill
+    root = instance.get_run_by_id(run.root_run_id)
+    return root.tags.get(BACKFILL_TAG) if root is not None else None
 
 
 def _balance_check(
@@ -136,7 +147,9 @@ def _costing_metadata(costing: stages.Costing) -> dict[str, str | int | bool]:
     }
 
 
-def _files_sensor(settings: Settings, job) -> dg.SensorDefinition:
+def _files_sensor(
+    settings: Settings, job, partitions: dg.DailyPartitionsDefinition
+) -> dg.SensorDefinition:
     folder = settings.cdr.folder
     assert folder is not None  # build_cdr_defs checked
 
@@ -150,7 +163,9 @@ def _files_sensor(settings: Settings, job) -> dg.SensorDefinition:
         context: dg.SensorEvaluationContext, warehouse: WarehouseResource
     ) -> dg.SensorResult:
         run_settings = applied(settings, warehouse)  # where the files are landed and loaded
-        seen = json.loads(context.cursor) if context.cursor else {}
+        # names of files no longer in the folder are forgotten: the cursor, which Dagster
+        # keeps with every tick, stays the size of the folder, not of its history
+        seen = stages.still_present(json.loads(context.cursor) if context.cursor else {}, folder)
         changes = stages.folder_changes(
             folder, seen, settle_s=settings.cdr.settle_s, now_s=time.time()
         )
@@ -172,10 +187,17 @@ def _files_sensor(settings: Settings, job) -> dg.SensorDefinition:
             for day in imported.days:
                 days.setdefault(day, []).append(imported.file_id)
         start = settings.cdr.partitions_start.isoformat()
+        last = partitions.get_last_partition_key()  # today (UTC): no partition after it
+        ahead = sorted(day for day in days if last is not None and day > last)
+        if ahead:  # a day Dagster has no partition for would fail the whole tick, every tick
+            context.log.warning(
+                f"calls dated after today ({', '.join(ahead)}; a switch clock ahead?) are "
+                "imported but not costed: `ratedeck cdr cost --day D` costs them"
+            )
         requests = [
             dg.RunRequest(run_key=f"{day}:{'-'.join(map(str, ids))}", partition_key=day)
             for day, ids in sorted(days.items())
-            if day >= start  # earlier days: `ratedeck cdr cost --day D`
+            if start <= day and day not in ahead  # earlier days: `ratedeck cdr cost --day D`
         ]
         return dg.SensorResult(run_requests=requests, cursor=json.dumps(seen, sort_keys=True))
 

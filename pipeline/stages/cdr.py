@@ -290,6 +290,12 @@ def _os_user() -> str:
 SKIPPED_SUFFIXES = (".part", ".tmp", ".partial")  # a copy still under way
 
 
+def still_present(seen: dict[str, str], folder: Path) -> dict[str, str]:
+    """``seen`` without the names no longer in ``folder`` (moved away, archived, deleted): a
+    name that comes back is a new file, and its bytes, landed before, are not loaded twice."""
+    return {name: key for name, key in seen.items() if (folder / name).is_file()}
+
+
 def folder_changes(
     folder: Path, seen: dict[str, str], *, settle_s: float, now_s: float
 ) -> list[tuple[Path, str]]:

@@ -4,6 +4,7 @@ materialises (materialize), and a backfill run recosts the day, logged."""
 
 from __future__ import annotations
 
+import json
 import shutil
 from datetime import timedelta
 from decimal import Decimal
@@ -13,6 +14,7 @@ import pytest
 from support.cdr import DAY, HISTORY, asterisk_line, cdr_settings, insert_history, query
 
 from pipeline.defs import build_definitions
+from pipeline.defs.cdr import backfill_of
 
 
 @pytest.fixture
@@ -199,3 +201,64 @@ def test_the_warehouse_resource_overrides_reach_the_cdr_sensor_asset_and_check(
     assert check.check_name == "balance_reconciles" and check.passed
     assert check.metadata["compared"].value is True
     assert check.metadata["own_cost"].value == "0.05000000"
+
+
+def evaluate_tick(defs: dg.Definitions, cursor: str | None):
+    """One tick as the daemon evaluates it: Dagster checks every requested partition exists."""
+    sensor = defs.resolve_sensor_def("cdr_files")
+    with dg.DagsterInstance.ephemeral() as instance:
+        context = dg.build_sensor_context(
+            instance=instance, cursor=cursor, definitions=defs, resources=defs.resources
+        )
+        return sensor.evaluate_tick(context)
+
+
+def test_a_call_dated_after_today_neither_fails_the_tick_nor_blocks_later_files(settings, inbox):
+    # a switch with its clock years ahead: Dagster has no partition for that day, and asking
+    # for one failed the tick, every tick, before the cursor could move past the file
+    defs = build_definitions(settings)
+    future = DAY.replace(year=2031)
+    drop_file(
+        inbox,
+        "Master-1.csv",
+        [
+            asterisk_line("a", "35312345", DAY + timedelta(hours=1), 60),
+            asterisk_line("f", "35312345", future, 60),
+        ],
+    )
+    first = evaluate_tick(defs, None)
+    assert [r.partition_key for r in first.run_requests] == ["2026-12-01"]
+    drop_file(inbox, "Master-2.csv", [asterisk_line("z", "35312345", DAY + timedelta(hours=2), 6)])
+    second = evaluate_tick(defs, first.cursor)
+    assert [r.partition_key for r in second.run_requests] == ["2026-12-01"]
+    assert query(settings, "SELECT count(*) FROM cdr_call") == [(3,)]  # every call imported
+
+
+def test_the_cursor_forgets_files_gone_from_the_folder(settings, inbox):
+    defs = build_definitions(settings)
+    drop_file(inbox, "a.csv", [asterisk_line("a", "35312345", DAY + timedelta(hours=1), 60)])
+    drop_file(inbox, "b.csv", [asterisk_line("b", "35312345", DAY + timedelta(hours=2), 60)])
+    first = evaluate(defs, None)
+    assert sorted(json.loads(first.cursor)) == ["a.csv", "b.csv"]
+    (inbox / "a.csv").unlink()  # archived by the switch's rotation
+    second = evaluate(defs, first.cursor)
+    assert sorted(json.loads(second.cursor)) == ["b.csv"]
+    assert second.run_requests == []
+
+
+def test_a_re_executed_backfill_run_still_recosts_its_day():
+    # Dagster leaves the backfill tags off a re-executed run once its backfill is over; the
+    # run it repeats (its root) says the day was to be recosted
+    with dg.DagsterInstance.ephemeral() as instance:
+        day = {"dagster/partition": "2026-12-01"}
+        first = dg.DagsterRun(
+            job_name="cdr_costs_job", run_id="a" * 8, tags={**day, "dagster/backfill": "bf1"}
+        )
+        again = dg.DagsterRun(
+            job_name="cdr_costs_job", run_id="b" * 8, tags=day, root_run_id=first.run_id,
+            parent_run_id=first.run_id,
+        )  # fmt: skip
+        plain = dg.DagsterRun(job_name="cdr_costs_job", run_id="c" * 8, tags=day)
+        for run in (first, again, plain):
+            instance.add_run(run)
+        assert [backfill_of(run, instance) for run in (first, again, plain)] == ["bf1", "bf1", None]
