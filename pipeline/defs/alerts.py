@@ -1,7 +1,9 @@
 """Alerts for the data engineers: an email per failed run, and freshness checks.
 
 ``alert_on_run_failure`` emails ``[alerts] recipients`` once per failed run (the sensor's cursor
-moves past each failure once) with the one-line cause and a link to the run.
+moves past each failure once) with the one-line cause and a link to the run. Dagster moves the
+cursor past a run even when its email failed (SMTP down), so such an email is kept under
+``<state dir>/pending_alerts/`` and ``retry_pending_alerts`` resends it until it is delivered.
 
 ``feeds_fresh`` checks, on the warehouse, that every configured tech prefix, SMS channel and
 the balance loaded within its ``[alerts] *_max_age_hours``; the ``freshness_checks`` job runs it
@@ -20,10 +22,15 @@ from pipeline.analytics.freshness import FeedAge, feed_ages
 from pipeline.defs.common import one_line, root_cause
 from pipeline.errors import RunFailed
 from pipeline.notify.announced import announce_stale
+from pipeline.notify.errors import NotifyError
+from pipeline.notify.pending_alerts import resend_pending
 from pipeline.notify.run_alert import FailedRun, send_run_failure_alert
 from pipeline.settings import Settings
 from pipeline.warehouse.db import Warehouse
 from pipeline.warehouse.errors import WarehouseMissingError
+
+# how often the pending alerts are resent: an SMTP outage is usually minutes long
+PENDING_ALERTS_INTERVAL_S = 300
 
 # the asset each kind of feed's freshness is reported on
 FRESHNESS_ASSETS = {
@@ -52,7 +59,8 @@ def build_alert_defs(settings: Settings) -> tuple[list, list, list]:
         cron_schedule=settings.alerts.freshness_schedule,
         execution_timezone="UTC",
     )
-    return [freshness], [schedule], [build_run_failure_sensor(settings)]
+    sensors = [build_run_failure_sensor(settings), build_pending_alerts_sensor(settings)]
+    return [freshness], [schedule], sensors
 
 
 def freshness_kinds(settings: Settings) -> list[str]:
@@ -134,10 +142,41 @@ def build_run_failure_sensor(settings: Settings) -> dg.SensorDefinition:
             partition=run.tags.get("dagster/partition"),
             cause=failure_cause(context),
         )
-        sent = send_run_failure_alert(failed, settings)
+        try:
+            sent = send_run_failure_alert(failed, settings)
+        except NotifyError:
+            # kept as pending; raising fails this tick, so the UI shows the failed delivery
+            context.log.error(
+                f"run failure of {run.run_id} not reported; retry_pending_alerts resends it"
+            )
+            raise
         context.log.info(f"run failure of {run.run_id} reported to {sent.target}")
 
     return alert_on_run_failure
+
+
+def build_pending_alerts_sensor(settings: Settings) -> dg.SensorDefinition:
+    @dg.sensor(
+        name="retry_pending_alerts",
+        minimum_interval_seconds=PENDING_ALERTS_INTERVAL_S,
+        description="Resend the alerts that could not be delivered (e.g. SMTP was down).",
+    )
+    def retry_pending_alerts(context: dg.SensorEvaluationContext) -> dg.SkipReason:
+        resent = resend_pending(settings)
+        for failure in resent.failed:
+            context.log.warning(f"pending alert {failure}")
+        return dg.SkipReason(pending_summary(len(resent.delivered), len(resent.failed)))
+
+    return retry_pending_alerts
+
+
+def pending_summary(delivered: int, failed: int) -> str:
+    def alerts(count: int) -> str:
+        return f"{count} pending alert{'s' if count != 1 else ''}"
+
+    if failed:
+        return f"{alerts(failed)} still not delivered (resent {delivered})"
+    return f"resent {alerts(delivered)}" if delivered else "no pending alert"
 
 
 def failure_cause(context: dg.RunFailureSensorContext) -> str:

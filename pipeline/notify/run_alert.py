@@ -1,8 +1,9 @@
 """The data engineers' alert for a failed Dagster run: one email per run, naming the job, the
 partition, the one-line cause and a link to the run in the Dagster UI.
 
-Sent to ``[alerts] recipients`` (not finance) through :func:`pipeline.notify.deliver`: SMTP when
-``smtp.host`` is set, else an ``.eml`` in the outbox. The cause is scrubbed of every configured
+Sent to ``[alerts] recipients`` (not finance) through :func:`pipeline.notify.deliver_raw`: SMTP
+when ``smtp.host`` is set, else an ``.eml`` in the outbox. An alert that cannot be delivered is
+kept (:mod:`pipeline.notify.pending_alerts`) for the sensor ``retry_pending_alerts`` to resend. The cause is scrubbed of every configured
 secret: it is built from an exception text, which may quote a server's reply.
 """
 
@@ -13,7 +14,8 @@ from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import format_datetime
 
-from pipeline.notify import Sent, deliver
+from pipeline.notify import Sent
+from pipeline.notify.pending_alerts import deliver_or_keep
 from pipeline.redaction import configured_secrets, redact
 from pipeline.settings import Settings
 
@@ -60,4 +62,4 @@ def build_run_failure_message(run: FailedRun, settings: Settings) -> EmailMessag
 
 def send_run_failure_alert(run: FailedRun, settings: Settings) -> Sent:
     message = build_run_failure_message(run, settings)
-    return deliver(message, settings, name=f"run-failure-{run.run_id}")
+    return deliver_or_keep(message, settings, name=f"run-failure-{run.run_id}")

@@ -122,6 +122,9 @@ def test_other_schedules_and_the_report_sensor(demo_defs):
 def test_alerts_freshness_checks_and_fetch_retries(demo_defs):
     sensor = demo_defs.resolve_sensor_def("alert_on_run_failure")
     assert isinstance(sensor, dg.RunStatusSensorDefinition)
+    retry = demo_defs.resolve_sensor_def("retry_pending_alerts")
+    assert retry.minimum_interval_seconds == 300
+    assert retry.default_status == sensor.default_status == dg.DefaultSensorStatus.STOPPED
     assert demo_defs.resolve_job_def("freshness_checks").name == "freshness_checks"
     freshness = {"voice_fresh", "sms_fresh", "balance_fresh"}
     checks = {key.name for key in demo_defs.resolve_asset_graph().asset_check_keys}
