@@ -35,6 +35,8 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from benchmarks import apply_quick
+
 QUICK = {"days": 4, "calls": 5_000, "deck_size": 2_000, "repeat": 1}
 FIRST_DAY = date(2026, 11, 2)
 BACKFILL_TAG = "dagster/backfill"
@@ -362,9 +364,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--quick", action="store_true", help="small sizes (a smoke run)")
     args = parser.parse_args(argv)
-    if args.quick:
-        for name, value in QUICK.items():
-            setattr(args, name, value)
+    apply_quick(args, QUICK)
     return run(args.days, args.calls, args.workers, args.deck_size, args.repeat, args.seed)
 
 

@@ -40,6 +40,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from benchmarks import apply_quick
 from benchmarks.bench_backfill import FIRST_DAY, bench_settings, day_calls
 
 QUICK = {"stored_days": 3, "calls": 5_000, "repeat": 1}
@@ -241,9 +242,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.time_statement:
         rule, data_dir, rows = args.time_statement
         return time_statement(rule, Path(data_dir), Path(rows))
-    if args.quick:
-        for name, value in QUICK.items():
-            setattr(args, name, value)
+    apply_quick(args, QUICK)
     return run(args.stored_days, args.calls, args.repeat, args.seed, args.ids)
 
 

@@ -33,6 +33,8 @@ from pathlib import Path
 
 import duckdb
 
+from benchmarks import apply_quick
+
 QUICK = {"days": 3, "calls": 5_000, "repeat": 1}
 FIRST_DAY = date(2026, 11, 2)
 NUMBERS = 5_000_000
@@ -157,9 +159,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=2)
     parser.add_argument("--quick", action="store_true", help="small sizes (a smoke run)")
     args = parser.parse_args(argv)
-    if args.quick:
-        for name, value in QUICK.items():
-            setattr(args, name, value)
+    apply_quick(args, QUICK)
     return run(args.days, args.calls, args.repeat)
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import atexit
+import contextlib
 import importlib
 import logging
 import os
@@ -17,7 +18,7 @@ import threading
 from collections.abc import Sequence
 from typing import Any, NoReturn
 
-from pipeline.errors import RatedeckError
+from pipeline.errors import RatedeckError, os_error_line
 
 COMMANDS = {
     "demo": "run the whole pipeline on the built-in emulator for two market days",
@@ -39,7 +40,7 @@ class _Parser(argparse.ArgumentParser):
 
 def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     """The parser; only the command named in ``argv`` is imported (keeps start-up fast)."""
-    chosen = next((a for a in (argv or []) if a in COMMANDS), None)
+    chosen = chosen_command(argv or [])
     common = _common_options(_Parser(add_help=False), defaults=True)
     # on the subcommands the same options must not reset what was given before the command
     # (`ratedeck --config F run`): their defaults are suppressed
@@ -154,14 +155,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
 
 
-def os_error_line(exc: OSError) -> str:
-    """``<file>: <what went wrong>``, e.g. ``data/raw/x: No space left on device``."""
-    from pipeline.errors import os_error_path, os_error_reason
-
-    path, reason = os_error_path(exc), os_error_reason(exc)
-    return f"{path}: {reason}" if path else reason
-
-
 def entry() -> NoReturn:
     """The installed ``ratedeck`` command (and ``python -m pipeline.cli``): ``main``, then
     the exit. After a command whose module says ``QUICK_EXIT = True`` (it reads, and writes
@@ -177,8 +170,13 @@ def entry() -> NoReturn:
     sys.exit(code)
 
 
+def chosen_command(argv: Sequence[str]) -> str | None:
+    """The command ``argv`` names (its first word that is one), if any."""
+    return next((a for a in argv if a in COMMANDS), None)
+
+
 def _quick_exit_allowed(argv: Sequence[str]) -> bool:
-    chosen = next((a for a in argv if a in COMMANDS), None)
+    chosen = chosen_command(argv)
     module = sys.modules.get(f"pipeline.commands.{chosen}") if chosen else None
     return bool(getattr(module, "QUICK_EXIT", False)) and threading.active_count() == 1
 
@@ -186,10 +184,9 @@ def _quick_exit_allowed(argv: Sequence[str]) -> bool:
 def _exit_now(code: int) -> NoReturn:
     atexit._run_exitfuncs()  # what an exit runs before the teardown: logging, temp files...
     for stream in (sys.stdout, sys.stderr):
-        try:
+        # the reader went away, or the stream is closed: nothing left to flush it to
+        with contextlib.suppress(BrokenPipeError, ValueError):
             stream.flush()
-        except (BrokenPipeError, ValueError):  # the reader went away, or the stream is closed
-            pass
     os._exit(code)
 
 

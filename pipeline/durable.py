@@ -3,6 +3,7 @@ rename): the rename itself only survives a power loss once the directory entry i
 
 from __future__ import annotations
 
+import contextlib
 import os
 import uuid
 from pathlib import Path
@@ -33,7 +34,5 @@ def remove_quietly(path: Path) -> None:
     """Remove a temporary file, if any, and say nothing if that fails: where a write failed
     (a read-only file system refuses even to unlink a missing file) the write's own error is
     the one to report."""
-    try:
+    with contextlib.suppress(OSError):
         path.unlink(missing_ok=True)
-    except OSError:
-        pass

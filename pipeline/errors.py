@@ -55,3 +55,9 @@ def os_error_path(exc: OSError) -> str | None:
         return str(exc.filename)
     rust = _RUST_OS_ERROR.search(str(exc))
     return rust["path"] if rust else None
+
+
+def os_error_line(exc: OSError) -> str:
+    """``<file>: <what went wrong>``, e.g. ``data/raw/x: No space left on device``."""
+    path, reason = os_error_path(exc), os_error_reason(exc)
+    return f"{path}: {reason}" if path else reason

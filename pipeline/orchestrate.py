@@ -29,7 +29,8 @@ from pipeline.dagster_storage import INDEX_SHARD, event_log_held
 from pipeline.defs import AREA_JOBS, build_definitions
 from pipeline.defs.common import API_POOL, CDR_POOL, CDR_POOL_LIMIT, WAREHOUSE_POOL, root_cause
 from pipeline.defs.common import one_line as _one_line
-from pipeline.errors import ConfigError, RunFailed
+from pipeline.durable import remove_quietly
+from pipeline.errors import ConfigError, RunFailed, os_error_reason
 from pipeline.settings import Settings
 from pipeline.stages.feeds import FEEDS
 from pipeline.warehouse.db import Warehouse
@@ -160,12 +161,9 @@ def folder_problem(folder: Path) -> str | None:
             handle.flush()
             os.fsync(handle.fileno())
     except OSError as exc:
-        return f"{folder}: cannot write there: {exc.strerror or exc}"
+        return f"{folder}: cannot write there: {os_error_reason(exc)}"
     finally:
-        try:
-            probe.unlink(missing_ok=True)
-        except OSError:
-            pass  # a read-only folder refuses even the unlink of a file that is not there
+        remove_quietly(probe)  # a read-only folder refuses even the unlink of a missing file
     stat = os.statvfs(folder)
     free = stat.f_bavail * stat.f_frsize
     if free < MIN_FREE_BYTES:

@@ -483,8 +483,9 @@ def cost_file(
     batch: peak memory is a few batches plus the engines, whatever the file's size.
 
     Bad rows go to ``rejects`` (CSV: ``row``, the input columns, ``reason``), written only
-    if there is one. A file with no row at all is an ``InputError`` (nothing written). ``out`` and ``rejects`` appear whole or not at all (written under a
-    temporary name, then renamed). ``on_batch`` is told the rows read so far. ``con`` and
+    if there is one. A file with no row at all is an ``InputError`` (nothing written). ``out``
+    and ``rejects`` appear whole or not at all (written under a temporary name, then
+    renamed). ``on_batch`` is told the rows read so far. ``con`` and
     ``cache`` as in ``CallCoster``. ``compression``: the Parquet codec (``COMPRESSIONS``);
     ``row_group_rows``: output rows per Parquet row group (the last one holds the rest).
     """

@@ -119,13 +119,11 @@ def tech_prefix_arg(value: str) -> str:
 
 
 def seconds_arg(value: str) -> int:
-    from pipeline.analytics.one_call import MAX_CALL_SECONDS  # the limit cost keeps too
+    from pipeline.analytics.one_call import MAX_CALL_SECONDS, TOO_LARGE  # cost's limit too
 
     text = value.strip()
     if not text.isdecimal():  # not isdigit: int() refuses "²"
         raise argparse.ArgumentTypeError(f"{value!r}: expected whole seconds >= 0")
     if len(text) > 18 or int(text) > MAX_CALL_SECONDS:  # int() refuses 4,301 digits
-        raise argparse.ArgumentTypeError(
-            f"{value!r}: too large: at most {MAX_CALL_SECONDS:,} seconds (as in cost)"
-        )
+        raise argparse.ArgumentTypeError(f"{value!r} {TOO_LARGE} (as in cost)")
     return int(text)

@@ -19,6 +19,7 @@ from pipeline.durable import fsync_dir
 from pipeline.notify import Sent, deliver_raw
 from pipeline.notify.errors import NotifyError
 from pipeline.notify.outbox import write_raw
+from pipeline.notify.pending import one_line
 from pipeline.notify.smtp import envelope
 from pipeline.redaction import configured_secrets, redact
 from pipeline.settings import Settings
@@ -48,11 +49,13 @@ def deliver_or_keep(message: EmailMessage, settings: Settings, *, name: str) -> 
 def resend_pending(settings: Settings) -> Resent:
     """Resend every pending alert, oldest name first; a delivered one stops being pending."""
     delivered, failed = [], []
+    secrets = configured_secrets(settings)
     for path in sorted(pending_alerts_dir(settings).glob("*.eml")):
         try:
             resend(path, settings)
         except (NotifyError, OSError, ValueError) as exc:  # unreadable, unparsable, refused
-            failed.append(f"{path.stem}: {one_line(exc, settings)}")
+            # delivery errors are scrubbed already; any other text is scrubbed here
+            failed.append(f"{path.stem}: {one_line(exc, redact(str(exc), secrets))}")
             continue
         delivered.append(path.stem)
     return Resent(delivered, failed)
@@ -66,11 +69,6 @@ def resend(path: Path, settings: Settings) -> Sent:
         path.unlink()
     fsync_dir(path.parent)
     return sent
-
-
-def one_line(exc: BaseException, settings: Settings) -> str:
-    # delivery errors are already scrubbed; this also covers any other text they may carry
-    return " ".join(redact(str(exc), configured_secrets(settings)).split()) or type(exc).__name__
 
 
 __all__ = ["Resent", "deliver_or_keep", "pending_alerts_dir", "resend_pending"]

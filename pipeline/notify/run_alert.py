@@ -3,8 +3,9 @@ partition, the one-line cause and a link to the run in the Dagster UI.
 
 Sent to ``[alerts] recipients`` (not finance) through :func:`pipeline.notify.deliver_raw`: SMTP
 when ``smtp.host`` is set, else an ``.eml`` in the outbox. An alert that cannot be delivered is
-kept (:mod:`pipeline.notify.pending_alerts`) for the sensor ``retry_pending_alerts`` to resend. The cause is scrubbed of every configured
-secret: it is built from an exception text, which may quote a server's reply.
+kept (:mod:`pipeline.notify.pending_alerts`) for the sensor ``retry_pending_alerts`` to
+resend. The cause is scrubbed of every configured secret: it is built from an exception text,
+which may quote a server's reply.
 """
 
 from __future__ import annotations

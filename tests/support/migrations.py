@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import duckdb
+import pytest
 
 from pipeline.warehouse.migrate import sql_files
 
@@ -18,3 +19,20 @@ def apply_schema_before(con: duckdb.DuckDBPyConnection, first_new: str) -> None:
         if path.name < first_new:
             con.execute(path.read_text(encoding="utf-8"))
             con.execute("INSERT INTO schema_migration (name) VALUES (?)", [path.name])
+
+
+def assert_rebuilt(con: duckdb.DuckDBPyConnection, table: str, table_comment_says: str) -> None:
+    """A table a migration rebuilt (DuckDB cannot drop a key) kept its comments, its own
+    saying ``table_comment_says`` and one on every column, and its NOT NULL constraints."""
+    comments = con.execute(
+        "SELECT column_name, comment FROM duckdb_columns() WHERE table_name = ?", [table]
+    ).fetchall()
+    assert comments and all(comment for _, comment in comments), (
+        f"{table}: a column lost its comment"
+    )
+    [(comment,)] = con.execute(
+        "SELECT comment FROM duckdb_tables() WHERE table_name = ?", [table]
+    ).fetchall()
+    assert table_comment_says in comment, table
+    with pytest.raises(duckdb.ConstraintException):  # NOT NULL constraints are kept
+        con.execute(f"INSERT INTO {table} (call_id) VALUES (NULL)")  # noqa: S608 (a test's name)

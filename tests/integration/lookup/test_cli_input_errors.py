@@ -224,6 +224,6 @@ def test_lookup_and_cost_agree_on_the_longest_call(ratedeck, tmp_path):
         code, out, err = ratedeck("lookup", "4420123", "--duration", too_long)
         assert (code, out) == (2, "")
         assert err.splitlines() == [
-            f"ratedeck: error: argument --duration: '{too_long}': too large: at most "
+            f"ratedeck: error: argument --duration: '{too_long}' is too large: at most "
             "999,999,999 seconds (as in cost)"
         ]
