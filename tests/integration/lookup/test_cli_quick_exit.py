@@ -113,9 +113,19 @@ def test_atexit_handlers_still_run(data, tmp_path):
 
 def test_a_thread_still_working_gets_the_ordinary_exit(data, tmp_path):
     marker = tmp_path / "thread.txt"
+    # the thread starts its second of work when the command returns, so it is still working
+    # when the exit is chosen however slowly the command ran
     before = (
         "import pathlib, threading, time\n"
-        f"def late(): time.sleep(1.0); pathlib.Path({str(marker)!r}).write_text('done')\n"
+        "import pipeline.cli as cli\n"
+        "returned = threading.Event()\n"
+        "command = cli.main\n"
+        "def main(argv):\n"
+        "    code = command(argv); returned.set(); return code\n"
+        "cli.main = main\n"
+        "def late():\n"
+        "    returned.wait(); time.sleep(1.0)\n"
+        f"    pathlib.Path({str(marker)!r}).write_text('done')\n"
         "threading.Thread(target=late).start()"
     )
     done = ratedeck(data, "lookup", "4491", before=before)
