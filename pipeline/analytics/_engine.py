@@ -24,8 +24,14 @@ import numpy as np
 import polars as pl
 import pyarrow as pa
 
-from pipeline.analytics._errors import DeckError
-from pipeline.analytics._money import PRICE_DTYPE, billed_seconds, cost_units, price_units
+from pipeline.analytics._errors import CostOverflowError, DeckError
+from pipeline.analytics._money import (
+    PRICE_DTYPE,
+    billed_seconds,
+    cost_units,
+    cost_units_or_overflow,
+    price_units,
+)
 from pipeline.analytics._prefix_index import NO_MATCH, PrefixIndex
 from pipeline.analytics._versions import Versions
 from pipeline.analytics.numbers import ParsedNumbers, parse_numbers, run_blocks
@@ -43,7 +49,9 @@ class Rating:
     """What ``LpmEngine.rate_arrays`` found: the rate columns, and per number whether it
     matched, its billed seconds and cost (int64 units of 10^-decimals; meaningless where
     unmatched) and the deck row it was rated on, for totals and further columns without
-    reading the rate columns back."""
+    reading the rate columns back. ``overflow`` (asked for with ``keep_overflow``): the
+    matched numbers whose cost does not fit DECIMAL(18, decimals), ``{position: reason}``;
+    their ``cost`` (array and column) is meaningless."""
 
     frame: pl.DataFrame
     matched: np.ndarray  # bool
@@ -51,6 +59,7 @@ class Rating:
     cost: np.ndarray
     index: np.ndarray  # deck row per number; len(deck) where unmatched
     deck: pl.DataFrame = field(repr=False)
+    overflow: dict[int, str] = field(default_factory=dict)
 
     def deck_columns(self, names: list[str]) -> pl.DataFrame:
         """Columns of the deck row each number was rated on (its version: increments,
@@ -258,24 +267,35 @@ class LpmEngine:
     def billed_and_cost(
         self, rows: np.ndarray, durations: np.ndarray, decimals: int
     ) -> tuple[np.ndarray, np.ndarray]:
-        """Billed seconds and cost (int64 units of 10^-decimals) per matched row.
+        """Billed seconds and cost (int64 units of 10^-decimals) per matched row;
+        ``CostOverflowError`` where a cost does not fit DECIMAL(18, decimals).
 
         Entries for unmatched numbers (row ``-1``) are meaningless: mask them with
         ``rows >= 0``.
         """
+        billed, cost, overflow = self._billed_and_cost_or_overflow(rows, durations, decimals)
+        if overflow:
+            raise CostOverflowError(overflow[min(overflow)])
+        return billed, cost
+
+    def _billed_and_cost_or_overflow(
+        self, rows: np.ndarray, durations: np.ndarray, decimals: int
+    ) -> tuple[np.ndarray, np.ndarray, dict[int, str]]:
+        """``billed_and_cost``, the costs beyond DECIMAL(18, decimals) set aside (see
+        ``cost_units_or_overflow``) rather than raised."""
         billed = billed_seconds(
             np.asarray(durations, dtype=np.int64),
             np.take(self._initial, rows),
             np.take(self._increment, rows),
         )
-        cost = cost_units(
+        cost, overflow = cost_units_or_overflow(
             np.take(self._price_units, rows),
             billed,
             decimals,
             top_price=self._top_price,
             negative=self._has_negative_price,
         )
-        return billed, cost
+        return billed, cost, overflow
 
     def rate(
         self,
@@ -304,6 +324,7 @@ class LpmEngine:
         block: int = 1 << 16,
         threads: int | None = None,
         text: pl.DataFrame | None = None,
+        keep_overflow: bool = False,
     ) -> Rating:
         """``matched_prefix, destination, price, billed_seconds, cost`` per number (``frame``
         of the ``Rating``), with the arrays behind them.
@@ -313,6 +334,8 @@ class LpmEngine:
         numbers get nulls in every column. ``matched_prefix``/``destination`` are Categorical,
         ``price`` Decimal(18, 8), ``billed_seconds`` Int64, ``cost`` Decimal(18, decimals).
         ``text``: ``text_table`` with other dtypes for its text columns (the same rows).
+        A cost beyond DECIMAL(18, decimals) is a ``CostOverflowError``, or with
+        ``keep_overflow`` listed in the ``Rating``'s ``overflow``.
         """
         if not isinstance(numbers, ParsedNumbers):
             numbers = parse_numbers(numbers)
@@ -331,6 +354,7 @@ class LpmEngine:
         index = np.empty(n, self._index_dtype)
         billed = np.empty(n, np.int64)
         cost = np.empty(n, np.int64)
+        overflows: dict[int, dict[int, str]] = {}  # per block (threads add distinct keys)
 
         def rate_block(start: int) -> None:
             stop = min(start + block, n)
@@ -341,7 +365,11 @@ class LpmEngine:
             else:
                 ranks = None
             rows = self._match_keys(numbers.keys[start:stop], numbers.lengths[start:stop], ranks)
-            block_billed, block_cost = self.billed_and_cost(rows, durations[start:stop], decimals)
+            block_billed, block_cost, block_overflow = self._billed_and_cost_or_overflow(
+                rows, durations[start:stop], decimals
+            )
+            if block_overflow:
+                overflows[start] = {start + k: reason for k, reason in block_overflow.items()}
             index[start:stop] = np.where(rows < 0, unmatched, rows) if rows.min() < 0 else rows
             billed[start:stop] = block_billed
             cost[start:stop] = block_cost
@@ -349,8 +377,16 @@ class LpmEngine:
         run_blocks(rate_block, n, block, threads)
         index[bad] = unmatched
         matched = index != unmatched
+        overflow = {
+            position: reason
+            for start in sorted(overflows)
+            for position, reason in overflows[start].items()
+            if matched[position]  # a bad number matched in passing is no call
+        }
+        if overflow and not keep_overflow:
+            raise CostOverflowError(next(iter(overflow.values())))
         frame = self._frame(index, billed, cost, decimals, matched, text)
-        return Rating(frame, matched, billed, cost, index, self.deck)
+        return Rating(frame, matched, billed, cost, index, self.deck, overflow)
 
     def _frame(
         self,

@@ -24,7 +24,7 @@ from __future__ import annotations
 import csv
 import gzip
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -42,6 +42,7 @@ from pipeline.analytics.codecs import COMPRESSIONS, DEFAULT_COMPRESSION
 from pipeline.analytics.lookup import (
     OUTPUT_COLUMNS,
     CheapestMix,
+    CheckedCalls,
     CostSummary,
     OutputText,
     TechPrefixTotal,
@@ -181,7 +182,9 @@ class CallCoster:
 
     ``con``: a read-only connection to the warehouse, or a function opening one when first
     needed. ``cache``: engines and catalog kept between runs (``_engine_cache``); with a valid
-    one, the warehouse is not read at all."""
+    one, the warehouse is not read at all. ``reject_overflow``: a call whose cost does not fit
+    DECIMAL(18, cost_decimals) on some tech prefix is a bad row (see ``_set_aside_overflows``);
+    without it, a ``CostOverflowError``."""
 
     def __init__(
         self,
@@ -192,8 +195,10 @@ class CallCoster:
         now: datetime | None = None,
         threads: int | None = None,
         cache: EngineCache | None = None,
+        reject_overflow: bool = False,
     ):
         self._open = con if callable(con) else lambda: con
+        self._reject_overflow = reject_overflow
         self._con: duckdb.DuckDBPyConnection | None = None
         self._cache = cache
         known, starts = self._catalog()
@@ -286,9 +291,8 @@ class CallCoster:
         step = on_step or (lambda _text: None)
         check_call_columns(calls)
         step("checking calls")
-        checked = check_calls(
-            calls, now_us=self.now_us, first_row=self.rows_seen + 1, threads=self._threads
-        )
+        first_row = self.rows_seen + 1
+        checked = check_calls(calls, now_us=self.now_us, first_row=first_row, threads=self._threads)
         self.rows_seen += len(calls)
         first, last = checked.span
         span = (min(self.now_us, first), max(self.now_us, last))
@@ -297,13 +301,52 @@ class CallCoster:
             step(f"costing {tp}")
             engine = self.engine(tp, span)
             rating = rate_calls(
-                engine, tp, checked, self.cost_decimals, self._threads, text=self.output_text
+                engine,
+                tp,
+                checked,
+                self.cost_decimals,
+                self._threads,
+                text=self.output_text,
+                keep_overflow=self._reject_overflow,
             )
             rated.append(rating)
+        if any(rating.overflow for rating in rated):  # rare: a huge price times a long call
+            checked, rated = self._set_aside_overflows(checked, rated, first_row, len(calls))
         step("summing up")
         self._add(rated, checked.at, len(checked.calls), len(checked.bad_rows))
         frames = [rating.frame for rating in rated]
         return CostedBatch(interleave(checked.calls, frames), checked.bad_rows, rated)
+
+    def _set_aside_overflows(
+        self, checked: CheckedCalls, rated: list[Rating], first_row: int, rows: int
+    ) -> tuple[CheckedCalls, list[Rating]]:
+        """The calls whose cost does not fit DECIMAL(18, cost_decimals) on any tech prefix
+        become bad rows (their reason names each such tech prefix) and leave every tech
+        prefix, not only the one they overflow on: each tech prefix's totals, and the
+        cheapest mix, then add up the same calls."""
+        reasons: dict[int, list[str]] = {}
+        for tp, rating in zip(self.tech_prefixes, rated, strict=True):
+            for position, reason in rating.overflow.items():
+                reasons.setdefault(position, []).append(f"tech prefix {tp}: {reason}")
+        positions = np.array(sorted(reasons), dtype=np.int64)
+        keep = np.ones(len(checked.calls), dtype=bool)
+        keep[positions] = False
+        row_numbers = _good_row_numbers(checked.bad_rows, first_row, rows)[positions]
+        overflowing = checked.calls[positions].select(pl.all().cast(pl.String))
+        overflowing = overflowing.select(
+            pl.Series("row", row_numbers, dtype=pl.Int64),
+            pl.all(),
+            pl.Series("reason", ["; ".join(reasons[p]) for p in positions], dtype=pl.String),
+        )
+        kept = replace(
+            checked,
+            calls=checked.calls.filter(pl.Series(keep)),
+            numbers=checked.numbers.select(keep),
+            durations=checked.durations[keep],
+            at=checked.at[keep] if isinstance(checked.at, np.ndarray) else checked.at,
+            bad_rows=pl.concat([checked.bad_rows, overflowing]).sort("row"),
+        )
+        return kept, [_kept_calls(rating, keep) for rating in rated]
 
     def _add(self, rated: list[Rating], at: np.ndarray | int, calls: int, bad: int) -> None:
         """Add a batch to the totals, from the arrays behind its rate columns."""
@@ -374,6 +417,27 @@ class CallCoster:
             chosen=dict(self._mix.chosen),
         )
         return CostSummary(self.calls, self.bad_rows, self.cost_decimals, totals, mix, notes)
+
+
+def _good_row_numbers(bad_rows: pl.DataFrame, first_row: int, rows: int) -> np.ndarray:
+    """The 1-based input row of each good call of a batch of ``rows`` rows starting at
+    ``first_row``: those ``bad_rows`` does not list."""
+    good = np.ones(rows, dtype=bool)
+    good[bad_rows["row"].to_numpy() - first_row] = False
+    return np.flatnonzero(good) + first_row
+
+
+def _kept_calls(rating: Rating, keep: np.ndarray) -> Rating:
+    """``rating`` of the calls where ``keep`` is true."""
+    return replace(
+        rating,
+        frame=rating.frame.filter(pl.Series(keep)),
+        matched=rating.matched[keep],
+        billed=rating.billed[keep],
+        cost=rating.cost[keep],
+        index=rating.index[keep],
+        overflow={},
+    )
 
 
 def _within(span: tuple[int, int], window: tuple[int, int]) -> bool:
@@ -500,6 +564,7 @@ def cost_file(
         now=now,
         threads=threads,
         cache=cache,
+        reject_overflow=True,
     )
     input_schema = calls.collect_schema()
     check_call_columns(pl.DataFrame(schema=input_schema))  # before any work

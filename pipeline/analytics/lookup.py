@@ -144,14 +144,20 @@ def cost_calls(
     threads: int | None = None,
     on_step: Callable[[str], None] | None = None,
 ) -> CostResult:
-    """Cost every call for every tech prefix (see ``CostResult``); bad rows are set aside,
-    never dropped silently. ``on_step`` is told each step (progress display). All in memory:
+    """Cost every call for every tech prefix (see ``CostResult``); bad rows (a call whose cost
+    does not fit DECIMAL(18, cost_decimals) on some tech prefix too) are set aside, never
+    dropped silently. ``on_step`` is told each step (progress display). All in memory:
     ``pipeline.analytics.costing`` streams a file of any size in batches."""
     from pipeline.analytics.costing import CallCoster  # costing builds on this module
 
     check_call_columns(calls)
     coster = CallCoster(
-        con, tech_prefixes=tech_prefixes, cost_decimals=cost_decimals, now=now, threads=threads
+        con,
+        tech_prefixes=tech_prefixes,
+        cost_decimals=cost_decimals,
+        now=now,
+        threads=threads,
+        reject_overflow=True,
     )
     batch = coster.cost_frame(calls, on_step=on_step)
     return CostResult(batch.frame, coster.summary(), batch.bad_rows)
@@ -215,9 +221,11 @@ def rate_calls(
     threads: int | None = None,
     *,
     text: OutputText | None = None,
+    keep_overflow: bool = False,
 ) -> Rating:
     """The rate columns (``RATE_COLUMNS`` and ``tech_prefix``) of the good calls, with the
-    arrays behind them (``Rating``). Text columns: Categorical, or ``text``'s Enums."""
+    arrays behind them (``Rating``). Text columns: Categorical, or ``text``'s Enums.
+    ``keep_overflow``: as in ``LpmEngine.rate_arrays``."""
     rating = engine.rate_arrays(
         checked.numbers,
         checked.durations,
@@ -225,6 +233,7 @@ def rate_calls(
         decimals=decimals,
         threads=threads,
         text=None if text is None else text.table(tech_prefix, engine),
+        keep_overflow=keep_overflow,
     )
     dtype = TEXT_DTYPE() if text is None else text.tech_prefix
     tech_prefix_column = pl.lit(tech_prefix, dtype=dtype).alias("tech_prefix")

@@ -10,8 +10,8 @@ the warehouse (or those given with ``--tech-prefix``, repeatable).
   match whatever their case (``Number;Duration``).
 * ``--out`` must not be the input, and its folder must exist.
 * A call with ``started_at`` is priced as of that moment; one without, at now.
-* Bad rows (bad number, missing/negative/fractional duration, unreadable ``started_at``) are
-  not costed: they are counted, the first few listed on stderr with their row number (row 1 =
+* Bad rows (bad number, missing/negative/fractional duration, unreadable ``started_at``, a
+  cost beyond DECIMAL(18, cost_decimals) on some tech prefix) are not costed on any: they are counted, the first few listed on stderr with their row number (row 1 =
   the first data row, line 2 of a CSV), and all written to ``<out stem>.rejects.csv``.
   A file with no good row at all is an error (exit 2).
 * Prints a summary per tech prefix and the cheapest mix (each call on its cheapest tech

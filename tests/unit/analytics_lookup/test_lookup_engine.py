@@ -286,6 +286,37 @@ def test_a_cost_beyond_decimal_18_is_an_error_not_a_wrong_number():
         _rate(deck, ["1"], [10**9], [T0])
 
 
+def test_kept_overflows_are_listed_by_position_across_blocks_and_threads():
+    """With ``keep_overflow`` the calls too dear for DECIMAL(18, 6) are listed (block 3 on
+    two threads: positions in the whole input), the others costed exactly; a bad number
+    whose digits would match a dear prefix is no call and no overflow."""
+    top = Decimal("9999999999.99999999")
+    deck = [Version("1", "x", top, 1, 1), Version("2", "y", Decimal("0.1"), 1, 1)]
+    numbers = ["1", "2", "2", "1", "2", "1x", "1", "2"]
+    durations = [10**9, 10**9, 5, 10, 7, 10**9, 10**9, 1]
+    engine = LpmEngine(deck_frame(deck))
+    rating = engine.rate_arrays(
+        parse_numbers(pl.Series(numbers, dtype=pl.String)),
+        np.array(durations, dtype=np.int64),
+        at=epoch_us(T0),
+        block=3,
+        threads=2,
+        keep_overflow=True,
+    )
+    reason = (
+        f"a call of {10**9} billed seconds at {top} per minute costs more than "
+        "DECIMAL(18, 6) can hold"
+    )
+    assert rating.overflow == {0: reason, 6: reason}
+    fits = [i for i in range(len(numbers)) if i not in (0, 5, 6)]
+    assert [rating.frame["cost"][i] for i in fits] == [
+        reference_cost(top if numbers[i] == "1" else Decimal("0.1"), durations[i], 6) for i in fits
+    ]
+    with pytest.raises(CostOverflowError) as raised:  # without keep_overflow: the first one
+        engine.rate(parse_numbers(pl.Series(numbers)), np.array(durations), at=epoch_us(T0))
+    assert str(raised.value) == reason
+
+
 @pytest.mark.parametrize(
     ("price", "increments", "decimals"),
     [
