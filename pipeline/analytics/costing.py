@@ -62,7 +62,12 @@ from pipeline.analytics.one_call import (
     known_tech_prefixes,
 )
 from pipeline.clock import as_utc
-from pipeline.durable import remove_quietly, temporary_beside
+from pipeline.durable import (
+    OwnedTemporary,
+    owned_temporary,
+    remove_quietly,
+    remove_stale_temporaries,
+)
 from pipeline.errors import InputError, os_error_reason
 from pipeline.warehouse.migrate import read_sql
 
@@ -615,25 +620,24 @@ def _sink(
 ) -> bool:
     """Stream ``frames`` into ``out`` (CSV, or Parquet laid out as ``parquet`` says) under a
     temporary name of its own; rename it in place if ``keep()`` says so once all is written
-    (two runs writing the same ``out``: each file appears whole, the last rename wins)."""
-    tmp = temporary_beside(out)
+    (two runs writing the same ``out``: each file appears whole, the last rename wins). The
+    temporaries of ``out`` that killed runs left are removed first."""
     try:
-        if parquet is None:
-            frames.sink_csv(tmp)
-        else:
-            frames.sink_parquet(
-                tmp,
-                compression=cast("ParquetCompression", parquet.compression),
-                row_group_size=parquet.row_group_rows,
-            )
-        if not keep():
-            return False
-        tmp.replace(out)
-        return True
+        with owned_temporary(out) as tmp:
+            if parquet is None:
+                frames.sink_csv(tmp)
+            else:
+                frames.sink_parquet(
+                    tmp,
+                    compression=cast("ParquetCompression", parquet.compression),
+                    row_group_size=parquet.row_group_rows,
+                )
+            if not keep():
+                return False
+            tmp.replace(out)
+            return True
     except OSError as exc:  # a read-only folder, a full disk...
         raise _write_error(out, exc) from None
-    finally:
-        remove_quietly(tmp)
 
 
 def _write_error(path: Path, exc: OSError) -> InputError:
@@ -647,7 +651,8 @@ class _Rejects:
 
     def __init__(self, path: Path):
         self.path = path
-        self._tmp = temporary_beside(path)
+        remove_stale_temporaries(path)  # left by killed runs
+        self._tmp: OwnedTemporary | None = None  # made with the first bad row
         self._handle: IO[bytes] | None = None
         self.first = pl.DataFrame()
 
@@ -663,7 +668,8 @@ class _Rejects:
         header = self._handle is None
         try:
             if self._handle is None:
-                self._handle = self._tmp.open("wb")
+                self._tmp = OwnedTemporary(self.path)
+                self._handle = self._tmp.path.open("wb")
             bad_rows.write_csv(self._handle, include_header=header)
         except OSError as exc:
             raise _write_error(self.path, exc) from None
@@ -675,12 +681,14 @@ class _Rejects:
             if kind is None:  # else the run's own error is the one to report
                 raise _write_error(self.path, exc) from None
         finally:
-            remove_quietly(self._tmp)
+            if self._tmp is not None:
+                remove_quietly(self._tmp.path)
+                self._tmp.close()
 
     def _finish(self, *, succeeded: bool) -> None:
-        if self._handle is not None:
+        if self._handle is not None and self._tmp is not None:
             self._handle.close()
             if succeeded:
-                self._tmp.replace(self.path)
+                self._tmp.path.replace(self.path)
         elif succeeded and self.path.exists():
             self.path.unlink()  # a stale file from an earlier run misleads

@@ -35,7 +35,7 @@ from typing import Any
 import duckdb
 
 from pipeline import console
-from pipeline.durable import remove_quietly, temporary_beside
+from pipeline.durable import owned_temporary
 from pipeline.errors import InputError, os_error_reason
 from pipeline.settings import Settings
 from pipeline.warehouse.db import Warehouse
@@ -294,12 +294,11 @@ def refuse_ratedeck_files(out: Path, settings: Settings, *, source: str | None) 
 
 
 def write_file(out: Path, write) -> None:
-    """Write through a temporary file beside ``out`` and rename: never a half-written file."""
-    tmp = temporary_beside(out)
+    """Write through a temporary file beside ``out`` and rename: never a half-written file.
+    The temporaries of ``out`` that killed runs left are removed first."""
     try:
-        write(tmp)
-        os.replace(tmp, out)
+        with owned_temporary(out) as tmp:  # its removal's failure does not hide the write's
+            write(tmp)
+            os.replace(tmp, out)
     except OSError as exc:
         raise InputError(f"--out {out}: cannot write: {os_error_reason(exc)}") from None
-    finally:
-        remove_quietly(tmp)  # its own failure must not hide the write's
