@@ -66,20 +66,14 @@ GOOD_ROWS = [1, 3, 6, 7]
 
 @pytest.fixture(scope="module")
 def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A data dir whose published warehouse holds HISTORY (file closed)."""
+    """A data dir whose published warehouse holds HISTORY (file closed); the ``con`` of
+    conftest.py reads it."""
     path = tmp_path_factory.mktemp("overflow") / "data"
     path.mkdir()
     with duckdb.connect(str(path / "warehouse.duckdb")) as con:
         apply_migrations(con)
         insert_versions(con, [(*row, JAN, None) for row in HISTORY])
     return path
-
-
-@pytest.fixture
-def con(data_dir: Path):
-    connection = duckdb.connect(str(data_dir / "warehouse.duckdb"), read_only=True)
-    yield connection
-    connection.close()
 
 
 def _calls_file(path: Path, calls: list[tuple[str, str]] = CALLS) -> Path:
