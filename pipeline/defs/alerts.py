@@ -2,8 +2,9 @@
 
 ``alert_on_run_failure`` emails ``[alerts] recipients`` once per failed run (the sensor's cursor
 moves past each failure once) with the one-line cause and a link to the run. Dagster moves the
-cursor past a run even when its email failed (SMTP down), so such an email is kept under
-``<state dir>/pending_alerts/`` and ``retry_pending_alerts`` resends it until it is delivered.
+cursor past a run even when its email failed (SMTP down), so each email is kept under
+``<state dir>/pending_alerts/`` before it is sent, removed once delivered, and
+``retry_pending_alerts`` resends what is left (a failed delivery, a sender killed mid-send).
 
 ``feeds_fresh`` checks, on the warehouse, that every configured tech prefix, SMS channel and
 the balance loaded within its ``[alerts] *_max_age_hours``; the ``freshness_checks`` job runs it
@@ -150,6 +151,9 @@ def build_run_failure_sensor(settings: Settings) -> dg.SensorDefinition:
                 f"run failure of {run.run_id} not reported; retry_pending_alerts resends it"
             )
             raise
+        if sent is None:  # this tick re-evaluates a run whose alert another sender holds
+            context.log.info(f"run failure of {run.run_id} is being reported by another sender")
+            return
         context.log.info(f"run failure of {run.run_id} reported to {sent.target}")
 
     return alert_on_run_failure
@@ -165,18 +169,25 @@ def build_pending_alerts_sensor(settings: Settings) -> dg.SensorDefinition:
         resent = resend_pending(settings)
         for failure in resent.failed:
             context.log.warning(f"pending alert {failure}")
-        return dg.SkipReason(pending_summary(len(resent.delivered), len(resent.failed)))
+        counts = len(resent.delivered), len(resent.failed), len(resent.busy)
+        return dg.SkipReason(pending_summary(*counts))
 
     return retry_pending_alerts
 
 
-def pending_summary(delivered: int, failed: int) -> str:
+def pending_summary(delivered: int, failed: int, busy: int = 0) -> str:
     def alerts(count: int) -> str:
         return f"{count} pending alert{'s' if count != 1 else ''}"
 
     if failed:
-        return f"{alerts(failed)} still not delivered (resent {delivered})"
-    return f"resent {alerts(delivered)}" if delivered else "no pending alert"
+        summary = f"{alerts(failed)} still not delivered (resent {delivered})"
+    elif delivered:
+        summary = f"resent {alerts(delivered)}"
+    else:
+        summary = "" if busy else "no pending alert"
+    # an alert another sender is sending right now (the failure sensor, an overlapping tick)
+    held = f"{alerts(busy)} being sent by another sender" if busy else ""
+    return "; ".join(part for part in (summary, held) if part)
 
 
 def failure_cause(context: dg.RunFailureSensorContext) -> str:

@@ -2,9 +2,10 @@
 partition, the one-line cause and a link to the run in the Dagster UI.
 
 Sent to ``[alerts] recipients`` (not finance) through :func:`pipeline.notify.deliver_raw`: SMTP
-when ``smtp.host`` is set, else an ``.eml`` in the outbox. An alert that cannot be delivered is
-kept (:mod:`pipeline.notify.pending_alerts`) for the sensor ``retry_pending_alerts`` to
-resend. The cause is scrubbed of every configured secret: it is built from an exception text,
+when ``smtp.host`` is set, else an ``.eml`` in the outbox. The alert is kept
+(:mod:`pipeline.notify.pending_alerts`) before it is sent and forgotten once delivered: one
+that was not delivered (SMTP down, the sender killed) is resent by the sensor
+``retry_pending_alerts``. The cause is scrubbed of every configured secret: it is built from an exception text,
 which may quote a server's reply.
 """
 
@@ -61,6 +62,7 @@ def build_run_failure_message(run: FailedRun, settings: Settings) -> EmailMessag
     return message
 
 
-def send_run_failure_alert(run: FailedRun, settings: Settings) -> Sent:
+def send_run_failure_alert(run: FailedRun, settings: Settings) -> Sent | None:
+    """The alert's delivery; None when another sender is delivering this run's alert."""
     message = build_run_failure_message(run, settings)
     return deliver_or_keep(message, settings, name=f"run-failure-{run.run_id}")

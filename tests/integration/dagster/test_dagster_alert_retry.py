@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 
 import dagster as dg
 import pytest
 from aiosmtpd.controller import Controller
+from support.alert_crash_driver import Ticks, failed_run, pending_files
 from support.smtp import RecordingHandler, free_port
 
 from pipeline.defs import build_definitions
@@ -33,40 +33,6 @@ def smtp_on(port: int) -> Iterator[RecordingHandler]:
         yield handler
     finally:
         controller.stop()
-
-
-class Ticks:
-    """The two alert sensors, ticked as the daemon does (each keeps its cursor)."""
-
-    def __init__(self, defs: dg.Definitions, instance: dg.DagsterInstance) -> None:
-        self.defs, self.instance = defs, instance
-        self.cursors: dict[str, str | None] = {}
-
-    def tick(self, name: str) -> dg.SensorExecutionData:
-        sensor = self.defs.resolve_sensor_def(name)
-        context = dg.build_sensor_context(
-            instance=self.instance,
-            cursor=self.cursors.get(name),
-            repository_def=self.defs.get_repository_def(),
-            sensor_name=name,
-        )
-        result = sensor.evaluate_tick(context)
-        self.cursors[name] = result.cursor
-        return result
-
-
-def failed_run(defs: dg.Definitions, instance: dg.DagsterInstance) -> str:
-    # nothing ever loaded: every feed is stale and the freshness run fails
-    result = defs.resolve_job_def("freshness_checks").execute_in_process(
-        instance=instance, raise_on_error=False
-    )
-    assert not result.success
-    return result.run_id
-
-
-def pending_files(state_dir: Path) -> list[str]:
-    folder = state_dir / "pending_alerts"
-    return sorted(path.name for path in folder.glob("*")) if folder.exists() else []
 
 
 @pytest.fixture
