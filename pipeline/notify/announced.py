@@ -52,7 +52,14 @@ def write_announced(path: Path, record: dict[str, datetime]) -> None:
 
 def announce_stale(state_dir: Path, stale: list[FeedAge], repeat_hours: float) -> list[FeedAge]:
     """The stale feeds to email now (new ones, and those last emailed ``repeat_hours`` ago),
-    recorded as emailed; the others stay failed checks without an email."""
+    recorded as emailed; the others stay failed checks without an email.
+
+    Recorded before the email exists (the caller fails its run, and the run-failure sensor
+    emails the failure): the email is safe once that sensor has kept it in its outbox
+    (:mod:`pipeline.notify.pending_alerts`). Before that it is lost, and the feed waits
+    ``repeat_hours``, only if the run's process dies before Dagster records the failure, the
+    sensor was never started, or the sensor can neither keep nor send it (docs/dagster.md,
+    Alerts): rare enough not to hold the record back until the sensor reports delivery."""
     path = announced_path(state_dir)
     repeat = timedelta(hours=repeat_hours)
     due, record = due_announcements(stale, read_announced(path), repeat, clock.utc_now())
