@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import os
+import signal
 import socket
+import subprocess
+import sys
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from email import message_from_bytes, policy
 from email.message import EmailMessage
+from pathlib import Path
 
 from aiosmtpd.controller import Controller
 
@@ -30,6 +36,42 @@ class RecordingHandler:
     @property
     def envelopes(self) -> list[tuple[str, list[str]]]:
         return [(mail_from, rcpt_tos) for mail_from, rcpt_tos, _ in self.messages]
+
+
+class KillingHandler(RecordingHandler):
+    """SIGKILLs the sending process (``run_until_killed``) during DATA: after recording the message
+    (``accept``: the server accepted it, the sender never heard so), or before (nothing
+    delivered)."""
+
+    def __init__(self, *, accept: bool = True) -> None:
+        super().__init__()
+        self.accept = accept
+        self.victim: int | None = None
+        self.victim_known = threading.Event()
+
+    async def handle_DATA(self, server, session, envelope) -> str:
+        if self.accept:
+            await super().handle_DATA(server, session, envelope)
+        self.victim_known.wait(60)
+        if self.victim is not None:
+            os.kill(self.victim, signal.SIGKILL)
+        return "250 OK" if self.accept else "451 never heard"
+
+
+def run_until_killed(driver: Path, args: list[str], handler: KillingHandler) -> None:
+    """``python driver *args`` from the repository, until ``handler`` SIGKILLs it."""
+    repo = Path(__file__).resolve().parents[2]
+    child = subprocess.Popen(
+        [sys.executable, str(driver), *args],
+        cwd=repo,
+        env={**os.environ, "PYTHONPATH": str(repo)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    handler.victim = child.pid
+    handler.victim_known.set()
+    _, stderr = child.communicate(timeout=300)
+    assert child.returncode == -signal.SIGKILL, stderr.decode()
 
 
 def free_port() -> int:

@@ -11,10 +11,6 @@ The failed run is a freshness check's: the email is also the stale feeds' announ
 from __future__ import annotations
 
 import asyncio
-import os
-import signal
-import subprocess
-import sys
 import threading
 from pathlib import Path
 
@@ -30,7 +26,7 @@ from support.alert_crash_driver import (
     failed_run,
     pending_files,
 )
-from support.smtp import RecordingHandler, running_smtp
+from support.smtp import KillingHandler, RecordingHandler, run_until_killed, running_smtp
 
 from pipeline.defs import build_definitions
 from pipeline.notify.announced import announced_path, read_announced
@@ -39,27 +35,7 @@ from pipeline.notify.announced import announced_path, read_announced
 pytestmark = pytest.mark.slow
 
 DRIVER = Path(alert_crash_driver.__file__)
-REPO = Path(__file__).resolve().parents[3]
 RETRY_SENSOR = "retry_pending_alerts"
-
-
-class KillingHandler(RecordingHandler):
-    """SIGKILLs the sender during DATA: before accepting the message (nothing delivered), or
-    after recording it (delivered, but the sender never heard so)."""
-
-    def __init__(self, *, accept: bool) -> None:
-        super().__init__()
-        self.accept = accept
-        self.victim: int | None = None
-        self.victim_known = threading.Event()
-
-    async def handle_DATA(self, server, session, envelope) -> str:
-        if self.accept:
-            await super().handle_DATA(server, session, envelope)
-        self.victim_known.wait(60)
-        if self.victim is not None:
-            os.kill(self.victim, signal.SIGKILL)
-        return "250 OK" if self.accept else "451 never heard"
 
 
 class HoldingHandler(RecordingHandler):
@@ -85,13 +61,14 @@ class Daemon:
         self.data_dir, self.instance_dir = tmp_path / "data", tmp_path / "dagster"
         self.instance_dir.mkdir()
         self.instance = dg.DagsterInstance.local_temp(str(self.instance_dir))
-        self.ticks = self.on_port(25)
+        self.ticks = Ticks(build_definitions(alert_settings(self.data_dir, 25)), self.instance)
         self.ticks.tick(FAILURE_SENSOR)  # the cursor starts before the failure
         self.run_id = failed_run(self.ticks.defs, self.instance)
 
     def on_port(self, port: int) -> Ticks:
+        """The sensors against the SMTP server on ``port``, from the cursors stored so far."""
         ticks = Ticks(build_definitions(alert_settings(self.data_dir, port)), self.instance)
-        ticks.cursors = dict(getattr(self, "ticks", ticks).cursors)
+        ticks.cursors = dict(self.ticks.cursors)
         return ticks
 
     @property
@@ -101,24 +78,9 @@ class Daemon:
     def tick_killed(self, handler: KillingHandler, port: int) -> None:
         """The failure sensor's tick in a child process, killed by ``handler``; its cursor is
         never stored (the daemon keeps the one it had)."""
-        child = subprocess.Popen(
-            [
-                sys.executable,
-                str(DRIVER),
-                str(self.data_dir),
-                str(port),
-                str(self.instance_dir),
-                str(self.ticks.cursors[FAILURE_SENSOR]),
-            ],
-            cwd=REPO,
-            env={**os.environ, "PYTHONPATH": str(REPO)},
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-        )
-        handler.victim = child.pid
-        handler.victim_known.set()
-        _, stderr = child.communicate(timeout=300)
-        assert child.returncode == -signal.SIGKILL, stderr.decode()
+        cursor = str(self.ticks.cursors[FAILURE_SENSOR])
+        args = [str(self.data_dir), str(port), str(self.instance_dir), cursor]
+        run_until_killed(DRIVER, args, handler)
 
 
 @pytest.fixture

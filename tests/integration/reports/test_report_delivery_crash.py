@@ -7,11 +7,6 @@ from __future__ import annotations
 
 import csv
 import io
-import os
-import signal
-import subprocess
-import sys
-import threading
 from collections import defaultdict
 from datetime import timedelta
 from decimal import Decimal
@@ -22,7 +17,7 @@ import pytest
 from support import delivery_crash_driver
 from support.delivery_crash_driver import driver_settings
 from support.reports import SAMPLE_BASE, SAMPLE_CHANGED, T1, DeckHistory, Rate, populate_sample
-from support.smtp import RecordingHandler, running_smtp
+from support.smtp import KillingHandler, RecordingHandler, run_until_killed, running_smtp
 
 from pipeline.landing import LandingZone
 from pipeline.reports.send import report_and_send
@@ -32,38 +27,10 @@ from pipeline.warehouse.db import Warehouse
 pytestmark = pytest.mark.slow  # child processes SIGKILLed mid-delivery
 
 DRIVER = Path(delivery_crash_driver.__file__)
-REPO = Path(__file__).resolve().parents[3]
-
-
-class KillingHandler(RecordingHandler):
-    """Accepts (records) each message, then SIGKILLs the sender process before it can read
-    the reply: a crash between the server's acceptance and the sender's commit."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.victim: int | None = None
-        self.victim_known = threading.Event()
-
-    async def handle_DATA(self, server, session, envelope) -> str:
-        reply = await super().handle_DATA(server, session, envelope)
-        self.victim_known.wait(60)
-        if self.victim is not None:
-            os.kill(self.victim, signal.SIGKILL)
-        return reply
 
 
 def run_killed(mode: str, data_dir: Path, handler: KillingHandler, port: int) -> None:
-    child = subprocess.Popen(
-        [sys.executable, str(DRIVER), mode, str(data_dir), str(port)],
-        cwd=REPO,
-        env={**os.environ, "PYTHONPATH": str(REPO)},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-    )
-    handler.victim = child.pid
-    handler.victim_known.set()
-    _, stderr = child.communicate(timeout=300)
-    assert child.returncode == -signal.SIGKILL, stderr.decode()
+    run_until_killed(DRIVER, [mode, str(data_dir), str(port)], handler)
     assert len(handler.messages) == 1  # the server did accept it
 
 
