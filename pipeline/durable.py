@@ -14,6 +14,7 @@ import re
 import secrets
 from collections.abc import Iterator
 from pathlib import Path
+from typing import BinaryIO
 
 log = logging.getLogger(__name__)
 
@@ -46,12 +47,20 @@ class OwnedTemporary:
     def __init__(self, target: Path):
         for _attempt in range(_CREATE_ATTEMPTS):
             path = target.with_name(f".{target.name}.{os.getpid()}-{secrets.token_hex(8)}.tmp")
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o666)
+            fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o666)
             if _lock_new_file(fd):
                 self.path: Path = path
                 self._fd: int | None = fd
                 return
         raise OSError(errno.EAGAIN, f"no temporary file beside {target} stayed ours")
+
+    def detach(self) -> BinaryIO:
+        """The file, open for reading and writing, which now holds the lock: for a writer that
+        keeps the file locked under its final name (a hard link to it), until it closes it."""
+        fd, self._fd = self._fd, None
+        if fd is None:
+            raise ValueError("the temporary is closed")
+        return os.fdopen(fd, "r+b")
 
     def close(self) -> None:
         """Release the lock (after the rename, or after removing the file)."""

@@ -27,7 +27,12 @@ from email.message import EmailMessage
 from pathlib import Path
 from typing import BinaryIO
 
-from pipeline.durable import fsync_dir, remove_quietly, temporary_beside
+from pipeline.durable import (
+    OwnedTemporary,
+    fsync_dir,
+    remove_quietly,
+    remove_stale_temporaries,
+)
 from pipeline.errors import os_error_reason
 from pipeline.notify import Sent, deliver_raw
 from pipeline.notify.errors import NotifyError
@@ -98,11 +103,12 @@ def _keep(raw: bytes, path: Path) -> BinaryIO | None:
     path.parent.mkdir(parents=True, exist_ok=True)
     if path.exists():
         return _hold(path)
-    remove_stale_temp_files(path.parent)  # the temp files of writers killed mid-write
-    tmp = temporary_beside(path)
-    handle = open(tmp, "w+b")  # returned open: the lock lives as long as it
+    remove_stale_temp_files(path.parent)  # an older ratedeck's, unlocked: by their age
+    remove_stale_temporaries(path)  # those of senders killed mid-write
+    temporary = OwnedTemporary(path)  # locked before anyone can see the name
+    tmp = temporary.path
+    handle = temporary.detach()  # returned open: the lock lives as long as it
     try:
-        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)  # ours before anyone can see the name
         handle.write(raw)
         handle.flush()
         os.fsync(handle.fileno())
