@@ -4,9 +4,12 @@ Building the engine of a 27k-prefix deck and reading its versions takes longer t
 million calls, and DuckDB, its warehouse and the versions query add as much again to every
 run's start-up. The cache keeps, per published warehouse file:
 
-* a catalog (``<key>.catalog.json``): the tech prefixes with rates and when each one's history
-  starts (what ``CallCoster`` otherwise asks the warehouse);
-* an engine per tech prefix and window (``<key>.<tech prefix hash>.<lo>.<hi>.engine``): the
+* a catalog (``<key>.catalog.json``): the tech prefixes with rates, when each one's history
+  starts, and the aliases with the deck each one is priced on (what ``CallCoster`` otherwise
+  asks the warehouse: a new alias, or an alias getting a deck of its own, is a publish, so a
+  new key and a new catalog);
+* an engine per deck and window (``<key>.<tech prefix hash>.<lo>.<hi>.engine``, filed under
+  the tech prefix whose rates it holds, which aliases share): the
   ``LpmEngine`` pickled, built from the versions in force during a span of call times, and
   valid for any span within ``[lo, hi]`` (microseconds since the epoch): the widest window
   around it in which the versions in force stay the same (after the last ``valid_to`` at or
@@ -38,6 +41,8 @@ from pathlib import Path
 
 from pipeline.analytics._engine import LpmEngine
 
+# the tech prefixes with rates, when each one's history starts, the aliases and their decks
+Catalog = tuple[list[str], dict[str, datetime], dict[str, str]]
 HEADER_BYTES = 3 * 4096  # DuckDB's main header and its two database headers
 # the modules whose code shapes a pickled engine: a change to any of them is a new key
 _ENGINE_MODULES = ("_engine.py", "_prefix_index.py", "_versions.py", "_money.py", "numbers.py")
@@ -87,9 +92,9 @@ class EngineCache:
         self._confirmed = False
 
     # -- catalog ------------------------------------------------------------------------------
-    def catalog(self) -> tuple[list[str], dict[str, datetime]] | None:
-        """Every tech prefix with rates (in ``known_tech_prefixes`` order) and when each one's
-        history starts; ``None`` when not cached."""
+    def catalog(self) -> Catalog | None:
+        """Every tech prefix with rates (in ``known_tech_prefixes`` order), when each one's
+        history starts, and the aliases (``deck_aliases``); ``None`` when not cached."""
         if self.key is None:
             return None
         try:
@@ -99,14 +104,18 @@ class EngineCache:
                 str(tp): datetime.fromisoformat(text)
                 for tp, text in document["history_starts"].items()
             }
-        except (OSError, ValueError, KeyError, TypeError):
+            aliases = {str(tp): str(deck) for tp, deck in document["aliases"].items()}
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
             return None
-        return known, starts
+        return known, starts, aliases
 
-    def save_catalog(self, known: list[str], starts: dict[str, datetime]) -> None:
+    def save_catalog(
+        self, known: list[str], starts: dict[str, datetime], aliases: dict[str, str]
+    ) -> None:
         document = {
             "tech_prefixes": known,
             "history_starts": {tp: moment.isoformat() for tp, moment in starts.items()},
+            "aliases": aliases,
         }
         self._write(self._catalog_path(), json.dumps(document).encode())
 

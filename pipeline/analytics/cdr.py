@@ -53,9 +53,10 @@ def pricing_connection(versions: pl.DataFrame) -> duckdb.DuckDBPyConnection:
         con.register(VERSIONS_VIEW, versions.to_arrow())
         con.execute("CREATE TABLE voice_rate AS SELECT * FROM cdr_day_versions")
         con.unregister(VERSIONS_VIEW)
+        con.execute(read_sql("queries/cdr_pricing_decks_only.sql"))
         # what the engine reads (lpm_versions, voice_history_start.sql)
-        con.execute(read_sql("macros/000_exact.sql"))
-        con.execute(read_sql("macros/100_lpm.sql"))
+        for name in ("000_exact.sql", "050_voice_deck.sql", "100_lpm.sql"):
+            con.execute(read_sql(f"macros/{name}"))
     except BaseException:
         con.close()
         raise

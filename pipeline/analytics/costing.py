@@ -35,7 +35,7 @@ import polars as pl
 from polars.io.plugins import register_io_source
 
 from pipeline.analytics._engine import TEXT_DTYPE, LpmEngine, Rating
-from pipeline.analytics._engine_cache import EngineCache
+from pipeline.analytics._engine_cache import Catalog, EngineCache
 from pipeline.analytics._money import PRICE_DTYPE
 from pipeline.analytics._versions import epoch_us
 from pipeline.analytics.codecs import COMPRESSIONS, DEFAULT_COMPRESSION
@@ -55,9 +55,9 @@ from pipeline.analytics.lookup import (
     text_categories,
 )
 from pipeline.analytics.one_call import (
+    Decks,
     before_history_hint,
-    choose_tech_prefixes,
-    deck_alias_of,
+    deck_aliases,
     history_starts,
     known_tech_prefixes,
 )
@@ -182,8 +182,10 @@ class _Engine:
 
 
 class CallCoster:
-    """Costs frames of calls for the tech prefixes asked (all in the warehouse by default),
-    keeping exact totals across them. ``now``: the moment of calls without ``started_at``.
+    """Costs frames of calls for the tech prefixes asked (by default every one with a deck of
+    its own; an alias asked for is priced on the deck it shares, under its own name: see
+    ``one_call.Decks``), keeping exact totals across them. ``now``: the moment of calls
+    without ``started_at``.
 
     ``con``: a read-only connection to the warehouse, or a function opening one when first
     needed. ``cache``: engines and catalog kept between runs (``_engine_cache``); with a valid
@@ -206,15 +208,19 @@ class CallCoster:
         self._reject_overflow = reject_overflow
         self._con: duckdb.DuckDBPyConnection | None = None
         self._cache = cache
-        known, starts = self._catalog()
-        self.tech_prefixes = choose_tech_prefixes(
-            known, tech_prefixes, alias_of=lambda tp: deck_alias_of(self._connection(), tp)
-        )
+        known, starts, aliases = self._catalog()
+        self.decks = Decks(known, aliases)
+        self.tech_prefixes = self.decks.choose(tech_prefixes)
+        self._listed_all = not tech_prefixes
         self.cost_decimals = cost_decimals
         self.now_us = epoch_us(as_utc(now or datetime.now(UTC)))
         self._threads = threads
-        self._starts = {tp: starts[tp] for tp in self.tech_prefixes if tp in starts}
-        self._engines: dict[str, _Engine] = {}
+        self._starts = {
+            tp: starts[deck]
+            for tp in self.tech_prefixes
+            if (deck := self.decks.deck_of(tp)) in starts
+        }
+        self._engines: dict[str, _Engine] = {}  # by deck: tech prefixes sharing one share it
         self.calls = 0  # good calls costed
         self.bad_rows = 0
         self.rows_seen = 0  # every input row: the next batch's first row is rows_seen + 1
@@ -227,17 +233,23 @@ class CallCoster:
             self._con = self._open()
         return self._con
 
-    def _catalog(self) -> tuple[list[str], dict[str, datetime]]:
-        """Every tech prefix with rates and when each one's history starts."""
+    def _catalog(self) -> Catalog:
+        """Every tech prefix with rates, when each one's history starts, and the aliases."""
         cached = self._cache.catalog() if self._cache is not None else None
         if cached is not None:
             return cached
         con = self._connection()
         known = known_tech_prefixes(con)
         starts = history_starts(con, known) if known else {}
+        aliases = deck_aliases(con)
         if self._cache is not None and known:
-            self._cache.save_catalog(known, starts)
-        return known, starts
+            self._cache.save_catalog(known, starts, aliases)
+        return known, starts, aliases
+
+    @property
+    def _decks_costed(self) -> list[str]:
+        """The decks that price the tech prefixes asked, each once."""
+        return list(dict.fromkeys(self.decks.deck_of(tp) for tp in self.tech_prefixes))
 
     def fix_output_text(self) -> OutputText:
         """Rate into the Enum text columns of ``OutputText`` from now on: what a stream
@@ -247,26 +259,27 @@ class CallCoster:
         return self.output_text
 
     def _text_categories(self) -> tuple[list[str], list[str]]:
-        cached = self._cache.text_categories(self.tech_prefixes) if self._cache else None
+        decks = self._decks_costed
+        cached = self._cache.text_categories(decks) if self._cache else None
         if cached is not None:
             return cached
-        found = text_categories(self._connection(), self.tech_prefixes)
+        found = text_categories(self._connection(), decks)
         if self._cache is not None:
-            self._cache.save_text_categories(self.tech_prefixes, *found)
+            self._cache.save_text_categories(decks, *found)
         return found
 
     def engine(self, tech_prefix: str, span: tuple[int, int]) -> LpmEngine:
-        """The engine of ``tech_prefix``, holding every version in force during ``span``."""
-        held = self._engines.get(tech_prefix)
+        """The engine of ``tech_prefix``'s deck, holding every version in force during
+        ``span``."""
+        deck = self.decks.deck_of(tech_prefix)
+        held = self._engines.get(deck)
         if held is not None and _within(span, held.window):
             return held.engine
         if held is not None:  # widen once for all: a file in reverse time order rebuilds once
             earliest = _EPOCH if span[0] < held.span[0] else held.span[0]
             span = (earliest, max(span[1], held.span[1]))
-        self._engines[tech_prefix] = self._cached_engine(tech_prefix, span) or self._build(
-            tech_prefix, span
-        )
-        return self._engines[tech_prefix].engine
+        self._engines[deck] = self._cached_engine(deck, span) or self._build(deck, span)
+        return self._engines[deck].engine
 
     def _cached_engine(self, tech_prefix: str, span: tuple[int, int]) -> _Engine | None:
         if self._cache is None:
@@ -396,12 +409,13 @@ class CallCoster:
     def summary(self) -> CostSummary:
         """The ``CostSummary`` of every frame costed so far."""
         scale = Decimal(1).scaleb(-self.cost_decimals)
-        totals, notes = [], []
+        totals, notes = [], self.decks.notes(self.tech_prefixes, listed_all=self._listed_all)
         for tp in self.tech_prefixes:
             t, start = self._totals[tp], self._starts.get(tp)
             totals.append(
                 TechPrefixTotal(
                     tech_prefix=tp,
+                    rated_on=self.decks.deck_of(tp),
                     calls=self.calls,
                     matched=t.matched,
                     unmatched=self.calls - t.matched,

@@ -92,6 +92,8 @@ class TechPrefixTotal:
     cost: Decimal
     before_history: int = 0  # unmatched calls made before the tech prefix's history starts
     history_starts: datetime | None = None
+    # the tech prefix whose deck priced them: ``tech_prefix``, or the deck an alias shares
+    rated_on: str | None = None
 
 
 @dataclass(frozen=True)
@@ -112,8 +114,10 @@ class CostSummary:
     cost_decimals: int
     per_tech_prefix: list[TechPrefixTotal]
     cheapest: CheapestMix
-    # one line per tech prefix with calls before its history, e.g. "2 call(s) before
-    # history: no price: history for tech prefix current starts 2026-12-02 10:00 UTC"
+    # one line per alias priced or left out, saying which deck it shares ("021001: priced on
+    # current's deck (the same deck, stored once)"), then one per tech prefix with calls
+    # before its history, e.g. "2 call(s) before history: no price: history for tech prefix
+    # current starts 2026-12-02 10:00 UTC"
     notes: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:

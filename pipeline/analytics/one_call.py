@@ -5,11 +5,15 @@ One call needs no engine: the warehouse's own macros (``lpm_rate_at``, ``referen
 in sql/macros, which the tests hold equal to the LPM engine) answer it in one query per tech
 prefix, so this module loads DuckDB only, not polars, numpy or pyarrow: ``ratedeck lookup``
 starts in a fraction of the time. Many calls: ``lookup.cost_calls`` (the engine).
+
+``Decks``: which tech prefixes the warehouse prices, and on which deck. An alias (a tech prefix
+whose downloads were another's deck, stored once) is priced on that deck by the one rule of
+sql/macros/050_voice_deck.sql, which the macros and CDR costing apply too.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -44,50 +48,82 @@ def known_tech_prefixes(con: duckdb.DuckDBPyConnection) -> list[str]:
     return sorted((r[0] for r in rows), key=lambda tp: (tp != "current", tp))
 
 
+def deck_aliases(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
+    """Every alias tech prefix and the tech prefix whose deck prices it: the rule the LPM
+    macros and CDR costing apply (``voice_deck_aliases()``, sql/macros/050_voice_deck.sql)."""
+    import duckdb
+
+    try:
+        rows = con.execute(read_sql("queries/voice_deck_aliases.sql")).fetchall()
+    except duckdb.CatalogException:
+        # published before that macro: its own LPM macros price no alias either, and the next
+        # run's publish brings both
+        return {}
+    return dict(rows)
+
+
+@dataclass(frozen=True)
+class Decks:
+    """The tech prefixes the warehouse prices: ``own`` have rates of their own (``current``
+    first); each of the ``aliases`` is priced on the deck of the tech prefix it maps to, the
+    same deck stored once (``deck_aliases``)."""
+
+    own: list[str]
+    aliases: dict[str, str]
+
+    def deck_of(self, tech_prefix: str) -> str:
+        """The tech prefix whose rates price ``tech_prefix`` (itself unless an alias)."""
+        return self.aliases.get(tech_prefix, tech_prefix)
+
+    def choose(self, requested: Sequence[str] | None, *, aliases: bool = True) -> list[str]:
+        """The requested tech prefixes (own decks, or aliases unless ``aliases`` is False), or
+        every own deck: an alias would price the same deck again, so it is priced only when
+        asked for by name. A refused alias's error names the tech prefix to ask for instead."""
+        if not self.own:
+            raise UnknownTechPrefixError("the warehouse has no voice rates yet: run `ratedeck run`")
+        if not requested:
+            return list(self.own)
+        accepted = [*self.own, *self.aliases] if aliases else self.own
+        unknown = [tp for tp in requested if tp not in accepted]
+        if unknown:
+            same_as = self.aliases.get(unknown[0])
+            hint = (
+                ""
+                if same_as is None
+                else f"; its deck is {same_as!r}'s, stored once: ask for {same_as!r}"
+            )
+            raise UnknownTechPrefixError(
+                f"no rates for tech prefix {unknown[0]!r} in the warehouse (it has: "
+                f"{', '.join(accepted)}){hint}"
+            )
+        return list(dict.fromkeys(requested))
+
+    def notes(self, chosen: Sequence[str], *, listed_all: bool) -> list[str]:
+        """A line per alias priced (``chosen``), and per alias left out of a listing of every
+        tech prefix (``listed_all``), saying which deck it shares."""
+        return [
+            alias_note(tp, same_as)
+            + ("" if tp in chosen else f"; left out, as it repeats {same_as}: ask for {tp}")
+            for tp, same_as in self.aliases.items()
+            if tp in chosen or listed_all
+        ]
+
+
+def alias_note(tech_prefix: str, same_as: str) -> str:
+    return f"{tech_prefix}: priced on {same_as}'s deck (the same deck, stored once)"
+
+
+def priced_decks(con: duckdb.DuckDBPyConnection) -> Decks:
+    """The tech prefixes with rates of their own and the aliases priced on one of them."""
+    return Decks(known_tech_prefixes(con), deck_aliases(con))
+
+
 def resolve_tech_prefixes(
     con: duckdb.DuckDBPyConnection, requested: Sequence[str] | None
 ) -> list[str]:
-    """The requested tech prefixes (checked against the warehouse), or all it has."""
-    return choose_tech_prefixes(
-        known_tech_prefixes(con), requested, alias_of=lambda tp: deck_alias_of(con, tp)
-    )
-
-
-def deck_alias_of(con: duckdb.DuckDBPyConnection, tech_prefix: str) -> str | None:
-    """The tech prefix whose deck ``tech_prefix``'s downloads were, stored once as that one's
-    (``queries/voice_deck_alias_of.sql``); None when it has none."""
-    rows = con.execute(
-        read_sql("queries/voice_deck_alias_of.sql"), {"tech_prefix": tech_prefix}
-    ).fetchall()
-    return rows[0][0] if rows else None
-
-
-def choose_tech_prefixes(
-    known: Sequence[str],
-    requested: Sequence[str] | None,
-    *,
-    alias_of: Callable[[str], str | None] | None = None,
-) -> list[str]:
-    """``requested`` checked against the tech prefixes ``known`` to have rates, or all.
-    ``alias_of`` (asked only for a refused tech prefix) names the deck it shares, for the
-    error to say which tech prefix to ask for instead."""
-    if not known:
-        raise UnknownTechPrefixError("the warehouse has no voice rates yet: run `ratedeck run`")
-    if not requested:
-        return list(known)
-    unknown = [tp for tp in requested if tp not in known]
-    if unknown:
-        same_as = alias_of(unknown[0]) if alias_of is not None else None
-        hint = (
-            f"; its deck is {same_as!r}'s, stored once: ask for {same_as!r}"
-            if same_as is not None
-            else ""
-        )
-        raise UnknownTechPrefixError(
-            f"no rates for tech prefix {unknown[0]!r} in the warehouse (it has: "
-            f"{', '.join(known)}){hint}"
-        )
-    return list(dict.fromkeys(requested))
+    """The requested tech prefixes with rates of their own (checked against the warehouse),
+    or all: the history of a deck's changes (``diff``) is kept under its own tech prefix."""
+    return priced_decks(con).choose(requested, aliases=False)
 
 
 def history_starts(
@@ -125,6 +161,8 @@ class LookupResult:
     valid_to: datetime | None = None
     # unmatched because ``at`` is before the tech prefix's history (None: no prefix fits)
     no_match_reason: str | None = None
+    # the tech prefix whose deck priced it: ``tech_prefix``, or the deck an alias shares
+    rated_on: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -139,24 +177,28 @@ def lookup_number(
     at: datetime | None = None,
     cost_decimals: int = 6,
 ) -> list[LookupResult]:
-    """Rate and cost of one call of ``duration_s`` seconds to ``number``, per tech prefix,
-    at ``at`` (default now). ``BadNumberError`` for a number with letters etc."""
+    """Rate and cost of one call of ``duration_s`` seconds to ``number``, per tech prefix
+    (every one with a deck of its own by default; an alias asked for is priced on the deck it
+    shares, see ``Decks``), at ``at`` (default now). ``BadNumberError`` for a number with
+    letters etc."""
     digits = normalise_number(number)
     if duration_s < 0:
         raise InputError(f"duration must be >= 0 seconds, got {duration_s}")
     if duration_s > MAX_CALL_SECONDS:
         raise InputError(f"duration {duration_s} {TOO_LARGE}")
     at = as_utc(at or datetime.now(UTC))
-    tech_prefixes = resolve_tech_prefixes(con, tech_prefixes)
-    starts = history_starts(con, tech_prefixes)
+    decks = priced_decks(con)
+    tech_prefixes = decks.choose(tech_prefixes)
+    starts = history_starts(con, [decks.deck_of(tp) for tp in tech_prefixes])
     results = []
     for tech_prefix in tech_prefixes:
-        base = LookupResult(tech_prefix, digits, duration_s, at, matched=False)
+        deck = decks.deck_of(tech_prefix)
+        base = LookupResult(tech_prefix, digits, duration_s, at, matched=False, rated_on=deck)
         row = _rate_one_call(con, base, cost_decimals)
         if row is not None:
             results.append(_matched(base, row, cost_decimals))
             continue
-        start = starts.get(tech_prefix)
+        start = starts.get(deck)
         reason = before_history_hint(tech_prefix, start) if start and at < start else None
         results.append(replace(base, no_match_reason=reason))
     return results

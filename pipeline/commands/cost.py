@@ -1,6 +1,7 @@
 """``ratedeck cost FILE [--tech-prefix P] [--out FILE]``: costs a CSV or Parquet file of calls
-(``number``, ``duration`` in whole seconds, optional ``started_at``) for every tech prefix in
-the warehouse (or those given with ``--tech-prefix``, repeatable).
+(``number``, ``duration`` in whole seconds, optional ``started_at``) for every tech prefix
+with a deck of its own in the warehouse (or those given with ``--tech-prefix``, repeatable; an
+alias is priced on the deck it shares, under its own name, with a note).
 
 * Output: every input column plus ``tech_prefix, matched_prefix, destination, price,
   billed_seconds, cost``, one row per call per tech prefix (empty match columns and cost for
@@ -27,7 +28,7 @@ from typing import TYPE_CHECKING
 
 from pipeline import console
 from pipeline.analytics.codecs import COMPRESSIONS, DEFAULT_COMPRESSION
-from pipeline.commands.lookup import tech_prefix_arg
+from pipeline.commands.lookup import TECH_PREFIX_HELP, tech_prefix_arg
 from pipeline.errors import InputError
 from pipeline.settings import Settings
 
@@ -51,7 +52,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="P",
         action="append",
         type=tech_prefix_arg,
-        help="only this tech prefix (repeatable; default: every one in the warehouse)",
+        help=TECH_PREFIX_HELP,
     )
     parser.add_argument(
         "--out",
@@ -215,5 +216,5 @@ def _print_summary(summary) -> None:
     print(f"cheapest mix: {mix.cost} ({chosen or 'no call matched'})")
     if mix.unmatched:
         print(f"{mix.unmatched:,} call(s) match no tech prefix")
-    for note in summary.notes:  # calls made before a tech prefix's history starts
+    for note in summary.notes:  # the deck an alias shares; calls made before history
         print(note)

@@ -1,7 +1,7 @@
 """``ratedeck lookup NUMBER [--tech-prefix P] [--duration S] [--at TS]``: the longest-prefix
-rate and the cost of one call, per tech prefix (every one in the warehouse unless
-``--tech-prefix``, which may repeat), at now or at a past (or scheduled) moment, then the
-cheapest. ``--duration`` defaults to ``report.reference_call_seconds``. Reads the published
+rate and the cost of one call, per tech prefix (every one with a deck of its own unless
+``--tech-prefix``, which may repeat and may name an alias: priced on the deck it shares, with a
+note), at now or at a past (or scheduled) moment, then the cheapest. ``--duration`` defaults to ``report.reference_call_seconds``. Reads the published
 warehouse read-only. A number with letters is refused (exit 2).
 """
 
@@ -17,6 +17,10 @@ from pipeline.settings import Settings, validate_tech_prefix
 # reads the warehouse and writes only files it has closed: no teardown needed (cli.entry)
 QUICK_EXIT = True
 
+TECH_PREFIX_HELP = (  # cost's too
+    "only this tech prefix (repeatable; default: every one with a deck of its own; an alias "
+    "is priced on the deck it shares)"
+)
 TABLE_COLUMNS = (
     "tech_prefix",
     "prefix",
@@ -36,7 +40,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="P",
         action="append",
         type=tech_prefix_arg,
-        help="only this tech prefix (repeatable; default: every one in the warehouse)",
+        help=TECH_PREFIX_HELP,
     )
     parser.add_argument(
         "--duration",
@@ -53,12 +57,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
-    from pipeline.analytics.one_call import cheapest, lookup_number
+    from pipeline.analytics.one_call import cheapest, lookup_number, priced_decks
     from pipeline.warehouse.db import Warehouse
 
     duration = settings.report.reference_call_seconds if args.duration is None else args.duration
     at = parse_moment(args.at, "--at") if args.at else datetime.now(UTC)
     with Warehouse(settings).reader() as con:
+        decks = priced_decks(con)
         results = lookup_number(
             con,
             args.number,
@@ -68,6 +73,8 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             cost_decimals=settings.report.cost_decimals,
         )
     best = cheapest(results)
+    # which deck an alias shares, priced or left out
+    notes = decks.notes([r.tech_prefix for r in results], listed_all=not args.tech_prefix)
     if args.json:
         console.print_json(
             {
@@ -76,6 +83,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
                 "at": at,
                 "results": [r.to_dict() for r in results],
                 "cheapest": best.to_dict() if best else None,
+                "notes": notes,
             }
         )
         return 0
@@ -86,6 +94,8 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     console.print_table(TABLE_COLUMNS, [_row(r) for r in results])
     for reason in dict.fromkeys(r.no_match_reason for r in results if r.no_match_reason):
         print(reason)
+    for note in notes:
+        print(note)
     if best is None:
         print(f"cheapest: none - no tech prefix has a rate for {number}")
     else:

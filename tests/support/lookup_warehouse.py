@@ -66,3 +66,12 @@ def standard_data_dir(path: Path) -> Path:
     finally:
         con.close()
     return path
+
+
+def costed_rows(path: Path) -> list[tuple[str, str | None, Decimal | None]]:
+    """(tech_prefix, matched prefix, cost) per row of a costed CSV (``ratedeck cost``)."""
+    frame = pl.read_csv(path, infer_schema=False)
+    return [
+        (tp, prefix, None if cost is None else Decimal(cost))
+        for tp, prefix, cost in frame.select("tech_prefix", "matched_prefix", "cost").iter_rows()
+    ]

@@ -10,7 +10,9 @@
 -- leading 00; anything left that is not a digit raises an error naming the number.
 -- lpm_rate returns one row (or none when no prefix matches): the longest prefix with a
 -- version valid at the moment, as voice_rate_at() sees it ([valid_from, valid_to)); a NULL
--- moment means now (like a call without started_at in `ratedeck cost`).
+-- moment means now (like a call without started_at in `ratedeck cost`). The tech prefix is
+-- priced on its deck (voice_deck_of, 050_voice_deck.sql): an alias such as the demo's 021001
+-- on current's, as CDR costing does; the row says the tech prefix asked for and rated_on.
 -- call_cost: NULL when unmatched; 0 for a 0-second call; else billed = a when d <= a, else
 -- a + ceil((d - a) / b) * b, cost = price * billed / 60 rounded once, half up, to 6 places
 -- (the default of settings.report.cost_decimals), in integers - never through a DOUBLE.
@@ -41,30 +43,31 @@ COMMENT ON MACRO lpm_digits IS 'lpm_digits(number): a dialled number normalised 
 
 CREATE OR REPLACE MACRO lpm_rate_at(number, tech_prefix, at_ts) AS TABLE
 WITH digits AS (SELECT lpm_digits(number) AS digits),
+route AS (SELECT tech_prefix AS asked, voice_deck_of(tech_prefix) AS deck),
 candidates AS (
     -- every prefix of the number, longest first: an equi-join, so a whole table of calls
     -- (call_cost per row) becomes one hash join instead of a scan per call
     SELECT left(d.digits, size.n) AS prefix
     FROM digits d, range(0, length(d.digits) + 1) AS size(n)
 )
-SELECT r.tech_prefix, (SELECT digits FROM digits) AS number, r.prefix AS matched_prefix,
-       r.destination, r.price, r.initial_seconds, r.increment_seconds, r.currency,
-       r.valid_from, r.valid_to
+SELECT q.asked AS tech_prefix, (SELECT digits FROM digits) AS number,
+       r.prefix AS matched_prefix, r.destination, r.price, r.initial_seconds,
+       r.increment_seconds, r.currency, r.valid_from, r.valid_to, r.tech_prefix AS rated_on
 FROM candidates c
 JOIN voice_rate r ON r.prefix = c.prefix
-WHERE r.tech_prefix = tech_prefix
-  AND r.valid_from <= coalesce(at_ts::TIMESTAMPTZ, current_timestamp)
+JOIN route q ON r.tech_prefix = q.deck
+WHERE r.valid_from <= coalesce(at_ts::TIMESTAMPTZ, current_timestamp)
   AND (r.valid_to IS NULL OR coalesce(at_ts::TIMESTAMPTZ, current_timestamp) < r.valid_to)
 ORDER BY length(r.prefix) DESC, r.valid_from DESC, r.valid_to DESC NULLS FIRST,
          r.price DESC, r.initial_seconds DESC, r.increment_seconds DESC, r.destination
 LIMIT 1;
-COMMENT ON MACRO TABLE lpm_rate_at IS 'lpm_rate_at(number, tech_prefix, at_ts): the voice_rate row billing number on tech_prefix at at_ts (NULL: now) by longest prefix match; one row or none.';
+COMMENT ON MACRO TABLE lpm_rate_at IS 'lpm_rate_at(number, tech_prefix, at_ts): the voice_rate row billing number on tech_prefix (on its deck: voice_deck_of) at at_ts (NULL: now) by longest prefix match; one row or none.';
 
 CREATE OR REPLACE MACRO lpm_rate(number, tech_prefix) AS TABLE
     (SELECT * FROM lpm_rate_at(number, tech_prefix, current_timestamp)),
 (number, tech_prefix, at_ts) AS TABLE
     (SELECT * FROM lpm_rate_at(number, tech_prefix, at_ts));
-COMMENT ON MACRO TABLE lpm_rate IS 'lpm_rate(number, tech_prefix[, at_ts]): the rate that bills number on tech_prefix now (or at at_ts), longest prefix match: tech_prefix, number, matched_prefix, destination, price, increments, currency, validity. One row, none when no prefix matches.';
+COMMENT ON MACRO TABLE lpm_rate IS 'lpm_rate(number, tech_prefix[, at_ts]): the rate that bills number on tech_prefix now (or at at_ts), longest prefix match: tech_prefix (as asked), number, matched_prefix, destination, price, increments, currency, validity, rated_on (the deck: tech_prefix, or the one an alias shares, see voice_deck_aliases). One row, none when no prefix matches.';
 
 -- Billed seconds of a d-second call with increments a/b (d must be a whole number >= 0).
 CREATE OR REPLACE MACRO lpm_billed_seconds(d, a, b) AS
@@ -92,17 +95,19 @@ CREATE OR REPLACE MACRO call_cost(number, seconds, tech_prefix) AS (
     SELECT lpm_cost(r.price, lpm_billed_seconds(seconds, r.initial_seconds, r.increment_seconds))
     FROM lpm_rate_at(number, tech_prefix, at_ts) r
 );
-COMMENT ON MACRO call_cost IS 'call_cost(number, seconds, tech_prefix[, at_ts]): exact cost of a call (DECIMAL(18, 6), half up) at the rate that billed it now or at at_ts (longest prefix match); NULL when no prefix matches.';
+COMMENT ON MACRO call_cost IS 'call_cost(number, seconds, tech_prefix[, at_ts]): exact cost of a call (DECIMAL(18, 6), half up) at the rate that billed it now or at at_ts (longest prefix match, on tech_prefix''s deck: voice_deck_of); NULL when no prefix matches.';
 
--- The versions of one tech prefix's deck in force at some moment of [from_ts, to_ts]: what
--- costing calls made in that window can use (the Python engine loads its deck with this).
+-- The versions of one tech prefix's deck (an alias: the deck it shares, voice_deck_of) in
+-- force at some moment of [from_ts, to_ts]: what costing calls made in that window can use
+-- (the Python engine loads its deck with this).
 -- Withdrawn versions (valid_to = valid_from) are left out: no moment falls inside them.
 CREATE OR REPLACE MACRO lpm_versions(tech_prefix, from_ts, to_ts) AS TABLE
+WITH route AS (SELECT voice_deck_of(tech_prefix) AS deck)
 SELECT r.prefix, r.destination, r.price, r.initial_seconds, r.increment_seconds, r.currency,
        r.valid_from, r.valid_to
 FROM voice_rate r
-WHERE r.tech_prefix = tech_prefix
-  AND (r.valid_to IS NULL OR r.valid_to > r.valid_from)
+JOIN route q ON r.tech_prefix = q.deck
+WHERE (r.valid_to IS NULL OR r.valid_to > r.valid_from)
   AND r.valid_from <= to_ts::TIMESTAMPTZ
   AND (r.valid_to IS NULL OR r.valid_to > from_ts::TIMESTAMPTZ);
-COMMENT ON MACRO TABLE lpm_versions IS 'lpm_versions(tech_prefix, from_ts, to_ts): the versions of a tech prefix''s deck in force at some moment of [from_ts, to_ts] (withdrawn ones left out): what costing calls in that window can use.';
+COMMENT ON MACRO TABLE lpm_versions IS 'lpm_versions(tech_prefix, from_ts, to_ts): the versions of a tech prefix''s deck (an alias: the deck it shares, voice_deck_of) in force at some moment of [from_ts, to_ts] (withdrawn ones left out): what costing calls in that window can use.';

@@ -16,7 +16,7 @@ import duckdb
 import polars as pl
 import pytest
 from support.lookup_reference import Version, reference_billed, reference_cost, reference_match
-from support.lookup_warehouse import JUN, STANDARD_HISTORY, insert_versions
+from support.lookup_warehouse import JUN, STANDARD_HISTORY, costed_rows, insert_versions
 
 from pipeline.analytics import epoch_us
 from pipeline.analytics._engine_cache import EngineCache, warehouse_key
@@ -102,14 +102,6 @@ def _reference(path: Path) -> list[tuple[str, str | None, Decimal | None]]:
     return rows
 
 
-def _costed_rows(text_path: Path) -> list[tuple[str, str | None, Decimal | None]]:
-    frame = pl.read_csv(text_path, infer_schema=False)
-    return [
-        (tp, prefix, None if cost is None else Decimal(cost))
-        for tp, prefix, cost in frame.select("tech_prefix", "matched_prefix", "cost").iter_rows()
-    ]
-
-
 @pytest.mark.parametrize("started_at", [MARCH, "2026-07-01 08:00"])
 def test_cost_from_the_cache_is_a_fresh_build_is_brute_force(warehouse, tmp_path, started_at):
     source = _calls(tmp_path / "calls.csv", started_at)
@@ -118,7 +110,7 @@ def test_cost_from_the_cache_is_a_fresh_build_is_brute_force(warehouse, tmp_path
     cached, cached_opened = _cost(warehouse, source, tmp_path / "cached.csv", _cache(warehouse))
     assert fresh == first == cached
     assert (fresh_opened, first_opened, cached_opened) == (1, 1, 0)  # the last: from the cache
-    assert _costed_rows(tmp_path / "cached.csv") == _reference(source)
+    assert costed_rows(tmp_path / "cached.csv") == _reference(source)
 
 
 def test_an_engine_is_not_used_outside_the_window_of_its_versions(warehouse, tmp_path):
@@ -127,7 +119,7 @@ def test_an_engine_is_not_used_outside_the_window_of_its_versions(warehouse, tmp
     _cost(warehouse, after_june, tmp_path / "july.csv.out.csv", _cache(warehouse))
     text, opened = _cost(warehouse, march, tmp_path / "march.out.csv", _cache(warehouse))
     assert opened == 1  # March is before the June change: that engine does not cover it
-    assert _costed_rows(tmp_path / "march.out.csv") == _reference(march)
+    assert costed_rows(tmp_path / "march.out.csv") == _reference(march)
     again, opened_again = _cost(warehouse, march, tmp_path / "again.csv", _cache(warehouse))
     assert (again, opened_again) == (text, 0)  # now both windows are cached
 
@@ -187,7 +179,7 @@ def test_no_cache_while_a_wal_holds_data_the_file_lacks(warehouse):
     cache = _cache(warehouse)
     assert cache.catalog() is None
     # nor is anything written (it was, as "None.catalog.json", sweeping the other files away)
-    cache.save_catalog(["current"], {})
+    cache.save_catalog(["current"], {}, {})
     cache.save_text_categories(["current"], ["44"], ["UK"])
     folder = warehouse.parent / "state" / "engine_cache"
     assert not folder.exists() or not os.listdir(folder)
