@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 import polars as pl
 
 from pipeline.ingest.cdr import (
-    CDR_CALL_SCHEMA,
+    CDR_ROW_SCHEMA,
     LAYOUTS,
     NO_CALL_HINT,
     SWITCH_NAMES,
@@ -71,8 +71,9 @@ def reference_ingest_cdr(
         except BadField as exc:
             rejects.append(reject_row(row_number, raw, str(exc)))
             continue
+        named_by_record = not call["call_id"]
         call["call_id"] = call["call_id"] or f"{naming}#{seen[naming]}"
-        rows.append({"row_number": row_number, **call})
+        rows.append({"row_number": row_number, **call, "named_by_record": named_by_record})
     return _result(source, cdr_format, rows, rejects, parquet=parquet)
 
 
@@ -138,7 +139,7 @@ def _result(
 ) -> IngestResult:
     total = len(rows) + len(rejects)
     result = IngestResult(
-        rows=pl.DataFrame(rows, schema=CDR_CALL_SCHEMA, orient="row"),
+        rows=pl.DataFrame(rows, schema=CDR_ROW_SCHEMA, orient="row"),
         rejects=pl.DataFrame(rejects, schema=REJECT_SCHEMA, orient="row"),
         source_format=f"{cdr_format}-parquet" if parquet else cdr_format,
         total_rows=total,

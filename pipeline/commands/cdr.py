@@ -3,8 +3,10 @@
 
 * ``import [--carrier]``: each file (``--carrier``: the carrier's call export) is landed (immutable, sha256), parsed with ``[cdr] format`` and
   loaded; a file imported before changes nothing. Prints per file the calls added, the calls
-  left out as already stored or repeated in the file (a call is its id on its UTC day), rejects
-  (the first few with their row numbers) and the days touched. A file that cannot be read,
+  left out as already stored or repeated in the file (a call is its id on its UTC day), the
+  rows refused as conflicting (the same call id with other values: a corrected call, whose
+  stored version stands), rejects (the first few refused rows with their row numbers) and the
+  days touched. A file that cannot be read,
   or with too many bad rows, is one line naming it: exit 2 (files before it stay imported).
 * ``cost``: costs the billable calls not costed yet (of ``--day``, else of every day that has
   some), each at its own start time. ``--recost`` replaces every cost of ``--day`` (a backfill:
@@ -36,7 +38,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "Land each FILE (kept byte for byte under <data_dir>/raw/cdr/), parse it with [cdr] "
         "format (--carrier: as the carrier's call export, [reconcile.columns]) and load its "
         "calls; a file imported before changes nothing. Prints per file the calls added, those "
-        "already imported or repeated in the file, the rejects and the UTC days touched. A file "
+        "already imported or repeated in the file, those refused as conflicting (a call id "
+        "already stored with other values: the stored call stands), the rejects and the UTC "
+        "days touched. A file "
         "that cannot be read, or with too many bad rows, is one line naming it, exit 2 (the "
         "files before it stay imported).",
     )
@@ -99,28 +103,31 @@ def _import(args: argparse.Namespace, settings: Settings) -> int:
             bar.advance(1, description=path.name)
             done.append(imported)
             if not args.json:
-                _print_import(imported)
+                _print_import(imported, carrier=args.carrier)
     if args.json:
         console.print_json({"files": [vars(i) for i in done]})
     return 0
 
 
-def _print_import(imported) -> None:
+def _print_import(imported, *, carrier: bool) -> None:
     if imported.replayed:
         print(f"{imported.path}: imported before (file {imported.file_id}): nothing changed")
         return
     days = ", ".join(imported.days) or "none"
+    # a carrier export's corrected rows are not looked for (they count as repeats)
+    conflicts = (
+        "" if carrier else f"{imported.conflicts:,} conflicting (same call id, other values), "
+    )
     print(
         f"{imported.path}: {imported.calls:,} call(s) added, {imported.duplicates:,} already "
-        f"imported or repeated in the file, {imported.rejects:,} rejected; days {days} -> "
-        f"{imported.raw_path}"
+        f"imported or repeated in the file, {conflicts}{imported.rejects:,} rejected; days "
+        f"{days} -> {imported.raw_path}"
     )
     for row, reason in imported.rejects_preview[:LISTED_REJECTS]:
         print(f"  row {row}: {reason}", file=sys.stderr)
-    if imported.rejects > LISTED_REJECTS:
-        print(
-            f"  ... and {imported.rejects - LISTED_REJECTS:,} more (ingest_reject)", file=sys.stderr
-        )
+    refused = imported.rejects + imported.conflicts
+    if refused > LISTED_REJECTS:
+        print(f"  ... and {refused - LISTED_REJECTS:,} more (ingest_reject)", file=sys.stderr)
 
 
 def _cost(args: argparse.Namespace, settings: Settings) -> int:

@@ -184,6 +184,8 @@ def _files_sensor(
                 context.log.error(f"cdr import {path.name}: {exc}")
                 continue
             seen[path.name] = key
+            if imported.conflicts:  # refused rows the user must hear of: no silent drop
+                context.log.warning(_conflicts_line(path.name, imported))
             for day in imported.days:
                 days.setdefault(day, []).append(imported.file_id)
         start = settings.cdr.partitions_start.isoformat()
@@ -202,3 +204,12 @@ def _files_sensor(
         return dg.SensorResult(run_requests=requests, cursor=json.dumps(seen, sort_keys=True))
 
     return cdr_files
+
+
+def _conflicts_line(name: str, imported: stages.CdrImport) -> str:
+    """The sensor's word on a file's corrected calls (docs/cdr.md#corrected-calls)."""
+    return (
+        f"cdr import {name}: {imported.conflicts:,} row(s) refused as a call already stored "
+        "with other values; the stored calls stand (reasons: ingest_reject, kind cdr, "
+        f"snapshot_id {imported.file_id})"
+    )

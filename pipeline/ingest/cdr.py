@@ -65,6 +65,10 @@ CDR_CALL_SCHEMA = pl.Schema(
         "disposition": pl.String(),  # ANSWERED, NO ANSWER, NORMAL_CLEARING...; null: generic
     }
 )
+# What ingest_cdr returns: the calls, and which are named by their record (no switch id). Such
+# a call's id is its record's text, so the same id is the same record, never a correction of
+# it (a warehouse stores the calls, not the flag: docs/cdr.md#corrected-calls).
+CDR_ROW_SCHEMA = pl.Schema({**CDR_CALL_SCHEMA, "named_by_record": pl.Boolean()})
 
 
 @dataclass(frozen=True)
@@ -821,13 +825,14 @@ def _name_by_record(rows: pl.DataFrame, calls: RawCalls) -> pl.DataFrame:
     not by values read with settings (a changed ``[cdr] timezone`` would too). The occurrence
     counts every non-blank record, rejected ones too, so it does not depend on the settings
     either."""
+    unnamed = pl.col("call_id").is_null().alias("named_by_record")
     if not rows["call_id"].has_nulls():
-        return rows
+        return rows.with_columns(unnamed)
     keys = pl.DataFrame(
         {"row_number": calls.fields["row_number"], "_key": record_keys(calls.record_text())}
     )
     named = rows.join(keys, on="row_number", how="left", maintain_order="left")
-    return named.with_columns(pl.coalesce("call_id", "_key").alias("call_id")).drop("_key")
+    return named.with_columns(unnamed, pl.coalesce("call_id", "_key").alias("call_id")).drop("_key")
 
 
 # -- shaping the result ---------------------------------------------------------------------
@@ -841,7 +846,7 @@ def _result(
 ) -> IngestResult:
     total = rows.height + rejects.height
     result = IngestResult(
-        rows=rows.select(CDR_CALL_SCHEMA.names()).cast(CDR_CALL_SCHEMA),
+        rows=rows.select(CDR_ROW_SCHEMA.names()).cast(CDR_ROW_SCHEMA),
         rejects=rejects,
         source_format=f"{cdr_format}-parquet" if parquet else cdr_format,
         total_rows=total,

@@ -34,13 +34,13 @@ from pipeline.ingest.frames import IngestResult
 from pipeline.landing import LandedFile, LandingZone
 from pipeline.settings import Settings
 from pipeline.stages import feed as stages
-from pipeline.stages.staging import StagedIngest
 from pipeline.warehouse.cdr import (
     CDR_SNAPSHOT,
     Costing,
     day_calls,
     day_inputs,
     file_days,
+    first_rejects,
     read_day,
     record_costs,
     uncosted_days,
@@ -49,6 +49,7 @@ from pipeline.warehouse.db import DEFAULT_LOCK_TIMEOUT_S, Warehouse
 from pipeline.warehouse.snapshot import SnapshotLoad, load_snapshot
 
 PARQUET_SUFFIXES = (".parquet", ".pq")
+PREVIEWED_REJECTS = 5  # an import's outcome names its first refused rows, the rest are counted
 
 
 def ingest_cdr_file(settings: Settings, landed: LandedFile) -> IngestResult:
@@ -88,10 +89,12 @@ class CdrImport:
     raw_path: str
     replayed: bool
     calls: int
-    duplicates: int
+    duplicates: int  # left out as already stored or repeated in the file, the same values
     rejects: int
     days: tuple[str, ...]  # UTC days its calls fall on
-    rejects_preview: tuple[tuple[int, str], ...] = ()  # (row, reason), the first few
+    # (row, reason) of the first few refused rows: rejects and conflicts, in file order
+    rejects_preview: tuple[tuple[int, str], ...] = ()
+    conflicts: int = 0  # refused: a call stored under the same id with other values
 
 
 def import_file(
@@ -114,14 +117,14 @@ def import_file(
     with Warehouse(settings, lock_timeout_s=lock_timeout_s).writer() as con:
         loaded = load_snapshot(con, CDR_SNAPSHOT, incoming)
         days = file_days(con, loaded.snapshot_id)
-    return import_outcome(path, loaded, days, staged)
+        refused = first_rejects(con, CDR_SNAPSHOT.kind, loaded.snapshot_id, PREVIEWED_REJECTS)
+    return import_outcome(path, loaded, days, refused)
 
 
 def import_outcome(
-    path: Path, loaded: SnapshotLoad, days: list[str], staged: StagedIngest
+    path: Path, loaded: SnapshotLoad, days: list[str], refused: list[tuple[int, str]]
 ) -> CdrImport:
-    """What importing ``path`` did, with the first few rejects (row, reason)."""
-    rejects = staged.rejects().head(5)
+    """What importing ``path`` did, with its first few refused rows (row, reason)."""
     return CdrImport(
         path=path,
         file_id=loaded.snapshot_id,
@@ -131,7 +134,8 @@ def import_outcome(
         duplicates=loaded.unchanged,
         rejects=loaded.reject_count,
         days=tuple(days),
-        rejects_preview=tuple(zip(rejects["row_number"], rejects["reason"], strict=True)),
+        rejects_preview=tuple(refused),
+        conflicts=loaded.conflicts,
     )
 
 

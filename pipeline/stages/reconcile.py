@@ -15,8 +15,15 @@ from pipeline.errors import InputError
 from pipeline.ingest.carrier import SOURCE_FORMAT, CarrierColumnNames, ingest_carrier
 from pipeline.settings import Settings
 from pipeline.stages import feed as stages
-from pipeline.stages.cdr import CdrImport, import_outcome, land, read_call_file
+from pipeline.stages.cdr import (
+    PREVIEWED_REJECTS,
+    CdrImport,
+    import_outcome,
+    land,
+    read_call_file,
+)
 from pipeline.stages.staging import stage_ingest
+from pipeline.warehouse.cdr import first_rejects
 from pipeline.warehouse.db import DEFAULT_LOCK_TIMEOUT_S, Warehouse
 from pipeline.warehouse.reconcile import (
     CARRIER_SNAPSHOT,
@@ -55,7 +62,8 @@ def import_carrier_file(
         _record_settings(con, settings)
         loaded = load_snapshot(con, CARRIER_SNAPSHOT, incoming)
         days = carrier_file_days(con, loaded.snapshot_id)
-    return import_outcome(path, loaded, days, staged)
+        refused = first_rejects(con, CARRIER_SNAPSHOT.kind, loaded.snapshot_id, PREVIEWED_REJECTS)
+    return import_outcome(path, loaded, days, refused)
 
 
 def _record_settings(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:

@@ -2,7 +2,8 @@
 
 ``CDR_SNAPSHOT`` is the CDR feed's ``SnapshotSpec``: no history (a file of calls is a fact,
 not a snapshot of something that changes), so ``load_snapshot`` hands the file to
-``store_cdr_file``: replay check by sha256, calls (each call once), the file row, rejects.
+``store_cdr_file``: replay check by sha256, calls (each call once; a corrected call, refused
+as a conflict), the file row, rejects.
 """
 
 from __future__ import annotations
@@ -33,16 +34,18 @@ class CallFiles:
     """An append-only feed of call files (the switch's CDRs, the carrier's exports), named by
     convention from ``prefix``: the sequence ``<prefix>_file_id_seq``, the queries
     ``<prefix>_call_insert.sql`` (rows registered as ``calls_view``), ``<prefix>_file_insert.sql``
-    and ``<prefix>_file_replay.sql``."""
+    and ``<prefix>_file_replay.sql``; with ``refuses_conflicts``, also
+    ``<prefix>_call_conflict_insert.sql`` (the rows left out that correct a stored call)."""
 
     prefix: str
     calls_view: str
+    refuses_conflicts: bool = False
 
     def query(self, name: str) -> str:
         return read_sql(f"queries/{self.prefix}_{name}.sql")
 
 
-CDR_FILES = CallFiles("cdr", CALLS_VIEW)
+CDR_FILES = CallFiles("cdr", CALLS_VIEW, refuses_conflicts=True)
 
 
 def store_cdr_file(
@@ -50,7 +53,8 @@ def store_cdr_file(
 ) -> SnapshotLoad:
     """Record one CDR file (inside load_snapshot's transaction). The outcome's ``row_count``
     is the calls it added, ``unchanged`` the calls left out as already stored or repeated in
-    the file (cdr_file.duplicate_count)."""
+    the file with the same values (cdr_file.duplicate_count), ``conflicts`` the rows refused
+    as a stored call with other values (cdr_file.conflict_count, docs/cdr.md#corrected-calls)."""
     return store_call_file(con, spec, incoming, CDR_FILES)
 
 
@@ -61,8 +65,8 @@ def store_call_file(
     files: CallFiles,
 ) -> SnapshotLoad:
     """Record one file of ``files``' feed: its calls (each call once: a call is its id on its
-    UTC day, see ``<prefix>_call_insert.sql``), the file row, the rejects; the same bytes
-    stored before change nothing."""
+    UTC day, see ``<prefix>_call_insert.sql``), its conflicts (``refuses_conflicts``), the
+    file row, the rejects; the same bytes stored before change nothing."""
     stored = _stored(con, incoming, files)
     if stored is not None:
         return stored
@@ -76,7 +80,10 @@ def store_call_file(
             "first_day": first_day,
             "last_day": last_day,
         }
-        execute_named(con, files.query("call_insert"), params)
+        [(inserted,)] = execute_named(con, files.query("call_insert"), params).fetchall()
+        conflicts = 0
+        if files.refuses_conflicts and inserted < result.rows.height:  # else none left out
+            conflicts = _refuse_conflicts(con, spec, incoming, files, params)
     finally:
         con.unregister(files.calls_view)
     params = {
@@ -87,12 +94,43 @@ def store_call_file(
         "source_format": result.source_format,
         "valid_rows": result.rows.height,
         "reject_count": result.rejects.height,
+        "conflict_count": conflicts,
     }
     execute_named(con, files.query("file_insert"), params)
     insert_rejects(con, spec, incoming, file_id)
     added = _stored(con, incoming, files, replayed=False)
     assert added is not None  # just inserted
     return added
+
+
+def _refuse_conflicts(
+    con: duckdb.DuckDBPyConnection,
+    spec: SnapshotSpec,
+    incoming: IncomingSnapshot,
+    files: CallFiles,
+    params: dict[str, object],
+) -> int:
+    """The rows the insert left out that correct a stored call (same id, other values), into
+    ingest_reject with what differs; how many. Set-based, on the file's days only, as the
+    insert (``<prefix>_call_conflict_insert.sql``)."""
+    rejects = {
+        "kind": spec.kind,
+        "source": incoming.source,
+        "fetched_at": incoming.fetched_at,
+        "content_sha256": incoming.content_sha256,
+    }
+    sql = files.query("call_conflict_insert")
+    [(refused,)] = execute_named(con, sql, {**params, **rejects}).fetchall()
+    return int(refused)
+
+
+def first_rejects(
+    con: duckdb.DuckDBPyConnection, kind: str, file_id: int, limit: int
+) -> list[tuple[int, str]]:
+    """(row, reason) of a file's first ``limit`` refused rows, ingest's and conflicts alike."""
+    params = {"kind": kind, "file_id": file_id, "limit": limit}
+    cursor = execute_named(con, read_sql("queries/call_file_rejects.sql"), params)
+    return [(int(row), str(reason)) for row, reason in cursor.fetchall()]
 
 
 def call_days(rows: pl.DataFrame) -> tuple[date | None, date | None]:
@@ -122,7 +160,7 @@ def _stored(
     found = execute_named(con, files.query("file_replay"), params).fetchall()
     if not found:
         return None
-    file_id, raw_path, row_count, reject_count, duplicates = found[0]
+    file_id, raw_path, row_count, reject_count, duplicates, conflicts = found[0]
     return SnapshotLoad(
         snapshot_id=file_id,
         source=incoming.source,
@@ -134,6 +172,7 @@ def _stored(
         opened=row_count,
         closed=0,
         unchanged=duplicates,
+        conflicts=conflicts,
         replayed=replayed,
     )
 

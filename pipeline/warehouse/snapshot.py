@@ -130,6 +130,7 @@ class SnapshotLoad:
     withdrawn: int = 0
     unchanged: int = 0
     unknown_count: int = 0  # rows the feed's reference does not know (kept, flagged)
+    conflicts: int = 0  # rows refused as correcting a stored call (CDR files)
     replayed: bool = False
     # price changes it brought, (change_type, count): filled in by the stage that loads it
     changes: tuple[tuple[str, int], ...] = ()

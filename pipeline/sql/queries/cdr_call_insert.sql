@@ -3,7 +3,9 @@
 -- Params: $file_id, $first_day and $last_day (the UTC days of the file's first and last calls;
 -- NULL for no call).
 -- A call is its call_id on its UTC day, and counts once (cdr_file.duplicate_count says how
--- many were left out): a call id repeated on the same day in this file keeps its first row,
+-- many were left out as repeats; cdr_call_conflict_insert.sql then refuses, as conflicts, the
+-- rows left out with other values than the call kept): a call id repeated on the same day in
+-- this file keeps its first row,
 -- and a call id already stored for a call within a day of this one is the same call (an
 -- overlapping export, a grown append-only file: the same call starts at the same moment; the
 -- day either side covers a [cdr] timezone changed between the two imports). An id repeated

@@ -8,9 +8,10 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from support.cdr import DAY, HISTORY, asterisk_line, insert_history, write_master
+from support.cdr import DAY, HISTORY, asterisk_line, insert_history, query, write_master
 
 from pipeline.cli import main
+from pipeline.settings import load_settings
 
 FIXTURE = Path(__file__).resolve().parents[2] / "fixtures" / "cdr" / "Master.csv"
 
@@ -24,10 +25,16 @@ def config(tmp_path, monkeypatch):
         '[voice]\ntech_prefixes = ["current", "021001"]\n'
         "[cdr]\nmax_reject_fraction = 0.5\n"
     )
-    from pipeline.settings import load_settings
-
     insert_history(load_settings(path, env={}), HISTORY)
     return path
+
+
+def summary(*, added: int, repeats: int, conflicts: int, rejects: int) -> str:
+    """The counts ``cdr import`` prints for a file."""
+    return (
+        f"{added} call(s) added, {repeats} already imported or repeated in the file, "
+        f"{conflicts} conflicting (same call id, other values), {rejects} rejected"
+    )
 
 
 def ratedeck(capsys, *args: str) -> tuple[int, str, str]:
@@ -39,7 +46,7 @@ def ratedeck(capsys, *args: str) -> tuple[int, str, str]:
 def test_import_cost_status(config, capsys, tmp_path):
     code, out, err = ratedeck(capsys, "--config", str(config), "cdr", "import", str(FIXTURE))
     assert code == 0
-    assert "4 call(s) added, 0 already imported or repeated in the file, 2 rejected" in out
+    assert summary(added=4, repeats=0, conflicts=0, rejects=2) in out
     assert "days 2026-12-01" in out
     assert "row 4: number 's': letters are not allowed" in err
 
@@ -65,7 +72,7 @@ def test_import_counts_a_call_repeated_in_its_own_file_as_left_out(config, capsy
     path = write_master(tmp_path / "repeat.csv", lines)
     code, out, _ = ratedeck(capsys, "--config", str(config), "cdr", "import", str(path))
     assert code == 0
-    assert "2 call(s) added, 1 already imported or repeated in the file, 0 rejected" in out
+    assert summary(added=2, repeats=1, conflicts=0, rejects=0) in out
 
 
 def test_recost_needs_a_day_and_is_logged(config, capsys, tmp_path):
@@ -150,7 +157,6 @@ def test_cost_of_a_day_no_call_can_have_is_one_line_and_exit_2(config, capsys, d
 def test_a_call_an_older_release_let_in_on_9999_12_31_no_longer_stops_costing(
     config, capsys, tmp_path
 ):
-    from pipeline.settings import load_settings
     from pipeline.warehouse.db import Warehouse
 
     ratedeck(capsys, "--config", str(config), "cdr", "import", str(FIXTURE))
@@ -162,3 +168,59 @@ def test_a_call_an_older_release_let_in_on_9999_12_31_no_longer_stops_costing(
     code, out, err = ratedeck(capsys, "--config", str(config), "--json", "cdr", "cost")
     assert (code, err) == (0, "")
     assert [c["day"] for c in json.loads(out)["costings"]] == ["2026-12-01"]
+
+
+def test_a_corrected_call_is_refused_with_its_reason_and_the_stored_call_stands(
+    config, capsys, tmp_path
+):
+    """A switch re-exports call a with 65 billed seconds where 60 are stored (and costed):
+    the row is refused with what differs and where the stored call came from, counted apart
+    from the repeats, kept in ingest_reject; the stored call and its cost stay as they were."""
+    start = DAY + timedelta(hours=9)
+    first = [asterisk_line("a", "35312345", start, 60), asterisk_line("b", "35312346", start, 30)]
+    write_master(tmp_path / "Master.csv", first)
+    assert ratedeck(capsys, "--config", str(config), "cdr", "import", "Master.csv")[0] == 0
+    assert ratedeck(capsys, "--config", str(config), "cdr", "cost")[0] == 0
+    costed = "SELECT call_id, billsec, cost FROM cdr_cost ORDER BY 1"
+    before = _query(config, costed)
+
+    corrected = [
+        asterisk_line("b", "35312346", start, 30),  # a true repeat
+        asterisk_line("a", "35312345", start, 65),  # the same call, other seconds
+        asterisk_line("c", "35312347", start, 10),  # a new call
+    ]
+    path = write_master(tmp_path / "Master-corrected.csv", corrected)
+    code, out, err = ratedeck(capsys, "--config", str(config), "cdr", "import", str(path))
+    assert code == 0
+    assert summary(added=1, repeats=1, conflicts=1, rejects=0) + "; days 2026-12-01" in out
+    reason = (
+        "call a is already stored with duration 63 s, 60 billed seconds (from Master.csv "
+        "row 1); this file says duration 68 s, 65 billed seconds: the stored call stands"
+    )
+    assert err == f"  row 2: {reason}\n"
+    assert _query(config, "SELECT call_id, billsec FROM cdr_call ORDER BY 1") == [
+        ("a", 60),
+        ("b", 30),
+        ("c", 10),
+    ]
+    assert _query(config, costed) == before  # the costed day is not rewritten
+    assert _query(config, "SELECT kind, snapshot_id, row_number, reason FROM ingest_reject") == [
+        ("cdr", 2, 2, reason)
+    ]
+    assert _query(
+        config,
+        "SELECT row_count, duplicate_count, reject_count, conflict_count FROM cdr_file "
+        "WHERE file_id = 2",
+    ) == [(1, 1, 0, 1)]
+
+    again = write_master(
+        tmp_path / "again.csv", [*corrected, asterisk_line("d", "35312348", start, 1)]
+    )
+    code, out, _ = ratedeck(capsys, "--config", str(config), "--json", "cdr", "import", str(again))
+    [imported] = json.loads(out)["files"]
+    assert (imported["calls"], imported["duplicates"], imported["conflicts"]) == (1, 2, 1)
+    assert imported["rejects_preview"] == [[2, reason]]
+
+
+def _query(config: Path, sql: str) -> list[tuple]:
+    return query(load_settings(config, env={}), sql)

@@ -262,3 +262,18 @@ def test_a_re_executed_backfill_run_still_recosts_its_day():
         for run in (first, again, plain):
             instance.add_run(run)
         assert [backfill_of(run, instance) for run in (first, again, plain)] == ["bf1", "bf1", None]
+
+
+def test_the_sensor_warns_of_a_corrected_call_it_refused(settings, inbox, capfd):
+    defs = build_definitions(settings)
+    drop_file(inbox, "a.csv", [asterisk_line("a", "35312345", DAY + timedelta(hours=1), 60)])
+    first = evaluate(defs, None)
+    drop_file(inbox, "b.csv", [asterisk_line("a", "35312345", DAY + timedelta(hours=1), 65)])
+    capfd.readouterr()
+    evaluate(defs, first.cursor)  # Dagster's log handler writes the tick's log to stderr
+    assert (
+        "cdr import b.csv: 1 row(s) refused as a call already stored with other values; the "
+        "stored calls stand (reasons: ingest_reject, kind cdr, snapshot_id 2)"
+        in capfd.readouterr().err
+    )
+    assert query(settings, "SELECT call_id, billsec FROM cdr_call") == [("a", 60)]

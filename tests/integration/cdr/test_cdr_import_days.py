@@ -45,7 +45,8 @@ def stored(settings, feed="cdr"):
 
 
 def test_a_call_repeated_the_next_day_is_the_same_call(settings, tmp_path):
-    # the same call, its UTC start moved over midnight (the [cdr] timezone was changed)
+    # the same call, its UTC start moved over midnight (the [cdr] timezone was changed): not
+    # added again, and refused as a conflict, as the start differs (test_cdr_conflicts.py)
     late = DAY + timedelta(hours=23, minutes=30)
     write_calls(tmp_path / "a.csv", [asterisk_line("u1", LONDON, late, 60)])
     write_calls(
@@ -57,7 +58,7 @@ def test_a_call_repeated_the_next_day_is_the_same_call(settings, tmp_path):
     )
     import_file(settings, tmp_path / "a.csv")
     overlap = import_file(settings, tmp_path / "b.csv")
-    assert (overlap.calls, overlap.duplicates) == (1, 1)
+    assert (overlap.calls, overlap.duplicates, overlap.conflicts) == (1, 0, 1)
     assert stored(settings) == ([("u1", "2026-12-01"), ("u2", "2026-12-02")], 2)
 
 
@@ -97,7 +98,7 @@ def test_a_file_repeating_an_id_keeps_its_first_row_of_the_day(settings, tmp_pat
         ],
     )
     added = import_file(settings, path)
-    assert (added.calls, added.duplicates) == (2, 1)
+    assert (added.calls, added.duplicates, added.conflicts) == (2, 0, 1)  # 99 s: a conflict
     calls = query(settings, "SELECT call_id, billsec FROM cdr_call ORDER BY call_day")
     assert calls == [("u1", 60), ("u1", 61)]
 
