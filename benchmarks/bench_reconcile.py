@@ -16,7 +16,8 @@ ways, alternately ``--repeat`` times (best of each), and must give the same rows
   read it before 2026-12-07 (DuckDB cannot push the day through the view's full join).
 
 Then each query of ``DAILY_QUERIES`` (``pipeline/sql/queries``: what the import, the costing,
-its check, ``cdr status`` and the email ask of the CDR tables), with the last day's parameters,
+its check, ``cdr status`` and the email ask of the CDR tables; ``cdr_day_counts`` is the recount
+of a day the import and the costing run when they write it), with the last day's parameters,
 best of ``--repeat``, and its time per stored day: what grows with the history. Run at two
 ``--days`` to compare.
 """
@@ -69,6 +70,7 @@ DAILY_QUERIES = {
     "carrier_file_days": {"file_id": "last file"},
     "cdr_day_inputs": {"day": "$day", "recost": False},
     "cdr_day_total": {"day": "$day"},
+    "cdr_day_counts": {"first_day": "$day", "last_day": "$day"},  # the recount of a written day
     "cdr_uncosted_days": {},
     "cdr_profile_window": {"days": 30},
     "reconcile_latest_day": {},
@@ -83,13 +85,17 @@ WAYS = {
 
 def fill(con: duckdb.DuckDBPyConnection, days: int, calls: int) -> None:
     """``days`` days of ``calls`` calls on each side (every 500th call missing on the
-    carrier's, every 1000th billed at another rate)."""
+    carrier's, every 1000th billed at another rate), each day counted in cdr_day as the import
+    and the costing count it."""
+    from pipeline.warehouse.cdr import recount_days
+
     for k in range(days):
         day = FIRST_DAY + timedelta(days=k)
         params = {"k": k, "day": f"{day} 00:00:00+00", "calls": calls, "numbers": NUMBERS}
         con.execute(CALLS_SQL, params)
         con.execute(COSTS_SQL, {"k": k})
         con.execute(CARRIER_SQL, {"k": k})
+        recount_days(con, day, day)
         con.execute("CHECKPOINT")
 
 

@@ -16,6 +16,7 @@ import polars as pl
 
 from pipeline.analytics.costing import CallCoster
 from pipeline.analytics.lookup import known_tech_prefixes
+from pipeline.warehouse.cdr import count_days_of_older_warehouse
 from pipeline.warehouse.migrate import read_sql
 
 VERSIONS_VIEW = "cdr_day_versions"  # named as such in pricing_connection's SQL
@@ -137,6 +138,7 @@ def derived_traffic_profile(con: duckdb.DuckDBPyConnection, days: int) -> Derive
     """Minutes per month per number and route from the last ``days`` costed days (ending with
     the latest costed day); None before any call is costed."""
     try:
+        count_days_of_older_warehouse(con)
         window = con.sql(read_sql("queries/cdr_profile_window.sql"), params={"days": days})
         found = window.fetchall()
     except duckdb.CatalogException:  # a warehouse from before the CDR feed

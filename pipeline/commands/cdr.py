@@ -151,11 +151,13 @@ def _cost(args: argparse.Namespace, settings: Settings) -> int:
 def _status(args: argparse.Namespace, settings: Settings) -> int:
     import duckdb
 
+    from pipeline.warehouse.cdr import count_days_of_older_warehouse
     from pipeline.warehouse.db import Warehouse
     from pipeline.warehouse.migrate import read_sql
 
     with Warehouse(settings).reader() as con:
         try:
+            count_days_of_older_warehouse(con)
             cursor = con.execute(read_sql("queries/cdr_status.sql"))
         except duckdb.CatalogException:  # published before the CDR tables: nothing imported
             return _print_status(args, [], [])

@@ -8,6 +8,7 @@ as a conflict), the file row, rejects.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
@@ -22,11 +23,37 @@ from pipeline.warehouse.snapshot import (
     IncomingSnapshot,
     SnapshotLoad,
     SnapshotSpec,
+    has_table,
     insert_rejects,
 )
 
 CALLS_VIEW = "cdr_incoming"
 STAGED_VIEW = "cdr_staged"  # a day's priced rows, as the cdr_cost_*.sql queries name them
+DAY_COUNTS_VIEW = "cdr_day_fresh"  # cdr_day's recounted rows, as cdr_day_refresh.sql names them
+EVERY_DAY = {"first_day": date.min, "last_day": date.max}
+
+
+def recount_days(con: duckdb.DuckDBPyConnection, first_day: date, last_day: date) -> None:
+    """Recount cdr_day's rows of the UTC days ``first_day``..``last_day`` from their calls and
+    costs: run by the import and the costing inside their own transaction, after they wrote
+    those days, so cdr_day commits (or rolls back) with them and always equals the counts."""
+    params = {"first_day": first_day, "last_day": last_day}
+    counts = con.sql(read_sql("queries/cdr_day_counts.sql"), params=params)
+    con.register(DAY_COUNTS_VIEW, counts.to_arrow_table())
+    try:
+        execute_named(con, read_sql("queries/cdr_day_refresh.sql"), params)
+    finally:
+        con.unregister(DAY_COUNTS_VIEW)
+
+
+def count_days_of_older_warehouse(con: duckdb.DuckDBPyConnection) -> None:
+    """Readers do not migrate: a warehouse an older ratedeck left (CDR tables, no cdr_day:
+    before migration 105, until the next writer) gets ``cdr_day`` on ``con`` only, counted from
+    every stored call as the queries did before, so what reads it answers the same."""
+    if has_table(con, "cdr_day") or not has_table(con, "cdr_call"):
+        return
+    counts = con.sql(read_sql("queries/cdr_day_counts.sql"), params=EVERY_DAY)
+    con.register("cdr_day", counts.to_arrow_table())
 
 
 @dataclass(frozen=True)
@@ -35,17 +62,20 @@ class CallFiles:
     convention from ``prefix``: the sequence ``<prefix>_file_id_seq``, the queries
     ``<prefix>_call_insert.sql`` (rows registered as ``calls_view``), ``<prefix>_file_insert.sql``
     and ``<prefix>_file_replay.sql``; with ``refuses_conflicts``, also
-    ``<prefix>_call_conflict_insert.sql`` (the rows left out that correct a stored call)."""
+    ``<prefix>_call_conflict_insert.sql`` (the rows left out that correct a stored call).
+    ``recount``: what recounts per-day figures of the days a file's calls fall on, once they
+    are inserted (the switch's: ``recount_days``)."""
 
     prefix: str
     calls_view: str
     refuses_conflicts: bool = False
+    recount: Callable[[duckdb.DuckDBPyConnection, date, date], None] | None = None
 
     def query(self, name: str) -> str:
         return read_sql(f"queries/{self.prefix}_{name}.sql")
 
 
-CDR_FILES = CallFiles("cdr", CALLS_VIEW, refuses_conflicts=True)
+CDR_FILES = CallFiles("cdr", CALLS_VIEW, refuses_conflicts=True, recount=recount_days)
 
 
 def store_cdr_file(
@@ -86,6 +116,8 @@ def store_call_file(
             conflicts = _refuse_conflicts(con, spec, incoming, files, params)
     finally:
         con.unregister(files.calls_view)
+    if files.recount is not None and first_day is not None and last_day is not None:
+        files.recount(con, first_day, last_day)
     params = {
         "file_id": file_id,
         "content_sha256": incoming.content_sha256,
@@ -252,6 +284,7 @@ def day_calls(con: duckdb.DuckDBPyConnection, day: date, *, recost: bool) -> pl.
 
 def uncosted_days(con: duckdb.DuckDBPyConnection) -> list[date]:
     """Days with billable calls not costed yet, oldest first."""
+    count_days_of_older_warehouse(con)
     return [day for (day,) in con.execute(read_sql("queries/cdr_uncosted_days.sql")).fetchall()]
 
 
@@ -306,6 +339,7 @@ def _record_staged(
         execute_named(con, read_sql("queries/cdr_cost_recost.sql"), params)
         execute_named(con, read_sql("queries/cdr_cost_unstaged_delete.sql"), params)
     execute_named(con, read_sql("queries/cdr_cost_insert.sql"), params)
+    recount_days(con, day, day)
     execute_named(con, read_sql("queries/cdr_costing_log_insert.sql"), params)
     new_total, _ = _day_total(con, day)
     return Costing(day, run, recost, calls, unmatched, old_total, new_total)

@@ -165,7 +165,7 @@ def previous_row_count(
     con: duckdb.DuckDBPyConnection, spec: SnapshotSpec, source: str
 ) -> int | None:
     """Rows in the latest loaded snapshot of ``source``; None before the first load."""
-    if not _has_table(con, spec.snapshot_table):
+    if not has_table(con, spec.snapshot_table):
         return None
     rows = execute_named(con, _template("snapshot_latest_rows.sql", spec), {"source": source})
     found = rows.fetchall()
@@ -339,7 +339,8 @@ def insert_rejects(
         con.unregister(REJECTS_VIEW)
 
 
-def _has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
+def has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
+    """Whether a table of that name exists (in any attached database)."""
     rows = con.execute(
         "SELECT count(*) FROM duckdb_tables() WHERE table_name = ?", [name]
     ).fetchall()

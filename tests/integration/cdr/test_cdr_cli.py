@@ -4,7 +4,7 @@ and bad input as one line on stderr with exit 2."""
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -157,6 +157,7 @@ def test_cost_of_a_day_no_call_can_have_is_one_line_and_exit_2(config, capsys, d
 def test_a_call_an_older_release_let_in_on_9999_12_31_no_longer_stops_costing(
     config, capsys, tmp_path
 ):
+    from pipeline.warehouse.cdr import recount_days, uncosted_days
     from pipeline.warehouse.db import Warehouse
 
     ratedeck(capsys, "--config", str(config), "cdr", "import", str(FIXTURE))
@@ -165,6 +166,9 @@ def test_a_call_an_older_release_let_in_on_9999_12_31_no_longer_stops_costing(
             "INSERT INTO cdr_call VALUES ('far', 1, 99, TIMESTAMPTZ '9999-12-31 23:59:59+00', "
             "DATE '9999-12-31', '4420', '4420', 'current', 61, 60, true, 'ANSWERED')"
         )
+        last = date(9999, 12, 31)
+        recount_days(con, last, last)  # counted, as migration 105 counts an older release's
+        assert uncosted_days(con) == [date(2026, 12, 1), last]
     code, out, err = ratedeck(capsys, "--config", str(config), "--json", "cdr", "cost")
     assert (code, err) == (0, "")
     assert [c["day"] for c in json.loads(out)["costings"]] == ["2026-12-01"]
