@@ -20,9 +20,10 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import dagster as dg
+from dagster._core.instance.ref import InstanceRef
 
 from pipeline import postgres_storage
 from pipeline.dagster_storage import INDEX_SHARD, event_log_held
@@ -35,6 +36,9 @@ from pipeline.settings import Settings
 from pipeline.stages.feeds import FEEDS
 from pipeline.warehouse.db import Warehouse
 from pipeline.warehouse.errors import WarehouseError
+
+if TYPE_CHECKING:
+    from dagster._utils.error import SerializableErrorInfo
 
 FEED_AREAS = tuple(feed.name for feed in FEEDS)
 AREAS = (*FEED_AREAS, "balance")
@@ -63,6 +67,17 @@ telemetry:
   enabled: false
 """
 
+# `ratedeck run` and the demo run their jobs in this process, so a step's output goes straight
+# to the terminal. Dagster's default compute log manager would copy it into files through a
+# `tail -F` and a watch_orphans.py process per stream, started in this process group: a
+# terminal's Ctrl-C reached them too, and each printed a KeyboardInterrupt traceback after
+# "ratedeck: interrupted". Not written to dagster.yaml: the daemon's runs keep their logs.
+IN_PROCESS_OVERRIDES = {
+    "compute_logs": {
+        "module": "dagster._core.storage.noop_compute_log_manager",
+        "class": "NoOpComputeLogManager",
+    }
+}
 
 # Below this much free space a run is refused up front: SQLite (Dagster's run storage) reports a
 # full disk only as "disk I/O error", deep in a traceback.
@@ -244,7 +259,9 @@ def persistent_instance(settings: Settings) -> dg.DagsterInstance:
     try:
         home = prepare_dagster_home(settings)
         os.environ.setdefault("DAGSTER_HOME", str(home))
-        instance = dg.DagsterInstance.from_config(str(home))
+        instance = dg.DagsterInstance.from_ref(
+            InstanceRef.from_dir(str(home), overrides=IN_PROCESS_OVERRIDES)
+        )
         ensure_pools(instance)
         return instance
     except Exception as exc:  # SQLite/SQLAlchemy/OSError from Dagster's storage
@@ -439,15 +456,24 @@ def _outcome(area: str, partition: str | None, result: dg.ExecuteInProcessResult
 
 def _interrupted(result: dg.ExecuteInProcessResult) -> bool:
     """The run was stopped by Ctrl-C (SIGINT): Dagster cancels it, or fails the step it was
-    in with its interruption error (the error of a step, or the cause of one)."""
+    in, or the run itself when no step was under way (while it set up a step's resources),
+    with its interruption error (the error of the failure, or the cause of one)."""
     if result.dagster_run.status == dg.DagsterRunStatus.CANCELED:
         return True
-    for event in result.get_step_failure_events():
-        error = event.step_failure_data.error
-        while error is not None:
-            if error.cls_name == "DagsterExecutionInterruptedError":
-                return True
-            error = error.cause
+    errors = [event.step_failure_data.error for event in result.get_step_failure_events()]
+    errors += [
+        event.job_failure_data.error
+        for event in result.all_events
+        if event.event_type == dg.DagsterEventType.RUN_FAILURE
+    ]
+    return any(_is_interruption(error) for error in errors)
+
+
+def _is_interruption(error: SerializableErrorInfo | None) -> bool:
+    while error is not None:
+        if error.cls_name in ("DagsterExecutionInterruptedError", "KeyboardInterrupt"):
+            return True
+        error = error.cause
     return False
 
 
