@@ -3,10 +3,14 @@
 ``dagster-daemon`` loading them from it. The schedule is switched on through the webserver's
 GraphQL API; the daemon's tick launches one run per tech prefix, the runs load their decks into
 the warehouse, and the pool (duckdb_warehouse, limit 1, run granularity) keeps the two
-warehouse writers from overlapping."""
+warehouse writers from overlapping. Then the CDR feed: a switch's Master.csv dropped into
+``[cdr] folder``, the ``cdr_files`` sensor switched on, and the daemon's tick imports it and
+launches the cost run of its day (pool cdr_costing), which prices each call exactly as a
+brute-force reference does on the decks the schedule loaded."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
@@ -15,11 +19,14 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal
 from pathlib import Path
 
 import dagster as dg
 import pytest
 import requests
+from support.cdr import asterisk_line, reference_costs, warehouse_history
 from support.smtp import RecordingHandler, free_port, recording_smtp
 
 from pipeline.deploy import prepare_deployment
@@ -38,6 +45,9 @@ TECH_PREFIXES = [*LOADED, UNKNOWN]
 ONCALL = "oncall@example.com"
 SENSOR = "alert_on_run_failure"
 SCHEDULE = "voice_daily_schedule"
+CDR_SENSOR = "cdr_files"
+CDR_JOB = "cdr_costs_job"
+CDR_POOL = "cdr_costing"
 START_TIMEOUT_S = 120
 # a tick comes at the next whole minute; the scheduler looks every 30 s; each run takes seconds
 RUNS_TIMEOUT_S = 240
@@ -122,9 +132,13 @@ def smtp() -> Iterator[RecordingHandler]:
 def deployment(tmp_path, write_config, clean_env, smtp, monkeypatch) -> Iterator[Deployment]:
     """Settings with a voice schedule every minute, the Dagster home they write, a workspace
     naming the code server's port; the processes are started by the test."""
+    inbox = tmp_path / "cdr_inbox"  # where the switch writes its call records
+    inbox.mkdir()
     config = write_config(
         f'[smtp]\nhost = "127.0.0.1"\nport = {smtp.port}\nstarttls = false\n'
         f'[alerts]\nrecipients = ["{ONCALL}"]\n'
+        # the test drops whole files (a rename): no need to wait for a copy to settle
+        f'[cdr]\nfolder = "{inbox}"\nsettle_s = 0\n'
     )
     text = config.read_text(encoding="utf-8")
     voice = re.search(r"\[voice\]\ntech_prefixes = .*\n", text).group(0)
@@ -149,7 +163,7 @@ def deployment(tmp_path, write_config, clean_env, smtp, monkeypatch) -> Iterator
     )
     processes = Processes(tmp_path, clean_env(DAGSTER_HOME=str(home), **env))
     try:
-        yield Deployment(processes, settings, home, grpc_port, web_port)
+        yield Deployment(processes, settings, home, grpc_port, web_port, config)
     finally:
         processes.stop_all()
 
@@ -161,6 +175,7 @@ class Deployment:
     home: Path
     grpc_port: int
     web_port: int
+    config: Path
 
     @property
     def graphql(self) -> str:
@@ -232,8 +247,8 @@ class Deployment:
         return answer["data"][field]
 
 
-def test_schedule_tick_runs_load_decks_one_writer_at_a_time_and_a_failure_is_emailed_once(
-    deployment: Deployment, smtp: RecordingHandler
+def test_the_daemon_loads_decks_one_writer_at_a_time_mails_a_failure_once_and_costs_cdrs(
+    deployment: Deployment, smtp: RecordingHandler, cli
 ):
     deployment.launch()
     wait_for(
@@ -268,6 +283,11 @@ def test_schedule_tick_runs_load_decks_one_writer_at_a_time_and_a_failure_is_ema
         loaded = con.execute("SELECT DISTINCT tech_prefix FROM voice_snapshot").fetchall()
     assert sorted(t for (t,) in loaded) == sorted(LOADED)
 
+    # the CDR feed, on the decks just loaded; its run goes on while the failure email is waited for
+    calls = switch_calls(deployment.settings)
+    drop_master_csv(deployment.settings.cdr.folder, calls)
+    assert deployment.start("sensor", CDR_SENSOR) == "RUNNING"
+
     # the failure sensor mails once per failed run: a later tick of it does not mail it again
     # (the schedule goes on ticking every minute: later runs may fail and be mailed too)
     failed_run = by_partition[UNKNOWN].dagster_run.run_id
@@ -291,6 +311,37 @@ def test_schedule_tick_runs_load_decks_one_writer_at_a_time_and_a_failure_is_ema
     assert email["Subject"].startswith(f"ratedeck run failed: voice_daily {UNKNOWN}: ")
     assert f"/runs/{failed_run}" in email.get_content()
 
+    [cost_run] = wait_for(
+        "the cdr_files tick's cost run to finish",
+        lambda: finished_cost_runs(instance),
+        RUNS_TIMEOUT_S,
+        deployment.processes,
+    )
+    day = calls[0][2].date().isoformat()
+    assert cost_run.dagster_run.status == dg.DagsterRunStatus.SUCCESS
+    assert cost_run.dagster_run.tags["dagster/partition"] == day
+    assert cost_run.dagster_run.tags["dagster/sensor_name"] == CDR_SENSOR
+    # queued in its own pool (limit 2), not behind the deck loads' duckdb_warehouse
+    assert cost_run.dagster_run.run_op_concurrency.all_pools == {CDR_POOL}
+    assert instance.event_log_storage.get_concurrency_info(CDR_POOL).slot_count == 2
+    # the tick's cursor keeps the file (name -> size:mtime): the next tick asks for nothing
+    [cursor] = [s.instigator_data.cursor for s in sensor_states(instance, CDR_SENSOR)]
+    assert list(json.loads(cursor)) == ["Master.csv"]
+    total = assert_costed_exactly(deployment, cli, calls, day)
+    run_id = cost_run.dagster_run.run_id
+    [costed] = instance.all_logs(run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION)
+    metadata = costed.asset_materialization.metadata
+    assert metadata["calls_costed"].value == 5
+    assert Decimal(metadata["day_total"].value) == total
+    # its check ran in the same run, on the same day: no balance snapshot, so it passes
+    [check] = instance.all_logs(run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION)
+    evaluation = check.dagster_event.event_specific_data
+    assert (evaluation.check_name, evaluation.partition, evaluation.passed) == (
+        "balance_reconciles",
+        day,
+        True,
+    )
+
 
 def alerted_runs(smtp: RecordingHandler) -> list[str]:
     """The run id of each alert email received, in order."""
@@ -312,8 +363,12 @@ def tick_of(record) -> str:
     return record.dagster_run.tags["dagster/run_key"].rpartition("@")[2]
 
 
+def sensor_states(instance: dg.DagsterInstance, name: str) -> list:
+    return [s for s in instance.all_instigator_state() if s.instigator_name == name]
+
+
 def sensor_ticks(instance: dg.DagsterInstance) -> list:
-    [state] = [s for s in instance.all_instigator_state() if s.instigator_name == SENSOR]
+    [state] = sensor_states(instance, SENSOR)
     return instance.get_ticks(state.instigator_origin_id, state.selector_id)
 
 
@@ -327,3 +382,59 @@ def mailing_tick(instance: dg.DagsterInstance, alerted: list[str], run_id: str) 
 
 def later_tick(instance: dg.DagsterInstance, after: float) -> bool:
     return any(t.timestamp > after and t.status.value != "STARTED" for t in sensor_ticks(instance))
+
+
+def switch_calls(settings: Settings) -> list[tuple[str, str, datetime, int, bool]]:
+    """Calls just made (after the decks loaded, on today's UTC partition) to numbers under
+    prefixes of both loaded decks (021001 dialled before the number), one unanswered, as
+    (call_id, dialled, start, billsec, answered), the shape support.cdr's reference takes."""
+    with Warehouse(settings).reader() as con:
+        prefixes = con.execute(
+            "SELECT tech_prefix, prefix FROM voice_rate_current WHERE length(prefix) >= 3 "
+            "QUALIFY row_number() OVER (PARTITION BY tech_prefix ORDER BY prefix) <= 3 "
+            "ORDER BY tech_prefix, prefix"
+        ).fetchall()
+    assert {tp for tp, _ in prefixes} == set(LOADED)  # the decks the schedule loaded
+    now = datetime.now(UTC).replace(microsecond=0)
+    calls = []
+    for i, (tech_prefix, prefix) in enumerate(prefixes):
+        number = (prefix + "4567890123")[:12]
+        dialled = number if tech_prefix == "current" else tech_prefix + number
+        calls.append((f"call-{i}", dialled, now, 61 + 17 * i, i != 2))
+    return calls
+
+
+def drop_master_csv(folder: Path | None, calls: list[tuple]) -> None:
+    """As a switch's file arrives: written under a name the sensor skips, then renamed."""
+    assert folder is not None
+    part = folder / "Master.csv.part"
+    part.write_text("".join(asterisk_line(*call) for call in calls), encoding="utf-8")
+    part.rename(folder / "Master.csv")
+
+
+def finished_cost_runs(instance: dg.DagsterInstance) -> list | None:
+    records = instance.get_run_records(dg.RunsFilter(job_name=CDR_JOB))
+    return records if records and all(r.dagster_run.is_finished for r in records) else None
+
+
+def assert_costed_exactly(deployment: Deployment, cli, calls: list[tuple], day: str) -> Decimal:
+    """Each billable call priced as the brute-force reference prices it on the warehouse's
+    decks, exact to the last digit; ``ratedeck cdr status`` says the same total (returned)."""
+    expected = reference_costs(calls, warehouse_history(deployment.settings))
+    assert [v[4] for v in expected.values()].count(None) == 0  # every call on a deck's prefix
+    with Warehouse(deployment.settings).reader() as con:
+        costed = con.execute(
+            "SELECT call_id, tech_prefix, matched_prefix, price, billed_seconds, cost "
+            "FROM cdr_cost WHERE call_day = ? ORDER BY call_id",
+            [day],
+        ).fetchall()
+    assert {row[0]: row[1:] for row in costed} == expected
+    total = sum(v[4] for v in expected.values())
+    assert total > 0
+    status = cli("cdr", "status", "--json", "--config", str(deployment.config))
+    assert status.returncode == 0, status.stderr
+    [today] = [d for d in json.loads(status.stdout)["days"] if d["day"] == day]
+    billable = sum(1 for call in calls if call[4])
+    assert (today["calls"], today["billable"], today["costed"]) == (len(calls), billable, billable)
+    assert (today["unmatched"], Decimal(str(today["total_cost"]))) == (0, total)
+    return total
