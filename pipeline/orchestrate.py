@@ -11,10 +11,13 @@ or none of it, and a run costs one publish however many decks it loads.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import fcntl
 import os
 import re
+import signal
+import threading
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -285,7 +288,11 @@ def run_pipeline(
     no_step_retries = settings.dagster.model_copy(update={"fetch_retries": 0})
     defs = build_definitions(settings.model_copy(update={"dagster": no_step_retries}))
     summary = RunSummary()
-    with _session(settings) as session, event_log_held(instance, INDEX_SHARD):
+    with (
+        _session(settings) as session,
+        event_log_held(instance, INDEX_SHARD),
+        _ctrl_c_watch() as ctrl_c_pressed,
+    ):
         if instance is not None:
             reclaim_dead_runs(instance, settings)
 
@@ -315,7 +322,7 @@ def run_pipeline(
                     summary.steps.append(StepOutcome(area, partition, False, error=str(failure)))
                     raise _StorageBroken from exc
             summary.steps.append(_outcome(area, partition, result))
-            if _interrupted(result):
+            if _interrupted(result) or ctrl_c_pressed():
                 # Ctrl-C: Dagster fails the step under way and returns; the run stops there
                 # (no later step, no report, no publish), as any command stops on Ctrl-C
                 raise KeyboardInterrupt
@@ -326,6 +333,36 @@ def run_pipeline(
             except _StorageBroken:
                 pass  # later steps would fail the same way; the steps done so far stand
     return summary
+
+
+@contextmanager
+def _ctrl_c_watch() -> Iterator[Callable[[], bool]]:
+    """``pressed()``: whether a SIGINT came since entering. While Dagster runs a job it takes
+    SIGINT with handlers of its own and raises it only at its checkpoints; one that comes
+    after the last (as the run's success is recorded) is dropped, and the run succeeds as if
+    nothing had been pressed. Python writes the number of each signal it handles to the wakeup
+    fd, whichever handler takes it. Only the main thread handles signals (else: never)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield lambda: False
+        return
+    read_end, write_end = os.pipe()
+    os.set_blocking(read_end, False)
+    os.set_blocking(write_end, False)
+    previous = signal.set_wakeup_fd(write_end, warn_on_full_buffer=False)
+    seen = False
+
+    def pressed() -> bool:
+        nonlocal seen
+        with contextlib.suppress(BlockingIOError):
+            seen = seen or signal.SIGINT in os.read(read_end, 4096)
+        return seen
+
+    try:
+        yield pressed
+    finally:
+        signal.set_wakeup_fd(previous)
+        os.close(read_end)
+        os.close(write_end)
 
 
 @contextmanager

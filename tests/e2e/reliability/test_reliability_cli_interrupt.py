@@ -2,9 +2,9 @@
 (no report is mailed), nothing is published, and the command says ``interrupted`` and exits
 130, as the other commands do. The next run picks up from there.
 
-The run is stalled by the test-only driver of the SIGKILL test, inside its voice load or while
-Dagster sets up the run's resources (before any step), then its process group gets SIGINT, as a
-terminal's Ctrl-C sends it."""
+The run is stalled by the test-only driver of the SIGKILL test (inside its voice load, while
+Dagster sets up the run's resources, or as it records the run's success), then its process group
+gets SIGINT, as a terminal's Ctrl-C sends it."""
 
 from __future__ import annotations
 
@@ -26,9 +26,14 @@ DRIVER = Path(__file__).with_name("reliability_cli_crash_driver.py")
 STALL_TIMEOUT_S = 240
 
 
-# where the run is when Ctrl-C comes: inside a step, or inside Dagster before the first step
-# (Dagster then fails the run, not a step, with its interruption error)
-@pytest.mark.parametrize("stall", [[], ["--at=resources"]], ids=["in-a-step", "run-setup"])
+# where the run is when Ctrl-C comes: inside a step; inside Dagster before the first step
+# (Dagster then fails the run, not a step, with its interruption error); as Dagster records
+# the run's success (Dagster holds the Ctrl-C back and then drops it: the run succeeds)
+@pytest.mark.parametrize(
+    "stall",
+    [[], ["--at=resources"], ["--at=run-success"]],
+    ids=["in-a-step", "run-setup", "run-success"],
+)
 def test_ctrl_c_stops_the_run_before_the_report_and_publishes_nothing(
     cli, emulator, tmp_path, stall
 ):
