@@ -12,12 +12,13 @@ from datetime import timedelta
 
 import duckdb
 from support.migrations import apply_schema_before
-from support.reports import T0, T1
+from support.reports import T0, T1, SmsHistory
 
 from pipeline.analytics.diff import sms_changes
-from pipeline.reports import build_report
+from pipeline.reports import build_report, send_report
 from pipeline.warehouse.migrate import apply_migrations, sql_files
 
+REPAIR = "107_sms_mnc_all_digits.sql"
 KNOWN = (272, 2)  # Ireland, "3": published as 272-02
 UNKNOWN = (999, 5)  # in no reference
 
@@ -66,8 +67,9 @@ def test_a_warehouse_with_integer_codes_is_migrated(tmp_path):
     con.execute(
         "INSERT INTO sms_rate (channel, mcc, mnc, rate, known, valid_from, valid_to,"
         " first_seen_at, first_snapshot_id) VALUES"
-        " ('acme:1', 272, 2, 0.04, true, ?, NULL, ?, 1), ('acme:1', 999, 5, 0.05, false, ?, ?, ?, 1)",
-        [T0, T0, T0, T0 + timedelta(days=1), T0],
+        " ('acme:1', 272, 2, 0.04, true, ?, NULL, ?, 1), ('acme:1', 999, 5, 0.05, false, ?, ?, ?, 1),"
+        " ('acme:1', 9, 210, 0.06, false, ?, NULL, ?, 1)",
+        [T0, T0, T0, T0 + timedelta(days=1), T0, T0, T0],
     )
 
     # 070 and every later migration, in name order
@@ -76,6 +78,45 @@ def test_a_warehouse_with_integer_codes_is_migrated(tmp_path):
     rows = con.execute(
         "SELECT mcc, mnc, mcc_int, mnc_int, rate, valid_to FROM sms_rate ORDER BY mcc_int"
     ).fetchall()
-    assert [r[:4] for r in rows] == [("272", "02", 272, 2), ("999", "05", 999, 5)]
-    assert [r[5] for r in rows] == [None, T0 + timedelta(days=1)]  # history untouched
+    assert [r[:4] for r in rows] == [
+        ("009", "210", 9, 210),  # every digit, not lpad's '21'
+        ("272", "02", 272, 2),
+        ("999", "05", 999, 5),
+    ]
+    assert [r[5] for r in rows] == [None, None, T0 + timedelta(days=1)]  # history untouched
     con.close()
+
+
+def test_mncs_stored_cut_to_two_digits_are_repaired_and_stay_reported(con, settings):
+    """A warehouse loaded before the fix stored an unknown pair's MNC cut to 2 digits
+    (lpad('210', 2, '0') = '21') and may have reported its changes. The repair gives the text
+    every digit; change ids hash the integers, so nothing is reported again, and the next list
+    finds the versions it loaded (the text is a value of the history), not new ones."""
+    sms = SmsHistory(con)
+    sms.snapshot("acme:1", T0, {(9, 210): "0.0500", (9, 21): "0.0600"})
+    sms.snapshot("acme:1", T1, {(9, 210): "0.0550", (9, 21): "0.0600"})
+    # as the loader before the fix stored them, in a warehouse that has not run the repair yet
+    con.execute("UPDATE sms_rate SET mnc = lpad(CAST(mnc_int AS VARCHAR), 2, '0')")
+    con.execute("DELETE FROM schema_migration WHERE name = ?", [REPAIR])
+    report = build_report(con, settings, now=T1)
+    assert report is not None
+    send_report(con, settings, report)
+    [(reported_id, label)] = con.execute(
+        "SELECT change_id, mcc || '-' || mnc FROM sms_rate_change"
+        " JOIN report_change USING (change_id) WHERE kind = 'sms'"
+    ).fetchall()
+    assert label == "009-21"  # reported under the cut label
+
+    assert apply_migrations(con) == [REPAIR]
+
+    assert con.execute(
+        "SELECT mnc_int, mnc, count(*) FROM sms_rate GROUP BY ALL ORDER BY mnc_int"
+    ).fetchall() == [(21, "21", 1), (210, "210", 2)]
+    assert con.execute("SELECT change_id, mnc FROM sms_rate_change").fetchall() == [
+        (reported_id, "210")
+    ]
+    assert build_report(con, settings, now=T1) is None  # nothing to report again
+
+    sms.snapshot("acme:1", T1 + timedelta(days=1), {(9, 210): "0.0550", (9, 21): "0.0600"})
+    assert con.execute("SELECT count(*) FROM sms_rate").fetchall() == [(3,)]  # no split
+    assert sms_changes(con, unreported_only=True).is_empty()

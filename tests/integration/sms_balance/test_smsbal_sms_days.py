@@ -8,6 +8,7 @@ from decimal import Decimal
 import pytest
 from support.sms_balance import at, sms_body
 
+from pipeline.analytics.diff import sms_changes
 from pipeline.ingest.errors import NoValidRowsError, TooManyRejectsError
 from pipeline.stages import feed
 from pipeline.stages.sms import SMS
@@ -256,3 +257,30 @@ def test_a_shrinking_list_is_judged_by_sms_max_row_drop_fraction(make_pipeline):
     )
     default = strict.settings.with_overrides(sms={"max_row_drop_fraction": 1.0})
     assert collapse_check(default)[0] is True  # the default: no limit for SMS
+
+
+def test_an_unknown_network_keeps_every_digit_of_its_mnc(pipeline):
+    # DuckDB's lpad cuts a longer string (lpad('210', 2, '0') = '21'): 009-210 read 009-21
+    pairs = {(9, 210): Decimal("0.05"), (9, 21): Decimal("0.06"), (9, 5): Decimal("0.07")}
+    pipeline.fetch_sms(CHANNEL, sms_body({**pairs, UNKNOWN: Decimal("0.08")}), at(1))
+    pairs[(9, 210)] = Decimal("0.055")
+    pipeline.fetch_sms(CHANNEL, sms_body({**pairs, UNKNOWN: Decimal("0.08")}), at(2))
+
+    assert pipeline.query(
+        "SELECT mcc, mnc, mcc_int, mnc_int FROM sms_rate_current WHERE NOT known "
+        "ORDER BY mcc_int, mnc_int"
+    ) == [
+        ("009", "05", 9, 5),
+        ("009", "21", 9, 21),
+        ("009", "210", 9, 210),
+        ("010", "210", 10, 210),
+    ]
+    assert pipeline.query("SELECT mcc_int FROM sms_rate_current WHERE mnc = '210' ORDER BY 1") == [
+        (9,),
+        (10,),
+    ]
+    assert pipeline.query("SELECT mcc, mnc, change_type FROM sms_rate_change") == [
+        ("009", "210", "increase")
+    ]
+    with pipeline.warehouse.reader() as con:
+        assert sms_changes(con)["network_code"].to_list() == ["009-210"]
