@@ -14,9 +14,11 @@ from __future__ import annotations
 import contextlib
 import errno
 import fcntl
+import logging
 import os
 import re
 import signal
+import sys
 import threading
 import uuid
 from collections.abc import Callable, Iterator
@@ -42,6 +44,8 @@ from pipeline.warehouse.errors import WarehouseError
 
 if TYPE_CHECKING:
     from dagster._utils.error import SerializableErrorInfo
+
+log = logging.getLogger(__name__)
 
 FEED_AREAS = tuple(feed.name for feed in FEEDS)
 AREAS = (*FEED_AREAS, "balance")
@@ -292,6 +296,7 @@ def run_pipeline(
         _session(settings) as session,
         event_log_held(instance, INDEX_SHARD),
         _ctrl_c_watch() as ctrl_c_pressed,
+        _event_log_failures_logged(),
     ):
         if instance is not None:
             reclaim_dead_runs(instance, settings)
@@ -333,6 +338,41 @@ def run_pipeline(
             except _StorageBroken:
                 pass  # later steps would fail the same way; the steps done so far stand
     return summary
+
+
+# What Dagster writes straight to stderr when it cannot store a log line in its event log
+# (a full disk, a storage outage): the run's one-line error says why the step failed
+EVENT_LOG_FAILURE = "Exception while writing logger call to event log: "
+
+
+class _WithoutEventLogFailures:
+    """``stream``, except Dagster's event-log failure texts, which go to the log at DEBUG."""
+
+    def __init__(self, stream: Any) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        if text.startswith(EVENT_LOG_FAILURE):
+            log.debug("%s", text.rstrip())
+            return len(text)
+        written: int = self._stream.write(text)
+        return written
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+
+@contextmanager
+def _event_log_failures_logged() -> Iterator[None]:
+    """While the jobs run in this process, Dagster's own text about an event log it could not
+    write (several lines for each log call, on a full disk) stays off the terminal: the run
+    reports the step's failure in one line."""
+    previous = sys.stderr
+    sys.stderr = _WithoutEventLogFailures(previous)
+    try:
+        yield
+    finally:
+        sys.stderr = previous
 
 
 @contextmanager

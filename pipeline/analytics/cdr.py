@@ -56,8 +56,9 @@ def pricing_connection(versions: pl.DataFrame) -> duckdb.DuckDBPyConnection:
         con.unregister(VERSIONS_VIEW)
         con.execute(read_sql("queries/cdr_pricing_decks_only.sql"))
         # what the engine reads (lpm_versions, voice_history_start.sql)
-        for name in ("000_exact.sql", "050_voice_deck.sql", "100_lpm.sql"):
-            con.execute(read_sql(f"macros/{name}"))
+        con.execute(read_sql("macros/000_exact.sql"))
+        con.execute(read_sql("macros/050_voice_deck.sql"))
+        con.execute(read_sql("macros/100_lpm.sql"))
     except BaseException:
         con.close()
         raise
