@@ -83,6 +83,27 @@ def voice_changes(
     return changes
 
 
+class UnknownChannelError(InputError):
+    """An SMS channel the warehouse has no rates for."""
+
+
+def known_channels(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """The SMS channels with rates in the warehouse, in order."""
+    return [row[0] for row in con.execute(read_sql("queries/sms_channels.sql")).fetchall()]
+
+
+def check_channel(con: duckdb.DuckDBPyConnection, channel: str) -> None:
+    """Refuse a channel the warehouse has no rates for: "no price changes" would hide a
+    mistyped channel, as it would a mistyped tech prefix."""
+    channels = known_channels(con)
+    if not channels:
+        raise UnknownChannelError("the warehouse has no SMS rates yet: run `ratedeck run`")
+    if channel not in channels:
+        raise UnknownChannelError(
+            f"no SMS rates for channel {channel!r} in the warehouse (it has: {', '.join(channels)})"
+        )
+
+
 def sms_changes(
     con: duckdb.DuckDBPyConnection,
     *,

@@ -67,7 +67,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
-    from pipeline.analytics.diff import sms_changes, voice_changes
+    from pipeline.analytics.diff import check_channel, sms_changes, voice_changes
     from pipeline.analytics.one_call import resolve_tech_prefixes
     from pipeline.warehouse.db import Warehouse
 
@@ -80,6 +80,8 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         if tech_prefix is not None:
             # as lookup and cost do: "no price changes" would hide a mistyped tech prefix
             resolve_tech_prefixes(con, [tech_prefix])
+        if channel is not None:
+            check_channel(con, channel)
         if "voice" in kinds:
             voice = voice_changes(
                 con,

@@ -137,3 +137,21 @@ def test_diff_kind_conflicts_are_usage_errors(ratedeck_sms, capsys):
     with pytest.raises(SystemExit) as info:  # argparse: usage error
         ratedeck_sms("diff", "--kind", "fax")
     assert info.value.code == 2
+
+
+def test_diff_unknown_channel_is_one_line_exit_2(ratedeck_sms, capsys):
+    """As an unknown tech prefix: "no price changes" would hide a mistyped channel."""
+    assert ratedeck_sms("diff", "--channel", "demo:9") == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err == (
+        "ratedeck: error: no SMS rates for channel 'demo:9' in the warehouse "
+        "(it has: demo:1, demo:2)\n"
+    )
+
+
+def test_diff_channel_without_sms_rates(ratedeck, capsys):
+    assert ratedeck("diff", "--channel", "demo:1") == 2
+    assert capsys.readouterr().err == (
+        "ratedeck: error: the warehouse has no SMS rates yet: run `ratedeck run`\n"
+    )
