@@ -48,7 +48,12 @@ from typing import IO, TYPE_CHECKING
 import duckdb
 
 from pipeline.durable import fsync_dir
-from pipeline.warehouse.errors import WarehouseError, WarehouseLockedError, WarehouseMissingError
+from pipeline.warehouse.errors import (
+    WarehouseError,
+    WarehouseHeldError,
+    WarehouseLockedError,
+    WarehouseMissingError,
+)
 from pipeline.warehouse.migrate import apply_migrations
 from pipeline.warehouse.publish import (
     HEADERS_BYTES,
@@ -233,6 +238,13 @@ class Warehouse:
         try:
             return self._connect(self.published_path, read_only=True)
         except WarehouseError as exc:
+            held = _held_by(exc.__cause__)
+            if held is not None:
+                raise WarehouseHeldError(
+                    f"cannot open {self.published_path} read-only: another process holds it "
+                    f"open read-write ({held}), e.g. a SQL client not opened read-only: close "
+                    "it, or open it read-only (duckdb -readonly), then retry"
+                ) from exc
             # DuckDB refuses the WAL of an older version of the file (a read-write session that
             # died before a publish replaced the file): it cannot belong to this file
             if "WAL" not in str(exc.__cause__) or not _remove_foreign_wal(self.published_path):
@@ -553,6 +565,18 @@ class _WriterSession:
                     except WarehouseError as exc:
                         log.warning("%s", exc)
                 return
+
+
+_LOCK_HOLDER = re.compile(r"\(PID (\d+)\)")
+
+
+def _held_by(exc: BaseException | None) -> str | None:
+    """Who holds the file's lock ("PID 123"), if DuckDB refused to open it for that."""
+    message = str(exc) if exc is not None else ""
+    if "Could not set lock on file" not in message:
+        return None
+    holder = _LOCK_HOLDER.search(message)
+    return f"PID {holder[1]}" if holder else "its PID unknown"
 
 
 def _first_line(exc: BaseException) -> str:

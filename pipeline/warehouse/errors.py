@@ -13,6 +13,12 @@ class WarehouseLockedError(WarehouseError):
     """Another writer held the warehouse lock for longer than the timeout."""
 
 
+class WarehouseHeldError(WarehouseError):
+    """Another process holds the published warehouse open read-write (e.g. a SQL client not
+    opened read-only), so DuckDB refuses to open it even read-only. Exit 1: nothing was wrong
+    with the command; it runs once that process lets go."""
+
+
 class WarehouseMissingError(WarehouseError):
     """No published warehouse file yet (nothing has been loaded)."""
 

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import io
 import json
+import shutil
+import subprocess
+import sys
 from decimal import Decimal
 
 import pyarrow.parquet as pq
@@ -81,6 +84,40 @@ def test_no_warehouse_yet(cli, monkeypatch, tmp_path):
     code, out, err = cli("SELECT 1")
     assert code == 2 and out == ""
     assert "no warehouse yet" in err and "ratedeck demo" in err
+
+
+def test_warehouse_held_read_write_elsewhere_says_what_to_do(cli, populated, monkeypatch, tmp_path):
+    """A SQL client that opened the published file read-write (no -readonly) locks it: DuckDB
+    then refuses even a read-only open, from any other process."""
+    published = tmp_path / "warehouse.duckdb"  # a copy: the shared one stays untouched
+    shutil.copyfile(populated.published_path, published)
+    monkeypatch.setenv("RATEDECK_WAREHOUSE", str(published))
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLD_READ_WRITE, str(published)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline() == "held\n"
+        code, out, err = cli("SELECT 1")
+    finally:
+        holder.communicate("")  # its stdin closes: it lets go
+    assert (code, out) == (1, "")
+    assert err == (
+        f"ratedeck: error: cannot open {published} read-only: another process "
+        f"holds it open read-write (PID {holder.pid}), e.g. a SQL client not opened read-only: "
+        "close it, or open it read-only (duckdb -readonly), then retry\n"
+    )
+    assert cli("SELECT 1")[0] == 0  # once it let go
+
+
+HOLD_READ_WRITE = """
+import sys, duckdb
+con = duckdb.connect(sys.argv[1])
+print("held", flush=True)
+sys.stdin.read()
+"""
 
 
 # -- output formats, input from files ---------------------------------------------------------
