@@ -25,8 +25,12 @@ def _json_default(value: Any) -> Any:
     raise TypeError(f"not JSON serialisable: {type(value).__name__}")
 
 
+# one encoder: a command writing a document a row at a time (ratedeck sql) encodes each row with it
+JSON_ENCODER = json.JSONEncoder(default=_json_default, indent=2, ensure_ascii=False)
+
+
 def format_json(document: Any) -> str:
-    return json.dumps(document, default=_json_default, indent=2, ensure_ascii=False)
+    return JSON_ENCODER.encode(document)
 
 
 def print_json(document: Any) -> None:

@@ -6,7 +6,9 @@ last one's result is the output.
 
 Output: ``--format table`` (default; ``--json`` is ``--format json``) | ``csv`` | ``json`` |
 ``parquet`` on stdout, or into ``--out FILE`` (the format then follows the file's suffix unless
-given; parquet needs ``--out``). Decimals are plain exact text (``0.00000000``, never ``0E-8``).
+given; parquet needs ``--out``). Decimals are plain exact text (``0.00000000``, never ``0E-8``);
+nested values, intervals and blobs read as DuckDB prints them; CSV and JSON stream in batches,
+the table holds every row (see ``_shown_as``, ``Result.batches``).
 
 What the SQL may do. It reads: the published warehouse (attached READ_ONLY) and any file the
 analyst can read (``read_csv('calls.csv')``, ``read_parquet``...). It never writes: only queries
@@ -27,12 +29,17 @@ import io
 import os
 import re
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO, cast
 
 import duckdb
+from duckdb import SQLExpression
+from duckdb.sqltypes import DuckDBPyType
 
 from pipeline import console
 from pipeline.durable import owned_temporary
@@ -46,6 +53,7 @@ QUICK_EXIT = True
 
 FORMATS = ("table", "csv", "json", "parquet")
 SUFFIX_FORMATS = {".csv": "csv", ".json": "json", ".parquet": "parquet", ".txt": "table"}
+BATCH_ROWS = 10_000  # rows held in Python at a time while CSV or JSON is written
 
 # set on the analyst's connection before their SQL; the lock comes last and keeps them
 LOCK_DOWN = (
@@ -53,6 +61,8 @@ LOCK_DOWN = (
     "SET autoload_known_extensions = false; "
     "SET lock_configuration = true"
 )
+# before the lock: Arrow batches keep UUID, HUGEINT, TIMETZ, BIT as DuckDB has them (Result)
+STREAM_LOSSLESS = "SET arrow_lossless_conversion = true"
 _RESULT_TYPES = {duckdb.StatementType.SELECT, duckdb.StatementType.EXPLAIN}
 _VARIABLE = re.compile(r"(?:SET|RESET)\s+VARIABLE\s", re.IGNORECASE)
 _EXPLAINED = re.compile(
@@ -88,16 +98,13 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     statements = read_statements(args.query, args.file)
     if args.out is not None:
         refuse_ratedeck_files(args.out, settings, source=args.file)
-    if output == "parquet":
-        columns, table = run_query(Warehouse(settings), statements, arrow=True)
-        write_file(args.out, lambda path: _write_parquet(columns, table, path))
-        return 0
-    columns, rows = run_query(Warehouse(settings), statements)
-    text = render(output, columns, rows)
-    if args.out is None:
-        sys.stdout.write(text)
-    else:
-        write_file(args.out, lambda path: path.write_text(text, encoding="utf-8"))
+    with query_result(Warehouse(settings), statements, output) as result:
+        if args.out is None:
+            write_output(output, result, sys.stdout)
+        elif output == "parquet":
+            write_file(args.out, lambda path: _write_parquet(result, path, args.out))
+        else:
+            write_file(args.out, lambda path: _write_text_file(output, result, path))
     return 0
 
 
@@ -178,31 +185,116 @@ def _first_word(query: str) -> str:
 # -- running ---------------------------------------------------------------------------------
 
 
-def run_query(
-    warehouse: Warehouse, query: str | list[duckdb.Statement], *, arrow: bool = False
-) -> tuple[list[str], Any]:
-    """Columns and rows (a pyarrow Table with ``arrow``) of the last statement of ``query``
-    on the published warehouse: read-only, and refused whole if a statement would write."""
-    if isinstance(query, str):
-        statements = read_statements(query, None)
-    else:
-        statements = query
-        check_read_only(statements)
+@dataclass(frozen=True)
+class Result:
+    """The last statement's result: its columns and the relation that yields its rows (None
+    when it returns none, e.g. only SET VARIABLE). Read it inside ``query_result``."""
+
+    columns: list[str]
+    types: list[DuckDBPyType]
+    relation: duckdb.DuckDBPyRelation | None
+
+    def batches(self) -> Iterator[list[tuple]]:
+        """The rows, BATCH_ROWS at a time: only one batch is ever held, in the engine too (a
+        relation's Python rows would be the whole result, held by the engine). Each batch of
+        the Arrow stream becomes Python values through DuckDB again: exported losslessly
+        (``STREAM_LOSSLESS``), they are the very values ``fetchall`` gives."""
+        import pyarrow as pa
+
+        if self.relation is None:
+            return
+        with duckdb.connect() as converter:
+            try:
+                for batch in self.relation.to_arrow_reader(BATCH_ROWS):
+                    yield converter.from_arrow(batch).fetchall()
+            except pa.ArrowException as exc:  # the query failing on a later row, through Arrow
+                raise QueryError(f"SQL error: {_one_line(exc)}") from exc
+
+    def rows(self) -> list[tuple]:
+        return [row for batch in self.batches() for row in batch]
+
+
+@contextmanager
+def query_result(
+    warehouse: Warehouse, statements: list[duckdb.Statement], output: str = "rows"
+) -> Iterator[Result]:
+    """Runs ``statements`` on the published warehouse, read-only (refused whole if one would
+    write), and yields the last one's result with its columns in types ``output`` can hold
+    (see ``_shown_as``). A DuckDB error, also one met while its rows are read, is one line."""
+    check_read_only(statements)
     *before, last = statements
     with warehouse.reader() as con:
         try:
+            if output != "parquet":  # Parquet takes Arrow's own types (UUID as text)
+                con.execute(STREAM_LOSSLESS)
             con.execute(LOCK_DOWN)
             for statement in before:
                 con.execute(statement)
             if last.type not in _RESULT_TYPES and last.type != duckdb.StatementType.MULTI:
                 con.execute(last)  # e.g. only SET VARIABLE
-                return [], (None if arrow else [])
-            relation = con.sql(last.query)
-            if arrow:
-                return relation.columns, relation.to_arrow_table()
-            return relation.columns, relation.fetchall()
+                yield Result([], [], None)
+                return
+            relation = _shown_as(con.sql(last.query), output)
+            yield Result(relation.columns, relation.types, relation)
         except duckdb.Error as exc:
             raise QueryError(f"SQL error: {_one_line(exc)}") from exc
+
+
+def run_query(warehouse: Warehouse, query: str | list[duckdb.Statement]) -> tuple[list[str], Any]:
+    """Columns and rows of the last statement of ``query``, as Python values."""
+    statements = read_statements(query, None) if isinstance(query, str) else query
+    with query_result(warehouse, statements) as result:
+        return result.columns, result.rows()
+
+
+# Types each output cannot show as they come to Python (or pyarrow), made DuckDB's text
+# (INTERVAL '1 day', TIMETZ '12:00:00+02', BIT '0101', BLOB '\x00ab'): in Python an INTERVAL
+# of a month is 30 days, a TIMETZ loses its offset in Arrow, Parquet has no INTERVAL or UNION.
+_TEXT_LEAVES = {
+    "json": {"interval", "time with time zone", "bit", "blob"},
+    "parquet": {"interval", "time with time zone", "bit", "bignum", "union"},
+}
+# nested values in a CSV or table cell read as DuckDB prints them: [1.10], {'k': 0.50}, {k=1}
+_NESTED = {"list", "array", "struct", "map", "union"}
+_TEXT_CELLS = _TEXT_LEAVES["json"] | _NESTED
+# HUGEINT sums reach Parquet as decimal128(38, 0); the cast makes a value beyond it an error
+# (pyarrow would write it as is, and a UHUGEINT above 2^127 as a negative number)
+_WIDE_INTEGERS = {"hugeint", "uhugeint"}
+_VARCHAR = duckdb.sqltype("VARCHAR")
+
+
+def _shown_as(relation: duckdb.DuckDBPyRelation, output: str) -> duckdb.DuckDBPyRelation:
+    """The relation with the columns ``output`` cannot hold as they are cast (by position:
+    names may repeat) to a type it can; unchanged when every column can."""
+    targets = [_target_type(t, output) for t in relation.types]
+    if all(str(t) == str(o) for t, o in zip(targets, relation.types, strict=True)):
+        return relation
+    return relation.select(
+        *(
+            SQLExpression(f"#{i}").cast(t).alias(name)
+            for i, (name, t) in enumerate(zip(relation.columns, targets, strict=True), start=1)
+        )
+    )
+
+
+def _target_type(kind: DuckDBPyType, output: str) -> DuckDBPyType:
+    if output in ("csv", "table"):
+        return _VARCHAR if kind.id in _TEXT_CELLS else kind
+    if output == "parquet" and kind.id in _WIDE_INTEGERS:
+        return duckdb.decimal_type(38, 0)
+    if kind.id in _TEXT_LEAVES.get(output, ()):
+        return _VARCHAR
+    parts = {name: part for name, part in kind.children} if kind.id in _NESTED else {}
+    inner = {n: _target_type(p, output) for n, p in parts.items() if isinstance(p, DuckDBPyType)}
+    if kind.id == "list":
+        return duckdb.list_type(inner["child"])
+    if kind.id == "array":
+        return duckdb.array_type(inner["child"], int(cast(int, parts["size"])))
+    if kind.id == "map":
+        return duckdb.map_type(inner["key"], inner["value"])
+    if kind.id == "struct":
+        return duckdb.struct_type(inner)
+    return kind
 
 
 def _one_line(exc: Exception) -> str:
@@ -237,28 +329,65 @@ def output_format(chosen: str | None, out: Path | None, *, json_flag: bool) -> s
     return chosen
 
 
-def render(output: str, columns: list[str], rows: list[tuple]) -> str:
+def write_output(output: str, result: Result, stream: TextIO) -> None:
+    """CSV and JSON stream a batch at a time; the table holds every row, to align them."""
     if output == "json":
-        document = {
-            "columns": columns,
-            "rows": [dict(zip(columns, map(_jsonable, r), strict=True)) for r in rows],
-        }
-        return console.format_json(document) + "\n"
-    if output == "csv":
-        buffer = io.StringIO()
-        writer = csv.writer(buffer, lineterminator="\n")
-        writer.writerow(columns)
-        writer.writerows([console.cell_text(v) for v in row] for row in rows)
-        return buffer.getvalue()
-    return console.format_table(columns, rows) + "\n" if columns else ""
+        _write_json(result, stream)
+    elif output == "csv":
+        writer = csv.writer(stream, lineterminator="\n")
+        writer.writerow(result.columns)
+        for batch in result.batches():
+            writer.writerows([console.cell_text(v) for v in row] for row in batch)
+    elif result.columns:
+        stream.write(console.format_table(result.columns, result.rows()) + "\n")
 
 
-def _write_parquet(columns: list[str], table, path: Path) -> None:
+def _write_json(result: Result, stream: TextIO) -> None:
+    """The document ``console.format_json`` makes of {"columns": ..., "rows": [...]}, written
+    a batch of rows at a time."""
+    columns = result.columns
+    head = console.format_json({"columns": columns, "rows": []})
+    opening, separator = head.removesuffix("[]\n}") + "[", ""
+    for batch in result.batches():
+        rows = [dict(zip(columns, map(_jsonable, row), strict=True)) for row in batch]
+        # "[\n  {row},\n  {row}\n]" -> the rows one level deeper, as inside the document
+        # (JSON text holds no raw newline inside a value)
+        text = console.JSON_ENCODER.encode(rows)[1:-2].replace("\n", "\n  ")
+        stream.write(opening + separator + text)
+        opening, separator = "", ","
+    stream.write(head + "\n" if separator == "" else "\n  ]\n}\n")
+
+
+def _write_text_file(output: str, result: Result, path: Path) -> None:
+    with path.open("w", encoding="utf-8", newline="") as stream:
+        write_output(output, result, stream)
+
+
+def _write_parquet(result: Result, path: Path, out: Path) -> None:
+    import pyarrow as pa
     import pyarrow.parquet as pq
 
-    if table is None:
+    if result.relation is None:
         raise InputError("the last statement returns no rows to write (e.g. only SET VARIABLE)")
-    pq.write_table(table, path)
+    table = result.relation.to_arrow_table()
+    try:
+        pq.write_table(table, path)
+    except (pa.ArrowException, ValueError) as exc:
+        raise InputError(f"--out {out}: {_unwritable_column(result, table, exc)}") from None
+
+
+def _unwritable_column(result: Result, table, exc: Exception) -> str:
+    """Which column Parquet refuses, and why, in one line."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    reason = _one_line(exc)
+    for i, (name, kind) in enumerate(zip(result.columns, result.types, strict=True)):
+        try:
+            pq.write_table(table.select([i]), io.BytesIO())
+        except (pa.ArrowException, ValueError):
+            return f"cannot write column {name!r} ({kind}) to Parquet: {reason}"
+    return f"cannot write the result to Parquet: {reason}"
 
 
 def _jsonable(value: Any) -> Any:

@@ -140,7 +140,7 @@ SQL_METHODS = {"execute", "executemany", "sql", "query"}
 # (file, function): where a non-literal SQL text is fine, and why
 SQL_ALLOWED = {
     # the analyst's own query, by design, on a read-only connection to the published file
-    ("pipeline/commands/sql.py", "run_query"),
+    ("pipeline/commands/sql.py", "query_result"),
     # sql/ files and sql/queries templates filled with HistorySpec / SnapshotSpec identifiers,
     # each checked against a plain-identifier pattern and quoted (values stay $named parameters)
     ("pipeline/warehouse/history.py", "execute_named"),

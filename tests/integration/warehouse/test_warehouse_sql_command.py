@@ -9,10 +9,13 @@ import subprocess
 import sys
 from decimal import Decimal
 
+import duckdb
 import pyarrow.parquet as pq
 import pytest
 
 from pipeline import cli as ratedeck_cli
+from pipeline import console
+from pipeline.commands import sql as sql_command
 
 
 @pytest.fixture
@@ -247,3 +250,115 @@ def test_a_failing_query_leaves_the_out_file_alone(cli, tmp_path):
     code, _, _ = cli("SELECT nope FROM voice_rate", "--out", str(out_file))
     assert code == 2 and out_file.read_text() == "keep me\n"
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".mine")] == []
+
+
+# -- types that Python, CSV or Parquet cannot show as they come -------------------------------
+
+NESTED = (
+    "SELECT [1.10::DECIMAL(4,2)] l, {'k': 0.5::DECIMAL(3,2)} st, INTERVAL 1 DAY i, "
+    "INTERVAL 1 MONTH m, '\\x00ab'::BLOB b, MAP {'k': 1} mp, 1.50::DECIMAL(3,2) d"
+)
+
+
+def test_nested_values_read_as_duckdb_prints_them(cli):
+    code, out, err = cli(NESTED, "--format", "csv")
+    assert code == 0, err
+    assert out == "l,st,i,m,b,mp,d\n[1.10],{'k': 0.50},1 day,1 month,\\x00ab,{k=1},1.50\n"
+    code, out, _ = cli(NESTED)
+    assert code == 0
+    assert out.splitlines()[2].split("  ") == [
+        "[1.10]", "{'k': 0.50}", "1 day", "1 month", "\\x00ab", "{k=1}", "1.50",
+    ]  # fmt: skip
+    code, out, _ = cli(NESTED, "--json")  # lists and structs stay JSON, decimals exact text
+    assert json.loads(out)["rows"] == [
+        {"l": ["1.10"], "st": {"k": "0.50"}, "i": "1 day", "m": "1 month", "b": "\\x00ab",
+         "mp": {"k": 1}, "d": "1.50"}
+    ]  # fmt: skip
+
+
+def test_parquet_holds_every_type_pyarrow_alone_cannot(cli, tmp_path):
+    out = tmp_path / "x.parquet"
+    code, _, err = cli(
+        "SELECT tech_prefix, now() - max(fetched_at) AS age FROM voice_snapshot GROUP BY 1",
+        "--out",
+        str(out),
+    )
+    assert code == 0, err
+    assert str(pq.read_table(out).schema.field("age").type) == "string"
+    code, _, err = cli(
+        "SELECT INTERVAL 1 MONTH i, '12:00:00+02'::TIMETZ tz, '0101'::BIT bit, "
+        "union_value(a := 1)::UNION(a INT, b VARCHAR) un, [INTERVAL 2 DAY] li, "
+        "{'k': [0.5::DECIMAL(3,2)], 'i': INTERVAL 3 HOUR} st, 12345678901234567890123::HUGEINT h, "
+        "12::UHUGEINT uh, '\\x00ab'::BLOB b, '8f6f3d2a-0c4b-4d1e-9a7e-2b1c3d4e5f60'::UUID u, "
+        "MAP {'k': 1.5::DECIMAL(3,1)} m, 'x'::ENUM('x', 'y') e, [[1.10::DECIMAL(4,2)]] ll",
+        "--out",
+        str(out),
+    )
+    assert code == 0, err
+    table = pq.read_table(out)
+    assert table.to_pylist() == [
+        {"i": "1 month", "tz": "12:00:00+02", "bit": "0101", "un": "1", "li": ["2 days"],
+         "st": {"k": [Decimal("0.50")], "i": "03:00:00"},
+         "h": Decimal("12345678901234567890123"), "uh": Decimal(12), "b": b"\x00ab",
+         "u": "8f6f3d2a-0c4b-4d1e-9a7e-2b1c3d4e5f60", "m": [("k", Decimal("1.5"))], "e": "x",
+         "ll": [[Decimal("1.10")]]}
+    ]  # fmt: skip
+    assert str(table.schema.field("ll").type) == "list<element: list<element: decimal128(4, 2)>>"
+    assert str(table.schema.field("h").type) == "decimal128(38, 0)"
+
+
+def test_parquet_refusing_a_column_is_one_line_naming_it(cli, tmp_path):
+    out = tmp_path / "x.parquet"
+    code, _, err = cli("SELECT 1 AS n, MAP {} AS m", "--out", str(out))
+    assert code == 2 and not out.exists()
+    assert err == (
+        f'ratedeck: error: --out {out}: cannot write column \'m\' (MAP("NULL", "NULL")) to '
+        "Parquet: NullType Arrow field must be nullable\n"
+    )
+
+
+# -- CSV and JSON a batch at a time -------------------------------------------------------------
+
+MIXED = (
+    "SELECT i, (i / 8)::DECIMAL(18, 8) AS price, CASE WHEN i % 3 = 0 THEN NULL ELSE 'a,\"b' || i "
+    "END AS text, TIMESTAMPTZ '2026-12-01 10:00:00+00' + INTERVAL (i) HOUR AS at, "
+    "[i::DECIMAL(4,1)] AS l FROM range(10) t(i) ORDER BY i"
+)
+
+
+def test_csv_and_json_are_written_a_batch_at_a_time(cli, populated, monkeypatch):
+    """Ten rows in batches of three: the same output as the whole result rendered at once."""
+    columns, rows = sql_command.run_query(populated, MIXED)
+    monkeypatch.setattr(sql_command, "BATCH_ROWS", 3)
+    with sql_command.query_result(populated, duckdb.extract_statements(MIXED), "csv") as result:
+        assert [len(batch) for batch in result.batches()] == [3, 3, 3, 1]
+
+    code, out, _ = cli(MIXED, "--json")
+    assert code == 0
+    document = {"columns": columns, "rows": [dict(zip(columns, r, strict=True)) for r in rows]}
+    assert out == console.format_json(document) + "\n"
+    assert json.loads(out)["rows"][1] == {
+        "i": 1, "price": "0.12500000", "text": 'a,"b1', "at": "2026-12-01T11:00:00+00:00",
+        "l": ["1.0"],
+    }  # fmt: skip
+
+    code, out, _ = cli(MIXED, "--format", "csv")
+    assert code == 0
+    assert out.splitlines()[:3] == [
+        "i,price,text,at,l",
+        "0,0.00000000,,2026-12-01 10:00:00+00:00,[0.0]",
+        '1,0.12500000,"a,""b1",2026-12-01 11:00:00+00:00,[1.0]',
+    ]
+    assert len(out.splitlines()) == 11
+
+
+def test_an_error_met_while_rows_are_written_is_a_sql_error(cli, tmp_path):
+    out_file = tmp_path / "mine.csv"
+    out_file.write_text("keep me\n")
+    failing = "SELECT CASE WHEN i < 50 THEN i ELSE ('a' || i)::INT END v FROM range(60) t(i)"
+    code, _, err = cli(failing, "--out", str(out_file))
+    assert code == 2 and out_file.read_text() == "keep me\n"
+    assert (
+        err
+        == "ratedeck: error: SQL error: Conversion Error: Could not convert string 'a50' to INT32\n"
+    )
