@@ -94,7 +94,7 @@ def test_a_live_read_write_session_is_not_touched_by_readers(warehouse):
     )
     try:
         assert holder.stdout.readline().strip() == "holding"
-        with pytest.raises(WarehouseError, match="lock"):
+        with pytest.raises(WarehouseError, match="another process holds it open read-write"):
             warehouse.reader()
         assert wal_of(warehouse).exists()
     finally:
