@@ -29,6 +29,7 @@ from pipeline.ingest.cdr import (
     FLOAT_LIKE,
     PLAIN_NUMBER,
     SEPARATORS,
+    TRUNK_ZERO_MARK,
     WHOLE_SECONDS,
     BadField,
     none_if_empty,
@@ -134,6 +135,7 @@ def _fast_check(fields: pl.DataFrame, account_currency: str) -> pl.DataFrame:
         (stripped("call_id") != "")
         & number.str.contains(PLAIN_NUMBER)
         & ~number.str.contains(FLOAT_LIKE)
+        & ~number.str.contains(TRUNK_ZERO_MARK, literal=True)
         & digits.str.contains(_PLAIN_DIGITS)
         & (tech_prefix.is_in(["", "current"]) | tech_prefix.str.contains(_PLAIN_DIGITS))
         & pl.col("seconds").str.contains(WHOLE_SECONDS)

@@ -517,6 +517,9 @@ PY_WHITESPACE = (
 PLAIN_NUMBER = r"^[0-9+\-.()\[\]](?:[0-9 +\-.()\[\]]*[0-9+\-.()\[\]])?$"
 SEPARATORS = r"[ +\-.()\[\]]"
 FLOAT_LIKE = r"^\+?[0-9]+\.0+$"
+# a "(0)" may be a trunk zero to drop ("+44 (0) 20", phone.TRUNK_ZERO): such a number goes the
+# row-by-row way, which applies the rule (switches hardly ever write one)
+TRUNK_ZERO_MARK = "(0)"
 WHOLE_SECONDS = r"^[0-9]{1,9}$"
 _ISO_TIME = (
     r"^([0-9]{4})-([0-9]{2}-[0-9]{2})[T ]((?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]"
@@ -568,6 +571,7 @@ def _fast_check(calls: RawCalls, routing: Routing, zone: ZoneInfo) -> pl.DataFra
         pl.col("_complete")
         & pl.col("dialled").str.contains(PLAIN_NUMBER).fill_null(False)
         & ~pl.col("dialled").str.contains(FLOAT_LIKE).fill_null(True)
+        & ~pl.col("dialled").str.contains(TRUNK_ZERO_MARK, literal=True).fill_null(True)
         & pl.col("_digits").str.contains(r"^[0-9]+$").fill_null(False)
         & (pl.col("tech_prefix").str.contains(r"^[0-9]+$") | (pl.col("tech_prefix") == "current"))
         & pl.col("billsec").is_not_null()

@@ -4,8 +4,10 @@ Pure Python (no polars, no numpy): ``ratedeck lookup`` and the report's diff use
 loading the LPM engine; ``number_columns.py`` applies the same rules to millions of numbers at
 once. It lives in ingest, the lowest layer that reads numbers, so that ingest (pure) never
 imports analytics; ``pipeline.analytics.numbers`` re-exports it.
-Rules: docs/analysts.md (whitespace, ``+ - . ( ) [ ]`` removed, then one leading ``00``;
-what is left must be ASCII digits).
+Rules: docs/analysts.md (in the international form, ``+`` or ``00`` first, the first ``(0)``
+after a digit is the trunk zero and goes; then whitespace, ``+ - . ( ) [ ]`` are removed, then
+one leading ``00``; what is left must be ASCII digits). The SQL macro ``lpm_clean_number``
+(sql/macros/100_lpm.sql) spells the same patterns; tests hold them equal.
 """
 
 from __future__ import annotations
@@ -16,6 +18,14 @@ from pipeline.errors import InputError
 
 NOISE = r"[\s+\-.()\[\]]"
 NOISE_RE = re.compile(NOISE)
+# "+44 (0) 20 ...": the international form with the national trunk zero in brackets, as UK,
+# German, Swiss and Dutch numbers are often written. From abroad that 0 is not dialled (kept,
+# the number would read 44020..., UK fixed, not London 4420), so in a number that starts with
+# + or 00 the first "(0)" after a digit goes. Not otherwise: in "(0)20 ..." or "020 (0) 1"
+# the 0 is what the user typed. Group 1 is everything before the "(0)" (no look-behind:
+# polars' and DuckDB's regex engines have none).
+TRUNK_ZERO = r"^(\s*(?:\+|00)[\s+\-.()\[\]]*[0-9][0-9\s+\-.()\[\]]*?)\(0\)"
+TRUNK_ZERO_RE = re.compile(TRUNK_ZERO)
 # "353.0": a number that went through a spreadsheet as a float. Dots are separators in phone
 # numbers ("353.89.123"), but stripping this one would silently read 3530.
 FLOAT_ARTEFACT = r"^\s*\+?[0-9]+\.0+\s*$"
@@ -35,7 +45,7 @@ def number_problem(raw: str | None) -> tuple[str | None, str | None]:
         return None, "no number"
     if FLOAT_ARTEFACT_RE.match(raw):
         return None, FLOAT_ARTEFACT_PROBLEM
-    digits = NOISE_RE.sub("", raw)
+    digits = NOISE_RE.sub("", TRUNK_ZERO_RE.sub(r"\1", raw, count=1))
     if digits.startswith("00"):
         digits = digits[2:]
     if _DIGITS_RE.fullmatch(digits):

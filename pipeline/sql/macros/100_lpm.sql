@@ -6,8 +6,10 @@
 --   SELECT call_cost('35389941234', 125, 'current');                   -- DECIMAL(18, 6)
 --   SELECT number, seconds, call_cost(number, seconds, 'current', started_at) FROM my_calls;
 --
--- The number is normalised first (lpm_digits): whitespace, + - . ( ) [ ] removed, then one
--- leading 00; anything left that is not a digit raises an error naming the number.
+-- The number is normalised first (lpm_digits): in a number written in the international form
+-- (+ or 00 first) the first (0) after a digit is the national trunk zero and goes
+-- ('+44 (0) 20 7946 0000' is 442079460000); then whitespace, + - . ( ) [ ] are removed, then
+-- one leading 00; anything left that is not a digit raises an error naming the number.
 -- lpm_rate returns one row (or none when no prefix matches): the longest prefix with a
 -- version valid at the moment, as voice_rate_at() sees it ([valid_from, valid_to)); a NULL
 -- moment means now (like a call without started_at in `ratedeck cost`). The tech prefix is
@@ -19,9 +21,13 @@
 -- Should a prefix have overlapping versions (a data error), the latest valid_from wins, then
 -- the later valid_to, the higher price, the larger increments, the first destination.
 
+-- The patterns are pipeline/ingest/phone.py's (TRUNK_ZERO, NOISE), which the tests hold equal.
 CREATE OR REPLACE MACRO lpm_clean_number(number) AS
-    regexp_replace(regexp_replace(number, '[\s+\-.()\[\]]', '', 'g'), '^00', '');
-COMMENT ON MACRO lpm_clean_number IS 'lpm_clean_number(number): the number text without whitespace, + - . ( ) [ ] and one leading 00 (no validation; see lpm_digits).';
+    regexp_replace(regexp_replace(
+        regexp_replace(number,
+            '^(\s*(?:\+|00)[\s+\-.()\[\]]*[0-9][0-9\s+\-.()\[\]]*?)\(0\)', '\1'),
+        '[\s+\-.()\[\]]', '', 'g'), '^00', '');
+COMMENT ON MACRO lpm_clean_number IS 'lpm_clean_number(number): the number text without the trunk zero of the international form (the first (0) after a digit when it starts with + or 00: ''+44 (0) 20'' -> ''4420''), whitespace, + - . ( ) [ ] and one leading 00 (no validation; see lpm_digits).';
 
 CREATE OR REPLACE MACRO lpm_digits(number) AS
     CASE WHEN number IS NULL THEN NULL

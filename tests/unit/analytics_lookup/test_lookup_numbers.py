@@ -32,6 +32,21 @@ from pipeline.errors import InputError
         ("0201234", "0201234"),  # one leading zero is a national number: kept
         ("000123", "0123"),  # only one 00 is an international prefix
         ("4", "4"),
+        # the international form's trunk zero in brackets goes: +44 (0) 20 is London 4420
+        ("+44 (0) 20 7946 0000", "442079460000"),
+        ("0044(0)2079460000", "442079460000"),
+        ("+41 (0)44 668 1800", "41446681800"),
+        ("\t+49 (0)30-1234", "49301234"),
+        ("+44 (0) 20 (0) 1", "442001"),  # only the first
+        ("+44(0)", "44"),
+        # otherwise a (0) is what the user typed: brackets removed, digits kept
+        ("(0)20 7946 0000", "02079460000"),  # national form
+        ("020 (0) 1", "02001"),
+        ("+(0)20", "020"),  # no country code before it
+        ("00(0)20", "020"),
+        ("+1 (212) 555 0100", "12125550100"),  # other digits in brackets
+        ("+44 (00) 20", "440020"),
+        ("+44 [0] 20", "44020"),
     ],
 )
 def test_normalise_number(raw, digits):
@@ -71,6 +86,10 @@ messy = st.lists(
         st.text(alphabet="0000000001", min_size=18, max_size=24),  # long, leading zeros
         st.text(alphabet="00000+123 -.()[]", max_size=12),
         st.text(alphabet="0123456789+ -.()[]aZé#/\t", max_size=14),
+        # bracketed zeros in every position: the trunk-zero rule and its exceptions
+        st.lists(
+            st.sampled_from(["+", "00", "0", "44", " ", "(0)", "(", ")", "1"]), max_size=7
+        ).map("".join),
     ),
     max_size=40,
 )
@@ -103,6 +122,14 @@ def test_bulk_parsing_agrees_with_one_at_a_time(raw, block):
 def test_long_numbers_key_on_their_first_19_digits(digits):
     parsed = parse_numbers(pl.Series([digits]))
     assert (parsed.keys.tolist(), parsed.lengths.tolist()) == ([_key(digits)], [len(digits)])
+
+
+def test_bulk_parsing_drops_the_trunk_zero_only_where_one_at_a_time_does():
+    raw = ["+44 (0) 20 7946", "44207946", "(0)20 7946", "+1 (212) 555", "+44 20 (0) 1", None]
+    parsed = parse_numbers(pl.Series("number", raw, dtype=pl.String))
+    digits = ["44207946", "44207946", "0207946", "1212555", "44201", None]
+    assert parsed.digits.to_list() == digits
+    assert parsed.raw.to_list() == raw  # the text itself is left as it was
 
 
 def test_select_keeps_fixes_aligned():

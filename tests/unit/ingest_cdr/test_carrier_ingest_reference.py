@@ -91,6 +91,8 @@ FIELDS = {
         "48s79",
         "٤٨٥٧",
         "(48)[57]",
+        "+48 (0) 57 979",  # the trunk zero goes (phone.TRUNK_ZERO)
+        "(0)48",
         "+",
         "",
     ],
