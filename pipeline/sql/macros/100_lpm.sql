@@ -18,6 +18,8 @@
 -- call_cost: NULL when unmatched; 0 for a 0-second call; else billed = a when d <= a, else
 -- a + ceil((d - a) / b) * b, cost = price * billed / 60 rounded once, half up, to 6 places
 -- (the default of settings.report.cost_decimals), in integers - never through a DOUBLE.
+-- Its seconds must be whole, 0 to 999,999,999 (the limit of ratedeck lookup and cost,
+-- one_call.MAX_CALL_SECONDS): others raise an error, matched or not, as a bad number does.
 -- Should a prefix have overlapping versions (a data error), the latest valid_from wins, then
 -- the later valid_to, the higher price, the larger increments, the first destination.
 
@@ -93,15 +95,35 @@ CREATE OR REPLACE MACRO lpm_cost(price, billed) AS
         AS DECIMAL(18, 0)) * CAST(0.000001 AS DECIMAL(7, 6)) AS DECIMAL(18, 6));
 COMMENT ON MACRO lpm_cost IS 'lpm_cost(price, billed): price per minute x billed seconds / 60, rounded once half up to 6 decimals, exact DECIMAL(18, 6).';
 
-CREATE OR REPLACE MACRO call_cost(number, seconds, tech_prefix) AS (
-    SELECT lpm_cost(r.price, lpm_billed_seconds(seconds, r.initial_seconds, r.increment_seconds))
-    FROM lpm_rate_at(number, tech_prefix, current_timestamp) r
-),
-(number, seconds, tech_prefix, at_ts) AS (
-    SELECT lpm_cost(r.price, lpm_billed_seconds(seconds, r.initial_seconds, r.increment_seconds))
-    FROM lpm_rate_at(number, tech_prefix, at_ts) r
-);
-COMMENT ON MACRO call_cost IS 'call_cost(number, seconds, tech_prefix[, at_ts]): exact cost of a call (DECIMAL(18, 6), half up) at the rate that billed it now or at at_ts (longest prefix match, on tech_prefix''s deck: voice_deck_of); NULL when no prefix matches.';
+-- The seconds of a call call_cost prices: d itself, or an error when it is not a whole number
+-- from 0 to 999,999,999 (pipeline.analytics.one_call.MAX_CALL_SECONDS and TOO_LARGE, the limit
+-- and words of ratedeck lookup and cost; a test holds them equal). NULL stays NULL.
+CREATE OR REPLACE MACRO lpm_call_seconds(d) AS
+    CASE WHEN d IS NULL THEN NULL
+         WHEN d < 0 OR d <> trunc(d)
+             THEN error('call seconds must be a whole number >= 0, got ' || d)
+         WHEN d > 999999999
+             THEN error('call seconds ' || d || ' is too large: at most 999,999,999 seconds')
+         ELSE d
+    END;
+COMMENT ON MACRO lpm_call_seconds IS 'lpm_call_seconds(d): d, the seconds of a call, when a whole number from 0 to 999,999,999 (the limit of ratedeck lookup and cost); an error otherwise. NULL stays NULL.';
+
+-- The seconds are checked in the rate's subquery (before lpm_billed_seconds casts them) and
+-- in the CASE around it, so that a bad duration is an error for an unmatched number too (the
+-- subquery then has no row to check it on); NULL seconds cost NULL, as they always did.
+CREATE OR REPLACE MACRO call_cost(number, seconds, tech_prefix) AS
+    CASE WHEN lpm_call_seconds(seconds) IS NULL THEN NULL ELSE (
+        SELECT lpm_cost(r.price, lpm_billed_seconds(
+                   lpm_call_seconds(seconds), r.initial_seconds, r.increment_seconds))
+        FROM lpm_rate_at(number, tech_prefix, current_timestamp) r
+    ) END,
+(number, seconds, tech_prefix, at_ts) AS
+    CASE WHEN lpm_call_seconds(seconds) IS NULL THEN NULL ELSE (
+        SELECT lpm_cost(r.price, lpm_billed_seconds(
+                   lpm_call_seconds(seconds), r.initial_seconds, r.increment_seconds))
+        FROM lpm_rate_at(number, tech_prefix, at_ts) r
+    ) END;
+COMMENT ON MACRO call_cost IS 'call_cost(number, seconds, tech_prefix[, at_ts]): exact cost of a call (DECIMAL(18, 6), half up) at the rate that billed it now or at at_ts (longest prefix match, on tech_prefix''s deck: voice_deck_of); NULL when no prefix matches. An error for a bad number, or seconds not a whole number from 0 to 999,999,999 (the limit of ratedeck lookup and cost).';
 
 -- The versions of one tech prefix's deck (an alias: the deck it shares, voice_deck_of) in
 -- force at some moment of [from_ts, to_ts]: what costing calls made in that window can use

@@ -11,11 +11,13 @@ import polars as pl
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from support.lookup_reference import reference_cost
 from support.lookup_warehouse import JAN, JUN, insert_versions
 
 from pipeline.analytics import LpmEngine
 from pipeline.analytics.lookup import cost_calls, load_versions
 from pipeline.analytics.numbers import BadNumberError, normalise_number, parse_numbers
+from pipeline.analytics.one_call import MAX_CALL_SECONDS, TOO_LARGE
 from pipeline.warehouse.db import Warehouse
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
@@ -131,10 +133,34 @@ def test_bad_numbers_fail_in_sql_with_the_python_message(con, raw):
     assert str(python.value) in str(sql.value)
 
 
+@pytest.mark.parametrize("number", ["44", "331234"])  # matched or not: the seconds are bad
 @pytest.mark.parametrize("seconds", ["-1", "2.5"])
-def test_call_cost_refuses_bad_seconds(con, seconds):
+def test_call_cost_refuses_bad_seconds(con, seconds, number):
     with pytest.raises(duckdb.InvalidInputException, match="whole number >= 0"):
-        con.execute(f"SELECT call_cost('44', {seconds}, 'current')").fetchall()
+        con.execute(f"SELECT call_cost('{number}', {seconds}, 'current')").fetchall()
+
+
+@pytest.mark.parametrize("number", ["44", "331234"])
+@pytest.mark.parametrize("seconds", [MAX_CALL_SECONDS + 1, 10**9, 10**12, 1e30])
+def test_call_cost_refuses_a_call_longer_than_lookup_and_cost_take(con, seconds, number):
+    """One duration limit (one_call.MAX_CALL_SECONDS), worded as lookup and cost word it."""
+    expected = f"call seconds {seconds} {TOO_LARGE}"
+    for query in (
+        "SELECT call_cost(?, ?, 'current')",
+        "SELECT call_cost(?, ?, 'current', TIMESTAMPTZ '2026-03-01 00:00:00+00')",
+    ):
+        with pytest.raises(duckdb.InvalidInputException) as caught:
+            con.execute(query, [number, seconds]).fetchall()
+        assert str(caught.value).splitlines()[0].endswith(expected)
+
+
+def test_call_cost_of_the_longest_call_is_exact(con):
+    """999,999,999 s is still a call: 449 (0.9 per minute, 1/1, from JAN) bills every second."""
+    cost = con.execute("SELECT call_cost('449', ?, 'current', ?)", [MAX_CALL_SECONDS, JAN])
+    assert cost.fetchall() == [(reference_cost(Decimal("0.9"), MAX_CALL_SECONDS, 6),)]
+    assert con.execute(
+        "SELECT call_cost('331234', ?, 'current')", [MAX_CALL_SECONDS]
+    ).fetchall() == [(None,)]
 
 
 def test_two_argument_forms_use_now_and_null_moment_means_now(con):
