@@ -27,7 +27,7 @@ from pipeline.commpeak._arguments import (
     sms_params,
 )
 from pipeline.commpeak._transport import DEFAULT_MAX_DOWNLOAD_BYTES, Transport
-from pipeline.commpeak._wire import decode_json
+from pipeline.commpeak._wire import decode_json, keep_non_finite, refuse_non_finite
 from pipeline.commpeak.errors import CommPeakError, InvalidRequestError, UnexpectedContentError
 from pipeline.commpeak.models import (
     Customer,
@@ -39,6 +39,7 @@ from pipeline.commpeak.models import (
     parse_sms_rates,
     parse_speech_result,
     parse_task_id,
+    sms_rate_rows,
 )
 from pipeline.redaction import configured_secrets, redact_exception
 
@@ -211,15 +212,19 @@ class CommPeakClient:
 
     @_scrubbed
     def sms_rates(self, username: str, id: str) -> list[SmsRate]:
-        """``GET /rates/sms?username=&id=``: rates per MCC/MNC for one SMS channel."""
-        doc = self._get_json("/rates/sms", params=sms_params(username, id))[1]
-        return _parse("GET", "/rates/sms", doc, parse_sms_rates)
+        """``GET /rates/sms?username=&id=``: rates per MCC/MNC for one SMS channel.
+
+        Every row typed: one unusable row (a null rate, an MNC range) raises
+        ``UnexpectedContentError``. The pipeline reads ``sms_rates_raw`` instead.
+        """
+        return _parse("GET", "/rates/sms", self._get_sms_rates(username, id)[1], parse_sms_rates)
 
     @_scrubbed
     def sms_rates_raw(self, username: str, id: str) -> bytes:
-        """``GET /rates/sms`` as the server sent it, after checking it parses (landing zone)."""
-        raw, doc = self._get_json("/rates/sms", params=sms_params(username, id))
-        _parse("GET", "/rates/sms", doc, parse_sms_rates)
+        """``GET /rates/sms`` as the server sent it (landing zone), after checking its shape
+        only: a JSON list of objects. Ingest judges each row and refuses a bad one alone."""
+        raw, doc = self._get_sms_rates(username, id)
+        _parse("GET", "/rates/sms", doc, sms_rate_rows)
         return raw
 
     @_scrubbed
@@ -302,7 +307,17 @@ class CommPeakClient:
             "Accept": JSON_TYPE,
         }
 
-    def _get_json(self, path: str, params: dict[str, str] | None = None) -> tuple[bytes, Any]:
+    def _get_sms_rates(self, username: str, id: str) -> tuple[bytes, Any]:
+        # NaN in one row is that row's problem (a reject), not the whole list's
+        params = sms_params(username, id)
+        return self._get_json("/rates/sms", params=params, parse_constant=keep_non_finite)
+
+    def _get_json(
+        self,
+        path: str,
+        params: dict[str, str] | None = None,
+        parse_constant: Callable[[str], Any] = refuse_non_finite,
+    ) -> tuple[bytes, Any]:
         headers = self._api_headers("GET", path, JSON_TYPE)
         raw = self._transport.request(
             "GET",
@@ -311,7 +326,7 @@ class CommPeakClient:
             params=params,
             handle=lambda r: self._transport.read_json(r, path),
         )
-        return raw, decode_json("GET", path, raw)
+        return raw, decode_json("GET", path, raw, parse_constant=parse_constant)
 
     def _send_form(self, path: str, headers: dict, form: dict, part: tuple) -> bytes:
         return self._transport.request(

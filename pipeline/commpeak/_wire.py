@@ -12,6 +12,7 @@ import re
 import time
 import urllib.parse
 from collections.abc import Callable
+from decimal import Decimal
 from typing import Any
 
 from pipeline import exactjson
@@ -22,14 +23,28 @@ _SERVER_TEXT_CHARS = 200
 _DELTA_SECONDS_RE = re.compile(r"[0-9]+(?:\.[0-9]+)?")
 
 
-def _refuse_constant(name: str) -> Any:
+def refuse_non_finite(name: str) -> Any:
     raise ValueError(f"{name} is not a valid number")
 
 
-def decode_json(method: str, path: str, raw: bytes) -> Any:
+def keep_non_finite(name: str) -> Decimal:
+    """``NaN``/``Infinity`` as a Decimal, for a body whose rows are judged one by one (SMS
+    rates): only that row is refused then, as not finite, not the whole body."""
+    return Decimal(name)
+
+
+def decode_json(
+    method: str,
+    path: str,
+    raw: bytes,
+    *,
+    parse_constant: Callable[[str], Any] = refuse_non_finite,
+) -> Any:
+    """JSON with exact numbers; ``NaN``/``Infinity`` refuse the body unless ``parse_constant``
+    (e.g. ``keep_non_finite``) says otherwise."""
     refuse_html(raw[:SNIFF_BYTES], method, path)
     try:
-        return exactjson.loads(raw, parse_constant=_refuse_constant)
+        return exactjson.loads(raw, parse_constant=parse_constant)
     except exactjson.DuplicateKeyError as exc:
         raise UnexpectedContentError(f"{method} {path}: {exc}", method=method, path=path) from None
     except (ValueError, RecursionError):

@@ -132,20 +132,24 @@ def parse_rates(doc: Any) -> list[Rate]:
     return rates
 
 
+def sms_rate_rows(doc: Any) -> list[dict]:
+    """The shape of ``GET /rates/sms``: a bare JSON list of objects. The rows' values are not
+    judged here: ingest refuses a bad row alone, with its reason (``pipeline/ingest/sms.py``)."""
+    return [_object(item, f"[{i}]") for i, item in enumerate(_list(doc, "body"))]
+
+
 def parse_sms_rates(doc: Any) -> list[SmsRate]:
-    """``[{"rate", "mcc", "mnc"}, ...]`` (a bare list)."""
-    rates = []
-    for i, item in enumerate(_list(doc, "body")):
-        where = f"[{i}]"
-        row = _object(item, where)
-        rates.append(
-            SmsRate(
-                mcc=_integer(_field(row, "mcc", where), f"{where}.mcc"),
-                mnc=_integer(_field(row, "mnc", where), f"{where}.mnc"),
-                rate=_money(_field(row, "rate", where), f"{where}.rate"),
-            )
-        )
-    return rates
+    """``[{"rate", "mcc", "mnc"}, ...]`` (a bare list), every row typed; raises on the first
+    unusable row (the typed API has no place for a bad one)."""
+    return [_sms_rate(row, f"[{i}]") for i, row in enumerate(sms_rate_rows(doc))]
+
+
+def _sms_rate(row: dict, where: str) -> SmsRate:
+    return SmsRate(
+        mcc=_integer(_field(row, "mcc", where), f"{where}.mcc"),
+        mnc=_integer(_field(row, "mnc", where), f"{where}.mnc"),
+        rate=_money(_field(row, "rate", where), f"{where}.rate"),
+    )
 
 
 def parse_task_id(doc: Any) -> int:

@@ -447,3 +447,26 @@ def test_duplicate_json_key_is_refused_naming_the_key_and_endpoint(
 
     key = "rate" if call == "sms" else "balance"
     assert str(caught.value) == f"GET {path}: duplicate key {key!r} in a JSON object"
+
+
+@pytest.mark.parametrize(
+    "row",
+    [
+        b'{"rate": null, "mcc": 262, "mnc": 1}',
+        b'{"rate": 0.05, "mcc": 310, "mnc": "100 - 190"}',
+        b'{"rate": NaN, "mcc": 262, "mnc": 1}',
+    ],
+)
+def test_sms_rates_raw_lands_a_list_with_a_bad_row_for_ingest_to_judge(
+    fault_server, make_client, row
+):
+    """One bad row is ingest's reject, not the whole channel's failure; the typed API, which
+    has no place for a bad row, still refuses it naming the row."""
+    body = b'[{"rate": 0.05, "mcc": 262, "mnc": 2}, ' + row + b"]"
+    headers = {"Content-Type": "application/json"}
+    fault_server.script(*[fault_server.respond(200, body, headers)] * 2)
+    client = make_client(fault_server.base_url)
+
+    assert client.sms_rates_raw("acme", "1") == body
+    with pytest.raises(UnexpectedContentError, match=r"^GET /rates/sms: unexpected JSON: \[1\]\."):
+        client.sms_rates("acme", "1")

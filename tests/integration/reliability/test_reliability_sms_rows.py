@@ -1,0 +1,103 @@
+"""Bad rows of an SMS list, through a real run: the client lands the body as served, ingest
+refuses each bad row alone (``ingest_reject``, kind 'sms', with its reason) and the rest load.
+A small real HTTP server serves the bodies the emulator cannot (a null rate, an MNC range)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from support.reliability import is_one_line, make_settings, query
+
+from pipeline.orchestrate import run_pipeline
+
+CHANNEL = {"username": "acme", "id": "1"}
+JSON_HEADERS = {"Content-Type": "application/json; charset=utf-8"}
+
+
+def good_rows(count: int) -> list[str]:
+    return [f'{{"rate": 0.0{i % 9 + 1}, "mcc": 262, "mnc": {i}}}' for i in range(1, count + 1)]
+
+
+def run_sms(static_server, tmp_path, body: bytes, **sms: object):
+    server = static_server(lambda path: body, JSON_HEADERS)
+    settings = make_settings(tmp_path / "data", server.url, sms={"channels": [CHANNEL], **sms})
+    return settings, run_pipeline(settings, ["sms"], report=False)
+
+
+def rejects(settings) -> list[tuple]:
+    return query(
+        settings.warehouse_path,
+        "SELECT kind, source, row_number, raw, reason FROM wh.ingest_reject ORDER BY row_number",
+    )
+
+
+def test_bad_sms_rows_are_rejects_and_the_rest_loads(static_server, tmp_path):
+    bad = [
+        '{"rate": null, "mcc": 262, "mnc": 901}',  # no rate
+        '{"rate": 0.05, "mcc": 262, "mnc": null}',  # a country-level row
+        '{"rate": 0.05, "mcc": 234}',  # no mnc at all
+        '{"rate": 0.05, "mcc": 310, "mnc": "100 - 190"}',  # the pbakondy list's MNC range
+        '{"rate": 0.05, "mcc": 262, "mnc": 1.5}',
+        '{"rate": NaN, "mcc": 262, "mnc": 902}',
+    ]
+    body = ("[" + ", ".join(good_rows(194) + bad) + "]").encode()
+    settings, summary = run_sms(static_server, tmp_path, body)
+
+    assert summary.ok, [failure.error for failure in summary.failures]
+    assert query(
+        settings.warehouse_path, "SELECT row_count, reject_count FROM wh.sms_snapshot"
+    ) == [(194, 6)]
+    assert rejects(settings) == [
+        ("sms", "acme:1", 195, '{"rate": "null", "mcc": "262", "mnc": "901"}', "rate: null"),
+        (
+            "sms",
+            "acme:1",
+            196,
+            '{"rate": "0.05", "mcc": "262", "mnc": "null"}',
+            "mnc: expected a JSON integer, got null",
+        ),
+        ("sms", "acme:1", 197, '{"rate": "0.05", "mcc": "234"}', "mnc: missing"),
+        (
+            "sms",
+            "acme:1",
+            198,
+            json.dumps({"rate": "0.05", "mcc": "310", "mnc": "100 - 190"}),
+            'mnc: expected a JSON integer, got "100 - 190"',
+        ),
+        (
+            "sms",
+            "acme:1",
+            199,
+            '{"rate": "0.05", "mcc": "262", "mnc": "1.5"}',
+            "mnc: expected a JSON integer, got 1.5",
+        ),
+        (
+            "sms",
+            "acme:1",
+            200,
+            '{"rate": "NaN", "mcc": "262", "mnc": "902"}',
+            "rate: expected a JSON number, got NaN",
+        ),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("body", "error"),
+    [
+        (b'{"rates": []}', "GET /rates/sms: unexpected JSON: body: expected a list, got dict"),
+        (b"[1, 2]", "GET /rates/sms: unexpected JSON: [0]: expected an object, got int"),
+        (b"not json", "GET /rates/sms: body is not JSON (8 bytes)"),
+    ],
+)
+def test_a_body_that_is_no_list_of_objects_fails_the_channel_in_one_line(
+    static_server, tmp_path, body, error
+):
+    settings, summary = run_sms(static_server, tmp_path, body)
+
+    (failure,) = summary.failures
+    assert is_one_line(failure.error)
+    assert error in failure.error
+    assert not settings.warehouse_path.exists() or query(
+        settings.warehouse_path, "SELECT count(*) FROM wh.sms_snapshot"
+    ) == [(0,)]
