@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import polars as pl
 
+from pipeline.ingest.frames import REPEAT_REASON
+
 KEY = ("prefix", "effective_at")
 CONTENT = ("destination", "price", "initial_seconds", "increment_seconds", "currency")
 
@@ -78,7 +80,7 @@ def split_duplicates(
             )
         )
         .when(pl.int_range(pl.len()).over(key) > 0)
-        .then(pl.concat_str(pl.lit("duplicate of "), pl.col("_loc").first().over(key)))
+        .then(pl.concat_str(pl.lit(REPEAT_REASON), pl.col("_loc").first().over(key)))
     )
     shared = shared.with_columns(reason.alias("_reason"))
     refused = shared.filter(pl.col("_reason").is_not_null()).select(valid.columns)

@@ -45,6 +45,12 @@ REJECT_SCHEMA = pl.Schema(
 )
 
 
+# The reason of a row refused as an identical repeat of an earlier row ("duplicate of row 2"):
+# nothing of the source is lost, so it counts neither as a reject nor as a row towards a feed's
+# max_reject_fraction.
+REPEAT_REASON = "duplicate of "
+
+
 def empty_rejects() -> pl.DataFrame:
     return pl.DataFrame(schema=REJECT_SCHEMA)
 
@@ -60,5 +66,17 @@ class IngestResult:
     notes: list[str] = field(default_factory=list)  # e.g. "no increments column: used 1/1"
 
     @property
+    def repeat_count(self) -> int:
+        """Rejects that only repeat an earlier row (``duplicate of row N``)."""
+        return self.rejects.filter(pl.col("reason").str.starts_with(REPEAT_REASON)).height
+
+    @property
+    def counted_rejects(self) -> int:
+        """Rejects that lost a row's content: what ``max_reject_fraction`` limits."""
+        return self.rejects.height - self.repeat_count
+
+    @property
     def reject_fraction(self) -> float:
-        return len(self.rejects) / self.total_rows if self.total_rows else 0.0
+        """Counted rejects over the distinct rows (identical repeats count in neither)."""
+        distinct = self.total_rows - self.repeat_count
+        return self.counted_rejects / distinct if distinct else 0.0

@@ -15,7 +15,7 @@ import polars as pl
 
 from pipeline import exactjson
 from pipeline.ingest.errors import NoValidRowsError, UnrecognisedFormatError
-from pipeline.ingest.frames import REJECT_SCHEMA, SMS_RATE_SCHEMA, IngestResult
+from pipeline.ingest.frames import REJECT_SCHEMA, REPEAT_REASON, SMS_RATE_SCHEMA, IngestResult
 
 MAX_CODE = 999  # MCC and MNC are at most 3 digits
 PRICE_PLACES = Decimal("0.00000001")  # DECIMAL(18, 8)
@@ -37,13 +37,11 @@ def normalize_sms_rates(data: bytes, *, source: str) -> IngestResult:
             rows.append({"row_number": row_number, **_parse_item(item)})
         except BadValue as exc:
             rejects.append(_reject(row_number, item, str(exc)))
-    rows, duplicate_rejects, dropped = _resolve_duplicates(rows, doc)
+    rows, duplicate_rejects = _resolve_duplicates(rows, doc)
     rejects = sorted(rejects + duplicate_rejects, key=lambda r: r["row_number"])
     notes = []
     if not doc:
         notes.append("empty SMS rate list: the channel has no rates")
-    if dropped:
-        notes.append(f"{dropped} exact duplicate row(s) dropped")
     result = IngestResult(
         rows=_frame(rows, SMS_RATE_SCHEMA),
         rejects=_frame(rejects, REJECT_SCHEMA),
@@ -77,17 +75,20 @@ def _parse_item(item: object) -> dict[str, Any]:
 
 def _resolve_duplicates(
     rows: list[dict[str, Any]], doc: list[Any]
-) -> tuple[list[dict[str, Any]], list[dict[str, Any]], int]:
-    """Same (mcc, mnc) twice: identical rates keep the first row; differing rates reject all."""
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Same (mcc, mnc) twice: identical rates keep the first row and refuse the later ones as
+    ``duplicate of row N`` (as voice decks do); differing rates refuse them all."""
     by_pair: dict[tuple[int, int], list[dict[str, Any]]] = {}
     for row in rows:
         by_pair.setdefault((row["mcc"], row["mnc"]), []).append(row)
-    kept, rejects, dropped = [], [], 0
+    kept, rejects = [], []
     for (mcc, mnc), group in by_pair.items():
         rates = {row["rate"] for row in group}
         if len(rates) == 1:
-            kept.append(group[0])
-            dropped += len(group) - 1
+            first, *repeats = group
+            kept.append(first)
+            reason = f"{REPEAT_REASON}row {first['row_number']}"
+            rejects += [_reject(r["row_number"], doc[r["row_number"] - 1], reason) for r in repeats]
             continue
         listed = ", ".join(str(row["row_number"]) for row in group)
         shown = ", ".join(_plain(rate) for rate in sorted(rates))
@@ -95,7 +96,7 @@ def _resolve_duplicates(
             reason = f"conflicting duplicate: mcc {mcc} mnc {mnc} has rates {shown} (rows {listed})"
             rejects.append(_reject(row["row_number"], doc[row["row_number"] - 1], reason))
     kept.sort(key=lambda r: r["row_number"])
-    return kept, rejects, dropped
+    return kept, rejects
 
 
 def _plain(amount: Decimal) -> str:

@@ -22,7 +22,7 @@ from pipeline.ingest import fields
 from pipeline.ingest.dates import parse_effective_dates
 from pipeline.ingest.duplicates import sheet_name, split_duplicates
 from pipeline.ingest.errors import NoValidRowsError, TooManyRejectsError
-from pipeline.ingest.frames import REJECT_SCHEMA, VOICE_RATE_SCHEMA, IngestResult
+from pipeline.ingest.frames import REJECT_SCHEMA, REPEAT_REASON, VOICE_RATE_SCHEMA, IngestResult
 from pipeline.ingest.limits import IngestLimits
 from pipeline.ingest.sniff import sniff_format
 from pipeline.ingest.tabular import RawDeck, RawTable, read_deck
@@ -96,13 +96,17 @@ def normalize_voice_deck(
 
 
 def check_rejects(result: IngestResult, max_reject_fraction: float, source: str) -> None:
-    """Raises TooManyRejectsError when more than ``max_reject_fraction`` of rows were refused."""
+    """Raises TooManyRejectsError when more than ``max_reject_fraction`` of rows were refused
+    (identical repeats, which lose nothing, count neither as rejects nor as rows)."""
     if result.reject_fraction <= max_reject_fraction:
         return
+    repeats = result.repeat_count
+    distinct = result.total_rows - repeats
+    not_counted = f"; {repeats} identical repeats not counted" if repeats else ""
     raise TooManyRejectsError(
-        f"{source}: {result.rejects.height} of {result.total_rows} rows rejected "
-        f"({result.reject_fraction:.2%}, limit {max_reject_fraction:.2%}): "
-        f"{top_reasons(result.rejects)}"
+        f"{source}: {result.counted_rejects} of {distinct} rows rejected "
+        f"({result.reject_fraction:.2%}, limit {max_reject_fraction:.2%}{not_counted}): "
+        f"{top_reasons(result.rejects.filter(~pl.col('reason').str.starts_with(REPEAT_REASON)))}"
     )
 
 

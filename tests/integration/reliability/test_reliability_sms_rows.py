@@ -101,3 +101,35 @@ def test_a_body_that_is_no_list_of_objects_fails_the_channel_in_one_line(
     assert not settings.warehouse_path.exists() or query(
         settings.warehouse_path, "SELECT count(*) FROM wh.sms_snapshot"
     ) == [(0,)]
+
+
+def test_an_exact_repeat_is_a_reject_and_does_not_count_towards_the_limit(static_server, tmp_path):
+    """Like voice: the first row stays, each identical repeat is refused as `duplicate of row
+    N`. 30 repeats in 130 rows are 23% of the list, far over the 5% limit, and still load:
+    a repeat loses nothing (the musalbas table repeats 476 of its 2,599 rows)."""
+    rows = good_rows(100)
+    body = ("[" + ", ".join(rows + rows[:30]) + "]").encode()
+    settings, summary = run_sms(static_server, tmp_path, body)
+
+    assert summary.ok, [failure.error for failure in summary.failures]
+    assert query(
+        settings.warehouse_path, "SELECT row_count, reject_count FROM wh.sms_snapshot"
+    ) == [(100, 30)]
+    found = rejects(settings)
+    assert [(row_number, reason) for _, _, row_number, _, reason in found] == [
+        (100 + n, f"duplicate of row {n}") for n in range(1, 31)
+    ]
+    assert found[0][3] == '{"rate": "0.02", "mcc": "262", "mnc": "1"}'
+
+
+def test_repeats_are_not_counted_but_other_rejects_are(static_server, tmp_path):
+    rows = good_rows(100)
+    bad = [f'{{"rate": -1, "mcc": 262, "mnc": {900 + n}}}' for n in range(6)]
+    body = ("[" + ", ".join(rows + rows[:50] + bad) + "]").encode()
+    settings, summary = run_sms(static_server, tmp_path, body)
+
+    (failure,) = summary.failures
+    assert is_one_line(failure.error)
+    assert "6 of 106 rows rejected (5.66%, limit 5.00%; 50 identical repeats not counted)" in (
+        failure.error
+    )

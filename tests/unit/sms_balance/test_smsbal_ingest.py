@@ -97,7 +97,7 @@ def test_zero_rate_is_a_rate():
     assert result.rows["rate"].to_list() == [Decimal("0")]
 
 
-def test_duplicates_identical_kept_once_conflicting_rejected():
+def test_duplicates_identical_refused_as_repeats_conflicting_rejected():
     body = sms(
         [
             {"rate": 0.05, "mcc": 262, "mnc": 1},
@@ -110,8 +110,10 @@ def test_duplicates_identical_kept_once_conflicting_rejected():
     result = normalize_sms_rates(body, source="s")
     assert result.rows.select("row_number", "mnc").rows() == [(1, 1), (5, 3)]
     expected = "conflicting duplicate: mcc 262 mnc 2 has rates 0.02, 0.03 (rows 3, 4)"
-    assert reasons(result) == {3: expected, 4: expected}
-    assert result.notes == ["1 exact duplicate row(s) dropped"]
+    assert reasons(result) == {2: "duplicate of row 1", 3: expected, 4: expected}
+    assert result.notes == []
+    assert (result.repeat_count, result.counted_rejects) == (1, 2)
+    assert result.reject_fraction == 2 / 4  # the repeat counts neither as a reject nor a row
 
 
 def test_a_list_with_no_usable_row_is_refused_keeping_the_reasons():
