@@ -18,6 +18,8 @@ from pipeline.ingest.errors import NoValidRowsError, UnrecognisedFormatError
 from pipeline.ingest.frames import REJECT_SCHEMA, REPEAT_REASON, SMS_RATE_SCHEMA, IngestResult
 
 MAX_CODE = 999  # MCC and MNC are at most 3 digits
+LISTED_IN_REASON = 5  # rates and row numbers a conflicting duplicate's reason names
+SHOWN_CHARS = 40  # of a value quoted in a reason (ingest_reject.raw has all of it)
 PRICE_PLACES = Decimal("0.00000001")  # DECIMAL(18, 8)
 PRICE_LIMIT = Decimal("10000000000")  # 10 digits before the point
 _HTML_STARTS = (b"<!doctype", b"<html", b"<?xml", b"<head", b"<body")
@@ -62,10 +64,10 @@ def _frame(records: list[dict[str, Any]], schema: dict[str, pl.DataType]) -> pl.
 
 def _parse_item(item: object) -> dict[str, Any]:
     if not isinstance(item, dict):
-        raise BadValue(f"expected a JSON object, got {type(item).__name__}")
+        raise BadValue(f"row: not a JSON object {quoted(item)}")
     rate = exact_amount(item, "rate")
     if rate < 0:
-        raise BadValue(f"rate: negative ({item['rate']})")
+        raise BadValue(f"rate: negative {quoted(item['rate'])}")
     return {
         "mcc": whole_number(item, "mcc", maximum=MAX_CODE),
         "mnc": whole_number(item, "mnc", maximum=MAX_CODE),
@@ -90,13 +92,25 @@ def _resolve_duplicates(
             reason = f"{REPEAT_REASON}row {first['row_number']}"
             rejects += [_reject(r["row_number"], doc[r["row_number"] - 1], reason) for r in repeats]
             continue
-        listed = ", ".join(str(row["row_number"]) for row in group)
-        shown = ", ".join(_plain(rate) for rate in sorted(rates))
-        for row in group:
-            reason = f"conflicting duplicate: mcc {mcc} mnc {mnc} has rates {shown} (rows {listed})"
-            rejects.append(_reject(row["row_number"], doc[row["row_number"] - 1], reason))
+        reason = f"conflicting duplicate: mcc {mcc} mnc {mnc} has {_conflict(group, rates)}"
+        rejects += [_reject(r["row_number"], doc[r["row_number"] - 1], reason) for r in group]
     kept.sort(key=lambda r: r["row_number"])
     return kept, rejects
+
+
+def _conflict(group: list[dict[str, Any]], rates: set[Decimal]) -> str:
+    """'rates 0.02, 0.03 (rows 3, 4)'; a long group in short (every row is a reject of its own):
+    '67 rates from 0.2705 to 0.2802 (rows 1706, 1707, 1708, 1709, 1710 and 62 more)'."""
+    ordered = sorted(rates)
+    if len(ordered) <= LISTED_IN_REASON:
+        shown = "rates " + ", ".join(_plain(rate) for rate in ordered)
+    else:
+        shown = f"{len(ordered)} rates from {_plain(ordered[0])} to {_plain(ordered[-1])}"
+    numbers = [str(row["row_number"]) for row in group]
+    listed = ", ".join(numbers[:LISTED_IN_REASON])
+    if len(numbers) > LISTED_IN_REASON:
+        listed += f" and {len(numbers) - LISTED_IN_REASON} more"
+    return f"{shown} (rows {listed})"
 
 
 def _plain(amount: Decimal) -> str:
@@ -156,16 +170,15 @@ def exact_amount(record: dict[str, Any], field: str) -> Decimal:
     value = record[field]
     if value is None:
         raise BadValue(f"{field}: null")
+    # NaN/Infinity (a NonFinite marker) are no JSON number either
     if isinstance(value, bool) or not isinstance(value, int | Decimal):
-        raise BadValue(f"{field}: expected a JSON number, got {_json_text(value)}")
+        raise BadValue(f"{field}: not a JSON number {quoted(value)}")
     amount = Decimal(value)
-    if not amount.is_finite():
-        raise BadValue(f"{field}: {value} is not a number")
     # copy_abs, not abs(): abs() rounds to the context and raises Overflow on 1e999999999
     if amount.copy_abs() >= PRICE_LIMIT:
-        raise BadValue(f"{field}: {value} is out of range")
+        raise BadValue(f"{field}: more than 10 digits before the point {quoted(value)}")
     if amount != amount.quantize(PRICE_PLACES, rounding=ROUND_DOWN):
-        raise BadValue(f"{field}: {value} has more than 8 decimal places (refused, not rounded)")
+        raise BadValue(f"{field}: more than 8 decimal places; refusing to round {quoted(value)}")
     return amount.quantize(PRICE_PLACES)
 
 
@@ -174,11 +187,20 @@ def whole_number(record: dict[str, Any], field: str, *, maximum: int) -> int:
     if field not in record:
         raise BadValue(f"{field}: missing")
     value = record[field]
+    if value is None:
+        raise BadValue(f"{field}: null")
     if isinstance(value, bool) or not isinstance(value, int):
-        raise BadValue(f"{field}: expected a JSON integer, got {_json_text(value)}")
+        raise BadValue(f"{field}: not a JSON integer {quoted(value)}")
     if not 0 <= value <= maximum:
-        raise BadValue(f"{field}: {value} is out of range 0-{maximum}")
+        raise BadValue(f"{field}: out of range 0-{maximum} {quoted(value)}")
     return value
+
+
+def quoted(value: object) -> str:
+    """The offending value as JSON text in quotes, at the end of a reason as voice reasons
+    have it, so counting reasons by kind leaves it out (``top_reasons``)."""
+    text = _json_text(value)
+    return f"'{text if len(text) <= SHOWN_CHARS else text[: SHOWN_CHARS - 1] + '…'}'"
 
 
 def raw_text(item: object) -> str:

@@ -95,9 +95,13 @@ def normalize_voice_deck(
     return result
 
 
-def check_rejects(result: IngestResult, max_reject_fraction: float, source: str) -> None:
+def check_rejects(
+    result: IngestResult, max_reject_fraction: float, source: str, listed_in: str | None = None
+) -> None:
     """Raises TooManyRejectsError when more than ``max_reject_fraction`` of rows were refused
-    (identical repeats, which lose nothing, count neither as rejects nor as rows)."""
+    (identical repeats, which lose nothing, count neither as rejects nor as rows). One short
+    line: the counts and the commonest kinds of reason; ``listed_in`` names where every reject
+    can be read."""
     if result.reject_fraction <= max_reject_fraction:
         return
     repeats = result.repeat_count
@@ -107,13 +111,17 @@ def check_rejects(result: IngestResult, max_reject_fraction: float, source: str)
         f"{source}: {result.counted_rejects} of {distinct} rows rejected "
         f"({result.reject_fraction:.2%}, limit {max_reject_fraction:.2%}{not_counted}): "
         f"{top_reasons(result.rejects.filter(~pl.col('reason').str.starts_with(REPEAT_REASON)))}"
+        + (f"; every reject in {listed_in}" if listed_in else "")
     )
 
 
 def top_reasons(rejects: pl.DataFrame, limit: int = 3) -> str:
-    """'price: empty (9), prefix: contains letters (2)': reasons counted without their values.
+    """'price: empty (9), prefix: contains letters (2)': reasons counted by kind, without their
+    values, so the line stays short however many rows share a problem.
 
     A reason names its field and why; the offending value is quoted ('...') and left out here.
+    Duplicates count by kind, whatever their key and rows: ``duplicate``, ``conflicting
+    duplicate prefix`` (voice), ``conflicting duplicate`` (SMS: one kind for every pair).
     """
     kinds = (
         rejects.select(pl.col("reason").str.split("; "))
@@ -121,7 +129,9 @@ def top_reasons(rejects: pl.DataFrame, limit: int = 3) -> str:
         .select(
             pl.col("reason")
             .str.replace_all(r"\s*'[^']*'", "")
-            .str.replace(r"^(conflicting duplicate prefix|duplicate) .*", "${1}")
+            .str.replace(
+                r"^(conflicting duplicate prefix|conflicting duplicate|duplicate)\b.*", "${1}"
+            )
             .alias("kind")
         )
         .group_by("kind")

@@ -47,16 +47,18 @@ class StagedIngest:
 def stage_ingest(
     settings: Settings, landed: LandedFile, result: IngestResult, max_reject_fraction: float
 ) -> StagedIngest:
-    """Refuse a mostly-garbage download (more rejects than ``max_reject_fraction``, the feed's
-    own setting), then stage rows and rejects."""
-    check_rejects(result, max_reject_fraction, landed.relative_path)
+    """Stage rows and rejects, then refuse a mostly-garbage download (more rejects than
+    ``max_reject_fraction``, the feed's own setting), naming the staged rejects: the refused
+    download's full list of reasons (Parquet)."""
     # the landed file's folder is already a safe per-source name (tech prefix, channel)
     folder = settings.data_dir / "staging" / landed.kind / landed.path.parent.name
     folder.mkdir(parents=True, exist_ok=True)
     rows_path = folder / f"{landed.path.stem}.rows.parquet"
     rejects_path = folder / f"{landed.path.stem}.rejects.parquet"
-    result.rows.write_parquet(rows_path)
     result.rejects.write_parquet(rejects_path)
+    listed_in = rejects_path.relative_to(settings.data_dir).as_posix()
+    check_rejects(result, max_reject_fraction, landed.relative_path, listed_in=listed_in)
+    result.rows.write_parquet(rows_path)
     return StagedIngest(
         landed=landed,
         rows_path=rows_path,

@@ -5,7 +5,9 @@ A small real HTTP server serves the bodies the emulator cannot (a null rate, an 
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
+import polars as pl
 import pytest
 from support.reliability import is_one_line, make_settings, query
 
@@ -55,7 +57,7 @@ def test_bad_sms_rows_are_rejects_and_the_rest_loads(static_server, tmp_path):
             "acme:1",
             196,
             '{"rate": "0.05", "mcc": "262", "mnc": "null"}',
-            "mnc: expected a JSON integer, got null",
+            "mnc: null",
         ),
         ("sms", "acme:1", 197, '{"rate": "0.05", "mcc": "234"}', "mnc: missing"),
         (
@@ -63,21 +65,21 @@ def test_bad_sms_rows_are_rejects_and_the_rest_loads(static_server, tmp_path):
             "acme:1",
             198,
             json.dumps({"rate": "0.05", "mcc": "310", "mnc": "100 - 190"}),
-            'mnc: expected a JSON integer, got "100 - 190"',
+            """mnc: not a JSON integer '"100 - 190"'""",
         ),
         (
             "sms",
             "acme:1",
             199,
             '{"rate": "0.05", "mcc": "262", "mnc": "1.5"}',
-            "mnc: expected a JSON integer, got 1.5",
+            "mnc: not a JSON integer '1.5'",
         ),
         (
             "sms",
             "acme:1",
             200,
             '{"rate": "NaN", "mcc": "262", "mnc": "902"}',
-            "rate: expected a JSON number, got NaN",
+            "rate: not a JSON number 'NaN'",
         ),
     ]
 
@@ -133,3 +135,39 @@ def test_repeats_are_not_counted_but_other_rejects_are(static_server, tmp_path):
     assert "6 of 106 rows rejected (5.66%, limit 5.00%; 50 identical repeats not counted)" in (
         failure.error
     )
+
+
+def test_too_many_rejects_is_one_short_line_naming_the_full_list(static_server, tmp_path):
+    """A real list (musalbas) refused with 117 pairs listed at differing rates made a 2,607
+    character line: each pair was a kind of its own, each listing every rate and row."""
+    groups = [
+        f'{{"rate": 0.1{k}{n}, "mcc": 250, "mnc": {300 + k}}}' for k in range(60) for n in range(3)
+    ]
+    big = [f'{{"rate": 0.2{n:03}, "mcc": 250, "mnc": 299}}' for n in range(67)]
+    bad = ['{"rate": null, "mcc": 1, "mnc": 1}', '{"rate": 0.1, "mcc": 1, "mnc": "1-9"}']
+    body = ("[" + ", ".join(good_rows(100) + groups + big + bad) + "]").encode()
+    settings, summary = run_sms(static_server, tmp_path, body)
+
+    (failure,) = summary.failures
+    assert is_one_line(failure.error)
+    assert len(failure.error) < 400, failure.error
+    stem = Path(failure.error.split(": ")[0]).stem  # the landed file's: raw/sms/acme_1/<stem>.json
+    assert failure.error == (
+        f"raw/sms/acme_1/{stem}.json: 249 of 349 rows rejected (71.35%, limit 5.00%): "
+        "conflicting duplicate (247), mnc: not a JSON integer (1), rate: null (1); "
+        f"every reject in staging/sms/acme_1/{stem}.rejects.parquet"
+    )
+    listed = pl.read_parquet(settings.data_dir / f"staging/sms/acme_1/{stem}.rejects.parquet")
+    assert listed.height == 249
+    reasons = set(listed["reason"])
+    assert (
+        "conflicting duplicate: mcc 250 mnc 299 has 67 rates from 0.2 to 0.2066 "
+        "(rows 281, 282, 283, 284, 285 and 62 more)"
+    ) in reasons
+    assert (
+        "conflicting duplicate: mcc 250 mnc 300 has rates 0.1, 0.101, 0.102 (rows 101, 102, 103)"
+        in (reasons)
+    )
+    assert not settings.warehouse_path.exists() or query(
+        settings.warehouse_path, "SELECT count(*) FROM wh.ingest_reject"
+    ) == [(0,)]

@@ -196,7 +196,7 @@ def test_rejects_are_recorded_with_the_snapshot(make_pipeline):
     assert rejects == [
         ("sms", CHANNEL, load.snapshot_id, 2, dup),
         ("sms", CHANNEL, load.snapshot_id, 3, dup),
-        ("sms", CHANNEL, load.snapshot_id, 4, "rate: negative (-1)"),
+        ("sms", CHANNEL, load.snapshot_id, 4, "rate: negative '-1'"),
     ]
     assert pipeline.query("SELECT reject_count FROM sms_snapshot") == [(3,)]
 
