@@ -5,7 +5,7 @@ table and insert SQL, its kind in ``ingest_reject`` and a ``prepare`` hook for w
 feed does to its rows. ``load_snapshot`` then does the same for every feed, in ONE transaction:
 replay check, time-order rule, history (``history.py``), snapshot row, rejects. Loading the same
 raw file again (same source, fetch time and sha256) changes nothing and returns the stored
-snapshot. Any DuckDB failure becomes one ``SnapshotLoadError`` line, rolled back.
+snapshot; another content at a fetch time already loaded is refused. Any DuckDB failure becomes one ``SnapshotLoadError`` line, rolled back.
 
 An append-only feed (CDR files: facts, not snapshots of something that changes) has no
 history: its ``store`` hook records the file, replay check included, in the same transaction.
@@ -152,6 +152,7 @@ def load_snapshot(
             replayed = _replayed(con, spec, incoming)
             if replayed is not None:
                 return replayed
+            _refuse_other_content_at_the_same_time(con, spec, incoming)
             _refuse_out_of_order(con, spec, incoming)
             return _load_new(con, spec, incoming)
     except duckdb.Error as exc:
@@ -293,6 +294,21 @@ def _replayed(
         unknown_count=stored.get("unknown_count", 0),
         replayed=True,
     )
+
+
+def _refuse_other_content_at_the_same_time(
+    con: duckdb.DuckDBPyConnection, spec: SnapshotSpec, incoming: IncomingSnapshot
+) -> None:
+    """One snapshot per source and fetch time, as for the balance: another content at a time
+    already loaded would make a zero-length interval and a phantom change."""
+    params = {"source": incoming.source, "fetched_at": incoming.fetched_at}
+    found = execute_named(con, _template("snapshot_same_time.sql", spec), params).fetchall()
+    if found:
+        raise SnapshotLoadError(
+            f"{spec.noun} {incoming.source} at {incoming.fetched_at.isoformat()} is already "
+            f"loaded from different content ({found[0][0][:16]}, not "
+            f"{incoming.content_sha256[:16]}); nothing loaded"
+        )
 
 
 def _refuse_out_of_order(

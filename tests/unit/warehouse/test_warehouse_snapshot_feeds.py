@@ -130,3 +130,25 @@ def test_sms_rows_are_named_from_the_reference(con):
     loaded = load_snapshot(con, SMS_SNAPSHOT, incoming)
     assert (loaded.row_count, loaded.unknown_count) == (2, 1)
     assert con.execute("SELECT unknown_count FROM sms_snapshot").fetchall() == [(1,)]
+
+
+HISTORY_ROWS = {
+    "voice": "SELECT * FROM voice_rate ORDER BY ALL",
+    "sms": "SELECT * FROM sms_rate ORDER BY ALL",
+}
+
+
+def test_other_content_at_a_fetch_time_already_loaded_is_refused(con, feed_load):
+    """As for the balance: it would make a zero-length interval and a phantom change."""
+    spec = feed_load.spec
+    first = feed_load(["0.1", "0.2"], T0)
+    history = con.execute(HISTORY_ROWS[spec.kind]).fetchall()
+    with pytest.raises(SnapshotLoadError) as caught:
+        feed_load(["0.1", "0.3"], T0)
+    sha16 = first.content_sha256[:16]  # the test's shas share their first 16 characters
+    assert str(caught.value) == (
+        f"{spec.noun} {SOURCE[spec.kind]} at {T0.isoformat()} is already loaded from "
+        f"different content ({sha16}, not {sha16}); nothing loaded"
+    )
+    assert snapshot_rows(con, spec) == [(first.snapshot_id, 2)]
+    assert con.execute(HISTORY_ROWS[spec.kind]).fetchall() == history

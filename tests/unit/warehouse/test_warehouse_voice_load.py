@@ -68,11 +68,13 @@ def test_replaying_the_same_raw_file_changes_nothing(con, load):
     assert everything(con) == before
 
 
-def test_same_time_other_content_is_a_new_snapshot(con, load):
+def test_same_time_other_content_is_refused(con, load):
+    """Was a second snapshot at the same time: a zero-length interval, a phantom change."""
     load([("44", "0.1")], T0, sha="abc")
-    second = load([("44", "0.1")], T0, sha="other")
-    assert second.replayed is False
-    assert con.execute("SELECT count(*) FROM voice_snapshot").fetchall() == [(2,)]
+    before = everything(con)
+    with pytest.raises(SnapshotLoadError, match=r"already loaded from different content \(abc"):
+        load([("44", "0.2")], T0, sha="other")
+    assert everything(con) == before
 
 
 def test_a_failing_row_rolls_back_everything(con, load, make_deck):
