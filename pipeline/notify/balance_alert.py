@@ -26,6 +26,7 @@ from typing import Literal
 import duckdb
 
 from pipeline.notify import deliver, pending
+from pipeline.notify.subject import fitting_subject
 from pipeline.redaction import configured_secrets, redact
 from pipeline.settings import Settings
 from pipeline.warehouse.balance import Runway, runway
@@ -229,10 +230,7 @@ def build_alert_message(
     currency = settings.report.currency
     threshold = settings.balance.low_balance_threshold
     message = EmailMessage()
-    message["Subject"] = (
-        f"Low CommPeak balance: {money(state.balance)} {currency} is below "
-        f"{money(threshold)} {currency}, account {state.email}"
-    )
+    message["Subject"] = _subject(state, currency, threshold)
     message["From"] = settings.smtp.sender
     message["To"] = ", ".join(settings.report.recipients)
     message["Date"] = format_datetime(datetime.now(UTC))
@@ -242,6 +240,15 @@ def build_alert_message(
     message["X-Ratedeck-Alert"] = f"low-balance; crossing={state.crossing_snapshot_id}"
     message.set_content(_body(state, currency, threshold, run))
     return message
+
+
+def _subject(state: LowBalanceState, currency: str, threshold: Decimal) -> str:
+    """One unfolded line: the account, then the threshold, are left out when it is too long
+    (both are in the body)."""
+    low = f"Low CommPeak balance: {money(state.balance)} {currency}"
+    below = f" is below {money(threshold)} {currency}"
+    account = f", account {state.email}"
+    return fitting_subject(f"{low}{below}{account}", f"{low}{account}", f"{low}{below}", low)
 
 
 def money(amount: Decimal) -> str:

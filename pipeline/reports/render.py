@@ -11,6 +11,7 @@ from functools import cache
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
+from pipeline.notify.subject import fitting_subject
 from pipeline.reports import formatting as fmt
 from pipeline.reports.chart import CHART_WIDTH
 from pipeline.reports.model import CATEGORIES, CATEGORY_LABELS, ChangeRow, ChangeSection
@@ -143,12 +144,6 @@ def count_phrase(sections: list[ChangeSection]) -> str:
     return f"{listed} {noun}"
 
 
-# A header line is folded past 78 characters; "Subject: " takes 9. Python (3.11) folds a 70-77
-# character subject right after the colon, and a parser reads that back with a leading space:
-# a subject this short is never folded at all.
-SUBJECT_MAX = 78 - len("Subject: ")
-
-
 def subject(sections: list[ChangeSection], *, currency: str) -> str:
     """One unfolded line (at most SUBJECT_MAX characters) that keeps the money:
     ``ratedeck: 8 price changes (4 up, 1 down) on 021001, +1,234.56 USD/month``. What does not
@@ -159,14 +154,13 @@ def subject(sections: list[ChangeSection], *, currency: str) -> str:
     moves = _moves_phrase(sections)
     groups = ", ".join(f"{s.subject_prefix}{g}" for s in sections for g in s.groups)
     total = sum(len(s.rows) for s in sections)
-    candidates = [
+    return fitting_subject(
         f"{counted}{moves} on {groups}{money}",
         f"{counted} on {groups}{money}",
         f"{counted}{moves}{money}",
         f"{counted}{money}",
         f"ratedeck: {fmt.plural(total, 'price change')}{money}",
-    ]
-    return next((c for c in candidates if len(c) <= SUBJECT_MAX), candidates[-1])
+    )
 
 
 def _moves_phrase(sections: list[ChangeSection]) -> str:

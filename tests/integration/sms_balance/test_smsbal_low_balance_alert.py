@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from email import message_from_bytes, policy
 
 import pytest
 from support.sms_balance import at, customer_body
@@ -51,9 +52,7 @@ def test_one_email_per_crossing_over_smtp(pipeline, settings, smtp_server):
 
     assert len(inbox.messages) == 2
     first, second = inbox.emails
-    assert first["Subject"] == (
-        "Low CommPeak balance: 49.00 USD is below 50.00 USD, account customer@email.com"
-    )
+    assert first["Subject"] == "Low CommPeak balance: 49.00 USD, account customer@email.com"
     assert first["X-Ratedeck-Alert"] == f"low-balance; crossing={crossing_1}"
     assert second["X-Ratedeck-Alert"] == f"low-balance; crossing={crossing_2}"
     assert "Balance:           30.00 USD (threshold 50.00 USD)" in second.get_content()
@@ -102,7 +101,7 @@ def test_alert_goes_to_the_outbox_without_smtp_and_carries_the_runway(pipeline, 
     eml = settings.outbox_dir / f"low-balance-{outcome.crossing_snapshot_id}.eml"
     assert outcome.delivery == f"outbox {eml}"
     text = eml.read_text(encoding="utf-8")
-    assert "Subject: Low CommPeak balance: 48.00 USD is below 50.00 USD" in text
+    assert "Subject: Low CommPeak balance: 48.00 USD, account customer@email.com\n" in text
     # 32 spent over 3 days: 10.66666667/day, 48 / (32/3) = 4.5 days
     assert "Average spend:     10.66666667 USD/day over the last 3 day(s)" in text
     assert "Runway:            about 4.50 day(s) at that rate" in text
@@ -125,7 +124,7 @@ def test_first_snapshot_already_low_is_a_crossing_and_a_custom_sender_is_used(pi
     assert sent == [
         (
             f"low-balance-{outcome.crossing_snapshot_id}",
-            "Low CommPeak balance: -5.00 USD is below 50.00 USD, account customer@email.com",
+            "Low CommPeak balance: -5.00 USD, account customer@email.com",
         )
     ]
 
@@ -139,3 +138,24 @@ def test_a_send_failing_without_a_message_is_reported_by_its_class_name(pipeline
         outcome = check_low_balance(con, settings, send)
     assert (outcome.status, outcome.error) == ("failed", "ConnectionResetError")
     assert pipeline.query("SELECT last_error FROM balance_alert_log") == [("ConnectionResetError",)]
+
+
+@pytest.mark.parametrize(
+    ("email", "subject"),
+    [  # 74 characters in full: folded right after the colon, read back with a leading space
+        ("c@example.com", "Low CommPeak balance: -12.50 USD, account c@example.com"),
+        ("ab@e.io", "Low CommPeak balance: -12.50 USD is below 50.00 USD, account ab@e.io"),
+        ("a" * 60 + "@example.com", "Low CommPeak balance: -12.50 USD is below 50.00 USD"),
+    ],
+)
+def test_the_alert_subject_reads_back_as_written(pipeline, settings, email, subject):
+    body = customer_body(Decimal("-12.50"), Decimal("0")).replace(
+        b"customer@email.com", email.encode()
+    )
+    with pipeline.run() as con:
+        pipeline.fetch_customer(body, at(1))
+        outcome = check_low_balance(con, settings)
+    eml = settings.outbox_dir / f"low-balance-{outcome.crossing_snapshot_id}.eml"
+    parsed = message_from_bytes(eml.read_bytes(), policy=policy.default)
+    assert parsed["Subject"] == subject
+    assert f"The CommPeak account {email} is below" in parsed.get_content()

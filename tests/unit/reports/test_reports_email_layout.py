@@ -6,10 +6,10 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from email import message_from_bytes, policy
 
+from pipeline.notify.subject import SUBJECT_MAX
 from pipeline.reports.formatting import clip
 from pipeline.reports.model import ChangeRow, ChangeSection, Report
 from pipeline.reports.render import (
-    SUBJECT_MAX,
     render_html,
     render_text,
     section_view,
