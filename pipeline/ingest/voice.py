@@ -124,7 +124,11 @@ def top_reasons(rejects: pl.DataFrame, limit: int = 3) -> str:
     duplicate prefix`` (voice), ``conflicting duplicate`` (SMS: one kind for every pair).
     """
     kinds = (
-        rejects.select(pl.col("reason").str.split("; "))
+        # a row's reasons are joined by "; " before each field ("price: empty; prefix: ...");
+        # a "; " inside one reason ("...decimal places; refusing to round") does not split it
+        rejects.select(
+            pl.col("reason").str.replace_all(r"; ([a-z][a-z ]*: )", "\x1f${1}").str.split("\x1f")
+        )
         .explode("reason")
         .select(
             pl.col("reason")

@@ -353,6 +353,28 @@ def test_check_rejects_threshold(decks) -> None:
     assert caught.value.exit_code == 2
 
 
+def test_too_many_rejects_counts_reasons_by_kind(decks) -> None:
+    """Values left out; a '; ' inside one reason does not make it two kinds, and every
+    identical repeat is one kind, listed apart from the counted rejects."""
+    data = deck(
+        decks,
+        GOOD,
+        ["UK", "44", "0.1234567891", "1/1"],
+        ["FR", "33", "0.1234567892", "1/1"],
+        ["DE", "4x", "", "1/1"],
+        ["ES", "34", "0.1", "1/1"],
+        ["ES", "34", "0.1", "1/1"],
+    )
+    result = normalize_voice_deck(data, source="x.csv")
+    with pytest.raises(TooManyRejectsError) as caught:
+        check_rejects(result, 0.1, "x.csv", listed_in="staging/x.rejects.parquet")
+    assert str(caught.value) == (
+        "x.csv: 3 of 5 rows rejected (60.00%, limit 10.00%; 1 identical repeats not counted): "
+        "price: more than 8 decimal places; refusing to round (2), "
+        "prefix: contains letters (1), price: empty (1); every reject in staging/x.rejects.parquet"
+    )
+
+
 def test_a_multiline_field_is_refused_so_row_numbers_are_always_file_lines() -> None:
     data = b'Destination,Prefix,Price\n"Ireland\nFixed",353,0.1\nUK,44,x\n'
     with pytest.raises(MalformedCsvError, match=r"^x: line 2: a quoted field runs over line"):
