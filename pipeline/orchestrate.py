@@ -64,12 +64,26 @@ INSTANCE_CONFIG_MARK = "# Written by ratedeck"
 # (`ratedeck run`, the demo) serialise their warehouse writes with file locks that die with
 # their process, whereas a step slot of a killed process stays claimed for ever, and slots
 # handed between two processes on SQLite storage were seen never to be granted.
+# Run monitoring (the daemon's): a run the daemon left STARTING (its launch failed and the
+# failure could not be recorded, e.g. PostgreSQL went away) would hold its pool slot for ever,
+# and every later warehouse run would queue behind it without any alert. The daemon fails such
+# a run after start_timeout_seconds, which frees the slot and lets alert_on_run_failure email
+# it. A run is failed, never resumed: the DefaultRunLauncher cannot resume a run (Dagster
+# refuses max_resume_run_attempts > 0 with it), and an in-process run would start over anyway.
+# Without max_runtime_seconds a long load or backfill is never cut short.
+RUN_START_TIMEOUT_S = 300
 INSTANCE_CONFIG = f"""\
 {INSTANCE_CONFIG_MARK}: runs that write the DuckDB warehouse are queued (pool duckdb_warehouse).
 concurrency:
   pools:
     default_limit: 1
     granularity: run
+run_monitoring:
+  enabled: true
+  start_timeout_seconds: {RUN_START_TIMEOUT_S}
+  cancel_timeout_seconds: 180
+  max_resume_run_attempts: 0
+  poll_interval_seconds: 60
 telemetry:
   enabled: false
 """

@@ -28,6 +28,7 @@ def test_run_stores_its_runs_in_postgres_with_the_password_from_the_environment(
     yaml = (home / "dagster.yaml").read_text(encoding="utf-8")
     assert "password: {env: RATEDECK_POSTGRES_PASSWORD}" in yaml
     assert "storage:\n  postgres:\n" in yaml
+    assert "run_monitoring:\n  enabled: true\n" in yaml  # the daemon fails a run stuck STARTING
     assert list(home.rglob("*.db")) == []  # no SQLite run, event-log or schedule storage
     assert files_containing(tmp_path, PG_PASSWORD) == []
     assert PG_PASSWORD not in done.stdout + done.stderr

@@ -269,6 +269,10 @@ def test_the_daemon_loads_decks_one_writer_at_a_time_mails_a_failure_once_and_co
         deployment.processes,
     )
 
+    # run monitoring (dagster.yaml as ratedeck wrote it) is one of the daemon's threads: a run
+    # left STARTING (its launch failed with PostgreSQL away) is failed, freeing its pool slot
+    assert instance.run_monitoring_enabled
+    assert "MONITORING" in instance.get_daemon_heartbeats()
     by_partition = {r.dagster_run.tags.get("dagster/partition"): r for r in records}
     assert sorted(by_partition) == sorted(TECH_PREFIXES)
     assert {r.dagster_run.tags.get("dagster/schedule_name") for r in records} == {SCHEDULE}

@@ -81,6 +81,15 @@ def test_postgres_storage_block_names_the_password_variable_only(tmp_path):
         "password": {"env": "RATEDECK_POSTGRES_PASSWORD"},
     }
     assert config["concurrency"]["pools"] == {"default_limit": 1, "granularity": "run"}
+    # a run the daemon leaves STARTING (PostgreSQL gone during its launch) is failed, not kept
+    # holding its pool slot; failed, not resumed: the default run launcher cannot resume
+    assert config["run_monitoring"] == {
+        "enabled": True,
+        "start_timeout_seconds": 300,
+        "cancel_timeout_seconds": 180,
+        "max_resume_run_attempts": 0,
+        "poll_interval_seconds": 60,
+    }
 
 
 def test_without_password_variable_the_login_has_none(tmp_path):
