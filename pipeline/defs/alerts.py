@@ -191,9 +191,15 @@ def pending_summary(delivered: int, failed: int, busy: int = 0) -> str:
 
 
 def failure_cause(context: dg.RunFailureSensorContext) -> str:
-    """The root cause of the first failed step, else the run's own failure message."""
+    """The root cause of the first failed step; else of the run's own error (it failed outside
+    any step: a resource that could not start, Dagster's storage gone mid-run), whose message
+    is only Dagster's generic "Execution of run ... failed"; else that message (a run failed
+    without an error: by the daemon's run monitoring, by ratedeck reclaiming a dead run)."""
     for event in context.get_step_failure_events():
         failure = event.step_failure_data
         if failure is not None and failure.error is not None:
             return root_cause(failure.error)
+    run_failure = context.failure_event.job_failure_data
+    if run_failure is not None and run_failure.error is not None:
+        return root_cause(run_failure.error)
     return one_line(context.failure_event.message or "run failed")

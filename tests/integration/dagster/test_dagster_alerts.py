@@ -95,6 +95,54 @@ def test_failed_voice_run_emails_the_engineers_with_cause_and_link(
     assert settings.secrets.api_key.get_secret_value() not in email.as_string()
 
 
+class StorageGoneWarehouse(dg.ConfigurableResource):
+    """A warehouse resource that cannot start because Dagster's PostgreSQL went away: the run
+    fails outside any step (RUN_FAILURE with the error, no STEP_FAILURE), whose message is only
+    Dagster's generic 'Execution of run for "voice_daily" failed. An exception was thrown
+    during execution.' The driver's text carries a secret: no configured secret is mailed."""
+
+    secret: str
+
+    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        import psycopg2
+        from dagster_postgres.utils import DagsterPostgresException
+
+        refused = psycopg2.OperationalError(
+            f'connection to server at "db.internal", port 5432 failed: Connection refused '
+            f"(client {self.secret})\n\tIs the server running on that host?"
+        )
+        raise DagsterPostgresException("too many retries for DB connection") from refused
+
+
+def test_a_run_failed_outside_any_step_is_emailed_with_the_run_error_cause(alert_settings, smtp):
+    settings = alert_settings()
+    defs = build_definitions(settings)
+    api_key = settings.secrets.api_key.get_secret_value()
+    broken = dg.Definitions(
+        assets=defs.assets,
+        asset_checks=defs.asset_checks,
+        jobs=defs.jobs,
+        resources={**defs.resources, "warehouse": StorageGoneWarehouse(secret=api_key)},
+        executor=dg.in_process_executor,
+    )
+    instance = dg.DagsterInstance.ephemeral()
+    result = run_job(broken, "voice_daily", instance, partition="current")
+    assert not result.success
+    assert result.get_step_failure_events() == []  # no step failed: the run did
+
+    evaluate_failure_sensor(defs, instance, result)
+
+    [email] = smtp.emails
+    cause = (
+        'connection to server at "db.internal", port 5432 failed: Connection refused (client ***)'
+    )
+    assert email["Subject"] == f"ratedeck run failed: voice_daily current: {cause}"
+    [line] = [line for line in email.get_content().splitlines() if line.startswith("Cause:")]
+    assert line.split(":", 1)[1].strip() == cause
+    assert api_key not in email.as_string()
+    assert "An exception was thrown during execution" not in email.as_string()
+
+
 def test_freshness_checks_flag_unloaded_tech_prefix_and_old_balance(
     alert_settings, smtp, api_warnings
 ):
