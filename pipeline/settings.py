@@ -234,8 +234,9 @@ class SmsChannel(_Section):
 
 class SmsSettings(FeedSettings):
     channels: list[SmsChannel] = Field(default_factory=list)
-    # 1: no limit. A channel's list may shrink to nothing (a channel without rates)
-    max_row_drop_fraction: float = Field(1.0, ge=0, le=1)
+    # An empty or half list after a full one is far likelier a glitch than a channel wound down,
+    # and its "every rate removed" would reach finance; 1 = no limit (a channel may empty)
+    max_row_drop_fraction: float = Field(0.5, ge=0, le=1)
     schedule: Cron = "30 6 * * *"
 
     @field_validator("channels")

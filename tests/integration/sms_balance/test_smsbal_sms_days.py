@@ -255,8 +255,25 @@ def test_a_shrinking_list_is_judged_by_sms_max_row_drop_fraction(make_pipeline):
         False,
         "1 rows against 4 last time (+75.0% drop; limit 50%)",
     )
-    default = strict.settings.with_overrides(sms={"max_row_drop_fraction": 1.0})
-    assert collapse_check(default)[0] is True  # the default: no limit for SMS
+    defaults = make_pipeline().settings
+    assert collapse_check(defaults) == collapse_check(strict.settings)  # the default limit: 50%
+    no_limit = strict.settings.with_overrides(sms={"max_row_drop_fraction": 1.0})
+    assert collapse_check(no_limit)[0] is True  # a channel wound down, on the user's word
+
+
+def test_an_empty_list_after_a_full_one_is_refused_by_default(make_pipeline):
+    pipeline = make_pipeline()
+    pipeline.fetch_sms(CHANNEL, sms_body({(262, 1): Decimal("0.05")}), at(1))
+    empty = pipeline.land("sms", CHANNEL, b"[]", at(2))
+    rows = feed.normalise(pipeline.settings, SMS, empty).rows()
+    outcomes = {o.name: o for o in feed.check(pipeline.settings, SMS, CHANNEL, rows)}
+    assert (
+        outcomes["row_count_not_collapsed"].passed,
+        outcomes["row_count_not_collapsed"].description,
+    ) == (
+        False,
+        "0 rows against 1 last time (+100.0% drop; limit 50%)",
+    )
 
 
 def test_an_unknown_network_keeps_every_digit_of_its_mnc(pipeline):

@@ -154,7 +154,7 @@ def test_each_feed_has_its_own_limits_with_todays_defaults(tmp_path):
     defaults = load_settings(write(tmp_path, ""), env={})
     assert (defaults.voice.max_reject_fraction, defaults.voice.max_row_drop_fraction) == (0.05, 0.2)
     # SMS was judged by voice's reject limit; a channel's list may shrink to nothing
-    assert (defaults.sms.max_reject_fraction, defaults.sms.max_row_drop_fraction) == (0.05, 1.0)
+    assert (defaults.sms.max_reject_fraction, defaults.sms.max_row_drop_fraction) == (0.05, 0.5)
 
     path = write(tmp_path, "[sms]\nmax_reject_fraction = 0.5\nmax_row_drop_fraction = 0.3\n")
     settings = load_settings(path, env={})
