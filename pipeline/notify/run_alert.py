@@ -5,8 +5,10 @@ Sent to ``[alerts] recipients`` (not finance) through :func:`pipeline.notify.del
 when ``smtp.host`` is set, else an ``.eml`` in the outbox. The alert is kept
 (:mod:`pipeline.notify.pending_alerts`) before it is sent and forgotten once delivered: one
 that was not delivered (SMTP down, the sender killed) is resent by the sensor
-``retry_pending_alerts``. The cause is scrubbed of every configured secret: it is built from an exception text,
-which may quote a server's reply.
+``retry_pending_alerts``. The cause is scrubbed of every configured secret: it is built from
+an exception text, which may quote a server's reply. The subject is one line
+(:mod:`pipeline.notify.subject`): the job and the partition, then as much of the cause as fits;
+the body has all of it.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from email.utils import format_datetime
 
 from pipeline.notify import Sent
 from pipeline.notify.pending_alerts import deliver_or_keep
+from pipeline.notify.subject import shortened_subject
 from pipeline.redaction import configured_secrets, redact
 from pipeline.settings import Settings
 
@@ -38,7 +41,7 @@ def build_run_failure_message(run: FailedRun, settings: Settings) -> EmailMessag
     cause = redact(run.cause, configured_secrets(settings))
     what = f"{run.job} {run.partition}" if run.partition else run.job
     message = EmailMessage()
-    message["Subject"] = f"ratedeck run failed: {what}: {cause}"[:200]
+    message["Subject"] = shortened_subject(f"ratedeck run failed: {what}: {cause}")
     message["From"] = settings.smtp.sender
     message["To"] = ", ".join(settings.alerts.recipients)
     message["Date"] = format_datetime(datetime.now(UTC))

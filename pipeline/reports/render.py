@@ -145,7 +145,7 @@ def count_phrase(sections: list[ChangeSection]) -> str:
 
 
 def subject(sections: list[ChangeSection], *, currency: str) -> str:
-    """One unfolded line (at most SUBJECT_MAX characters) that keeps the money:
+    """One unfolded line (:func:`pipeline.notify.subject.fits`) that keeps the money:
     ``ratedeck: 8 price changes (4 up, 1 down) on 021001, +1,234.56 USD/month``. What does not
     fit is dropped in turn: the up/down counts beside the list of tech prefixes and channels,
     the list, the counts, the voice/SMS split. Every category and group is in the body."""

@@ -109,8 +109,10 @@ def test_a_run_left_starting_is_failed_frees_its_pool_and_is_emailed(daemon_inst
     ticks.tick("alert_on_run_failure")
 
     [email] = smtp.emails
-    assert email["Subject"] == (
-        "ratedeck run failed: voice_daily current: Run timed out due to taking longer than "
-        f"{RUN_START_TIMEOUT_S} seconds to start."
+    # the subject is cut to one line; the body has the whole cause
+    assert (
+        email["Subject"] == "ratedeck run failed: voice_daily current: Run timed out due to tak..."
     )
+    cause = f"Run timed out due to taking longer than {RUN_START_TIMEOUT_S} seconds to start."
+    assert f"Cause:  {cause}" in email.get_content().splitlines()
     assert stuck in email.get_content()

@@ -146,6 +146,8 @@ def test_a_send_failing_without_a_message_is_reported_by_its_class_name(pipeline
         ("c@example.com", "Low CommPeak balance: -12.50 USD, account c@example.com"),
         ("ab@e.io", "Low CommPeak balance: -12.50 USD is below 50.00 USD, account ab@e.io"),
         ("a" * 60 + "@example.com", "Low CommPeak balance: -12.50 USD is below 50.00 USD"),
+        # 57 characters, but 'zoë@example.com' is an encoded word of 35: two lines in full
+        ("zoë@example.com", "Low CommPeak balance: -12.50 USD is below 50.00 USD"),
     ],
 )
 def test_the_alert_subject_reads_back_as_written(pipeline, settings, email, subject):
@@ -156,6 +158,8 @@ def test_the_alert_subject_reads_back_as_written(pipeline, settings, email, subj
         pipeline.fetch_customer(body, at(1))
         outcome = check_low_balance(con, settings)
     eml = settings.outbox_dir / f"low-balance-{outcome.crossing_snapshot_id}.eml"
-    parsed = message_from_bytes(eml.read_bytes(), policy=policy.default)
+    raw = eml.read_bytes()
+    parsed = message_from_bytes(raw, policy=policy.default)
     assert parsed["Subject"] == subject
+    assert f"Subject: {subject}".encode() in raw.splitlines()  # one line, as written
     assert f"The CommPeak account {email} is below" in parsed.get_content()
