@@ -136,6 +136,7 @@ class EmulatorApp:
         self._recognition_token = recognition_token
         self._lock = threading.Lock()
         self._day = market.day(market_date or market.start_date)
+        self._before_top_up = False
         self._rendered: OrderedDict[tuple, bytes] = OrderedDict()
         self.speech = SpeechTasks()
 
@@ -154,6 +155,13 @@ class EmulatorApp:
         day = self.market.day(d)  # outside the lock: may simulate many days
         with self._lock:
             self._day = day
+            self._before_top_up = False
+
+    def serve_balance_before_top_up(self) -> None:
+        """Until the next market date, GET /customer serves the balance after the day's
+        calls but before its top-up: a fetch between the two, as an hourly one would be."""
+        with self._lock:
+            self._before_top_up = True
 
     # --- dispatch ------------------------------------------------------------------------
 
@@ -202,7 +210,7 @@ class EmulatorApp:
         if not self._authorised(request):
             return access_denied()
         negotiate(request.header("Accept"), JSON_TYPES)
-        return _json(200, {"customer": self._day.customer()})
+        return _json(200, {"customer": self._day.customer(self._before_top_up)})
 
     def _sms_rates(self, request: Request, _params: dict, _fault: Fault | None) -> Response:
         if not self._authorised(request):

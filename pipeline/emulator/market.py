@@ -569,6 +569,15 @@ class Market:
     def _customer(self, d: date) -> dict[str, object]:
         return self._account.at(d).customer()
 
+    def _customer_before_top_up(self, d: date) -> dict[str, object]:
+        """The account after the day's calls but before the day's top-up (if any): what a
+        balance fetch between the two sees. The SMS balance is the day's (nothing reconciles
+        it)."""
+        before, account = self._account_before(d), self._account.at(d)
+        account.balance = before.balance - self._calls(d).cost_micros
+        account.temporary_credit = before.temporary_credit
+        return account.customer()
+
     def _ledger(self, d: date) -> Ledger:
         before, after = self._account_before(d), self._account.at(d)
         cost = self._calls(d).cost_micros
@@ -617,8 +626,11 @@ class MarketDay:
     def sms_rates(self, username: str, id: str) -> list[SmsRate]:
         return self.market._sms_rates(username, id, self.date)
 
-    def customer(self) -> dict[str, object]:
-        """``email``, ``balance``, ``sms_balance``, ``temporary_credit`` (Decimal)."""
+    def customer(self, before_top_up: bool = False) -> dict[str, object]:
+        """``email``, ``balance``, ``sms_balance``, ``temporary_credit`` (Decimal): at the end
+        of the day, or (``before_top_up``) after its calls but before its top-up."""
+        if before_top_up:
+            return self.market._customer_before_top_up(self.date)
         return self.market._customer(self.date)
 
     def calls(self) -> CallDay:

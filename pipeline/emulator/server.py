@@ -145,6 +145,9 @@ class EmulatorServer:
     def set_market_date(self, d: date) -> None:
         self.app.set_market_date(d)
 
+    def serve_balance_before_top_up(self) -> None:
+        self.app.serve_balance_before_top_up()
+
     def advance_day(self, days: int = 1) -> date:
         self.set_market_date(self.market_date + timedelta(days=days))
         return self.market_date

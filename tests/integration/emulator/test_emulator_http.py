@@ -42,6 +42,18 @@ def test_customer(emulator: EmulatorServer) -> None:
     assert customer["balance"] == emulator.app.market_day.customer()["balance"]
 
 
+def test_customer_before_the_days_top_up_until_the_next_market_date(
+    emulator: EmulatorServer,
+) -> None:
+    day = emulator.market_date
+    emulator.serve_balance_before_top_up()
+    before = get(emulator, "/customer").json(parse_float=Decimal)["customer"]["balance"]
+    assert before == emulator.app.market_day.customer(before_top_up=True)["balance"]
+    emulator.set_market_date(day)  # any market date serves the day's closing balance again
+    closing = get(emulator, "/customer").json(parse_float=Decimal)["customer"]["balance"]
+    assert closing == emulator.app.market_day.customer()["balance"]
+
+
 @pytest.mark.parametrize(
     "headers",
     [{}, {"Authorization": "Token wrong"}, {"Authorization": "emulator-key"}],

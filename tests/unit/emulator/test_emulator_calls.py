@@ -167,6 +167,23 @@ def test_balance_moves_by_exactly_the_days_carrier_costs(carrier_market: Market)
         previous = ledger.closing
 
 
+def test_before_its_top_up_the_balance_has_lost_exactly_the_days_calls(
+    carrier_market: Market,
+) -> None:
+    """What the demo fetches on a top-up day before the top-up: opening - the day's calls."""
+    days = [carrier_market.day(START + timedelta(days=n)) for n in range(40)]
+    topped_up = [d for d in days if d.ledger().top_up]
+    assert topped_up, "no top-up in 40 days: pick another seed"
+    for market_day in topped_up:
+        ledger = market_day.ledger()
+        before = market_day.customer(before_top_up=True)["balance"]
+        assert before == ledger.opening - ledger.cost
+        assert ledger.closing - before == ledger.top_up
+    plain = days[0]
+    assert not plain.ledger().top_up
+    assert plain.customer(before_top_up=True) == plain.customer()
+
+
 # --- discrepancies ---------------------------------------------------------------------------
 
 
