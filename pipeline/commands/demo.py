@@ -1,7 +1,11 @@
-"""``ratedeck demo``: the whole pipeline, end to end, on the built-in emulator, two market days.
+"""``ratedeck demo``: the whole pipeline, end to end, on the built-in emulator, two market days
+(``--days N``: N consecutive days ending today).
 
 Day 1 (yesterday's market) is the baseline; day 2 (today's) brings price changes, announced
 (future-dated) changes and a short-notice increase, so the finance email has something to say.
+With ``--days N`` the days end today and day 1 is N-1 days ago; days 3 and on continue the
+same market (its moves, SMS, balance and calls) and reconcile, and each day from day 2 on
+sends the finance email of its own changes.
 The market is a pure function of (seed, dates), and its daily events depend on the date: unless
 ``--seed`` is given, the demo takes the first seed from ``emulator.seed`` on whose day 2 the
 market announces a change and an increase at short notice (checked on the decks, before any
@@ -10,7 +14,9 @@ download), so every run shows both.
 The customer's calls play along (docs/cdr.md#reconciliation): each day the demo imports the
 switch's Master.csv and the carrier's export of the day and costs them; on day 2 the emulated
 carrier bills some calls wrongly (``DEMO_DISCREPANCIES``), so day 1 reconciles and day 2 does
-not, and the day-2 email says so. The market opens the day before day 1 (day 0), whose
+not, and the day-2 email says so. On a day whose balance the carrier tops up, the balance is
+fetched after the day's calls and again after the top-up (as the hourly balance job would):
+with one fetch a day, the top-up would net out against the spend and the day not reconcile. The market opens the day before day 1 (day 0), whose
 balance is fetched first: the balance before day 1's calls.
 
 Both days run within minutes, but the demo stamps each day's fetches with a demo clock that
@@ -47,6 +53,10 @@ SEED_TRIES = 100  # seeds tried from the default before settling for it
 # the emulated account's default tech prefix, which "current" serves (the API collection's)
 DEFAULT_TECH_PREFIX = "021001"
 MIN_DECK_SIZE, MAX_DECK_SIZE = 10, 2_000_000  # as emulator.deck_size
+DEFAULT_DAYS = 2
+# a month of history; each day is a full pipeline run (seven Dagster runs, seconds to a minute),
+# so more is a benchmark rather than a demo, and the emulator keeps 40 recent days in memory
+MAX_DAYS = 31
 # what the emulated carrier gets wrong on day 2: enough calls billed that the switch never made
 # to put the day's balance spend well beyond a 2% tolerance of the costed calls
 DEMO_DISCREPANCIES = {
@@ -64,32 +74,40 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="market seed, used as given (default: the first seed from emulator.seed whose "
         "second day shows an announced change and a short-notice increase)",
     )
+    parser.add_argument(
+        "--days",
+        type=int,
+        default=DEFAULT_DAYS,
+        help=f"market days to run, ending today (default: {DEFAULT_DAYS}; 1..{MAX_DAYS}): day 1 "
+        "is the baseline, day 2 has the carrier's billing errors, later days reconcile",
+    )
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
     deck_size = demo_deck_size(args, settings)
+    day_count = demo_day_count(args)
     prepare_data_dir(settings)  # before the heavy imports: a refusal is instant
     try:
-        return _run_demo(args, settings, deck_size)
+        return _run_demo(args, settings, deck_size, demo_days(day_count))
     finally:
         demo_data.release(settings.data_dir)  # later writes here are not the demo's
 
 
-def _run_demo(args: argparse.Namespace, settings: Settings, deck_size: int) -> int:
+def _run_demo(
+    args: argparse.Namespace, settings: Settings, deck_size: int, days: tuple[date, ...]
+) -> int:
     # heavy imports (Dagster) only when the command runs: keeps `ratedeck --help` fast
     from pipeline.emulator.server import EmulatorServer
     from pipeline.orchestrate import persistent_instance
     from pipeline.reports import report_and_send
     from pipeline.warehouse.db import Warehouse
 
-    today = datetime.now(UTC).date()
-    days = (today - timedelta(days=1), today)
     tech_prefixes = tuple(settings.voice.tech_prefixes)
     seed = args.seed
     if seed is None:
         seed = showcase_seed(
             settings.emulator.seed,
-            days,
+            showcase_days(days[0]),
             deck_size=deck_size,
             tech_prefixes=tech_prefixes,
             notice_days=settings.report.notice_days,
@@ -101,12 +119,14 @@ def _run_demo(args: argparse.Namespace, settings: Settings, deck_size: int) -> i
         else DEMO_EMULATOR_KEY
     )
     document: dict = {"ok": False, "seed": seed, "deck_size": deck_size, "days": []}
-    instance = persistent_instance(settings)  # one for both days: opening it takes seconds
+    instance = persistent_instance(settings)  # one for all days: opening it takes seconds
+    emails: list[Path] = []  # the finance emails the demo sent, in order
     with EmulatorServer(market, api_key=api_key) as server:
         demo_settings = _emulator_settings(settings, server.url, api_key)
         started = datetime.now(UTC)
         _opening_balance(demo_settings, server, instance, days[0] - timedelta(days=1), started)
-        for market_day, label in zip(days, ("day 1 (baseline)", "day 2"), strict=True):
+        for number, market_day in enumerate(days, start=1):
+            label = day_label(number)
             server.set_market_date(market_day)
             # the clock runs on from the day's start: day 2's fetches come a day and a bit
             # after day 1's, never less than a day (a runway window is a whole day)
@@ -117,25 +137,48 @@ def _run_demo(args: argparse.Namespace, settings: Settings, deck_size: int) -> i
                 f"fetched as of {stamp:%Y-%m-%d %H:%M:%S} UTC (demo clock)",
             )
             with clock.running_from(stamp):
-                last = market_day == days[-1]
-                _run_day(args, demo_settings, instance, label, market_day, document, not last)
+                _balance_before_top_up(args, demo_settings, server, instance, label)
+                # day 1's run reports (nothing: the baseline); from day 2 on the email comes
+                # after the day's calls, so it reconciles them too
+                _run_day(args, demo_settings, instance, label, market_day, document, number == 1)
                 _import_calls(demo_settings, market, market_day)
-                if last:  # the email comes after the calls: it reconciles both days
-                    report_and_send(Warehouse(demo_settings), demo_settings)
-            document["days"][-1]["demo_clock_start"] = stamp
+                email = None
+                if number > 1:
+                    delivery = report_and_send(Warehouse(demo_settings), demo_settings)
+                    email = Path(delivery.target) if delivery and not delivery.resent else None
+            emails += [email] if email else []
+            document["days"][-1].update(demo_clock_start=stamp, email=email)
     document.update(
         ok=True,
         reconciliation=reconciliation_summary(demo_settings, days),
-        what_changed=what_changed(demo_settings),
-        locations=demo_locations(demo_settings),
+        what_changed=what_changed(demo_settings, emails[-1] if emails else None),
+        locations=demo_locations(demo_settings, emails[-1] if emails else None),
     )
     if args.json:
         console.print_json(document)
     else:
-        print_what_changed(document["what_changed"])
+        print_what_changed(document["what_changed"], len(days))
+        if len(days) > DEFAULT_DAYS:  # with two days, "what changed" is day 2's already
+            print_day_by_day(document["days"])
         print_reconciliation(document["reconciliation"])
         print_locations(document["locations"])
     return 0
+
+
+def demo_days(count: int) -> tuple[date, ...]:
+    """``count`` consecutive market days ending today (UTC): day 1 is the baseline."""
+    today = datetime.now(UTC).date()
+    return tuple(today - timedelta(days=count - n) for n in range(1, count + 1))
+
+
+def showcase_days(first_day: date) -> tuple[date, date]:
+    """Day 1 and day 2, whose changes the seed is chosen to show (with ``--days 1``, day 2
+    is never run: the market is the one a longer demo starting that day would have)."""
+    return first_day, first_day + timedelta(days=1)
+
+
+def day_label(number: int) -> str:
+    return "day 1 (baseline)" if number == 1 else f"day {number}"
 
 
 def demo_market(
@@ -160,6 +203,15 @@ def demo_clock_start(market_day: date) -> datetime:
     """A market day's fetches are stamped from the start of that day (UTC): two market days
     are a day apart, and the whole of yesterday lies within the history."""
     return datetime.combine(market_day, time(0), UTC)
+
+
+def demo_day_count(args: argparse.Namespace) -> int:
+    if not 1 <= args.days <= MAX_DAYS:
+        raise InputError(
+            f"--days: {args.days} is not in 1..{MAX_DAYS} (a month at most: each day is a "
+            "full pipeline run)"
+        )
+    return args.days
 
 
 def demo_deck_size(args: argparse.Namespace, settings: Settings) -> int:
@@ -219,6 +271,28 @@ def _opening_balance(settings: Settings, server, instance, day0: date, started: 
     raise_if_failed(summary, context="demo day 0: ")
 
 
+def _balance_before_top_up(
+    args: argparse.Namespace, settings: Settings, server, instance, label: str
+) -> None:
+    """On a day the carrier tops the balance up, a fetch after the day's calls and before the
+    top-up: the day's spend and its top-up are then two movements, as hourly fetches see
+    them, rather than one net movement that would not reconcile with the calls."""
+    top_up = server.app.market_day.ledger().top_up
+    if not top_up:
+        return
+    _say(args, f"ratedeck demo: {label}: a top-up of {top_up}: balance fetched before it too")
+    server.serve_balance_before_top_up()
+    summary = execute(
+        settings,
+        ["balance"],
+        label=f"demo {label} (balance before the top-up)",
+        instance=instance,
+        report=False,
+    )
+    raise_if_failed(summary, context=f"demo {label}: ")
+    server.set_market_date(server.market_date)  # the day's closing balance again
+
+
 def _import_calls(settings: Settings, market: Market, market_day: date) -> None:
     """The day's calls as the switch logged them and as the carrier billed them, imported
     and costed like any customer's files."""
@@ -234,7 +308,7 @@ def _import_calls(settings: Settings, market: Market, market_day: date) -> None:
     cost_days(settings, [market_day], who="ratedeck demo", why="demo")
 
 
-def reconciliation_summary(settings: Settings, days: tuple[date, date]) -> list[dict]:
+def reconciliation_summary(settings: Settings, days: tuple[date, ...]) -> list[dict]:
     """Per demo day: balance spend against the costed calls, and the calls in dispute."""
     from collections import Counter
 
@@ -243,8 +317,8 @@ def reconciliation_summary(settings: Settings, days: tuple[date, date]) -> list[
 
     tolerance = settings.reconcile.tolerance_pct
     with Warehouse(settings).reader() as con:
-        found = {r.day: r for r in reconcile_days(con, days[0], days[1], tolerance)}
-        disputes = Counter(d["call_day"] for d in disputed_calls(con, days[0], days[1]))
+        found = {r.day: r for r in reconcile_days(con, days[0], days[-1], tolerance)}
+        disputes = Counter(d["call_day"] for d in disputed_calls(con, days[0], days[-1]))
     return [
         {
             "day": d,
@@ -373,8 +447,9 @@ def notice_outlook(market: Market, day1: date, day2: date, *, notice_days: int) 
 # --- what changed, where everything is --------------------------------------------------------
 
 
-def what_changed(settings: Settings) -> dict:
-    """Day 2's changes as the published warehouse holds them (read-only), and the email."""
+def what_changed(settings: Settings, eml: Path | None) -> dict:
+    """The changes of day 2 on as the published warehouse holds them (read-only), and the last
+    finance email (``eml``)."""
     from pipeline.warehouse.db import Warehouse
     from pipeline.warehouse.migrate import read_sql
 
@@ -384,7 +459,6 @@ def what_changed(settings: Settings) -> dict:
         announced, earliest, short_notice, least_notice = con.execute(
             read_sql("queries/demo_notice.sql"), {"notice_days": settings.report.notice_days}
         ).fetchall()[0]
-    eml = latest_file(settings.outbox_dir, "*.eml")
     return {
         "voice_changes": voice,
         "voice_total": sum(voice.values()),
@@ -408,16 +482,11 @@ def email_subject(path: Path) -> str | None:
         return BytesParser(policy=policy.default).parse(fp, headersonly=True)["subject"]
 
 
-def latest_file(folder: Path, pattern: str) -> Path | None:
-    files = sorted(folder.glob(pattern)) if folder.exists() else []
-    return max(files, key=lambda p: p.stat().st_mtime) if files else None
-
-
-def demo_locations(settings: Settings) -> dict[str, Path | None]:
+def demo_locations(settings: Settings, eml: Path | None) -> dict[str, Path | None]:
     return {
         "warehouse": settings.warehouse_path,
         "raw": settings.raw_dir,
-        "email": latest_file(settings.outbox_dir, "*.eml"),
+        "email": eml,
         "report_files": settings.reports_dir if settings.reports_dir.exists() else None,
         "dagster_home": settings.dagster_home,
     }
@@ -427,10 +496,13 @@ def _by_type(counts: dict[str, int]) -> str:
     return ", ".join(f"{n} {kind}" for kind, n in counts.items()) or "none"
 
 
-def print_what_changed(changed: dict) -> None:
+def print_what_changed(changed: dict, day_count: int) -> None:
     earliest = changed["earliest_effective_at"]
     print()
-    print("ratedeck demo: what changed on day 2")
+    days = {1: "day 1 (the baseline: nothing yet)", 2: "day 2"}.get(
+        day_count, f"days 2-{day_count}"
+    )
+    print(f"ratedeck demo: what changed on {days}")
     console.print_table(
         ["what", "count", "detail"],
         [
@@ -451,6 +523,25 @@ def print_what_changed(changed: dict) -> None:
     print(f"finance email: {changed['email'] or '(none: no changes)'}")
     if changed["email_subject"]:
         print(f"subject:       {changed['email_subject']}")
+
+
+def print_day_by_day(days: list[dict]) -> None:
+    """What each day did: its changes and its finance email (sent once per change)."""
+    print()
+    print("ratedeck demo: day by day")
+    console.print_table(
+        ["day", "market date", "voice changes", "SMS changes", "finance email"],
+        [
+            [
+                d["label"],
+                d["market_date"],
+                d["totals"]["voice_changes"],
+                d["totals"]["sms_changes"],
+                d["email"] or ("(baseline)" if n == 0 else "(none: no changes)"),
+            ]
+            for n, d in enumerate(days)
+        ],
+    )
 
 
 def print_locations(locations: dict[str, Path | None]) -> None:

@@ -9,9 +9,7 @@ from email import message_from_bytes, policy
 from pathlib import Path
 
 import pytest
-
-from pipeline.settings import load_settings
-from pipeline.warehouse.db import Warehouse
+from support.demo import SMALL_DEMO_TOML, query
 
 pytestmark = pytest.mark.slow  # the full `ratedeck demo`: minutes
 
@@ -23,19 +21,6 @@ SUBJECT_COUNTS = re.compile(
     r"^ratedeck: (?:(?P<voice>\d+) voice and (?P<sms>\d+) SMS"
     r"|(?P<sms_only>\d+) SMS|(?P<voice_only>\d+)) price changes?\b"
 )
-SMALL_DEMO_TOML = """\
-[voice]
-tech_prefixes = ["021001"]
-
-[sms]
-channels = []
-"""
-
-
-def query(data_dir: Path, sql: str, params: list | None = None) -> list[tuple]:
-    settings = load_settings(env={"RATEDECK_DATA_DIR": str(data_dir)})
-    with Warehouse(settings).reader() as con:
-        return con.execute(sql, params or []).fetchall()
 
 
 def subject_counts(subject: str) -> tuple[int, int]:

@@ -119,3 +119,17 @@ def test_run_select_bogus_is_a_usage_error(ratedeck, tmp_path):
     assert result.stderr.strip().splitlines() == [
         "ratedeck: error: --select: unknown area bogus (choose from voice, sms, balance)"
     ]
+
+
+@pytest.mark.parametrize("days", ["0", "-1", "32", "100000"])
+def test_demo_days_out_of_range_is_one_line_and_exit_2(ratedeck, tmp_path, days):
+    data_dir = tmp_path / "data"
+
+    result = ratedeck("demo", "--days", days, cwd=tmp_path, RATEDECK_DATA_DIR=str(data_dir))
+
+    assert (result.returncode, result.stdout) == (2, "")
+    assert result.stderr == (
+        f"ratedeck: error: --days: {days} is not in 1..31 (a month at most: each day is a full "
+        "pipeline run)\n"
+    )
+    assert not data_dir.exists()  # refused before anything is written
