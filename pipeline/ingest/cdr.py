@@ -47,7 +47,7 @@ import polars as pl
 
 from pipeline.ingest.errors import NoValidRowsError, UnrecognisedFormatError
 from pipeline.ingest.frames import REJECT_SCHEMA, UTC_TS, IngestResult
-from pipeline.ingest.phone import number_problem
+from pipeline.ingest.phone import WHITESPACE, number_problem
 
 CdrFormat = Literal["asterisk", "freeswitch", "generic"]
 
@@ -507,13 +507,11 @@ def _require_columns(frame: pl.DataFrame, columns: GenericColumns, source: str) 
 
 
 # -- the fast check: rows whose every field is plainly good, converted in bulk ---------------
-# Python's str.strip() and re's \s strip exactly these (every c with chr(c).isspace(); a test
-# checks the list against Python)
-PY_WHITESPACE = (
-    "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005"
-    "\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
-)
-# digits and ASCII separators only (see phone.py), no space at either end (nothing to strip)
+# Python's str.strip() strips exactly these (every c with chr(c).isspace(); a test checks the
+# list against Python): the whitespace a number may carry (phone.WHITESPACE)
+PY_WHITESPACE = WHITESPACE
+# digits and ASCII separators only (see phone.py), no space at either end (nothing to strip):
+# other whitespace and the invisible characters phone.py drops go the row-by-row way
 PLAIN_NUMBER = r"^[0-9+\-.()\[\]](?:[0-9 +\-.()\[\]]*[0-9+\-.()\[\]])?$"
 SEPARATORS = r"[ +\-.()\[\]]"
 FLOAT_LIKE = r"^\+?[0-9]+\.0+$"

@@ -8,7 +8,13 @@ from __future__ import annotations
 
 import polars as pl
 
-from pipeline.ingest.phone import FLOAT_ARTEFACT, FLOAT_ARTEFACT_PROBLEM, NOISE, TRUNK_ZERO
+from pipeline.ingest.phone import (
+    FLOAT_ARTEFACT,
+    FLOAT_ARTEFACT_PROBLEM,
+    INVISIBLE_CLASS,
+    NOISE,
+    TRUNK_ZERO,
+)
 
 
 def normalise_odd(raw: pl.Series) -> tuple[pl.Series, pl.Series]:
@@ -25,11 +31,10 @@ def normalise_odd(raw: pl.Series) -> tuple[pl.Series, pl.Series]:
 
 def normalise_slow(raw: pl.Series) -> tuple[pl.Series, pl.Series]:
     """Digits (null when bad) and reason (null when good): the regex normaliser, vectorised."""
-    cleaned = without_trunk_zero(raw).str.replace_all(NOISE, "").str.replace(r"^00", "")
-    float_like = raw.str.contains(FLOAT_ARTEFACT).fill_null(False)
-    good = cleaned.str.contains(r"^[0-9]+$").fill_null(False) & ~float_like
+    cleaned, float_like, good = _cleaned(raw)
     if good.all():
         return cleaned.alias("digits"), pl.Series("problem", [None] * len(raw), pl.String)
+    cleaned, float_like, good = _again_without_invisible(raw, (cleaned, float_like, good))
     frame = pl.DataFrame({"raw": raw, "cleaned": cleaned, "good": good, "float": float_like})
     problems = frame.select(
         pl.when(pl.col("good"))
@@ -49,6 +54,36 @@ def normalise_slow(raw: pl.Series) -> tuple[pl.Series, pl.Series]:
     ).to_series()
     digits = frame.select(pl.when(pl.col("good")).then(pl.col("cleaned")).alias("digits"))
     return digits.to_series(), problems
+
+
+Reading = tuple[pl.Series, pl.Series, pl.Series]  # cleaned text, float-like, good
+
+
+def _cleaned(raw: pl.Series) -> Reading:
+    """What the rules leave of each number (not yet checked), whether it looks like a
+    spreadsheet float, and whether it is good (digits, not a float)."""
+    cleaned = without_trunk_zero(raw).str.replace_all(NOISE, "").str.replace(r"^00", "")
+    float_like = raw.str.contains(FLOAT_ARTEFACT).fill_null(False)
+    good = cleaned.str.contains(r"^[0-9]+$").fill_null(False) & ~float_like
+    return cleaned, float_like, good
+
+
+def _again_without_invisible(raw: pl.Series, first: Reading) -> Reading:
+    """``first`` (``_cleaned(raw)``) with the numbers that carry an invisible character
+    (``phone.INVISIBLE``) read again without them, as if they were not there. No rule removes
+    one, so only numbers ``first`` refused can carry one: only those are searched, and a batch
+    of good numbers pays nothing for the rule."""
+    refused = (~first[2]).arg_true()
+    marked = raw.gather(refused).str.contains(INVISIBLE_CLASS).fill_null(False)
+    if not marked.any():
+        return first
+    at = refused.filter(marked)
+    again = _cleaned(raw.gather(at).str.replace_all(INVISIBLE_CLASS, ""))
+    # scatter writes in place: every series of ``first`` is new, made by ``_cleaned``
+    cleaned, float_like, good = (
+        whole.scatter(at, part) for whole, part in zip(first, again, strict=True)
+    )
+    return cleaned, float_like, good
 
 
 def without_trunk_zero(raw: pl.Series) -> pl.Series:

@@ -6,10 +6,12 @@
 --   SELECT call_cost('35389941234', 125, 'current');                   -- DECIMAL(18, 6)
 --   SELECT number, seconds, call_cost(number, seconds, 'current', started_at) FROM my_calls;
 --
--- The number is normalised first (lpm_digits): in a number written in the international form
--- (+ or 00 first) the first (0) after a digit is the national trunk zero and goes
--- ('+44 (0) 20 7946 0000' is 442079460000); then whitespace, + - . ( ) [ ] are removed, then
--- one leading 00; anything left that is not a digit raises an error naming the number.
+-- The number is normalised first (lpm_digits): invisible format characters (zero-width, bidi
+-- marks: lpm_visible) are dropped; in a number written in the international form (+ or 00
+-- first) the first (0) after a digit is the national trunk zero and goes
+-- ('+44 (0) 20 7946 0000' is 442079460000); then whitespace (lpm_whitespace: every Unicode
+-- space, the no-break ones included), + - . ( ) [ ] are removed, then one leading 00;
+-- anything left that is not a digit raises an error naming the number.
 -- lpm_rate returns one row (or none when no prefix matches): the longest prefix with a
 -- version valid at the moment, as voice_rate_at() sees it ([valid_from, valid_to)); a NULL
 -- moment means now (like a call without started_at in `ratedeck cost`). The tech prefix is
@@ -23,22 +25,54 @@
 -- Should a prefix have overlapping versions (a data error), the latest valid_from wins, then
 -- the later valid_to, the higher price, the larger increments, the first destination.
 
+-- The characters are pipeline/ingest/phone.py's (WHITESPACE, INVISIBLE), listed one by one:
+-- DuckDB's \s is ASCII whitespace only (not even VT), where Python's and polars' take Unicode
+-- spaces, so a number copied from a web page ('+44 20 7946 0000' with no-break spaces) would
+-- be refused here and priced by ratedeck lookup. A test holds every character equal.
+CREATE OR REPLACE MACRO lpm_whitespace() AS
+    '\x{0009}\x{000A}\x{000B}\x{000C}\x{000D}\x{001C}\x{001D}\x{001E}\x{001F}\x{0020}' ||
+    '\x{0085}\x{00A0}\x{1680}\x{2000}\x{2001}\x{2002}\x{2003}\x{2004}\x{2005}\x{2006}' ||
+    '\x{2007}\x{2008}\x{2009}\x{200A}\x{2028}\x{2029}\x{202F}\x{205F}\x{3000}';
+COMMENT ON MACRO lpm_whitespace IS 'lpm_whitespace(): the whitespace a number may carry as separators (every character Python''s str.isspace() calls whitespace: the Unicode spaces, no-break, narrow no-break, thin, figure and ideographic ones included, tab, newline, CR, VT, FF, U+001C-U+001F, U+0085, U+2028, U+2029), as the body of a regex character class.';
+
+CREATE OR REPLACE MACRO lpm_invisible() AS
+    '[\x{00AD}\x{061C}\x{180E}\x{200B}\x{200C}\x{200D}\x{200E}\x{200F}\x{202A}\x{202B}' ||
+    '\x{202C}\x{202D}\x{202E}\x{2060}\x{2066}\x{2067}\x{2068}\x{2069}\x{FEFF}]';
+COMMENT ON MACRO lpm_invisible IS 'lpm_invisible(): the invisible format characters a number may carry from copy-paste, as a regex character class (see lpm_visible).';
+
+-- every invisible character is beyond ASCII, and an ASCII number (bytes = characters) is
+-- the common case: it skips the regex (about 8x cheaper)
+CREATE OR REPLACE MACRO lpm_visible(number) AS
+    CASE WHEN strlen(number) = length(number) THEN number
+         ELSE regexp_replace(number, lpm_invisible(), '', 'g') END;
+COMMENT ON MACRO lpm_visible IS 'lpm_visible(number): the number text without the invisible format characters copy-paste brings along, dropped before any other rule: soft hyphen, zero-width space and joiners, word joiner, byte-order mark, bidi marks, embeddings and isolates (U+00AD, U+061C, U+180E, U+200B-U+200F, U+202A-U+202E, U+2060, U+2066-U+2069, U+FEFF).';
+
 -- The patterns are pipeline/ingest/phone.py's (TRUNK_ZERO, NOISE), which the tests hold equal.
 CREATE OR REPLACE MACRO lpm_clean_number(number) AS
     regexp_replace(regexp_replace(
-        regexp_replace(number,
-            '^(\s*(?:\+|00)[\s+\-.()\[\]]*[0-9][0-9\s+\-.()\[\]]*?)\(0\)', '\1'),
-        '[\s+\-.()\[\]]', '', 'g'), '^00', '');
-COMMENT ON MACRO lpm_clean_number IS 'lpm_clean_number(number): the number text without the trunk zero of the international form (the first (0) after a digit when it starts with + or 00: ''+44 (0) 20'' -> ''4420''), whitespace, + - . ( ) [ ] and one leading 00 (no validation; see lpm_digits).';
+        regexp_replace(lpm_visible(number),
+            '^([' || lpm_whitespace() || ']*(?:\+|00)[' || lpm_whitespace() || '+\-.()\[\]]*' ||
+            '[0-9][0-9' || lpm_whitespace() || '+\-.()\[\]]*?)\(0\)', '\1'),
+        '[' || lpm_whitespace() || '+\-.()\[\]]', '', 'g'), '^00', '');
+COMMENT ON MACRO lpm_clean_number IS 'lpm_clean_number(number): the number text without invisible format characters (lpm_visible), the trunk zero of the international form (the first (0) after a digit when it starts with + or 00: ''+44 (0) 20'' -> ''4420''), whitespace (lpm_whitespace), + - . ( ) [ ] and one leading 00 (no validation; see lpm_digits).';
 
+-- "353.0" went through a spreadsheet as a float: not the number 3530 (phone.FLOAT_ARTEFACT);
+-- only a number with a dot can be one, and the dot is the cheap test
+CREATE OR REPLACE MACRO lpm_float_like(number) AS
+    contains(number, '.') AND regexp_matches(lpm_visible(number),
+        '^[' || lpm_whitespace() || ']*\+?[0-9]+\.0+[' || lpm_whitespace() || ']*$');
+COMMENT ON MACRO lpm_float_like IS 'lpm_float_like(number): whether the number text looks like a spreadsheet float (''353.0'', whitespace and invisible characters aside), which lpm_digits refuses rather than read as 3530.';
+
+-- plain digits (not 00 first) are their own digits: no rule changes them, and in a table of
+-- calls most numbers are so written, so the regexes run only on the others
 CREATE OR REPLACE MACRO lpm_digits(number) AS
     CASE WHEN number IS NULL THEN NULL
+         WHEN regexp_full_match(number, '[0-9]+') AND NOT starts_with(number, '00') THEN number
          WHEN regexp_full_match(lpm_clean_number(number), '[0-9]+')
-              AND NOT regexp_matches(number, '^\s*\+?[0-9]+\.0+\s*$')
+              AND NOT lpm_float_like(number)
              THEN lpm_clean_number(number)
          ELSE error('bad number ''' || number || ''': ' ||
-                    -- "353.0" went through a spreadsheet as a float: not the number 3530
-                    CASE WHEN regexp_matches(number, '^\s*\+?[0-9]+\.0+\s*$')
+                    CASE WHEN lpm_float_like(number)
                              THEN 'looks like a spreadsheet float (trailing .0)'
                          WHEN lpm_clean_number(number) = '' THEN 'no digits'
                          WHEN regexp_matches(lpm_clean_number(number), '\pL')

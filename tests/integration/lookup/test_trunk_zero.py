@@ -1,6 +1,9 @@
-"""The trunk zero written in brackets after the country code ("+44 (0) 20 ...") is dropped, in
-every parser alike: ``lookup`` (one number), ``cost`` (the vectorised parser, via the command)
-and the SQL macros; each is checked against the brute-force reference."""
+"""The trunk zero written in brackets after the country code ("+44 (0) 20 ...") is dropped, and a
+number copied from a web page or a spreadsheet (no-break, thin, ideographic spaces; zero-width
+and bidi marks) is read as its digits, in every parser alike: ``lookup`` (one number), ``cost``
+(the vectorised parser, via the command) and the SQL macros; each is checked against the
+brute-force reference, and random strings (hypothesis), and every character of the BMP, are
+normalised the same by all three."""
 
 from __future__ import annotations
 
@@ -16,9 +19,10 @@ from hypothesis import strategies as st
 from support.lookup_reference import Version, reference_billed, reference_cost, reference_match
 from support.lookup_warehouse import JAN, insert_versions
 
-from pipeline.analytics.numbers import number_problem
+from pipeline.analytics.numbers import number_problem, parse_numbers
 from pipeline.analytics.one_call import lookup_number
 from pipeline.cli import main
+from pipeline.ingest.phone import INVISIBLE, WHITESPACE
 from pipeline.warehouse.migrate import apply_migrations
 
 LATER = datetime(2026, 9, 1, tzinfo=UTC)
@@ -53,6 +57,18 @@ NUMBERS = [  # (as written, its digits)
     ("00(0)20 7946 0000", "02079460000"),  # 00 then a national number
     ("020 (0) 7946", "02007946"),
 ]
+# copied from web pages and spreadsheets: every Unicode space is a separator (phone.WHITESPACE,
+# DuckDB's \s is ASCII only); invisible format characters are dropped (phone.INVISIBLE)
+COPIED = [
+    ("+44\u00a020\u00a07946\u00a00000", "442079460000"),  # no-break spaces
+    ("+44\u202f20\u202f7946\u202f0000", "442079460000"),  # narrow no-break spaces
+    ("+44\u200920\u20097946\u20090000", "442079460000"),  # thin spaces
+    ("\u3000+44\u200720\u00a0(0)\u00a07946 0000", "442079460000"),  # ideographic, figure
+    ("+44\x0b20\x0c7946\x1c0000\u2028", "442079460000"),  # VT, FF, U+001C, U+2028
+    ("\ufeff\u202a+44 20 7946 0000\u202c", "442079460000"),  # BOM, bidi embedding
+    ("\u200e+44\u200b(0)\u200b20\u00ad7946\u200f0000", "442079460000"),
+    ("\u200e+1 (212)\u2060555\u200d0100", "12125550100"),
+]
 
 
 @pytest.fixture(scope="module")
@@ -84,14 +100,14 @@ def test_the_expected_digits_rate_as_the_reference_says():
     assert _reference("02079460000")[0] == "020"
 
 
-@pytest.mark.parametrize(("raw", "digits"), NUMBERS)
+@pytest.mark.parametrize(("raw", "digits"), NUMBERS + COPIED)
 def test_lookup(con, raw, digits):
     [result] = lookup_number(con, raw, tech_prefixes=["current"], duration_s=SECONDS, at=LATER)
     assert result.number == digits
     assert (result.matched_prefix, result.billed_seconds, result.cost) == _reference(digits)
 
 
-@pytest.mark.parametrize(("raw", "digits"), NUMBERS)
+@pytest.mark.parametrize(("raw", "digits"), NUMBERS + COPIED)
 def test_sql_macros(con, raw, digits):
     assert con.execute("SELECT lpm_digits(?)", [raw]).fetchall() == [(digits,)]
     rate = con.execute("SELECT number, matched_prefix FROM lpm_rate(?, 'current', ?)", [raw, LATER])
@@ -104,7 +120,7 @@ def test_sql_macros(con, raw, digits):
 
 def test_cost_command(data_dir, tmp_path, monkeypatch, capsys):
     source = tmp_path / "calls.csv"
-    calls = [(raw, SECONDS) for raw, _ in NUMBERS]
+    calls = [(raw, SECONDS) for raw, _ in NUMBERS + COPIED]
     pl.DataFrame(calls, schema=["number", "duration"], orient="row").write_csv(source)
     out = tmp_path / "costed.csv"
     monkeypatch.setenv("RATEDECK_DATA_DIR", str(data_dir))
@@ -115,29 +131,60 @@ def test_cost_command(data_dir, tmp_path, monkeypatch, capsys):
     costed = pl.read_csv(out, infer_schema=False)
     assert costed.select("number", "matched_prefix", "billed_seconds", "cost").rows() == [
         (raw, prefix, str(billed), str(cost))
-        for raw, digits in NUMBERS
+        for raw, digits in NUMBERS + COPIED
         for prefix, billed, cost in [_reference(digits)]
     ]
 
 
-bracketed = st.lists(
-    st.lists(
-        st.sampled_from(["+", "00", "0", "44", " ", "(0)", "(", ")", "1", "\t"]), max_size=7
-    ).map("".join),
-    min_size=1,
-    max_size=20,
+# what a number may be written with: digits and separators ("(0)" too, each four times as
+# likely, so that most numbers are good ones), every kind of whitespace the three regex engines
+# disagree on, the invisible format characters, and a few that are refused (a letter, a digit
+# of another script, look-alikes of the separators)
+PLAIN = ["+", "00", "0", "44", "1", " ", "(0)", "(", ")", "[", "]", "-", ".", ".0"]
+REFUSED = ["x", "٤", "\u2061", "\u00b7", "\u2010", "\u2212"]
+ALPHABET = PLAIN * 4 + list(WHITESPACE + INVISIBLE) + REFUSED
+numbers_written = st.lists(
+    st.lists(st.sampled_from(ALPHABET), max_size=9).map("".join), min_size=1, max_size=20
 )
 
 
-@settings(
-    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
-)
-@given(numbers=bracketed)
-def test_sql_normalises_bracketed_zeros_as_python_does(con, numbers):
-    sql = con.execute(
+def sql_digits(con, numbers: list[str]) -> list[str | None]:
+    """Each number's digits by the SQL macros (None where lpm_digits would raise)."""
+    return con.execute(
         "SELECT list(CASE WHEN regexp_full_match(lpm_clean_number(n), '[0-9]+')"
-        " THEN lpm_clean_number(n) END ORDER BY i)"
+        " AND NOT lpm_float_like(n) THEN lpm_clean_number(n) END ORDER BY i)"
         " FROM unnest(?) WITH ORDINALITY AS t(n, i)",
         [numbers],
     ).fetchone()[0]
-    assert sql == [number_problem(n)[0] for n in numbers]
+
+
+def python_digits(numbers: list[str]) -> list[str | None]:
+    return [number_problem(n)[0] for n in numbers]
+
+
+def polars_digits(numbers: list[str]) -> list[str | None]:
+    """By ``cost``'s vectorised parser (the fast key cast, then ``number_columns``)."""
+    return parse_numbers(numbers, threads=1).digits.to_list()
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(numbers=numbers_written)
+def test_sql_polars_and_python_normalise_alike(con, numbers):
+    expected = python_digits(numbers)
+    assert sql_digits(con, numbers) == expected
+    assert polars_digits(numbers) == expected
+
+
+def test_every_character_is_read_alike(con):
+    """Each character of the BMP inside a number, around a trunk zero and after one: a
+    separator, dropped or refused, the same way by all three parsers."""
+    numbers = [
+        f"+44{c}2(0)0{c}" for c in map(chr, range(1, 0x10000)) if not "\ud800" <= c <= "\udfff"
+    ]
+    expected = python_digits(numbers)
+    assert sql_digits(con, numbers) == expected
+    assert polars_digits(numbers) == expected
+    separators = {n[3] for n, digits in zip(numbers, expected, strict=True) if digits}
+    assert separators >= set(WHITESPACE + INVISIBLE)

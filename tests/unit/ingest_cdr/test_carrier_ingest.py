@@ -67,6 +67,12 @@ def test_a_file_of_only_bad_rows_is_refused_naming_the_first():
         ingest(HEADER + GOOD.replace("0.0856", "x"))
 
 
+def test_a_number_copied_from_a_web_page_is_its_digits():
+    copied = GOOD.replace("4857979843", "\u200e+48\u00a057\u202f979\u200b843\u200f")
+    [row] = ingest(HEADER + copied).rows.to_dicts()
+    assert row["number"] == "4857979843"
+
+
 def test_columns_are_mapped_by_name():
     body = HEADER.replace("Cost", "Charge") + GOOD
     [row] = ingest(body, cost="Charge").rows.to_dicts()

@@ -158,6 +158,23 @@ def test_generic_csv_with_a_column_mapping():
     ]
 
 
+def test_a_number_copied_from_a_web_page_is_its_digits():
+    """No-break, narrow and ideographic spaces separate; zero-width and bidi marks are dropped
+    (phone.WHITESPACE, phone.INVISIBLE), as lookup, cost and the SQL macros read them."""
+    numbers = [
+        "+44\u00a020\u00a07946\u00a00018",
+        "\u200e+44\u202f20\u200b7946\u30000018\u200f",
+        "\ufeff0044 (0) 20\u20097946\u00ad0018",
+    ]
+    data = "Called,Secs,When\n" + "".join(f"{n},60,2026-12-01 10:00:00\n" for n in numbers)
+    columns = GenericColumns("Called", "Secs", "When")
+    result = ingest_cdr(
+        data.encode(), source="g.csv", cdr_format="generic", routing=ROUTING, columns=columns
+    )
+    assert result.rejects.height == 0
+    assert result.rows["number"].to_list() == ["442079460018"] * 3
+
+
 def test_generic_parquet():
     frame = pl.DataFrame(
         {
