@@ -33,6 +33,7 @@ from pydantic import (
 )
 
 from pipeline.errors import ConfigError
+from pipeline.limits import MAX_CALL_SECONDS, TOO_LARGE
 
 TECH_PREFIX_RE = re.compile(r"current|[0-9]{1,16}")  # always fullmatch: "$" admits "\n"
 SECRET_ENV = {
@@ -275,6 +276,15 @@ class ReportSettings(_Section):
     # `ratedeck cost` reads and costs this many calls at a time: memory is bounded by it
     cost_batch_rows: int = Field(250_000, ge=1)
     currency: str = "USD"
+
+    @field_validator("reference_call_seconds")
+    @classmethod
+    def _a_call_lookup_prices(cls, v: int) -> int:
+        # plain `lookup` prices a call of this length: beyond the limit it would refuse its
+        # own default
+        if v > MAX_CALL_SECONDS:
+            raise ValueError(f"{v} {TOO_LARGE} (the longest call lookup and cost price)")
+        return v
 
     @field_validator("currency")
     @classmethod

@@ -29,7 +29,6 @@ from pipeline.analytics._versions import epoch_us
 from pipeline.analytics.numbers import ParsedNumbers, parse_numbers
 
 # one number (lookup_number) needs DuckDB only: it lives in one_call.py, re-exported here
-from pipeline.analytics.one_call import MAX_CALL_SECONDS, TOO_LARGE
 from pipeline.analytics.one_call import LookupResult as LookupResult
 from pipeline.analytics.one_call import UnknownTechPrefixError as UnknownTechPrefixError
 from pipeline.analytics.one_call import cheapest as cheapest
@@ -38,6 +37,7 @@ from pipeline.analytics.one_call import lookup_number as lookup_number
 from pipeline.analytics.one_call import resolve_tech_prefixes as resolve_tech_prefixes
 from pipeline.clock import EARLIEST, LATEST, MOMENT_RANGE
 from pipeline.errors import InputError
+from pipeline.limits import MAX_CALL_SECONDS, TOO_LARGE
 from pipeline.warehouse.migrate import read_sql
 
 if TYPE_CHECKING:  # DuckDB is imported only when the warehouse is read (not on a cache hit)

@@ -23,18 +23,12 @@ from pipeline.analytics._errors import CostOverflowError
 from pipeline.clock import as_utc
 from pipeline.errors import InputError
 from pipeline.ingest.phone import normalise_number
+from pipeline.limits import MAX_CALL_SECONDS as MAX_CALL_SECONDS  # re-exported for callers
+from pipeline.limits import TOO_LARGE as TOO_LARGE
 from pipeline.warehouse.migrate import read_sql
 
 if TYPE_CHECKING:  # imported where used: costing from the engine cache opens no DuckDB
     import duckdb
-
-
-# The longest call lookup and cost price: 999,999,999 s (about 31.7 years), the 9 digits of
-# billsec a CDR import takes. Billed seconds (at most this plus an increment of a day) stay
-# far inside int64, and lookup's HUGEINT price x billed x 10^decimals inside its 1.7e38; a
-# cost beyond DECIMAL(18, decimals) is a CostOverflowError in both, never a wrapped integer.
-MAX_CALL_SECONDS = 999_999_999
-TOO_LARGE = f"is too large: at most {MAX_CALL_SECONDS:,} seconds"
 
 
 class UnknownTechPrefixError(InputError):

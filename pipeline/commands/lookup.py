@@ -129,7 +129,7 @@ def tech_prefix_arg(value: str) -> str:
 
 
 def seconds_arg(value: str) -> int:
-    from pipeline.analytics.one_call import MAX_CALL_SECONDS, TOO_LARGE  # cost's limit too
+    from pipeline.limits import MAX_CALL_SECONDS, TOO_LARGE  # cost's limit too
 
     text = value.strip()
     if not text.isdecimal():  # not isdigit: int() refuses "²"

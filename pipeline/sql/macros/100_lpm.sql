@@ -21,7 +21,7 @@
 -- a + ceil((d - a) / b) * b, cost = price * billed / 60 rounded once, half up, to 6 places
 -- (the default of settings.report.cost_decimals), in integers - never through a DOUBLE.
 -- Its seconds must be whole, 0 to 999,999,999 (the limit of ratedeck lookup and cost,
--- one_call.MAX_CALL_SECONDS): others raise an error, matched or not, as a bad number does.
+-- pipeline.limits.MAX_CALL_SECONDS): others raise an error, matched or not, as a bad number does.
 -- Should a prefix have overlapping versions (a data error), the latest valid_from wins, then
 -- the later valid_to, the higher price, the larger increments, the first destination.
 
@@ -130,7 +130,7 @@ CREATE OR REPLACE MACRO lpm_cost(price, billed) AS
 COMMENT ON MACRO lpm_cost IS 'lpm_cost(price, billed): price per minute x billed seconds / 60, rounded once half up to 6 decimals, exact DECIMAL(18, 6).';
 
 -- The seconds of a call call_cost prices: d itself, or an error when it is not a whole number
--- from 0 to 999,999,999 (pipeline.analytics.one_call.MAX_CALL_SECONDS and TOO_LARGE, the limit
+-- from 0 to 999,999,999 (pipeline.limits.MAX_CALL_SECONDS and TOO_LARGE, the limit
 -- and words of ratedeck lookup and cost; a test holds them equal). NULL stays NULL.
 CREATE OR REPLACE MACRO lpm_call_seconds(d) AS
     CASE WHEN d IS NULL THEN NULL

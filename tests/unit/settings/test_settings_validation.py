@@ -3,6 +3,7 @@ exit 2, before anything runs (issue 13 item 8)."""
 
 from __future__ import annotations
 
+import ast
 from pathlib import Path
 
 import pytest
@@ -55,6 +56,14 @@ def write(tmp_path: Path, text: str) -> Path:
             "balance.low_balance_threshold: Decimal input should have no more than 8 decimal",
         ),
         ('[report]\ncurrency = "usd"\n', "report.currency: 'usd': expected a three-letter ISO"),
+        (  # plain `lookup` would refuse its own default duration
+            "[report]\nreference_call_seconds = 1000000000\n",
+            "report.reference_call_seconds: 1000000000 is too large: at most 999,999,999 seconds",
+        ),
+        (
+            "[report]\nreference_call_seconds = 0\n",
+            "report.reference_call_seconds: Input should be greater than 0",
+        ),
         (
             '[emulator]\nstart_date = "2026-13-01"\n',
             "emulator.start_date: expected a date YYYY-MM-DD, got '2026-13-01'",
@@ -173,3 +182,39 @@ def test_cli_bad_schedule_is_one_line_exit_2(tmp_path, capsys):
         f"ratedeck: error: {path}: voice.schedule: bad schedule 'every day': expected a cron "
         "expression of 5 fields, e.g. '0 6 * * *'"
     ]
+
+
+def test_reference_call_seconds_may_be_the_longest_call_lookup_prices(tmp_path):
+    """The limit is the one lookup and cost hold to (pipeline.limits), so plain `lookup`
+    prices its default duration whatever the setting says."""
+    from pipeline.analytics import one_call
+    from pipeline.limits import MAX_CALL_SECONDS
+
+    path = write(tmp_path, f"[report]\nreference_call_seconds = {MAX_CALL_SECONDS}\n")
+    assert load_settings(path, env={}).report.reference_call_seconds == MAX_CALL_SECONDS
+    assert one_call.MAX_CALL_SECONDS == MAX_CALL_SECONDS == 999_999_999
+
+
+def test_the_settings_import_no_layer_above_them():
+    """settings.py sits below every layer: the call limit comes from pipeline.limits, which
+    imports nothing, not from analytics."""
+    root = Path(__file__).resolve().parents[3] / "pipeline"
+    for name, allowed in (
+        ("settings.py", {"pipeline.errors", "pipeline.limits"}),
+        ("limits.py", set()),
+    ):
+        tree = ast.parse((root / name).read_text(encoding="utf-8"))
+        imported = {
+            node.module
+            for node in ast.walk(tree)
+            if isinstance(node, ast.ImportFrom)
+            and node.module
+            and node.module.startswith("pipeline")
+        } | {
+            alias.name
+            for node in ast.walk(tree)
+            if isinstance(node, ast.Import)
+            for alias in node.names
+            if alias.name.startswith("pipeline")
+        }
+        assert imported <= allowed, name
