@@ -103,24 +103,21 @@ def _import(args: argparse.Namespace, settings: Settings) -> int:
             bar.advance(1, description=path.name)
             done.append(imported)
             if not args.json:
-                _print_import(imported, carrier=args.carrier)
+                _print_import(imported)
     if args.json:
         console.print_json({"files": [vars(i) for i in done]})
     return 0
 
 
-def _print_import(imported, *, carrier: bool) -> None:
+def _print_import(imported) -> None:
     if imported.replayed:
         print(f"{imported.path}: imported before (file {imported.file_id}): nothing changed")
         return
     days = ", ".join(imported.days) or "none"
-    # a carrier export's corrected rows are not looked for (they count as repeats)
-    conflicts = (
-        "" if carrier else f"{imported.conflicts:,} conflicting (same call id, other values), "
-    )
     print(
         f"{imported.path}: {imported.calls:,} call(s) added, {imported.duplicates:,} already "
-        f"imported or repeated in the file, {conflicts}{imported.rejects:,} rejected; days "
+        f"imported or repeated in the file, {imported.conflicts:,} conflicting (same call id, "
+        f"other values), {imported.rejects:,} rejected; days "
         f"{days} -> {imported.raw_path}"
     )
     for row, reason in imported.rejects_preview[:LISTED_REJECTS]:

@@ -60,22 +60,21 @@ def count_days_of_older_warehouse(con: duckdb.DuckDBPyConnection) -> None:
 class CallFiles:
     """An append-only feed of call files (the switch's CDRs, the carrier's exports), named by
     convention from ``prefix``: the sequence ``<prefix>_file_id_seq``, the queries
-    ``<prefix>_call_insert.sql`` (rows registered as ``calls_view``), ``<prefix>_file_insert.sql``
-    and ``<prefix>_file_replay.sql``; with ``refuses_conflicts``, also
-    ``<prefix>_call_conflict_insert.sql`` (the rows left out that correct a stored call).
-    ``recount``: what recounts per-day figures of the days a file's calls fall on, once they
-    are inserted (the switch's: ``recount_days``)."""
+    ``<prefix>_call_insert.sql`` (rows registered as ``calls_view``),
+    ``<prefix>_call_conflict_insert.sql`` (the rows left out that correct a stored call),
+    ``<prefix>_file_insert.sql`` and ``<prefix>_file_replay.sql``. ``recount``: what recounts
+    per-day figures of the days a file's calls fall on, once they are inserted (the switch's:
+    ``recount_days``)."""
 
     prefix: str
     calls_view: str
-    refuses_conflicts: bool = False
     recount: Callable[[duckdb.DuckDBPyConnection, date, date], None] | None = None
 
     def query(self, name: str) -> str:
         return read_sql(f"queries/{self.prefix}_{name}.sql")
 
 
-CDR_FILES = CallFiles("cdr", CALLS_VIEW, refuses_conflicts=True, recount=recount_days)
+CDR_FILES = CallFiles("cdr", CALLS_VIEW, recount=recount_days)
 
 
 def store_cdr_file(
@@ -95,8 +94,8 @@ def store_call_file(
     files: CallFiles,
 ) -> SnapshotLoad:
     """Record one file of ``files``' feed: its calls (each call once: a call is its id on its
-    UTC day, see ``<prefix>_call_insert.sql``), its conflicts (``refuses_conflicts``), the
-    file row, the rejects; the same bytes stored before change nothing."""
+    UTC day, see ``<prefix>_call_insert.sql``), its conflicts (the same id with other values),
+    the file row, the rejects; the same bytes stored before change nothing."""
     stored = _stored(con, incoming, files)
     if stored is not None:
         return stored
@@ -112,7 +111,7 @@ def store_call_file(
         }
         [(inserted,)] = execute_named(con, files.query("call_insert"), params).fetchall()
         conflicts = 0
-        if files.refuses_conflicts and inserted < result.rows.height:  # else none left out
+        if inserted < result.rows.height:  # else no row was left out: none can conflict
             conflicts = _refuse_conflicts(con, spec, incoming, files, params)
     finally:
         con.unregister(files.calls_view)

@@ -25,7 +25,9 @@ def store_carrier_file(
 ) -> SnapshotLoad:
     """Record one carrier export (inside load_snapshot's transaction). The outcome's
     ``row_count`` is the calls it added, ``unchanged`` the calls left out as already stored or
-    repeated in the export (carrier_file.duplicate_count)."""
+    repeated in the export with the same values (carrier_file.duplicate_count), ``conflicts``
+    the rows refused as a stored call billed again with other values
+    (carrier_file.conflict_count, docs/cdr.md#corrected-calls)."""
     return store_call_file(con, spec, incoming, CARRIER_FILES)
 
 

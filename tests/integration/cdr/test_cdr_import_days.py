@@ -168,11 +168,13 @@ def test_carrier_exports_follow_the_same_rule(tmp_path):
 
     later = carrier_export(
         tmp_path / "later.csv",
-        uk_call("a1", "2026-11-02 23:00:00"),  # a day after the stored a1: the same call
+        # a day after the stored a1: the same call, billed again at another start, so a
+        # conflict (docs/cdr.md#corrected-calls)
+        uk_call("a1", "2026-11-02 23:00:00"),
         uk_call("a1", "2026-11-05 10:00:00"),  # days after: another call
     )
     again = import_carrier_file(settings, later)
-    assert (again.calls, again.duplicates) == (1, 1)
+    assert (again.calls, again.duplicates, again.conflicts) == (1, 0, 1)
     assert stored(settings, "carrier") == (
         [("a1", "2026-11-01"), ("a1", "2026-11-05"), ("a2", "2026-11-02")],
         3,

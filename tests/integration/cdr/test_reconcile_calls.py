@@ -150,7 +150,10 @@ def test_cli_imports_a_carrier_export_and_refuses_a_bad_one(tmp_path, monkeypatc
     path.write_text(header + good)
     assert main(["--config", str(config), "cdr", "import", "--carrier", str(path)]) == 0
     out = capsys.readouterr().out
-    assert "1 call(s) added, 0 already imported or repeated in the file, 0 rejected; " in out
+    assert (
+        "1 call(s) added, 0 already imported or repeated in the file, 0 conflicting (same call "
+        "id, other values), 0 rejected; " in out
+    )
     assert "days 2026-11-01" in out
     bad = tmp_path / "other.csv"
     bad.write_text(header.replace("Charge", "Cost") + good)
