@@ -1,5 +1,5 @@
 """``ratedeck cdr import FILE...`` / ``cdr cost [--day D] [--recost --why TEXT]`` /
-``cdr status``: the customer's own call records (docs/cdr.md).
+``cdr correct --why TEXT`` / ``cdr status``: the customer's own call records (docs/cdr.md).
 
 * ``import [--carrier]``: each file (``--carrier``: the carrier's call export) is landed (immutable, sha256), parsed with ``[cdr] format`` and
   loaded; a file imported before changes nothing. Prints per file the calls added, the calls
@@ -11,6 +11,9 @@
 * ``cost``: costs the billable calls not costed yet (of ``--day``, else of every day that has
   some), each at its own start time. ``--recost`` replaces every cost of ``--day`` (a backfill:
   logged in cdr_costing_log with ``--why``, the old and the new total).
+* ``correct``: applies the corrected calls imports refused as conflicts (``--file``,
+  ``--call``: only those), recosting the costed days they touch, all logged with ``--why``;
+  ``--dry-run`` changes nothing (docs/cdr.md#applying-a-correction).
 * ``status``: per UTC day, the calls, billable, costed and unmatched ones, the total cost and
   the latest costing.
 """
@@ -71,6 +74,27 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--recost", action="store_true", help="replace the day's costs (needs --day; logged)"
     )
     cost.add_argument("--why", metavar="TEXT", default="", help="reason logged with --recost")
+    correct = _action(
+        actions,
+        "correct",
+        "apply corrected calls an import refused as conflicts (logged, recosts their days)",
+        "Apply the rows imports refused as conflicting (a stored call id with other values: a "
+        "corrected call) and not applied yet: each stored call takes the corrected values, "
+        "read again from the landed file; what it had is kept in cdr_call_correction with "
+        "--why, who and when. Every costed day they touch is recosted in the same "
+        "transaction and logged as `cdr cost --recost --why` logs it. Applying again changes "
+        "nothing. --dry-run prints the same and keeps nothing.",
+    )
+    correct.add_argument(
+        "--file", metavar="FILE", help="only this imported file's: its file id, name or sha256"
+    )
+    correct.add_argument("--call", metavar="ID", help="only this call id's corrections")
+    correct.add_argument(
+        "--why", metavar="TEXT", required=True, help="why (logged with every correction)"
+    )
+    correct.add_argument(
+        "--dry-run", action="store_true", help="print what would change; change nothing"
+    )
     _action(
         actions,
         "status",
@@ -87,7 +111,8 @@ def _action(actions, name: str, summary: str, description: str) -> argparse.Argu
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
-    action = {"import": _import, "cost": _cost, "status": _status}[args.cdr_action]
+    actions = {"import": _import, "cost": _cost, "correct": _correct, "status": _status}
+    action = actions[args.cdr_action]
     return action(args, settings)
 
 
@@ -143,6 +168,46 @@ def _cost(args: argparse.Namespace, settings: Settings) -> int:
         return 0
     console.print_table(("day", "calls", "unmatched", "recost", "old_total", "new_total"), rows)
     return 0
+
+
+def _correct(args: argparse.Namespace, settings: Settings) -> int:
+    from pipeline.stages.cdr_correction import correct_calls
+
+    done = correct_calls(
+        settings, why=args.why, file=args.file, call_id=args.call, dry_run=args.dry_run
+    )
+    if args.json:
+        console.print_json(
+            {
+                "dry_run": done.dry_run,
+                "corrections": [vars(c) for c in done.applied],
+                "unchanged": done.unchanged,
+                "recostings": [vars(c) for c in done.recostings],
+                "uncosted_days": list(done.uncosted_days),
+            }
+        )
+        return 0
+    _print_corrections(done)
+    return 0
+
+
+def _print_corrections(done) -> None:
+    if not done.applied:
+        already = f" ({done.unchanged:,} say what is stored)" if done.unchanged else ""
+        print(f"nothing to correct: no refused conflict left to apply{already}")
+        return
+    for c in done.applied:
+        print(f"call {c.call_id} (from {c.file} row {c.row}): {', '.join(c.changes)}")
+    if done.unchanged:
+        print(f"{done.unchanged:,} refused row(s) say what is stored already: nothing to apply")
+    if done.recostings:
+        rows = [(c.day, c.calls, c.unmatched, c.old_total, c.new_total) for c in done.recostings]
+        console.print_table(("recosted day", "calls", "unmatched", "old_total", "new_total"), rows)
+    for day in done.uncosted_days:
+        print(f"{day}: not costed yet (ratedeck cdr cost costs it)")
+    verb = "would be" if done.dry_run else "were"
+    tail = "; --dry-run: nothing changed" if done.dry_run else ""
+    print(f"{len(done.applied):,} call(s) {verb} corrected{tail}")
 
 
 def _status(args: argparse.Namespace, settings: Settings) -> int:

@@ -182,7 +182,7 @@ def cost_days(
         if problem := call_day_problem(day):
             raise InputError(f"day {day}: {problem}")
     return [
-        cost_one_day(settings, day, recost=recost, who=who or _os_user(), why=why) for day in days
+        cost_one_day(settings, day, recost=recost, who=who or os_user(), why=why) for day in days
     ]
 
 
@@ -283,7 +283,7 @@ def _is_parquet(path: Path) -> bool:
     return path.suffix.lower() in PARQUET_SUFFIXES
 
 
-def _os_user() -> str:
+def os_user() -> str:
     try:
         return f"cli:{getpass.getuser()}"
     except (KeyError, OSError):  # no passwd entry (a container)

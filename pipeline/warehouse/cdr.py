@@ -8,7 +8,8 @@ as a conflict), the file row, rejects.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
@@ -302,15 +303,40 @@ def record_costs(
     Logged with the day's total before and after. Staged rows that repeat a call_id are
     refused (``WarehouseError``, nothing stored): cdr_cost has no key, the costing keeps
     each call (its call_id on ``day``) once (schema/100_cdr_cost_no_key.sql)."""
+    with transaction(con):
+        return store_costs(
+            con, day, staged, recost=recost, who=who, why=why, cost_decimals=cost_decimals
+        )
+
+
+def store_costs(
+    con: duckdb.DuckDBPyConnection,
+    day: date,
+    staged: pl.DataFrame,
+    *,
+    recost: bool,
+    who: str,
+    why: str,
+    cost_decimals: int,
+) -> Costing:
+    """``record_costs`` inside the caller's transaction (``cdr correct`` recosts the days it
+    corrected in the transaction that corrects them)."""
     repeated = staged["call_id"].filter(staged["call_id"].is_duplicated())
     if len(repeated):
         raise WarehouseError(f"costing {day}: call {repeated[0]!r} staged twice; nothing stored")
-    con.register(STAGED_VIEW, staged.to_arrow())
-    try:
-        with transaction(con):
-            return _record_staged(con, day, recost=recost, who=who, why=why, decimals=cost_decimals)
-    finally:
-        con.unregister(STAGED_VIEW)
+    with registered(con, STAGED_VIEW, staged):
+        return _record_staged(con, day, recost=recost, who=who, why=why, decimals=cost_decimals)
+
+
+@contextmanager
+def registered(con: duckdb.DuckDBPyConnection, name: str, frame: pl.DataFrame) -> Iterator[None]:
+    """``frame`` registered on ``con`` as ``name`` inside an open transaction. After a
+    failure it stays registered: DuckDB refuses even ``unregister`` in an aborted
+    transaction, and that error would hide the real one; the caller rolls back, and the
+    next ``register`` of the name replaces it."""
+    con.register(name, frame.to_arrow())
+    yield
+    con.unregister(name)
 
 
 def _record_staged(

@@ -270,3 +270,41 @@ def test_readers_of_a_warehouse_published_before_the_counts_answer_the_same(
         D1,
         2,
     )
+
+
+def test_the_counts_equal_every_call_after_corrections_and_a_failed_one(
+    settings, tmp_path, monkeypatch
+):
+    """`cdr correct` moves a call to the next day, makes one unbillable and another dearer,
+    and recosts both days; cdr_day follows, and a failed correction leaves it as it was."""
+    from pipeline.stages.cdr_correction import correct_calls
+
+    _import(
+        settings,
+        tmp_path / "a.csv",
+        asterisk_line("a1", "35312345", DAY + HOUR, 60),
+        asterisk_line("a2", "35312345", DAY + 23 * HOUR, 60),
+        asterisk_line("a3", "35312345", DAY + 2 * HOUR, 60),
+    )
+    cost_days(settings)
+    _import(
+        settings,
+        tmp_path / "b.csv",
+        asterisk_line("a1", "35312345", DAY + HOUR, 90),
+        asterisk_line("a2", "35312345", DAY + 25 * HOUR, 60),  # day 2
+        asterisk_line("a3", "35312345", DAY + 2 * HOUR, 60, answered=False),
+    )
+    before = assert_same_as_every_call(settings)
+    _broken(monkeypatch, "cdr_costing_log_insert.sql")  # after the calls, costs and cdr_day
+    with pytest.raises(Exception, match="no_such_column"):
+        correct_calls(settings, why="re-export")
+    monkeypatch.undo()
+    assert assert_same_as_every_call(settings) == before
+
+    done = correct_calls(settings, why="re-export")
+    assert len(done.applied) == 3 and [c.day for c in done.recostings] == [D1]
+    assert done.uncosted_days == (D2,)  # never costed: `cdr cost` costs it as new calls
+    assert assert_same_as_every_call(settings)[0][3] == [(D2,)]
+    assert _status(settings)[str(D1)] == (2, 1, 1, 0, "0.07500000")
+    cost_days(settings)
+    assert_same_as_every_call(settings)
