@@ -13,6 +13,7 @@ import polars as pl
 
 from pipeline.errors import ConfigError
 from pipeline.ingest.frames import PRICE_DTYPE
+from pipeline.ingest.phone import INVISIBLE_CLASS, WHITESPACE_CLASS
 
 MAX_PREFIX_DIGITS = 15  # E.164
 MAX_PRICE_INTEGER_DIGITS = 10  # Decimal(18, 8)
@@ -54,14 +55,15 @@ def destination_rule() -> tuple[pl.Expr, pl.Expr]:
 
 
 def prefix_rule() -> tuple[pl.Expr, pl.Expr]:
-    """Digits only: '+', spaces and dashes are dropped; letters or other marks refuse it, and
-    so does a range (``is_prefix_range``): dropping its dash would make one wrong prefix."""
+    """Digits only: '+', whitespace and dashes are dropped; letters or other marks refuse it,
+    and so does a range (``is_prefix_range``): dropping its dash would make one wrong prefix."""
     raw = pl.col("prefix")
-    digits = raw.str.replace_all(r"[\s\-]", "").str.strip_prefix("+")
+    unspaced = without_blanks(raw)
+    digits = unspaced.str.replace_all("-", "", literal=True).str.strip_prefix("+")
     reason = (
         pl.when(is_empty(raw))
         .then(because("prefix", "empty"))
-        .when(is_prefix_range(raw))
+        .when(is_prefix_range(unspaced))
         .then(because("prefix", "a range, not a prefix (one row per prefix)", raw))
         .when(digits.str.contains(r"\p{L}"))
         .then(because("prefix", "contains letters", raw))
@@ -73,11 +75,20 @@ def prefix_rule() -> tuple[pl.Expr, pl.Expr]:
     return digits, reason
 
 
-def is_prefix_range(raw: pl.Expr) -> pl.Expr:
+def without_blanks(raw: pl.Expr) -> pl.Expr:
+    """``raw`` without whitespace or invisible characters, read as in phone numbers: the same
+    lists (``phone.WHITESPACE``, ``phone.INVISIBLE``), never a regex's ``\\s``, which polars
+    reads without U+001C-U+001F. A zero-width space or BOM copied along with a prefix from a
+    spreadsheet is not there, as in ``lookup`` and ``cost``."""
+    return raw.str.replace_all(INVISIBLE_CLASS, "").str.replace_all(WHITESPACE_CLASS, "")
+
+
+def is_prefix_range(unspaced: pl.Expr) -> pl.Expr:
     """``49172-49174``, as rate notices write three prefixes: two digit groups of the same
     length, the same first digit, the second greater. A dash that only groups digits
-    (``44-20``, ``353-89``) fails one of these and is dropped as a separator."""
-    ends = raw.str.replace_all(r"\s", "").str.extract_groups(r"^\+?([0-9]+)-([0-9]+)$")
+    (``44-20``, ``353-89``) fails one of these and is dropped as a separator. ``unspaced`` is
+    the cell ``without_blanks``."""
+    ends = unspaced.str.extract_groups(r"^\+?([0-9]+)-([0-9]+)$")
     low, high = ends.struct.field("1"), ends.struct.field("2")
     return (
         (low.str.len_bytes() == high.str.len_bytes())

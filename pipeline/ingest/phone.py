@@ -43,6 +43,7 @@ def _escaped(characters: str) -> str:
 
 
 _SPACE = _escaped(WHITESPACE)  # the body of a character class
+WHITESPACE_CLASS = f"[{_SPACE}]"
 INVISIBLE_CLASS = f"[{_escaped(INVISIBLE)}]"
 INVISIBLE_RE = re.compile(INVISIBLE_CLASS)
 NOISE = rf"[{_SPACE}+\-.()\[\]]"

@@ -12,6 +12,7 @@ import pytest
 from pipeline.errors import ConfigError
 from pipeline.ingest.errors import MalformedCsvError, NoValidRowsError, TooManyRejectsError
 from pipeline.ingest.frames import REJECT_SCHEMA, VOICE_RATE_SCHEMA
+from pipeline.ingest.phone import INVISIBLE, WHITESPACE
 from pipeline.ingest.voice import check_rejects, normalize_voice_deck
 
 HEADER = ["Destination", "Prefix", "Price", "Billing Increments"]
@@ -168,6 +169,40 @@ def test_a_prefix_range_is_refused_not_glued_into_one_prefix(decks) -> None:
         5: "prefix: a range, not a prefix (one row per prefix) '+49 170 - 49 179'",
     }
     assert result.rows["prefix"].to_list() == ["4420", "35389"]
+
+
+@pytest.mark.parametrize("space", list(WHITESPACE))
+def test_every_whitespace_in_a_prefix_is_a_separator_as_in_numbers(decks, space) -> None:
+    # one list with lookup, cost and the SQL macros (phone.WHITESPACE), never a regex's \s:
+    # polars' leaves out U+001C-U+001F, so "44\x1c20" was refused as "not digits"
+    rows = [
+        ["UK London", f"44{space}20", "0.01", "1/1"],
+        ["Germany Mobile", f"49172{space}-{space}49174", "0.10", "1/1"],
+    ]
+    # a CSV record is one line (a newline in a cell refuses the deck): that one in a sheet
+    data = decks.xlsx({"Rates": [HEADER, *rows]}) if space == "\n" else deck(decks, *rows)
+    result = normalize_voice_deck(data, source="x")
+    assert result.rows["prefix"].to_list() == ["4420"]
+    assert reasons(result) == {
+        3: f"prefix: a range, not a prefix (one row per prefix) '49172{space}-{space}49174'"
+    }
+
+
+@pytest.mark.parametrize("mark", list(INVISIBLE))
+def test_an_invisible_character_in_a_prefix_is_dropped_as_in_numbers(decks, mark) -> None:
+    # a zero-width space, BOM or bidi mark copied from a spreadsheet along with the prefix
+    # was refused ("prefix: not digits '\u200b353'", the mark invisible in the reason)
+    rows = [
+        ["Ireland", f"{mark}353", "0.01", "1/1"],
+        ["Ireland Mobile", f"353{mark}89", "0.02", "1/1"],
+        ["UK", f"+{mark}44{mark}", "0.03", "1/1"],
+        ["Germany Mobile", f"49172-{mark}49174", "0.10", "1/1"],
+    ]
+    result = normalize_voice_deck(deck(decks, *rows), source="x.csv")
+    assert result.rows["prefix"].to_list() == ["353", "35389", "44"]
+    assert reasons(result) == {
+        5: f"prefix: a range, not a prefix (one row per prefix) '49172-{mark}49174'"
+    }
 
 
 def test_a_prefix_no_number_can_match_is_kept_and_noted(decks) -> None:
