@@ -26,6 +26,7 @@ from typing import Literal
 import duckdb
 
 from pipeline.notify import deliver, pending
+from pipeline.notify.message import new_message
 from pipeline.notify.subject import fitting_subject
 from pipeline.redaction import configured_secrets, redact
 from pipeline.settings import Settings
@@ -229,7 +230,7 @@ def build_alert_message(
 ) -> EmailMessage:
     currency = settings.report.currency
     threshold = settings.balance.low_balance_threshold
-    message = EmailMessage()
+    message = new_message()
     message["Subject"] = _subject(state, currency, threshold)
     message["From"] = settings.smtp.sender
     message["To"] = ", ".join(settings.report.recipients)

@@ -19,6 +19,7 @@ from email.message import EmailMessage
 from email.utils import format_datetime
 
 from pipeline.notify import Sent
+from pipeline.notify.message import new_message
 from pipeline.notify.pending_alerts import deliver_or_keep
 from pipeline.notify.subject import shortened_subject
 from pipeline.redaction import configured_secrets, redact
@@ -40,7 +41,7 @@ def run_link(settings: Settings, run_id: str) -> str:
 def build_run_failure_message(run: FailedRun, settings: Settings) -> EmailMessage:
     cause = redact(run.cause, configured_secrets(settings))
     what = f"{run.job} {run.partition}" if run.partition else run.job
-    message = EmailMessage()
+    message = new_message()
     message["Subject"] = shortened_subject(f"ratedeck run failed: {what}: {cause}")
     message["From"] = settings.smtp.sender
     message["To"] = ", ".join(settings.alerts.recipients)

@@ -17,6 +17,8 @@ from email.utils import format_datetime
 from pathlib import Path
 from typing import Literal
 
+from pipeline.notify.message import new_message
+
 ColumnKind = Literal[
     "text", "price", "pct", "cost", "money", "minutes", "days", "int", "datetime", "bool"
 ]
@@ -141,7 +143,7 @@ class Report:
         return "ratedeck-report-" + hashlib.sha256(keys.encode()).hexdigest()[:24]
 
     def to_message(self) -> EmailMessage:
-        message = EmailMessage()
+        message = new_message()
         message["Subject"] = self.subject
         message["From"] = self.sender
         message["To"] = ", ".join(self.recipients)

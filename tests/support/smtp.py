@@ -38,6 +38,18 @@ class RecordingHandler:
         return [(mail_from, rcpt_tos) for mail_from, rcpt_tos, _ in self.messages]
 
 
+def header_lines(raw: bytes, name: str) -> list[bytes]:
+    """Header ``name`` as sent (``raw``, CRLF or LF): its first line and any continuation
+    lines (a folded header has more than one)."""
+    head = raw.replace(b"\r\n", b"\n").split(b"\n\n", 1)[0].split(b"\n")
+    label = f"{name}:".lower().encode()
+    start = next(i for i, line in enumerate(head) if line.lower().startswith(label))
+    end = start + 1
+    while end < len(head) and head[end][:1] in (b" ", b"\t"):
+        end += 1
+    return head[start:end]
+
+
 class KillingHandler(RecordingHandler):
     """SIGKILLs the sending process (``run_until_killed``) during DATA: after recording the message
     (``accept``: the server accepted it, the sender never heard so), or before (nothing

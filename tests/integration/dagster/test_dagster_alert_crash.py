@@ -117,7 +117,7 @@ def test_sender_killed_before_delivery_the_retry_sensor_delivers_the_alert_once(
     assert (mail_from, rcpt_to) == (SENDER, ENGINEERS)
     assert raw.replace(b"\r\n", b"\n") == kept.replace(b"\r\n", b"\n")
     [email] = inbox.emails
-    assert email["Message-ID"].strip().startswith(f"<ratedeck-run-failure-{daemon.run_id}@")
+    assert email["Message-ID"].startswith(f"<ratedeck-run-failure-{daemon.run_id}@")
     assert "stale: " in email["Subject"] and "never loaded" in email.get_content()
     assert (resent.skip_message, again.skip_message) == (
         "resent 1 pending alert",
@@ -163,6 +163,6 @@ def test_the_retry_sensor_leaves_alone_an_alert_being_sent(daemon):
 
     assert meanwhile.skip_message == "1 pending alert being sent by another sender"
     [email] = holder.emails
-    assert email["Message-ID"].strip().startswith(f"<ratedeck-run-failure-{daemon.run_id}@")
+    assert email["Message-ID"].startswith(f"<ratedeck-run-failure-{daemon.run_id}@")
     assert after.skip_message == "no pending alert"
     assert pending_files(daemon.state_dir) == []

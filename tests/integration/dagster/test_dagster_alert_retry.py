@@ -81,7 +81,7 @@ def test_alert_not_delivered_is_kept_and_resent_once_smtp_is_back(alert_settings
     assert (mail_from, rcpt_to) == ("r@example.com", ENGINEERS)
     assert raw.replace(b"\r\n", b"\n") == kept.replace(b"\r\n", b"\n")  # the very message kept
     [email] = smtp.emails
-    assert email["Message-ID"].strip().startswith(f"<ratedeck-run-failure-{run_id}@")
+    assert email["Message-ID"].startswith(f"<ratedeck-run-failure-{run_id}@")
     assert pending_files(alert_settings.state_dir) == []
     assert resent.skip_message == "resent 1 pending alert"
     assert again.skip_message == "no pending alert"
@@ -99,6 +99,6 @@ def test_alert_delivered_at_once_leaves_nothing_pending(alert_settings, down_por
     [reaction] = delivered.dagster_run_reactions or []
     assert reaction.error is None
     [email] = smtp.emails
-    assert email["Message-ID"].strip().startswith(f"<ratedeck-run-failure-{run_id}@")
+    assert email["Message-ID"].startswith(f"<ratedeck-run-failure-{run_id}@")
     assert pending_files(alert_settings.state_dir) == []
     assert retried.skip_message == "no pending alert"

@@ -18,7 +18,7 @@ from support.reports import (
     Rate,
     populate_sample,
 )
-from support.smtp import RecordingHandler, start_smtp
+from support.smtp import RecordingHandler, header_lines, start_smtp
 
 from pipeline.notify.errors import (
     DeliveryError,
@@ -202,6 +202,22 @@ def test_refused_message_is_retried_with_the_same_message_id(con, settings, samp
     assert parse(handler.messages[0][2])["Message-ID"] == delivery.message_id
     log = con.execute("SELECT status, message_id FROM report_log ORDER BY report_id").fetchall()
     assert log == [("failed", delivery.message_id), ("sent", delivery.message_id)]
+
+
+def test_a_message_id_python_would_fold_is_sent_on_one_line(con, settings, sample, smtp_server):
+    # <ratedeck-report-(24 hex)@(32 characters)>, 75 characters: Python folded it after
+    # "Message-ID:" and finance's mail read it back as " <...>", not the id report_log keeps
+    controller, handler = smtp_server
+    settings = smtp_settings(
+        settings, controller, sender="ratedeck@reports.finance-team.example.com"
+    )
+    delivery = report_and_send(con, settings, now=NOW)
+    assert len(delivery.message_id) == 75
+    [(_, _, raw)] = handler.messages
+    assert header_lines(raw, "Message-ID") == [f"Message-ID: {delivery.message_id}".encode()]
+    assert parse(raw)["Message-ID"] == delivery.message_id
+    log = con.execute("SELECT message_id FROM report_log").fetchall()
+    assert log == [(delivery.message_id,)]
 
 
 class RcptRefusingHandler(RecordingHandler):

@@ -7,7 +7,7 @@ from email import message_from_bytes, policy
 
 import pytest
 from support.sms_balance import at, customer_body
-from support.smtp import free_port
+from support.smtp import free_port, header_lines
 
 from pipeline.notify.balance_alert import check_low_balance
 
@@ -163,3 +163,22 @@ def test_the_alert_subject_reads_back_as_written(pipeline, settings, email, subj
     assert parsed["Subject"] == subject
     assert f"Subject: {subject}".encode() in raw.splitlines()  # one line, as written
     assert f"The CommPeak account {email} is below" in parsed.get_content()
+
+
+def test_the_alert_message_id_is_one_line_over_smtp(pipeline, settings, smtp_server):
+    # <ratedeck-low-balance-N@(44 characters)>, 69-72 characters: Python folded it after
+    # "Message-ID:" and a parser read it back as " <...>", not the id pending_delivery keeps
+    inbox, port = smtp_server
+    domain = "alerts." + "b" * 25 + ".example.com"
+    settings = settings.with_overrides(
+        smtp={"host": "127.0.0.1", "port": port, "starttls": False, "sender": f"r@{domain}"}
+    )
+    with pipeline.run() as con:
+        pipeline.fetch_customer(customer_body(Decimal("10"), Decimal("0")), at(1))
+        outcome = check_low_balance(con, settings)
+    assert outcome.status == "sent"
+    message_id = f"<ratedeck-low-balance-{outcome.crossing_snapshot_id}@{domain}>"
+    assert 67 <= len(message_id) <= 77
+    [(_, _, raw)] = inbox.messages
+    assert header_lines(raw, "Message-ID") == [f"Message-ID: {message_id}".encode()]
+    assert inbox.emails[0]["Message-ID"] == message_id
