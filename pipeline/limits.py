@@ -12,3 +12,6 @@ from __future__ import annotations
 # The SQL macro lpm_call_seconds (sql/macros/100_lpm.sql) spells the same limit and words.
 MAX_CALL_SECONDS = 999_999_999
 TOO_LARGE = f"is too large: at most {MAX_CALL_SECONDS:,} seconds"
+
+# MCC and MNC are at most 3 digits (ITU-T E.212): the typed client and SMS ingest refuse more.
+MAX_MCC_MNC = 999

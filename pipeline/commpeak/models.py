@@ -13,6 +13,8 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
+from pipeline.limits import MAX_MCC_MNC
+
 _DIGITS = re.compile(r"[0-9]+")
 
 
@@ -74,6 +76,18 @@ def _integer(value: Any, where: str) -> int:
     if isinstance(value, str) and _DIGITS.fullmatch(value):
         return int(value)
     raise ValueError(f"{where}: expected an integer, got {str(value)[:40]!r}")
+
+
+def _code(value: Any, where: str) -> int:
+    """An MCC or MNC: a JSON integer, as the API sends them, of at most 3 digits. Text is
+    refused, not read: its leading zeros ("01", "010") are digits an int cannot keep, so
+    reading it would silently change the network (ingest refuses it too)."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        shown = f"text {value[:40]!r}" if isinstance(value, str) else type(value).__name__
+        raise ValueError(f"{where}: expected a JSON integer, got {shown}")
+    if not 0 <= value <= MAX_MCC_MNC:
+        raise ValueError(f"{where}: out of range 0-{MAX_MCC_MNC}, got {value}")
+    return value
 
 
 def _prefix(value: Any, where: str) -> str:
@@ -146,8 +160,8 @@ def parse_sms_rates(doc: Any) -> list[SmsRate]:
 
 def _sms_rate(row: dict, where: str) -> SmsRate:
     return SmsRate(
-        mcc=_integer(_field(row, "mcc", where), f"{where}.mcc"),
-        mnc=_integer(_field(row, "mnc", where), f"{where}.mnc"),
+        mcc=_code(_field(row, "mcc", where), f"{where}.mcc"),
+        mnc=_code(_field(row, "mnc", where), f"{where}.mnc"),
         rate=_money(_field(row, "rate", where), f"{where}.rate"),
     )
 

@@ -16,8 +16,9 @@ import polars as pl
 from pipeline import exactjson
 from pipeline.ingest.errors import NoValidRowsError, UnrecognisedFormatError
 from pipeline.ingest.frames import REJECT_SCHEMA, REPEAT_REASON, SMS_RATE_SCHEMA, IngestResult
+from pipeline.limits import MAX_MCC_MNC
 
-MAX_CODE = 999  # MCC and MNC are at most 3 digits
+MAX_CODE = MAX_MCC_MNC  # MCC and MNC are at most 3 digits
 LISTED_IN_REASON = 5  # rates and row numbers a conflicting duplicate's reason names
 SHOWN_CHARS = 40  # of a value quoted in a reason (ingest_reject.raw has all of it)
 PRICE_PLACES = Decimal("0.00000001")  # DECIMAL(18, 8)

@@ -455,6 +455,7 @@ def test_duplicate_json_key_is_refused_naming_the_key_and_endpoint(
         b'{"rate": null, "mcc": 262, "mnc": 1}',
         b'{"rate": 0.05, "mcc": 310, "mnc": "100 - 190"}',
         b'{"rate": NaN, "mcc": 262, "mnc": 1}',
+        b'{"rate": 0.05, "mcc": 310, "mnc": "010"}',  # text: read as 10, its zero lost
     ],
 )
 def test_sms_rates_raw_lands_a_list_with_a_bad_row_for_ingest_to_judge(

@@ -38,10 +38,34 @@ def test_rates_keep_leading_zeros_and_every_decimal():
     assert parse_rates(doc) == [Rate("0044", "UK", Decimal("0.123456789012"))]
 
 
-def test_numeric_strings_are_accepted_for_money_and_codes():
-    assert parse_sms_rates([{"mcc": "310", "mnc": "260", "rate": "0.0075"}]) == [
-        SmsRate(310, 260, Decimal("0.0075"))
+def test_sms_codes_are_json_integers_and_a_rate_may_be_numeric_text():
+    assert parse_sms_rates([{"mcc": 310, "mnc": 10, "rate": "0.0075"}]) == [
+        SmsRate(310, 10, Decimal("0.0075"))
     ]
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "shown"),
+    [  # the API sends JSON integers; text was read as one, "010" and "01" losing their zeros
+        ("mnc", "010", "text '010'"),  # a 3-digit MNC of MCC 310 read as 10
+        ("mnc", "01", "text '01'"),
+        ("mcc", "310", "text '310'"),
+        ("mnc", " 1", "text ' 1'"),
+    ],
+)
+def test_sms_codes_given_as_text_are_refused_not_read_as_integers(field, value, shown):
+    row = {"mcc": 310, "mnc": 10, "rate": 1, field: value}
+    with pytest.raises(ValueError) as caught:
+        parse_sms_rates([{"mcc": 262, "mnc": 1, "rate": 1}, row])
+    assert str(caught.value) == f"[1].{field}: expected a JSON integer, got {shown}"
+
+
+@pytest.mark.parametrize(("field", "value"), [("mcc", 1000), ("mnc", -1), ("mnc", 10**20)])
+def test_sms_codes_beyond_three_digits_are_refused(field, value):
+    row = {"mcc": 310, "mnc": 10, "rate": 1, field: value}
+    with pytest.raises(ValueError) as caught:
+        parse_sms_rates([row])
+    assert str(caught.value) == f"[0].{field}: out of range 0-999, got {value}"
 
 
 @pytest.mark.parametrize(
@@ -109,10 +133,11 @@ def test_rate_shape_errors_name_the_row(doc, message):
         {"mcc": 1.5, "mnc": 1, "rate": 1},
         {"mcc": True, "mnc": 1, "rate": 1},
         {"mcc": "-1", "mnc": 1, "rate": 1},
+        {"mcc": None, "mnc": 1, "rate": 1},
     ],
 )
 def test_sms_codes_must_be_integers(row):
-    with pytest.raises(ValueError, match=r"\[0\].mcc: expected an integer"):
+    with pytest.raises(ValueError, match=r"\[0\].mcc: expected a JSON integer, got "):
         parse_sms_rates([row])
 
 
