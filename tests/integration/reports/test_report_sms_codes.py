@@ -19,6 +19,7 @@ from pipeline.reports import build_report, send_report
 from pipeline.warehouse.migrate import apply_migrations, sql_files
 
 REPAIR = "107_sms_mnc_all_digits.sql"
+DIGITS_REPAIR = "108_sms_unknown_mnc_digits.sql"
 KNOWN = (272, 2)  # Ireland, "3": published as 272-02
 UNKNOWN = (999, 5)  # in no reference
 
@@ -43,6 +44,39 @@ def test_codes_are_published_text_everywhere(con, settings, sms):
     [attachment] = [a for a in report.attachments if a.filename.startswith("ratedeck-sms")]
     rows = list(csv.DictReader(io.StringIO(attachment.data.decode("utf-8-sig"))))
     assert [(r["mcc"], r["mnc"]) for r in rows] == [("272", "02"), ("999", "05")]
+
+
+def test_an_unknown_pair_has_as_many_mnc_digits_as_its_mcc_publishes(con, settings, sms):
+    # US MCCs publish 3-digit MNCs (310-010, 311-010): an unknown (311, 7) read 311-07, as if
+    # a 2-digit network; MCCs publishing 2 digits (272, Ireland) keep 2
+    pairs = {(311, 7): "0.0500", (310, 2): "0.0600", (272, 77): "0.0700", UNKNOWN: "0.0800"}
+    sms.snapshot("acme:1", T0, pairs)
+    sms.snapshot("acme:1", T1, {pair: "0.0900" for pair in pairs})
+
+    stored = con.execute(
+        "SELECT DISTINCT mcc, mnc, known FROM sms_rate ORDER BY mcc_int, mnc_int"
+    ).fetchall()
+    assert stored == [
+        ("272", "77", False),
+        ("310", "002", False),
+        ("311", "007", False),
+        ("999", "05", False),  # the test MCC: as many 2- as 3-digit codes, so 2
+    ]
+    assert sms_changes(con)["network_code"].to_list() == [
+        "272-77",
+        "310-002",
+        "311-007",
+        "999-05",
+    ]
+    report = build_report(con, settings, now=T1)
+    [attachment] = [a for a in report.attachments if a.filename.startswith("ratedeck-sms")]
+    rows = list(csv.DictReader(io.StringIO(attachment.data.decode("utf-8-sig"))))
+    assert [(r["mcc"], r["mnc"]) for r in rows] == [
+        ("272", "77"),
+        ("310", "002"),
+        ("311", "007"),
+        ("999", "05"),
+    ]
 
 
 def test_change_ids_hash_the_api_integers(con, sms):
@@ -118,5 +152,35 @@ def test_mncs_stored_cut_to_two_digits_are_repaired_and_stay_reported(con, setti
     assert build_report(con, settings, now=T1) is None  # nothing to report again
 
     sms.snapshot("acme:1", T1 + timedelta(days=1), {(9, 210): "0.0550", (9, 21): "0.0600"})
+    assert con.execute("SELECT count(*) FROM sms_rate").fetchall() == [(3,)]  # no split
+    assert sms_changes(con, unreported_only=True).is_empty()
+
+
+def test_unknown_mncs_stored_with_two_digits_are_repaired_and_stay_reported(con, settings, sms):
+    """A warehouse loaded before the fix stored (311, 7) as 311-07 and may have reported its
+    change. The repair gives it 3 digits without moving a change id or splitting a version."""
+    sms.snapshot("acme:1", T0, {(311, 7): "0.0500", (272, 77): "0.0600"})
+    sms.snapshot("acme:1", T1, {(311, 7): "0.0550", (272, 77): "0.0600"})
+    # as the loader before the fix stored them, in a warehouse that has not run the repair yet
+    con.execute("UPDATE sms_rate SET mnc = printf('%02d', mnc_int)")
+    con.execute("DELETE FROM schema_migration WHERE name = ?", [DIGITS_REPAIR])
+    send_report(con, settings, build_report(con, settings, now=T1))
+    [(reported_id, label)] = con.execute(
+        "SELECT change_id, mcc || '-' || mnc FROM sms_rate_change"
+        " JOIN report_change USING (change_id) WHERE kind = 'sms'"
+    ).fetchall()
+    assert label == "311-07"  # reported under the 2-digit label
+
+    assert apply_migrations(con) == [DIGITS_REPAIR]
+
+    assert con.execute(
+        "SELECT mcc || '-' || mnc, count(*) FROM sms_rate GROUP BY ALL ORDER BY 1"
+    ).fetchall() == [("272-77", 1), ("311-007", 2)]
+    assert con.execute("SELECT change_id, mnc FROM sms_rate_change").fetchall() == [
+        (reported_id, "007")
+    ]
+    assert build_report(con, settings, now=T1) is None  # nothing to report again
+
+    sms.snapshot("acme:1", T1 + timedelta(days=1), {(311, 7): "0.0550", (272, 77): "0.0600"})
     assert con.execute("SELECT count(*) FROM sms_rate").fetchall() == [(3,)]  # no split
     assert sms_changes(con, unreported_only=True).is_empty()
