@@ -19,7 +19,7 @@ from pipeline.reports import build_report, send_report
 from pipeline.warehouse.migrate import apply_migrations, sql_files
 
 REPAIR = "107_sms_mnc_all_digits.sql"
-DIGITS_REPAIR = "108_sms_unknown_mnc_digits.sql"
+DIGITS_REPAIR = "109_sms_unknown_mnc_digits.sql"
 KNOWN = (272, 2)  # Ireland, "3": published as 272-02
 UNKNOWN = (999, 5)  # in no reference
 
