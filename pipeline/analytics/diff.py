@@ -16,7 +16,8 @@ MCC) and ``network_code`` ("272-01").
 * with a traffic profile, the minutes routed through each changed range per month and the
   monthly cost impact (minutes x effective price delta, exact). Each traffic row runs on one
   route: the tech prefix it names, else the default route (the first configured tech prefix);
-  a route that is an alias of another tech prefix's deck (``voice_deck_alias``) is that deck.
+  a route that is an alias of another tech prefix's deck is that deck (the one rule,
+  ``voice_deck_aliases()``, which ``lookup`` and ``cost`` apply too: ``one_call.deck_aliases``).
   So each minute counts once, never once per tech prefix.
 
 All money stays exact (DuckDB DECIMAL -> polars Decimal -> Python Decimal).
@@ -34,6 +35,7 @@ from typing import Any
 import duckdb
 import polars as pl
 
+from pipeline.analytics.one_call import deck_aliases
 from pipeline.errors import InputError
 from pipeline.ingest.phone import number_problem
 from pipeline.settings import TECH_PREFIX_RE
@@ -125,7 +127,8 @@ def with_traffic_impact(
 ) -> pl.DataFrame:
     """``changes`` plus ``monthly_minutes`` (routed through each changed range, LPM) and
     ``monthly_impact`` (minutes x effective price delta; null when a side has no price).
-    A traffic row counts on one tech prefix only: its own, else ``default_route``."""
+    A traffic row counts on one tech prefix only: its own, else ``default_route`` (an alias:
+    the deck it shares, ``routed_traffic``)."""
     if changes.is_empty():
         return changes.with_columns(
             pl.lit(None, MINUTES_DTYPE).alias("monthly_minutes"),
@@ -141,16 +144,25 @@ def with_traffic_impact(
         "effective_new_price",
     )
     con.register("report_changes", inputs)
-    con.register("report_traffic", traffic.select(list(TRAFFIC_SCHEMA)))
+    con.register("report_traffic", routed_traffic(con, traffic, default_route))
     try:
-        impact = con.sql(
-            read_sql("queries/report_traffic_impact.sql"),
-            params={"default_route": default_route},
-        ).pl()
+        impact = con.sql(read_sql("queries/report_traffic_impact.sql")).pl()
     finally:
         con.unregister("report_changes")
         con.unregister("report_traffic")
     return changes.join(impact, on="change_id", how="left", maintain_order="left")
+
+
+def routed_traffic(
+    con: duckdb.DuckDBPyConnection, traffic: pl.DataFrame, default_route: str
+) -> pl.DataFrame:
+    """``traffic`` with each row's ``tech_prefix`` the deck that prices it: its own tech prefix,
+    else ``default_route``; an alias on the deck it shares. The one alias rule, as ``lookup``
+    and ``cost`` read it (``deck_aliases``), also on a file published before that rule's macro:
+    no aliases there, for them as for the report, until the next run publishes."""
+    route = pl.col("tech_prefix").fill_null(default_route)
+    aliases = deck_aliases(con)
+    return traffic.select(list(TRAFFIC_SCHEMA)).with_columns(route.replace(aliases))
 
 
 def read_traffic_profile(

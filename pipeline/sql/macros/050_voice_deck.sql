@@ -1,9 +1,10 @@
 -- Which deck prices a tech prefix: ONE rule, used by everything that prices a call (the LPM
--- macros in 100_lpm.sql, ratedeck lookup and cost, cdr_day_calls.sql, the traffic profile in
--- report_traffic_impact.sql). A tech prefix whose downloads were another's very deck
--- (voice_deck_alias, e.g. the default tech prefix's digits and "current") is priced on that
--- deck, stored once, while it has no voice_snapshot history of its own; its latest recorded
--- download (fetched_at) names the deck. Every other tech prefix is priced on its own deck.
+-- macros in 100_lpm.sql, ratedeck lookup and cost, cdr_day_calls.sql, the finance report's
+-- traffic profile: analytics/diff.py routed_traffic). A tech prefix whose downloads were
+-- another's very deck (voice_deck_alias, e.g. the default tech prefix's digits and "current")
+-- is priced on that deck, stored once, while it has no voice_snapshot history of its own; its
+-- latest recorded download (fetched_at) names the deck. Every other tech prefix is priced on
+-- its own deck.
 
 CREATE OR REPLACE MACRO voice_deck_aliases() AS TABLE
 SELECT a.tech_prefix, arg_max(a.same_as, a.fetched_at) AS same_as

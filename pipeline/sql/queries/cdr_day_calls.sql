@@ -1,7 +1,7 @@
 -- The billable calls of one UTC day to cost: those not costed yet, or all of them for a
 -- recost. rated_on: the deck that prices the route; a route with no history of its own whose
 -- deck another tech prefix holds (voice_deck_alias, e.g. "current") is priced on that deck:
--- voice_deck_aliases(), the rule lookup, cost, the LPM macros and report_traffic_impact.sql
+-- voice_deck_aliases(), the rule lookup, cost, the LPM macros and the report's traffic impact
 -- apply too. Params: $day (DATE), $recost (BOOLEAN).
 -- The costed-call check looks at the day's costs only (cdr_cost.call_day is the call's day):
 -- a year of costs is not scanned to cost one day.

@@ -1,31 +1,19 @@
 -- Monthly cost impact of each change on a traffic profile (pipeline/analytics/diff.py).
 -- Inputs, registered by the caller:
---   report_traffic (line BIGINT, tech_prefix VARCHAR NULL = the default route,
+--   report_traffic (line BIGINT, tech_prefix VARCHAR = the deck the row is priced on,
 --                   key VARCHAR digits: a number or a prefix, minutes DECIMAL)
 --   report_changes (change_id, tech_prefix, prefix, change_type, changed_at,
 --                   effective_old_price, effective_new_price)
--- Param: $default_route, the tech prefix a traffic row without one runs on.
--- Each traffic row runs on ONE route, so its minutes count once, not once per tech prefix:
--- its tech prefix, else $default_route; a route with no history of its own whose deck another
--- tech prefix holds (voice_deck_alias, e.g. "current" = the default's digits) is that one.
+-- Each traffic row runs on ONE route, so its minutes count once, not once per tech prefix. The
+-- caller routes it (diff.routed_traffic): its tech prefix, else the default route; an alias on
+-- the deck it shares, by the one rule lookup, cost and the LPM macros apply
+-- (voice_deck_aliases(), macros/050_voice_deck.sql), not a copy of it here.
 -- A traffic row is "routed through" a change when the change's prefix is the longest prefix
 -- matching it on the side(s) where the change's prefix exists: before the change for a removed
 -- prefix, after it for a new one, both for a price/increment change (numbers that move to or
 -- from a longer prefix at the same moment belong to that longer prefix's own change row).
 -- So at each moment a traffic row counts for one change at most.
-WITH alias_of AS (
-    SELECT tech_prefix, arg_max(same_as, fetched_at) AS same_as
-    FROM voice_deck_alias a
-    WHERE NOT EXISTS (SELECT 1 FROM voice_snapshot s WHERE s.tech_prefix = a.tech_prefix)
-    GROUP BY tech_prefix
-),
-routed_traffic AS (
-    SELECT t.line, t.key, t.minutes,
-           coalesce(a.same_as, t.tech_prefix, $default_route) AS tech_prefix
-    FROM report_traffic t
-    LEFT JOIN alias_of a ON a.tech_prefix = coalesce(t.tech_prefix, $default_route)
-),
-moments AS (
+WITH moments AS (
     SELECT DISTINCT tech_prefix, changed_at FROM report_changes
 ),
 live AS (
@@ -35,7 +23,7 @@ live AS (
 ),
 heads AS (
     SELECT line, tech_prefix, minutes, k, left(key, k) AS head
-    FROM (SELECT *, unnest(range(1, length(key) + 1)) AS k FROM routed_traffic)
+    FROM (SELECT *, unnest(range(1, length(key) + 1)) AS k FROM report_traffic)
 ),
 routed AS (
     SELECT m.tech_prefix, m.changed_at, h.line, h.minutes,

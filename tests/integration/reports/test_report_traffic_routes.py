@@ -9,11 +9,10 @@ from __future__ import annotations
 from decimal import Decimal
 
 import polars as pl
-from support.reports import T0, T1, Rate
+from support.reports import T0, T1
+from support.traffic_impact import impact_by_change, rates, reference_impact
 
 from pipeline.analytics.diff import read_traffic_profile, voice_changes
-
-Deck = dict[str, Decimal]  # prefix -> price per minute
 
 BASE = {
     "44": "0.0100",
@@ -62,55 +61,13 @@ PROFILE = """number,minutes_per_month,tech_prefix
 """
 
 
-def rates(deck: dict[str, str]) -> list[Rate]:
-    return [Rate(prefix, f"dest {prefix}", price) for prefix, price in sorted(deck.items())]
+DECKS = {tech_prefix: (BASE, day_two) for tech_prefix, day_two in DAY_TWO.items()}
 
 
 def load_history(decks) -> None:
     for tech_prefix, day_two in DAY_TWO.items():
         decks.snapshot(tech_prefix, T0, rates(BASE))
         decks.snapshot(tech_prefix, T1, rates(day_two))
-
-
-def longest(deck: Deck, digits: str) -> str | None:
-    """The longest prefix of ``digits`` in ``deck``: a plain dict LPM."""
-    return next((digits[:n] for n in range(len(digits), 0, -1) if digits[:n] in deck), None)
-
-
-def reference_impact(traffic: pl.DataFrame, default_route: str) -> dict:
-    """(tech_prefix, prefix) -> (monthly minutes, monthly impact) of every change, by hand, row
-    by row: each traffic row on its one route, priced on the deck before and after (dict LPM);
-    it counts for the change that moved it: the longer of the prefixes billing it before and
-    after (a new or removed one), else the one billing it on both sides, if that changed."""
-    result: dict[tuple[str, str], list[Decimal | None]] = {}
-    for tech_prefix, day_two in DAY_TWO.items():
-        before, after = _deck(BASE), _deck(day_two)
-        changed = {p for p in before.keys() | after.keys() if before.get(p) != after.get(p)}
-        for prefix in changed:
-            priced = _billed(before, prefix) is not None and _billed(after, prefix) is not None
-            result[(tech_prefix, prefix)] = [Decimal(0), Decimal(0) if priced else None]
-        for row in traffic.iter_rows(named=True):
-            if (row["tech_prefix"] or default_route) != tech_prefix:
-                continue
-            was, now = longest(before, row["key"]), longest(after, row["key"])
-            mover = max((was, now), key=lambda prefix: len(prefix or ""))
-            if mover not in changed:
-                continue
-            entry = result[(tech_prefix, mover)]
-            entry[0] += row["minutes"]
-            if entry[1] is not None:
-                entry[1] += row["minutes"] * (after[now] - before[was])
-    return {key: tuple(value) for key, value in result.items()}
-
-
-def _deck(prices: dict[str, str]) -> Deck:
-    return {prefix: Decimal(price) for prefix, price in prices.items()}
-
-
-def _billed(deck: Deck, prefix: str) -> Decimal | None:
-    """The price billing the numbers under ``prefix`` on ``deck`` (its own, else its parent's)."""
-    match = longest(deck, prefix)
-    return None if match is None else deck[match]
 
 
 def test_each_minute_counts_once_on_its_route(con, decks, tmp_path):
@@ -136,12 +93,7 @@ def test_each_minute_counts_once_on_its_route(con, decks, tmp_path):
         "021002": Decimal("1017.25"),
     }
 
-    expected = reference_impact(traffic, default_route="current")
-    got = {
-        (row["tech_prefix"], row["prefix"]): (row["monthly_minutes"], row["monthly_impact"])
-        for row in frame.iter_rows(named=True)
-    }
-    assert got == expected
+    assert impact_by_change(frame) == reference_impact(traffic, "current", DECKS)
 
 
 def test_default_route_is_the_one_named(con, decks, tmp_path):
@@ -155,7 +107,7 @@ def test_default_route_is_the_one_named(con, decks, tmp_path):
         ("021001", "4915", Decimal("6100"))
     ]
     assert impacted["monthly_impact"].to_list() == [Decimal("6100") * Decimal("0.0030")]
-    assert reference_impact(traffic, "021001")[("021001", "4915")] == (
+    assert reference_impact(traffic, "021001", DECKS)[("021001", "4915")] == (
         Decimal("6100"),
         Decimal("6100") * Decimal("0.0030"),
     )
