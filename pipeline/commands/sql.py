@@ -24,6 +24,7 @@ ratedeck's own files and the input.
 from __future__ import annotations
 
 import argparse
+import codecs
 import csv
 import io
 import os
@@ -47,13 +48,33 @@ from pipeline.errors import InputError, os_error_reason
 from pipeline.settings import Settings
 from pipeline.warehouse.db import Warehouse
 from pipeline.warehouse.errors import QueryError
+from pipeline.warehouse.migrate import read_sql
 
 # reads the warehouse and writes only files it has closed: no teardown needed (cli.entry)
 QUICK_EXIT = True
 
 FORMATS = ("table", "csv", "json", "parquet")
 SUFFIX_FORMATS = {".csv": "csv", ".json": "json", ".parquet": "parquet", ".txt": "table"}
-BATCH_ROWS = 10_000  # rows held in Python at a time while CSV or JSON is written
+BATCH_ROWS = 10_000  # rows held in Python at a time while JSON (or CSV, see below) is written
+CSV_BATCH_ROWS = 100_000  # CSV lines (DuckDB's text) held at a time
+PARQUET_BATCH_ROWS = 100_000  # rows held, and written as one row group, at a time
+# The cell macros of queries/sql_csv_cells.sql for each type DuckDB writes as Python did; a
+# result with any other type is written through Python (console.cell_text and csv), as before
+_CSV_CELLS = {
+    "varchar": "csv_text",
+    "enum": "csv_text",
+    "boolean": "csv_boolean",
+    "float": "csv_double",
+    "double": "csv_double",
+    "date": "csv_date",
+    "timestamp": "csv_timestamp",
+    "timestamp with time zone": "csv_timestamptz",
+    **dict.fromkeys(
+        ("tinyint", "smallint", "integer", "bigint", "hugeint", "utinyint", "usmallint"),
+        "csv_plain",
+    ),
+    **dict.fromkeys(("uinteger", "ubigint", "uhugeint", "decimal", "uuid", "null"), "csv_plain"),
+}
 
 # set on the analyst's connection before their SQL; the lock comes last and keeps them
 LOCK_DOWN = (
@@ -199,19 +220,45 @@ class Result:
         relation's Python rows would be the whole result, held by the engine). Each batch of
         the Arrow stream becomes Python values through DuckDB again: exported losslessly
         (``STREAM_LOSSLESS``), they are the very values ``fetchall`` gives."""
-        import pyarrow as pa
 
         if self.relation is None:
             return
         with duckdb.connect() as converter:
-            try:
-                for batch in self.relation.to_arrow_reader(BATCH_ROWS):
-                    yield converter.from_arrow(batch).fetchall()
-            except pa.ArrowException as exc:  # the query failing on a later row, through Arrow
-                raise QueryError(f"SQL error: {_one_line(exc)}") from exc
+            for batch in arrow_batches(self.relation, BATCH_ROWS):
+                yield converter.from_arrow(batch).fetchall()
 
     def rows(self) -> list[tuple]:
         return [row for batch in self.batches() for row in batch]
+
+    def csv_lines(self) -> duckdb.DuckDBPyRelation | None:
+        """The rows as CSV lines made by DuckDB (one VARCHAR column, each line ending in a
+        newline), the very text Python's csv module wrote of them; None when a column's type
+        has no cell macro (``_CSV_CELLS``): those rows go through Python."""
+        if self.relation is None:
+            return None
+        cells = [_CSV_CELLS.get(kind.id) for kind in self.types]
+        if not all(cells):
+            return None
+        line = " || ',' || ".join(f"{cell}(#{i})" for i, cell in enumerate(cells, start=1))
+        if len(cells) == 1:  # csv writes a row of one empty field as "" (not an empty line)
+            line = f"CASE WHEN {line} = '' THEN '\"\"' ELSE {line} END"
+        return self.relation.select(SQLExpression(f"{line} || chr(10)").alias("line"))
+
+
+def arrow_batches(relation: duckdb.DuckDBPyRelation, rows: int) -> Iterator[Any]:
+    """The relation's rows as Arrow record batches of at most ``rows``, one held at a time."""
+    return arrow_batches_of(relation.to_arrow_reader(rows))
+
+
+def arrow_batches_of(reader: Any) -> Iterator[Any]:
+    """The batches of an Arrow reader of a query; the query failing on a later row (its
+    error comes through Arrow) is a SQL error."""
+    import pyarrow as pa
+
+    try:
+        yield from reader
+    except pa.ArrowException as exc:
+        raise QueryError(f"SQL error: {_one_line(exc)}") from exc
 
 
 @contextmanager
@@ -227,6 +274,8 @@ def query_result(
         try:
             if output != "parquet":  # Parquet takes Arrow's own types (UUID as text)
                 con.execute(STREAM_LOSSLESS)
+            if output == "csv":
+                con.execute(read_sql("queries/sql_csv_cells.sql"))
             con.execute(LOCK_DOWN)
             for statement in before:
                 con.execute(statement)
@@ -334,12 +383,52 @@ def write_output(output: str, result: Result, stream: TextIO) -> None:
     if output == "json":
         _write_json(result, stream)
     elif output == "csv":
-        writer = csv.writer(stream, lineterminator="\n")
-        writer.writerow(result.columns)
-        for batch in result.batches():
-            writer.writerows([console.cell_text(v) for v in row] for row in batch)
+        _write_csv(result, stream)
     elif result.columns:
         stream.write(console.format_table(result.columns, result.rows()) + "\n")
+
+
+def _write_csv(result: Result, stream: TextIO) -> None:
+    """The header, then the rows: as DuckDB's text lines when it can make them (bytes straight
+    from each Arrow batch's buffer), else a Python row at a time."""
+    writer = csv.writer(stream, lineterminator="\n")
+    writer.writerow(result.columns)
+    lines = result.csv_lines()
+    if lines is None:
+        for batch in result.batches():
+            writer.writerows([console.cell_text(v) for v in row] for row in batch)
+        return
+    write = _text_writer(stream)
+    for batch in arrow_batches(lines, CSV_BATCH_ROWS):
+        write(_joined_text(batch.column(0)))
+
+
+def _text_writer(stream: TextIO):
+    """A function writing UTF-8 bytes to ``stream``: to its binary buffer when it encodes UTF-8
+    (stdout, a file), so the text is never decoded; else decoded, as text."""
+    buffer = getattr(stream, "buffer", None)
+    encoding = getattr(stream, "encoding", None) or ""
+    if buffer is None or codecs.lookup(encoding).name != "utf-8":
+        return lambda data: stream.write(bytes(data).decode("utf-8"))
+    stream.flush()  # the header, written as text, goes first
+    return buffer.write
+
+
+def _joined_text(column) -> memoryview:
+    """Every string of an Arrow string column, one after the other: the bytes of its data
+    buffer between the first and the last offset (no copy)."""
+    import pyarrow as pa
+
+    if column.type != pa.string():
+        column = column.cast(pa.large_string())
+    width = 8 if column.type == pa.large_string() else 4
+    offsets = memoryview(column.buffers()[1]).cast("B")
+    start = column.offset * width
+    first, last = (
+        int.from_bytes(offsets[i : i + width], sys.byteorder, signed=True)
+        for i in (start, start + len(column) * width)
+    )
+    return memoryview(column.buffers()[2])[first:last]
 
 
 def _write_json(result: Result, stream: TextIO) -> None:
@@ -364,19 +453,23 @@ def _write_text_file(output: str, result: Result, path: Path) -> None:
 
 
 def _write_parquet(result: Result, path: Path, out: Path) -> None:
+    """The rows into Parquet a batch at a time (a row group each), in the types the whole
+    result's Arrow table had."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
     if result.relation is None:
         raise InputError("the last statement returns no rows to write (e.g. only SET VARIABLE)")
-    table = result.relation.to_arrow_table()
+    reader = result.relation.to_arrow_reader(PARQUET_BATCH_ROWS)
     try:
-        pq.write_table(table, path)
+        with pq.ParquetWriter(path, reader.schema) as writer:
+            for batch in arrow_batches_of(reader):
+                writer.write_batch(batch)
     except (pa.ArrowException, ValueError) as exc:
-        raise InputError(f"--out {out}: {_unwritable_column(result, table, exc)}") from None
+        raise InputError(f"--out {out}: {_unwritable_column(result, reader.schema, exc)}") from None
 
 
-def _unwritable_column(result: Result, table, exc: Exception) -> str:
+def _unwritable_column(result: Result, schema, exc: Exception) -> str:
     """Which column Parquet refuses, and why, in one line."""
     import pyarrow as pa
     import pyarrow.parquet as pq
@@ -384,7 +477,7 @@ def _unwritable_column(result: Result, table, exc: Exception) -> str:
     reason = _one_line(exc)
     for i, (name, kind) in enumerate(zip(result.columns, result.types, strict=True)):
         try:
-            pq.write_table(table.select([i]), io.BytesIO())
+            pq.write_table(schema.empty_table().select([i]), io.BytesIO())
         except (pa.ArrowException, ValueError):
             return f"cannot write column {name!r} ({kind}) to Parquet: {reason}"
     return f"cannot write the result to Parquet: {reason}"

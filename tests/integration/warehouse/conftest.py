@@ -91,3 +91,27 @@ def populated(tmp_path_factory, now) -> Warehouse:
     load(warehouse, "current", now - timedelta(days=3), deck(*day3))
     load(warehouse, "current", now - timedelta(days=1), deck(*day1))
     return warehouse
+
+
+@pytest.fixture
+def sql_cli_on(monkeypatch, tmp_path, capsys):
+    """``sql_cli_on(warehouse)``: a function running ``ratedeck sql ARGS`` in-process on that
+    published warehouse, from tmp_path (no ./ratedeck.toml), giving (exit code, stdout,
+    stderr): the real main() path without importing the other commands' modules."""
+    from pipeline import cli as ratedeck_cli
+
+    def on(warehouse: Warehouse):
+        monkeypatch.chdir(tmp_path)
+        monkeypatch.delenv("RATEDECK_CONFIG", raising=False)
+        monkeypatch.setenv("RATEDECK_DATA_DIR", str(tmp_path / "data"))
+        monkeypatch.setenv("RATEDECK_WAREHOUSE", str(warehouse.published_path))
+        monkeypatch.setattr(ratedeck_cli, "COMMANDS", {"sql": ratedeck_cli.COMMANDS["sql"]})
+
+        def run(*argv: str) -> tuple[int, str, str]:
+            code = ratedeck_cli.main(["sql", *argv])
+            out, err = capsys.readouterr()
+            return code, out, err
+
+        return run
+
+    return on

@@ -13,26 +13,13 @@ import duckdb
 import pyarrow.parquet as pq
 import pytest
 
-from pipeline import cli as ratedeck_cli
 from pipeline import console
 from pipeline.commands import sql as sql_command
 
 
 @pytest.fixture
-def cli(populated, monkeypatch, tmp_path, capsys):
-    monkeypatch.chdir(tmp_path)  # no ./ratedeck.toml
-    monkeypatch.delenv("RATEDECK_CONFIG", raising=False)
-    monkeypatch.setenv("RATEDECK_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.setenv("RATEDECK_WAREHOUSE", str(populated.published_path))
-    # only this command: the real main() path without importing the other commands' modules
-    monkeypatch.setattr(ratedeck_cli, "COMMANDS", {"sql": ratedeck_cli.COMMANDS["sql"]})
-
-    def run(*argv: str) -> tuple[int, str, str]:
-        code = ratedeck_cli.main(["sql", *argv])
-        out, err = capsys.readouterr()
-        return code, out, err
-
-    return run
+def cli(populated, sql_cli_on):
+    return sql_cli_on(populated)
 
 
 def test_prints_an_aligned_table(cli):

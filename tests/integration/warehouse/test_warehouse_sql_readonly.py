@@ -9,7 +9,6 @@ import shutil
 
 import pytest
 
-from pipeline import cli as ratedeck_cli
 from pipeline.warehouse.db import Warehouse
 
 
@@ -23,19 +22,8 @@ def own(populated, tmp_path) -> Warehouse:
 
 
 @pytest.fixture
-def cli(own, monkeypatch, tmp_path, capsys):
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.delenv("RATEDECK_CONFIG", raising=False)
-    monkeypatch.setenv("RATEDECK_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.setenv("RATEDECK_WAREHOUSE", str(own.published_path))
-    monkeypatch.setattr(ratedeck_cli, "COMMANDS", {"sql": ratedeck_cli.COMMANDS["sql"]})
-
-    def run(*argv: str) -> tuple[int, str, str]:
-        code = ratedeck_cli.main(["sql", *argv])
-        out, err = capsys.readouterr()
-        return code, out, err
-
-    return run
+def cli(own, sql_cli_on):
+    return sql_cli_on(own)
 
 
 def fingerprint(root) -> dict[str, str]:
