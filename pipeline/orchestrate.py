@@ -35,6 +35,7 @@ from pipeline.dagster_storage import INDEX_SHARD, event_log_held
 from pipeline.defs import AREA_JOBS, build_definitions
 from pipeline.defs.common import API_POOL, CDR_POOL, CDR_POOL_LIMIT, WAREHOUSE_POOL, root_cause
 from pipeline.defs.common import one_line as _one_line
+from pipeline.defs.dead_runs import SESSION_TAG, held_session, reclaim_dead_runs, sessions_dir
 from pipeline.durable import remove_quietly
 from pipeline.errors import ConfigError, RunFailed, os_error_reason
 from pipeline.settings import Settings
@@ -56,9 +57,6 @@ POOL_LIMITS = {CDR_POOL: CDR_POOL_LIMIT}
 # traceback at ERROR; the CLI shows its own progress, summary and one-line error, and the full
 # event log stays in the Dagster instance (visible in `make dev`).
 QUIET_CONSOLE = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
-# Runs started here carry the id of a session lock held for as long as this process runs them.
-SESSION_TAG = "ratedeck/session"
-_UNFINISHED = (dg.DagsterRunStatus.STARTING, dg.DagsterRunStatus.STARTED)
 INSTANCE_CONFIG_MARK = "# Written by ratedeck"
 # Pools are enforced per run (the daemon's queue), not per step: in-process runs
 # (`ratedeck run`, the demo) serialise their warehouse writes with file locks that die with
@@ -307,7 +305,7 @@ def run_pipeline(
     defs = build_definitions(settings.model_copy(update={"dagster": no_step_retries}))
     summary = RunSummary()
     with (
-        _session(settings) as session,
+        held_session(sessions_dir(settings)) as session,
         event_log_held(instance, INDEX_SHARD),
         _ctrl_c_watch() as ctrl_c_pressed,
         _event_log_failures_logged(),
@@ -474,62 +472,6 @@ def _file_lock(path: Path, before_waiting: Callable[[], None] | None = None) -> 
 def _lock_name(area: str, partition: str | None) -> str:
     # partition keys are validated settings (digits, 'current', user:id of [A-Za-z0-9_.@-])
     return f"{area}-{(partition or 'all').replace(':', '_').replace('/', '_')}.lock"
-
-
-def _sessions_dir(settings: Settings) -> Path:
-    return settings.state_dir / "sessions"
-
-
-@contextmanager
-def _session(settings: Settings) -> Iterator[str]:
-    """A lock held while this process runs the pipeline: a run whose session lock can be taken
-    belongs to a process that died (SIGKILL, power loss) without finishing it."""
-    folder = _sessions_dir(settings)
-    folder.mkdir(parents=True, exist_ok=True)
-    session = uuid.uuid4().hex
-    path = folder / f"{session}.lock"
-    with open(path, "a+") as handle:
-        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
-        try:
-            yield session
-        finally:
-            path.unlink(missing_ok=True)
-
-
-def _session_alive(settings: Settings, session: str) -> bool:
-    path = _sessions_dir(settings) / f"{session}.lock"
-    if not session.isalnum() or not path.exists():
-        return False
-    with open(path, "a+") as handle:
-        try:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            return True
-        fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
-    path.unlink(missing_ok=True)
-    return False
-
-
-def reclaim_dead_runs(instance: dg.DagsterInstance, settings: Settings) -> list[str]:
-    """Mark failed the runs of ratedeck processes that died mid-run and free their pool slots.
-
-    A process killed inside a step keeps its Dagster pool slot (duckdb_warehouse, limit 1)
-    claimed forever, and every later run would wait for it. Returns the run ids reclaimed.
-    """
-    reclaimed = []
-    for run in instance.get_runs(filters=dg.RunsFilter(statuses=list(_UNFINISHED))):
-        session = run.tags.get(SESSION_TAG)
-        if session is None or _session_alive(settings, session):
-            continue
-        current = instance.get_run_by_id(run.run_id)
-        if current is None or current.status not in _UNFINISHED:
-            continue  # it finished while we looked
-        instance.report_run_failed(
-            current, message="the ratedeck process running this step died; marked failed"
-        )
-        instance.event_log_storage.free_concurrency_slots_for_run(run.run_id)
-        reclaimed.append(run.run_id)
-    return reclaimed
 
 
 def _outcome(area: str, partition: str | None, result: dg.ExecuteInProcessResult) -> StepOutcome:

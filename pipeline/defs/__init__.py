@@ -19,6 +19,7 @@ def build_definitions(settings: Settings) -> dg.Definitions:
     from pipeline.defs.alerts import build_alert_defs
     from pipeline.defs.balance import build_balance_defs
     from pipeline.defs.cdr import build_cdr_defs
+    from pipeline.defs.dead_runs import build_dead_runs_sensor, session_executor
     from pipeline.defs.feed import build_feed_defs, feed_job
     from pipeline.defs.report import build_report_defs
     from pipeline.defs.resources import ratedeck_resources
@@ -85,15 +86,21 @@ def build_definitions(settings: Settings) -> dg.Definitions:
         asset_checks=alert_checks,
         jobs=[*load_jobs, balance_job, report_job, *cdr_jobs],
         schedules=schedules,
-        sensors=[report_after_loads, *alert_sensors, *cdr_sensors],
+        sensors=[
+            report_after_loads,
+            *alert_sensors,
+            build_dead_runs_sensor(settings),
+            *cdr_sensors,
+        ],
         resources=ratedeck_resources(settings),
         # Every job runs its steps in its run's own process, one after another: each job is a
         # chain (voice and SMS: raw -> frame -> history; balance: snapshot -> alert; report: one
         # step) and the warehouse takes one writer at a time, so there is nothing to overlap,
         # while a subprocess per step (the multiprocess default) re-imports Dagster and the
         # pipeline for every step: 9x the wall time of a voice_daily run on 2 cores
-        # (benchmarks/bench_executor.py, docs/benchmarks.md).
-        executor=dg.in_process_executor,
+        # (benchmarks/bench_executor.py, docs/benchmarks.md). Each run holds a session lock
+        # for as long as its process lives, so fail_dead_runs finds it once that process died.
+        executor=session_executor(settings),
     )
 
 

@@ -29,7 +29,9 @@ import requests
 from support.cdr import asterisk_line, reference_costs, warehouse_history
 from support.smtp import RecordingHandler, free_port, recording_smtp
 
+from pipeline.defs.dead_runs import DEAD_RUN_MESSAGE, SESSION_TAG
 from pipeline.deploy import prepare_deployment
+from pipeline.emulator import EmulatorServer
 from pipeline.settings import Settings, load_settings
 from pipeline.warehouse.db import Warehouse
 
@@ -65,6 +67,24 @@ mutation($selector: {selector}!) {{
   }}
 }}
 """
+LAUNCH_RUN = """
+mutation($params: ExecutionParams!) {
+  launchRun(executionParams: $params) {
+    __typename
+    ... on LaunchRunSuccess { run { runId } }
+    ... on PythonError { message }
+  }
+}
+"""
+RELOAD_LOCATION = f"""
+mutation {{
+  reloadRepositoryLocation(repositoryLocationName: "{LOCATION}") {{
+    __typename
+    ... on WorkspaceLocationEntry {{ locationOrLoadError {{ __typename }} }}
+  }}
+}}
+"""
+DEAD_RUNS_SENSOR = "fail_dead_runs"
 
 
 class Processes:
@@ -89,6 +109,14 @@ class Processes:
         log.close()
         self.started.append((name, process))
         return process
+
+    def kill(self, name: str) -> None:
+        """SIGKILL the process and every child in its group, as a machine or service restart
+        does (the code server's runs are its children), and stop watching it."""
+        [process] = [p for n, p in self.started if n == name]
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+        self.started.remove((name, process))
 
     def check_alive(self) -> None:
         for name, process in self.started:
@@ -183,8 +211,22 @@ class Deployment:
 
     def launch(self) -> None:
         """The three processes of a deployment, as its service manager would start them."""
+        self.start_code_server()
         self.processes.start(
-            "code-server",
+            "webserver",
+            str(BIN / "dagster-webserver"),
+            "-w",
+            "workspace.yaml",
+            "-h",
+            "127.0.0.1",
+            "-p",
+            str(self.web_port),
+        )
+        self.processes.start("daemon", str(BIN / "dagster-daemon"), "run", "-w", "workspace.yaml")
+
+    def start_code_server(self, name: str = "code-server") -> None:
+        self.processes.start(
+            name,
             str(BIN / "dagster"),
             "code-server",
             "start",
@@ -197,17 +239,6 @@ class Deployment:
             "--location-name",
             LOCATION,
         )
-        self.processes.start(
-            "webserver",
-            str(BIN / "dagster-webserver"),
-            "-w",
-            "workspace.yaml",
-            "-h",
-            "127.0.0.1",
-            "-p",
-            str(self.web_port),
-        )
-        self.processes.start("daemon", str(BIN / "dagster-daemon"), "run", "-w", "workspace.yaml")
 
     def location_loaded(self) -> bool:
         """The webserver answers and has loaded the code server's definitions."""
@@ -238,6 +269,30 @@ class Deployment:
         result = self.mutate(query, field, **{f"{kind}Name": name})
         assert result["__typename"] == result_type, result
         return result[state]["status"]
+
+    def launch_run(self, job: str, partition: str) -> str:
+        """Submit a run of one partition through the webserver (the daemon's queue launches it,
+        as it launches a schedule's); returns its run id."""
+        params = {
+            "selector": {
+                "repositoryLocationName": LOCATION,
+                "repositoryName": "__repository__",
+                "jobName": job,
+            },
+            "executionMetadata": {"tags": [{"key": "dagster/partition", "value": partition}]},
+        }
+        answer = requests.post(
+            self.graphql, json={"query": LAUNCH_RUN, "variables": {"params": params}}, timeout=30
+        ).json()
+        result = answer["data"]["launchRun"]
+        assert result["__typename"] == "LaunchRunSuccess", result
+        return result["run"]["runId"]
+
+    def reload_location(self) -> bool:
+        """The UI's *Reload* of the code location: true once the webserver has it loaded."""
+        answer = requests.post(self.graphql, json={"query": RELOAD_LOCATION}, timeout=60).json()
+        entry = answer["data"]["reloadRepositoryLocation"]
+        return entry.get("locationOrLoadError", {}).get("__typename") == "RepositoryLocation"
 
     def mutate(self, query: str, field: str, **selector: str) -> dict:
         selector.update(repositoryLocationName=LOCATION, repositoryName="__repository__")
@@ -345,6 +400,94 @@ def test_the_daemon_loads_decks_one_writer_at_a_time_mails_a_failure_once_and_co
         day,
         True,
     )
+
+
+def test_a_run_whose_process_died_is_failed_frees_its_slot_and_is_mailed(
+    deployment: Deployment, smtp: RecordingHandler, emulator: EmulatorServer
+):
+    # the deck download of the first two runs hangs: each is killed inside its first step
+    emulator.set_faults("slow:300x2/rates/current")
+    try:
+        deployment.launch()
+        wait_for(
+            "the code server", deployment.location_loaded, START_TIMEOUT_S, deployment.processes
+        )
+        assert deployment.start("sensor", SENSOR) == "RUNNING"
+        assert deployment.start("sensor", DEAD_RUNS_SENSOR) == "RUNNING"
+        instance = dg.DagsterInstance.from_config(str(deployment.home))
+
+        # 1. the run's process alone killed (the OOM killer): the code server sees it die
+        alone = deployment.launch_run("voice_daily", "current")
+        os.kill(running_worker(deployment, instance, alone), signal.SIGKILL)
+        wait_for(
+            "the run to fail", lambda: failed(instance, alone), RUNS_TIMEOUT_S, deployment.processes
+        )
+
+        # 2. killed with the code server (the machine or the service restarted): the new code
+        # server never knew the run; ratedeck's sensor finds its lock free and fails it
+        with_server = deployment.launch_run("voice_daily", "current")
+        running_worker(deployment, instance, with_server)
+        deployment.processes.kill("code-server")
+        deployment.start_code_server("code-server-again")
+        wait_for(
+            "the webserver to reload the code server",
+            deployment.reload_location,
+            START_TIMEOUT_S,
+            deployment.processes,
+        )
+        # the next warehouse run waits for the dead one's pool slot, then proceeds
+        after = deployment.launch_run("voice_daily", "021001")
+        wait_for(
+            "the next run to succeed",
+            lambda: finished(instance, after),
+            RUNS_TIMEOUT_S,
+            deployment.processes,
+        )
+        wait_for(
+            "both failure emails",
+            lambda: {alone, with_server} <= set(alerted_runs(smtp)),
+            RUNS_TIMEOUT_S,
+            deployment.processes,
+        )
+    finally:
+        emulator.set_faults(None)
+
+    dead = instance.get_run_record_by_id(with_server)
+    assert dead.dagster_run.status == dg.DagsterRunStatus.FAILURE
+    [failure] = instance.all_logs(with_server, of_type=dg.DagsterEventType.RUN_FAILURE)
+    assert failure.message == DEAD_RUN_MESSAGE
+    next_run = instance.get_run_record_by_id(after)
+    assert next_run.dagster_run.status == dg.DagsterRunStatus.SUCCESS
+    assert next_run.start_time >= dead.end_time  # it held the only duckdb_warehouse slot
+    alerted = alerted_runs(smtp)
+    assert sorted(alerted) == sorted([alone, with_server])  # each once, nothing else
+    email = smtp.emails[alerted.index(with_server)]
+    assert email["Subject"].startswith("ratedeck run failed: voice_daily current: the process")
+    assert DEAD_RUN_MESSAGE in email.get_content()
+    # the dead runs' lock files are gone: nothing is left to find
+    assert list((deployment.settings.state_dir / "sessions").iterdir()) == []
+
+
+def running_worker(deployment: Deployment, instance: dg.DagsterInstance, run_id: str) -> int:
+    """The pid of the run's own process, once the run is started and holds its session lock."""
+
+    def pid() -> int | None:
+        run = instance.get_run_by_id(run_id)
+        if run.status != dg.DagsterRunStatus.STARTED or SESSION_TAG not in run.tags:
+            return None
+        events = instance.all_logs(run_id, of_type=dg.DagsterEventType.ENGINE_EVENT)
+        pids = [e.dagster_event.engine_event_data.metadata.get("pid") for e in events]
+        return next((int(p.value) for p in pids if p is not None), None)
+
+    return wait_for("the run to start", pid, RUNS_TIMEOUT_S, deployment.processes)
+
+
+def failed(instance: dg.DagsterInstance, run_id: str) -> bool:
+    return instance.get_run_by_id(run_id).status == dg.DagsterRunStatus.FAILURE
+
+
+def finished(instance: dg.DagsterInstance, run_id: str) -> bool:
+    return instance.get_run_by_id(run_id).is_finished
 
 
 def alerted_runs(smtp: RecordingHandler) -> list[str]:

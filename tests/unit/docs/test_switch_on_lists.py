@@ -51,7 +51,7 @@ def paragraph(text: str, start: str) -> str:
 def test_the_definitions_have_the_automation_the_lists_cover(tmp_path):
     names = automation_names(tmp_path)
     assert "report_after_loads" in names and "cdr_files" in names
-    assert len(names) == 8
+    assert len(names) == 9
 
 
 @pytest.mark.parametrize(("page", "heading", "start"), SWITCH_ON_LISTS)
