@@ -188,7 +188,7 @@ def lookup_number(
     for tech_prefix in tech_prefixes:
         deck = decks.deck_of(tech_prefix)
         base = LookupResult(tech_prefix, digits, duration_s, at, matched=False, rated_on=deck)
-        row = _rate_one_call(con, base, cost_decimals)
+        row = _rate_one_call(con, base, number, cost_decimals)
         if row is not None:
             results.append(_matched(base, row, cost_decimals))
             continue
@@ -199,10 +199,13 @@ def lookup_number(
 
 
 def _rate_one_call(
-    con: duckdb.DuckDBPyConnection, call: LookupResult, cost_decimals: int
+    con: duckdb.DuckDBPyConnection, call: LookupResult, written: str, cost_decimals: int
 ) -> dict[str, Any] | None:
+    """The query's row for ``call`` (None: no prefix fits). The number goes to the macros as
+    ``written``, for them to normalise once: its digits normalised again would lose a second
+    leading 00 ('0000' is the number 00, not a number with no digits)."""
     parameters = {
-        "digits": call.number,
+        "number": written,
         "tech_prefix": call.tech_prefix,
         "at": call.at,
         "seconds": call.duration_s,
@@ -218,9 +221,19 @@ def _rate_one_call(
             f"a {call.duration_s}-second call to {call.number} under tech prefix "
             f"{call.tech_prefix} costs more than a DECIMAL(18, 8) can hold"
         ) from None
+    except duckdb.InvalidInputException as exc:
+        # the macros' own refusal (error(): 'bad number ...'), should they ever refuse what
+        # normalise_number took: one line naming the number, never a traceback
+        raise InputError(_macro_error(exc)) from None
     if row is None:
         return None
     return dict(zip([column[0] for column in cursor.description], row, strict=True))
+
+
+def _macro_error(exc: Exception) -> str:
+    """The words an SQL macro's error() raised, without DuckDB's 'Invalid Input Error: '."""
+    line = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    return line.removeprefix("Invalid Input Error: ")
 
 
 # the query's columns that a matched LookupResult takes as they are
