@@ -87,10 +87,13 @@ CREATE OR REPLACE MACRO lpm_rate_at(number, tech_prefix, at_ts) AS TABLE
 WITH digits AS (SELECT lpm_digits(number) AS digits),
 route AS (SELECT tech_prefix AS asked, voice_deck_of(tech_prefix) AS deck),
 candidates AS (
-    -- every prefix of the number, longest first: an equi-join, so a whole table of calls
-    -- (call_cost per row) becomes one hash join instead of a scan per call
+    -- every prefix of the number a deck can hold: an equi-join, so a whole table of calls
+    -- (call_cost per row) becomes one hash join instead of a scan per call. No deck prefix
+    -- is longer than 19 digits (the engine's KEY_DIGITS: it refuses a longer one; ingest
+    -- keeps them to 15), so the digits beyond cannot change the match, and a number of
+    -- 100,000 digits is as little work as any (every prefix of it: 5 * 10^9 characters)
     SELECT left(d.digits, size.n) AS prefix
-    FROM digits d, range(0, length(d.digits) + 1) AS size(n)
+    FROM digits d, range(0, least(length(d.digits), 19) + 1) AS size(n)
 )
 SELECT q.asked AS tech_prefix, (SELECT digits FROM digits) AS number,
        r.prefix AS matched_prefix, r.destination, r.price, r.initial_seconds,
