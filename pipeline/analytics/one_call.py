@@ -130,7 +130,20 @@ def history_starts(
 
 def before_history_hint(tech_prefix: str, starts: datetime) -> str:
     """Why a moment before all history has no price, and when prices start."""
-    return f"no price: history for tech prefix {tech_prefix} starts {starts:%Y-%m-%d %H:%M} UTC"
+    return f"no price: history for tech prefix {tech_prefix} starts {first_priced(starts)} UTC"
+
+
+def first_priced(starts: datetime) -> str:
+    """``starts`` (UTC) as short as it can be written without cutting it: a history starting
+    at 20:35:59.97 has no price at 20:35, so the minute alone would name a moment without
+    one. Whole minutes stay ``2026-12-02 10:00``; otherwise the seconds, and their fraction
+    without trailing zeros. ``--at`` reads each form back."""
+    text = f"{starts:%Y-%m-%d %H:%M}"
+    if starts.second or starts.microsecond:
+        text += f":{starts:%S}"
+    if starts.microsecond:
+        text += f".{starts:%f}".rstrip("0")
+    return text
 
 
 # -- one number -----------------------------------------------------------------------------

@@ -101,3 +101,31 @@ def test_cost_cli_prints_the_hint(ratedeck, tmp_path):
     code, out, _ = ratedeck("cost", str(calls))
     assert code == 0
     assert f"1 call(s) before history: {HINT}" in out.splitlines()
+
+
+@pytest.mark.parametrize(
+    ("starts", "shown"),
+    [
+        (datetime(2026, 12, 7, 20, 35, 59, 970000, tzinfo=UTC), "2026-12-07 20:35:59.97"),
+        (datetime(2026, 12, 7, 20, 35, 59, tzinfo=UTC), "2026-12-07 20:35:59"),
+        (datetime(2026, 12, 7, 20, 35, 0, 1, tzinfo=UTC), "2026-12-07 20:35:00.000001"),
+        (START, "2026-12-02 10:00"),
+    ],
+)
+def test_the_hint_names_a_moment_with_prices(tmp_path, starts, shown):
+    """The moment the hint names is the first with a price, to the microsecond: cut to the
+    minute (20:35) it was a moment before the history, with no price either."""
+    with duckdb.connect(str(tmp_path / "w.duckdb")) as con:
+        apply_migrations(con)
+        con.execute(
+            "INSERT INTO voice_rate (tech_prefix, prefix, destination, price, initial_seconds,"
+            " increment_seconds, currency, valid_from, first_seen_at, first_snapshot_id)"
+            " VALUES ('current', '44', 'UK', 0.1, 1, 1, 'USD', ?, ?, 1)",
+            [starts, starts],
+        )
+        [before] = lookup_number(con, "4420", duration_s=60, at=datetime(2020, 1, 1, tzinfo=UTC))
+        hint = f"no price: history for tech prefix current starts {shown} UTC"
+        assert before.no_match_reason == hint
+        named = datetime.fromisoformat(shown).replace(tzinfo=UTC)
+        [priced] = lookup_number(con, "4420", duration_s=60, at=named)
+        assert priced.matched
