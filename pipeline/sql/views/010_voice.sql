@@ -1,13 +1,31 @@
 -- Voice views and table macros. Re-created on every migration run (CREATE OR REPLACE).
 
+-- The deck of every tech prefix as it stood (or is scheduled to stand) at any moment:
+--   SELECT * FROM voice_rate_at(TIMESTAMPTZ '2026-11-05 12:00:00+00') WHERE tech_prefix = 'current';
+-- A tech prefix whose deck is an alias (voice_deck_aliases(), the one rule of
+-- 050_voice_deck.sql that the LPM macros, lookup, cost and CDR costing apply: the demo's
+-- 021001 is current's deck, stored once) has that deck's rows under its own name, so
+-- WHERE tech_prefix = '021001' shows what prices it; rated_on names the deck (tech_prefix
+-- itself for a deck of its own). Count a deck's rows once: WHERE tech_prefix = rated_on.
+CREATE OR REPLACE MACRO voice_rate_at(at_ts) AS TABLE
+SELECT tech_prefix, prefix, destination, price, initial_seconds, increment_seconds,
+       currency, effective_at, valid_from, valid_to, first_seen_at, tech_prefix AS rated_on
+FROM voice_rate
+WHERE valid_from <= at_ts::TIMESTAMPTZ
+  AND (valid_to IS NULL OR at_ts::TIMESTAMPTZ < valid_to)
+UNION ALL
+SELECT a.tech_prefix, r.prefix, r.destination, r.price, r.initial_seconds, r.increment_seconds,
+       r.currency, r.effective_at, r.valid_from, r.valid_to, r.first_seen_at, r.tech_prefix
+FROM voice_deck_aliases() a
+JOIN voice_rate r ON r.tech_prefix = a.same_as
+WHERE r.valid_from <= at_ts::TIMESTAMPTZ
+  AND (r.valid_to IS NULL OR at_ts::TIMESTAMPTZ < r.valid_to);
+COMMENT ON MACRO TABLE voice_rate_at IS 'voice_rate_at(at_ts): the voice deck of every tech prefix as it stood (or is scheduled to stand) at at_ts (TIMESTAMPTZ), an alias (voice_deck_aliases()) with the rows of the deck it shares; the columns of voice_rate_current.';
+
 -- The rows valid now. A scheduled version becomes current at its date by the clock alone.
 CREATE OR REPLACE VIEW voice_rate_current AS
-SELECT tech_prefix, prefix, destination, price, initial_seconds, increment_seconds,
-       currency, effective_at, valid_from, valid_to, first_seen_at
-FROM voice_rate
-WHERE valid_from <= current_timestamp
-  AND (valid_to IS NULL OR current_timestamp < valid_to);
-COMMENT ON VIEW voice_rate_current IS 'The voice rates in force now, one row per (tech_prefix, prefix). A scheduled change becomes current at its date by the clock alone.';
+SELECT * FROM voice_rate_at(current_timestamp);
+COMMENT ON VIEW voice_rate_current IS 'The voice rates in force now, one row per (tech_prefix, prefix); an alias tech prefix (voice_deck_aliases()) has the rows of the deck it shares, rated_on naming it. A scheduled change becomes current at its date by the clock alone.';
 COMMENT ON COLUMN voice_rate_current.tech_prefix IS 'Tech prefix (call plan): ''current'' or digits.';
 COMMENT ON COLUMN voice_rate_current.prefix IS 'Dialled-number prefix, digits only, country code first; numbers are billed by their longest matching prefix.';
 COMMENT ON COLUMN voice_rate_current.destination IS 'Destination name as the carrier writes it.';
@@ -19,16 +37,7 @@ COMMENT ON COLUMN voice_rate_current.effective_at IS 'The carrier''s stated effe
 COMMENT ON COLUMN voice_rate_current.valid_from IS 'In force since (UTC, inclusive).';
 COMMENT ON COLUMN voice_rate_current.valid_to IS 'In force until (UTC, exclusive); NULL: no end known (the usual case).';
 COMMENT ON COLUMN voice_rate_current.first_seen_at IS 'When ratedeck first saw this version (UTC).';
-
--- The deck as it stood (or is scheduled to stand) at any moment:
---   SELECT * FROM voice_rate_at(TIMESTAMPTZ '2026-11-05 12:00:00+00') WHERE tech_prefix = 'current';
-CREATE OR REPLACE MACRO voice_rate_at(at_ts) AS TABLE
-SELECT tech_prefix, prefix, destination, price, initial_seconds, increment_seconds,
-       currency, effective_at, valid_from, valid_to, first_seen_at
-FROM voice_rate
-WHERE valid_from <= at_ts::TIMESTAMPTZ
-  AND (valid_to IS NULL OR at_ts::TIMESTAMPTZ < valid_to);
-COMMENT ON MACRO TABLE voice_rate_at IS 'voice_rate_at(at_ts): the voice deck of every tech prefix as it stood (or is scheduled to stand) at at_ts (TIMESTAMPTZ); the columns of voice_rate_current.';
+COMMENT ON COLUMN voice_rate_current.rated_on IS 'The tech prefix whose deck (voice_rate rows) the row is: tech_prefix itself, or for an alias the deck it shares (voice_deck_aliases()). Count each deck once with WHERE tech_prefix = rated_on.';
 
 -- One row per change between consecutive versions of a (tech_prefix, prefix).
 -- The first snapshot of a tech prefix is the baseline: it yields no rows (nor do changes it
