@@ -54,15 +54,16 @@ STANDARD_HISTORY = [
 ]
 
 
-def standard_data_dir(path: Path) -> Path:
-    """``path`` made a data dir whose published warehouse holds STANDARD_HISTORY (closed)."""
+def standard_data_dir(path: Path, history: list[tuple] | None = None) -> Path:
+    """``path`` made a data dir whose published warehouse holds ``history`` (rows as
+    ``insert_versions`` takes them; default STANDARD_HISTORY), the file closed."""
     from pipeline.warehouse.migrate import apply_migrations
 
     path.mkdir(parents=True, exist_ok=True)
     con = duckdb.connect(str(path / "warehouse.duckdb"))
     try:
         apply_migrations(con)
-        insert_versions(con, STANDARD_HISTORY)
+        insert_versions(con, STANDARD_HISTORY if history is None else history)
     finally:
         con.close()
     return path
@@ -75,3 +76,16 @@ def costed_rows(path: Path) -> list[tuple[str, str | None, Decimal | None]]:
         (tp, prefix, None if cost is None else Decimal(cost))
         for tp, prefix, cost in frame.select("tech_prefix", "matched_prefix", "cost").iter_rows()
     ]
+
+
+def cost_with_command(folder: Path, calls: list[tuple[str, int]]) -> pl.DataFrame:
+    """``ratedeck cost`` (in-process, ``--no-cache``, ``--tech-prefix current``) of ``calls``
+    (number, duration), files in ``folder``; the costed rows as text, the rejects in
+    ``folder / "costed.rejects.csv"``. Point ``RATEDECK_DATA_DIR`` at the data dir first."""
+    from pipeline.cli import main
+
+    source, out = folder / "calls.csv", folder / "costed.csv"
+    pl.DataFrame(calls, schema=["number", "duration"], orient="row").write_csv(source)
+    argv = ["cost", str(source), "--out", str(out), "--no-cache", "--tech-prefix", "current"]
+    assert main(argv) == 0
+    return pl.read_csv(out, infer_schema=False)

@@ -13,12 +13,11 @@ from pathlib import Path
 import duckdb
 import polars as pl
 import pytest
-from support.lookup_warehouse import JAN, insert_versions
+from support.lookup_warehouse import JAN, cost_with_command, standard_data_dir
 
 from pipeline.analytics.numbers import BadNumberError
 from pipeline.analytics.one_call import lookup_number
 from pipeline.cli import main
-from pipeline.warehouse.migrate import apply_migrations
 
 AT = datetime(2026, 9, 1, tzinfo=UTC)
 SECONDS = 61
@@ -46,12 +45,8 @@ BAD = [row[0] for row in NUMBERS if row[1] is None]
 
 @pytest.fixture(scope="module")
 def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("prefix_once") / "data"
-    path.mkdir()
-    with duckdb.connect(str(path / "warehouse.duckdb")) as con:
-        apply_migrations(con)
-        insert_versions(con, [("current", *row, JAN, None) for row in HISTORY])
-    return path
+    history = [("current", *row, JAN, None) for row in HISTORY]
+    return standard_data_dir(tmp_path_factory.mktemp("prefix_once") / "data", history)
 
 
 @pytest.mark.parametrize(("raw", "digits", "prefix", "cost"), GOOD)
@@ -69,17 +64,11 @@ def test_sql_macros(con, raw, digits, prefix, cost):
     assert str(call_cost.fetchone()[0]) == cost
 
 
-def test_cost_command(data_dir, tmp_path, monkeypatch, capsys):
-    source = tmp_path / "calls.csv"
-    calls = [(raw, SECONDS) for raw, *_ in NUMBERS]
-    pl.DataFrame(calls, schema=["number", "duration"], orient="row").write_csv(source)
-    out = tmp_path / "costed.csv"
+def test_cost_command(data_dir, tmp_path, monkeypatch):
     monkeypatch.setenv("RATEDECK_DATA_DIR", str(data_dir))
 
-    code = main(["cost", str(source), "--out", str(out), "--no-cache", "--tech-prefix", "current"])
+    costed = cost_with_command(tmp_path, [(raw, SECONDS) for raw, *_ in NUMBERS])
 
-    assert code == 0, capsys.readouterr().err
-    costed = pl.read_csv(out, infer_schema=False)
     assert costed.select("number", "matched_prefix", "cost").rows() == [
         (raw, prefix, cost) for raw, _, prefix, cost in GOOD
     ]

@@ -12,16 +12,14 @@ from decimal import Decimal
 from pathlib import Path
 
 import duckdb
-import polars as pl
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from support.lookup_reference import Version, reference_billed, reference_cost, reference_match
-from support.lookup_warehouse import JAN, insert_versions
+from support.lookup_warehouse import JAN, cost_with_command, insert_versions
 
 from pipeline.analytics.numbers import number_problem, parse_numbers
 from pipeline.analytics.one_call import lookup_number
-from pipeline.cli import main
 from pipeline.ingest.phone import INVISIBLE, WHITESPACE
 from pipeline.warehouse.migrate import apply_migrations
 
@@ -118,17 +116,11 @@ def test_sql_macros(con, raw, digits):
     ).fetchall() == [(cost,)]
 
 
-def test_cost_command(data_dir, tmp_path, monkeypatch, capsys):
-    source = tmp_path / "calls.csv"
-    calls = [(raw, SECONDS) for raw, _ in NUMBERS + COPIED]
-    pl.DataFrame(calls, schema=["number", "duration"], orient="row").write_csv(source)
-    out = tmp_path / "costed.csv"
+def test_cost_command(data_dir, tmp_path, monkeypatch):
     monkeypatch.setenv("RATEDECK_DATA_DIR", str(data_dir))
 
-    code = main(["cost", str(source), "--out", str(out), "--no-cache", "--tech-prefix", "current"])
+    costed = cost_with_command(tmp_path, [(raw, SECONDS) for raw, _ in NUMBERS + COPIED])
 
-    assert code == 0, capsys.readouterr().err
-    costed = pl.read_csv(out, infer_schema=False)
     assert costed.select("number", "matched_prefix", "billed_seconds", "cost").rows() == [
         (raw, prefix, str(billed), str(cost))
         for raw, digits in NUMBERS + COPIED
