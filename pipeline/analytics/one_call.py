@@ -274,6 +274,51 @@ def _matched(base: LookupResult, row: dict[str, Any], cost_decimals: int) -> Loo
     )
 
 
+def refused_prefix_notes(
+    con: duckdb.DuckDBPyConnection, results: Sequence[LookupResult]
+) -> list[str]:
+    """A line per result whose number begins with a prefix its deck's latest download (at the
+    result's moment) refused, at least as long as the prefix that priced it: that row could
+    not be read, so the price is the one in force before it (the same prefix: the history
+    carried it) or a shorter prefix's (a prefix refused before it ever had a price)."""
+    notes = []
+    for result in results:
+        refused = _refused_prefix(con, result)
+        if refused is None:
+            continue
+        prefix, reason, fetched_at = refused
+        matched = result.matched_prefix or ""
+        if len(prefix) < len(matched):
+            continue  # a longer prefix of the deck priced it: the refused row changed nothing
+        when = f"{as_utc(fetched_at):%Y-%m-%d %H:%M} UTC"
+        head = f"{result.tech_prefix}: prefix {prefix} was refused at the download of {when}"
+        if prefix == matched:
+            outcome = "its previous price stands"
+        elif matched:
+            outcome = f"priced on {matched}"
+        else:
+            outcome = "no other prefix has a price"
+        notes.append(f"{head} ({reason}); {outcome}")
+    return notes
+
+
+def _refused_prefix(
+    con: duckdb.DuckDBPyConnection, result: LookupResult
+) -> tuple[str, str, datetime] | None:
+    import duckdb
+
+    parameters = {
+        "tech_prefix": result.rated_on or result.tech_prefix,
+        "digits": result.number,
+        "at": result.at,
+    }
+    try:
+        rows = con.execute(read_sql("queries/lookup_refused_prefix.sql"), parameters).fetchall()
+    except duckdb.BinderException:
+        return None  # published before refused rows named their prefix: nothing to say
+    return (rows[0][0], rows[0][1], rows[0][2]) if rows else None
+
+
 def cheapest(results: Sequence[LookupResult]) -> LookupResult | None:
     """The matched result with the lowest cost (then the lowest price; first on a tie)."""
     matched = [r for r in results if r.matched]

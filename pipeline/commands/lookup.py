@@ -57,7 +57,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
-    from pipeline.analytics.one_call import cheapest, lookup_number, priced_decks
+    from pipeline.analytics.one_call import (
+        cheapest,
+        lookup_number,
+        priced_decks,
+        refused_prefix_notes,
+    )
     from pipeline.warehouse.db import Warehouse
 
     duration = settings.report.reference_call_seconds if args.duration is None else args.duration
@@ -72,9 +77,11 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             at=at,
             cost_decimals=settings.report.cost_decimals,
         )
+        refused = refused_prefix_notes(con, results)
     best = cheapest(results)
-    # which deck an alias shares, priced or left out
+    # which deck an alias shares, priced or left out; prefixes of the number a download refused
     notes = decks.notes([r.tech_prefix for r in results], listed_all=not args.tech_prefix)
+    notes += refused
     if args.json:
         console.print_json(
             {

@@ -104,6 +104,10 @@ def totals(summary: RunSummary) -> dict[str, int | str | None]:
         # what was loaded: a deck a check refused is in its step's line, not in the totals
         "rows": sum(summary.total(asset, "rows") for asset in HISTORY_ASSETS.values()),
         "rejects": sum(summary.total(asset, "rejects") for asset in HISTORY_ASSETS.values()),
+        # refused rows whose key kept its price in force (not removed)
+        "kept_refused": sum(
+            summary.total(asset, "rates_kept_refused") for asset in HISTORY_ASSETS.values()
+        ),
         "voice_changes": summary.total(HISTORY_ASSETS["voice"], "changes"),
         "sms_changes": summary.total(HISTORY_ASSETS["sms"], "changes"),
         "report": (report.error or report_meta.get("summary")) if report else None,
@@ -152,6 +156,8 @@ def summary_line(t: dict) -> str:
         f"{t['rows']} rows, {t['rejects']} rejects, {changes} price change(s) detected "
         f"({t['voice_changes']} voice, {t['sms_changes']} SMS)"
     )
+    if t.get("kept_refused"):
+        line += f"; {_kept_refused_note(t['kept_refused'])}"
     if t["report"]:
         line += f"; report: {t['report']}"
     if t["failed_steps"]:
@@ -163,6 +169,9 @@ def _step_row(step: StepOutcome) -> list:
     meta = step.metadata
     history = meta.get(HISTORY_ASSETS.get(step.area, ""), {})
     notes = step.error or history.get("change_types") or _first(meta, "summary") or ""
+    if history.get("rates_kept_refused"):
+        notes = f"{notes}; " if notes and notes != "none" else ""
+        notes += _kept_refused_note(history["rates_kept_refused"])
     if step.unpublished:
         notes = f"{notes}; " if notes and notes != "none" else ""
         notes += f"done, not published: {step.unpublished}"
@@ -175,6 +184,12 @@ def _step_row(step: StepOutcome) -> list:
         history.get("changes"),
         "" if notes == "none" else notes,
     ]
+
+
+def _kept_refused_note(count: int) -> str:
+    from pipeline.stages.feed import kept_refused_note
+
+    return kept_refused_note(count)
 
 
 def _first(metadata: dict[str, dict], key: str):

@@ -148,6 +148,10 @@ def _history_asset(settings: Settings, assets: FeedAssets, partitions) -> dg.Ass
         if not isinstance(outcome, stages.SnapshotLoad):  # diverted: another source's snapshot
             context.log.warning(f"{staged.landed.source}: {outcome.note}")
             return dg.MaterializeResult(value=outcome.snapshot_id, metadata=_diverted(outcome))
+        if outcome.kept_refused:
+            context.log.warning(
+                f"{staged.landed.source}: {stages.kept_refused_note(outcome.kept_refused)}"
+            )
         return dg.MaterializeResult(value=outcome.snapshot_id, metadata=_loaded(assets, outcome))
 
     return history
@@ -161,6 +165,7 @@ def _loaded(assets: FeedAssets, outcome: stages.SnapshotLoad) -> dict[str, str |
         "rates_opened": outcome.opened,
         "rates_closed": outcome.closed,
         "rates_withdrawn": outcome.withdrawn,
+        "rates_kept_refused": outcome.kept_refused,
         "rows": outcome.row_count,
         "rejects": outcome.reject_count,
         **unknown,

@@ -44,6 +44,14 @@ REJECT_SCHEMA = pl.Schema(
     }
 )
 
+# Voice and SMS rejects also name the key the refused row gave, when that key itself could be
+# read: a deck row's prefix ("35389"), an SMS row's pair as the API's integers, "mcc-mnc"
+# ("272-3"). Null when the key field is what was refused (or the row's shape), and for an
+# identical repeat (its key is in the snapshot). The warehouse keeps such a key's price in
+# force: a refused row is not a removal (pipeline/warehouse/history.py).
+REFUSED_KEY = "refused_key"
+KEYED_REJECT_SCHEMA = pl.Schema({**REJECT_SCHEMA, REFUSED_KEY: pl.String()})
+
 
 # The reason of a row refused as an identical repeat of an earlier row ("duplicate of row 2"):
 # nothing of the source is lost, so it counts neither as a reject nor as a row towards a feed's

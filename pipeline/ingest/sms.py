@@ -15,7 +15,13 @@ import polars as pl
 
 from pipeline import exactjson
 from pipeline.ingest.errors import NoValidRowsError, UnrecognisedFormatError
-from pipeline.ingest.frames import REJECT_SCHEMA, REPEAT_REASON, SMS_RATE_SCHEMA, IngestResult
+from pipeline.ingest.frames import (
+    KEYED_REJECT_SCHEMA,
+    REFUSED_KEY,
+    REPEAT_REASON,
+    SMS_RATE_SCHEMA,
+    IngestResult,
+)
 from pipeline.limits import MAX_MCC_MNC
 
 MAX_CODE = MAX_MCC_MNC  # MCC and MNC are at most 3 digits
@@ -39,7 +45,7 @@ def normalize_sms_rates(data: bytes, *, source: str) -> IngestResult:
         try:
             rows.append({"row_number": row_number, **_parse_item(item)})
         except BadValue as exc:
-            rejects.append(_reject(row_number, item, str(exc)))
+            rejects.append(_reject(row_number, item, str(exc), _readable_pair(item)))
     rows, duplicate_rejects = _resolve_duplicates(rows, doc)
     rejects = sorted(rejects + duplicate_rejects, key=lambda r: r["row_number"])
     notes = []
@@ -47,7 +53,7 @@ def normalize_sms_rates(data: bytes, *, source: str) -> IngestResult:
         notes.append("empty SMS rate list: the channel has no rates")
     result = IngestResult(
         rows=_frame(rows, SMS_RATE_SCHEMA),
-        rejects=_frame(rejects, REJECT_SCHEMA),
+        rejects=_frame(rejects, KEYED_REJECT_SCHEMA),
         source_format="json",
         total_rows=len(doc),
         notes=notes,
@@ -94,7 +100,8 @@ def _resolve_duplicates(
             rejects += [_reject(r["row_number"], doc[r["row_number"] - 1], reason) for r in repeats]
             continue
         reason = f"conflicting duplicate: mcc {mcc} mnc {mnc} has {_conflict(group, rates)}"
-        rejects += [_reject(r["row_number"], doc[r["row_number"] - 1], reason) for r in group]
+        pair = _pair_key(mcc, mnc)
+        rejects += [_reject(r["row_number"], doc[r["row_number"] - 1], reason, pair) for r in group]
     kept.sort(key=lambda r: r["row_number"])
     return kept, rejects
 
@@ -119,8 +126,32 @@ def _plain(amount: Decimal) -> str:
     return format(amount.normalize(), "f")
 
 
-def _reject(row_number: int, item: object, reason: str) -> dict[str, Any]:
-    return {"row_number": row_number, "sheet": None, "raw": raw_text(item), "reason": reason}
+def _reject(row_number: int, item: object, reason: str, pair: str | None = None) -> dict[str, Any]:
+    return {
+        "row_number": row_number,
+        "sheet": None,
+        "raw": raw_text(item),
+        "reason": reason,
+        REFUSED_KEY: pair,
+    }
+
+
+def _pair_key(mcc: int, mnc: int) -> str:
+    """A refused row's pair as ``ingest_reject.refused_key`` names it: '272-3'."""
+    return f"{mcc}-{mnc}"
+
+
+def _readable_pair(item: object) -> str | None:
+    """The pair of a refused row whose MCC and MNC are good (its rate was refused), else None:
+    the warehouse keeps that pair's rate in force rather than withdrawing it."""
+    if not isinstance(item, dict):
+        return None
+    try:
+        mcc = whole_number(item, "mcc", maximum=MAX_CODE)
+        mnc = whole_number(item, "mnc", maximum=MAX_CODE)
+    except BadValue:
+        return None
+    return _pair_key(mcc, mnc)
 
 
 # -- JSON value helpers (shared with pipeline/ingest/balance.py) ------------------------------

@@ -4,8 +4,8 @@
     check_rejects(result, max_reject_fraction=0.01, source=...)
 
 Every data row either becomes a canonical row (``VOICE_RATE_SCHEMA``) or a reject
-(``REJECT_SCHEMA``) with a one-line reason naming the field; nothing is rounded or guessed
-silently. A row whose destination, prefix and price cells are all empty is a blank row: it is
+(``KEYED_REJECT_SCHEMA``) with a one-line reason naming the field and, when it could be read,
+the prefix it stood for; nothing is rounded or guessed silently. A row whose destination, prefix and price cells are all empty is a blank row: it is
 skipped and counted in a note. The work is vectorised polars (no Python loop per row):
 clean rows are proven clean by two regex scans and a length check, only the others get
 rewritten, and the fields with few distinct values (increments, dates, currency) are parsed
@@ -22,7 +22,13 @@ from pipeline.ingest import fields
 from pipeline.ingest.dates import parse_effective_dates
 from pipeline.ingest.duplicates import sheet_name, split_duplicates
 from pipeline.ingest.errors import NoValidRowsError, TooManyRejectsError
-from pipeline.ingest.frames import REJECT_SCHEMA, REPEAT_REASON, VOICE_RATE_SCHEMA, IngestResult
+from pipeline.ingest.frames import (
+    KEYED_REJECT_SCHEMA,
+    REFUSED_KEY,
+    REPEAT_REASON,
+    VOICE_RATE_SCHEMA,
+    IngestResult,
+)
 from pipeline.ingest.limits import IngestLimits
 from pipeline.ingest.sniff import sniff_format
 from pipeline.ingest.tabular import RawDeck, RawTable, read_deck
@@ -220,6 +226,7 @@ def _check_row_fields(raw: pl.DataFrame) -> tuple[pl.DataFrame, int]:
         return raw.with_columns(
             fields.to_price(pl.col("price")).alias("price"),
             pl.lit(None, dtype=pl.String).alias("_row_reason"),
+            pl.lit(True).alias("_prefix_ok"),
         ), 0
     positions = (~clean).arg_true()
     destination, destination_reason = fields.destination_rule()
@@ -239,6 +246,8 @@ def _check_row_fields(raw: pl.DataFrame) -> tuple[pl.DataFrame, int]:
             prefix,
             pl.when(reason == "").then(price).alias("price"),
             pl.when(reason != "").then(reason).alias("_row_reason"),
+            # the prefix names the row's key even when another field is refused
+            (prefix_reason.is_null() & pl.col("_shape").is_null()).alias("_prefix_ok"),
             (
                 pl.all_horizontal(fields.is_empty(pl.col(name)) for name in _ROW_FIELDS)
                 & pl.col("_shape").is_null()
@@ -254,6 +263,9 @@ def _check_row_fields(raw: pl.DataFrame) -> tuple[pl.DataFrame, int]:
             pl.repeat(False, raw.height, eager=True)
             .alias("_blank")
             .scatter(positions, fixed["_blank"]),
+            pl.repeat(True, raw.height, eager=True)
+            .alias("_prefix_ok")
+            .scatter(positions, fixed["_prefix_ok"]),
         ]
     )
     checked = patched.filter(~pl.col("_blank")).drop("_blank")
@@ -312,6 +324,7 @@ def _check_value_fields(
         "effective_at",
         pl.col("_currency").alias("currency"),
         reason.alias("_reason"),
+        "_prefix_ok",
     )
     return result, dates.notes
 
@@ -361,7 +374,7 @@ def _rows_frame(valid: pl.DataFrame) -> pl.DataFrame:
 
 def _rejects_frame(refused: pl.DataFrame, deck: RawDeck) -> pl.DataFrame:
     if refused.height == 0:
-        return pl.DataFrame(schema=REJECT_SCHEMA)
+        return pl.DataFrame(schema=KEYED_REJECT_SCHEMA)
     raw_json = pl.concat(
         [_raw_json(table, index, refused) for index, table in enumerate(deck.tables)]
     )
@@ -373,9 +386,17 @@ def _rejects_frame(refused: pl.DataFrame, deck: RawDeck) -> pl.DataFrame:
             sheet_name([table.sheet for table in deck.tables]).alias("sheet"),
             "raw",
             pl.col("_reason").alias("reason"),
+            _refused_key().alias(REFUSED_KEY),
         )
-        .cast(REJECT_SCHEMA)
+        .cast(KEYED_REJECT_SCHEMA)
     )
+
+
+def _refused_key() -> pl.Expr:
+    """The prefix a refused row stood for, when its prefix was readable (an identical repeat
+    names none: its prefix is in the deck)."""
+    repeat = pl.col("_reason").str.starts_with(REPEAT_REASON)
+    return pl.when(pl.col("_prefix_ok") & ~repeat).then(pl.col("prefix"))
 
 
 def _raw_json(table: RawTable, index: int, refused: pl.DataFrame) -> pl.DataFrame:

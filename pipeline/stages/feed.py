@@ -162,6 +162,13 @@ def load_into(
     return replace(loaded, changes=counts)
 
 
+def kept_refused_note(count: int) -> str:
+    """What a load whose refused rows kept their previous prices says (Dagster's warning, the
+    run summary)."""
+    rows = "row kept its" if count == 1 else "rows kept their"
+    return f"{count} refused {rows} previous price (not removed; reasons in ingest_reject)"
+
+
 def incoming(settings: Settings, staged: StagedIngest) -> IncomingSnapshot:
     landed = staged.landed
     return IncomingSnapshot(

@@ -28,6 +28,12 @@ scope, set-based in DuckDB (``sql/queries/history_*.sql``). Rules:
 * A changed in-force version starts at ``fetched_at`` even when its effective date is earlier:
   history before a fetch is never rewritten, so as-of reads (and the reports built on them) are
   reproducible and intervals never overlap. The carrier's date stays in the effective column.
+* A key whose row the deck REFUSED (``refused``: the keys of the snapshot's rejects) and
+  which the deck does not otherwise carry is not a removal: its stored versions are kept as
+  they are (the version in force carried forward, a scheduled one not withdrawn), with no
+  change row. A row ingest could not read says nothing about the carrier's price; closing it
+  would report a false ``removed`` (never rewritten once emailed) and price its calls on a
+  shorter prefix. ``HistoryStats.kept_refused`` counts the versions in force so carried.
 * Snapshots of one scope must be applied in time order (an older one is refused).
 
 The caller owns the transaction: run ``apply_snapshot`` inside ``transaction(con)`` together
@@ -54,6 +60,7 @@ from pipeline.warehouse.migrate import read_sql
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _PARAM = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
 INCOMING_VIEW = "history_incoming"
+REFUSED_VIEW = "history_refused"
 
 
 @dataclass(frozen=True)
@@ -97,6 +104,7 @@ class HistoryStats:
     closed: int  # in-force versions ended at fetched_at (changed or gone)
     withdrawn: int  # scheduled versions taken back before they took effect
     unchanged: int  # stored versions the deck confirmed
+    kept_refused: int = 0  # versions in force carried forward because their row was refused
 
 
 @contextmanager
@@ -119,9 +127,11 @@ def apply_snapshot(
     *,
     snapshot_id: int,
     fetched_at: datetime,
+    refused: pl.DataFrame | None = None,
 ) -> HistoryStats:
     """Reconcile ``frame`` (one full deck of ``scope``) with ``spec.table``; see module doc.
 
+    ``refused``: the keys (``spec.key_columns``) of the deck's refused rows, kept in force.
     Runs in the caller's transaction. Raises SnapshotLoadError for a frame that cannot be
     history (missing column, NULL or duplicate key) or a snapshot older than the stored ones.
     """
@@ -129,6 +139,8 @@ def apply_snapshot(
         raise ValueError(f"scope must give exactly {spec.scope_columns}, got {tuple(scope)}")
     fetched_at = as_utc(fetched_at)
     deck, dedupe = _validated_deck(spec, frame)
+    refused_keys = _refused_keys(spec, refused)
+    has_refused = not refused_keys.is_empty()
     params = {
         "fetched_at": fetched_at,
         "snapshot_id": snapshot_id,
@@ -137,10 +149,14 @@ def apply_snapshot(
     try:
         schedules = _stored_facts(con, spec, params) or _deck_schedules(spec, deck, fetched_at)
         con.register(INCOMING_VIEW, deck.to_arrow())
+        if has_refused:
+            con.register(REFUSED_VIEW, refused_keys.to_arrow())
         try:
-            plan = _template("history_plan.sql", spec, dedupe=dedupe, schedules=schedules)
+            plan = _template(
+                "history_plan.sql", spec, dedupe=dedupe, schedules=schedules, refused=has_refused
+            )
             execute_named(con, plan, params)
-            opened, closed, withdrawn, rechained = execute_named(
+            opened, closed, withdrawn, rechained, kept_refused = execute_named(
                 con, read_sql("queries/history_plan_counts.sql"), params
             ).fetchall()[0]
             if closed or withdrawn or rechained:
@@ -150,13 +166,31 @@ def apply_snapshot(
             con.execute("DROP TABLE history_plan")
         finally:
             con.unregister(INCOMING_VIEW)
+            if has_refused:
+                con.unregister(REFUSED_VIEW)
     except duckdb.Error as exc:
         raise SnapshotLoadError(
             f"{spec.table} {dict(scope)}: {first_line(exc)}; nothing was loaded"
         ) from exc
     # every effective deck row is either kept (unchanged) or opened
     unchanged = _effective_rows(spec, deck, fetched_at, dedupe) - opened
-    return HistoryStats(opened=opened, closed=closed, withdrawn=withdrawn, unchanged=unchanged)
+    return HistoryStats(
+        opened=opened,
+        closed=closed,
+        withdrawn=withdrawn,
+        unchanged=unchanged,
+        kept_refused=kept_refused,
+    )
+
+
+def _refused_keys(spec: HistorySpec, refused: pl.DataFrame | None) -> pl.DataFrame:
+    """Each refused key once (none: an empty frame)."""
+    if refused is None or refused.is_empty():
+        return pl.DataFrame()
+    missing = [c for c in spec.key_columns if c not in refused.columns]
+    if missing:
+        raise SnapshotLoadError(f"{spec.table}: refused keys lack column(s) {', '.join(missing)}")
+    return refused.select(spec.key_columns).drop_nulls().unique()
 
 
 def _validated_deck(spec: HistorySpec, frame: pl.DataFrame) -> tuple[pl.DataFrame, bool]:
@@ -236,7 +270,14 @@ def _q(name: str) -> str:
 
 
 @cache
-def _template(name: str, spec: HistorySpec, *, dedupe: bool = False, schedules: bool = True) -> str:
+def _template(
+    name: str,
+    spec: HistorySpec,
+    *,
+    dedupe: bool = False,
+    schedules: bool = True,
+    refused: bool = False,
+) -> str:
     """A sql/queries/ template with the spec's (validated) identifiers filled in."""
     keys, values = spec.key_columns, spec.value_columns
     eff = spec.effective_column
@@ -275,6 +316,13 @@ def _template(name: str, spec: HistorySpec, *, dedupe: bool = False, schedules: 
             if schedules
             else "CAST(NULL AS TIMESTAMPTZ)"
         ),
+        # without refused keys nothing is carried: joining on them would only cost time
+        "refused_join": (
+            f" LEFT JOIN {REFUSED_VIEW} r ON {cols('r.{c} = s.{c}', keys, ' AND ')}"
+            if refused
+            else ""
+        ),
+        "refused_expr": f"r.{_q(keys[0])} IS NOT NULL" if refused else "false",
         "deck_dedupe": (
             f"QUALIFY row_number() OVER (PARTITION BY {cols('{c}', keys)}, slot "
             "ORDER BY eff DESC NULLS LAST) = 1"

@@ -23,7 +23,7 @@ import duckdb
 import polars as pl
 
 from pipeline.clock import as_utc
-from pipeline.ingest.frames import REJECT_SCHEMA, IngestResult
+from pipeline.ingest.frames import KEYED_REJECT_SCHEMA, REFUSED_KEY, IngestResult
 from pipeline.warehouse.errors import SnapshotLoadError
 from pipeline.warehouse.history import (
     HistorySpec,
@@ -130,6 +130,7 @@ class SnapshotLoad:
     withdrawn: int = 0
     unchanged: int = 0
     unknown_count: int = 0  # rows the feed's reference does not know (kept, flagged)
+    kept_refused: int = 0  # versions in force carried forward: their row was refused
     conflicts: int = 0  # rows refused as correcting a stored call (CDR files)
     replayed: bool = False
     # price changes it brought, (change_type, count): filled in by the stage that loads it
@@ -199,6 +200,20 @@ def brought_no_changes(
     return not earlier
 
 
+def refused_keys(
+    rejects: pl.DataFrame, key_columns: tuple[str, ...], rows: pl.DataFrame
+) -> pl.DataFrame:
+    """The history keys of the rejects that name one (``refused_key``: '35389', or '272-3'
+    for a key of two columns), typed as the snapshot's rows type them."""
+    if REFUSED_KEY not in rejects.columns:
+        return pl.DataFrame()
+    parts = rejects.select(pl.col(REFUSED_KEY).drop_nulls().str.split("-").alias("parts"))
+    return parts.select(
+        pl.col("parts").list.get(i, null_on_oob=True).cast(rows.schema[column]).alias(column)
+        for i, column in enumerate(key_columns)
+    )
+
+
 def _in_utc(incoming: IncomingSnapshot) -> IncomingSnapshot:
     return replace(incoming, fetched_at=as_utc(incoming.fetched_at))
 
@@ -215,6 +230,7 @@ def _load_new(
         rows,
         snapshot_id=snapshot_id,
         fetched_at=incoming.fetched_at,
+        refused=refused_keys(incoming.result.rejects, spec.versioned.key_columns, rows),
     )
     unknown = rows.filter(~pl.col(spec.known_column)).height if spec.known_column else 0
     loaded = SnapshotLoad(
@@ -230,6 +246,7 @@ def _load_new(
         withdrawn=stats.withdrawn,
         unchanged=stats.unchanged,
         unknown_count=unknown,
+        kept_refused=stats.kept_refused,
     )
     _insert_snapshot(con, spec, _snapshot_params(spec, incoming, loaded, stats))
     insert_rejects(con, spec, incoming, snapshot_id)
@@ -256,6 +273,7 @@ def _snapshot_params(
         "rates_closed": stats.closed,
         "rates_withdrawn": stats.withdrawn,
         "rates_unchanged": stats.unchanged,
+        "rates_kept_refused": stats.kept_refused,
         "has_effective_dates": effective is not None
         and effective in rows.columns
         and rows[effective].null_count() < rows.height,
@@ -292,6 +310,7 @@ def _replayed(
         withdrawn=stored.get("rates_withdrawn", 0),
         unchanged=stored.get("rates_unchanged", 0),
         unknown_count=stored.get("unknown_count", 0),
+        kept_refused=stored.get("rates_kept_refused", 0),
         replayed=True,
     )
 
@@ -341,7 +360,10 @@ def insert_rejects(
     rejects = incoming.result.rejects
     if rejects.is_empty():
         return
-    con.register(REJECTS_VIEW, rejects.select(list(REJECT_SCHEMA)).cast(REJECT_SCHEMA).to_arrow())
+    if REFUSED_KEY not in rejects.columns:  # a feed whose rows name no key (CDR files)
+        rejects = rejects.with_columns(pl.lit(None, dtype=pl.String).alias(REFUSED_KEY))
+    keyed = rejects.select(list(KEYED_REJECT_SCHEMA)).cast(KEYED_REJECT_SCHEMA)
+    con.register(REJECTS_VIEW, keyed.to_arrow())
     try:
         params = {
             "kind": spec.kind,

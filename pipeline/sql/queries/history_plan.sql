@@ -11,7 +11,12 @@
 -- Outcome per pair: keep (same values), close (in force, changed or gone), withdraw (scheduled,
 -- changed or gone), open (deck row with no identical stored version). An in-force version the
 -- deck leaves out is kept, not closed, when the deck has a future-dated row for its key: it
--- ends at that row's date, so a snapshot never unprices a prefix before its next version. Kept and opened versions
+-- ends at that row's date, so a snapshot never unprices a prefix before its next version.
+-- A stored version the deck leaves out is kept too when the deck REFUSED a row of its key
+-- (history_refused: the keys of the snapshot's rejects, registered only when there are some;
+-- without them history.py leaves out that join): a row ingest could not read is not a
+-- removal, so the price in force is carried forward unchanged (carried, counted), and a
+-- scheduled version is not withdrawn. Kept and opened versions
 -- of a key form a chain (valid_to = next valid_from), so a scheduled version takes over by the
 -- clock alone. Only rows with something to do are written (unchanged rows are the bulk of a
 -- deck and cost nothing): every open/close/withdraw, and kept versions whose end moves.
@@ -47,8 +52,9 @@ paired AS (
            s.row_id IS NOT NULL AS in_store, d.slot IS NOT NULL AS in_deck,
            coalesce(s.slot, d.slot) AS slot, d.eff AS deck_eff,
            {key_coalesce}, {deck_values},
-           ({values_same}) AS same
-    FROM stored s FULL OUTER JOIN deck d ON {key_join}{slot_join}
+           ({values_same}) AS same,
+           {refused_expr} AS refused
+    FROM stored s FULL OUTER JOIN deck d ON {key_join}{slot_join}{refused_join}
 ),
 -- pairs with something to do, plus every pair of a key with a schedule (its chain is rebuilt).
 -- Without any schedule (stored or in the deck) history.py leaves out the join with
@@ -59,12 +65,16 @@ touched AS (
     WHERE NOT (p.in_store AND p.in_deck AND p.same) {touched_also}
 ),
 actions AS (
-    SELECT *, unnest(CASE
+    SELECT *, in_store AND NOT in_deck AND refused AND slot = '-infinity' AS carried,
+           unnest(CASE
         WHEN in_store AND in_deck AND same THEN ['keep']
         -- the in-force version is missing but the deck announces the key's next version: the
         -- carrier lists only what it already considers current (its deck day rolled over
         -- before ours). The price in force continues until that date (the chain ends it).
         WHEN in_store AND NOT in_deck AND slot = '-infinity' AND deck_announces THEN ['keep']
+        -- the deck refused this key's row (a bad price, a conflicting duplicate): it says
+        -- nothing readable about the key, so what is stored stands
+        WHEN in_store AND NOT in_deck AND refused THEN ['keep']
         WHEN in_store AND in_deck THEN [CASE WHEN slot = '-infinity' THEN 'close' ELSE 'withdraw' END, 'open']
         WHEN in_store THEN [CASE WHEN slot = '-infinity' THEN 'close' ELSE 'withdraw' END]
         ELSE ['open'] END) AS action
@@ -77,7 +87,7 @@ planned AS (
            CASE WHEN action <> 'open' THEN stored_valid_from
                 WHEN slot = '-infinity' THEN $fetched_at
                 ELSE slot END AS valid_from,
-           stored_valid_to,
+           stored_valid_to, carried,
            action IN ('keep', 'open') AS active
     FROM actions
 ),
@@ -86,4 +96,4 @@ chained AS (
     FROM planned
 )
 SELECT * FROM chained
-WHERE action <> 'keep' OR stored_valid_to IS DISTINCT FROM new_valid_to;
+WHERE action <> 'keep' OR stored_valid_to IS DISTINCT FROM new_valid_to OR carried;

@@ -9,4 +9,6 @@ SET valid_to = CASE p.action WHEN 'keep' THEN p.new_valid_to
                               ELSE $snapshot_id END,
     withdrawn_at = CASE WHEN p.action = 'withdraw' THEN $fetched_at ELSE t.withdrawn_at END
 FROM history_plan p
-WHERE t.rowid = p.row_id AND p.row_id IS NOT NULL;
+WHERE t.rowid = p.row_id AND p.row_id IS NOT NULL
+  -- a carried version whose end stays (see history_plan.sql) has nothing to write
+  AND (p.action <> 'keep' OR p.stored_valid_to IS DISTINCT FROM p.new_valid_to);

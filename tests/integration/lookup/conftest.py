@@ -8,6 +8,7 @@ import duckdb
 import pytest
 from support.lookup_warehouse import standard_data_dir
 
+from pipeline.cli import main
 from pipeline.warehouse.migrate import apply_migrations
 
 
@@ -24,6 +25,20 @@ def con(data_dir: Path):
     connection = duckdb.connect(str(data_dir / "warehouse.duckdb"), read_only=True)
     yield connection
     connection.close()
+
+
+@pytest.fixture
+def ratedeck(data_dir: Path, tmp_path: Path, monkeypatch, capsys):
+    """Run the CLI in-process against ``data_dir``; returns (exit code, stdout, stderr)."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("RATEDECK_DATA_DIR", str(data_dir))
+
+    def run(*argv: str) -> tuple[int, str, str]:
+        code = main(list(argv))
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    return run
 
 
 @pytest.fixture

@@ -12,7 +12,6 @@ import polars as pl
 import pytest
 
 from pipeline.analytics.lookup import cost_calls, lookup_number
-from pipeline.cli import main
 from pipeline.warehouse.migrate import apply_migrations
 
 START = datetime(2026, 12, 2, 10, 0, tzinfo=UTC)
@@ -42,19 +41,6 @@ def con(data_dir: Path):
     connection = duckdb.connect(str(data_dir / "warehouse.duckdb"), read_only=True)
     yield connection
     connection.close()
-
-
-@pytest.fixture
-def ratedeck(data_dir: Path, tmp_path: Path, monkeypatch, capsys):
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("RATEDECK_DATA_DIR", str(data_dir))
-
-    def run(*argv: str) -> tuple[int, str, str]:
-        code = main(list(argv))
-        out, err = capsys.readouterr()
-        return code, out, err
-
-    return run
 
 
 def test_lookup_before_history_says_when_it_starts(con):

@@ -11,7 +11,7 @@ import pytest
 
 from pipeline.errors import ConfigError
 from pipeline.ingest.errors import MalformedCsvError, NoValidRowsError, TooManyRejectsError
-from pipeline.ingest.frames import REJECT_SCHEMA, VOICE_RATE_SCHEMA
+from pipeline.ingest.frames import KEYED_REJECT_SCHEMA, VOICE_RATE_SCHEMA
 from pipeline.ingest.phone import INVISIBLE, WHITESPACE
 from pipeline.ingest.voice import check_rejects, normalize_voice_deck
 
@@ -51,7 +51,7 @@ def test_commpeak_example_deck() -> None:
 def test_schemas_exact_and_no_float(decks) -> None:
     result = normalize_voice_deck(deck(decks, GOOD, ["Bad", "x", "1", "1/1"]), source="x.csv")
     assert result.rows.schema == pl.Schema(VOICE_RATE_SCHEMA)
-    assert result.rejects.schema == pl.Schema(REJECT_SCHEMA)
+    assert result.rejects.schema == pl.Schema(KEYED_REJECT_SCHEMA)
     assert not any(dtype.is_float() for dtype in result.rows.schema.dtypes())
 
 

@@ -9,7 +9,7 @@ import pytest
 
 from pipeline.ingest.balance import BalanceRecord, normalize_customer
 from pipeline.ingest.errors import IngestError, NoValidRowsError, UnrecognisedFormatError
-from pipeline.ingest.frames import REJECT_SCHEMA, SMS_RATE_SCHEMA
+from pipeline.ingest.frames import KEYED_REJECT_SCHEMA, SMS_RATE_SCHEMA
 from pipeline.ingest.sms import normalize_sms_rates
 
 POSTMAN_SMS = (
@@ -38,7 +38,7 @@ def test_postman_example_parses_exactly():
         {"row_number": 1, "mcc": 10, "mnc": 210, "rate": Decimal("0.05")},
         {"row_number": 2, "mcc": 9, "mnc": 210, "rate": Decimal("0.05")},
     ]
-    assert result.rejects.is_empty() and result.rejects.schema == REJECT_SCHEMA
+    assert result.rejects.is_empty() and result.rejects.schema == KEYED_REJECT_SCHEMA
     assert (result.source_format, result.total_rows) == ("json", 2)
 
 
