@@ -13,7 +13,7 @@ from pipeline.analytics.one_call import LookupResult, refused_prefix_notes
 
 def test_a_warehouse_from_before_refused_keys_gives_no_note():
     con = duckdb.connect()
-    apply_schema_before(con, "109_refused_rows_keep_price.sql")
+    apply_schema_before(con, "110_refused_rows_keep_price.sql")
     result = LookupResult(
         "current", "353891234567", 60, datetime(2026, 11, 3, tzinfo=UTC), matched=False
     )
