@@ -19,7 +19,8 @@ run's start-up. The cache keeps, per published warehouse file:
 
 It can never be stale: ``key`` hashes the published file's identity (device, inode, size,
 modification and change times, the DuckDB headers, which carry its checkpoint counter) and
-the engine code's own source and library versions. Publishing replaces the file (a new link
+the engine code's own source and library versions, and the schema migrations this ratedeck
+ships (a newer ratedeck's engines of a warehouse it migrated are a miss). Publishing replaces the file (a new link
 renamed over it: its change time and headers move), so a publish means a new key; a foreign
 ``.wal`` beside the file (data DuckDB has not checkpointed into it) turns the cache off. Files
 of other keys are removed when a new key is written, so the folder holds one warehouse's worth.
@@ -40,6 +41,7 @@ from datetime import datetime
 from pathlib import Path
 
 from pipeline.analytics._engine import LpmEngine
+from pipeline.warehouse.migrate import known_migrations
 
 # the tech prefixes with rates, when each one's history starts, the aliases and their decks
 Catalog = tuple[list[str], dict[str, datetime], dict[str, str]]
@@ -56,6 +58,9 @@ def _code_fingerprint() -> bytes:
     here = Path(__file__).parent
     for name in (*_ENGINE_MODULES, Path(__file__).name):
         digest.update((here / name).read_bytes())
+    # the schema this ratedeck knows: a newer one's engines (same code, a warehouse it migrated)
+    # are a miss, so this one opens the warehouse, and refuses it
+    digest.update("\0".join(known_migrations()).encode())
     versions = (sys.version, polars.__version__, numpy.__version__, str(pickle.HIGHEST_PROTOCOL))
     digest.update("\0".join(versions).encode())
     return digest.digest()

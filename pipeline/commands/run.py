@@ -57,8 +57,10 @@ def execute(
     """Run the selected areas in-process, recording into the persistent Dagster home (or
     ``instance``: the demo opens it once for both its days)."""
     from pipeline.orchestrate import persistent_instance, require_credentials, run_pipeline
+    from pipeline.warehouse.db import Warehouse
 
     require_credentials(settings, areas)
+    Warehouse(settings).refuse_newer()  # before any download: no load could be stored
     instance = instance or persistent_instance(settings)
     with console.progress(label, total=count_steps(settings, areas, report=report)) as bar:
         return run_pipeline(

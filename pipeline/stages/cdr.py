@@ -108,6 +108,7 @@ def import_file(
     row) for a file that cannot be read or has too many bad rows, WarehouseLockedError when
     another writer holds the warehouse longer than ``lock_timeout_s``."""
     data = read_call_file(path)
+    Warehouse(settings).refuse_newer()  # before landing a copy the warehouse will not take
     landed = land(settings, data, ext="parquet" if _is_parquet(path) else "csv", now=now)
     try:
         staged = stages.normalise(settings, CDR, landed)

@@ -46,6 +46,7 @@ def import_carrier_file(
     InputError (one line, naming the file and row) for a file that cannot be read or has more
     bad rows than ``cdr.max_reject_fraction``."""
     data = read_call_file(path)
+    Warehouse(settings).refuse_newer()  # before landing a copy the warehouse will not take
     landed = land(settings, data, ext="csv", now=now, source=SOURCE_FORMAT)
     columns = CarrierColumnNames(**settings.reconcile.columns.model_dump())
     try:

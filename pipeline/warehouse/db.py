@@ -53,8 +53,13 @@ from pipeline.warehouse.errors import (
     WarehouseHeldError,
     WarehouseLockedError,
     WarehouseMissingError,
+    WarehouseNewerError,
 )
-from pipeline.warehouse.migrate import apply_migrations
+from pipeline.warehouse.migrate import (
+    apply_migrations,
+    recorded_migrations,
+    refuse_newer_schema,
+)
 from pipeline.warehouse.publish import (
     HEADERS_BYTES,
     fsync_file,
@@ -236,7 +241,9 @@ class Warehouse:
         if not self.published_path.exists():
             raise self._missing()
         try:
-            return self._connect(self.published_path, read_only=True)
+            return self._connect_reader(self.published_path)
+        except WarehouseNewerError:
+            raise
         except WarehouseError as exc:
             held = _held_by(exc.__cause__)
             if held is not None:
@@ -249,7 +256,7 @@ class Warehouse:
             # died before a publish replaced the file): it cannot belong to this file
             if "WAL" not in str(exc.__cause__) or not _remove_foreign_wal(self.published_path):
                 raise
-        return self._connect(self.published_path, read_only=True)
+        return self._connect_reader(self.published_path)
 
     @contextmanager
     def working_reader(self) -> Iterator[duckdb.DuckDBPyConnection]:
@@ -267,11 +274,25 @@ class Warehouse:
             path = self.working_path if self.working_path.exists() else self.published_path
             if not path.exists():
                 raise self._missing()
-            con = self._connect(path, read_only=True)
+            con = self._connect_reader(path)
             try:
                 yield con
             finally:
                 con.close()
+
+    def refuse_newer(self) -> None:
+        """Refuse (``WarehouseNewerError``, exit 2) a published warehouse that a newer ratedeck
+        migrated, before a command downloads or lands anything. Only that: a file that cannot
+        be opened now is the writer's to report, and the writer checks its working copy too."""
+        if not self.published_path.exists():
+            return
+        try:
+            con = self._connect_reader(self.published_path)
+        except WarehouseNewerError:
+            raise
+        except WarehouseError:
+            return
+        con.close()
 
     def require_existing(self) -> None:
         """Refuse (``WarehouseMissingError``, exit 2) unless something was loaded: a published
@@ -286,6 +307,17 @@ class Warehouse:
         return WarehouseMissingError(
             f"no warehouse yet at {self.published_path}: run `ratedeck run` or `ratedeck demo`"
         )
+
+    def _connect_reader(self, path: Path) -> duckdb.DuckDBPyConnection:
+        """Read-only, refused (``WarehouseNewerError``) when a newer ratedeck migrated the
+        file: its tables and views are not the ones this ratedeck's queries were written for."""
+        con = self._connect(path, read_only=True)
+        try:
+            refuse_newer_schema(con, recorded_migrations(con))
+        except BaseException:
+            con.close()
+            raise
+        return con
 
     @staticmethod
     def _connect(path: Path, *, read_only: bool) -> duckdb.DuckDBPyConnection:

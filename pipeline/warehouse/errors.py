@@ -25,6 +25,14 @@ class WarehouseMissingError(WarehouseError):
     exit_code = 2
 
 
+class WarehouseNewerError(WarehouseError):
+    """The warehouse was migrated by a newer ratedeck (a schema migration this one does not
+    ship). Exit 2, as a missing warehouse: retrying does not help; upgrading ratedeck, or
+    restoring the backup taken before the upgrade, does."""
+
+    exit_code = 2
+
+
 class SnapshotLoadError(WarehouseError):
     """A snapshot could not be loaded; the transaction was rolled back, nothing changed."""
 

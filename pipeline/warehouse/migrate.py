@@ -1,7 +1,12 @@
 """Applies the package's ``sql/`` (``pipeline/sql``) to a DuckDB connection: numbered schema migrations once each, in order,
 then macros and views re-created whenever their text changed or a migration ran (they hold no
 data). Re-creating them on every writer session would change the catalog each time: a
-checkpoint and a publish for a session that changed nothing, ~0.2 s per deck."""
+checkpoint and a publish for a session that changed nothing, ~0.2 s per deck.
+
+A warehouse migrated by a newer ratedeck (a ``schema_migration`` row naming a migration this
+one does not ship) is refused before anything is written, by writers and readers alike
+(``refuse_newer_schema``): an older ratedeck would otherwise write rows the newer schema does
+not expect and put its own older views and macros back."""
 
 from __future__ import annotations
 
@@ -9,6 +14,8 @@ import hashlib
 from importlib.resources import files
 from importlib.resources.abc import Traversable
 from typing import TYPE_CHECKING
+
+from pipeline.warehouse.errors import WarehouseNewerError
 
 if TYPE_CHECKING:  # read_sql is on the cost path, which opens no DuckDB on a cache hit
     import duckdb
@@ -31,13 +38,58 @@ def read_sql(relative: str) -> str:
     return SQL_DIR.joinpath(*relative.split("/")).read_text(encoding="utf-8")
 
 
-def apply_migrations(con: duckdb.DuckDBPyConnection) -> list[str]:
-    """Bring the schema up to date; returns the names of the migrations applied now."""
-    con.execute(
-        "CREATE TABLE IF NOT EXISTS schema_migration ("
-        " name VARCHAR PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT current_timestamp)"
+def known_migrations() -> list[str]:
+    """The names of the schema migrations this ratedeck ships, in order."""
+    return [path.name for path in sql_files("schema")]
+
+
+def recorded_migrations(con: duckdb.DuckDBPyConnection) -> set[str] | None:
+    """The names in the warehouse's ``schema_migration`` (``derived-sql`` row included), or
+    ``None`` when it has no such table (a new, empty warehouse)."""
+    found = con.execute(
+        "SELECT count(*) FROM duckdb_tables() "
+        "WHERE table_name = 'schema_migration' AND database_name = current_database()"
+    ).fetchall()
+    if found == [(0,)]:
+        return None
+    return {row[0] for row in con.execute("SELECT name FROM schema_migration").fetchall()}
+
+
+def refuse_newer_schema(con: duckdb.DuckDBPyConnection, recorded: set[str] | None) -> None:
+    """Raise ``WarehouseNewerError`` when ``recorded`` (``recorded_migrations``) names a
+    migration this ratedeck does not ship: every row but the ``derived-sql`` one is a
+    migration's file name."""
+    shipped = set(known_migrations())
+    unknown = sorted(
+        name for name in recorded or () if name not in shipped and not name.startswith(DERIVED_MARK)
     )
-    done = {row[0] for row in con.execute("SELECT name FROM schema_migration").fetchall()}
+    if unknown:
+        raise WarehouseNewerError(
+            f"{_database_path(con)}: warehouse was migrated by a newer ratedeck "
+            f"({', '.join(unknown)}); upgrade ratedeck, or restore the backup taken before "
+            "the upgrade"
+        )
+
+
+def _database_path(con: duckdb.DuckDBPyConnection) -> str:
+    """The file of the connection's current database (the warehouse, read-only or not)."""
+    rows = con.execute(
+        "SELECT path FROM duckdb_databases() WHERE database_name = current_database()"
+    ).fetchall()
+    return str(rows[0][0]) if rows and rows[0][0] else "the warehouse"
+
+
+def apply_migrations(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Bring the schema up to date; returns the names of the migrations applied now. Refuses
+    a warehouse migrated by a newer ratedeck before writing anything."""
+    recorded = recorded_migrations(con)
+    refuse_newer_schema(con, recorded)
+    if recorded is None:
+        con.execute(
+            "CREATE TABLE schema_migration ("
+            " name VARCHAR PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT current_timestamp)"
+        )
+    done = recorded or set()
     applied = []
     for path in sql_files("schema"):
         if path.name in done:
