@@ -110,12 +110,9 @@ def _quick_start() -> None:
 
 def _version() -> str:
     """From the installed package's metadata (pyproject.toml), not a copy kept in the code."""
-    from importlib.metadata import PackageNotFoundError, version
+    from pipeline.version import installed_version
 
-    try:
-        return version("ratedeck")
-    except PackageNotFoundError:  # running from a source tree that was never installed
-        return "unknown (not installed)"
+    return installed_version()
 
 
 def _command_module(name: str):

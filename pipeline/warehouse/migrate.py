@@ -15,6 +15,7 @@ from importlib.resources import files
 from importlib.resources.abc import Traversable
 from typing import TYPE_CHECKING
 
+from pipeline.version import installed_version
 from pipeline.warehouse.errors import WarehouseNewerError
 
 if TYPE_CHECKING:  # read_sql is on the cost path, which opens no DuckDB on a cache hit
@@ -25,6 +26,8 @@ SQL_DIR: Traversable = files("pipeline") / "sql"
 DERIVED_FOLDERS = ("macros", "views")
 # schema_migration row naming the macros and views in place: this prefix + their sha256
 DERIVED_MARK = "derived-sql "
+# schema_migration's column naming the ratedeck version that recorded a row (migration 108)
+VERSION_COLUMN = "ratedeck_version"
 
 
 def sql_files(folder: str) -> list[Traversable]:
@@ -43,31 +46,40 @@ def known_migrations() -> list[str]:
     return [path.name for path in sql_files("schema")]
 
 
-def recorded_migrations(con: duckdb.DuckDBPyConnection) -> set[str] | None:
-    """The names in the warehouse's ``schema_migration`` (``derived-sql`` row included), or
-    ``None`` when it has no such table (a new, empty warehouse)."""
-    found = con.execute(
-        "SELECT count(*) FROM duckdb_tables() "
-        "WHERE table_name = 'schema_migration' AND database_name = current_database()"
-    ).fetchall()
-    if found == [(0,)]:
+def recorded_migrations(con: duckdb.DuckDBPyConnection) -> dict[str, str | None] | None:
+    """Each name in the warehouse's ``schema_migration`` (the ``derived-sql`` row included)
+    with the ratedeck version that recorded it (``None``: recorded before versions were kept,
+    migration 108), or ``None`` when it has no such table (a new, empty warehouse)."""
+    import duckdb
+
+    try:
+        cursor = con.execute("SELECT * FROM schema_migration")
+    except duckdb.CatalogException:
         return None
-    return {row[0] for row in con.execute("SELECT name FROM schema_migration").fetchall()}
+    columns = [column[0] for column in cursor.description or ()]
+    rows = cursor.fetchall()
+    at = columns.index(VERSION_COLUMN) if VERSION_COLUMN in columns else None
+    return {row[0]: None if at is None else row[at] for row in rows}
 
 
-def refuse_newer_schema(con: duckdb.DuckDBPyConnection, recorded: set[str] | None) -> None:
+def refuse_newer_schema(
+    con: duckdb.DuckDBPyConnection, recorded: dict[str, str | None] | None
+) -> None:
     """Raise ``WarehouseNewerError`` when ``recorded`` (``recorded_migrations``) names a
     migration this ratedeck does not ship: every row but the ``derived-sql`` one is a
     migration's file name."""
     shipped = set(known_migrations())
     unknown = sorted(
-        name for name in recorded or () if name not in shipped and not name.startswith(DERIVED_MARK)
+        (name, by)
+        for name, by in (recorded or {}).items()
+        if name not in shipped and not name.startswith(DERIVED_MARK)
     )
     if unknown:
+        named = ", ".join(name + (f" by ratedeck {by}" if by else "") for name, by in unknown)
         raise WarehouseNewerError(
-            f"{_database_path(con)}: warehouse was migrated by a newer ratedeck "
-            f"({', '.join(unknown)}); upgrade ratedeck, or restore the backup taken before "
-            "the upgrade"
+            f"{_database_path(con)}: warehouse was migrated by a newer ratedeck ({named}); "
+            f"this is ratedeck {installed_version()}: upgrade ratedeck, or restore the backup "
+            "taken before the upgrade"
         )
 
 
@@ -89,7 +101,7 @@ def apply_migrations(con: duckdb.DuckDBPyConnection) -> list[str]:
             "CREATE TABLE schema_migration ("
             " name VARCHAR PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT current_timestamp)"
         )
-    done = recorded or set()
+    done = set(recorded or ())
     applied = []
     for path in sql_files("schema"):
         if path.name in done:
@@ -110,4 +122,20 @@ def apply_migrations(con: duckdb.DuckDBPyConnection) -> list[str]:
             con.execute(text)
         con.execute("DELETE FROM schema_migration WHERE starts_with(name, ?)", [DERIVED_MARK])
         con.execute("INSERT INTO schema_migration (name) VALUES (?)", [mark])
+        _stamp_version(con, [*applied, mark])
     return applied
+
+
+def _stamp_version(con: duckdb.DuckDBPyConnection, names: list[str]) -> None:
+    """Record this ratedeck's version on the ``schema_migration`` rows it wrote now: after
+    them, as migration 108 adds the column in the same session as those before it."""
+    has_column = con.execute(
+        "SELECT count(*) FROM duckdb_columns() WHERE database_name = current_database() "
+        "AND table_name = 'schema_migration' AND column_name = ?",
+        [VERSION_COLUMN],
+    ).fetchall()
+    if names and has_column == [(1,)]:
+        con.execute(
+            "UPDATE schema_migration SET ratedeck_version = ? WHERE list_contains(?, name)",
+            [installed_version(), names],
+        )
