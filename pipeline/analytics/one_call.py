@@ -45,6 +45,12 @@ def known_tech_prefixes(con: duckdb.DuckDBPyConnection) -> list[str]:
 def deck_aliases(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
     """Every alias tech prefix and the tech prefix whose deck prices it: the rule the LPM
     macros and CDR costing apply (``voice_deck_aliases()``, sql/macros/050_voice_deck.sql)."""
+    aliases = _published_aliases(con)
+    return {} if aliases is None else aliases
+
+
+def _published_aliases(con: duckdb.DuckDBPyConnection) -> dict[str, str] | None:
+    """``deck_aliases``, or ``None`` for a file published before aliases were priced."""
     import duckdb
 
     try:
@@ -52,7 +58,7 @@ def deck_aliases(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
     except duckdb.CatalogException:
         # published before that macro: its own LPM macros price no alias either, and the next
         # run's publish brings both
-        return {}
+        return None
     return dict(rows)
 
 
@@ -64,6 +70,8 @@ class Decks:
 
     own: list[str]
     aliases: dict[str, str]
+    # published by a ratedeck before aliases: which tech prefixes are aliases is not known
+    predates_aliases: bool = False
 
     def deck_of(self, tech_prefix: str) -> str:
         """The tech prefix whose rates price ``tech_prefix`` (itself unless an alias)."""
@@ -82,7 +90,7 @@ class Decks:
         if unknown:
             same_as = self.aliases.get(unknown[0])
             hint = (
-                ""
+                self._older_file_hint()
                 if same_as is None
                 else f"; its deck is {same_as!r}'s, stored once: ask for {same_as!r}"
             )
@@ -91,6 +99,15 @@ class Decks:
                 f"{', '.join(accepted)}){hint}"
             )
         return list(dict.fromkeys(requested))
+
+    def _older_file_hint(self) -> str:
+        if not self.predates_aliases:
+            return ""
+        return (
+            "; the published warehouse predates tech prefix aliases (an older ratedeck "
+            "published it), so a tech prefix priced on another's deck is not known yet: the "
+            "next `ratedeck run` publishes them"
+        )
 
     def notes(self, chosen: Sequence[str], *, listed_all: bool) -> list[str]:
         """A line per alias priced (``chosen``), and per alias left out of a listing of every
@@ -109,7 +126,8 @@ def alias_note(tech_prefix: str, same_as: str) -> str:
 
 def priced_decks(con: duckdb.DuckDBPyConnection) -> Decks:
     """The tech prefixes with rates of their own and the aliases priced on one of them."""
-    return Decks(known_tech_prefixes(con), deck_aliases(con))
+    aliases = _published_aliases(con)
+    return Decks(known_tech_prefixes(con), aliases or {}, predates_aliases=aliases is None)
 
 
 def resolve_tech_prefixes(
