@@ -18,7 +18,7 @@ from pipeline.errors import RatedeckError
 from pipeline.settings import Settings
 from pipeline.stages import cdr as stages
 from pipeline.stages import reconcile
-from pipeline.warehouse.errors import WarehouseLockedError
+from pipeline.warehouse.errors import WarehouseLockedError, WarehouseNewerError
 
 BACKFILL_TAG = "dagster/backfill"  # Dagster tags every run of a backfill with its id
 COST_JOB = "cdr_costs_job"
@@ -178,6 +178,9 @@ def _files_sensor(
                 imported = stages.import_file(run_settings, path, lock_timeout_s=TICK_BUDGET_S)
             except WarehouseLockedError:
                 context.log.info("warehouse busy (a load is running): the files wait a tick")
+                break
+            except WarehouseNewerError as exc:  # not the file's fault: it waits for a ratedeck
+                context.log.error(f"cdr import: {exc}")  # that can load it, every tick
                 break
             except RatedeckError as exc:
                 seen[path.name] = key  # a bad file waits until it changes, not every tick

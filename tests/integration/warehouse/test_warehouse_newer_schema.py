@@ -191,3 +191,24 @@ def test_engines_a_newer_ratedeck_cached_are_not_used(future, capsys, monkeypatc
     assert main(argv) == 2
     assert REFUSAL in capsys.readouterr().err
     assert not (future / "calls.costed.csv").exists()
+
+
+def test_the_cdr_sensor_leaves_the_files_for_a_ratedeck_that_can_load_them(future):
+    """A refused file is not the file's fault: unlike a bad file, it stays out of the cursor,
+    so the ratedeck that can load the warehouse imports it."""
+    inbox = future / "inbox"
+    inbox.mkdir()
+    write_master(inbox / "m2.csv", [asterisk_line("c", "35312345", DAY, 20)])
+    settings = cdr_settings(future / "data", folder=str(inbox), settle_s=0)
+    defs = build_definitions(settings)
+    before = fingerprint(future)
+
+    with dg.DagsterInstance.ephemeral() as instance:
+        context = dg.build_sensor_context(
+            instance=instance, cursor=None, definitions=defs, resources=defs.resources
+        )
+        tick = defs.resolve_sensor_def("cdr_files")(context)
+
+    assert not tick.run_requests
+    assert "m2.csv" not in (tick.cursor or "")
+    assert fingerprint(future) == before
