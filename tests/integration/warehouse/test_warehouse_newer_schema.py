@@ -22,7 +22,7 @@ from pipeline.errors import RatedeckError
 from pipeline.stages.cdr import cost_days, import_file
 from pipeline.warehouse.db import Warehouse
 
-FUTURE = "110_future.sql"
+FUTURE = "120_future.sql"
 REFUSAL = f"warehouse was migrated by a newer ratedeck ({FUTURE}"
 
 

@@ -1,4 +1,4 @@
-"""schema_migration records which ratedeck applied each migration (migration 108), and the
+"""schema_migration records which ratedeck applied each migration (migration 110), and the
 refusal of a warehouse a newer ratedeck migrated names that version and this one."""
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from pipeline.warehouse.errors import WarehouseNewerError
 from pipeline.warehouse.migrate import DERIVED_MARK, apply_migrations
 
 REPO = Path(__file__).resolve().parents[3]
-VERSION_MIGRATION = "108_schema_migration_version.sql"
+VERSION_MIGRATION = "110_schema_migration_version.sql"
 
 
 def project_version() -> str:
@@ -55,7 +55,7 @@ def test_the_refusal_names_the_newer_version_and_this_one(tmp_path):
         apply_migrations(con)
         con.execute(
             "INSERT INTO schema_migration (name, ratedeck_version) VALUES (?, ?), (?, NULL)",
-            ["110_future.sql", "0.3.0", "111_later.sql"],
+            ["120_future.sql", "0.3.0", "121_later.sql"],
         )
         before = con.execute("SELECT * FROM schema_migration ORDER BY name").fetchall()
 
@@ -63,8 +63,8 @@ def test_the_refusal_names_the_newer_version_and_this_one(tmp_path):
             apply_migrations(con)
 
         assert str(refused.value) == (
-            f"{path}: warehouse was migrated by a newer ratedeck (110_future.sql by ratedeck "
-            f"0.3.0, 111_later.sql); this is ratedeck {project_version()}: upgrade ratedeck, "
+            f"{path}: warehouse was migrated by a newer ratedeck (120_future.sql by ratedeck "
+            f"0.3.0, 121_later.sql); this is ratedeck {project_version()}: upgrade ratedeck, "
             "or restore the backup taken before the upgrade"
         )
         assert refused.value.exit_code == 2
