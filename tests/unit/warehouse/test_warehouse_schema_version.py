@@ -1,4 +1,4 @@
-"""schema_migration records which ratedeck applied each migration (migration 110), and the
+"""schema_migration records which ratedeck applied each migration (migration 111), and the
 refusal of a warehouse a newer ratedeck migrated names that version and this one."""
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from pipeline.warehouse.errors import WarehouseNewerError
 from pipeline.warehouse.migrate import DERIVED_MARK, apply_migrations
 
 REPO = Path(__file__).resolve().parents[3]
-VERSION_MIGRATION = "110_schema_migration_version.sql"
+VERSION_MIGRATION = "111_schema_migration_version.sql"
 
 
 def project_version() -> str:
