@@ -26,7 +26,7 @@ SQL_DIR: Traversable = files("pipeline") / "sql"
 DERIVED_FOLDERS = ("macros", "views")
 # schema_migration row naming the macros and views in place: this prefix + their sha256
 DERIVED_MARK = "derived-sql "
-# schema_migration's column naming the ratedeck version that recorded a row (migration 110)
+# schema_migration's column naming the ratedeck version that recorded a row (migration 111)
 VERSION_COLUMN = "ratedeck_version"
 
 
@@ -49,7 +49,7 @@ def known_migrations() -> list[str]:
 def recorded_migrations(con: duckdb.DuckDBPyConnection) -> dict[str, str | None] | None:
     """Each name in the warehouse's ``schema_migration`` (the ``derived-sql`` row included)
     with the ratedeck version that recorded it (``None``: recorded before versions were kept,
-    migration 110), or ``None`` when it has no such table (a new, empty warehouse)."""
+    migration 111), or ``None`` when it has no such table (a new, empty warehouse)."""
     import duckdb
 
     try:
@@ -128,7 +128,7 @@ def apply_migrations(con: duckdb.DuckDBPyConnection) -> list[str]:
 
 def _stamp_version(con: duckdb.DuckDBPyConnection, names: list[str]) -> None:
     """Record this ratedeck's version on the ``schema_migration`` rows it wrote now: after
-    them, as migration 110 adds the column in the same session as those before it."""
+    them, as migration 111 adds the column in the same session as those before it."""
     has_column = con.execute(
         "SELECT count(*) FROM duckdb_columns() WHERE database_name = current_database() "
         "AND table_name = 'schema_migration' AND column_name = ?",
