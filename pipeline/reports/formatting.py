@@ -37,21 +37,29 @@ def decimals_needed(values, minimum: int = 4, maximum: int = 8) -> int:
 
 
 def pct(value: Decimal | None, decimals: int = 2) -> str:
-    """+2.20%, -0.50%, 0.00%."""
+    """+2.20%, -0.50%, 0.00% (-0.004 too: no sign on what rounds to zero)."""
     if value is None:
         return ""
-    rounded = value.quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP)
+    rounded = _rounded(value, decimals)
     sign = "+" if rounded > 0 else ""
     return f"{sign}{rounded:,f}%"
 
 
 def money(value: Decimal | None, decimals: int = 2, *, signed: bool = False) -> str:
-    """1,234.57 (half-up); ``signed`` adds a + for positive amounts."""
+    """1,234.57 (half-up); ``signed`` adds a + for positive amounts; what rounds to zero is
+    0.00, never -0.00."""
     if value is None:
         return ""
-    rounded = value.quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP)
+    rounded = _rounded(value, decimals)
     sign = "+" if signed and rounded > 0 else ""
     return f"{sign}{rounded:,f}"
+
+
+def _rounded(value: Decimal, decimals: int) -> Decimal:
+    """Half-up to ``decimals``; a negative value that rounds to zero loses its sign (Decimal
+    keeps it: -0.004 -> -0.00, which reads as a loss)."""
+    rounded = value.quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP)
+    return abs(rounded) if rounded == 0 else rounded
 
 
 def minutes(value: Decimal | None) -> str:

@@ -109,6 +109,22 @@ def test_subject_carries_the_monthly_impact_of_a_traffic_profile():
     assert len(title) <= SUBJECT_MAX
 
 
+def test_a_monthly_impact_that_rounds_to_zero_is_unsigned_in_subject_and_headline():
+    rows = [
+        change(1, monthly_impact=Decimal("0.001")),
+        change(2, "down", monthly_impact=Decimal("-0.00508")),
+    ]
+    title = subject([voice(rows, traffic=True)], currency="USD")
+    assert title.endswith(", 0.00 USD/month")  # the impact is -0.00408
+    context = template_context(
+        [voice(rows, traffic=True)], created_at=NOW, top_n=15, currency="USD", notice_days=7,
+        reference_call_seconds=150, chart_cid=None, attachments=[],
+    )  # fmt: skip
+    context["subject"] = title
+    for body in (render_html(context), render_text(context)):
+        assert "-0.00" not in body
+
+
 def test_subject_without_traffic_counts_moves_only():
     rows = [change(1), change(2), change(3), change(4), change(5, "down")]
     rows += [change(6, "removed"), change(7, "billing"), change(8, "billing")]

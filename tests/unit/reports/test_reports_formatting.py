@@ -50,6 +50,15 @@ def test_money_rounds_half_up_with_thousands_separator():
     assert fmt.money(Decimal("0"), signed=True) == "0.00"
 
 
+@pytest.mark.parametrize("value", [Decimal("-0.00408"), Decimal("-0.004632"), Decimal("-0.0049")])
+def test_a_negative_amount_that_rounds_to_zero_has_no_sign(value):
+    # the 31-day demo's 2026-11-16 email said "-0.00 USD/month" for an impact of -0.00408
+    assert fmt.money(value) == "0.00"
+    assert fmt.money(value, signed=True) == "0.00"
+    assert fmt.pct(value) == "0.00%"
+    assert fmt.money(Decimal("-0.005"), signed=True) == "-0.01"  # half-up: not zero
+
+
 @pytest.mark.parametrize("text", ["=1+1", "+44", "-2", "@SUM(A1)", "\tx", "\rx"])
 def test_neutralise_quotes_formula_triggers(text):
     assert fmt.neutralise(text) == "'" + text
