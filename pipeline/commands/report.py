@@ -9,9 +9,8 @@ and its changes marked reported, in the warehouse writer.
 from __future__ import annotations
 
 import argparse
-from datetime import UTC, datetime
 
-from pipeline import console
+from pipeline import clock, console
 from pipeline.settings import Settings
 
 
@@ -32,7 +31,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         return _send(args, settings, warehouse)
     from pipeline.reports import build_report
 
-    now = datetime.now(UTC)
+    now = clock.utc_now()  # the clock build_report reads by default
     with warehouse.reader() as con:
         report = build_report(con, settings, now=now)
     if report is None:

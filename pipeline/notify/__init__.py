@@ -9,10 +9,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from email.message import EmailMessage
 from typing import Literal
 
+from pipeline import clock
 from pipeline.notify.outbox import write_eml, write_raw
 from pipeline.notify.smtp import envelope, send_raw, send_smtp
 from pipeline.redaction import configured_secrets
@@ -46,9 +47,9 @@ def deliver_raw(
             password=settings.secrets.smtp_password,
             secrets=configured_secrets(settings),  # a relay may echo any of them
         )
-        return Sent("smtp", target, datetime.now(UTC))
+        return Sent("smtp", target, clock.utc_now())
     path = write_raw(raw, settings.outbox_dir, name)
-    return Sent("outbox", str(path), datetime.now(UTC))
+    return Sent("outbox", str(path), clock.utc_now())  # the clock the email is dated by
 
 
 __all__ = ["Sent", "deliver", "deliver_raw", "send_raw", "send_smtp", "write_eml", "write_raw"]

@@ -25,6 +25,7 @@ from typing import Literal
 
 import duckdb
 
+from pipeline import clock
 from pipeline.notify import deliver, pending
 from pipeline.notify.message import new_message
 from pipeline.notify.subject import fitting_subject
@@ -116,7 +117,7 @@ def check_low_balance(
     ).fetchall()
     if logged and logged[0][0] is not None:
         return replace(base, status="already_sent", attempts=logged[0][1], delivery=logged[0][2])
-    moment = now or datetime.now(UTC)
+    moment = now or clock.utc_now()
     attempts = (logged[0][1] if logged else 0) + 1
     if not logged:
         _record_detection(con, state, threshold, moment)
@@ -168,7 +169,7 @@ def _attempt(
 ) -> str | Exception:
     """Send ``item`` and record the outcome in balance_alert_log; the delivery text, or the
     exception of a failed send (recorded; retried next run)."""
-    moment = now or datetime.now(UTC)
+    moment = now or clock.utc_now()
     try:
         result = _send_pending(item, settings, send)
     except Exception as exc:  # any failure: record it, retry next run
@@ -214,7 +215,7 @@ def _pending_alert(
         return pending.retry(con, earlier[0])
     message = build_alert_message(state, settings, runway(con, state.email))
     return pending.begin(
-        con, name=name, purpose=PURPOSE, message=message, created_at=datetime.now(UTC)
+        con, name=name, purpose=PURPOSE, message=message, created_at=clock.utc_now()
     )
 
 
@@ -234,7 +235,7 @@ def build_alert_message(
     message["Subject"] = _subject(state, currency, threshold)
     message["From"] = settings.smtp.sender
     message["To"] = ", ".join(settings.report.recipients)
-    message["Date"] = format_datetime(datetime.now(UTC))
+    message["Date"] = format_datetime(clock.utc_now())
     # one id per crossing: a resend of this crossing's alert is recognisably the same email
     domain = settings.smtp.sender.rpartition("@")[2].strip(" >") or "ratedeck.invalid"
     message["Message-ID"] = f"<ratedeck-low-balance-{state.crossing_snapshot_id}@{domain}>"

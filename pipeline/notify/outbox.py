@@ -62,6 +62,7 @@ def remove_stale_temp_files(
     younger one may be another process's write in progress (the outbox has no lock). Every
     other file in the folder is the user's and stays.
     """
+    # the wall clock, not pipeline.clock: it is compared with the files' real mtimes
     moment = time.time() if now is None else now
     removed = []
     for candidate in Path(outbox_dir).glob(".*.eml.*.tmp"):

@@ -14,10 +14,10 @@ the body has all of it.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import format_datetime
 
+from pipeline import clock
 from pipeline.notify import Sent
 from pipeline.notify.message import new_message
 from pipeline.notify.pending_alerts import deliver_or_keep
@@ -45,7 +45,7 @@ def build_run_failure_message(run: FailedRun, settings: Settings) -> EmailMessag
     message["Subject"] = shortened_subject(f"ratedeck run failed: {what}: {cause}")
     message["From"] = settings.smtp.sender
     message["To"] = ", ".join(settings.alerts.recipients)
-    message["Date"] = format_datetime(datetime.now(UTC))
+    message["Date"] = format_datetime(clock.utc_now())
     # one id per run: a second delivery of the same failure is recognisably the same email
     domain = settings.smtp.sender.rpartition("@")[2] or "ratedeck.invalid"
     message["Message-ID"] = f"<ratedeck-run-failure-{run.run_id}@{domain}>"

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 
 import duckdb
 
+from pipeline import clock
 from pipeline.reports.attachments import report_attachments
 from pipeline.reports.chart import change_chart
 from pipeline.reports.model import ChangeSection, Report
@@ -27,9 +28,12 @@ def build_report(
 ) -> Report | None:
     """The report of every change not yet reported, or None when there is none (no email).
 
-    Read-only: nothing is marked as reported until :func:`send_report` delivered it.
+    Read-only: nothing is marked as reported until :func:`send_report` delivered it. ``now``
+    defaults to :func:`pipeline.clock.utc_now`, the clock the fetches were stamped with: what
+    is still announced, the title, the Date header and the attachment names all follow it (the
+    demo replays past market days; on the wall clock their dated changes were all in force).
     """
-    now = now or datetime.now(UTC)
+    now = now or clock.utc_now()
     sections = [
         section
         for build in SECTION_BUILDERS
