@@ -327,7 +327,7 @@ def reconciliation_summary(settings: Settings, days: tuple[date, ...]) -> list[d
             "difference": found[d].difference if d in found else None,
             "pct": found[d].pct if d in found else None,
             "within_tolerance": found[d].within_tolerance if d in found else None,
-            "disputed_calls": disputes.get(d.isoformat(), 0),
+            "disputed_calls": disputes.get(d, 0),  # call_day is a DATE
         }
         for d in days
     ]

@@ -25,11 +25,12 @@ NUMBER_FORMATS = {
     "cost": "0.0000####",
     "money": "#,##0.00;[Red]-#,##0.00",
     "minutes": "#,##0.00",
-    "days": "0.00",
+    "days": "0",  # whole calendar days (voice_rate_change.notice_days)
     "int": "0",
+    "date": "yyyy-mm-dd",
     "datetime": "yyyy-mm-dd hh:mm",
 }
-COLUMN_WIDTHS = {"text": 18, "datetime": 17, "bool": 12}
+COLUMN_WIDTHS = {"text": 18, "date": 11, "datetime": 17, "bool": 12}
 HEADER_COLOUR = "1F3B57"
 
 

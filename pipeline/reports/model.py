@@ -20,7 +20,7 @@ from typing import Literal
 from pipeline.notify.message import new_message
 
 ColumnKind = Literal[
-    "text", "price", "pct", "cost", "money", "minutes", "days", "int", "datetime", "bool"
+    "text", "price", "pct", "cost", "money", "minutes", "days", "int", "date", "datetime", "bool"
 ]
 # categories, in the order the subject and summaries list them
 CATEGORIES = ("up", "down", "new", "removed", "billing", "renamed", "withdrawn")

@@ -31,7 +31,7 @@ from pipeline.warehouse.reconcile import (
 
 WINDOW_DAYS = 7
 DISPUTE_COLUMNS = (
-    Column("Day", "call_day"),
+    Column("Day", "call_day", "date"),
     Column("Class", "class"),
     Column("Start (UTC)", "started_at", "datetime"),
     Column("Number", "number"),
@@ -44,9 +44,9 @@ DISPUTE_COLUMNS = (
     Column("Carrier seconds", "their_seconds", "int"),
     Column("Seconds difference", "seconds_difference", "int"),
     Column("Our rate", "our_rate", "price"),
-    Column("Our rate valid from", "our_rate_valid_from"),
+    Column("Our rate valid from", "our_rate_valid_from", "datetime"),
     Column("Carrier rate", "their_rate", "price"),
-    Column("Carrier rate valid from", "their_rate_valid_from"),
+    Column("Carrier rate valid from", "their_rate_valid_from", "datetime"),
     Column("Our cost", "our_cost", "cost"),
     Column("Carrier cost", "their_cost", "cost"),
     Column("Difference", "cost_difference", "cost"),

@@ -59,6 +59,7 @@ def test_beyond_tolerance_the_email_has_the_day_and_the_disputes(tmp_path):
     [xlsx] = [a for a in report.attachments if a.filename.startswith("ratedeck-reconciliation-")]
     sheet = load_workbook(io.BytesIO(xlsx.data)).active
     rows = list(sheet.iter_rows(values_only=True))
+    _assert_dates_are_date_cells(sheet)
     assert rows[0] == tuple(c.header for c in DISPUTE_COLUMNS)
     assert len(rows) == 1 + len(disputes)
     header = rows[0]
@@ -72,7 +73,26 @@ def test_beyond_tolerance_the_email_has_the_day_and_the_disputes(tmp_path):
         if d["kind"] == "early_price":
             assert (row["Class"], row["Prefix"]) == ("price_differs", d["prefix"])
             assert Decimal(str(row["Carrier rate"])) == Decimal(d["price_billed"])
-            assert row["Carrier rate valid from"] == d["effective_date"]
+            effective = datetime.fromisoformat(d["effective_date"])
+            assert row["Carrier rate valid from"] == effective  # a date cell, midnight UTC
+
+
+def _assert_dates_are_date_cells(sheet) -> None:
+    """Day, start and both valid-from columns are dates in UTC, never text (finance sorts
+    and filters on them)."""
+    header = [c.value for c in sheet[1]]
+    formats = {"Day": "yyyy-mm-dd", "Start (UTC)": "yyyy-mm-dd hh:mm",
+               "Our rate valid from": "yyyy-mm-dd hh:mm",
+               "Carrier rate valid from": "yyyy-mm-dd hh:mm"}  # fmt: skip
+    seen = dict.fromkeys(formats, 0)
+    for row in sheet.iter_rows(min_row=2):
+        for name, number_format in formats.items():
+            cell = row[header.index(name)]
+            if cell.value is None:
+                continue
+            assert cell.is_date and cell.number_format == number_format, (name, cell.value)
+            seen[name] += 1
+    assert all(seen.values()), seen  # every column had a value to check
 
 
 def test_within_tolerance_one_line_says_so(tmp_path):

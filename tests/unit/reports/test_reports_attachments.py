@@ -1,13 +1,15 @@
 import csv
 import io
-from datetime import UTC, datetime
+from dataclasses import replace
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import openpyxl
 import pytest
 
-from pipeline.reports.attachments import changes_csv, changes_xlsx
+from pipeline.reports.attachments import changes_csv, changes_xlsx, table_xlsx
 from pipeline.reports.model import ChangeSection, Column
+from pipeline.reports.voice import VOICE_COLUMNS
 
 COLUMNS = (
     Column("Prefix", "prefix"),
@@ -89,3 +91,20 @@ def test_xlsx_never_stores_a_formula(hostile):
     assert cell.data_type == "s"
     # XML has no bare CR: it reads back as a line feed, still behind the quote
     assert cell.value == "'" + hostile.replace("\r", "\n")
+
+
+def test_xlsx_notice_days_are_whole_days():
+    # a "days" column is voice_rate_change.notice_days, whole calendar days: 14, not 14.00
+    [notice] = [c for c in VOICE_COLUMNS if c.header == "Notice days"]
+    data = changes_xlsx([replace(section([{"notice_days": 14}]), columns=(notice,))])
+    cell = openpyxl.load_workbook(io.BytesIO(data))["Voice changes"]["A2"]
+    assert cell.value == 14 and cell.data_type == "n"
+    assert cell.number_format == "0"
+
+
+def test_xlsx_a_date_column_is_a_date_cell():
+    data = table_xlsx("Disputed calls", (Column("Day", "call_day", "date"),),
+                      [{"call_day": date(2026, 11, 8)}])  # fmt: skip
+    cell = openpyxl.load_workbook(io.BytesIO(data))["Disputed calls"]["A2"]
+    assert cell.is_date and cell.value == datetime(2026, 11, 8)
+    assert cell.number_format == "yyyy-mm-dd"
