@@ -60,7 +60,8 @@ def begin(
     created_at: datetime,
     with_report_keys: bool = False,
 ) -> Pending:
-    """Commit ``message`` as pending (with the changes in ``report_keys`` when asked)."""
+    """Commit ``message`` as pending (with the changes in ``report_keys`` and the days of
+    disputed calls in ``report_dispute_keys`` when asked)."""
     mail_from, rcpt_to = envelope(message)
     raw = message.as_bytes()
     row = [
@@ -77,6 +78,7 @@ def begin(
         con.execute(read_sql("queries/delivery_pending_insert.sql"), row)
         if with_report_keys:
             con.execute(read_sql("queries/delivery_pending_change_insert.sql"), [name])
+            con.execute(read_sql("queries/delivery_pending_dispute_insert.sql"), [name])
     [found] = [p for p in pending(con, purpose) if p.name == name]
     return found
 
@@ -122,6 +124,7 @@ def settle_failure(con: duckdb.DuckDBPyConnection, item: Pending, exc: BaseExcep
 def forget(con: duckdb.DuckDBPyConnection, item: Pending) -> None:
     """Remove ``item`` (delivered, or definitely not): inside the caller's transaction."""
     con.execute("DELETE FROM pending_delivery_change WHERE name = ?", [item.name])
+    con.execute("DELETE FROM pending_delivery_dispute WHERE name = ?", [item.name])
     con.execute("DELETE FROM pending_delivery WHERE name = ?", [item.name])
 
 

@@ -73,4 +73,5 @@ def build_report(
         chart_cid=CHART_CID,
         attachments=tuple(attachments),
         sections=tuple(sections),
+        dispute_keys=reconciled.dispute_keys if reconciled else (),
     )

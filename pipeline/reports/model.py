@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from email.message import EmailMessage
 from email.utils import format_datetime
@@ -122,6 +122,8 @@ class Report:
     chart_cid: str
     attachments: tuple[Attachment, ...]
     sections: tuple[ChangeSection, ...]
+    # the days of disputed calls it carries: (call_day, digest, calls, cost_difference)
+    dispute_keys: tuple[tuple[date, str, int, Decimal], ...] = ()
     message_id: str = field(init=False)
 
     def __post_init__(self) -> None:

@@ -6,12 +6,19 @@ calls: each day whose balance spend differs from its costed calls by more than
 then the calls the carrier billed otherwise than our CDRs and decks say, summed per
 destination, and one XLSX row per disputed call. Money is exact (Decimal) throughout; the
 body shows every digit of a difference (no rounding hides a cent).
+
+A day's disputed calls are sent in full once: a later email within the window says they were
+already reported (and when), and attaches a day's rows again only when they changed since
+(a carrier re-export, a recost) or says when they are gone; ``report_dispute`` records what
+each email carried (written with ``report_log``, see :mod:`pipeline.reports.send`).
 """
 
 from __future__ import annotations
 
+import hashlib
+from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -22,9 +29,11 @@ from pipeline.reports.attachments import XLSX_TYPE, table_xlsx
 from pipeline.reports.model import Attachment, Column
 from pipeline.settings import Settings
 from pipeline.warehouse.reconcile import (
+    EmailedDispute,
     ReconcileDay,
     disputed_calls,
     disputes_by_destination,
+    emailed_disputes,
     latest_reconcile_day,
     reconcile_days,
 )
@@ -57,6 +66,43 @@ CLASS_LABELS = {
     "missing_ours": "not in our CDRs",
     "missing_theirs": "not billed by the carrier",
 }
+# what a disputed call is, for telling one day's disputes from another version of them: not
+# labels (destination, tech prefix, valid-from dates) that a view fix may reword
+DIGEST_FIELDS = (
+    "class", "started_at", "number", "our_call_id", "their_call_id", "our_seconds",
+    "their_seconds", "our_rate", "their_rate", "our_cost", "their_cost", "cost_difference",
+)  # fmt: skip
+DisputeKey = tuple[date, str, int, Decimal]  # call_day, digest, calls, cost_difference
+
+
+@dataclass(frozen=True)
+class DayDisputes:
+    """One day's disputed calls now, against the last email that carried that day's."""
+
+    day: date
+    rows: tuple[dict[str, Any], ...]
+    emailed: EmailedDispute | None
+
+    @property
+    def digest(self) -> str:
+        return dispute_digest(self.rows)
+
+    @property
+    def cost_difference(self) -> Decimal:
+        return sum((Decimal(r["cost_difference"]) for r in self.rows), Decimal(0))
+
+    @property
+    def status(self) -> str:
+        """new (never emailed) | reported (emailed as they are) | changed | resolved (gone)."""
+        if self.emailed is None:
+            return "new"
+        if self.emailed.digest == self.digest:
+            return "reported"
+        return "changed" if self.rows else "resolved"
+
+    @property
+    def key(self) -> DisputeKey:
+        return (self.day, self.digest, len(self.rows), self.cost_difference)
 
 
 @dataclass(frozen=True)
@@ -65,16 +111,31 @@ class Reconciliation:
     last: date
     tolerance_pct: Decimal
     days: tuple[ReconcileDay, ...]  # days with balance snapshots and costed calls
-    by_destination: tuple[dict[str, Any], ...]
-    disputes: tuple[dict[str, Any], ...]  # one per call, start order
+    by_destination: tuple[dict[str, Any], ...]  # of the days whose disputes are news
+    dispute_days: tuple[DayDisputes, ...] = ()  # days with disputes now or last emailed
 
     @property
     def beyond(self) -> tuple[ReconcileDay, ...]:
         return tuple(d for d in self.days if not d.within_tolerance)
 
     @property
+    def news(self) -> tuple[DayDisputes, ...]:
+        """The days whose disputes this email carries: never emailed, changed, or gone."""
+        return tuple(d for d in self.dispute_days if d.status != "reported")
+
+    @property
+    def disputes(self) -> tuple[dict[str, Any], ...]:
+        """The disputed calls sent (attached) with this email, one per call, start order."""
+        return tuple(row for d in self.news for row in d.rows)
+
+    @property
+    def dispute_keys(self) -> tuple[DisputeKey, ...]:
+        """What report_dispute records once the email is delivered."""
+        return tuple(d.key for d in self.news)
+
+    @property
     def overcharged(self) -> Decimal:
-        """What the carrier charged beyond our costs over the disputed calls (exact)."""
+        """What the carrier charged beyond our costs over the disputed calls sent (exact)."""
         return sum((Decimal(r["cost_difference"]) for r in self.disputes), Decimal(0))
 
 
@@ -85,14 +146,48 @@ def reconciliation(con: duckdb.DuckDBPyConnection, settings: Settings) -> Reconc
         return None
     first = last - timedelta(days=WINDOW_DAYS - 1)
     tolerance = settings.reconcile.tolerance_pct
+    dispute_days = _dispute_days(
+        disputed_calls(con, first, last), emailed_disputes(con, first, last)
+    )
+    news_days = [d.day for d in dispute_days if d.status != "reported" and d.rows]
     return Reconciliation(
         first=first,
         last=last,
         tolerance_pct=tolerance,
         days=tuple(reconcile_days(con, first, last, tolerance)),
-        by_destination=tuple(disputes_by_destination(con, first, last)),
-        disputes=tuple(disputed_calls(con, first, last)),
+        by_destination=tuple(disputes_by_destination(con, news_days)),
+        dispute_days=dispute_days,
     )
+
+
+def _dispute_days(
+    rows: list[dict[str, Any]], emailed: dict[date, EmailedDispute]
+) -> tuple[DayDisputes, ...]:
+    """Every day with disputed calls now, or whose last email had some (they may be gone)."""
+    by_day: dict[date, list[dict[str, Any]]] = defaultdict(list)
+    for row in rows:
+        by_day[row["call_day"]].append(row)
+    days = set(by_day) | {day for day, sent in emailed.items() if sent.calls}
+    return tuple(
+        DayDisputes(day, tuple(by_day.get(day, ())), emailed.get(day)) for day in sorted(days)
+    )
+
+
+def dispute_digest(rows: tuple[dict[str, Any], ...]) -> str:
+    """Names one version of a day's disputed calls (the same calls give the same digest)."""
+    text = "\n".join("|".join(_canonical(row[f]) for f in DIGEST_FIELDS) for row in rows)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _canonical(value: object) -> str:
+    """A value as text that does not depend on the session (time zone, decimal scale)."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).isoformat()
+    if isinstance(value, Decimal):
+        return format(value.normalize(), "f")
+    return str(value)
 
 
 def day_lines(rec: Reconciliation, currency: str) -> list[str]:
@@ -138,6 +233,38 @@ def destination_lines(rec: Reconciliation, currency: str) -> list[str]:
     return lines
 
 
+def news_lines(rec: Reconciliation, currency: str) -> list[str]:
+    """A line per day whose disputes changed or went away since the email that carried them."""
+    lines = []
+    for d in rec.news:
+        if d.emailed is None:
+            continue
+        then = (
+            f"the email of {fmt.when(d.emailed.emailed_at)} had {d.emailed.calls} call(s), "
+            f"{_exact(d.emailed.cost_difference, signed=True)} {currency}"
+        )
+        if d.status == "resolved":
+            lines.append(f"{d.day}: no disputed call any more ({then}).")
+        else:
+            lines.append(
+                f"{d.day}: re-reconciled, the disputed calls changed ({then}; now "
+                f"{len(d.rows)} call(s), {_exact(d.cost_difference, signed=True)} {currency}): "
+                "sent again in full."
+            )
+    return lines
+
+
+def reported_lines(rec: Reconciliation, currency: str) -> list[str]:
+    """A line per day whose disputes an earlier email carried exactly as they are now."""
+    return [
+        f"{d.day}: {len(d.rows)} disputed call(s), {_exact(d.cost_difference, signed=True)} "
+        f"{currency}: already reported in the email of {fmt.when(d.emailed.emailed_at)}, "
+        "not attached again."
+        for d in rec.dispute_days
+        if d.status == "reported" and d.emailed is not None
+    ]
+
+
 def dispute_attachment(rec: Reconciliation, stamp: str) -> Attachment | None:
     """One XLSX row per disputed call; None when there is none."""
     if not rec.disputes:
@@ -158,6 +285,8 @@ def template_values(rec: Reconciliation | None, currency: str) -> dict[str, Any]
         "disputed": len(rec.disputes),
         "overcharged": f"{_exact(rec.overcharged, signed=True)} {currency}",
         "destination_lines": destination_lines(rec, currency),
+        "news_lines": news_lines(rec, currency),
+        "reported_lines": reported_lines(rec, currency),
     }
 
 

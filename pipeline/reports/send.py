@@ -41,6 +41,12 @@ from pipeline.warehouse.report_setting import record_report_setting
 log = logging.getLogger(__name__)
 STATUS = {"smtp": "sent", "outbox": "outboxed"}
 PURPOSE = "report"
+DISPUTE_KEY_SCHEMA: dict[str, pl.DataType | type[pl.DataType]] = {
+    "call_day": pl.Date,
+    "digest": pl.String,
+    "calls": pl.Int64,
+    "cost_difference": pl.Decimal(18, 8),  # exact, as report_dispute stores it
+}
 
 
 @dataclass(frozen=True)
@@ -69,6 +75,12 @@ def send_report(con: duckdb.DuckDBPyConnection, settings: Settings, report: Repo
         if taken:
             raise StaleReportError(
                 f"{taken} of the report's {report.change_count} changes were reported "
+                "since it was built: build it again"
+            )
+        [(disputes_taken,)] = con.sql(read_sql("queries/report_dispute_taken.sql")).fetchall()
+        if disputes_taken:
+            raise StaleReportError(
+                f"the disputed calls of {disputes_taken} day(s) in the report were reported "
                 "since it was built: build it again"
             )
         item = pending.begin(
@@ -137,11 +149,14 @@ def _deliver(con: duckdb.DuckDBPyConnection, settings: Settings, item: Pending) 
 @contextmanager
 def _report_keys(con: duckdb.DuckDBPyConnection, report: Report) -> Iterator[None]:
     keys = pl.DataFrame(report.change_keys, schema=["kind", "change_id"], orient="row")
+    disputes = pl.DataFrame(report.dispute_keys, schema=DISPUTE_KEY_SCHEMA, orient="row")
     con.register("report_keys", keys)
+    con.register("report_dispute_keys", disputes)
     try:
         yield
     finally:
         con.unregister("report_keys")
+        con.unregister("report_dispute_keys")
 
 
 def _record_delivery(con: duckdb.DuckDBPyConnection, item: Pending, sent: Sent) -> int:
@@ -156,6 +171,7 @@ def _record_delivery(con: duckdb.DuckDBPyConnection, item: Pending, sent: Sent) 
             error=None,
         )
         con.execute(read_sql("queries/report_change_from_pending.sql"), [report_id, item.name])
+        con.execute(read_sql("queries/report_dispute_from_pending.sql"), [report_id, item.name])
         pending.forget(con, item)
     return report_id
 

@@ -6,7 +6,7 @@ check use (SQL in ``sql/queries/reconcile_*.sql``, views in ``sql/views/095_reco
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -80,10 +80,31 @@ def disputed_calls(con: duckdb.DuckDBPyConnection, first: date, last: date) -> l
 
 
 def disputes_by_destination(
-    con: duckdb.DuckDBPyConnection, first: date, last: date
+    con: duckdb.DuckDBPyConnection, days: list[date]
 ) -> list[dict[str, Any]]:
-    """The disputed calls' money per destination, the largest overcharge first."""
-    return _rows(con, "reconcile_by_destination", first, last)
+    """The disputed calls' money of ``days`` per destination, the largest overcharge first."""
+    if not days:
+        return []
+    return _rows(con, "reconcile_by_destination", min(days), max(days), days=days)
+
+
+@dataclass(frozen=True)
+class EmailedDispute:
+    """A day's disputed calls as the last email that carried them had them (report_dispute)."""
+
+    call_day: date
+    digest: str
+    calls: int
+    cost_difference: Decimal
+    emailed_at: datetime  # the email's time (report_log.created_at, its Date header)
+
+
+def emailed_disputes(
+    con: duckdb.DuckDBPyConnection, first: date, last: date
+) -> dict[date, EmailedDispute]:
+    """Per day of ``first``..``last``: its disputes as last emailed (days never emailed absent)."""
+    rows = _rows(con, "report_dispute_latest", first, last)
+    return {row["call_day"]: EmailedDispute(**row) for row in rows}
 
 
 def _rows(
