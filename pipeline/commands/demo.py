@@ -196,6 +196,9 @@ def demo_market(
         effective_dates=True,
         default_tech_prefix=DEFAULT_TECH_PREFIX,
         discrepancies=Discrepancies(**DEMO_DISCREPANCIES, days=frozenset({day2})),
+        # every day from day 3 on reconciles (README): a day the balance runs out is topped
+        # up at its end, never left for the carrier to refuse the next day's calls
+        top_up_in_time=True,
     )
 
 

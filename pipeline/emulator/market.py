@@ -391,11 +391,15 @@ class Ledger(NamedTuple):
 
 class _AccountSimulation:
     """Each day's carrier bill is debited (``spend(day, available)`` -> micros); top-ups come
-    when the balance runs low (sometimes too late: then the carrier refuses calls)."""
+    when the balance runs low (sometimes too late: then the carrier refuses calls), or, with
+    ``top_up_in_time``, on every day that ran out of funds, so the next day has calls."""
 
-    def __init__(self, seed: int, spend: Callable[[date, int], int]) -> None:
+    def __init__(
+        self, seed: int, spend: Callable[[date, int], int], top_up_in_time: bool = False
+    ) -> None:
         self.seed = seed
         self.spend = spend
+        self.top_up_in_time = top_up_in_time
 
     def opening(self) -> _Account:
         rng = day_rng(self.seed, "account", "opening")
@@ -409,7 +413,8 @@ class _AccountSimulation:
         account.balance -= self.spend(day, account.available)
         unit = MICROS_PER_CURRENCY
         ran_out = account.available <= 0
-        if (ran_out and rng.random() < 0.5) or (account.balance < 60 * unit and rng.random() < 0.4):
+        rescued = ran_out and (self.top_up_in_time or rng.random() < 0.5)
+        if rescued or (account.balance < 60 * unit and rng.random() < 0.4):
             account.balance += rng.choice((100, 200, 250, 500, 1000)) * unit
             account.temporary_credit = 0
         elif ran_out and not account.temporary_credit and rng.random() < 0.5:
@@ -435,11 +440,14 @@ class Market:
         effective_dates: bool = False,
         default_tech_prefix: str | None = None,
         discrepancies: Discrepancies = NONE,
+        top_up_in_time: bool = False,
     ) -> None:
         """``default_tech_prefix``: the account's default plan, which ``current`` serves (the
         same deck, byte for byte); None: ``current`` is a standard plan of its own.
         ``discrepancies``: what the carrier gets wrong, and on which days (none by default);
-        part of the market, since what the carrier bills is what the balance loses."""
+        part of the market, since what the carrier bills is what the balance loses.
+        ``top_up_in_time``: the customer tops up at the end of every day that ran out of funds
+        (by default only half the time: the next day the carrier then refuses every call)."""
         if deck_size < 1:
             raise ValueError(f"deck_size must be at least 1, got {deck_size}")
         bad = [tp for tp in tech_prefixes if not TECH_PREFIX_RE.match(str(tp))]
@@ -460,7 +468,7 @@ class Market:
         self._traffic: TrafficModel | None = None
         self._call_days: OrderedDict[date, CallDay] = OrderedDict()
         self._call_days_lock = threading.Lock()
-        self._funding = _AccountSimulation(seed, self._spend)
+        self._funding = _AccountSimulation(seed, self._spend, top_up_in_time)
         self._account = History(
             start_date, self._first_day, self._funding.step, _Account.clone, _Account.clone
         )

@@ -77,3 +77,14 @@ def test_notice_outlook_counts_only_what_day_2_brings():
     # notice of 14 days: the 12-day increase is short of it too; of 0 days: nothing is
     assert notice_outlook(market, day1, day2, notice_days=14) == (4, 2)
     assert notice_outlook(market, day1, day2, notice_days=0) == (4, 0)
+
+
+def test_a_month_long_demo_never_runs_out_of_funds_so_every_day_has_calls():
+    # the 31-day demo of seed 7 from 2026-11-07 left the balance at -2.76 and -0.06: the
+    # carrier refused every call of 2026-11-15 and 2026-11-29, which then could not reconcile
+    day1 = date(2026, 11, 7)
+    market = demo_market(7, day1, 400, TECH_PREFIXES)
+    for n in range(1, 31):
+        before = market.day(day1 + timedelta(days=n - 1)).customer()
+        assert before["balance"] + before["temporary_credit"] > 0, day1 + timedelta(days=n)  # type: ignore[operator]
+        assert market.day(day1 + timedelta(days=n)).calls().carrier_calls
