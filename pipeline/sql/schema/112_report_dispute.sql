@@ -4,7 +4,6 @@
 -- sends them again only when the day's disputes changed (a carrier re-export, a recost). The
 -- same exactly-once machinery as report_change: pending_delivery_dispute is committed with the
 -- pending message, report_dispute with report_log when it was delivered.
--- (Numbered 110, not 108: room for migrations written alongside.)
 
 CREATE TABLE IF NOT EXISTS report_dispute (
     call_day         DATE NOT NULL,
