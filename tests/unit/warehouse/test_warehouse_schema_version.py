@@ -42,11 +42,12 @@ def test_an_older_warehouse_keeps_null_on_the_rows_it_had():
     apply_schema_before(con, VERSION_MIGRATION)
     before = {row[0] for row in con.execute("SELECT name FROM schema_migration").fetchall()}
 
-    assert apply_migrations(con) == [VERSION_MIGRATION]
+    applied = apply_migrations(con)
 
+    assert applied[0] == VERSION_MIGRATION  # and any migration numbered after it
     recorded = versions(con)
     assert {name: recorded[name] for name in before} == dict.fromkeys(before)
-    assert recorded[VERSION_MIGRATION] == recorded["derived-sql"] == project_version()
+    assert {recorded[name] for name in [*applied, "derived-sql"]} == {project_version()}
 
 
 def test_the_refusal_names_the_newer_version_and_this_one(tmp_path):
