@@ -6,4 +6,5 @@ SELECT tech_prefix, prefix, change_type, coalesce(new_destination, old_destinati
 FROM voice_rate_change
 WHERE changed_at > current_timestamp
   AND change_type <> 'withdrawn'
+  AND withdrawn_at IS NULL  -- announced, then taken back by the carrier
 ORDER BY changed_at, tech_prefix, prefix;

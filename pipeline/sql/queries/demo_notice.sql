@@ -13,4 +13,5 @@ SELECT count(*) FILTER (WHERE changed_at > announced_at) AS announced,
            WHERE change_type = 'increase' AND changed_at > announced_at
        ) AS least_notice_days
 FROM voice_rate_change
-WHERE change_type <> 'withdrawn';
+WHERE change_type <> 'withdrawn'
+  AND withdrawn_at IS NULL;  -- announced, then taken back: not an announcement that stands

@@ -13,6 +13,10 @@
 -- cost_decimals places, in integer arithmetic: the macros of sql/macros/200_reference_call.sql,
 -- shared with voice_rate_change (direction = the email's up/down/... category).
 --
+-- Changes later withdrawn (voice_rate_change.withdrawn_at set) are left out: their withdrawn
+-- row stands for them, so the report never sends them again and `ratedeck diff` shows the
+-- withdrawal, not a change that will not happen.
+--
 -- Parameters: $tech_prefix (NULL = all), $since (NULL = all; changed_at >= since),
 -- $unreported_only (skip changes already in report_change), $reference_seconds (> 0),
 -- $cost_decimals (0..8).
@@ -21,7 +25,9 @@ WITH changes AS (
     SELECT c.* EXCLUDE (reference_call_seconds, call_cost_decimals, old_call_cost,
                         new_call_cost, call_cost_direction, direction)
     FROM voice_rate_change c
-    WHERE ($tech_prefix IS NULL OR c.tech_prefix = $tech_prefix)
+    -- a change the carrier took back is shown (and reported) once, as its withdrawn row
+    WHERE c.withdrawn_at IS NULL
+      AND ($tech_prefix IS NULL OR c.tech_prefix = $tech_prefix)
       AND ($since IS NULL OR c.changed_at >= $since)
       AND (NOT $unreported_only OR NOT EXISTS (
                SELECT 1 FROM report_change r

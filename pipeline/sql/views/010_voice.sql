@@ -56,6 +56,10 @@ COMMENT ON COLUMN voice_rate_current.rated_on IS 'The tech prefix whose deck (vo
 --   email's category: up | down | billing (increments only, the call costs the same) | new |
 --   removed | renamed | withdrawn. change_type stays per minute: count by direction to match
 --   the email.
+-- withdrawn_at: when the carrier takes a scheduled version back, the change it made keeps its
+--   row, id and values (it may have been reported: report_change refers to its change_id),
+--   with withdrawn_at = when ratedeck saw the withdrawal; the withdrawal is a row of its own (change_type withdrawn, withdrawn_at NULL).
+--   Changes that stand: WHERE withdrawn_at IS NULL.
 CREATE OR REPLACE VIEW voice_rate_change AS
 WITH baseline AS (
     SELECT tech_prefix, min(snapshot_id) AS baseline_snapshot_id
@@ -74,6 +78,49 @@ versions AS (
     WHERE withdrawn_at IS NULL
     WINDOW w AS (PARTITION BY tech_prefix, prefix ORDER BY valid_from)
 ),
+-- A withdrawn (scheduled) version keeps the change it made while it was announced: it is
+-- compared with its predecessor as the chain stood just before the withdrawal (the latest
+-- version starting before it, seen before the withdrawal and not withdrawn before it). Its
+-- interval is empty now, so the live chain above no longer holds it; without this, a change
+-- already reported would vanish from the view when the carrier took it back.
+taken_back AS (
+    SELECT w.*,
+           p.destination       AS prev_destination,
+           p.price             AS prev_price,
+           p.initial_seconds   AS prev_initial_seconds,
+           p.increment_seconds AS prev_increment_seconds,
+           -- the predecessor ended at this version's start then, unless it had ended before
+           -- (closed by a fetch before the withdrawal: this version was a new prefix)
+           CASE WHEN p.prefix IS NULL THEN NULL
+                WHEN p.withdrawn_at IS NOT NULL OR p.valid_to IS NULL
+                  OR p.valid_to >= w.withdrawn_at THEN w.valid_from
+                ELSE p.valid_to END AS prev_valid_to,
+           p.first_snapshot_id AS prev_first_snapshot_id
+    FROM voice_rate w
+    LEFT JOIN voice_rate p
+      ON p.tech_prefix = w.tech_prefix AND p.prefix = w.prefix
+     AND p.valid_from < w.valid_from
+     AND p.first_seen_at < w.withdrawn_at
+     AND (p.withdrawn_at IS NULL OR p.withdrawn_at >= w.withdrawn_at)
+    WHERE w.withdrawn_at IS NOT NULL
+    QUALIFY row_number() OVER (
+        PARTITION BY w.tech_prefix, w.prefix, w.valid_from, w.first_snapshot_id
+        ORDER BY p.valid_from DESC NULLS LAST) = 1
+),
+-- every version with the predecessor its change is judged against
+judged AS (
+    SELECT tech_prefix, prefix, destination, price, initial_seconds, increment_seconds,
+           effective_at, valid_from, first_seen_at, first_snapshot_id, withdrawn_at,
+           prev_destination, prev_price, prev_initial_seconds, prev_increment_seconds,
+           prev_valid_to, prev_first_snapshot_id
+    FROM versions
+    UNION ALL
+    SELECT tech_prefix, prefix, destination, price, initial_seconds, increment_seconds,
+           effective_at, valid_from, first_seen_at, first_snapshot_id, withdrawn_at,
+           prev_destination, prev_price, prev_initial_seconds, prev_increment_seconds,
+           prev_valid_to, prev_first_snapshot_id
+    FROM taken_back
+),
 transitions AS (
     SELECT v.tech_prefix, v.prefix,
            CASE WHEN v.price > v.prev_price THEN 'increase'
@@ -88,8 +135,9 @@ transitions AS (
            v.prev_increment_seconds AS old_increment_seconds,
            v.initial_seconds AS new_initial_seconds, v.increment_seconds AS new_increment_seconds,
            v.valid_from AS changed_at, v.first_seen_at AS announced_at,
-           v.first_snapshot_id AS snapshot_id, v.effective_at AS stated_effective_at
-    FROM versions v JOIN baseline b USING (tech_prefix)
+           v.first_snapshot_id AS snapshot_id, v.effective_at AS stated_effective_at,
+           v.withdrawn_at
+    FROM judged v JOIN baseline b USING (tech_prefix)
     WHERE v.prev_valid_to IS NOT NULL AND v.prev_valid_to = v.valid_from
       AND NOT (v.first_snapshot_id = b.baseline_snapshot_id
                AND v.prev_first_snapshot_id = b.baseline_snapshot_id)
@@ -100,8 +148,8 @@ added AS (
            NULL AS old_price, v.price AS new_price,
            NULL AS old_initial_seconds, NULL AS old_increment_seconds,
            v.initial_seconds, v.increment_seconds,
-           v.valid_from, v.first_seen_at, v.first_snapshot_id, v.effective_at
-    FROM versions v JOIN baseline b USING (tech_prefix)
+           v.valid_from, v.first_seen_at, v.first_snapshot_id, v.effective_at, v.withdrawn_at
+    FROM judged v JOIN baseline b USING (tech_prefix)
     WHERE (v.prev_valid_to IS NULL OR v.prev_valid_to <> v.valid_from)
       AND v.first_snapshot_id <> b.baseline_snapshot_id
 ),
@@ -109,7 +157,7 @@ removed AS (
     SELECT v.tech_prefix, v.prefix, 'removed' AS change_type,
            v.destination, NULL, v.price, NULL,
            v.initial_seconds, v.increment_seconds, NULL, NULL,
-           v.valid_to, s.fetched_at, v.closed_snapshot_id, NULL
+           v.valid_to, s.fetched_at, v.closed_snapshot_id, NULL, NULL
     FROM versions v JOIN voice_snapshot s ON s.snapshot_id = v.closed_snapshot_id
     WHERE v.valid_to IS NOT NULL
       AND (v.next_valid_from IS NULL OR v.next_valid_from <> v.valid_to)
@@ -118,7 +166,8 @@ withdrawn AS (
     SELECT r.tech_prefix, r.prefix, 'withdrawn' AS change_type,
            r.destination, NULL, r.price, NULL,
            r.initial_seconds, r.increment_seconds, NULL, NULL,
-           r.valid_from, r.withdrawn_at, r.closed_snapshot_id, r.effective_at
+           r.valid_from, r.withdrawn_at, r.closed_snapshot_id, r.effective_at,
+           NULL -- the withdrawal itself stands
     FROM voice_rate r JOIN baseline b USING (tech_prefix)
     WHERE r.withdrawn_at IS NOT NULL
       -- announced in the baseline: never reported as a change, so its withdrawal is not one
@@ -164,9 +213,10 @@ SELECT md5(concat_ws('|', tech_prefix, prefix, change_type,
        CASE WHEN new_call_cost > old_call_cost THEN 'up'
             WHEN new_call_cost < old_call_cost THEN 'down'
             WHEN new_call_cost = old_call_cost THEN 'same' END AS call_cost_direction,
-       reference_call_direction(change_type, old_call_cost, new_call_cost) AS direction
+       reference_call_direction(change_type, old_call_cost, new_call_cost) AS direction,
+       withdrawn_at
 FROM costed;
-COMMENT ON VIEW voice_rate_change IS 'One row per voice price change between consecutive versions of a (tech_prefix, prefix), oldest first; the first snapshot of a tech prefix is the baseline and yields none. Unreported changes: those without a report_change row (kind voice).';
+COMMENT ON VIEW voice_rate_change IS 'One row per voice price change between consecutive versions of a (tech_prefix, prefix), oldest first; the first snapshot of a tech prefix is the baseline and yields none. A change the carrier took back keeps its row, change_id and values, with withdrawn_at set (changes that stand: withdrawn_at IS NULL). Unreported changes: those without a report_change row (kind voice).';
 COMMENT ON COLUMN voice_rate_change.change_id IS 'Stable id of the change (md5 of tech prefix, prefix, type, time, snapshot); report_change.change_id refers to it. Key.';
 COMMENT ON COLUMN voice_rate_change.tech_prefix IS 'Tech prefix (call plan) of the deck.';
 COMMENT ON COLUMN voice_rate_change.prefix IS 'Dialled-number prefix that changed.';
@@ -193,3 +243,4 @@ COMMENT ON COLUMN voice_rate_change.old_call_cost IS 'Reference call cost at the
 COMMENT ON COLUMN voice_rate_change.new_call_cost IS 'Reference call cost at the new price and increments; NULL for removed and withdrawn.';
 COMMENT ON COLUMN voice_rate_change.call_cost_direction IS 'up | down | same: how the reference call cost moved; NULL for new, removed and withdrawn.';
 COMMENT ON COLUMN voice_rate_change.direction IS 'The finance email''s category: up | down | billing (increments only, the call costs the same) | new | removed | renamed | withdrawn.';
+COMMENT ON COLUMN voice_rate_change.withdrawn_at IS 'When ratedeck saw the carrier take this announced change back before it took effect (UTC); the change keeps its row, change_id and values, and the withdrawal is its own row (change_type withdrawn, reported once). NULL for changes that stand, withdrawn rows included.';

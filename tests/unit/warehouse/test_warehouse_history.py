@@ -170,7 +170,14 @@ def test_withdrawn_announcement(con, load, rates, changes):
         ("44", D("0.1"), T0, None, None),  # open-ended again
         ("44", D("0.2"), effective, effective, T0 + 2 * DAY),  # empty interval
     ]
-    assert changes() == [("44", "withdrawn", D("0.2"), None, effective)]
+    # the change it had announced keeps its row, flagged; the withdrawal is a row of its own
+    assert changes() == [
+        ("44", "increase", D("0.1"), D("0.2"), effective),
+        ("44", "withdrawn", D("0.2"), None, effective),
+    ]
+    assert con.execute(
+        "SELECT change_type, withdrawn_at FROM voice_rate_change ORDER BY change_type"
+    ).fetchall() == [("increase", T0 + 2 * DAY), ("withdrawn", None)]
     assert _price_at(con, "44", effective + DAY) == D("0.1")
 
 
@@ -187,7 +194,11 @@ def test_changed_announcement_withdraws_and_replaces(load, rates, changes):
         (D("0.18"), False),
         (D("0.2"), True),  # withdrawn
     ]
-    assert [(c[1], c[3]) for c in changes()] == [("increase", D("0.18")), ("withdrawn", None)]
+    assert sorted((c[1], c[3] or 0) for c in changes()) == [
+        ("increase", D("0.18")),
+        ("increase", D("0.2")),  # announced, then re-priced: kept, withdrawn_at set
+        ("withdrawn", 0),
+    ]
 
 
 def test_redated_in_force_rate_with_same_values_is_unchanged(load, rates):
@@ -219,7 +230,11 @@ def test_absent_prefix_closes_and_withdraws_its_schedule(load, rates, changes):
         ("44", D("0.1"), T0, t2, None),
         ("44", D("0.2"), effective, effective, t2),
     ]
-    assert [(c[0], c[1]) for c in changes()] == [("44", "removed"), ("44", "withdrawn")]
+    assert [(c[0], c[1]) for c in changes()] == [
+        ("44", "removed"),
+        ("44", "increase"),  # announced at t1, withdrawn at t2: kept, withdrawn_at set
+        ("44", "withdrawn"),
+    ]
 
 
 def test_new_prefix_announced_for_later(load, rates, changes):
