@@ -106,7 +106,8 @@ def _partitioned_check(
         partitions_def=partitions,
         pool=CDR_POOL,  # runs with its partition's costing: one pool for the run
         description=f"The day's balance spend (top-ups apart) is within {tolerance}% of its "
-        "costed calls (reconcile_daily); a day without balance snapshots passes.",
+        "costed calls (reconcile_daily; spend on a day with no costed call is beyond it); a day "
+        "without balance data passes.",
     )
     def balance_reconciles(
         context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource
@@ -121,7 +122,10 @@ def _partitioned_check(
 def _check_metadata(checked: reconcile.DayCheck) -> dict[str, str | int | bool]:
     day = checked.reconciled
     if day is None:
-        return {"compared": False, "why": "no balance snapshots or no costed calls that day"}
+        return {"compared": False, "why": "no balance data and no costed calls that day"}
+    if not day.has_balance_data:
+        return {"compared": False, "why": "no balance data that day", "calls": day.calls,
+                "own_cost": str(day.own_cost)}  # fmt: skip
     return {
         "compared": True,
         "spend": str(day.spend),

@@ -110,13 +110,13 @@ class Reconciliation:
     first: date
     last: date
     tolerance_pct: Decimal
-    days: tuple[ReconcileDay, ...]  # days with balance snapshots and costed calls
+    days: tuple[ReconcileDay, ...]  # days with balance data or costed calls
     by_destination: tuple[dict[str, Any], ...]  # of the days whose disputes are news
     dispute_days: tuple[DayDisputes, ...] = ()  # days with disputes now or last emailed
 
     @property
     def beyond(self) -> tuple[ReconcileDay, ...]:
-        return tuple(d for d in self.days if not d.within_tolerance)
+        return tuple(d for d in self.days if d.within_tolerance is False)
 
     @property
     def news(self) -> tuple[DayDisputes, ...]:
@@ -191,30 +191,46 @@ def _canonical(value: object) -> str:
 
 
 def day_lines(rec: Reconciliation, currency: str) -> list[str]:
-    """The balance-vs-costs lines: one per day beyond tolerance, else one line."""
+    """The balance-vs-costs lines: one per day beyond tolerance, else one line; then the days
+    with costed calls but no balance data, if any (named, not silently left out)."""
+    lines = _judged_lines(rec, currency)
+    unjudged = [str(d.day) for d in rec.days if not d.has_balance_data]
+    if unjudged:
+        lines.append(f"No balance data (costed calls, no balance snapshots to compare): "
+                     f"{', '.join(unjudged)}.")  # fmt: skip
+    return lines
+
+
+def _judged_lines(rec: Reconciliation, currency: str) -> list[str]:
     tolerance = f"{rec.tolerance_pct.normalize():f}%"
-    if not rec.days:
-        return [f"Balance vs own costs: no day of {rec.first}..{rec.last} has both balance "
-                f"snapshots and costed calls."]  # fmt: skip
+    judged = [d for d in rec.days if d.has_balance_data]
+    if not judged:
+        return [f"Balance vs own costs: no day of {rec.first}..{rec.last} has balance data."]
     if not rec.beyond:
-        span = f"{rec.days[0].day}..{rec.days[-1].day}"
+        span = f"{judged[0].day}..{judged[-1].day}"
         return [
-            f"Balance vs own costs: all {len(rec.days)} day(s) of {span} are within the "
+            f"Balance vs own costs: all {len(judged)} day(s) of {span} are within the "
             f"{tolerance} tolerance."
         ]
     lines = [_beyond_line(day, tolerance, currency) for day in rec.beyond]
-    within = [str(d.day) for d in rec.days if d.within_tolerance]
+    within = [str(d.day) for d in judged if d.within_tolerance]
     if within:
         lines.append(f"Within the {tolerance} tolerance: {', '.join(within)}.")
     return lines
 
 
 def _beyond_line(day: ReconcileDay, tolerance: str, currency: str) -> str:
+    assert day.spend is not None and day.difference is not None  # judged: has balance data
     topups = f"top-ups of {_exact(day.topups)} not counted" if day.topups else "no top-up"
+    ours = (
+        f"our {day.calls:,} costed call(s) cost {_exact(day.own_cost)}"
+        if day.calls
+        else "no call of ours was costed that day"
+    )
+    pct = f" ({fmt.pct(day.pct)})" if day.pct is not None else ""
     return (
-        f"{day.day}: the balance spent {_exact(day.spend)} {currency} ({topups}), our "
-        f"{day.calls:,} costed call(s) cost {_exact(day.own_cost)}: difference "
-        f"{_exact(day.difference, signed=True)} ({fmt.pct(day.pct)}), beyond the {tolerance} "
+        f"{day.day}: the balance spent {_exact(day.spend)} {currency} ({topups}), {ours}: "
+        f"difference {_exact(day.difference, signed=True)}{pct}, beyond the {tolerance} "
         "tolerance."
     )
 

@@ -47,23 +47,31 @@ def record_reconcile_setting(
 
 @dataclass(frozen=True)
 class ReconcileDay:
-    """Balance spend against the costed calls of one UTC day (a row of reconcile_daily)."""
+    """Balance spend against the costed calls of one UTC day (a row of reconcile_daily).
+
+    ``calls`` 0 and ``own_cost`` 0: no costed call that day. ``spend`` None: no balance data
+    that day (``topups``, ``difference`` and ``within_tolerance`` None too: nothing to judge).
+    """
 
     day: date
-    spend: Decimal
-    topups: Decimal
+    spend: Decimal | None
+    topups: Decimal | None
     calls: int
     own_cost: Decimal
-    difference: Decimal
+    difference: Decimal | None
     pct: Decimal | None
     tolerance_pct: Decimal
-    within_tolerance: bool
+    within_tolerance: bool | None
+
+    @property
+    def has_balance_data(self) -> bool:
+        return self.spend is not None
 
 
 def reconcile_days(
     con: duckdb.DuckDBPyConnection, first: date, last: date, tolerance_pct: Decimal
 ) -> list[ReconcileDay]:
-    """The days of ``first``..``last`` that have both balance snapshots and costed calls."""
+    """The days of ``first``..``last`` that have balance data or costed calls."""
     rows = _rows(con, "reconcile_days", first, last, tolerance_pct=tolerance_pct)
     return [ReconcileDay(**row) for row in rows]
 

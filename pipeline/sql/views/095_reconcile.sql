@@ -109,34 +109,55 @@ COMMENT ON COLUMN reconcile_call.our_rate_valid_from IS 'valid_from of that vers
 COMMENT ON COLUMN reconcile_call.their_rate IS 'Price per minute the carrier applied.';
 COMMENT ON COLUMN reconcile_call.their_rate_valid_from IS 'When their rate differs from ours: valid_from of the version of the same deck and prefix with their price (the one nearest the call), e.g. an increase billed before its effective date; NULL when no version had it.';
 
--- Per UTC day with both balance snapshots and costed calls: what the balance lost (top-ups
--- apart, as balance_daily counts them) against what our calls cost at the decks in force.
+-- Per UTC day with balance data or costed calls: what the balance lost (top-ups apart, as
+-- balance_daily counts them) against what our calls cost at the decks in force.
+--   * A day the balance was measured on (a snapshot with an earlier one to compare with) and no
+--     costed call: own cost 0, so any spend is beyond tolerance (the carrier debited money our
+--     switch made no billable call for). Without it, such a day had no row, and the email's
+--     "all N day(s) are within" skipped it.
+--   * A day with costed calls and no balance measured: spend, difference and within_tolerance
+--     are NULL ("no balance data"): nothing to judge, but not silently absent.
+-- The first snapshot of an account measures nothing (there is nothing before it to compare
+-- with), so a day with only that snapshot is not balance data.
 CREATE OR REPLACE VIEW reconcile_daily AS
 WITH own AS (
     SELECT call_day AS day, count(*) AS calls, sum(cost) AS own_cost
     FROM cdr_cost GROUP BY call_day
 ),
+measured AS (
+    SELECT DISTINCT email, CAST(fetched_at AT TIME ZONE 'UTC' AS DATE) AS day
+    FROM (SELECT email, fetched_at,
+                 lag(fetched_at) OVER (PARTITION BY email ORDER BY fetched_at) AS prev_at
+          FROM balance_snapshot)
+    WHERE prev_at IS NOT NULL
+),
 spend AS (
     SELECT day, sum(balance_spend) AS spend, sum(balance_topups) AS topups
-    FROM balance_daily GROUP BY day
+    FROM balance_daily JOIN measured USING (email, day)
+    GROUP BY day
+),
+compared AS (
+    SELECT coalesce(s.day, o.day) AS day, s.spend, s.topups,
+           coalesce(o.calls, 0) AS calls, coalesce(o.own_cost, 0) AS own_cost
+    FROM spend s FULL JOIN own o USING (day)
 )
-SELECT s.day,
-       CAST(s.spend AS DECIMAL(18, 8)) AS spend,
-       CAST(s.topups AS DECIMAL(18, 8)) AS topups,
-       o.calls,
-       CAST(o.own_cost AS DECIMAL(18, 8)) AS own_cost,
-       CAST(s.spend - o.own_cost AS DECIMAL(18, 8)) AS difference,
-       exact_pct_change(o.own_cost, s.spend) AS pct,
+SELECT c.day,
+       CAST(c.spend AS DECIMAL(18, 8)) AS spend,
+       CAST(c.topups AS DECIMAL(18, 8)) AS topups,
+       c.calls,
+       CAST(c.own_cost AS DECIMAL(18, 8)) AS own_cost,
+       CAST(c.spend - c.own_cost AS DECIMAL(18, 8)) AS difference,
+       exact_pct_change(c.own_cost, c.spend) AS pct,
        r.tolerance_pct,
-       abs(s.spend - o.own_cost) * 100 <= o.own_cost * r.tolerance_pct AS within_tolerance
-FROM spend s JOIN own o USING (day) CROSS JOIN reconcile_setting r;
-COMMENT ON VIEW reconcile_daily IS 'Balance spend against our costed calls per UTC day (days with both balance snapshots and costed calls): the difference in money and percent, and whether it is within reconcile_setting.tolerance_pct.';
+       abs(c.spend - c.own_cost) * 100 <= c.own_cost * r.tolerance_pct AS within_tolerance
+FROM compared c CROSS JOIN reconcile_setting r;
+COMMENT ON VIEW reconcile_daily IS 'Balance spend against our costed calls per UTC day with balance data or costed calls: the difference in money and percent, and whether it is within reconcile_setting.tolerance_pct. A day with spend and no costed call has own_cost 0 (beyond tolerance unless nothing was spent); a day with costed calls and no balance data has spend, difference and within_tolerance NULL.';
 COMMENT ON COLUMN reconcile_daily.day IS 'UTC day. Key.';
-COMMENT ON COLUMN reconcile_daily.spend IS 'What the voice balance lost that day, top-ups apart (balance_daily.balance_spend, all accounts), exact.';
-COMMENT ON COLUMN reconcile_daily.topups IS 'The day''s top-ups (balance_daily.balance_topups), exact; not spend.';
-COMMENT ON COLUMN reconcile_daily.calls IS 'Costed calls of the day (cdr_cost).';
-COMMENT ON COLUMN reconcile_daily.own_cost IS 'Sum of cdr_cost.cost of the day: the calls at the decks in force, exact.';
-COMMENT ON COLUMN reconcile_daily.difference IS 'spend - own_cost, exact: > 0 the balance lost more than the calls cost.';
-COMMENT ON COLUMN reconcile_daily.pct IS 'difference as a percentage of own_cost, exact, 4 decimals (NULL when own_cost is 0).';
+COMMENT ON COLUMN reconcile_daily.spend IS 'What the voice balance lost that day, top-ups apart (balance_daily.balance_spend, all accounts), exact. NULL: no balance data that day (no snapshot with an earlier one to compare with).';
+COMMENT ON COLUMN reconcile_daily.topups IS 'The day''s top-ups (balance_daily.balance_topups), exact; not spend. NULL: no balance data.';
+COMMENT ON COLUMN reconcile_daily.calls IS 'Costed calls of the day (cdr_cost); 0 when none.';
+COMMENT ON COLUMN reconcile_daily.own_cost IS 'Sum of cdr_cost.cost of the day: the calls at the decks in force, exact; 0 when no call was costed.';
+COMMENT ON COLUMN reconcile_daily.difference IS 'spend - own_cost, exact: > 0 the balance lost more than the calls cost. NULL: no balance data.';
+COMMENT ON COLUMN reconcile_daily.pct IS 'difference as a percentage of own_cost, exact, 4 decimals (NULL when own_cost is 0 or there is no balance data).';
 COMMENT ON COLUMN reconcile_daily.tolerance_pct IS 'The tolerance applied (reconcile_setting.tolerance_pct).';
-COMMENT ON COLUMN reconcile_daily.within_tolerance IS 'true when |difference| <= own_cost x tolerance_pct / 100 (exact).';
+COMMENT ON COLUMN reconcile_daily.within_tolerance IS 'true when |difference| <= own_cost x tolerance_pct / 100 (exact): with no costed call, only when nothing was spent. NULL: no balance data, nothing to judge.';

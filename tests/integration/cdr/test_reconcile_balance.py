@@ -81,7 +81,43 @@ def test_the_tolerance_is_a_setting(tmp_path):
     assert checked.passed
 
 
-def test_a_day_without_balance_snapshots_has_nothing_to_judge(tmp_path):
-    settings, _ = costed_day(tmp_path)
+def test_a_day_without_balance_snapshots_is_no_balance_data(tmp_path):
+    settings, own_cost = costed_day(tmp_path)
     checked = check_day(settings, D1)
-    assert checked.reconciled is None and checked.passed
+    day = checked.reconciled
+    assert day is not None and (day.calls, day.own_cost) == (3, own_cost)
+    assert (day.spend, day.topups, day.difference, day.pct) == (None, None, None, None)
+    assert day.within_tolerance is None and checked.passed  # nothing to judge
+
+
+def test_a_first_snapshot_alone_measures_nothing(tmp_path):
+    settings, _ = costed_day(tmp_path)
+    with Warehouse(settings).writer() as con:
+        con.execute(
+            read_sql("queries/balance_snapshot_insert.sql"),
+            [1, DAY + timedelta(hours=12), "a@example.com", OPENING, 0, 0, "x", "raw"],
+        )
+    day = check_day(settings, D1).reconciled
+    assert day is not None and day.spend is None and day.within_tolerance is None
+
+
+def test_spend_on_a_day_without_costed_calls_is_beyond_tolerance(tmp_path):
+    settings = cdr_settings(tmp_path / "data")
+    snapshots(settings, [OPENING - Decimal("30")])  # debited, and the switch made no call
+
+    checked = check_day(settings, D1)
+
+    day = checked.reconciled
+    assert day is not None
+    assert (day.spend, day.topups, day.calls, day.own_cost) == (Decimal(30), 0, 0, 0)
+    assert (day.difference, day.pct) == (Decimal(30), None)
+    assert day.within_tolerance is False and not checked.passed
+
+
+def test_no_spend_and_no_costed_calls_reconciles(tmp_path):
+    settings = cdr_settings(tmp_path / "data")
+    snapshots(settings, [OPENING])
+    checked = check_day(settings, D1)
+    day = checked.reconciled
+    assert day is not None and (day.spend, day.calls, day.difference) == (0, 0, 0)
+    assert day.within_tolerance is True and checked.passed

@@ -4,7 +4,7 @@ materialize, a real warehouse)."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 import dagster as dg
@@ -33,10 +33,10 @@ def settings(tmp_path):
     return settings
 
 
-def spend(settings, amount: Decimal) -> None:
+def spend(settings, amount: Decimal, day: datetime = DAY) -> None:
     with Warehouse(settings).writer() as con:
         for n, (at, balance) in enumerate(
-            [(DAY - timedelta(hours=1), OPENING), (DAY + timedelta(hours=2), OPENING - amount)]
+            [(day - timedelta(hours=1), OPENING), (day + timedelta(hours=2), OPENING - amount)]
         ):
             con.execute(
                 read_sql("queries/balance_snapshot_insert.sql"),
@@ -44,12 +44,12 @@ def spend(settings, amount: Decimal) -> None:
             )
 
 
-def check_day(settings) -> dg.AssetCheckEvaluation:
+def check_day(settings, partition_key: str = "2026-12-01") -> dg.AssetCheckEvaluation:
     defs = build_definitions(settings)
     result = dg.materialize(
         [*defs.assets],
         selection=dg.AssetSelection.assets("cdr_costs"),
-        partition_key="2026-12-01",
+        partition_key=partition_key,
         instance=dg.DagsterInstance.ephemeral(),
         resources=defs.resources,
     )
@@ -74,3 +74,13 @@ def test_the_check_fails_beyond_tolerance(settings, spent, passed):
 def test_a_day_without_balance_snapshots_passes(settings):
     evaluation = check_day(settings)
     assert evaluation.passed and evaluation.metadata["compared"].value is False
+
+
+def test_spend_on_a_day_without_costed_calls_fails(settings):
+    spend(settings, Decimal("30"), DAY + timedelta(days=1))  # debited; the switch made no call
+    evaluation = check_day(settings, "2026-12-02")
+    assert evaluation.passed is False
+    metadata = {k: v.value for k, v in evaluation.metadata.items()}
+    assert metadata["compared"] is True
+    assert (Decimal(metadata["spend"]), Decimal(metadata["own_cost"])) == (30, 0)
+    assert Decimal(metadata["difference"]) == 30
