@@ -21,8 +21,13 @@ ours AS (
     FROM cdr_call c LEFT JOIN costs k USING (call_day, call_id)
     WHERE c.billable AND c.call_day BETWEEN first_day - 1 AND last_day + 1
 ),
+-- their_deck: the deck the carrier's route is priced on, by the one alias rule
+-- (voice_deck_aliases(), macros/050_voice_deck.sql), as our side's rated_on is: a call billed
+-- on an alias (021001, the deck current holds) reads current's versions
 theirs AS (
-    SELECT * FROM carrier_call WHERE call_day BETWEEN first_day - 1 AND last_day + 1
+    SELECT t.*, coalesce(a.same_as, t.tech_prefix) AS their_deck
+    FROM carrier_call t LEFT JOIN voice_deck_aliases() a ON a.tech_prefix = t.tech_prefix
+    WHERE t.call_day BETWEEN first_day - 1 AND last_day + 1
 ),
 candidate AS (
     SELECT o.call_day AS our_day, o.call_id AS our_id,
@@ -42,7 +47,7 @@ pair AS (
 ),
 joined AS (
     SELECT o.*, t.call_id AS their_call_id, t.started_at AS their_started_at,
-           t.tech_prefix AS their_tech_prefix, t.number AS their_number,
+           t.their_deck, t.number AS their_number,
            t.destination AS their_destination, t.prefix AS their_prefix,
            t.seconds AS their_seconds, t.rate AS their_rate, t.cost AS their_cost,
            t.call_day AS their_call_day
@@ -60,7 +65,7 @@ SELECT coalesce(call_day, their_call_day) AS call_day,
        their_call_id,
        coalesce(started_at, their_started_at) AS started_at,
        coalesce(number, their_number) AS number,
-       coalesce(rated_on, their_tech_prefix) AS tech_prefix,
+       coalesce(rated_on, their_deck) AS tech_prefix,
        coalesce(destination, their_destination) AS destination,
        coalesce(matched_prefix, their_prefix) AS prefix,
        billsec AS our_seconds,
@@ -77,7 +82,7 @@ SELECT coalesce(call_day, their_call_day) AS call_day,
                           abs(date_diff('second', v.valid_from,
                                         coalesce(joined.started_at, joined.their_started_at))))
            FROM voice_rate v
-           WHERE v.tech_prefix = coalesce(joined.rated_on, joined.their_tech_prefix)
+           WHERE v.tech_prefix = coalesce(joined.rated_on, joined.their_deck)
              AND v.prefix = coalesce(joined.their_prefix, joined.matched_prefix)
              AND v.price = joined.their_rate
              AND v.withdrawn_at IS NULL) END AS their_rate_valid_from
@@ -95,7 +100,7 @@ COMMENT ON COLUMN reconcile_call.our_call_id IS 'cdr_call.call_id (NULL: missing
 COMMENT ON COLUMN reconcile_call.their_call_id IS 'carrier_call.call_id (NULL: missing_theirs).';
 COMMENT ON COLUMN reconcile_call.started_at IS 'Start of the call (ours, else the carrier''s), UTC.';
 COMMENT ON COLUMN reconcile_call.number IS 'The called number, digits.';
-COMMENT ON COLUMN reconcile_call.tech_prefix IS 'The deck the call is priced on: cdr_cost.rated_on, else the carrier''s tech prefix.';
+COMMENT ON COLUMN reconcile_call.tech_prefix IS 'The deck the call is priced on: cdr_cost.rated_on, else the deck of the carrier''s tech prefix (an alias, voice_deck_aliases(): the deck it shares).';
 COMMENT ON COLUMN reconcile_call.destination IS 'Destination (ours, else the carrier''s).';
 COMMENT ON COLUMN reconcile_call.prefix IS 'The prefix that priced it (ours, else the carrier''s).';
 COMMENT ON COLUMN reconcile_call.our_seconds IS 'Talk seconds our switch logged (cdr_call.billsec).';
