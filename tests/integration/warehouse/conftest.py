@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import duckdb
 import pytest
 from support.bodies import increments, ingest_result, voice_rate_frame
 
 from pipeline.ingest.frames import IngestResult
+from pipeline.settings import Settings, load_settings
 from pipeline.warehouse.db import Warehouse
+from pipeline.warehouse.migrate import apply_migrations
 from pipeline.warehouse.voice import load_voice_snapshot
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
@@ -52,6 +56,26 @@ def load_deck():
 @pytest.fixture
 def warehouse(tmp_path) -> Warehouse:
     return Warehouse(tmp_path / "data" / "warehouse.duckdb", tmp_path / "data" / "state")
+
+
+@pytest.fixture
+def con(tmp_path) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A migrated warehouse file in tmp_path, open read-write (the writer's connection)."""
+    connection = duckdb.connect(str(tmp_path / "warehouse.duckdb"))
+    apply_migrations(connection)
+    yield connection
+    connection.close()
+
+
+@pytest.fixture
+def settings(tmp_path) -> Settings:
+    """Settings whose reports go to the outbox under tmp_path, to finance@example.com."""
+    return load_settings(env={}).with_overrides(
+        paths={"data_dir": tmp_path / "data"},
+        warehouse={"path": tmp_path / "warehouse.duckdb"},
+        report={"recipients": ["finance@example.com"]},
+        smtp={"host": None},
+    )
 
 
 @pytest.fixture(scope="module")

@@ -8,14 +8,11 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
-import duckdb
-import pytest
+from support.dated_decks import csv_deck
+from support.dated_decks import load_csv_deck as load
 
-from pipeline.ingest.voice import normalize_voice_deck
 from pipeline.reports import report_and_send
-from pipeline.settings import load_settings
-from pipeline.warehouse.migrate import apply_migrations
-from pipeline.warehouse.voice import deck_at, load_voice_snapshot
+from pipeline.warehouse.voice import deck_at
 
 T0 = datetime(2026, 11, 1, 6, 0, tzinfo=UTC)  # baseline
 T1 = datetime(2026, 11, 2, 6, 0, tzinfo=UTC)  # announces 44 -> 0.12 for Nov 3
@@ -25,12 +22,6 @@ NOV3 = datetime(2026, 11, 3, tzinfo=UTC)
 D = Decimal
 
 
-def csv_deck(*rows: tuple[str, str, str, str]) -> bytes:
-    lines = ["Destination,Prefix,Price,Effective Date"]
-    lines += [f"{dest},{prefix},{price},{eff}" for dest, prefix, price, eff in rows]
-    return ("\n".join(lines) + "\n").encode()
-
-
 DAY0 = csv_deck(("UK", "44", "0.10", "2026-10-01"), ("Germany", "49", "0.05", "2026-10-01"))
 DAY1 = csv_deck(
     ("UK", "44", "0.10", "2026-10-01"),
@@ -38,36 +29,6 @@ DAY1 = csv_deck(
     ("Germany", "49", "0.05", "2026-10-01"),
 )
 ROLLED = csv_deck(("UK", "44", "0.12", "2026-11-03"), ("Germany", "49", "0.05", "2026-10-01"))
-
-
-@pytest.fixture
-def con(tmp_path):
-    connection = duckdb.connect(str(tmp_path / "warehouse.duckdb"))
-    apply_migrations(connection)
-    yield connection
-    connection.close()
-
-
-@pytest.fixture
-def settings(tmp_path):
-    return load_settings(env={}).with_overrides(
-        paths={"data_dir": tmp_path / "data"},
-        warehouse={"path": tmp_path / "warehouse.duckdb"},
-        report={"recipients": ["finance@example.com"]},
-        smtp={"host": None},
-    )
-
-
-def load(con, data: bytes, fetched_at: datetime):
-    source = f"raw/voice/current/{fetched_at:%Y%m%dT%H%M}.csv"
-    return load_voice_snapshot(
-        con,
-        tech_prefix="current",
-        fetched_at=fetched_at,
-        content_sha256=f"sha-{fetched_at.isoformat()}",
-        raw_path=source,
-        result=normalize_voice_deck(data, source=source, fetched_at=fetched_at),
-    )
 
 
 def change_rows(con) -> list[tuple]:

@@ -9,14 +9,10 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
-import duckdb
-import pytest
+from support.dated_decks import csv_deck
+from support.dated_decks import load_csv_deck as load
 
-from pipeline.ingest.voice import normalize_voice_deck
 from pipeline.reports import report_and_send
-from pipeline.settings import load_settings
-from pipeline.warehouse.migrate import apply_migrations
-from pipeline.warehouse.voice import load_voice_snapshot
 
 T0 = datetime(2026, 11, 1, 6, 0, tzinfo=UTC)  # baseline
 T1 = datetime(2026, 11, 2, 6, 0, tzinfo=UTC)  # announces three changes for Nov 10; reported
@@ -37,42 +33,6 @@ UK_UP, DE_UP, FR_UP = (
     ("France", "33", "0.09", "2026-11-10"),
 )
 DE_UP_MORE = ("Germany", "49", "0.07", "2026-11-10")
-
-
-def csv_deck(*rows: tuple[str, str, str, str]) -> bytes:
-    lines = ["Destination,Prefix,Price,Effective Date"]
-    lines += [f"{dest},{prefix},{price},{eff}" for dest, prefix, price, eff in rows]
-    return ("\n".join(lines) + "\n").encode()
-
-
-@pytest.fixture
-def con(tmp_path):
-    connection = duckdb.connect(str(tmp_path / "warehouse.duckdb"))
-    apply_migrations(connection)
-    yield connection
-    connection.close()
-
-
-@pytest.fixture
-def settings(tmp_path):
-    return load_settings(env={}).with_overrides(
-        paths={"data_dir": tmp_path / "data"},
-        warehouse={"path": tmp_path / "warehouse.duckdb"},
-        report={"recipients": ["finance@example.com"]},
-        smtp={"host": None},
-    )
-
-
-def load(con, data: bytes, fetched_at: datetime) -> None:
-    source = f"raw/voice/current/{fetched_at:%Y%m%dT%H%M}.csv"
-    load_voice_snapshot(
-        con,
-        tech_prefix="current",
-        fetched_at=fetched_at,
-        content_sha256=f"sha-{fetched_at.isoformat()}",
-        raw_path=source,
-        result=normalize_voice_deck(data, source=source, fetched_at=fetched_at),
-    )
 
 
 COLUMNS = (
