@@ -2,8 +2,8 @@
 ``ratedeck-sms-changes-*.csv``) and one XLSX with a sheet per section ("Voice changes",
 "SMS changes").
 
-Exact values: Decimals go into the CSV as their digits and into the XLSX as numbers written
-from the Decimal (never parsed from a float). Text that a spreadsheet could run as a formula
+Exact values: Decimals go into the CSV as their digits and into the XLSX as number cells whose
+stored text is those same digits (never through a float). Text that a spreadsheet could run as a formula
 (= + - @ tab CR) gets a leading single quote in both files.
 """
 
@@ -126,11 +126,29 @@ def _cell(sheet, value: object, column: Column):
     from openpyxl.cell import WriteOnlyCell
 
     value, number_format = _xlsx_value(value, column)
-    # types-openpyxl narrows value to str|float|datetime; openpyxl stores a Decimal exactly
+    if isinstance(value, Decimal) and value.is_finite():
+        return _exact_number_cell(sheet, value, number_format)
+    # types-openpyxl narrows value to str|float|datetime; dates and ints are written exactly
     cell = WriteOnlyCell(sheet, value=value)  # type: ignore[arg-type]
     if isinstance(value, str):
         cell.data_type = "s"  # never a formula, whatever the text
     elif number_format:
+        cell.number_format = number_format
+    return cell
+
+
+def _exact_number_cell(sheet, value: Decimal, number_format: str | None):
+    """A number cell whose stored text is the Decimal's own digits, as in the CSV.
+
+    openpyxl writes a number's <v> as '%.16g' % value, through a float (0.0865 becomes
+    0.08649999999999999); a str it writes as it is. So the cell holds the exact text and is
+    typed a number: Excel reads <v>0.08650000</v> as a number it can sum.
+    """
+    from openpyxl.cell import WriteOnlyCell
+
+    cell = WriteOnlyCell(sheet, value=format(value, "f"))
+    cell.data_type = "n"
+    if number_format:
         cell.number_format = number_format
     return cell
 
