@@ -13,7 +13,8 @@
   logged in cdr_costing_log with ``--why``, the old and the new total).
 * ``correct``: applies the corrected calls imports refused as conflicts (``--file``,
   ``--call``: only those), recosting the costed days they touch, all logged with ``--why``;
-  ``--dry-run`` changes nothing (docs/cdr.md#applying-a-correction).
+  ``--dry-run`` changes nothing; ``--dismiss`` sets them aside instead
+  (docs/cdr.md#applying-a-correction).
 * ``status``: per UTC day, the calls, billable, costed and unmatched ones, the total cost and
   the latest costing.
 """
@@ -82,8 +83,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "corrected call) and not applied yet: each stored call takes the corrected values, "
         "read again from the landed file; what it had is kept in cdr_call_correction with "
         "--why, who and when. Every costed day they touch is recosted in the same "
-        "transaction and logged as `cdr cost --recost --why` logs it. Applying again changes "
-        "nothing. --dry-run prints the same and keeps nothing.",
+        "transaction and logged as `cdr cost --recost --why` logs it (only the calls costed "
+        "before and the corrected ones). Applying again changes nothing. Without --call, a "
+        "row repeating values its call had before a correction (stale) is skipped; without "
+        "--file or --call, a row its landed file no longer gives as imported is skipped and "
+        "named. --dismiss sets the rows of --file / --call aside instead. --dry-run prints "
+        "the same and keeps nothing.",
     )
     correct.add_argument(
         "--file", metavar="FILE", help="only this imported file's: its file id, name or sha256"
@@ -94,6 +99,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     correct.add_argument(
         "--dry-run", action="store_true", help="print what would change; change nothing"
+    )
+    correct.add_argument(
+        "--dismiss",
+        action="store_true",
+        help="set the refused rows of --file / --call aside (never applied; logged with --why)",
     )
     _action(
         actions,
@@ -171,11 +181,19 @@ def _cost(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _correct(args: argparse.Namespace, settings: Settings) -> int:
-    from pipeline.stages.cdr_correction import correct_calls
+    from pipeline.stages.cdr_correction import correct_calls, dismiss_conflicts
 
-    done = correct_calls(
-        settings, why=args.why, file=args.file, call_id=args.call, dry_run=args.dry_run
-    )
+    chosen = {"why": args.why, "file": args.file, "call_id": args.call, "dry_run": args.dry_run}
+    if args.dismiss:
+        dismissed = dismiss_conflicts(settings, **chosen)
+        if args.json:
+            console.print_json(
+                {"dry_run": dismissed.dry_run, "dismissed": _listed(dismissed.dismissed)}
+            )
+        else:
+            _print_dismissals(dismissed)
+        return 0
+    done = correct_calls(settings, **chosen)
     if args.json:
         console.print_json(
             {
@@ -184,6 +202,9 @@ def _correct(args: argparse.Namespace, settings: Settings) -> int:
                 "unchanged": done.unchanged,
                 "recostings": [vars(c) for c in done.recostings],
                 "uncosted_days": list(done.uncosted_days),
+                "left_for_cost": [vars(c) for c in done.left_for_cost],
+                "stale": done.stale,
+                "skipped": _listed(done.skipped),
             }
         )
         return 0
@@ -191,7 +212,18 @@ def _correct(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _listed(conflicts) -> list[dict]:
+    return [vars(c) for c in conflicts]
+
+
 def _print_corrections(done) -> None:
+    for s in done.skipped:
+        print(f"{s.file} row {s.row} (call {s.call_id}): skipped: {s.reason}")
+    if done.stale:
+        print(
+            f"{done.stale:,} stale refused row(s) skipped: they repeat values their call had "
+            "before a correction (apply one with --call ID)"
+        )
     if not done.applied:
         already = f" ({done.unchanged:,} say what is stored)" if done.unchanged else ""
         print(f"nothing to correct: no refused conflict left to apply{already}")
@@ -203,11 +235,24 @@ def _print_corrections(done) -> None:
     if done.recostings:
         rows = [(c.day, c.calls, c.unmatched, c.old_total, c.new_total) for c in done.recostings]
         console.print_table(("recosted day", "calls", "unmatched", "old_total", "new_total"), rows)
+    for left in done.left_for_cost:
+        print(f"{left.day}: {left.calls:,} call(s) never costed left for `ratedeck cdr cost`")
     for day in done.uncosted_days:
         print(f"{day}: not costed yet (ratedeck cdr cost costs it)")
     verb = "would be" if done.dry_run else "were"
     tail = "; --dry-run: nothing changed" if done.dry_run else ""
     print(f"{len(done.applied):,} call(s) {verb} corrected{tail}")
+
+
+def _print_dismissals(done) -> None:
+    if not done.dismissed:
+        print("nothing to dismiss: no refused conflict left to apply")
+        return
+    for d in done.dismissed:
+        print(f"call {d.call_id} (from {d.file} row {d.row}): dismissed")
+    verb = "would be" if done.dry_run else "were"
+    tail = "; --dry-run: nothing changed" if done.dry_run else ""
+    print(f"{len(done.dismissed):,} refused row(s) {verb} dismissed{tail}")
 
 
 def _status(args: argparse.Namespace, settings: Settings) -> int:

@@ -1,5 +1,5 @@
 """Applying corrected CDRs in the warehouse (docs/cdr.md#applying-a-correction): the refused
-conflicts not applied yet, and, inside the caller's transaction, each stored call superseded
+conflicts neither applied nor dismissed yet, dismissing them, and, inside the caller's transaction, each stored call superseded
 by its correction, what it superseded kept in ``cdr_call_correction``, and ``cdr_day``
 recounted. Reading the landed files again and recosting the days are the stage's
 (``stages/cdr_correction.py``): they need ingest and the engine.
@@ -53,26 +53,68 @@ def find_cdr_file(con: duckdb.DuckDBPyConnection, text: str) -> int:
 def pending_conflicts(
     con: duckdb.DuckDBPyConnection, *, file_id: int | None, call_id: str | None
 ) -> pl.DataFrame:
-    """The refused conflicts not applied yet (of ``file_id``, of ``call_id``; None: all), in
-    file order: file_id, original_name, raw_path, content_sha256, row_number, raw."""
+    """The refused conflicts neither applied nor dismissed yet (of ``file_id``, of
+    ``call_id``; None: all), in file order: file_id, original_name, raw_path,
+    content_sha256, row_number, raw, stale (it repeats values its call had before a
+    correction)."""
     params = {"file_id": file_id, "call_id": call_id}
     sql = read_sql("queries/cdr_correction_pending.sql")
     frame: pl.DataFrame = con.sql(sql, params=params).pl()
     return frame
 
 
-def first_misread(
+@dataclass(frozen=True)
+class Misread:
+    """A pending conflict whose row its landed file, read now, does not give as the import
+    recorded it (``now`` None: no call at all)."""
+
+    file_id: int
+    name: str
+    row: int
+    call_id: str
+    recorded: str
+    now: str | None
+
+
+def misread_conflicts(
     con: duckdb.DuckDBPyConnection, pending: pl.DataFrame, rows: pl.DataFrame
-) -> tuple[str, int, str, str | None] | None:
-    """The first pending conflict whose row the landed file, read now, does not give as the
-    import recorded it (name, row, as recorded, as read now or None: no call); None if all
-    read the same."""
+) -> list[Misread]:
+    """The pending conflicts whose rows the landed files, read now (``rows``), do not give as
+    the import recorded them, in file order; empty if all read the same."""
     with registered(con, PENDING_VIEW, pending), registered(con, ROWS_VIEW, rows):
         found = con.execute(read_sql("queries/cdr_correction_reread.sql")).fetchall()
-    if not found:
-        return None
-    name, row, raw, now = found[0]
-    return str(name), int(row), str(raw), None if now is None else str(now)
+    return [
+        Misread(
+            int(file_id),
+            str(name),
+            int(row),
+            str(call),
+            str(raw),
+            None if now is None else str(now),
+        )
+        for file_id, name, row, call, raw, now in found
+    ]
+
+
+def dismiss_conflicts(
+    con: duckdb.DuckDBPyConnection,
+    pending: pl.DataFrame,
+    *,
+    dismissed_at: datetime,
+    who: str,
+    why: str,
+) -> None:
+    """Record ``pending`` (``pending_conflicts``' rows) as dismissed, in the caller's
+    transaction: never applied, no longer pending; the refused rows stay in ingest_reject."""
+    params = {"dismissed_at": dismissed_at, "who": who, "why": why}
+    with registered(con, PENDING_VIEW, pending):
+        execute_named(con, read_sql("queries/cdr_conflict_dismissal_insert.sql"), params)
+
+
+def costed_call_ids(con: duckdb.DuckDBPyConnection, day: date) -> set[str]:
+    """The call ids of ``day`` that have a cost."""
+    found = execute_named(con, read_sql("queries/cdr_day_costed_calls.sql"), {"day": day})
+    return {str(call_id) for (call_id,) in found.fetchall()}
 
 
 def apply_corrections(

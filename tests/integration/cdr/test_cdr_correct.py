@@ -109,6 +109,8 @@ def test_corrections_supersede_the_stored_calls_keep_them_and_recost_their_days(
     assert "call c (from Master-2.csv row 3): start 2026-12-01 23:30:00 UTC -> " in out
     assert "call d (from Master-2.csv row 4): disposition ANSWERED -> NO ANSWER, " in out
     assert "4 call(s) were corrected" in out
+    # g, new on a costed day, is no correction's: left for `cdr cost`, out of the recost
+    assert f"{D1}: 1 call(s) never costed left for `ratedeck cdr cost`" in out
 
     # the calls are what the two files say once the corrections stand
     final = [CORRECTED.get(call[0], call) for call in FIRST] + [SECOND[-1]]
@@ -118,11 +120,12 @@ def test_corrections_supersede_the_stored_calls_keep_them_and_recost_their_days(
     assert sorted(query(settings, calls)) == sorted(
         (i, *rows_of[i], sec, ok and sec > 0, start.date()) for i, _, start, sec, ok in final
     )
-    # every billable call costed by the brute-force reference, on its (new) day
+    # every billable call but g costed by the brute-force reference, on its (new) day
     expected = reference_costs(final)
+    new_call = expected.pop("g")
     assert {row[0]: row[1:] for row in query(settings, COSTS)} == expected
     assert dict(query(settings, "SELECT call_id, call_day FROM cdr_cost")) == {
-        i: start.date() for i, _, start, sec, ok in final if ok and sec > 0
+        i: start.date() for i, _, start, sec, ok in final if ok and sec > 0 and i != "g"
     }
     # what was superseded is kept: the first file's values and costs
     kept = query(
@@ -167,6 +170,8 @@ def test_corrections_supersede_the_stored_calls_keep_them_and_recost_their_days(
         for day in (D1, D2)
     ]
     assert_days_counted(settings)
+    cost_days(settings)
+    assert {row[0]: row[1:] for row in query(settings, COSTS)}["g"] == new_call
 
 
 def test_applying_again_changes_nothing_and_a_dry_run_keeps_nothing(corrected, capsys):
@@ -189,6 +194,9 @@ def test_applying_again_changes_nothing_and_a_dry_run_keeps_nothing(corrected, c
         "unchanged": 0,
         "recostings": [],
         "uncosted_days": [],
+        "left_for_cost": [],
+        "stale": 0,
+        "skipped": [],
     }
     assert published(settings) == applied
 
