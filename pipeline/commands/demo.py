@@ -563,7 +563,7 @@ def print_locations(locations: dict[str, Path | None]) -> None:
     print()
     print("Try:")
     print(
-        '  .venv/bin/ratedeck sql "SELECT tech_prefix, count(*) FROM voice_rate_current GROUP BY 1"'
+        '  .venv/bin/ratedeck sql "SELECT tech_prefix, rated_on, count(*) FROM voice_rate_current GROUP BY ALL ORDER BY 1"'
     )
     print("  .venv/bin/ratedeck diff")
     print('  .venv/bin/ratedeck lookup "+353 89 412 3456" --duration 185')
