@@ -42,6 +42,8 @@ DEAD_RUN_MESSAGE = (
 # how often the sensor looks: a dead run holds its pool slot until then
 DEAD_RUNS_INTERVAL_S = 60
 LOCK_SUFFIX = ".lock"
+# Dagster's tag naming the run a re-execution was made from (dagster._core.storage.tags)
+PARENT_RUN_TAG = "dagster/parent_run_id"
 
 
 def sessions_dir(settings: Settings) -> Path:
@@ -93,7 +95,9 @@ def reclaim_dead_runs(instance: dg.DagsterInstance, settings: Settings) -> list[
     reclaimed = []
     for run in _unfinished_runs(instance):
         session = run.tags.get(SESSION_TAG)
-        if session is None or not session_dead(folder, session):
+        if session is None or _inherited(instance, run, session):
+            continue
+        if not session_dead(folder, session):
             continue
         current = instance.get_run_by_id(run.run_id)
         if current is None or current.status not in UNFINISHED:
@@ -117,6 +121,15 @@ def sweep_sessions(folder: Path, keep: set[str | None]) -> int:
             path.unlink(missing_ok=True)
             removed += 1
     return removed
+
+
+def _inherited(instance: dg.DagsterInstance, run: dg.DagsterRun, session: str) -> bool:
+    """The run is a re-execution still carrying its parent's session tag (Dagster copies the
+    parent's tags; the run's own process replaces the tag once it reaches its executor): the
+    parent's dead lock says nothing about this run."""
+    parent_id = run.tags.get(PARENT_RUN_TAG)
+    parent = instance.get_run_by_id(parent_id) if parent_id else None
+    return parent is not None and parent.tags.get(SESSION_TAG) == session
 
 
 def _unfinished_runs(instance: dg.DagsterInstance) -> list[dg.DagsterRun]:

@@ -20,6 +20,7 @@ from dagster._core.events import DagsterEvent, DagsterEventType
 from pipeline.defs import build_definitions
 from pipeline.defs.dead_runs import (
     DEAD_RUN_MESSAGE,
+    PARENT_RUN_TAG,
     SESSION_TAG,
     reclaim_dead_runs,
     sessions_dir,
@@ -47,9 +48,15 @@ def hold_session(folder: Path) -> tuple[subprocess.Popen, str]:
     return holder, holder.stdout.readline().strip()
 
 
-def started_run(instance: dg.DagsterInstance, job: dg.JobDefinition, session: str | None) -> str:
+def started_run(
+    instance: dg.DagsterInstance,
+    job: dg.JobDefinition,
+    session: str | None,
+    extra_tags: dict[str, str] | None = None,
+) -> str:
     """A run of ``voice_daily`` as its process leaves it once started (tagged with its session)."""
     tags = {"dagster/partition": "current"} | ({SESSION_TAG: session} if session else {})
+    tags |= extra_tags or {}
     run = instance.create_run_for_job(job, tags=tags)
     start = DagsterEvent(
         event_type_value=DagsterEventType.RUN_START.value,
@@ -96,3 +103,27 @@ def test_only_a_run_whose_process_died_is_failed(make_settings, tmp_path):
     assert failure.message == DEAD_RUN_MESSAGE
     # the dead process's lock file is swept; the live one's stays
     assert sorted(p.name for p in folder.iterdir()) == [f"{live_session}.lock"]
+
+
+def test_a_re_execution_still_carrying_its_dead_parent_s_session_is_left_alone(
+    make_settings, tmp_path
+):
+    """Dagster copies a run's tags to its re-execution: until the new run's process names its
+    own session, it carries the dead parent's, whose lock is free. Failing it then would free the
+    pool slot of a live run and email a failure that did not happen."""
+    settings = make_settings()
+    folder = sessions_dir(settings)
+    job = build_definitions(settings).resolve_job_def("voice_daily")
+    dead, dead_session = hold_session(folder)
+    dead.send_signal(signal.SIGKILL)
+    dead.wait()
+    with dg.instance_for_test(temp_dir=str(tmp_path)) as instance:
+        parent = started_run(instance, job, dead_session)
+        # the code server saw the parent's process die and failed it; its lock file stays
+        instance.report_run_failed(instance.get_run_by_id(parent))
+        child = started_run(instance, job, dead_session, {PARENT_RUN_TAG: parent})
+
+        assert reclaim_dead_runs(instance, settings) == []
+
+        assert instance.get_run_by_id(child).status == dg.DagsterRunStatus.STARTED
+        assert instance.all_logs(child, of_type=DagsterEventType.RUN_FAILURE) == []
