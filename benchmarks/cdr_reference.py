@@ -31,10 +31,10 @@ from pipeline.ingest.cdr import (
     Routing,
     _at,
     _call,
+    _generic_fields,
     _generic_frame,
     _require_columns,
     _text,
-    _text_value,
     generic_names,
     reject_row,
 )
@@ -123,7 +123,7 @@ def _generic_records(
     }
     first = 1 if parquet else 2  # a CSV's line 1 is its header
     for index, raw in enumerate(frame.iter_rows(named=True)):
-        fields = {key: _text_value(raw[name]) if name else None for key, name in wanted.items()}
+        fields = _generic_fields(raw, wanted)
         naming = [fields[key] for key in ("started_at", "number", "billsec", "tech_prefix")]
         yield index + first, raw, fields, _naming_text(naming)
 

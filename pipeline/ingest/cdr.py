@@ -38,6 +38,7 @@ import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from functools import cached_property
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
@@ -435,6 +436,7 @@ def _generic_calls(data: bytes, source: str, columns: GenericColumns, *, parquet
     }
     first = 1 if parquet else 2  # a CSV's line 1 is its header
     texts = {key: _as_text(frame, name) for key, name in wanted.items()}
+    texts["billsec"] = _as_text(frame, columns.seconds, as_value=_seconds_text)
     fields = pl.DataFrame(
         {
             **{key: texts.get(key, _as_text(frame, None)) for key in TEXT_FIELDS},
@@ -450,10 +452,7 @@ def _generic_calls(data: bytes, source: str, columns: GenericColumns, *, parquet
 
     def records(rows: list[int]) -> list[Record]:
         picked = frame[[row - first for row in rows]].rows(named=True)
-        return [
-            (raw, {key: _text_value(raw[name]) if name else None for key, name in wanted.items()})
-            for raw in picked
-        ]
+        return [(raw, _generic_fields(raw, wanted)) for raw in picked]
 
     named_by = [pl.col(key) for key in ("started_at", "number", "billsec", "tech_prefix")]
     return RawCalls(
@@ -466,8 +465,18 @@ def _generic_calls(data: bytes, source: str, columns: GenericColumns, *, parquet
     )
 
 
-def _as_text(frame: pl.DataFrame, name: str | None) -> pl.Series:
-    """A column as the text ``_text_value`` makes of each value (null stays null)."""
+def _generic_fields(raw: dict[str, Any], wanted: dict[str, str | None]) -> dict[str, str | None]:
+    """The canonical fields of one generic row, as text (the row-by-row reading)."""
+    fields = {key: _text_value(raw[name]) if name else None for key, name in wanted.items()}
+    fields["billsec"] = _seconds_text(raw[wanted["billsec"] or ""])
+    return fields
+
+
+def _as_text(
+    frame: pl.DataFrame, name: str | None, as_value: Callable[[object], str | None] | None = None
+) -> pl.Series:
+    """A column as the text ``as_value`` (default ``_text_value``) makes of each value (null
+    stays null)."""
     if name is None:
         return pl.Series(values=[None] * frame.height, dtype=pl.String)
     column = frame[name]
@@ -475,7 +484,19 @@ def _as_text(frame: pl.DataFrame, name: str | None) -> pl.Series:
         return column
     if column.dtype.is_integer():  # str(int) is the integer's digits, as polars writes them
         return column.cast(pl.String)
-    return pl.Series(values=[_text_value(v) for v in column.to_list()], dtype=pl.String)
+    as_value = as_value or _text_value
+    return pl.Series(values=[as_value(v) for v in column.to_list()], dtype=pl.String)
+
+
+def _seconds_text(value: object) -> str | None:
+    """Seconds as text: a float or decimal that is a whole number exactly (61.0: pandas writes
+    an integer column holding a NaN as floats) is its digits, tested exactly, never rounded;
+    any other value as ``_text_value`` writes it (61.5 is then a reject naming it)."""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, Decimal) and value.is_finite() and value == value.to_integral_value():
+        return str(int(value))
+    return _text_value(value)
 
 
 def _generic_frame(data: bytes, source: str, *, parquet: bool) -> pl.DataFrame:

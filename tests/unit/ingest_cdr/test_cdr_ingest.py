@@ -331,3 +331,40 @@ def test_generic_rejects_name_the_users_columns():
         (5, "dst '44207946000x': letters are not allowed"),
         (6, "plan 'p1': must be 'current' or digits"),
     ]
+
+
+def _parquet(seconds: pl.Series) -> bytes:
+    frame = pl.DataFrame(
+        {
+            "dst": ["442079460018"] * len(seconds),
+            "talk": seconds,
+            "begin": [datetime(2026, 12, 1, 9, i) for i in range(len(seconds))],
+        }
+    )
+    buffer = io.BytesIO()
+    frame.write_parquet(buffer)
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize(
+    "seconds",
+    [
+        # how pandas writes an integer column holding a NaN
+        pl.Series([61.0, 0.0, 61.5, None, float("nan"), 1e20], dtype=pl.Float64),
+        pl.Series(["61", "0", "61.5", None, None, "1E+20"], dtype=pl.String).cast(
+            pl.Decimal(30, 1)
+        ),
+    ],
+    ids=["float", "decimal"],
+)
+def test_parquet_seconds_written_as_whole_floats_or_decimals_are_seconds(seconds):
+    columns = GenericColumns("dst", "talk", "begin")
+    result = ingest_cdr(_parquet(seconds), source="g.parquet", cdr_format="generic",
+                        routing=ROUTING, columns=columns, parquet=True)  # fmt: skip
+    assert result.rows.select("row_number", "billsec", "billable").rows() == [
+        (1, 61, True),
+        (2, 0, False),
+    ]
+    reasons = result.rejects.select("row_number", "reason").rows()
+    assert reasons[0] == (3, "talk '61.5': expected whole seconds >= 0")
+    assert [row for row, _ in reasons] == [3, 4, 5, 6]
