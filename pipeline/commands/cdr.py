@@ -148,6 +148,11 @@ def _print_import(imported) -> None:
     if imported.replayed:
         print(f"{imported.path}: imported before (file {imported.file_id}): nothing changed")
         return
+    if imported.calls + imported.duplicates + imported.conflicts + imported.rejects == 0:
+        # a quiet day's export can hold no call: imported (its bytes are a fact), said plainly
+        print(f"{imported.path}: no call in the file (an empty export): nothing added -> "
+              f"{imported.raw_path}")  # fmt: skip
+        return
     days = ", ".join(imported.days) or "none"
     print(
         f"{imported.path}: {imported.calls:,} call(s) added, {imported.duplicates:,} already "

@@ -54,7 +54,7 @@ CdrFormat = Literal["asterisk", "freeswitch", "generic"]
 
 CDR_CALL_SCHEMA = pl.Schema(
     {
-        "row_number": pl.Int64(),  # 1-based line (data row of a generic file)
+        "row_number": pl.Int64(),  # 1-based record (the line while records are lines)
         "call_id": pl.String(),  # the switch's id; without one, the record's (_name_by_record)
         "started_at": UTC_TS,
         "dialled": pl.String(),  # as the switch sent it (tech prefix included)

@@ -228,3 +228,13 @@ def test_a_corrected_call_is_refused_with_its_reason_and_the_stored_call_stands(
 
 def _query(config: Path, sql: str) -> list[tuple]:
     return query(load_settings(config, env={}), sql)
+
+
+@pytest.mark.parametrize("content", ["", "\n\n"], ids=["empty", "blank-lines"])
+def test_an_empty_export_is_imported_and_says_it_holds_no_call(config, capsys, tmp_path, content):
+    path = tmp_path / "quiet-day.csv"
+    path.write_text(content)
+    code, out, err = ratedeck(capsys, "--config", str(config), "cdr", "import", str(path))
+    assert code == 0 and err == ""
+    assert out.startswith(f"{path}: no call in the file (an empty export): nothing added -> raw/")
+    assert _query(config, "SELECT row_count, reject_count FROM cdr_file") == [(0, 0)]
