@@ -64,14 +64,20 @@ def reference_ingest_cdr(
     rows: list[dict[str, Any]] = []
     rejects: list[dict[str, Any]] = []
     seen: Counter[str] = Counter()  # the naming text of every record so far
-    for row_number, raw, fields, naming in records:
+    first_attempt: dict[str, str] = {}  # each switch id's first attempt (Asterisk dstchannel)
+    for row_number, raw, fields, naming, attempt in records:
         seen[naming] += 1
+        switch_id = (fields.get("call_id") or "").strip()
+        if switch_id and attempt is not None:
+            first_attempt.setdefault(switch_id, attempt)
         try:
             call = _call(fields, routing, zone, names)
         except BadField as exc:
             rejects.append(reject_row(row_number, raw, str(exc)))
             continue
         named_by_record = not call["call_id"]
+        if call["call_id"] and attempt is not None and attempt != first_attempt[call["call_id"]]:
+            call["call_id"] = _naming_text([call["call_id"], attempt])  # a later Dial attempt
         call["call_id"] = call["call_id"] or f"{naming}#{seen[naming]}"
         rows.append({"row_number": row_number, **call, "named_by_record": named_by_record})
     return _result(source, cdr_format, rows, rejects, parquet=parquet)
@@ -83,8 +89,9 @@ def _naming_text(values: list[str | None]) -> str:
 
 
 # -- reading the formats --------------------------------------------------------------------
-# row number, raw values, canonical fields, the naming text
-Record = tuple[int, Any, dict[str, str | None], str]
+# row number, raw values, canonical fields, the naming text, the attempt text (None: no such
+# field in the format)
+Record = tuple[int, Any, dict[str, str | None], str, str | None]
 
 
 def _switch_records(data: bytes, source: str, layout: Layout) -> Iterator[Record]:
@@ -106,7 +113,8 @@ def _switch_records(data: bytes, source: str, layout: Layout) -> Iterator[Record
                 "answered": layout.answered,
                 "call_id": _at(values, layout.call_id),
             }
-        yield line, values, fields, _naming_text([_at(values, i) for i in layout.record])
+        attempt = None if layout.attempt is None else _at(values, layout.attempt) or ""
+        yield line, values, fields, _naming_text([_at(values, i) for i in layout.record]), attempt
 
 
 def _generic_records(
@@ -125,7 +133,7 @@ def _generic_records(
     for index, raw in enumerate(frame.iter_rows(named=True)):
         fields = _generic_fields(raw, wanted)
         naming = [fields[key] for key in ("started_at", "number", "billsec", "tech_prefix")]
-        yield index + first, raw, fields, _naming_text(naming)
+        yield index + first, raw, fields, _naming_text(naming), None
 
 
 # -- shaping the result ---------------------------------------------------------------------

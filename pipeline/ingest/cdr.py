@@ -85,14 +85,19 @@ class Layout:
     call_id: int | None
     answered: str | None  # the disposition a call must have to bill; None: billsec > 0 says
     record: tuple[int, ...]  # the fields whose raw text names a call without an id
+    attempt: int | None = None  # the field telling apart attempts under one call id
 
 
 # Asterisk: ANSWERED (billsec alone is not enough: it counts from when party A was answered,
 # which the PBX itself may do, e.g. an IVR, before a Dial that never connects). A call without
 # uniqueid is named by start, dst, duration, billsec, disposition and channel (the channel
 # name carries Asterisk's own sequence number: two calls at the same second differ there).
+# With loguniqueid, Asterisk 12+ writes one CDR per Dial attempt, all under party A's uniqueid
+# (a failover dialplan: trunk 1 FAILED, then CommPeak ANSWERED): the dstchannel tells the
+# attempts apart (_name_attempts).
 ASTERISK = Layout(16, number=2, started_at=9, duration=12, billsec=13, disposition=14,
-                  call_id=16, answered="ANSWERED", record=(9, 2, 12, 13, 14, 5))  # fmt: skip
+                  call_id=16, answered="ANSWERED", record=(9, 2, 12, 13, 14, 5),
+                  attempt=6)  # fmt: skip
 # FreeSWITCH: billsec is 0 unless the call was answered, whatever the hangup cause. A call
 # without uuid is named by start, destination, duration, billsec, hangup cause and caller.
 FREESWITCH = Layout(15, number=2, started_at=4, duration=7, billsec=8, disposition=9,
@@ -181,7 +186,7 @@ def ingest_cdr(
     fast = checked.filter(pl.col("_fast")).drop("_fast")
     unproven = checked.filter(~pl.col("_fast"))["row_number"].to_list()
     slow_rows, rejects = _word_rows(calls, unproven, routing, zone)
-    rows = pl.concat([fast, slow_rows]).sort("row_number")
+    rows = _name_attempts(pl.concat([fast, slow_rows]).sort("row_number"), calls)
     return _result(source, cdr_format, _name_by_record(rows, calls), rejects, parquet=parquet)
 
 
@@ -206,6 +211,8 @@ class RawCalls:
     answered: str | None
     has_duration: bool
     names: FieldNames = SWITCH_NAMES
+    # the raw text of each row's attempt field (Layout.attempt), as record_text; None: none
+    attempt_text: Callable[[], pl.Series] | None = None
 
 
 def _switch_calls(data: bytes, source: str, layout: Layout) -> RawCalls:
@@ -233,7 +240,17 @@ def _switch_calls(data: bytes, source: str, layout: Layout) -> RawCalls:
         ],
         answered=layout.answered,
         has_duration=True,
+        attempt_text=None
+        if layout.attempt is None
+        else lambda: _column_text(frame.filter(kept), layout.attempt),
     )
+
+
+def _column_text(frame: pl.DataFrame, index: int | None) -> pl.Series:
+    """Field ``index`` of every record as written (missing: empty)."""
+    if index is None or index >= frame.width:
+        return pl.Series(values=[""] * frame.height, dtype=pl.String)
+    return frame[frame.columns[index]].fill_null("")
 
 
 def _is_utf8(data: bytes) -> bool:
@@ -421,6 +438,10 @@ def _python_switch_calls(text: str, source: str, layout: Layout) -> RawCalls:
         records=lambda rows: [_switch_record(records[row], layout) for row in rows],
         answered=layout.answered,
         has_duration=True,
+        attempt_text=lambda: pl.Series(
+            values=[_at(values, layout.attempt) or "" for values in records.values()],
+            dtype=pl.String,
+        ),
     )
 
 
@@ -839,6 +860,38 @@ def record_keys(texts: pl.Series) -> pl.Series:
         pl.concat_str("text", pl.lit("#"), occurrence)
     )
     return keys.scatter(repeated, numbered.to_series())
+
+
+def _name_attempts(rows: pl.DataFrame, calls: RawCalls) -> pl.DataFrame:
+    """Calls of one switch id made as several attempts (Asterisk's Dial attempts of a failover,
+    each its own CDR under party A's uniqueid, docs/cdr.md#formats) told apart: the id's first
+    attempt in the file (its first attempt field, in file order) keeps the bare id, the id
+    releases before gave it, so calls stored then are still the same calls; an attempt to
+    another channel is ``<id>|<attempt>`` (as ``record_text`` writes two fields). So a grown
+    append-only file names them as before, and a re-export of one attempt with other values
+    still conflicts with it. Counted over every record with an id, rejected ones too, so the
+    names do not depend on the settings."""
+    if calls.attempt_text is None or not rows["call_id"].drop_nulls().is_duplicated().any():
+        return rows  # the common case: no id has two records, so none has two attempts
+    records = calls.fields.select(
+        "row_number", none_if_empty(stripped("call_id")).alias("_id")
+    ).with_columns(calls.attempt_text().alias("_attempt"))
+    first = (
+        records.filter(pl.col("_id").is_not_null())
+        .group_by("_id", maintain_order=True)
+        .agg(pl.col("_attempt").first().alias("_first"))
+    )
+    named = records.join(first, on="_id", how="left").select(
+        "row_number",
+        pl.when(pl.col("_attempt") != pl.col("_first"))
+        .then(record_text([pl.col("_id"), pl.col("_attempt")]))
+        .alias("_attempt_id"),
+    )
+    return (
+        rows.join(named, on="row_number", how="left", maintain_order="left")
+        .with_columns(pl.coalesce("_attempt_id", "call_id").alias("call_id"))
+        .drop("_attempt_id")
+    )
 
 
 def _name_by_record(rows: pl.DataFrame, calls: RawCalls) -> pl.DataFrame:

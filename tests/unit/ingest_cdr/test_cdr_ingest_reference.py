@@ -190,6 +190,17 @@ ADVERSARIAL_SWITCH = {
         [*ast_row()[:4], '"""Zoë Ünal"" <1001>"', *ast_row()[5:]], ast_row()
     ),
     "call ids": asterisk(ast_row(uniqueid='" "'), ast_row(uniqueid='" id\u3000"'), ast_row()),
+    # Dial attempts under one uniqueid: a rejected first attempt still counts as the first, a
+    # dstchannel with "|" and "," in it, attempts back to the first channel, a blank uniqueid
+    "dial attempts": asterisk(
+        ast_row(dst='"s"'),
+        ast_row(),
+        [*ast_row()[:6], '"SIP/c|,3"', *ast_row()[7:]],
+        [*ast_row()[:6], '""', *ast_row()[7:]],
+        ast_row(billsec="5"),
+        [*ast_row()[:6], '"SIP/d-4"', *ast_row()[7:16], '" "', '""'],
+        [*ast_row()[:6], '"SIP/d-4"', *ast_row()[7:16], '"1764580500.2"', '""'],
+    ),
     "NUL after the first 4 KB": asterisk(*[ast_row()] * 30) + asterisk(ast_row(dst='"44\x0020"')),
 }
 
