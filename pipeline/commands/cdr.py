@@ -148,7 +148,8 @@ def _print_import(imported) -> None:
     if imported.replayed:
         print(f"{imported.path}: imported before (file {imported.file_id}): nothing changed")
         return
-    if imported.calls + imported.duplicates + imported.conflicts + imported.rejects == 0:
+    rows = imported.calls + imported.duplicates + imported.conflicts + imported.rejects
+    if rows + imported.refused_before == 0:
         # a quiet day's export can hold no call: imported (its bytes are a fact), said plainly
         print(f"{imported.path}: no call in the file (an empty export): nothing added -> "
               f"{imported.raw_path}")  # fmt: skip
@@ -157,7 +158,7 @@ def _print_import(imported) -> None:
     print(
         f"{imported.path}: {imported.calls:,} call(s) added, {imported.duplicates:,} already "
         f"imported or repeated in the file, {imported.conflicts:,} conflicting (same call id, "
-        f"other values), {imported.rejects:,} rejected; days "
+        f"other values), {imported.rejects:,} rejected{_refused_before(imported)}; days "
         f"{days} -> {imported.raw_path}"
     )
     for row, reason in imported.rejects_preview[:LISTED_REJECTS]:
@@ -165,6 +166,13 @@ def _print_import(imported) -> None:
     refused = imported.rejects + imported.conflicts
     if refused > LISTED_REJECTS:
         print(f"  ... and {refused - LISTED_REJECTS:,} more (ingest_reject)", file=sys.stderr)
+
+
+def _refused_before(imported) -> str:
+    """The rejects an earlier import refused (a grown file's old bad rows), said apart."""
+    if not imported.refused_before:
+        return ""
+    return f" ({imported.refused_before:,} refused by an earlier import, not stored again)"
 
 
 def _cost(args: argparse.Namespace, settings: Settings) -> int:

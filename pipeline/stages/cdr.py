@@ -95,6 +95,7 @@ class CdrImport:
     # (row, reason) of the first few refused rows: rejects and conflicts, in file order
     rejects_preview: tuple[tuple[int, str], ...] = ()
     conflicts: int = 0  # refused: a call stored under the same id with other values
+    refused_before: int = 0  # rejects an earlier import refused (a grown file): not stored again
 
 
 def import_file(
@@ -137,6 +138,7 @@ def import_outcome(
         days=tuple(days),
         rejects_preview=tuple(refused),
         conflicts=loaded.conflicts,
+        refused_before=loaded.refused_before,
     )
 
 

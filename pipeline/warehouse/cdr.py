@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
@@ -21,6 +21,7 @@ from pipeline.warehouse.errors import WarehouseError
 from pipeline.warehouse.history import execute_named, transaction
 from pipeline.warehouse.migrate import read_sql
 from pipeline.warehouse.snapshot import (
+    REJECTS_VIEW,
     IncomingSnapshot,
     SnapshotLoad,
     SnapshotSpec,
@@ -70,12 +71,15 @@ class CallFiles:
     prefix: str
     calls_view: str
     recount: Callable[[duckdb.DuckDBPyConnection, date, date], None] | None = None
+    # whether a reject an earlier import refused is counted apart, not stored again
+    # (``<prefix>_reject_refused_before.sql``; a grown append-only file holds its bad rows again)
+    rejects_once: bool = False
 
     def query(self, name: str) -> str:
         return read_sql(f"queries/{self.prefix}_{name}.sql")
 
 
-CDR_FILES = CallFiles("cdr", CALLS_VIEW, recount=recount_days)
+CDR_FILES = CallFiles("cdr", CALLS_VIEW, recount=recount_days, rejects_once=True)
 
 
 def store_cdr_file(
@@ -118,6 +122,8 @@ def store_call_file(
         con.unregister(files.calls_view)
     if files.recount is not None and first_day is not None and last_day is not None:
         files.recount(con, first_day, last_day)
+    incoming, refused_before = _without_rejects_refused_before(con, spec, incoming, files)
+    result = incoming.result
     params = {
         "file_id": file_id,
         "content_sha256": incoming.content_sha256,
@@ -127,12 +133,35 @@ def store_call_file(
         "valid_rows": result.rows.height,
         "reject_count": result.rejects.height,
         "conflict_count": conflicts,
+        "refused_before_count": refused_before,
     }
     execute_named(con, files.query("file_insert"), params)
     insert_rejects(con, spec, incoming, file_id)
     added = _stored(con, incoming, files, replayed=False)
     assert added is not None  # just inserted
     return added
+
+
+def _without_rejects_refused_before(
+    con: duckdb.DuckDBPyConnection,
+    spec: SnapshotSpec,
+    incoming: IncomingSnapshot,
+    files: CallFiles,
+) -> tuple[IncomingSnapshot, int]:
+    """``incoming`` without the rejects an earlier import already refused (the same raw record
+    at the same row: a grown append-only file's earlier bad rows), and how many those were; so
+    summing reject counts over files counts each bad row once (docs/cdr.md#bad-rows)."""
+    rejects = incoming.result.rejects
+    if not files.rejects_once or rejects.is_empty():
+        return incoming, 0
+    params = {"kind": spec.kind, "source": incoming.source}
+    with registered(con, REJECTS_VIEW, rejects.select("row_number", "raw")):
+        sql = files.query("reject_refused_before")
+        seen = [row for (row,) in execute_named(con, sql, params).fetchall()]
+    if not seen:
+        return incoming, 0
+    kept = rejects.filter(~pl.col("row_number").is_in(seen))
+    return replace(incoming, result=replace(incoming.result, rejects=kept)), len(seen)
 
 
 def _refuse_conflicts(
@@ -192,7 +221,7 @@ def _stored(
     found = execute_named(con, files.query("file_replay"), params).fetchall()
     if not found:
         return None
-    file_id, raw_path, row_count, reject_count, duplicates, conflicts = found[0]
+    file_id, raw_path, row_count, reject_count, duplicates, conflicts, refused_before = found[0]
     return SnapshotLoad(
         snapshot_id=file_id,
         source=incoming.source,
@@ -205,6 +234,7 @@ def _stored(
         closed=0,
         unchanged=duplicates,
         conflicts=conflicts,
+        refused_before=refused_before,
         replayed=replayed,
     )
 

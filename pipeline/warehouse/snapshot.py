@@ -132,6 +132,7 @@ class SnapshotLoad:
     unknown_count: int = 0  # rows the feed's reference does not know (kept, flagged)
     kept_refused: int = 0  # versions in force carried forward: their row was refused
     conflicts: int = 0  # rows refused as correcting a stored call (CDR files)
+    refused_before: int = 0  # rejects an earlier import refused, not stored again (CDR files)
     replayed: bool = False
     # price changes it brought, (change_type, count): filled in by the stage that loads it
     changes: tuple[tuple[str, int], ...] = ()
