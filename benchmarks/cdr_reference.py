@@ -65,8 +65,11 @@ def reference_ingest_cdr(
     rejects: list[dict[str, Any]] = []
     seen: Counter[str] = Counter()  # the naming text of every record so far
     first_attempt: dict[str, str] = {}  # each switch id's first attempt (Asterisk dstchannel)
-    for row_number, raw, fields, naming, attempt in records:
+    seen_before: Counter[str] = Counter()  # the same for the naming of releases before
+    for row_number, raw, fields, naming, attempt, former in records:
         seen[naming] += 1
+        if former is not None:
+            seen_before[former] += 1
         switch_id = (fields.get("call_id") or "").strip()
         if switch_id and attempt is not None:
             first_attempt.setdefault(switch_id, attempt)
@@ -79,7 +82,9 @@ def reference_ingest_cdr(
         if call["call_id"] and attempt is not None and attempt != first_attempt[call["call_id"]]:
             call["call_id"] = _naming_text([call["call_id"], attempt])  # a later Dial attempt
         call["call_id"] = call["call_id"] or f"{naming}#{seen[naming]}"
-        rows.append({"row_number": row_number, **call, "named_by_record": named_by_record})
+        former_id = f"{former}#{seen_before[former]}" if named_by_record and former else None
+        rows.append({"row_number": row_number, **call, "named_by_record": named_by_record,
+                     "former_call_id": former_id})  # fmt: skip
     return _result(source, cdr_format, rows, rejects, parquet=parquet)
 
 
@@ -90,8 +95,8 @@ def _naming_text(values: list[str | None]) -> str:
 
 # -- reading the formats --------------------------------------------------------------------
 # row number, raw values, canonical fields, the naming text, the attempt text (None: no such
-# field in the format)
-Record = tuple[int, Any, dict[str, str | None], str, str | None]
+# field in the format), the naming text of releases before (None: the same)
+Record = tuple[int, Any, dict[str, str | None], str, str | None, str | None]
 
 
 def _switch_records(data: bytes, source: str, layout: Layout) -> Iterator[Record]:
@@ -114,7 +119,10 @@ def _switch_records(data: bytes, source: str, layout: Layout) -> Iterator[Record
                 "call_id": _at(values, layout.call_id),
             }
         attempt = None if layout.attempt is None else _at(values, layout.attempt) or ""
-        yield line, values, fields, _naming_text([_at(values, i) for i in layout.record]), attempt
+        naming = _naming_text([_at(values, i) for i in layout.record])
+        former = layout.former_record
+        former_naming = None if former is None else _naming_text([_at(values, i) for i in former])
+        yield line, values, fields, naming, attempt, former_naming
 
 
 def _generic_records(
@@ -133,7 +141,7 @@ def _generic_records(
     for index, raw in enumerate(frame.iter_rows(named=True)):
         fields = _generic_fields(raw, wanted)
         naming = [fields[key] for key in ("started_at", "number", "billsec", "tech_prefix")]
-        yield index + first, raw, fields, _naming_text(naming), None
+        yield index + first, raw, fields, _naming_text(naming), None, None
 
 
 # -- shaping the result ---------------------------------------------------------------------

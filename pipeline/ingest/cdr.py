@@ -69,7 +69,12 @@ CDR_CALL_SCHEMA = pl.Schema(
 # What ingest_cdr returns: the calls, and which are named by their record (no switch id). Such
 # a call's id is its record's text, so the same id is the same record, never a correction of
 # it (a warehouse stores the calls, not the flag: docs/cdr.md#corrected-calls).
-CDR_ROW_SCHEMA = pl.Schema({**CDR_CALL_SCHEMA, "named_by_record": pl.Boolean()})
+# ``former_call_id``: the id releases before this one gave a call named by its record, where
+# the naming changed since (Asterisk, _name_by_record), so that calls stored under it are
+# still recognised; null otherwise.
+CDR_ROW_SCHEMA = pl.Schema(
+    {**CDR_CALL_SCHEMA, "named_by_record": pl.Boolean(), "former_call_id": pl.String()}
+)
 
 
 @dataclass(frozen=True)
@@ -86,18 +91,22 @@ class Layout:
     answered: str | None  # the disposition a call must have to bill; None: billsec > 0 says
     record: tuple[int, ...]  # the fields whose raw text names a call without an id
     attempt: int | None = None  # the field telling apart attempts under one call id
+    former_record: tuple[int, ...] | None = None  # ``record`` of releases before, if another
 
 
 # Asterisk: ANSWERED (billsec alone is not enough: it counts from when party A was answered,
 # which the PBX itself may do, e.g. an IVR, before a Dial that never connects). A call without
-# uniqueid is named by start, dst, duration, billsec, disposition and channel (the channel
-# name carries Asterisk's own sequence number: two calls at the same second differ there).
+# uniqueid is named by start, channel and dstchannel: a channel name carries Asterisk's own
+# sequence number (PJSIP/1001-00000007), unique while the process runs, so those three name
+# one Dial attempt, and a re-export of it with other seconds is a conflict, not a new call.
+# Releases before named it by start, dst, duration, billsec, disposition and channel
+# (former_record), which made a corrected re-export a second call.
 # With loguniqueid, Asterisk 12+ writes one CDR per Dial attempt, all under party A's uniqueid
 # (a failover dialplan: trunk 1 FAILED, then CommPeak ANSWERED): the dstchannel tells the
 # attempts apart (_name_attempts).
 ASTERISK = Layout(16, number=2, started_at=9, duration=12, billsec=13, disposition=14,
-                  call_id=16, answered="ANSWERED", record=(9, 2, 12, 13, 14, 5),
-                  attempt=6)  # fmt: skip
+                  call_id=16, answered="ANSWERED", record=(9, 5, 6), attempt=6,
+                  former_record=(9, 2, 12, 13, 14, 5))  # fmt: skip
 # FreeSWITCH: billsec is 0 unless the call was answered, whatever the hangup cause. A call
 # without uuid is named by start, destination, duration, billsec, hangup cause and caller.
 FREESWITCH = Layout(15, number=2, started_at=4, duration=7, billsec=8, disposition=9,
@@ -213,6 +222,8 @@ class RawCalls:
     names: FieldNames = SWITCH_NAMES
     # the raw text of each row's attempt field (Layout.attempt), as record_text; None: none
     attempt_text: Callable[[], pl.Series] | None = None
+    # the naming text of releases before (Layout.former_record); None: the same as record_text
+    former_record_text: Callable[[], pl.Series] | None = None
 
 
 def _switch_calls(data: bytes, source: str, layout: Layout) -> RawCalls:
@@ -230,11 +241,7 @@ def _switch_calls(data: bytes, source: str, layout: Layout) -> RawCalls:
     kept = ~_blank_rows(frame, layout)
     return RawCalls(
         fields=named.filter(kept),
-        record_text=lambda: (
-            frame.filter(kept)
-            .select(record_text([pl.col(frame.columns[index]) for index in layout.record]))
-            .to_series()
-        ),
+        record_text=lambda: _polars_record_text(frame.filter(kept), layout.record),
         records=lambda rows: [
             _switch_record(values, layout) for values in _switch_values(frame, lines, rows)
         ],
@@ -243,7 +250,14 @@ def _switch_calls(data: bytes, source: str, layout: Layout) -> RawCalls:
         attempt_text=None
         if layout.attempt is None
         else lambda: _column_text(frame.filter(kept), layout.attempt),
+        former_record_text=None
+        if layout.former_record is None
+        else lambda: _polars_record_text(frame.filter(kept), layout.former_record or ()),
     )
+
+
+def _polars_record_text(frame: pl.DataFrame, fields: tuple[int, ...]) -> pl.Series:
+    return frame.select(record_text([pl.col(frame.columns[index]) for index in fields])).to_series()
 
 
 def _column_text(frame: pl.DataFrame, index: int | None) -> pl.Series:
@@ -426,15 +440,20 @@ def _python_switch_calls(text: str, source: str, layout: Layout) -> RawCalls:
             "_complete": pl.Boolean,
         },  # fmt: skip
     )
-    raw_record = pl.DataFrame(
-        {str(i): [_at(values, i) for values in records.values()] for i in layout.record},
-        schema=dict.fromkeys(map(str, layout.record), pl.String),
-    )
+
+    def raw_record_text(indices: tuple[int, ...]) -> pl.Series:
+        raw = pl.DataFrame(
+            {str(i): [_at(values, i) for values in records.values()] for i in indices},
+            schema=dict.fromkeys(map(str, indices), pl.String),
+        )
+        return raw.select(record_text(list(map(pl.col, raw.columns)))).to_series()
+
     return RawCalls(
         fields=fields,
-        record_text=lambda: raw_record.select(
-            record_text(list(map(pl.col, raw_record.columns)))
-        ).to_series(),
+        record_text=lambda: raw_record_text(layout.record),
+        former_record_text=None
+        if layout.former_record is None
+        else lambda: raw_record_text(layout.former_record or ()),
         records=lambda rows: [_switch_record(records[row], layout) for row in rows],
         answered=layout.answered,
         has_duration=True,
@@ -903,12 +922,23 @@ def _name_by_record(rows: pl.DataFrame, calls: RawCalls) -> pl.DataFrame:
     either."""
     unnamed = pl.col("call_id").is_null().alias("named_by_record")
     if not rows["call_id"].has_nulls():
-        return rows.with_columns(unnamed)
+        return rows.with_columns(unnamed, pl.lit(None, dtype=pl.String).alias("former_call_id"))
     keys = pl.DataFrame(
-        {"row_number": calls.fields["row_number"], "_key": record_keys(calls.record_text())}
+        {
+            "row_number": calls.fields["row_number"],
+            "_key": record_keys(calls.record_text()),
+            "_former": None
+            if calls.former_record_text is None
+            else record_keys(calls.former_record_text()),
+        },
+        schema_overrides={"_former": pl.String},
     )
     named = rows.join(keys, on="row_number", how="left", maintain_order="left")
-    return named.with_columns(unnamed, pl.coalesce("call_id", "_key").alias("call_id")).drop("_key")
+    return named.with_columns(
+        unnamed,
+        pl.coalesce("call_id", "_key").alias("call_id"),
+        pl.when(pl.col("call_id").is_null()).then(pl.col("_former")).alias("former_call_id"),
+    ).drop("_key", "_former")
 
 
 # -- shaping the result ---------------------------------------------------------------------

@@ -6,27 +6,34 @@
 -- duration, billsec and disposition; else a conflict with the nearest of them (the same day
 -- first), which stands: nothing stored changes. billable is not compared: it follows from
 -- billsec and disposition by the rule of the release that imported the call. A call named by
--- its record (no switch id) is left alone: its id is its record's text, so the same id is the
--- same record, whatever settings read it. As cdr_call_insert.sql, only the file's days of
--- cdr_call are read (a day either side).
+-- its record (no switch id) is compared on what its id does not hold and no setting changes:
+-- the number as dialled, duration, billsec and disposition (an Asterisk record name is start,
+-- channel and dstchannel: the same Dial attempt re-exported with other seconds conflicts; a
+-- FreeSWITCH or generic record name holds its values, so it only ever repeats). Its start
+-- (read in [cdr] timezone) and route (voice.tech_prefixes) are not compared: a grown file read
+-- with other settings repeats its calls. A row stored under its former record name
+-- (cdr_call_insert.sql) has no call under its id: a repeat. As cdr_call_insert.sql, only the
+-- file's days of cdr_call are read (a day either side).
 -- Params: $file_id, $first_day, $last_day, and ingest_reject's $kind, $source, $fetched_at,
 -- $content_sha256.
 WITH left_out AS (
     SELECT i.row_number AS call_row, i.call_id, i.started_at, i.number, i.tech_prefix,
-           i.duration_seconds, i.billsec, i.disposition,
+           i.duration_seconds, i.billsec, i.disposition, i.dialled, i.named_by_record,
            CAST(timezone('UTC', i.started_at) AS DATE) AS call_day
     FROM cdr_incoming i
-    WHERE NOT i.named_by_record
-      AND i.row_number NOT IN (SELECT row_number FROM cdr_call WHERE file_id = $file_id)
+    WHERE i.row_number NOT IN (SELECT row_number FROM cdr_call WHERE file_id = $file_id)
 ),
 candidates AS (  -- each left-out row against the calls stored under its id within a day
     SELECT l.*, c.file_id AS stored_file, c.row_number AS stored_row,
            c.started_at AS stored_started_at, c.number AS stored_number,
            c.tech_prefix AS stored_tech_prefix, c.duration_seconds AS stored_duration,
            c.billsec AS stored_billsec, c.disposition AS stored_disposition,
+           c.dialled AS stored_dialled,
            abs(c.call_day - l.call_day) AS days_apart,
-           c.started_at = l.started_at AND c.number = l.number
-               AND c.tech_prefix = l.tech_prefix AND c.billsec = l.billsec
+           CASE WHEN l.named_by_record THEN c.dialled = l.dialled
+                ELSE c.started_at = l.started_at AND c.number = l.number
+                     AND c.tech_prefix = l.tech_prefix END
+               AND c.billsec = l.billsec
                AND c.duration_seconds IS NOT DISTINCT FROM l.duration_seconds
                AND c.disposition IS NOT DISTINCT FROM l.disposition AS same
     FROM left_out l
@@ -51,11 +58,13 @@ shown AS (  -- only the conflicts (usually none or few) are worded
 differences AS (  -- each field that differs, as stored (was) and as the file says (now)
     SELECT *,
            list_filter([
-               {'differs': stored_started_at <> started_at,
+               {'differs': NOT named_by_record AND stored_started_at <> started_at,
                 'was': 'start ' || stored_start_text, 'now': 'start ' || start_text},
-               {'differs': stored_number <> number,
+               {'differs': NOT named_by_record AND stored_number <> number,
                 'was': 'number ' || stored_number, 'now': 'number ' || number},
-               {'differs': stored_tech_prefix <> tech_prefix,
+               {'differs': named_by_record AND stored_dialled <> dialled,
+                'was': 'number ' || stored_dialled, 'now': 'number ' || dialled},
+               {'differs': NOT named_by_record AND stored_tech_prefix <> tech_prefix,
                 'was': 'tech prefix ' || stored_tech_prefix, 'now': 'tech prefix ' || tech_prefix},
                {'differs': stored_duration IS DISTINCT FROM duration_seconds,
                 'was': 'duration ' || stored_duration_text, 'now': 'duration ' || duration_text},

@@ -16,6 +16,9 @@
 -- Such a stored call is the same call as an incoming one at the same row with the same start,
 -- number and seconds (the same record of a file that grew since: an append-only file keeps
 -- its rows where they were), so a grown Master.csv does not bring those calls twice.
+-- Asterisk calls without uniqueid were named by start, dst, seconds, disposition and channel
+-- until start, channel and dstchannel named them (ingest/cdr.py): a call stored under its
+-- former record name (i.former_call_id) within a day is the same call too.
 WITH incoming AS (
     SELECT *, CAST(timezone('UTC', started_at) AS DATE) AS call_day FROM cdr_incoming
 ),
@@ -37,6 +40,11 @@ WHERE i.row_number IN (SELECT min(row_number) FROM incoming GROUP BY call_id, ca
       SELECT 1 FROM cdr_call c
       WHERE c.call_day BETWEEN CAST($first_day AS DATE) - 1 AND CAST($last_day AS DATE) + 1
         AND c.call_id = i.call_id
+        AND c.call_day BETWEEN i.call_day - 1 AND i.call_day + 1)
+  AND NOT EXISTS (
+      SELECT 1 FROM cdr_call c
+      WHERE c.call_day BETWEEN CAST($first_day AS DATE) - 1 AND CAST($last_day AS DATE) + 1
+        AND c.call_id = i.former_call_id
         AND c.call_day BETWEEN i.call_day - 1 AND i.call_day + 1)
   AND NOT EXISTS (
       SELECT 1 FROM named_by_file n

@@ -2,8 +2,9 @@
 file, on the same day) with other values is a conflict (docs/cdr.md#corrected-calls): the row
 is refused, kept in ingest_reject with its row number and a reason naming what differs, and
 counted apart from the repeats (cdr_file.conflict_count); the stored call, and its cost, stay
-as they were. A call named by its record (no switch id) is its own values, so it never
-conflicts, whatever the settings it is read with."""
+as they were. A call named by its record (no switch id) never conflicts on what depends on the
+settings it is read with (tests/integration/cdr/test_cdr_record_keys.py: an Asterisk Dial
+attempt re-exported with other seconds does)."""
 
 from __future__ import annotations
 
@@ -123,9 +124,9 @@ def test_a_start_moved_by_a_changed_timezone_is_a_conflict_not_a_silent_repeat(t
     )
 
 
-def test_calls_named_by_their_record_never_conflict(tmp_path):
-    """Without a switch id the record's text is the id: the same id is the same text, so a
-    grown file read with another [cdr] timezone repeats its calls, it does not conflict."""
+def test_calls_named_by_their_record_never_conflict_on_the_settings(tmp_path):
+    """Without a switch id the record's text is the id (start as written, channels): a grown
+    file read with another [cdr] timezone repeats its calls, it does not conflict."""
     lines = [asterisk_line("", LONDON, NINE, 60), asterisk_line("", LONDON, NINE, 61)]
     utc = cdr_settings(tmp_path / "data")
     insert_history(utc, HISTORY)

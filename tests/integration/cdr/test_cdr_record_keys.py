@@ -94,7 +94,7 @@ def test_a_changed_timezone_between_two_imports_still_dedupes(tmp_path):
 def test_the_record_key_is_readable_and_the_same_for_every_read(settings, tmp_path):
     import_file(settings, write_master(tmp_path / "Master.csv", DAY_ONE[:1]))
     [(call_id,)] = query(settings, "SELECT call_id FROM cdr_call")
-    assert call_id == "2026-12-01 09:00:00|442079460001|63|60|ANSWERED|PJSIP/1001-00000001#1"
+    assert call_id == "2026-12-01 09:00:00|PJSIP/1001-00000001|PJSIP/cp-2#1"
 
 
 def test_calls_named_by_file_and_row_before_are_recognised_in_the_grown_file(settings, tmp_path):
@@ -143,3 +143,51 @@ def test_generic_and_freeswitch_files_without_ids_are_named_by_record(tmp_path):
     fs_path.write_text(first + second)
     grown = import_file(freeswitch, fs_path)
     assert (grown.calls, grown.duplicates) == (1, 1)
+
+
+# the auditor's call, without uniqueid (Asterisk's default), and its re-export corrected
+REEXPORTED = (
+    '"","1001","0210029168123456","from-internal","x","PJSIP/1001-00000007","PJSIP/cp","Dial",'
+    '"x","2026-12-08 11:00:00","2026-12-08 11:00:05","2026-12-08 11:01:10",{seconds},'
+    '"ANSWERED","BILLING"\n'
+)
+
+
+def test_a_corrected_re_export_of_a_call_without_uniqueid_is_a_conflict(settings, tmp_path):
+    """Channel, dstchannel and start name one Dial attempt: the same attempt with other
+    seconds is the switch correcting it, named and refused, not a second call."""
+    day = import_file(
+        settings, write_master(tmp_path / "day.csv", [REEXPORTED.format(seconds="65,60")])
+    )
+    assert day.calls == 1
+    again = import_file(settings, write_master(tmp_path / "reexport.csv", [REEXPORTED.format(seconds="70,65")]))  # fmt: skip
+    assert (again.calls, again.duplicates, again.conflicts) == (0, 0, 1)
+    assert again.rejects_preview == (
+        (
+            1,
+            "call 2026-12-08 11:00:00|PJSIP/1001-00000007|PJSIP/cp#1 is already stored with "
+            "duration 65 s, 60 billed seconds (from day.csv row 1); this file says duration "
+            "70 s, 65 billed seconds: the stored call stands",
+        ),
+    )
+    assert query(settings, "SELECT billsec FROM cdr_call") == [(60,)]
+
+
+def test_calls_named_by_their_former_record_text_are_recognised_in_the_grown_file(
+    settings, tmp_path
+):
+    """Until this release an Asterisk call without uniqueid was named by start, dst,
+    duration, billsec, disposition and channel: a grown file repeats those calls."""
+    import_file(settings, write_master(tmp_path / "Master.csv", DAY_ONE))
+    former = (
+        "UPDATE cdr_call SET call_id = strftime(timezone('UTC', started_at), "
+        "'%Y-%m-%d %H:%M:%S') || '|' || dialled || '|' || duration_seconds || '|' || billsec "
+        "|| '|ANSWERED|' || split_part(call_id, '|', 2) || '#1'"
+    )
+    with Warehouse(settings).writer() as con:
+        con.execute(former)
+    [(stored,)] = query(settings, "SELECT call_id FROM cdr_call WHERE row_number = 1")
+    assert stored == "2026-12-01 09:00:00|442079460001|63|60|ANSWERED|PJSIP/1001-00000001#1"
+    grown = import_file(settings, write_master(tmp_path / "Master.csv", DAY_ONE + DAY_TWO))
+    assert (grown.calls, grown.duplicates, grown.conflicts) == (2, 3, 0)
+    assert query(settings, "SELECT count(*) FROM cdr_call") == [(5,)]

@@ -283,23 +283,31 @@ def test_decimal_digits_of_other_scripts_stay_seconds():
 
 def test_a_call_without_an_id_is_named_by_its_record_and_its_occurrence():
     line = (
-        '"","1001","442079460001","ctx","","{chan}","","Dial","","2026-12-01 09:00:00","","",'
-        '63,60,"{disposition}",""\n'
+        '"","1001","442079460001","ctx","","{chan}","{dst}","Dial","","2026-12-01 09:00:00","",'
+        '"",63,60,"ANSWERED",""\n'
     )
     data = (
-        line.format(chan="SIP/a-1", disposition="ANSWERED")
-        + line.format(chan="SIP/a-1", disposition="ANSWERED")  # identical: its second occurrence
+        line.format(chan="SIP/a-1", dst="SIP/b-1")
+        + line.format(chan="SIP/a-1", dst="SIP/b-1")  # identical: its second occurrence
         # the same text if "|" were not escaped
-        + line.format(chan="y", disposition="NO ANSWER|SIP/x")
-        + line.format(chan="SIP/x|y", disposition="NO ANSWER")
+        + line.format(chan="SIP/x|y", dst="z")
+        + line.format(chan="SIP/x", dst="y|z")
     ).encode()
     result = ingest_cdr(data, source="m", cdr_format="asterisk", routing=ROUTING)
-    named = "2026-12-01 09:00:00|442079460001|63|60|"
+    start = "2026-12-01 09:00:00|"
     assert result.rows["call_id"].to_list() == [
-        named + "ANSWERED|SIP/a-1#1",
-        named + "ANSWERED|SIP/a-1#2",
-        named + "NO ANSWER\\|SIP/x|y#1",
-        named + "NO ANSWER|SIP/x\\|y#1",
+        start + "SIP/a-1|SIP/b-1#1",
+        start + "SIP/a-1|SIP/b-1#2",
+        start + "SIP/x\\|y|z#1",
+        start + "SIP/x|y\\|z#1",
+    ]
+    # the name releases before gave the call (start, dst, seconds, disposition, channel)
+    former = start + "442079460001|63|60|ANSWERED|"
+    assert result.rows["former_call_id"].to_list() == [
+        former + "SIP/a-1#1",
+        former + "SIP/a-1#2",
+        former + "SIP/x\\|y#1",
+        former + "SIP/x#1",
     ]
     # the raw start text, not the time read in [cdr] timezone
     in_kolkata = ingest_cdr(data, source="m", cdr_format="asterisk", routing=ROUTING,
