@@ -135,11 +135,9 @@ def test_two_days_recosted_at_once_store_what_a_sequential_run_stores(tmp_path):
         "SELECT call_day, calls, old_total, new_total FROM cdr_costing_log WHERE recost "
         "ORDER BY call_day",
     )
+    ids = {day: day_ids(parallel, day) for day in (D1, D2)}  # one query a day, not a call
     totals = {
-        day: sum(
-            (e[4] for c, e in expected.items() if e[4] and c in day_ids(parallel, day)),
-            Decimal(0),
-        )
+        day: sum((e[4] for c, e in expected.items() if e[4] and c in ids[day]), Decimal(0))
         for day in (D1, D2)
     }
     assert [(r[0], r[3]) for r in log] == [(D1, totals[D1]), (D2, totals[D2])]
