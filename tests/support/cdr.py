@@ -11,6 +11,7 @@ from pathlib import Path
 from pipeline.settings import Settings
 from pipeline.warehouse.db import Warehouse
 from support.lookup_reference import Version, reference_billed, reference_cost, reference_match
+from support.warehouse_template import start_warehouse
 
 DAY = datetime(2026, 12, 1, tzinfo=UTC)
 NOON = datetime(2026, 12, 1, 12, tzinfo=UTC)
@@ -38,6 +39,7 @@ def cdr_settings(data_dir: Path, **cdr: object) -> Settings:
 
 def insert_history(settings: Settings, rows: list[tuple]) -> None:
     """Rate versions straight into voice_rate (what the voice feed's history holds)."""
+    start_warehouse(settings)  # a new warehouse from the migrated template, not migrated again
     with Warehouse(settings).writer() as con:
         for tp, prefix, destination, price, a, b, valid_from, valid_to in rows:
             con.execute(

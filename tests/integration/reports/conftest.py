@@ -11,6 +11,7 @@ import pytest
 from aiosmtpd.controller import Controller
 from support.reports import DeckHistory, SmsHistory
 from support.smtp import RecordingHandler, start_smtp
+from support.warehouse_template import copy_migrated
 
 from pipeline.settings import Settings, load_settings
 from pipeline.warehouse.migrate import apply_migrations
@@ -23,7 +24,8 @@ def warehouse_path(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def con(warehouse_path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
-    connection = duckdb.connect(str(warehouse_path))
+    # a copy of the migrated template: apply_migrations below then has nothing left to do
+    connection = duckdb.connect(str(copy_migrated(warehouse_path)))
     apply_migrations(connection)
     yield connection
     connection.close()

@@ -14,6 +14,7 @@ from datetime import datetime
 import duckdb
 import pytest
 from support.smtp import RecordingHandler, running_smtp
+from support.warehouse_template import start_warehouse
 
 from pipeline.ingest.balance import normalize_customer
 from pipeline.landing import LandedFile, LandingZone
@@ -46,6 +47,7 @@ class Pipeline:
     @contextmanager
     def run(self) -> Iterator[duckdb.DuckDBPyConnection]:
         """One pipeline run: loads inside share one writer session (published at the end)."""
+        start_warehouse(self.settings)  # the first run's new warehouse: a copy, not migrated
         with self.warehouse.writer() as con:
             self._open = con
             try:
