@@ -239,7 +239,9 @@ def _print_corrections(done) -> None:
         )
     if not done.applied:
         already = f" ({done.unchanged:,} say what is stored)" if done.unchanged else ""
-        print(f"nothing to correct: no refused conflict left to apply{already}")
+        left_out = done.stale + len(done.skipped)
+        what = "nothing else" if left_out else "no refused conflict left"
+        print(f"nothing to correct: {what} to apply{already}")
         return
     for c in done.applied:
         print(f"call {c.call_id} (from {c.file} row {c.row}): {', '.join(c.changes)}")

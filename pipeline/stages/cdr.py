@@ -178,6 +178,7 @@ def cost_days(
     committed in one short transaction under it (``commit_day``); every costing is logged.
     A day no call can start on (``call_day_problem``) is an InputError, before anything is
     costed; left out of ``days`` None (calls an older release let in: they cannot be costed)."""
+    Warehouse(settings).refuse_newer()  # its publish would drop what a newer ratedeck wrote
     if days is None:
         with Warehouse(settings).working_reader() as con:
             days = [day for day in uncosted_days(con) if not call_day_problem(day)]

@@ -11,6 +11,7 @@ logs it. Anything failing rolls everything back; ``dry_run`` rolls back what it 
 from __future__ import annotations
 
 import json
+import shlex
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
@@ -154,6 +155,7 @@ def _transaction(settings: Settings, *, dry_run: bool) -> Iterator[duckdb.DuckDB
     one (a mistyped data dir)."""
     warehouse = Warehouse(settings)
     warehouse.require_existing()
+    warehouse.refuse_newer()  # its publish would drop what a newer ratedeck wrote
     with warehouse.writer() as con:
         con.execute("BEGIN TRANSACTION")
         try:
@@ -292,7 +294,10 @@ def _pending_row(row: dict[str, object], reason: str) -> SkippedConflict:
 
 
 def _dismiss_hint(file_id: int, call_id: str) -> str:
-    return f"ratedeck cdr correct --dismiss --file {file_id} --call {call_id} --why TEXT"
+    # quoted: a call named by its record holds spaces, | and # (a shell would split it)
+    return (
+        f"ratedeck cdr correct --dismiss --file {file_id} --call {shlex.quote(call_id)} --why TEXT"
+    )
 
 
 def _without(rows: pl.DataFrame, skipped: list[SkippedConflict]) -> pl.DataFrame:

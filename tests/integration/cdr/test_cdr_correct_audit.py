@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 from decimal import Decimal
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from support.cdr import DAY, HISTORY, asterisk_line, cdr_settings, insert_histor
 from support.reliability import dump_warehouse
 
 from pipeline.cli import main
+from pipeline.stages.cdr_correction import _dismiss_hint
 from pipeline.warehouse.db import Warehouse
 
 # the auditor's two calls (Master.csv lines), route 021002, no deck: costed unmatched
@@ -86,7 +88,8 @@ def test_a_grown_file_repeating_a_corrected_call_s_old_values_does_not_revert_it
     assert "call u1" not in out
     assert "1 stale refused row(s) skipped" in out
     code, out, _ = cli(capsys, "cdr", "correct", "--why", "daily")
-    assert code == 0 and "nothing to correct" in out and "1 stale" in out
+    assert code == 0 and "nothing to correct: nothing else to apply" in out and "1 stale" in out
+    assert "no refused conflict left" not in out  # one is left: stale, not applied
     assert billsec(settings, "u1") == 135
     log = query(settings, "SELECT why FROM cdr_costing_log WHERE why = 'correction: daily'")
     assert log == []
@@ -213,3 +216,10 @@ def test_a_recost_reports_the_correction_s_own_effect_not_calls_never_costed(aud
     # the next `cdr cost` costs the new call, on its own line of the log
     assert cli(capsys, "cdr", "cost")[0] == 0
     assert query(settings, "SELECT cost FROM cdr_cost WHERE call_id = 'n'") == [(Decimal("1"),)]
+
+
+def test_the_dismiss_hint_is_one_shell_command_for_a_call_named_by_its_record():
+    call_id = "2026-12-06 00:05:06|SIP/agent20-00000000|SIP/commpeak-00000001#1"
+    argv = shlex.split(_dismiss_hint(4, call_id))
+    assert argv[argv.index("--call") + 1] == call_id
+    assert argv[-2:] == ["--why", "TEXT"]

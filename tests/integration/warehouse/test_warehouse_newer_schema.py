@@ -113,6 +113,28 @@ def test_every_command_refuses_and_leaves_every_file_as_it_was(argv, future, cap
     assert not (future / "calls.costed.csv").exists()
 
 
+@pytest.mark.parametrize(
+    "argv", [["cdr", "cost"], ["cdr", "correct", "--why", "test"]], ids=" ".join
+)
+def test_a_command_that_publishes_refuses_a_newer_published_file_over_an_older_working_copy(
+    argv, future, capsys
+):
+    """Only the published file says a newer ratedeck migrated it (the working copy is older,
+    e.g. restored): a command whose writer would publish over it refuses first."""
+    working = Warehouse(cdr_settings(future / "data")).working_path
+    with duckdb.connect(str(working)) as con:
+        con.execute("DELETE FROM schema_migration WHERE name = ?", [FUTURE])
+        con.execute("CHECKPOINT")
+    before = fingerprint(future)
+
+    code = main(["--config", str(future / "ratedeck.toml"), *argv])
+
+    _, err = capsys.readouterr()
+    assert code == 2, err
+    assert REFUSAL in err and err.count("\n") == 1
+    assert fingerprint(future) == before
+
+
 def test_the_writer_refuses_before_replacing_views_or_macros(future):
     settings = cdr_settings(future / "data")
     wh = Warehouse(settings)
