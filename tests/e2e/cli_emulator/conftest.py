@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from support.ctrl_c import FAULTHANDLER_ENV
 
 REPO = Path(__file__).resolve().parents[3]
 
@@ -30,8 +31,10 @@ def ratedeck() -> Path:
 
 @pytest.fixture
 def cli_env() -> dict[str, str]:
-    """The caller's environment without any ratedeck/CommPeak setting (tests stay loopback)."""
-    return {k: v for k, v in os.environ.items() if not k.startswith(("COMMPEAK_", "RATEDECK_"))}
+    """The caller's environment without any ratedeck/CommPeak setting (tests stay loopback),
+    and with Python's fault handler, so that a child that hangs can be made to say where."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("COMMPEAK_", "RATEDECK_"))}
+    return env | FAULTHANDLER_ENV
 
 
 class Lines:

@@ -4,9 +4,10 @@ from it (faults included), Ctrl-C stops it cleanly; bad input is one line and ex
 from __future__ import annotations
 
 import re
-import signal
 import subprocess
 from pathlib import Path
+
+from support.ctrl_c import interrupt
 
 from pipeline.commpeak import CommPeakClient
 from pipeline.ingest.voice import normalize_voice_deck
@@ -35,9 +36,8 @@ def test_serves_the_client_then_stops_on_ctrl_c(spawn, tmp_path: Path) -> None:
     result = normalize_voice_deck(download.path.read_bytes(), source=str(download.path))
     assert result.rows.height == 150 and result.rejects.height == 0
 
-    proc.send_signal(signal.SIGINT)
-    assert proc.wait(timeout=20) == 0  # Ctrl-C is how a foreground server is meant to end
-    stderr = proc.stderr.read()
+    code, stderr = interrupt(proc)
+    assert code == 0  # Ctrl-C is how a foreground server is meant to end
     assert "GET /customer -> 429 (fault 429)" in stderr
     assert "GET /rates/current/download -> reset (fault reset)" in stderr
     assert "ratedeck emulator: stopped" in stderr and "Traceback" not in stderr

@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import os
 import queue
-import signal
 import subprocess
 import sys
 import threading
@@ -18,6 +17,7 @@ from pathlib import Path
 
 import pytest
 import requests
+from support.ctrl_c import FAULTHANDLER_ENV, interrupt
 
 HARNESS = """
 import argparse, sys
@@ -42,6 +42,7 @@ REPO = Path(__file__).resolve().parents[3]
 def _env(**extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("COMMPEAK_", "RATEDECK_"))}
     env["PYTHONPATH"] = str(REPO)
+    env.update(FAULTHANDLER_ENV)
     env.update(extra)
     return env
 
@@ -110,10 +111,8 @@ def test_serves_until_ctrl_c(running: tuple[subprocess.Popen, dict]) -> None:
     download = requests.get(doc["url"] + "/rates/current/download", headers=headers, timeout=10)
     assert download.status_code == 200
     assert "rates_current_2026-11-05.csv" in download.headers["Content-Disposition"]
-    proc.send_signal(signal.SIGINT)
-    proc.wait(timeout=20)
-    err = proc.stderr.read()
-    assert proc.returncode == 0
+    code, err = interrupt(proc)
+    assert code == 0
     assert "GET /customer -> 429 (fault 429)" in err and "stopped" in err
 
 
@@ -127,8 +126,7 @@ def test_a_key_from_the_environment_is_accepted_but_never_printed(tmp_path: Path
             url + "/customer", headers={"Authorization": "Token s3cret-key"}, timeout=10
         )
         assert ok.status_code == 200
-        proc.send_signal(signal.SIGINT)
-        proc.wait(timeout=20)
+        assert interrupt(proc)[0] == 0
     finally:
         if proc.poll() is None:
             proc.kill()
