@@ -194,11 +194,17 @@ def _cost(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _correct(args: argparse.Namespace, settings: Settings) -> int:
-    from pipeline.stages.cdr_correction import correct_calls, dismiss_conflicts
+    from pipeline.stages.cdr_correction import (
+        CorrectionRequest,
+        correct_calls,
+        dismiss_conflicts,
+    )
 
-    chosen = {"why": args.why, "file": args.file, "call_id": args.call, "dry_run": args.dry_run}
+    chosen = CorrectionRequest(
+        why=args.why, file=args.file, call_id=args.call, dry_run=args.dry_run
+    )
     if args.dismiss:
-        dismissed = dismiss_conflicts(settings, **chosen)
+        dismissed = dismiss_conflicts(settings, chosen)
         if args.json:
             console.print_json(
                 {"dry_run": dismissed.dry_run, "dismissed": _listed(dismissed.dismissed)}
@@ -206,7 +212,7 @@ def _correct(args: argparse.Namespace, settings: Settings) -> int:
         else:
             _print_dismissals(dismissed)
         return 0
-    done = correct_calls(settings, **chosen)
+    done = correct_calls(settings, chosen)
     if args.json:
         console.print_json(
             {

@@ -18,8 +18,6 @@ refusal drops it (:func:`settle_failure`), so a corrected configuration builds a
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from email.message import EmailMessage
@@ -29,6 +27,7 @@ import duckdb
 from pipeline.notify import Sent, deliver_raw
 from pipeline.notify.smtp import envelope
 from pipeline.settings import Settings
+from pipeline.warehouse.history import transaction
 from pipeline.warehouse.migrate import read_sql
 
 
@@ -132,18 +131,6 @@ def one_line(exc: BaseException, text: str | None = None) -> str:
     """``exc`` on one line, or ``text`` (a redacted rendering of it); its class name if empty."""
     flat = " ".join((str(exc) if text is None else text).split())
     return flat or type(exc).__name__
-
-
-@contextmanager
-def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
-    """BEGIN ... COMMIT, or ROLLBACK when the block raises."""
-    con.execute("BEGIN TRANSACTION")
-    try:
-        yield
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
-    con.execute("COMMIT")
 
 
 __all__ = [

@@ -37,6 +37,7 @@ from pipeline.stages import feed as stages
 from pipeline.warehouse.cdr import (
     CDR_SNAPSHOT,
     Costing,
+    CostingRequest,
     day_calls,
     day_inputs,
     file_days,
@@ -250,9 +251,8 @@ def commit_day(
         calls = day_calls(con, staged.day, recost=staged.recost)
         rows = cost_rows(con, calls, cost_decimals=decimals)
     reason = why or ("recost" if staged.recost else "new calls")
-    costing = record_costs(
-        con, staged.day, rows, recost=staged.recost, who=who, why=reason, cost_decimals=decimals
-    )
+    request = CostingRequest(recost=staged.recost, who=who, why=reason, cost_decimals=decimals)
+    costing = record_costs(con, staged.day, rows, request)
     return replace(costing, recomputed=recomputed)
 
 

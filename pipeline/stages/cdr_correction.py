@@ -26,7 +26,7 @@ from pipeline.ingest.cdr import CDR_CALL_SCHEMA
 from pipeline.landing import LandingError, LandingZone
 from pipeline.settings import Settings
 from pipeline.stages.cdr import ingest_cdr_file, os_user
-from pipeline.warehouse.cdr import Costing, day_calls, store_costs
+from pipeline.warehouse.cdr import Costing, CostingRequest, day_calls, store_costs
 from pipeline.warehouse.cdr_correction import (
     apply_corrections,
     costed_call_ids,
@@ -36,6 +36,7 @@ from pipeline.warehouse.cdr_correction import (
 )
 from pipeline.warehouse.cdr_correction import dismiss_conflicts as dismiss
 from pipeline.warehouse.db import Warehouse
+from pipeline.warehouse.history import transaction
 
 COMPARED = (  # (what the output calls it, cdr_call column)
     ("start", "started_at"),
@@ -102,50 +103,47 @@ class Dismissals:
     dismissed: tuple[SkippedConflict, ...]  # reason: "dismissed"
 
 
-def correct_calls(
-    settings: Settings,
-    *,
-    why: str,
-    file: str | None = None,
-    call_id: str | None = None,
-    dry_run: bool = False,
-) -> Corrections:
-    """Apply the refused conflicts neither applied nor dismissed yet (of ``file``: a file id,
-    name or sha256 prefix; of ``call_id``; None: all), in one transaction. A stale one (it
-    repeats values its call had before a correction) only with ``call_id``. Without a filter,
-    a conflict its landed file cannot give as the import recorded it is skipped and named;
-    with one, it is an InputError (nothing changed), as are no reason, no warehouse and a
-    ``file`` naming no file or several."""
-    _require_why(why)
-    with _transaction(settings, dry_run=dry_run) as con:
-        done = _correct(con, settings, why=why, file=file, call_id=call_id)
-    return replace(done, dry_run=dry_run)
+@dataclass(frozen=True)
+class CorrectionRequest:
+    """One ``cdr correct`` (applying or ``--dismiss``): the pending conflicts of ``file`` (a
+    file id, name or sha256 prefix) and / or of ``call_id`` (None: not narrowed by it), on the
+    user's word ``why``; ``dry_run``: everything done, then rolled back."""
+
+    why: str
+    file: str | None = None
+    call_id: str | None = None
+    dry_run: bool = False
 
 
-def dismiss_conflicts(
-    settings: Settings,
-    *,
-    why: str,
-    file: str | None = None,
-    call_id: str | None = None,
-    dry_run: bool = False,
-) -> Dismissals:
-    """Set aside the pending conflicts of ``file`` and / or ``call_id`` (one is required):
-    recorded in cdr_conflict_dismissal with ``why``, never applied; the refused rows stay.
-    Their landed files are not read (a lost or misread one can be dismissed)."""
-    _require_why(why)
-    if file is None and call_id is None:
+def correct_calls(settings: Settings, request: CorrectionRequest) -> Corrections:
+    """Apply the refused conflicts neither applied nor dismissed yet (of ``request.file``, of
+    ``request.call_id``; neither: all), in one transaction. A stale one (it repeats values its
+    call had before a correction) only with ``call_id``. Without a filter, a conflict its
+    landed file cannot give as the import recorded it is skipped and named; with one, it is
+    an InputError (nothing changed), as are no reason, no warehouse and a ``file`` naming no
+    file or several."""
+    _require_why(request.why)
+    with _transaction(settings, dry_run=request.dry_run) as con:
+        done = _correct(con, settings, request)
+    return replace(done, dry_run=request.dry_run)
+
+
+def dismiss_conflicts(settings: Settings, request: CorrectionRequest) -> Dismissals:
+    """Set aside the pending conflicts of ``request.file`` and / or ``request.call_id`` (one is
+    required): recorded in cdr_conflict_dismissal with ``why``, never applied; the refused
+    rows stay. Their landed files are not read (a lost or misread one can be dismissed)."""
+    _require_why(request.why)
+    if request.file is None and request.call_id is None:
         raise InputError(
             "cdr correct --dismiss: give --file or --call (what to set aside is named, "
             "never everything at once)"
         )
-    with _transaction(settings, dry_run=dry_run) as con:
-        file_id = None if file is None else find_cdr_file(con, file)
-        pending = pending_conflicts(con, file_id=file_id, call_id=call_id)
+    with _transaction(settings, dry_run=request.dry_run) as con:
+        pending = _pending(con, request)
         if not pending.is_empty():
-            dismiss(con, pending, dismissed_at=datetime.now(UTC), who=os_user(), why=why)
+            dismiss(con, pending, dismissed_at=datetime.now(UTC), who=os_user(), why=request.why)
     dismissed = tuple(_pending_row(row, "dismissed") for row in pending.iter_rows(named=True))
-    return Dismissals(dry_run, dismissed)
+    return Dismissals(request.dry_run, dismissed)
 
 
 @contextmanager
@@ -156,14 +154,8 @@ def _transaction(settings: Settings, *, dry_run: bool) -> Iterator[duckdb.DuckDB
     warehouse = Warehouse(settings)
     warehouse.require_existing()
     warehouse.refuse_newer()  # its publish would drop what a newer ratedeck wrote
-    with warehouse.writer() as con:
-        con.execute("BEGIN TRANSACTION")
-        try:
-            yield con
-        except BaseException:
-            con.execute("ROLLBACK")
-            raise
-        con.execute("ROLLBACK" if dry_run else "COMMIT")
+    with warehouse.writer() as con, transaction(con, rollback=dry_run):
+        yield con
 
 
 def _require_why(why: str) -> None:
@@ -171,33 +163,34 @@ def _require_why(why: str) -> None:
         raise InputError("cdr correct: give --why TEXT (logged with every correction)")
 
 
+def _pending(con: duckdb.DuckDBPyConnection, request: CorrectionRequest) -> pl.DataFrame:
+    """The pending conflicts ``request`` names (its ``file`` found: InputError if it names no
+    file or several)."""
+    file_id = None if request.file is None else find_cdr_file(con, request.file)
+    return pending_conflicts(con, file_id=file_id, call_id=request.call_id)
+
+
 def _correct(
-    con: duckdb.DuckDBPyConnection,
-    settings: Settings,
-    *,
-    why: str,
-    file: str | None,
-    call_id: str | None,
+    con: duckdb.DuckDBPyConnection, settings: Settings, request: CorrectionRequest
 ) -> Corrections:
-    file_id = None if file is None else find_cdr_file(con, file)
-    pending = pending_conflicts(con, file_id=file_id, call_id=call_id)
+    pending = _pending(con, request)
     stale = 0
-    if call_id is None:  # a stale row reverts a correction: only on the call's own name
+    if request.call_id is None:  # a stale row reverts a correction: only on the call's own name
         stale = int(pending["stale"].sum())
         pending = pending.filter(~pl.col("stale"))
     rows, skipped = _read_again(settings, pending)
     skipped += _misread(con, pending, rows)
-    if skipped and (file is not None or call_id is not None):
+    if skipped and (request.file is not None or request.call_id is not None):
         first = skipped[0]
         raise InputError(f"{first.file} row {first.row}: {first.reason} (nothing corrected)")
     rows = _without(rows, skipped)
     if rows.is_empty():
         return Corrections(False, stale=stale, skipped=tuple(skipped))
     who = os_user()
-    applied = apply_corrections(con, rows, applied_at=datetime.now(UTC), who=who, why=why)
+    applied = apply_corrections(con, rows, applied_at=datetime.now(UTC), who=who, why=request.why)
     corrected = set(applied.plan["call_id"].to_list())
     recosted = [
-        _recost(con, settings, day, corrected, who=who, why=f"correction: {why}")
+        _recost(con, settings, day, corrected, who=who, why=f"correction: {request.why}")
         for day, costed in applied.days
         if costed
     ]
@@ -328,7 +321,8 @@ def _recost(
     reprice = costed_call_ids(con, day) | corrected
     mine = calls.filter(pl.col("call_id").is_in(list(reprice)))
     rows = cost_rows(con, mine, cost_decimals=decimals)
-    costing = store_costs(con, day, rows, recost=True, who=who, why=why, cost_decimals=decimals)
+    request = CostingRequest(recost=True, who=who, why=why, cost_decimals=decimals)
+    costing = store_costs(con, day, rows, request)
     return costing, LeftForCost(day, calls.height - mine.height)
 
 

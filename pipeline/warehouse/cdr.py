@@ -264,6 +264,18 @@ class Costing:
 
 
 @dataclass(frozen=True)
+class CostingRequest:
+    """How ``record_costs`` stores and logs a day's staged costs: a recost (replacing every
+    cost of the day) or a costing of new calls, by ``who`` for ``why``, at ``cost_decimals``
+    (logged with the run)."""
+
+    recost: bool
+    who: str
+    why: str
+    cost_decimals: int
+
+
+@dataclass(frozen=True)
 class DayRead:
     """What costing one day reads, all from one state of the warehouse: the calls to cost
     (``day_calls``), the rate versions in force that day (``cdr_day_versions.sql``) and the
@@ -319,14 +331,7 @@ def uncosted_days(con: duckdb.DuckDBPyConnection) -> list[date]:
 
 
 def record_costs(
-    con: duckdb.DuckDBPyConnection,
-    day: date,
-    staged: pl.DataFrame,
-    *,
-    recost: bool,
-    who: str,
-    why: str,
-    cost_decimals: int,
+    con: duckdb.DuckDBPyConnection, day: date, staged: pl.DataFrame, request: CostingRequest
 ) -> Costing:
     """Store the staged cdr_cost rows of ``day`` (``analytics.cdr.cost_rows``' columns) in one
     transaction: a recost replaces every cost of the day, a costing of new calls adds theirs.
@@ -334,20 +339,11 @@ def record_costs(
     refused (``WarehouseError``, nothing stored): cdr_cost has no key, the costing keeps
     each call (its call_id on ``day``) once (schema/100_cdr_cost_no_key.sql)."""
     with transaction(con):
-        return store_costs(
-            con, day, staged, recost=recost, who=who, why=why, cost_decimals=cost_decimals
-        )
+        return store_costs(con, day, staged, request)
 
 
 def store_costs(
-    con: duckdb.DuckDBPyConnection,
-    day: date,
-    staged: pl.DataFrame,
-    *,
-    recost: bool,
-    who: str,
-    why: str,
-    cost_decimals: int,
+    con: duckdb.DuckDBPyConnection, day: date, staged: pl.DataFrame, request: CostingRequest
 ) -> Costing:
     """``record_costs`` inside the caller's transaction (``cdr correct`` recosts the days it
     corrected in the transaction that corrects them)."""
@@ -355,7 +351,7 @@ def store_costs(
     if len(repeated):
         raise WarehouseError(f"costing {day}: call {repeated[0]!r} staged twice; nothing stored")
     with registered(con, STAGED_VIEW, staged):
-        return _record_staged(con, day, recost=recost, who=who, why=why, decimals=cost_decimals)
+        return _record_staged(con, day, request)
 
 
 @contextmanager
@@ -369,9 +365,8 @@ def registered(con: duckdb.DuckDBPyConnection, name: str, frame: pl.DataFrame) -
     con.unregister(name)
 
 
-def _record_staged(
-    con: duckdb.DuckDBPyConnection, day: date, *, recost: bool, who: str, why: str, decimals: int
-) -> Costing:
+def _record_staged(con: duckdb.DuckDBPyConnection, day: date, request: CostingRequest) -> Costing:
+    recost = request.recost
     total, costed = _day_total(con, day)
     [(calls, unmatched)] = con.execute(read_sql("queries/cdr_staged_counts.sql")).fetchall()
     if calls == 0 and not recost:
@@ -383,11 +378,11 @@ def _record_staged(
         "day": day,
         "costed_at": datetime.now(UTC),
         "recost": recost,
-        "who": who,
-        "why": why,
+        "who": request.who,
+        "why": request.why,
         "calls": calls,
         "unmatched": unmatched,
-        "cost_decimals": decimals,
+        "cost_decimals": request.cost_decimals,
         "old_total": old_total,
     }
     if recost:

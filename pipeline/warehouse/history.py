@@ -108,15 +108,18 @@ class HistoryStats:
 
 
 @contextmanager
-def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
-    """BEGIN ... COMMIT, or ROLLBACK on any exception (then re-raised)."""
+def transaction(
+    con: duckdb.DuckDBPyConnection, *, rollback: bool = False
+) -> Iterator[duckdb.DuckDBPyConnection]:
+    """BEGIN ... COMMIT, or ROLLBACK on any exception (then re-raised). ``rollback``: ROLLBACK
+    at the end too (a dry run: everything done, nothing kept)."""
     con.execute("BEGIN TRANSACTION")
     try:
         yield con
     except BaseException:
         con.execute("ROLLBACK")
         raise
-    con.execute("COMMIT")
+    con.execute("ROLLBACK" if rollback else "COMMIT")
 
 
 def apply_snapshot(

@@ -14,7 +14,7 @@ from support.migrations import apply_schema_before, assert_rebuilt
 
 from pipeline.analytics.cdr import cost_rows
 from pipeline.stages.cdr import cost_days, import_file
-from pipeline.warehouse.cdr import day_calls, record_costs, uncosted_days
+from pipeline.warehouse.cdr import CostingRequest, day_calls, record_costs, uncosted_days
 from pipeline.warehouse.db import Warehouse
 from pipeline.warehouse.errors import WarehouseError
 from pipeline.warehouse.migrate import apply_migrations
@@ -88,7 +88,9 @@ def test_staged_costs_that_repeat_a_call_are_refused_and_nothing_is_stored(tmp_p
         assert staged.height == 2
         twice = pl.concat([staged, staged.head(1)])
         with pytest.raises(WarehouseError, match="costing 2026-12-01: call 'c0' staged twice"):
-            record_costs(con, D1, twice, recost=False, who="t", why="t", cost_decimals=6)
+            record_costs(
+                con, D1, twice, CostingRequest(recost=False, who="t", why="t", cost_decimals=6)
+            )
         stored = con.execute(
             "SELECT (SELECT count(*) FROM cdr_cost), (SELECT count(*) FROM cdr_costing_log)"
         ).fetchall()

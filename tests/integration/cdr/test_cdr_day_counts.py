@@ -277,7 +277,7 @@ def test_the_counts_equal_every_call_after_corrections_and_a_failed_one(
 ):
     """`cdr correct` moves a call to the next day, makes one unbillable and another dearer,
     and recosts both days; cdr_day follows, and a failed correction leaves it as it was."""
-    from pipeline.stages.cdr_correction import correct_calls
+    from pipeline.stages.cdr_correction import CorrectionRequest, correct_calls
 
     _import(
         settings,
@@ -297,11 +297,11 @@ def test_the_counts_equal_every_call_after_corrections_and_a_failed_one(
     before = assert_same_as_every_call(settings)
     _broken(monkeypatch, "cdr_costing_log_insert.sql")  # after the calls, costs and cdr_day
     with pytest.raises(Exception, match="no_such_column"):
-        correct_calls(settings, why="re-export")
+        correct_calls(settings, CorrectionRequest(why="re-export"))
     monkeypatch.undo()
     assert assert_same_as_every_call(settings) == before
 
-    done = correct_calls(settings, why="re-export")
+    done = correct_calls(settings, CorrectionRequest(why="re-export"))
     assert len(done.applied) == 3 and [c.day for c in done.recostings] == [D1]
     assert done.uncosted_days == (D2,)  # never costed: `cdr cost` costs it as new calls
     assert assert_same_as_every_call(settings)[0][3] == [(D2,)]

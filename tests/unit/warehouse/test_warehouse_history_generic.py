@@ -147,3 +147,18 @@ def test_scheduled_only_row_keeps_the_composite_key_priced_until_its_date(sms_co
         "WHERE mnc = 1 ORDER BY valid_from"
     ).fetchall()
     assert rows == [(272, 1, Decimal("0.05"), T0, due), (272, 1, Decimal("0.07"), due, None)]
+
+
+def test_transaction_commits_and_a_rollback_one_keeps_nothing():
+    """``rollback=True`` (a dry run) does the work and keeps none of it; a failure rolls back."""
+    con = duckdb.connect()
+    con.execute("CREATE TABLE t (x INTEGER)")
+    with transaction(con):
+        con.execute("INSERT INTO t VALUES (1)")
+    with transaction(con, rollback=True):
+        con.execute("INSERT INTO t VALUES (2)")
+        assert con.execute("SELECT count(*) FROM t").fetchall() == [(2,)]
+    with pytest.raises(ValueError, match="boom"), transaction(con, rollback=True):
+        con.execute("INSERT INTO t VALUES (3)")
+        raise ValueError("boom")
+    assert con.execute("SELECT x FROM t").fetchall() == [(1,)]
