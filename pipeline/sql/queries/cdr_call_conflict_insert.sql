@@ -55,7 +55,8 @@ shown AS (  -- only the conflicts (usually none or few) are worded
            coalesce(CAST(stored_duration AS VARCHAR) || ' s', 'none') AS stored_duration_text
     FROM nearest
 ),
-differences AS (  -- each field that differs, as stored (was) and as the file says (now)
+differences AS (  -- each field that differs, as stored (was) and as the file says (now),
+                  -- worded by call_conflict_reason (macros/300_call_conflict.sql)
     SELECT *,
            list_filter([
                {'differs': NOT named_by_record AND stored_started_at <> started_at,
@@ -75,12 +76,6 @@ differences AS (  -- each field that differs, as stored (was) and as the file sa
                 'now': 'disposition ' || coalesce(disposition, 'none')}
            ], lambda f: f.differs) AS fields
     FROM shown
-),
-conflicts AS (
-    SELECT *,
-           array_to_string(list_transform(fields, lambda f: f.was), ', ') AS stored_says,
-           array_to_string(list_transform(fields, lambda f: f.now), ', ') AS file_says
-    FROM differences
 )
 INSERT INTO ingest_reject (kind, source, snapshot_id, fetched_at, content_sha256,
                            row_number, sheet, raw, reason)
@@ -88,14 +83,8 @@ SELECT $kind, $source, $file_id, $fetched_at, $content_sha256, k.call_row, NULL,
        CAST(to_json({'call_id': k.call_id, 'started_at': k.start_text, 'number': k.number,
                      'tech_prefix': k.tech_prefix, 'duration_seconds': k.duration_seconds,
                      'billsec': k.billsec, 'disposition': k.disposition}) AS VARCHAR),
-       CASE WHEN k.stored_file = $file_id
-            THEN 'call ' || k.call_id || ' is also at row ' || k.stored_row
-                 || ' of this file with ' || k.stored_says || '; this row says '
-                 || k.file_says || ': row ' || k.stored_row || ' stands'
-            ELSE 'call ' || k.call_id || ' is already stored with ' || k.stored_says
-                 || ' (from ' || f.original_name || ' row ' || k.stored_row
-                 || '); this file says ' || k.file_says || ': the stored call stands'
-       END
-FROM conflicts k
+       call_conflict_reason(k.call_id, k.fields, k.stored_file = $file_id, k.stored_row,
+                            f.original_name)
+FROM differences k
 LEFT JOIN cdr_file f ON f.file_id = k.stored_file  -- this file's own row is not written yet
 ORDER BY k.call_row;
