@@ -1,7 +1,8 @@
 """Durability helpers shared by the layers that write files atomically (temp file, fsync,
 rename): the rename itself only survives a power loss once the directory entry is synced; a
 temporary file left by a writer that died (SIGKILL, power loss) is recognised as such and
-removed by the next writer of the same file."""
+removed by the next writer of the same file. A lock file's ``flock`` tells whether its
+process still lives (``lock_free``)."""
 
 from __future__ import annotations
 
@@ -159,6 +160,22 @@ def _remove_if_abandoned(path: Path) -> bool:
 def _still_named(path: Path, fd: int) -> bool:
     opened, named = os.fstat(fd), os.stat(path, follow_symlinks=False)
     return (opened.st_dev, opened.st_ino) == (named.st_dev, named.st_ino)
+
+
+def lock_free(path: Path) -> bool:
+    """The lock file exists and no process holds its ``flock``: whoever held it is gone (the
+    kernel drops the lock when its process dies, and nothing else does)."""
+    try:
+        handle = open(path, "rb")
+    except FileNotFoundError:
+        return False  # finished and removed, or not on this machine: nothing can be told
+    with handle:
+        try:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return False
+        fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+        return True
 
 
 def remove_quietly(path: Path) -> None:

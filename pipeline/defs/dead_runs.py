@@ -31,6 +31,7 @@ from pathlib import Path
 
 import dagster as dg
 
+from pipeline.durable import lock_free
 from pipeline.settings import Settings
 
 # the session lock that the run's process holds
@@ -67,21 +68,6 @@ def held_session(folder: Path) -> Iterator[str]:
             yield session
         finally:
             path.unlink(missing_ok=True)
-
-
-def lock_free(path: Path) -> bool:
-    """The lock file exists and no process holds its lock: its process is dead."""
-    try:
-        handle = open(path, "rb")
-    except FileNotFoundError:
-        return False  # finished and removed, or not on this machine: nothing can be told
-    with handle:
-        try:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            return False
-        fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
-        return True
 
 
 def session_dead(folder: Path, session: str) -> bool:

@@ -5,7 +5,6 @@ files; the other process is a real child process."""
 
 from __future__ import annotations
 
-import fcntl
 import subprocess
 import sys
 import time
@@ -14,6 +13,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from pipeline.durable import lock_free
 from pipeline.warehouse.db import Warehouse
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
@@ -33,16 +33,6 @@ def values(con: duckdb.DuckDBPyConnection) -> list[int]:
 def write(warehouse: Warehouse, sql: str, params: list | None = None) -> None:
     with warehouse.writer() as con:
         con.execute(sql, params)
-
-
-def lock_is_free(warehouse: Warehouse) -> bool:
-    with open(warehouse.lock_path, "a+") as handle:
-        try:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            return False
-        fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
-        return True
 
 
 def other_process_writes(warehouse: Warehouse, value: int) -> subprocess.Popen:
@@ -75,10 +65,10 @@ def table(warehouse: Warehouse) -> Warehouse:
 def test_the_writers_of_a_block_share_one_session_held_between_them(table):
     with table.publish_once():
         write(table, "INSERT INTO t VALUES (1)")
-        assert not lock_is_free(table)  # kept open between writers: no reopen, no checkpoint
+        assert not lock_free(table.lock_path)  # kept open between writers: no reopen, no checkpoint
         assert table.working_path.with_name("warehouse.duckdb.wal").exists()
         write(table, "INSERT INTO t VALUES (2)")
-    assert lock_is_free(table)
+    assert lock_free(table.lock_path)
     assert not table.working_path.with_name("warehouse.duckdb.wal").exists()  # checkpointed
     with table.reader() as con:
         assert values(con) == [1, 2]
@@ -140,7 +130,7 @@ def test_release_session_lets_another_process_write_mid_block(table):
     with table.publish_once():
         write(table, "INSERT INTO t VALUES (1)")
         table.release_session()
-        assert lock_is_free(table)
+        assert lock_free(table.lock_path)
         other = other_process_writes(table, 100)
         assert other.wait(timeout=60) == 0
         write(table, "INSERT INTO t VALUES (2)")
