@@ -72,8 +72,8 @@ DAILY_QUERIES = {
     "cdr_day_total": {"day": "$day"},
     "cdr_day_counts": {"first_day": "$day", "last_day": "$day"},  # the recount of a written day
     "cdr_uncosted_days": {},
-    "cdr_profile_window": {"days": 30},
-    "reconcile_latest_day": {},
+    "cdr_profile_window": {"days": 30, "today": "$day"},
+    "reconcile_latest_day": {"today": "$day"},
     "reconcile_days": {"first": "$day", "last": "$day", "tolerance_pct": 2},
     "cdr_status": {},
 }

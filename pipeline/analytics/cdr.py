@@ -135,12 +135,16 @@ class DerivedProfile:
         )
 
 
-def derived_traffic_profile(con: duckdb.DuckDBPyConnection, days: int) -> DerivedProfile | None:
+def derived_traffic_profile(
+    con: duckdb.DuckDBPyConnection, days: int, *, today: date
+) -> DerivedProfile | None:
     """Minutes per month per number and route from the last ``days`` costed days (ending with
-    the latest costed day); None before any call is costed."""
+    the latest costed day up to ``today``: a call dated later, from a clock running ahead,
+    would move the window off the real days); None before any call is costed."""
     try:
         count_days_of_older_warehouse(con)
-        window = con.sql(read_sql("queries/cdr_profile_window.sql"), params={"days": days})
+        params = {"days": days, "today": today}
+        window = con.sql(read_sql("queries/cdr_profile_window.sql"), params=params)
         found = window.fetchall()
     except duckdb.CatalogException:  # a warehouse from before the CDR feed
         return None

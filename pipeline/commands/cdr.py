@@ -6,7 +6,8 @@
   left out as already stored or repeated in the file (a call is its id on its UTC day), the
   rows refused as conflicting (the same call id with other values: a corrected call, whose
   stored version stands), rejects (the first few refused rows with their row numbers) and the
-  days touched. A file that cannot be read,
+  days touched (a day after today, from a clock running ahead, marked and warned of on
+  stderr). A file that cannot be read,
   or with too many bad rows, is one line naming it: exit 2 (files before it stay imported).
 * ``cost``: costs the billable calls not costed yet (of ``--day``, else of every day that has
   some), each at its own start time. ``--recost`` replaces every cost of ``--day`` (a backfill:
@@ -44,7 +45,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "calls; a file imported before changes nothing. Prints per file the calls added, those "
         "already imported or repeated in the file, those refused as conflicting (a call id "
         "already stored with other values: the stored call stands), the rejects and the UTC "
-        "days touched. A file "
+        "days touched (a day after today is marked and warned of: a clock running ahead?). "
+        "A file "
         "that cannot be read, or with too many bad rows, is one line naming it, exit 2 (the "
         "files before it stay imported).",
     )
@@ -154,18 +156,32 @@ def _print_import(imported) -> None:
         print(f"{imported.path}: no call in the file (an empty export): nothing added -> "
               f"{imported.raw_path}")  # fmt: skip
         return
-    days = ", ".join(imported.days) or "none"
+    ahead = set(imported.days_ahead)
+    days = ", ".join(f"{d} (after today)" if d in ahead else d for d in imported.days) or "none"
     print(
         f"{imported.path}: {imported.calls:,} call(s) added, {imported.duplicates:,} already "
         f"imported or repeated in the file, {imported.conflicts:,} conflicting (same call id, "
         f"other values), {imported.rejects:,} rejected{_refused_before(imported)}; days "
         f"{days} -> {imported.raw_path}"
     )
+    _warn_days_ahead(imported)
     for row, reason in imported.rejects_preview[:LISTED_REJECTS]:
         print(f"  row {row}: {reason}", file=sys.stderr)
     refused = imported.rejects + imported.conflicts
     if refused > LISTED_REJECTS:
         print(f"  ... and {refused - LISTED_REJECTS:,} more (ingest_reject)", file=sys.stderr)
+
+
+def _warn_days_ahead(imported) -> None:
+    """Calls dated after today are stored as given: the user hears of them, as they are left
+    out of the finance email's windows (docs/cdr.md#import)."""
+    if imported.days_ahead:
+        print(
+            f"  warning: calls dated after today ({', '.join(imported.days_ahead)}): a clock "
+            "running ahead? They are stored and `cdr cost` costs them, but the finance "
+            "email's reconciliation and traffic windows leave them out until their day.",
+            file=sys.stderr,
+        )
 
 
 def _refused_before(imported) -> str:

@@ -11,7 +11,12 @@ from pipeline import clock
 from pipeline.reports.attachments import report_attachments
 from pipeline.reports.chart import change_chart
 from pipeline.reports.model import ChangeSection, Report
-from pipeline.reports.reconcile import dispute_attachment, reconciliation, template_values
+from pipeline.reports.reconcile import (
+    ahead_line,
+    dispute_attachment,
+    reconciliation,
+    template_values,
+)
 from pipeline.reports.render import render_html, render_text, subject, template_context
 from pipeline.reports.sms import sms_section
 from pipeline.reports.voice import voice_section
@@ -44,7 +49,8 @@ def build_report(
     report_settings = settings.report
     stamp = now.astimezone(UTC).strftime("%Y%m%d-%H%M")
     attachments = report_attachments(sections, stamp)
-    reconciled = reconciliation(con, settings)
+    today = clock.as_utc(now).date()  # the windows' last day: the report's, not the wall's
+    reconciled = reconciliation(con, settings, today=today)
     dispute = dispute_attachment(reconciled, stamp) if reconciled else None
     attachments += [dispute] if dispute else []
     all_rows = [row for s in sections for row in s.rows]
@@ -62,6 +68,7 @@ def build_report(
     )
     context["subject"] = title
     context["reconciliation"] = template_values(reconciled, report_settings.currency)
+    context["ahead_line"] = ahead_line(con, today=today)
     return Report(
         created_at=now,
         subject=title,

@@ -31,6 +31,7 @@ from pipeline.settings import Settings
 from pipeline.warehouse.reconcile import (
     EmailedDispute,
     ReconcileDay,
+    calls_after,
     disputed_calls,
     disputes_by_destination,
     emailed_disputes,
@@ -139,9 +140,12 @@ class Reconciliation:
         return sum((Decimal(r["cost_difference"]) for r in self.disputes), Decimal(0))
 
 
-def reconciliation(con: duckdb.DuckDBPyConnection, settings: Settings) -> Reconciliation | None:
-    """The window's reconciliation; None before any call was costed or billed."""
-    last = latest_reconcile_day(con)
+def reconciliation(
+    con: duckdb.DuckDBPyConnection, settings: Settings, *, today: date
+) -> Reconciliation | None:
+    """The window's reconciliation, ending on the latest day up to ``today`` (the report's)
+    with calls; None before any call was costed or billed."""
+    last = latest_reconcile_day(con, today)
     if last is None:
         return None
     first = last - timedelta(days=WINDOW_DAYS - 1)
@@ -157,6 +161,18 @@ def reconciliation(con: duckdb.DuckDBPyConnection, settings: Settings) -> Reconc
         days=tuple(reconcile_days(con, first, last, tolerance)),
         by_destination=tuple(disputes_by_destination(con, news_days)),
         dispute_days=dispute_days,
+    )
+
+
+def ahead_line(con: duckdb.DuckDBPyConnection, *, today: date) -> str | None:
+    """One line naming the calls dated after ``today`` that both windows leave out (a clock
+    running ahead would otherwise move them off the real days); None when there is none."""
+    ahead = calls_after(con, today)
+    if ahead is None:
+        return None
+    return (
+        f"{ahead.calls:,} call(s) dated after today (latest {ahead.latest}) are left out of the "
+        "reconciliation and traffic windows: a switch or carrier clock running ahead?"
     )
 
 

@@ -222,6 +222,7 @@ def template_context(
         "categories": CATEGORIES,
         "category_labels": CATEGORY_LABELS,
         "reconciliation": None,  # build.py fills it when calls are costed or billed
+        "ahead_line": None,  # build.py: the calls dated after the report's day, if any
     }
 
 

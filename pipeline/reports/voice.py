@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 import duckdb
 import polars as pl
 
 from pipeline.analytics.cdr import derived_traffic_profile
 from pipeline.analytics.diff import read_traffic_profile, voice_changes
+from pipeline.clock import as_utc
 from pipeline.reports import formatting as fmt
 from pipeline.reports.model import ChangeRow, ChangeSection, Column
 from pipeline.settings import Settings
@@ -53,7 +54,7 @@ def voice_section(
     """The unreported voice changes, or None when there are none."""
     report = settings.report
     tech_prefixes = settings.voice.tech_prefixes
-    traffic, traffic_source = _traffic(con, settings)
+    traffic, traffic_source = _traffic(con, settings, today=as_utc(now).date())
     frame = voice_changes(
         con,
         reference_call_seconds=report.reference_call_seconds,
@@ -117,16 +118,19 @@ def voice_section(
     )
 
 
-def _traffic(con: duckdb.DuckDBPyConnection, settings: Settings) -> tuple[pl.DataFrame | None, str]:
+def _traffic(
+    con: duckdb.DuckDBPyConnection, settings: Settings, *, today: date
+) -> tuple[pl.DataFrame | None, str]:
     """The traffic the monthly impact is priced on, and where it comes from: the hand-made
-    profile (report.traffic_profile) when set, else the customer's costed calls (docs/cdr.md)."""
+    profile (report.traffic_profile) when set, else the customer's costed calls up to the
+    report's ``today`` (docs/cdr.md)."""
     report = settings.report
     if report.traffic_profile:
         profile = read_traffic_profile(
             report.traffic_profile, tech_prefixes=settings.voice.tech_prefixes
         )
         return profile, report.traffic_profile.name
-    derived = derived_traffic_profile(con, settings.cdr.profile_days)
+    derived = derived_traffic_profile(con, settings.cdr.profile_days, today=today)
     if derived is None:
         return None, ""
     return derived.frame, derived.description

@@ -21,6 +21,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
+from pipeline import clock
 from pipeline.analytics.cdr import cost_rows, pricing_connection
 from pipeline.errors import InputError
 from pipeline.ingest.cdr import (
@@ -97,6 +98,7 @@ class CdrImport:
     rejects_preview: tuple[tuple[int, str], ...] = ()
     conflicts: int = 0  # refused: a call stored under the same id with other values
     refused_before: int = 0  # rejects an earlier import refused (a grown file): not stored again
+    days_ahead: tuple[str, ...] = ()  # of ``days``, those after today (a clock running ahead)
 
 
 def import_file(
@@ -121,13 +123,20 @@ def import_file(
         loaded = load_snapshot(con, CDR_SNAPSHOT, incoming)
         days = file_days(con, loaded.snapshot_id)
         refused = first_rejects(con, CDR_SNAPSHOT.kind, loaded.snapshot_id, PREVIEWED_REJECTS)
-    return import_outcome(path, loaded, days, refused)
+    return import_outcome(path, loaded, days, refused, now=now)
 
 
 def import_outcome(
-    path: Path, loaded: SnapshotLoad, days: list[str], refused: list[tuple[int, str]]
+    path: Path,
+    loaded: SnapshotLoad,
+    days: list[str],
+    refused: list[tuple[int, str]],
+    *,
+    now: datetime | None = None,
 ) -> CdrImport:
-    """What importing ``path`` did, with its first few refused rows (row, reason)."""
+    """What importing ``path`` did, with its first few refused rows (row, reason), and the
+    days after ``now``'s UTC day (default: the clock's) its calls fall on."""
+    today = clock.as_utc(now or clock.utc_now()).date().isoformat()
     return CdrImport(
         path=path,
         file_id=loaded.snapshot_id,
@@ -140,6 +149,7 @@ def import_outcome(
         rejects_preview=tuple(refused),
         conflicts=loaded.conflicts,
         refused_before=loaded.refused_before,
+        days_ahead=tuple(day for day in days if day > today),  # ISO days sort as text
     )
 
 

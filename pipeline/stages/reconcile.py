@@ -64,7 +64,7 @@ def import_carrier_file(
         loaded = load_snapshot(con, CARRIER_SNAPSHOT, incoming)
         days = carrier_file_days(con, loaded.snapshot_id)
         refused = first_rejects(con, CARRIER_SNAPSHOT.kind, loaded.snapshot_id, PREVIEWED_REJECTS)
-    return import_outcome(path, loaded, days, refused)
+    return import_outcome(path, loaded, days, refused, now=now)
 
 
 def _record_settings(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:

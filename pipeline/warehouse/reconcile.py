@@ -12,7 +12,7 @@ from typing import Any
 
 import duckdb
 
-from pipeline.warehouse.cdr import CallFiles, store_call_file
+from pipeline.warehouse.cdr import CallFiles, count_days_of_older_warehouse, store_call_file
 from pipeline.warehouse.history import execute_named
 from pipeline.warehouse.migrate import read_sql
 from pipeline.warehouse.snapshot import IncomingSnapshot, SnapshotLoad, SnapshotSpec
@@ -76,10 +76,27 @@ def reconcile_days(
     return [ReconcileDay(**row) for row in rows]
 
 
-def latest_reconcile_day(con: duckdb.DuckDBPyConnection) -> date | None:
-    """The latest day with costed calls or carrier calls; None before any."""
-    [(day,)] = con.execute(read_sql("queries/reconcile_latest_day.sql")).fetchall()
+def latest_reconcile_day(con: duckdb.DuckDBPyConnection, today: date) -> date | None:
+    """The latest day up to ``today`` with costed calls or carrier calls; None before any."""
+    query = read_sql("queries/reconcile_latest_day.sql")
+    [(day,)] = execute_named(con, query, {"today": today}).fetchall()
     return day if isinstance(day, date) else None
+
+
+@dataclass(frozen=True)
+class CallsAhead:
+    """The calls, ours and the carrier's, dated after a day (``latest``: the last one's day)."""
+
+    calls: int
+    latest: date
+
+
+def calls_after(con: duckdb.DuckDBPyConnection, today: date) -> CallsAhead | None:
+    """The calls dated after ``today``, which the email's windows leave out; None: none."""
+    count_days_of_older_warehouse(con)
+    query = read_sql("queries/calls_after_today.sql")
+    [(calls, latest)] = execute_named(con, query, {"today": today}).fetchall()
+    return CallsAhead(calls, latest) if calls else None
 
 
 def disputed_calls(con: duckdb.DuckDBPyConnection, first: date, last: date) -> list[dict[str, Any]]:

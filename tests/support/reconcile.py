@@ -14,12 +14,14 @@ from pipeline.settings import Settings
 from pipeline.stages.cdr import cost_days, import_file
 from pipeline.stages.reconcile import import_carrier_file
 from support.cdr import insert_history
+from support.reports import DeckHistory, Rate
 
 START = date(2026, 11, 1)
 EPOCH = datetime(2026, 1, 1, tzinfo=UTC)
 WRONG = Discrepancies(
     early_price=1, extra_seconds=3, missing_on_carrier=2, missing_on_customer=2, days=None
 )
+SPARE = "021009"  # a route with a price change (from 2026-11-02), so that there is an email
 
 
 def carrier_market(discrepancies: Discrepancies = WRONG) -> Market:
@@ -101,3 +103,24 @@ def balance_snapshots(settings: Settings, market: Market, days: list[date]) -> N
                 read_sql("queries/balance_snapshot_insert.sql"),
                 [next_id + n, at, "demo@example.com", balance, 0, 0, "x", "raw"],
             )
+
+
+def emailed_market_day(
+    tmp_path: Path, discrepancies: Discrepancies, d: date, **reconcile: object
+) -> tuple[Settings, dict, Market]:
+    """A warehouse in tmp_path/data with day ``d``'s calls, carrier export and balance, and a
+    price change on SPARE for the email to carry; returns its settings, the day's manifest
+    and the market."""
+    from pipeline.warehouse.db import Warehouse
+
+    market = carrier_market(discrepancies)
+    settings = market_settings(tmp_path / "data", market, **reconcile).with_overrides(
+        voice={"tech_prefixes": [*market.tech_prefixes, SPARE]}
+    )
+    manifest = load_market_day(settings, market, d, tmp_path / "in")
+    balance_snapshots(settings, market, [d])
+    with Warehouse(settings).writer() as con:
+        decks = DeckHistory(con)
+        decks.snapshot(SPARE, datetime(2026, 11, 1, tzinfo=UTC), [Rate("99", "X", "0.1")])
+        decks.snapshot(SPARE, datetime(2026, 11, 2, tzinfo=UTC), [Rate("99", "X", "0.2")])
+    return settings, manifest, market

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from support.cdr import DAY, HISTORY, asterisk_line, insert_history, query, write_master
 
+from pipeline import clock
 from pipeline.cli import main
 from pipeline.settings import load_settings
 
@@ -238,3 +239,27 @@ def test_an_empty_export_is_imported_and_says_it_holds_no_call(config, capsys, t
     assert code == 0 and err == ""
     assert out.startswith(f"{path}: no call in the file (an empty export): nothing added -> raw/")
     assert _query(config, "SELECT row_count, reject_count FROM cdr_file") == [(0, 0)]
+
+
+def test_calls_dated_after_today_are_imported_and_warned_of(config, capsys, tmp_path):
+    """A switch whose clock runs ahead: its calls are stored and costed as they are, but the
+    finance email's windows leave them out until their day, so the import says so."""
+    tomorrow = DAY + timedelta(days=1)
+    lines = [asterisk_line("a", "35312345", DAY, 60), asterisk_line("b", "35312345", tomorrow, 30)]
+    path = write_master(tmp_path / "ahead.csv", lines)
+    with clock.running_from(DAY + timedelta(hours=23)):  # today is 2026-12-01
+        code, out, err = ratedeck(capsys, "--config", str(config), "cdr", "import", str(path))
+    assert code == 0
+    assert "days 2026-12-01, 2026-12-02 (after today) -> raw/" in out
+    assert err == (
+        "  warning: calls dated after today (2026-12-02): a clock running ahead? They are "
+        "stored and `cdr cost` costs them, but the finance email's reconciliation and traffic "
+        "windows leave them out until their day.\n"
+    )
+    again = write_master(tmp_path / "later.csv", [asterisk_line("c", "35312345", tomorrow, 5)])
+    args = ("--config", str(config), "--json", "cdr", "import", str(again))
+    with clock.running_from(tomorrow + timedelta(hours=1)):  # its day has come: no warning
+        code, out, err = ratedeck(capsys, *args)
+    assert (code, err) == (0, "")
+    [imported] = json.loads(out)["files"]
+    assert (imported["days"], imported["days_ahead"]) == (["2026-12-02"], [])

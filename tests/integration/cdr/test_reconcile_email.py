@@ -9,13 +9,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 
 from openpyxl import load_workbook
-from support.reconcile import (
-    balance_snapshots,
-    carrier_market,
-    load_market_day,
-    market_settings,
-)
-from support.reports import DeckHistory, Rate
+from support.reconcile import emailed_market_day
 
 from pipeline.emulator import Discrepancies
 from pipeline.reports.build import build_report
@@ -24,20 +18,10 @@ from pipeline.warehouse.db import Warehouse
 
 DAY = date(2026, 11, 3)
 NOW = datetime(2026, 11, 4, 6, tzinfo=UTC)
-SPARE = "021009"  # a route with a price change, so that there is an email
 
 
 def reconciled_report(tmp_path, discrepancies, **reconcile):
-    market = carrier_market(discrepancies)
-    settings = market_settings(tmp_path / "data", market, **reconcile).with_overrides(
-        voice={"tech_prefixes": [*market.tech_prefixes, SPARE]}
-    )
-    manifest = load_market_day(settings, market, DAY, tmp_path / "in")
-    balance_snapshots(settings, market, [DAY])
-    with Warehouse(settings).writer() as con:
-        decks = DeckHistory(con)
-        decks.snapshot(SPARE, datetime(2026, 11, 1, tzinfo=UTC), [Rate("99", "X", "0.1")])
-        decks.snapshot(SPARE, datetime(2026, 11, 2, tzinfo=UTC), [Rate("99", "X", "0.2")])
+    settings, manifest, market = emailed_market_day(tmp_path, discrepancies, DAY, **reconcile)
     with Warehouse(settings).reader() as con:
         report = build_report(con, settings, now=NOW)
     assert report is not None
