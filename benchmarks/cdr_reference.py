@@ -31,9 +31,9 @@ from pipeline.ingest.cdr import (
     Routing,
     _at,
     _call,
+    _generic_columns,
     _generic_fields,
-    _generic_frame,
-    _require_columns,
+    _generic_table,
     _text,
     generic_names,
     reject_row,
@@ -128,19 +128,14 @@ def _switch_records(data: bytes, source: str, layout: Layout) -> Iterator[Record
 def _generic_records(
     data: bytes, source: str, columns: GenericColumns, *, parquet: bool
 ) -> Iterator[Record]:
-    frame = _generic_frame(data, source, parquet=parquet)
-    _require_columns(frame, columns, source)
-    wanted = {
-        "number": columns.number,
-        "started_at": columns.started_at,
-        "billsec": columns.seconds,
-        "tech_prefix": columns.tech_prefix,
-        "call_id": columns.call_id,
-    }
+    wanted = _generic_columns(columns)
+    table = _generic_table(data, source, wanted, parquet=parquet)
+    shape = table.reasons(list(range(table.frame.height)))
     first = 1 if parquet else 2  # a CSV's line 1 is its header
-    for index, raw in enumerate(frame.iter_rows(named=True)):
-        fields = _generic_fields(raw, wanted)
-        naming = [fields[key] for key in ("started_at", "number", "billsec", "tech_prefix")]
+    for index, raw in enumerate(table.frame.iter_rows(named=True)):
+        read = _generic_fields(raw, wanted)  # a refused row counts among the records too
+        naming = [read[key] for key in ("started_at", "number", "billsec", "tech_prefix")]
+        fields = _generic_fields(raw, wanted, shape[index])
         yield index + first, raw, fields, _naming_text(naming), None, None
 
 

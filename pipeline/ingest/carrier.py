@@ -3,8 +3,8 @@
 
 One row per call the carrier billed; ``CarrierColumnNames`` says which header holds what
 (``[reconcile.columns]``, defaults: the portal's header). A row that cannot be a billed call
-(bad number, time, seconds or money, or money in another currency than the account's: the
-reconciliation subtracts it from our costs) is a reject with its line number (the header is
+(bad number, time, seconds or money, money in another currency than the account's: the
+reconciliation subtracts it from our costs, or more fields than the header) is a reject with its line number (the header is
 line 1) and the reason; nothing is dropped silently. Money stays exact (Decimal).
 
 Vectorised as the CDR ingest is (``cdr.py``): a row whose every field is plainly good (digits
@@ -16,7 +16,6 @@ holds the bulk path to the row-by-row one on random and adversarial rows.
 
 from __future__ import annotations
 
-import io
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from decimal import Decimal, InvalidOperation
@@ -40,8 +39,10 @@ from pipeline.ingest.cdr import (
     utc_moment,
     whole_seconds,
 )
-from pipeline.ingest.errors import NoValidRowsError, UnrecognisedFormatError
+from pipeline.ingest.csv_rows import HeaderCsv, read_header_csv, require_columns
+from pipeline.ingest.errors import NoValidRowsError
 from pipeline.ingest.frames import REJECT_SCHEMA, UTC_TS, IngestResult
+from pipeline.ingest.number_columns import plain_number_digits
 from pipeline.ingest.phone import number_problem
 
 SOURCE_FORMAT = "carrier"
@@ -90,28 +91,33 @@ def ingest_carrier(
     """Parse one carrier export whose money must be in ``currency`` (the account's, ISO 4217
     upper case; a row naming no currency is taken to be in it). Raises an ingest error when a
     mapped column is missing or no row is usable."""
-    frame = _read(data, source)
     wanted = asdict(columns)
-    _require(frame, wanted, source)
+    table = _read(data, source, wanted)
+    frame = table.frame
     fields = frame.select(pl.col(header).alias(field) for field, header in wanted.items())
-    checked = _fast_check(fields, currency)
+    checked = _fast_check(fields, currency, trusted=pl.lit(table.trusted))
     fast = checked.filter(pl.col("_fast")).drop("_fast")
     others = checked.filter(~pl.col("_fast"))["row_number"].to_list()
-    rows, rejects = _row_by_row(frame, wanted, others, currency)
+    rows, rejects = _row_by_row(table, wanted, others, currency)
     slow = pl.DataFrame(rows, schema=CARRIER_CALL_SCHEMA, orient="row")
     return _result(source, pl.concat([fast, slow]).sort("row_number"), rejects)
 
 
 def _row_by_row(
-    frame: pl.DataFrame, wanted: Mapping[str, str], lines: list[int], currency: str
+    table: HeaderCsv, wanted: Mapping[str, str], lines: list[int], currency: str
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """The billed calls and rejects of the rows on ``lines`` (line 1 is the header)."""
     rows: list[dict[str, Any]] = []
     rejects: list[dict[str, Any]] = []
-    picked = frame[[line - 2 for line in lines]] if lines else frame.clear()
-    for line, raw in zip(lines, picked.iter_rows(named=True), strict=True):
+    at = [line - 2 for line in lines]
+    picked = table.frame[at] if lines else table.frame.clear()
+    for line, raw, shape in zip(
+        lines, picked.iter_rows(named=True), table.reasons(at), strict=True
+    ):
         fields = {field: raw[header] for field, header in wanted.items()}
         try:
+            if shape is not None:
+                raise BadField(shape)
             rows.append({"row_number": line, **_billed_call(fields, currency)})
         except BadField as exc:
             rejects.append(reject_row(line, raw, str(exc)))
@@ -124,15 +130,16 @@ _CURRENCY = r"^[A-Za-z]*$"
 _PLAIN_DIGITS = r"^[0-9]+$"
 
 
-def _fast_check(fields: pl.DataFrame, account_currency: str) -> pl.DataFrame:
+def _fast_check(fields: pl.DataFrame, account_currency: str, *, trusted: pl.Expr) -> pl.DataFrame:
     """Every row (``CARRIER_CALL_SCHEMA``) with its values where the fast check holds
-    (``_fast``); a row it does not prove good keeps ``_fast`` false."""
+    (``_fast``); a row it does not prove good (or not ``trusted``) keeps ``_fast`` false."""
     number = pl.col("number")
-    digits = number.str.replace_all(SEPARATORS, "").str.strip_prefix("00")
+    digits = plain_number_digits(number.str.replace_all(SEPARATORS, ""))
     tech_prefix = stripped("tech_prefix").fill_null("")
     currency = stripped("currency")
     fast = (
-        (stripped("call_id") != "")
+        trusted
+        & (stripped("call_id") != "")
         & number.str.contains(PLAIN_NUMBER)
         & ~number.str.contains(FLOAT_LIKE)
         & ~number.str.contains(TRUNK_ZERO_MARK, literal=True)
@@ -172,21 +179,11 @@ def _fast_check(fields: pl.DataFrame, account_currency: str) -> pl.DataFrame:
     )
 
 
-def _read(data: bytes, source: str) -> pl.DataFrame:
-    try:
-        return pl.read_csv(io.BytesIO(data), infer_schema=False)
-    except (pl.exceptions.PolarsError, OSError) as exc:
-        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-        raise UnrecognisedFormatError(f"{source}: not a readable CSV file: {first}") from None
-
-
-def _require(frame: pl.DataFrame, wanted: Mapping[str, str], source: str) -> None:
-    missing = [header for header in wanted.values() if header not in frame.columns]
-    if missing:
-        have = ", ".join(frame.columns) or "none"
-        raise UnrecognisedFormatError(
-            f"{source}: no column {missing[0]!r} (reconcile.columns); the file has: {have}"
-        )
+def _read(data: bytes, source: str, wanted: Mapping[str, str]) -> HeaderCsv:
+    """The export's rows, every mapped column there; an export of no row at all (no bytes,
+    blank lines only) is an empty one: a quiet day, not a refusal (docs/cdr.md)."""
+    return require_columns(read_header_csv(data, source), wanted.values(), source,
+                           "reconcile.columns")  # fmt: skip
 
 
 def _billed_call(fields: dict[str, str | None], account_currency: str) -> dict[str, Any]:

@@ -23,11 +23,11 @@ seconds) is converted in bulk. Every other row goes through the row-by-row rules
 (``_call``), which word the reason; so a row is accepted or refused, with the same values and
 reasons, exactly as one row at a time would be (the tests hold the two equal).
 
-A row that cannot be a call (bad number, time or seconds; too few fields) is a reject with
-its row number and reason. A call that did not bill (unanswered) is kept, ``billable`` false:
-counted, never silently dropped. Switch times carry no zone: they are read in ``timezone``
-and stored in UTC; a time the clock skipped (DST) is a reject, a repeated one is read as the
-first occurrence.
+A row that cannot be a call (bad number, time or seconds; too few fields, or in a generic CSV
+more than its header) is a reject with its row number and reason. A call that did not bill
+(unanswered) is kept, ``billable`` false: counted, never silently dropped. Switch times carry
+no zone: they are read in ``timezone`` and stored in UTC; a time the clock skipped (DST) is a
+reject, a repeated one is read as the first occurrence.
 """
 
 from __future__ import annotations
@@ -46,8 +46,10 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import polars as pl
 
+from pipeline.ingest.csv_rows import HeaderCsv, read_header_csv, require_columns
 from pipeline.ingest.errors import NoValidRowsError, UnrecognisedFormatError
 from pipeline.ingest.frames import REJECT_SCHEMA, UTC_TS, IngestResult
+from pipeline.ingest.number_columns import plain_number_digits
 from pipeline.ingest.phone import WHITESPACE, number_problem
 
 CdrFormat = Literal["asterisk", "freeswitch", "generic"]
@@ -58,7 +60,7 @@ CDR_CALL_SCHEMA = pl.Schema(
         "call_id": pl.String(),  # the switch's id; without one, the record's (_name_by_record)
         "started_at": UTC_TS,
         "dialled": pl.String(),  # as the switch sent it (tech prefix included)
-        "number": pl.String(),  # digits, without the tech prefix
+        "number": pl.String(),  # digits, without the tech prefix, normalised after it too
         "tech_prefix": pl.String(),
         "duration_seconds": pl.Int64(),  # null when the format has no total duration
         "billsec": pl.Int64(),  # talk time the carrier bills
@@ -465,15 +467,9 @@ def _python_switch_calls(text: str, source: str, layout: Layout) -> RawCalls:
 
 
 def _generic_calls(data: bytes, source: str, columns: GenericColumns, *, parquet: bool) -> RawCalls:
-    frame = _generic_frame(data, source, parquet=parquet)
-    _require_columns(frame, columns, source)
-    wanted = {
-        "number": columns.number,
-        "started_at": columns.started_at,
-        "billsec": columns.seconds,
-        "tech_prefix": columns.tech_prefix,
-        "call_id": columns.call_id,
-    }
+    wanted = _generic_columns(columns)
+    table = _generic_table(data, source, wanted, parquet=parquet)
+    frame = table.frame
     first = 1 if parquet else 2  # a CSV's line 1 is its header
     texts = {key: _as_text(frame, name) for key, name in wanted.items()}
     texts["billsec"] = _as_text(frame, columns.seconds, as_value=_seconds_text)
@@ -481,7 +477,7 @@ def _generic_calls(data: bytes, source: str, columns: GenericColumns, *, parquet
         {
             **{key: texts.get(key, _as_text(frame, None)) for key in TEXT_FIELDS},
             "row_number": pl.int_range(first, first + frame.height, eager=True, dtype=pl.Int64),
-            "_complete": pl.repeat(True, frame.height, eager=True),
+            "_complete": table.trusted,
         },
         schema={
             **dict.fromkeys(TEXT_FIELDS, pl.String),
@@ -491,8 +487,12 @@ def _generic_calls(data: bytes, source: str, columns: GenericColumns, *, parquet
     )
 
     def records(rows: list[int]) -> list[Record]:
-        picked = frame[[row - first for row in rows]].rows(named=True)
-        return [(raw, _generic_fields(raw, wanted)) for raw in picked]
+        at = [row - first for row in rows]
+        picked = frame[at].rows(named=True)
+        return [
+            (raw, _generic_fields(raw, wanted, problem))
+            for raw, problem in zip(picked, table.reasons(at), strict=True)
+        ]
 
     named_by = [pl.col(key) for key in ("started_at", "number", "billsec", "tech_prefix")]
     return RawCalls(
@@ -505,8 +505,24 @@ def _generic_calls(data: bytes, source: str, columns: GenericColumns, *, parquet
     )
 
 
-def _generic_fields(raw: dict[str, Any], wanted: dict[str, str | None]) -> dict[str, str | None]:
-    """The canonical fields of one generic row, as text (the row-by-row reading)."""
+def _generic_columns(columns: GenericColumns) -> dict[str, str | None]:
+    """The column each canonical field is read from (None: unmapped)."""
+    return {
+        "number": columns.number,
+        "started_at": columns.started_at,
+        "billsec": columns.seconds,
+        "tech_prefix": columns.tech_prefix,
+        "call_id": columns.call_id,
+    }
+
+
+def _generic_fields(
+    raw: dict[str, Any], wanted: dict[str, str | None], problem: str | None = None
+) -> dict[str, str | None]:
+    """The canonical fields of one generic row, as text (the row-by-row reading); a row whose
+    fields cannot be trusted (``problem``: more than the header) has none."""
+    if problem is not None:
+        return {"problem": problem}
     fields = {key: _text_value(raw[name]) if name else None for key, name in wanted.items()}
     fields["billsec"] = _seconds_text(raw[wanted["billsec"] or ""])
     return fields
@@ -539,32 +555,25 @@ def _seconds_text(value: object) -> str | None:
     return _text_value(value)
 
 
-def _generic_frame(data: bytes, source: str, *, parquet: bool) -> pl.DataFrame:
+def _generic_table(
+    data: bytes, source: str, wanted: dict[str, str | None], *, parquet: bool
+) -> HeaderCsv:
+    """A generic file's rows (and, for a CSV, which rows are too wide to trust), every mapped
+    column there. A file of no bytes (or a CSV of blank lines only) is an empty export: no
+    row, not a refusal (docs/cdr.md#bad-rows)."""
+    if parquet:
+        table = HeaderCsv(_parquet_frame(data, source) if data else pl.DataFrame())
+    else:
+        table = read_header_csv(data, source)
+    named = (name for name in wanted.values() if name)
+    return require_columns(table, named, source, "cdr.columns")
+
+
+def _parquet_frame(data: bytes, source: str) -> pl.DataFrame:
     try:
-        if parquet:
-            return pl.read_parquet(io.BytesIO(data))
-        return pl.read_csv(io.BytesIO(data), infer_schema=False)
+        return pl.read_parquet(io.BytesIO(data))
     except (pl.exceptions.PolarsError, OSError) as exc:
-        what = "Parquet" if parquet else "CSV"
-        raise UnrecognisedFormatError(
-            f"{source}: not a readable {what} file: {_first_line(exc)}"
-        ) from None
-
-
-def _require_columns(frame: pl.DataFrame, columns: GenericColumns, source: str) -> None:
-    named = [
-        columns.number,
-        columns.seconds,
-        columns.started_at,
-        columns.tech_prefix,
-        columns.call_id,
-    ]
-    missing = [name for name in named if name and name not in frame.columns]
-    if missing:
-        have = ", ".join(frame.columns) or "none"
-        raise UnrecognisedFormatError(
-            f"{source}: no column {missing[0]!r} (cdr.columns); the file has: {have}"
-        )
+        raise UnrecognisedFormatError.unreadable(source, "Parquet", exc) from None
 
 
 # -- the fast check: rows whose every field is plainly good, converted in bulk ---------------
@@ -612,7 +621,7 @@ def _fast_check(calls: RawCalls, routing: Routing, zone: ZoneInfo) -> pl.DataFra
         none_if_empty(stripped("tech_prefix")).alias("_column_route"),
     )
     frame = frame.with_columns(
-        pl.col("dialled").str.replace_all(SEPARATORS, "").str.strip_prefix("00").alias("_digits")
+        plain_number_digits(pl.col("dialled").str.replace_all(SEPARATORS, "")).alias("_digits")
     )
     frame = frame.with_columns(*_route(routing))
     answered = (
@@ -632,6 +641,7 @@ def _fast_check(calls: RawCalls, routing: Routing, zone: ZoneInfo) -> pl.DataFra
         & ~pl.col("dialled").str.contains(FLOAT_LIKE).fill_null(True)
         & ~pl.col("dialled").str.contains(TRUNK_ZERO_MARK, literal=True).fill_null(True)
         & pl.col("_digits").str.contains(r"^[0-9]+$").fill_null(False)
+        & (pl.col("number") != "")  # "00" alone after a tech prefix: no digits
         & (pl.col("tech_prefix").str.contains(r"^[0-9]+$") | (pl.col("tech_prefix") == "current"))
         & pl.col("billsec").is_not_null()
         & duration_ok
@@ -660,14 +670,16 @@ def whole_seconds_column(name: str) -> pl.Expr:
 
 
 def _route(routing: Routing) -> tuple[pl.Expr, pl.Expr]:
-    """(tech_prefix, number) as ``Routing.split`` gives them (the digits must be plain)."""
+    """(tech_prefix, number) as ``_call`` gives them: ``Routing.split``, and the number after a
+    dialled tech prefix normalised (the digits must be plain)."""
     digits = pl.col("_digits")
     tech_prefix = pl.coalesce(pl.col("_column_route"), pl.lit(routing.default))
     number = digits
     for prefix in reversed(routing.dialled):  # the longest ends outermost: it is tried first
         starts = digits.str.starts_with(prefix) & (digits.str.len_chars() > len(prefix))
         tech_prefix = pl.when(starts).then(pl.lit(prefix)).otherwise(tech_prefix)
-        number = pl.when(starts).then(digits.str.slice(len(prefix))).otherwise(number)
+        after = plain_number_digits(digits.str.slice(len(prefix)))
+        number = pl.when(starts).then(after).otherwise(number)
     return tech_prefix.alias("tech_prefix"), number.alias("number")
 
 
@@ -794,6 +806,11 @@ def _call(
     if digits is None:
         raise BadField(f"{names.number} {dialled!r}: {problem}")
     tech_prefix, number = routing.split(digits, _blank_to_none(fields.get("tech_prefix")))
+    if len(number) < len(digits):  # what follows a dialled tech prefix is a number as dialled
+        after, problem = number_problem(number)  # one leading 00 goes, as anywhere
+        if after is None:
+            raise BadField(f"{names.number} {dialled!r}: {problem} after tech prefix {tech_prefix}")
+        number = after
     if not (tech_prefix == "current" or tech_prefix.isdigit()):
         raise BadField(f"{names.tech_prefix} {tech_prefix!r}: must be 'current' or digits")
     billsec = whole_seconds(fields["billsec"], names.billsec)
@@ -996,8 +1013,3 @@ def _text_value(value: object) -> str | None:
 
 def _blank_to_none(value: str | None) -> str | None:
     return value.strip() or None if value is not None else None
-
-
-def _first_line(exc: Exception) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__

@@ -21,6 +21,12 @@ class IngestError(InputError):
 class UnrecognisedFormatError(IngestError):
     """The bytes are not a CSV, XLS or XLSX rate deck (an HTML page, a PDF, empty...)."""
 
+    @classmethod
+    def unreadable(cls, source: str, what: str, exc: Exception) -> UnrecognisedFormatError:
+        """ "<source>: not a readable <what> file: <the reader's first line>"."""
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        return cls(f"{source}: not a readable {what} file: {first}")
+
 
 class MalformedCsvError(IngestError):
     """The CSV's structure cannot be trusted: a quote that swallows lines, or every row wider

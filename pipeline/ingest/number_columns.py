@@ -6,15 +6,26 @@ take as they are.
 
 from __future__ import annotations
 
+from typing import TypeVar
+
 import polars as pl
 
 from pipeline.ingest.phone import (
     FLOAT_ARTEFACT,
     FLOAT_ARTEFACT_PROBLEM,
+    INTERNATIONAL_PREFIX,
     INVISIBLE_CLASS,
     NOISE,
     TRUNK_ZERO,
 )
+
+Digits = TypeVar("Digits", pl.Expr, pl.Series)
+
+
+def plain_number_digits(digits: Digits) -> Digits:
+    """Numbers written in ASCII digits alone, normalised (``phone.number_problem``): one
+    leading ``00`` goes, the international call prefix. Empty: no digits."""
+    return digits.str.strip_prefix(INTERNATIONAL_PREFIX)
 
 
 def normalise_odd(raw: pl.Series) -> tuple[pl.Series, pl.Series]:
@@ -22,7 +33,7 @@ def normalise_odd(raw: pl.Series) -> tuple[pl.Series, pl.Series]:
     tail = raw.str.strip_prefix("+") if raw.str.starts_with("+").any() else raw
     if not tail.str.contains(r"^[0-9]+$").fill_null(False).all():
         return normalise_slow(raw)
-    digits = tail.str.strip_prefix("00")
+    digits = plain_number_digits(tail)
     empty = digits == ""  # "00" alone
     problems = pl.select(pl.when(empty).then(pl.lit("no digits"))).to_series().alias("problem")
     digits = pl.select(pl.when(~empty).then(digits)).to_series().alias("digits")

@@ -61,6 +61,7 @@ TRUNK_ZERO_RE = re.compile(TRUNK_ZERO)
 FLOAT_ARTEFACT = rf"^[{_SPACE}]*\+?[0-9]+\.0+[{_SPACE}]*$"
 FLOAT_ARTEFACT_RE = re.compile(FLOAT_ARTEFACT)
 FLOAT_ARTEFACT_PROBLEM = "looks like a spreadsheet float (trailing .0)"
+INTERNATIONAL_PREFIX = "00"  # the international call prefix: one leading 00 goes
 _DIGITS_RE = re.compile(r"[0-9]+")
 _LETTER_RE = re.compile(r"[^\W\d_]")  # any alphabetic character, in any script
 
@@ -78,8 +79,7 @@ def number_problem(raw: str | None) -> tuple[str | None, str | None]:
     if FLOAT_ARTEFACT_RE.match(raw):
         return None, FLOAT_ARTEFACT_PROBLEM
     digits = NOISE_RE.sub("", TRUNK_ZERO_RE.sub(r"\1", raw, count=1))
-    if digits.startswith("00"):
-        digits = digits[2:]
+    digits = digits.removeprefix(INTERNATIONAL_PREFIX)  # one, not all: "0000" is the number 00
     if _DIGITS_RE.fullmatch(digits):
         return digits, None
     if not digits:

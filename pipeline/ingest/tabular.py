@@ -25,6 +25,7 @@ from typing import Any, Literal
 
 import polars as pl
 
+from pipeline.ingest.csv_rows import field_counts, line_count
 from pipeline.ingest.errors import MalformedCsvError, NoHeaderError, UnrecognisedFormatError
 from pipeline.ingest.headers import (
     HEADER_SCAN_ROWS,
@@ -155,7 +156,7 @@ def _csv_deck(
     data = payload[_start_of_line(payload, first_data_line) :]
     frame, wider = _polars_read(payload, delimiter, header_line, mapping, data, source)
     frame = _fit_width(frame, mapping.names)
-    lines = _line_count(data)
+    lines = line_count(data)
     if frame.height != lines:  # a record took more than one line
         raise _swallowed_lines(data, delimiter, first_data_line, source)
     shape = _row_shapes(frame, data, delimiter, mapping, first_data_line, wider, source)
@@ -289,7 +290,7 @@ def _row_shapes(
         suspects = frame.select(pl.col(last_mapped).is_null().arg_true()).to_series()
         if suspects.is_empty():
             return None
-    counts = _field_counts(data, delimiter, width, suspects)
+    counts = field_counts(data, delimiter, width, suspects)
     too_wide = ~counts["blank"] & (counts["content"] > width)
     if wider and counts.height and too_wide.sum() == (~counts["blank"]).sum():
         raise _every_row_wider(counts, width, first_data_line, source)
@@ -330,33 +331,6 @@ def _proven_rectangular(data: bytes, delimiter: str, width: int, lines: int) -> 
     line has more fields (polars read it strictly) and the separators add up to
     (width - 1) per line. Anything else (quotes, blank lines...) takes the exact count."""
     return b'"' not in data and data.count(delimiter.encode()) == (width - 1) * lines
-
-
-def _field_counts(data: bytes, delimiter: str, width: int, only: pl.Series | None) -> pl.DataFrame:
-    """Per data line (or only the lines at ``only``): fields, fields up to the last non-empty
-    one (``content``), blank or not, and the text past the header's width (``extra``).
-    Quotes count where polars sees them: at the start of a field."""
-    d = re.escape(delimiter)
-    lines = pl.Series("line", data.decode("utf-8").split("\n")[: _line_count(data)])
-    if only is not None:
-        lines = lines.gather(only)
-    lines = lines.str.strip_suffix("\r")
-    masked = lines.str.replace_all(rf'(^|{d})"(?:[^"]|"")+"', "${1}x").str.replace_all(
-        rf'(^|{d})""', "${1}"
-    )
-    return pl.DataFrame(
-        {
-            "fields": masked.str.count_matches(delimiter, literal=True) + 1,
-            "content": masked.str.replace(rf"[{d}\s]+$", "").str.count_matches(
-                delimiter, literal=True
-            )
-            + 1,
-            "blank": masked.str.contains(rf"^[{d}\s]*$"),
-            "extra": lines.str.extract(
-                rf'^(?:(?:"(?:[^"]|"")*"|[^{d}]*){d}){{{width}}}(.*?)[{d}\s]*$', 1
-            ),
-        }
-    )
 
 
 def _missing_columns(fields: pl.Series, mapping: ColumnMapping) -> dict[int, str]:
@@ -416,11 +390,6 @@ def _parse_lines(lines: list[str], delimiter: str) -> list[tuple[int, list[str]]
     except csv.Error:
         pass  # a broken quote deep in the sample: what was read before it still counts
     return records
-
-
-def _line_count(payload: bytes) -> int:
-    """Lines in the file (a final newline ends the last line, it does not start one)."""
-    return payload.count(b"\n") + (0 if payload.endswith(b"\n") or not payload else 1)
 
 
 def _fit_width(frame: pl.DataFrame, names: list[str]) -> pl.DataFrame:

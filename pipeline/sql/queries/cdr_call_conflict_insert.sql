@@ -12,8 +12,10 @@
 -- FreeSWITCH or generic record name holds its values, so it only ever repeats). Its start
 -- (read in [cdr] timezone) and route (voice.tech_prefixes) are not compared: a grown file read
 -- with other settings repeats its calls. A row stored under its former record name
--- (cdr_call_insert.sql) has no call under its id: a repeat. As cdr_call_insert.sql, only the
--- file's days of cdr_call are read (a day either side).
+-- (cdr_call_insert.sql) has no call under its id: a repeat. The same dialled number stored
+-- with one more leading 00 after its tech prefix (imports until 0.2.0 kept that 00: dialled
+-- 02100100353... was stored as 00353...) is the same number: the rule changed, not the call. As
+-- cdr_call_insert.sql, only the file's days of cdr_call are read (a day either side).
 -- Params: $file_id, $first_day, $last_day, and ingest_reject's $kind, $source, $fetched_at,
 -- $content_sha256.
 WITH left_out AS (
@@ -30,8 +32,10 @@ candidates AS (  -- each left-out row against the calls stored under its id with
            c.billsec AS stored_billsec, c.disposition AS stored_disposition,
            c.dialled AS stored_dialled,
            abs(c.call_day - l.call_day) AS days_apart,
+           c.number = l.number
+               OR (c.dialled = l.dialled AND c.number = '00' || l.number) AS same_number,
            CASE WHEN l.named_by_record THEN c.dialled = l.dialled
-                ELSE c.started_at = l.started_at AND c.number = l.number
+                ELSE c.started_at = l.started_at AND same_number
                      AND c.tech_prefix = l.tech_prefix END
                AND c.billsec = l.billsec
                AND c.duration_seconds IS NOT DISTINCT FROM l.duration_seconds
@@ -61,7 +65,7 @@ differences AS (  -- each field that differs, as stored (was) and as the file sa
            list_filter([
                {'differs': NOT named_by_record AND stored_started_at <> started_at,
                 'was': 'start ' || stored_start_text, 'now': 'start ' || start_text},
-               {'differs': NOT named_by_record AND stored_number <> number,
+               {'differs': NOT named_by_record AND NOT same_number,
                 'was': 'number ' || stored_number, 'now': 'number ' || number},
                {'differs': named_by_record AND stored_dialled <> dialled,
                 'was': 'number ' || stored_dialled, 'now': 'number ' || dialled},

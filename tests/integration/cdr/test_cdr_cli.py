@@ -263,3 +263,41 @@ def test_calls_dated_after_today_are_imported_and_warned_of(config, capsys, tmp_
     assert (code, err) == (0, "")
     [imported] = json.loads(out)["files"]
     assert (imported["days"], imported["days_ahead"]) == (["2026-12-02"], [])
+
+
+@pytest.mark.parametrize("content", ["", "\n\n", "\ufeff"], ids=["empty", "blank-lines", "bom"])
+@pytest.mark.parametrize("kind", ["generic", "carrier"])
+def test_an_empty_generic_file_or_carrier_export_is_imported_too(
+    config, capsys, tmp_path, content, kind
+):
+    """As a switch format's (was: "not a readable CSV file: empty CSV", exit 2)."""
+    config.write_text(config.read_text() + 'format = "generic"\n')  # in [cdr]
+    path = tmp_path / "quiet-day.csv"
+    path.write_text(content, encoding="utf-8")
+    carrier = ["--carrier"] if kind == "carrier" else []
+    code, out, err = ratedeck(capsys, "--config", str(config), "cdr", "import", *carrier, str(path))
+    assert code == 0 and err == ""
+    assert out.startswith(f"{path}: no call in the file (an empty export): nothing added -> raw/")
+    counts = {
+        "carrier": "SELECT row_count, reject_count FROM carrier_file",
+        "generic": "SELECT row_count, reject_count FROM cdr_file",
+    }
+    assert _query(config, counts[kind]) == [(0, 0)]
+
+
+def test_a_carrier_row_wider_than_the_header_is_a_reject_the_rest_imports(config, capsys, tmp_path):
+    """One unquoted comma ("Korea, Republic of") refused the whole export, naming no line."""
+    header = "Call ID,Start Time (UTC),Tech Prefix,Destination Number,Destination,Prefix,"
+    header += "Duration,Billed Seconds,Rate,Billing Increments,Cost,Currency\n"
+    row = "k{n},2026-12-01 10:0{n}:00,,35387000000{n},Ireland - Fixed,353,60,60,0.05,1/1,0.05,USD\n"
+    korea = "w1,2026-12-01 11:00:00,,82212345678,Korea, Republic of - Fixed,82,60,60,0.0122,1/1,"
+    path = tmp_path / "theirs.csv"
+    path.write_text(header + "".join(row.format(n=n) for n in range(4)) + korea + "0.0122,USD\n")
+    code, out, err = ratedeck(
+        capsys, "--config", str(config), "cdr", "import", "--carrier", str(path)
+    )
+    assert code == 0
+    assert summary(added=4, repeats=0, conflicts=0, rejects=1) in out
+    assert err == ("  row 6: 13 fields, the header has 12: a comma in an unquoted field?\n")
+    assert _query(config, "SELECT count(*) FROM carrier_call") == [(4,)]
+    assert _query(config, "SELECT kind, row_number FROM ingest_reject") == [("carrier", 6)]

@@ -109,3 +109,33 @@ def test_money_in_another_currency_than_the_accounts_is_a_reject():
     assert result.rows.select("call_id", "currency").rows() == [("id1", "USD"), ("id4", None)]
     in_euros = ingest(HEADER + eur, currency="EUR")
     assert in_euros.rows["currency"].to_list() == ["EUR"]
+
+
+def test_a_row_with_more_fields_than_the_header_is_a_reject_the_rest_imports():
+    """An unquoted comma in a destination ("Korea, Republic of") made polars refuse the whole
+    export, naming no line: 0 calls. The row is a reject with its line; so is one of too few
+    fields; an empty field too many loses nothing and is read."""
+    korea = "w1,2026-11-01 02:53:04,,82212345678,Korea, Republic of - Fixed,82,60,60,0.0122,1/1,"
+    short = "s1,2026-11-01 02:53:04,,4857979843,Poland - Mobile,4857,89\n"
+    trailing = GOOD.replace("id1", "id9").replace("USD\n", "USD,\n")
+    result = ingest(HEADER + GOOD + korea + "0.012200,USD\n" + short + trailing)
+    assert result.rows["call_id"].to_list() == ["id1", "id9"]
+    assert result.rejects.select("row_number", "reason").rows() == [
+        (3, "13 fields, the header has 12: a comma in an unquoted field?"),
+        (4, "billed seconds: empty"),
+    ]
+    assert result.total_rows == 4
+
+
+def test_a_file_whose_every_row_is_too_wide_is_refused_naming_the_first():
+    wide = GOOD.replace("Poland - Mobile", "Poland, Mobile")
+    with pytest.raises(NoValidRowsError, match=r"row 2: 13 fields, the header has 12"):
+        ingest(HEADER + wide + wide.replace("id1", "id2"))
+
+
+@pytest.mark.parametrize("body", ["", "\n\n", "\ufeff", "\ufeff\r\n \r\n", HEADER])
+def test_an_export_of_no_row_is_empty_not_refused(body):
+    """A quiet day's export (docs/cdr.md#bad-rows): no bytes, blank lines, a byte-order mark
+    alone (was: polars' "empty CSV", exit 2), or a header alone."""
+    result = ingest(body)
+    assert (result.rows.height, result.rejects.height, result.total_rows) == (0, 0, 0)

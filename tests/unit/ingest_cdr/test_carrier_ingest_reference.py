@@ -28,10 +28,10 @@ CURRENCY = "USD"  # the account's
 
 def row_by_row(data: bytes, *, source: str, columns: CarrierColumnNames, currency: str):
     """The reference: every row through ``_billed_call`` (what the ingest did before)."""
-    frame = carrier._read(data, source)
     wanted = asdict(columns)
-    carrier._require(frame, wanted, source)
-    rows, rejects = carrier._row_by_row(frame, wanted, list(range(2, frame.height + 2)), currency)
+    table = carrier._read(data, source, wanted)
+    lines = list(range(2, table.frame.height + 2))
+    rows, rejects = carrier._row_by_row(table, wanted, lines, currency)
     good = pl.DataFrame(rows, schema=CARRIER_CALL_SCHEMA, orient="row")
     return carrier._result(source, good, rejects)
 
@@ -184,11 +184,13 @@ def test_a_mostly_good_file_takes_the_fast_path_and_keeps_line_order():
     rows[9][8] = "-1"  # a reject
     data = export(rows)
     assert_same(data)
+    wanted = asdict(COLUMNS)
     checked = carrier._fast_check(
-        carrier._read(data, "f").select(
-            pl.col(header).alias(field) for field, header in asdict(COLUMNS).items()
+        carrier._read(data, "f", wanted).frame.select(
+            pl.col(header).alias(field) for field, header in wanted.items()
         ),
         CURRENCY,
+        trusted=pl.lit(True),
     )
     assert (~checked["_fast"]).arg_true().to_list() == [7, 9]
     result = ingest_carrier(data, source="f", columns=COLUMNS, currency=CURRENCY)

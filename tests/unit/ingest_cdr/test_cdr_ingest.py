@@ -134,6 +134,87 @@ def test_tech_prefix_rule(dialled, column, expected):
     assert ROUTING.split(dialled, column) == expected
 
 
+@pytest.mark.parametrize(
+    ("dialled", "number"),
+    [
+        ("02100100353873333333", "353873333333"),  # the fast path
+        ("021001 00 353 87 333 3333", "353873333333"),
+        ("021001\u00a000353873333333", "353873333333"),  # the row-by-row path
+        ("0210010000442079460000", "00442079460000"),  # one 00 goes, as anywhere
+        ("00 021001 00353873333333", "353873333333"),  # the whole number's 00, then the rest's
+    ],
+)
+def test_a_number_dialled_after_a_tech_prefix_is_normalised(dialled, number):
+    """The switch sends the tech prefix, then the number as the user dialled it (00 and all):
+    the number is normalised after the tech prefix goes, as lookup and cost normalise it
+    (docs/analysts.md). It was stored as 00353..., which the carrier's 353... never paired."""
+    data = f"number,seconds,started_at\n{dialled},60,2026-12-01 09:00:00\n".encode()
+    result = ingest_cdr(data, source="g", cdr_format="generic", routing=ROUTING)
+    assert result.rows.select("dialled", "tech_prefix", "number").rows() == [
+        (dialled, "021001", number)
+    ]
+
+
+def test_no_digits_after_a_tech_prefix_is_a_reject():
+    data = master() + master(uniqueid="1.2").replace(b"021001442079460018", b"02100100")
+    result = ingest_cdr(data, source="m", cdr_format="asterisk", routing=ROUTING)
+    assert result.rows["call_id"].to_list() == ["1.1"]
+    assert result.rejects.select("row_number", "reason").rows() == [
+        (2, "number '02100100': no digits after tech prefix 021001")
+    ]
+
+
+def test_a_generic_row_with_more_fields_than_the_header_is_a_reject_the_rest_imports():
+    """polars refused the whole file on one such row ("found more fields than defined in
+    'Schema'", no line named); a short row was already a reject of its own."""
+    data = (
+        b"number,seconds,started_at\n"
+        b"442079460001,60,2026-12-01 09:00:00\n"
+        b"44 20,79,60,2026-12-01 09:01:00\n"
+        b"442079460003,60\n"
+        b"442079460004,60,2026-12-01 09:03:00,\n"
+    )
+    result = ingest_cdr(data, source="g", cdr_format="generic", routing=ROUTING)
+    assert result.rows.select("row_number", "number").rows() == [
+        (2, "442079460001"),
+        (5, "442079460004"),
+    ]
+    assert result.rejects.select("row_number", "reason").rows() == [
+        (3, "4 fields, the header has 3: a comma in an unquoted field?"),
+        (4, "start time: empty"),
+    ]
+
+
+def test_a_wide_row_in_a_file_with_a_record_over_two_lines_is_one_line_naming_the_file():
+    """Rows then are not lines, and the row polars cut cannot be found: refused in one line."""
+    data = b'number,seconds,started_at\n"4420\n79",60,2026-12-01 09:00:00\n44,20,60,x\n'
+    with pytest.raises(UnrecognisedFormatError) as caught:
+        ingest_cdr(data, source="g.csv", cdr_format="generic", routing=ROUTING)
+    assert str(caught.value) == (
+        "g.csv: a row has more fields than the header, and a quoted field runs over several "
+        "lines: cannot tell which row; quote the field with the comma"
+    )
+
+
+@pytest.mark.parametrize("data", [b"", b"\n\n", b"\xef\xbb\xbf", b"\xef\xbb\xbf\r\n\t\r\n"])
+def test_a_generic_csv_of_no_row_is_empty_not_refused(data):
+    """An empty export (docs/cdr.md#bad-rows), as a switch format's: was "not a readable CSV
+    file: empty CSV", exit 2."""
+    result = ingest_cdr(data, source="g.csv", cdr_format="generic", routing=ROUTING)
+    assert (result.rows.height, result.rejects.height, result.total_rows) == (0, 0, 0)
+
+
+def test_a_parquet_file_of_no_row_is_empty_not_refused():
+    frame = pl.DataFrame(schema={"number": pl.String, "seconds": pl.Int64,
+                                 "started_at": pl.Datetime("us")})  # fmt: skip
+    buffer = io.BytesIO()
+    frame.write_parquet(buffer)
+    for data in (buffer.getvalue(), b""):
+        result = ingest_cdr(data, source="g.parquet", cdr_format="generic", routing=ROUTING,
+                            parquet=True)  # fmt: skip
+        assert (result.rows.height, result.rejects.height, result.total_rows) == (0, 0, 0)
+
+
 def test_generic_csv_with_a_column_mapping():
     data = (
         b"Called,Secs,When,Route,Id\n"

@@ -116,6 +116,11 @@ ADVERSARIAL_SWITCH = {
                 '"+44 (0) 20 7946 0018"',  # the trunk zero goes (phone.TRUNK_ZERO)
                 '"0044(0)2079"',
                 '"(0)2079"',  # kept: national
+                '"02100100353873333333"',  # the number after a tech prefix loses its 00
+                '"021001 00 44 20"',
+                '"021001\u00a000442079"',
+                '"0210010000442079"',  # one 00 only: the number 00442079
+                '"02100100"',  # no digits after the tech prefix
             ]
         )  # fmt: skip
     ),
@@ -271,6 +276,13 @@ def test_generic_csv(timezone):
     assert_same(GENERIC_CSV, cdr_format="generic", columns=COLUMNS, timezone=timezone)
 
 
+def test_generic_csv_with_rows_wider_than_the_header():
+    wider = GENERIC_CSV.replace(b"c5,442079,-1,2026-12-01 09:00:00,\n", b"c5,44,20,1,x,y,\n")
+    assert wider != GENERIC_CSV
+    assert_same(wider + b"c12,442079,5,2026-12-01 09:00:00,,\n", cdr_format="generic",
+                columns=COLUMNS)  # fmt: skip
+
+
 def test_generic_parquet_with_typed_columns():
     frame = pl.DataFrame(
         {
@@ -301,7 +313,8 @@ def test_generic_parquet_with_typed_columns():
 # -- random rows -----------------------------------------------------------------------------
 FIELD_VALUES = {
     "dst": ["021001442079460018", "442079460099", "+44 20 7946", "s", "", "0044", "4420.0",
-            "٤٤", " 44 ", "44\t2", "0210011", "00", "+44 (0) 20 7946", "(0)20"],
+            "٤٤", " 44 ", "44\t2", "0210011", "00", "+44 (0) 20 7946", "(0)20",
+            "02100100442079", "02100100"],
     "start": ["2026-12-01 09:15:00", "2026-03-29 01:30:00", "2026-10-25 01:30:00",
               "2026-12-01T09:15:00Z", "2026-12-01 09:15:00+05:30", "2026-02-30 00:00:00",
               "2026-12-01 09:15:00.250", "", "x", "2026-12-01"],
@@ -334,7 +347,8 @@ def test_random_switch_files(data, timezone):
 
 GENERIC_VALUES = {
     "number": ["442079460018", "021001442079", "+44 20 7946", "0044 20", "x1", "", "4420.0",
-               " 4420", "٤٤", "00", "+44 (0) 20 7946", "0044(0)20", "(0)44"],
+               " 4420", "٤٤", "00", "+44 (0) 20 7946", "0044(0)20", "(0)44",
+               "02100100442079", "021001 00 4420", "02100100"],
     "seconds": FIELD_VALUES["seconds"],
     "started_at": [*FIELD_VALUES["start"], "2026-12-01T09:15:00-03:00", "2026-12-01 09:15:00Z",
                    "2026-12-01 09:15:00.123456+01:00", "2026-10-25T01:59:59"],
@@ -349,8 +363,10 @@ def generic_files(draw):
     writer = csv.writer(out, lineterminator=draw(st.sampled_from(["\n", "\r\n"])))
     writer.writerow(["id", "number", "seconds", "started_at", "route"])
     for _ in range(draw(st.integers(0, 12))):
-        writer.writerow(draw(st.sampled_from(GENERIC_VALUES[k])) for k in
-                        ("id", "number", "seconds", "started_at", "route"))  # fmt: skip
+        row = [draw(st.sampled_from(GENERIC_VALUES[k])) for k in
+               ("id", "number", "seconds", "started_at", "route")]  # fmt: skip
+        # a field more than the header: a reject, or nothing when empty
+        writer.writerow(row + draw(st.sampled_from([[], [], [], ["x"], [""], ["a", "b"]])))
     return out.getvalue().encode()
 
 
