@@ -133,6 +133,12 @@ def _generic_records(
     shape = table.reasons(list(range(table.frame.height)))
     first = 1 if parquet else 2  # a CSV's line 1 is its header
     for index, raw in enumerate(table.frame.iter_rows(named=True)):
+        if (
+            not parquet
+            and shape[index] is None
+            and not any((v or "").strip() for v in raw.values())
+        ):
+            continue  # a blank line (or an empty row ",,,") is no call
         read = _generic_fields(raw, wanted)  # a refused row counts among the records too
         naming = [read[key] for key in ("started_at", "number", "billsec", "tech_prefix")]
         fields = _generic_fields(raw, wanted, shape[index])

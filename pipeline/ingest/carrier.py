@@ -95,7 +95,8 @@ def ingest_carrier(
     table = _read(data, source, wanted)
     frame = table.frame
     fields = frame.select(pl.col(header).alias(field) for field, header in wanted.items())
-    checked = _fast_check(fields, currency, trusted=pl.lit(table.trusted))
+    # a blank row is no call; dropped once numbered, so that the others keep their lines
+    checked = table.without_blank(_fast_check(fields, currency, trusted=pl.lit(table.trusted)))
     fast = checked.filter(pl.col("_fast")).drop("_fast")
     others = checked.filter(~pl.col("_fast"))["row_number"].to_list()
     rows, rejects = _row_by_row(table, wanted, others, currency)

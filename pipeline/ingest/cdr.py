@@ -46,7 +46,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import polars as pl
 
-from pipeline.ingest.csv_rows import HeaderCsv, read_header_csv, require_columns
+from pipeline.ingest.csv_rows import HeaderCsv, blank_rows, read_header_csv, require_columns
 from pipeline.ingest.errors import NoValidRowsError, UnrecognisedFormatError
 from pipeline.ingest.frames import REJECT_SCHEMA, UTC_TS, IngestResult
 from pipeline.ingest.number_columns import plain_number_digits
@@ -356,17 +356,8 @@ def _complete(frame: pl.DataFrame, layout: Layout) -> pl.Expr:
 
 
 def _blank_rows(frame: pl.DataFrame, layout: Layout) -> pl.Series:
-    """Rows whose every field is empty or whitespace (Python's ``str.strip``): no call. Only a
-    row without a number can be one, so only those are looked at whole."""
-
-    def blank(name: str) -> pl.Expr:
-        return pl.col(name).is_null() | (pl.col(name).str.strip_chars(PY_WHITESPACE) == "")
-
-    maybe = frame.select(blank(frame.columns[layout.number])).to_series()
-    if not maybe.any():
-        return maybe
-    candidates = frame.filter(maybe).select(pl.all_horizontal(map(blank, frame.columns)))
-    return maybe.scatter(maybe.arg_true(), candidates.to_series())
+    """Blank rows (``blank_rows``): no call. Most rows have a number: it is looked at first."""
+    return blank_rows(frame, frame.columns[layout.number])
 
 
 class _LineIndex:
@@ -473,7 +464,7 @@ def _generic_calls(data: bytes, source: str, columns: GenericColumns, *, parquet
     first = 1 if parquet else 2  # a CSV's line 1 is its header
     texts = {key: _as_text(frame, name) for key, name in wanted.items()}
     texts["billsec"] = _as_text(frame, columns.seconds, as_value=_seconds_text)
-    fields = pl.DataFrame(
+    numbered = pl.DataFrame(
         {
             **{key: texts.get(key, _as_text(frame, None)) for key in TEXT_FIELDS},
             "row_number": pl.int_range(first, first + frame.height, eager=True, dtype=pl.Int64),
@@ -485,6 +476,7 @@ def _generic_calls(data: bytes, source: str, columns: GenericColumns, *, parquet
             "_complete": pl.Boolean,
         },  # fmt: skip
     )
+    fields = table.without_blank(numbered)  # a blank row is no call (numbered first: lines)
 
     def records(rows: list[int]) -> list[Record]:
         at = [row - first for row in rows]

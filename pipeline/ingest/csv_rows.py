@@ -7,6 +7,8 @@ with such rows cut to the header's width, each given the reason it is refused wi
 fields counted by ``field_counts``, where polars sees them), so that one bad row is a reject of
 its own and the other rows import (docs/cdr.md#bad-rows). A file of nothing but blank lines
 (or only a byte-order mark) has no header and no row: an empty export, not an unreadable one.
+A blank row under the header (a blank line, a spreadsheet's empty row ``,,,``) is no row
+either (``HeaderCsv.blank``): polars reads it as a row of nulls, which would be a reject.
 """
 
 from __future__ import annotations
@@ -19,19 +21,24 @@ from dataclasses import dataclass
 import polars as pl
 
 from pipeline.ingest.errors import UnrecognisedFormatError
+from pipeline.ingest.phone import WHITESPACE_CLASS
 from pipeline.ingest.sniff import UTF8_BOM
 
 # nothing but a byte-order mark and blank lines (a match stops at the first other byte: cheap)
 _NO_TEXT = re.compile(rb"(?:\xef\xbb\xbf)?\s*\Z")
+# empty or whitespace only, as Python's str.strip sees it (a match, not a strip: no copy)
+_ONLY_WHITESPACE = f"^{WHITESPACE_CLASS}*$"
 
 
 @dataclass(frozen=True)
 class HeaderCsv:
     """The rows under a CSV header, as text; ``shape``: per row, why it is refused (more
-    fields than the header), null where it is not; None when no row is."""
+    fields than the header), null where it is not; None when no row is. ``blank``: per row,
+    whether it is blank (``blank_rows``): no call and no reject; None when no row is."""
 
     frame: pl.DataFrame
     shape: pl.Series | None = None
+    blank: pl.Series | None = None
 
     @property
     def empty(self) -> bool:
@@ -45,6 +52,11 @@ class HeaderCsv:
             return pl.repeat(True, self.frame.height, dtype=pl.Boolean, eager=True)
         return self.shape.is_null()
 
+    def without_blank(self, numbered: pl.DataFrame) -> pl.DataFrame:
+        """``numbered``, one row per row of ``frame`` and numbered already (so that the other
+        rows keep their line numbers), without the blank rows."""
+        return numbered if self.blank is None else numbered.filter(~self.blank)
+
     def reasons(self, rows: list[int]) -> list[str | None]:
         """The shape reasons of the rows at ``rows`` (0-based): null for a row not refused."""
         return [None] * len(rows) if self.shape is None else self.shape.gather(rows).to_list()
@@ -57,10 +69,35 @@ def read_header_csv(data: bytes, source: str) -> HeaderCsv:
         return HeaderCsv(pl.DataFrame())
     strict = _read(data, source, ragged=False)
     if strict is not None:
-        return HeaderCsv(strict)
+        return _with_blank(HeaderCsv(strict))
     frame = _read(data, source, ragged=True)
     assert frame is not None  # a ragged read never reports a ragged row
-    return HeaderCsv(frame, _too_wide(_after_header(data), frame, source))
+    return _with_blank(HeaderCsv(frame, _too_wide(_after_header(data), frame, source)))
+
+
+def _with_blank(table: HeaderCsv) -> HeaderCsv:
+    """``table`` with its blank rows marked; a row cut to the header's width is not blank
+    (its text is past the cut)."""
+    frame = table.frame
+    blank = blank_rows(frame, frame.columns[0])
+    if not blank.any():
+        return table
+    return HeaderCsv(frame, table.shape, blank & table.trusted)
+
+
+def blank_rows(frame: pl.DataFrame, likely: str) -> pl.Series:
+    """Per row, whether its every field is null or whitespace (Python's ``str.strip``): a
+    blank line, or an empty row (``,,,``). ``likely``: a column most rows fill; only the rows
+    blank there are looked at whole (cheap on a file with few or no blank rows)."""
+
+    def blank(name: str) -> pl.Expr:
+        return pl.col(name).is_null() | pl.col(name).str.contains(_ONLY_WHITESPACE)
+
+    maybe = frame.select(blank(likely)).to_series()
+    if not maybe.any():
+        return maybe
+    candidates = frame.filter(maybe).select(pl.all_horizontal(map(blank, frame.columns)))
+    return maybe.scatter(maybe.arg_true(), candidates.to_series())
 
 
 def require_columns(table: HeaderCsv, names: Iterable[str], source: str, setting: str) -> HeaderCsv:

@@ -265,15 +265,28 @@ def test_calls_dated_after_today_are_imported_and_warned_of(config, capsys, tmp_
     assert (imported["days"], imported["days_ahead"]) == (["2026-12-02"], [])
 
 
-@pytest.mark.parametrize("content", ["", "\n\n", "\ufeff"], ids=["empty", "blank-lines", "bom"])
+GENERIC_HEADER = "number,seconds,started_at\n"
+CARRIER_HEADER = (
+    "Call ID,Start Time (UTC),Tech Prefix,Destination Number,Destination,Prefix,Duration,"
+    "Billed Seconds,Rate,Billing Increments,Cost,Currency\n"
+)
+HEADERS = {"generic": GENERIC_HEADER, "carrier": CARRIER_HEADER}
+
+
+@pytest.mark.parametrize(
+    "content",
+    ["", "\n\n", "\ufeff", "{header}\n\n,,,\r\n"],
+    ids=["empty", "blank-lines", "bom", "header-and-blank-rows"],
+)
 @pytest.mark.parametrize("kind", ["generic", "carrier"])
 def test_an_empty_generic_file_or_carrier_export_is_imported_too(
     config, capsys, tmp_path, content, kind
 ):
-    """As a switch format's (was: "not a readable CSV file: empty CSV", exit 2)."""
+    """As a switch format's (was: "not a readable CSV file: empty CSV", exit 2; a header with
+    blank rows under it: each row a reject, the file refused)."""
     config.write_text(config.read_text() + 'format = "generic"\n')  # in [cdr]
     path = tmp_path / "quiet-day.csv"
-    path.write_text(content, encoding="utf-8")
+    path.write_text(content.format(header=HEADERS[kind]), encoding="utf-8")
     carrier = ["--carrier"] if kind == "carrier" else []
     code, out, err = ratedeck(capsys, "--config", str(config), "cdr", "import", *carrier, str(path))
     assert code == 0 and err == ""
@@ -285,10 +298,44 @@ def test_an_empty_generic_file_or_carrier_export_is_imported_too(
     assert _query(config, counts[kind]) == [(0, 0)]
 
 
+GOOD_ROWS = {
+    "generic": "44207946000{n},60,2026-12-01 09:0{n}:00\n",
+    "carrier": "k{n},2026-12-01 10:0{n}:00,,35387000000{n},Ireland - Fixed,353,60,60,0.05,1/1,"
+    "0.05,USD\n",
+}
+BAD_ROWS = {  # (row, its reason)
+    "generic": ("s,60,2026-12-01 09:09:00\n", "number 's': letters are not allowed"),
+    "carrier": (
+        "k9,2026-12-01 10:09:00,,353870000009,Ireland - Fixed,353,60,60,0.05,1/1,x,USD\n",
+        "cost 'x': expected a decimal amount",
+    ),
+}
+
+
+@pytest.mark.parametrize("kind", ["generic", "carrier"])
+def test_a_blank_row_is_no_call_and_no_reject_the_next_bad_row_keeps_its_line(
+    config, capsys, tmp_path, kind
+):
+    """A blank line and a spreadsheet's empty row (``,,,``) in a generic CSV or a carrier
+    export were rejects (``number '': no number``): here 3 of 5 rows, the file refused."""
+    config.write_text(config.read_text() + 'format = "generic"\n')  # in [cdr]
+    good = GOOD_ROWS[kind]
+    bad, reason = BAD_ROWS[kind]
+    path = tmp_path / "day.csv"
+    path.write_text(HEADERS[kind] + good.format(n=1) + "\n,,,\n" + good.format(n=2) + bad)
+    carrier = ["--carrier"] if kind == "carrier" else []
+    code, out, err = ratedeck(capsys, "--config", str(config), "cdr", "import", *carrier, str(path))
+    assert code == 0
+    assert summary(added=2, repeats=0, conflicts=0, rejects=1) in out
+    assert err == f"  row 6: {reason}\n"
+    assert _query(config, "SELECT kind, row_number FROM ingest_reject") == [
+        ("cdr" if kind == "generic" else "carrier", 6)
+    ]
+
+
 def test_a_carrier_row_wider_than_the_header_is_a_reject_the_rest_imports(config, capsys, tmp_path):
     """One unquoted comma ("Korea, Republic of") refused the whole export, naming no line."""
-    header = "Call ID,Start Time (UTC),Tech Prefix,Destination Number,Destination,Prefix,"
-    header += "Duration,Billed Seconds,Rate,Billing Increments,Cost,Currency\n"
+    header = CARRIER_HEADER
     row = "k{n},2026-12-01 10:0{n}:00,,35387000000{n},Ireland - Fixed,353,60,60,0.05,1/1,0.05,USD\n"
     korea = "w1,2026-12-01 11:00:00,,82212345678,Korea, Republic of - Fixed,82,60,60,0.0122,1/1,"
     path = tmp_path / "theirs.csv"

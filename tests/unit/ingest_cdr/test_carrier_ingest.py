@@ -139,3 +139,23 @@ def test_an_export_of_no_row_is_empty_not_refused(body):
     alone (was: polars' "empty CSV", exit 2), or a header alone."""
     result = ingest(body)
     assert (result.rows.height, result.rejects.height, result.total_rows) == (0, 0, 0)
+
+
+def test_a_blank_row_is_no_call_and_no_reject():
+    """polars reads a blank line (or a spreadsheet's empty row) under the header as a row of
+    nulls: it was a reject ("call id: empty"). The other rows keep their lines."""
+    bad = GOOD.replace("id1", "id5").replace("0.128400", "x")
+    body = GOOD + "\n" + "," * 11 + "\n" + " ,\t" + "," * 10 + "\r\n" + bad
+    result = ingest(HEADER + body + GOOD.replace("id1", "id6") + "\n")
+    assert result.rows.select("row_number", "call_id").rows() == [(2, "id1"), (7, "id6")]
+    assert result.rejects.select("row_number", "reason").rows() == [
+        (6, "cost 'x': expected a decimal amount")
+    ]
+    assert result.total_rows == 3
+
+
+@pytest.mark.parametrize("blank", ["\n", "\n\n", "," * 11 + "\r\n" + "\n"])
+def test_an_export_of_a_header_and_blank_rows_is_empty_not_refused(blank):
+    """Was: every row a reject, the export refused ("not one usable billed call")."""
+    result = ingest(HEADER + blank)
+    assert (result.rows.height, result.rejects.height, result.total_rows) == (0, 0, 0)

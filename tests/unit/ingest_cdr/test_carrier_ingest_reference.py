@@ -27,10 +27,18 @@ CURRENCY = "USD"  # the account's
 
 
 def row_by_row(data: bytes, *, source: str, columns: CarrierColumnNames, currency: str):
-    """The reference: every row through ``_billed_call`` (what the ingest did before)."""
+    """The reference: every row but a blank one through ``_billed_call`` (what the ingest did
+    before)."""
     wanted = asdict(columns)
     table = carrier._read(data, source, wanted)
-    lines = list(range(2, table.frame.height + 2))
+    shapes = table.reasons(list(range(table.frame.height)))
+    lines = [
+        line
+        for line, values, shape in zip(
+            range(2, table.frame.height + 2), table.frame.iter_rows(), shapes, strict=True
+        )
+        if shape is not None or any((v or "").strip() for v in values)
+    ]
     rows, rejects = carrier._row_by_row(table, wanted, lines, currency)
     good = pl.DataFrame(rows, schema=CARRIER_CALL_SCHEMA, orient="row")
     return carrier._result(source, good, rejects)
@@ -63,6 +71,16 @@ def test_the_emulators_export():
     assert_same(data)
     result = ingest_carrier(data, source="e.csv", columns=COLUMNS, currency=CURRENCY)
     assert result.rejects.height == 0
+
+
+def test_blank_rows_are_no_calls():
+    good = ["id1", "2026-11-01 02:53:04", "", "4857979843", "PL", "4857", "89", "90", "0.0856",
+            "6/6", "0.1284", "USD"]  # fmt: skip
+    bad = ["id2", *good[1:8], "-1", *good[9:]]
+    blank = ("\n" + "," * 11 + "\n" + " \u3000,\t,\x1c\r\n").encode()
+    header, first, second = export([good, bad]).splitlines(keepends=True)
+    assert_same(header + first + blank + second + blank)
+    assert_same(header + blank)
 
 
 SPACES = ["", " ", "\t", "\u00a0", "\u3000", "\x1c"]

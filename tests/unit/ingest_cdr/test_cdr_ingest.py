@@ -174,15 +174,21 @@ def test_a_generic_row_with_more_fields_than_the_header_is_a_reject_the_rest_imp
         b"442079460003,60\n"
         b"442079460004,60,2026-12-01 09:03:00,\n"
     )
+    assert generic_lines(data) == (
+        [(2, "442079460001"), (5, "442079460004")],
+        [
+            (3, "4 fields, the header has 3: a comma in an unquoted field?"),
+            (4, "start time: empty"),
+        ],
+    )
+
+
+def generic_lines(data: bytes) -> tuple[list[tuple], list[tuple]]:
+    """The (row number, number) of the calls and (row number, reason) of the rejects."""
     result = ingest_cdr(data, source="g", cdr_format="generic", routing=ROUTING)
-    assert result.rows.select("row_number", "number").rows() == [
-        (2, "442079460001"),
-        (5, "442079460004"),
-    ]
-    assert result.rejects.select("row_number", "reason").rows() == [
-        (3, "4 fields, the header has 3: a comma in an unquoted field?"),
-        (4, "start time: empty"),
-    ]
+    assert result.total_rows == result.rows.height + result.rejects.height
+    calls = result.rows.select("row_number", "number").rows()
+    return calls, result.rejects.select("row_number", "reason").rows()
 
 
 def test_a_wide_row_in_a_file_with_a_record_over_two_lines_is_one_line_naming_the_file():
@@ -200,6 +206,38 @@ def test_a_wide_row_in_a_file_with_a_record_over_two_lines_is_one_line_naming_th
 def test_a_generic_csv_of_no_row_is_empty_not_refused(data):
     """An empty export (docs/cdr.md#bad-rows), as a switch format's: was "not a readable CSV
     file: empty CSV", exit 2."""
+    result = ingest_cdr(data, source="g.csv", cdr_format="generic", routing=ROUTING)
+    assert (result.rows.height, result.rejects.height, result.total_rows) == (0, 0, 0)
+
+
+def test_a_blank_row_in_a_generic_csv_is_no_call_and_no_reject():
+    """polars reads a blank line (or a spreadsheet's empty row) under the header as a row of
+    nulls: it was a reject ("number '': no number"). The other rows keep their lines; a row
+    cut to the header's width with text past the cut is still refused."""
+    data = (
+        b"number,seconds,started_at\n"
+        b"442079460001,60,2026-12-01 09:00:00\n"
+        b"\n"
+        b",,,\n"
+        b" ,\t,\xc2\xa0\r\n"
+        b"442079460005,60,2026-12-01 09:05:00\n"
+        b"s,60,2026-12-01 09:06:00\n"
+        b",,,x\n"
+        b"\n"
+    )
+    assert generic_lines(data) == (
+        [(2, "442079460001"), (6, "442079460005")],
+        [
+            (7, "number 's': letters are not allowed"),
+            (8, "4 fields, the header has 3: a comma in an unquoted field?"),
+        ],
+    )
+
+
+@pytest.mark.parametrize("body", [b"\n", b"\n\n", b",,\r\n,,,\r\n \n"])
+def test_a_generic_csv_of_a_header_and_blank_rows_is_empty_not_refused(body):
+    """Was: every row a reject, the file refused ("not one usable call")."""
+    data = b"number,seconds,started_at\n" + body
     result = ingest_cdr(data, source="g.csv", cdr_format="generic", routing=ROUTING)
     assert (result.rows.height, result.rejects.height, result.total_rows) == (0, 0, 0)
 

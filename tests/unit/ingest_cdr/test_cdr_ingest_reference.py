@@ -283,6 +283,14 @@ def test_generic_csv_with_rows_wider_than_the_header():
                 columns=COLUMNS)  # fmt: skip
 
 
+def test_generic_csv_with_blank_rows():
+    blank = ",,,,\n \u3000,\t, \x1c\r\n\n".encode()
+    later = b"c12,442079,5,2026-12-01 09:00:00,\nc13,s,5,2026-12-01 09:00:00,\n"
+    assert_same(GENERIC_CSV + blank + later + b"\n", cdr_format="generic", columns=COLUMNS)
+    assert_same(GENERIC_CSV.split(b"\n")[0] + b"\n" + blank, cdr_format="generic",
+                columns=COLUMNS)  # fmt: skip
+
+
 def test_generic_parquet_with_typed_columns():
     frame = pl.DataFrame(
         {
