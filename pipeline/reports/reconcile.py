@@ -53,6 +53,9 @@ DISPUTE_COLUMNS = (
     Column("Our seconds", "our_seconds", "int"),
     Column("Carrier seconds", "their_seconds", "int"),
     Column("Seconds difference", "seconds_difference", "int"),
+    Column("Our billed seconds", "our_billed_seconds", "int"),
+    Column("Carrier billed seconds", "their_billed_seconds", "int"),
+    Column("Our increments", "our_increments"),
     Column("Our rate", "our_rate", "price"),
     Column("Our rate valid from", "our_rate_valid_from", "datetime"),
     Column("Carrier rate", "their_rate", "price"),
@@ -64,6 +67,8 @@ DISPUTE_COLUMNS = (
 CLASS_LABELS = {
     "price_differs": "price differs",
     "duration_differs": "duration differs",
+    "billing_differs": "billed in other increments",
+    "cost_differs": "cost differs",
     "missing_ours": "not in our CDRs",
     "missing_theirs": "not billed by the carrier",
 }

@@ -9,7 +9,12 @@ from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
 from pipeline.emulator import Discrepancies, Market
-from pipeline.emulator.cdr import render_manifest, write_carrier_cdrs, write_switch_cdrs
+from pipeline.emulator.cdr import (
+    CARRIER_HEADER,
+    render_manifest,
+    write_carrier_cdrs,
+    write_switch_cdrs,
+)
 from pipeline.settings import Settings
 from pipeline.stages.cdr import cost_days, import_file
 from pipeline.stages.reconcile import import_carrier_file
@@ -124,3 +129,17 @@ def emailed_market_day(
         decks.snapshot(SPARE, datetime(2026, 11, 1, tzinfo=UTC), [Rate("99", "X", "0.1")])
         decks.snapshot(SPARE, datetime(2026, 11, 2, tzinfo=UTC), [Rate("99", "X", "0.2")])
     return settings, manifest, market
+
+
+def carrier_export(path: Path, *lines: str) -> Path:
+    """The carrier's export (the portal's header, as the emulator writes it) of ``lines``."""
+    path.write_text(",".join(CARRIER_HEADER) + "\n" + "".join(lines))
+    return path
+
+
+def carrier_line(
+    call_id: str, start: datetime, number: str, seconds: int, billed: int, rate: str, cost: str
+) -> str:
+    """One row of the carrier's export (no tech prefix: the account's default plan)."""
+    stamp = start.strftime("%Y-%m-%d %H:%M:%S")
+    return f"{call_id},{stamp},,{number},X,{number[:2]},{seconds},{billed},{rate},1/1,{cost},USD\n"

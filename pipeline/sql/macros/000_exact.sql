@@ -15,3 +15,20 @@ CREATE OR REPLACE MACRO exact_pct_change(old_value, new_value) AS
                   CAST(CAST(old_value AS DECIMAL(38, 8)) * 100000000 AS HUGEINT)) AS DECIMAL(18, 0))
               * CAST(0.0001 AS DECIMAL(5, 4)) END;
 COMMENT ON MACRO exact_pct_change IS 'exact_pct_change(old, new): percentage change old -> new, exact, 4 decimals, half up; NULL when either is NULL or old is 0.';
+
+-- The decimal places a DECIMAL(18, 8) amount shows, trailing zeros aside: 0.0327 is 4.
+CREATE OR REPLACE MACRO decimal_places(amount) AS
+    CASE WHEN amount = round(amount, 0) THEN 0 WHEN amount = round(amount, 1) THEN 1
+         WHEN amount = round(amount, 2) THEN 2 WHEN amount = round(amount, 3) THEN 3
+         WHEN amount = round(amount, 4) THEN 4 WHEN amount = round(amount, 5) THEN 5
+         WHEN amount = round(amount, 6) THEN 6 WHEN amount = round(amount, 7) THEN 7
+         ELSE 8 END;
+COMMENT ON MACRO decimal_places IS 'decimal_places(amount): the decimal places a DECIMAL amount of at most 8 places shows, trailing zeros aside (0.032700 is 4, 1.0 is 0), exact.';
+
+-- Whether a call's cost is its price for its billed seconds, rounded at `places`: less than
+-- one unit of that place from price x billed_seconds / 60 either way, whatever the rounding
+-- rule (half up, half even, up or down). Exact: both sides times 60 and 10^places.
+CREATE OR REPLACE MACRO cost_within_rounding(cost, price, billed_seconds, places) AS
+    abs(CAST(cost AS DECIMAL(38, 8)) * 60 - CAST(price AS DECIMAL(38, 8)) * billed_seconds)
+        * [1, 10, 100, 1000, 10000, 100000, 1000000, 10000000, 100000000][places + 1] < 60;
+COMMENT ON MACRO cost_within_rounding IS 'cost_within_rounding(cost, price, billed_seconds, places): true when cost is price x billed_seconds / 60 (price per minute) rounded any way at places decimals (0..8): less than one unit of that place from it, exact.';

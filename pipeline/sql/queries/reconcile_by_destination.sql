@@ -5,6 +5,8 @@ SELECT coalesce(destination, '(unknown)') AS destination,
        count(*) AS calls,
        count(*) FILTER (WHERE class = 'price_differs') AS price_differs,
        count(*) FILTER (WHERE class = 'duration_differs') AS duration_differs,
+       count(*) FILTER (WHERE class = 'billing_differs') AS billing_differs,
+       count(*) FILTER (WHERE class = 'cost_differs') AS cost_differs,
        count(*) FILTER (WHERE class = 'missing_ours') AS missing_ours,
        count(*) FILTER (WHERE class = 'missing_theirs') AS missing_theirs,
        CAST(sum(cost_difference) AS DECIMAL(18, 8)) AS cost_difference

@@ -3,6 +3,7 @@
 -- DATE and TIMESTAMPTZ: the workbook writes them as date cells (never text).
 SELECT call_day, class, started_at, number, tech_prefix, destination, prefix,
        our_call_id, their_call_id, our_seconds, their_seconds, seconds_difference,
+       our_billed_seconds, their_billed_seconds, our_increments,
        our_rate, our_rate_valid_from, their_rate, their_rate_valid_from,
        our_cost, their_cost, cost_difference
 FROM reconcile_calls(CAST($first AS DATE), CAST($last AS DATE))

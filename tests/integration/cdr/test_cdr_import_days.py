@@ -10,15 +10,13 @@ from __future__ import annotations
 
 from datetime import timedelta
 from decimal import Decimal
-from pathlib import Path
 
 import duckdb
 from support.cdr import DAY, asterisk_line, query
 from support.cdr import write_master as write_calls
 from support.migrations import apply_schema_before, assert_rebuilt
-from support.reconcile import carrier_market, market_settings
+from support.reconcile import carrier_export, carrier_market, market_settings
 
-from pipeline.emulator.cdr import CARRIER_HEADER
 from pipeline.stages.cdr import cost_days, import_file
 from pipeline.stages.reconcile import import_carrier_file
 from pipeline.warehouse.migrate import apply_migrations
@@ -101,12 +99,6 @@ def test_a_file_repeating_an_id_keeps_its_first_row_of_the_day(settings, tmp_pat
     assert (added.calls, added.duplicates, added.conflicts) == (2, 0, 1)  # 99 s: a conflict
     calls = query(settings, "SELECT call_id, billsec FROM cdr_call ORDER BY call_day")
     assert calls == [("u1", 60), ("u1", 61)]
-
-
-def carrier_export(path: Path, *lines: str) -> Path:
-    """The carrier's export (the portal's header, as the emulator writes it) of ``lines``."""
-    path.write_text(",".join(CARRIER_HEADER) + "\n" + "".join(lines))
-    return path
 
 
 def london_call(call_id: str, start: str, seconds: int) -> str:
