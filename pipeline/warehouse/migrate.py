@@ -28,6 +28,17 @@ DERIVED_FOLDERS = ("macros", "views")
 DERIVED_MARK = "derived-sql "
 # schema_migration's column naming the ratedeck version that recorded a row (migration 111)
 VERSION_COLUMN = "ratedeck_version"
+# Migrations renamed on main after builds of main had applied them under their first names
+# (numbers collided while branches were merged; the SQL is the same). A warehouse recording a
+# former name has that migration: without this, every later build refused it as "migrated by
+# a newer ratedeck". A migration is never renamed again (test_warehouse_migration_names.py).
+FORMER_NAMES = {
+    "108_schema_migration_version.sql": "111_schema_migration_version.sql",
+    "110_schema_migration_version.sql": "111_schema_migration_version.sql",
+    "108_sms_unknown_mnc_digits.sql": "109_sms_unknown_mnc_digits.sql",
+    "109_refused_rows_keep_price.sql": "110_refused_rows_keep_price.sql",
+    "110_report_dispute.sql": "112_report_dispute.sql",
+}
 
 
 def sql_files(folder: str) -> list[Traversable]:
@@ -47,9 +58,10 @@ def known_migrations() -> list[str]:
 
 
 def recorded_migrations(con: duckdb.DuckDBPyConnection) -> dict[str, str | None] | None:
-    """Each name in the warehouse's ``schema_migration`` (the ``derived-sql`` row included)
-    with the ratedeck version that recorded it (``None``: recorded before versions were kept,
-    migration 111), or ``None`` when it has no such table (a new, empty warehouse)."""
+    """Each name in the warehouse's ``schema_migration`` (the ``derived-sql`` row included;
+    a former name as its current one, ``FORMER_NAMES``) with the ratedeck version that
+    recorded it (``None``: recorded before versions were kept, migration 111), or ``None``
+    when it has no such table (a new, empty warehouse)."""
     import duckdb
 
     try:
@@ -59,7 +71,7 @@ def recorded_migrations(con: duckdb.DuckDBPyConnection) -> dict[str, str | None]
     columns = [column[0] for column in cursor.description or ()]
     rows = cursor.fetchall()
     at = columns.index(VERSION_COLUMN) if VERSION_COLUMN in columns else None
-    return {row[0]: None if at is None else row[at] for row in rows}
+    return {FORMER_NAMES.get(row[0], row[0]): None if at is None else row[at] for row in rows}
 
 
 def refuse_newer_schema(
