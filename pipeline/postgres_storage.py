@@ -64,8 +64,8 @@ def check_reachable(settings: Settings) -> None:
             user=unquote(parts.username or ""),
             dbname=parts.path.removeprefix("/"),
             password=password.get_secret_value() if password else None,
-            connect_timeout=CONNECT_TIMEOUT_S,
-            **dict(parse_qsl(parts.query)),
+            # the URL's own connect_timeout wins (was: "got multiple values", a traceback)
+            **{"connect_timeout": CONNECT_TIMEOUT_S, **dict(parse_qsl(parts.query))},
         ).close()
     except psycopg2.Error as exc:
         raise PostgresUnavailable(failure_line(settings, exc)) from None

@@ -19,7 +19,7 @@ from collections.abc import Mapping
 from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Literal
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 from pydantic import (
     AfterValidator,
@@ -317,14 +317,24 @@ class SmtpSettings(_Section):
         return self
 
 
+URL_SHAPE = "postgresql://user@host:port/database"
+# what the URL's own parts say: a parameter repeating one would reach the driver twice
+URL_OWN_PARAMS = ("user", "host", "hostaddr", "port", "dbname")
+
+
 def validate_postgres_url(value: str | None) -> str | None:
-    """postgresql://user@host[:port]/database[?sslmode=...]: the password never sits in the
-    file (RATEDECK_POSTGRES_PASSWORD), and the error never repeats a URL that carried one."""
+    """postgresql://user@host[:port]/database[?sslmode=...&connect_timeout=...]: the password
+    never sits in the file (RATEDECK_POSTGRES_PASSWORD; not as ``?password=`` either), and the
+    error never repeats a URL that carried one. Other parameters go to the driver."""
     if value is None:
         return None
     parts = urlsplit(value)
-    if parts.password is not None:
+    params = [key for key, _ in parse_qsl(parts.query, keep_blank_values=True)]
+    if parts.password is not None or "password" in params:
         raise ValueError("no password in the URL: set RATEDECK_POSTGRES_PASSWORD instead")
+    named = next((key for key in params if key in URL_OWN_PARAMS), None)
+    if named is not None:
+        raise ValueError(f"?{named}= in {value!r}: give it in the URL itself ({URL_SHAPE})")
     try:
         parts.port  # noqa: B018 (raises on a bad port)
     except ValueError:

@@ -38,6 +38,15 @@ def test_defaults(tmp_path):
             f'[dagster]\npostgres_url = "postgresql://dagster:{PASSWORD}@db:5432/dagster"',
             "dagster.postgres_url: no password in the URL: set RATEDECK_POSTGRES_PASSWORD instead",
         ),
+        (
+            f'[dagster]\npostgres_url = "postgresql://dagster@db:5432/dagster?password={PASSWORD}"',
+            "dagster.postgres_url: no password in the URL: set RATEDECK_POSTGRES_PASSWORD instead",
+        ),
+        (
+            '[dagster]\npostgres_url = "postgresql://u@db/d?sslmode=require&port=6432"',
+            "dagster.postgres_url: ?port= in 'postgresql://u@db/d?sslmode=require&port=6432': "
+            "give it in the URL itself (postgresql://user@host:port/database)",
+        ),
         ('[dagster]\npostgres_url = "mysql://u@db/d"', "dagster.postgres_url: bad URL"),
         ('[dagster]\npostgres_url = "postgresql://db:5432/d"', "dagster.postgres_url: bad URL"),
         ('[dagster]\npostgres_url = "postgresql://u@db:99999/d"', "dagster.postgres_url: bad port"),
